@@ -1,0 +1,3 @@
+//! pipelint: a static linter and policy checker for ML pipelines.
+
+pub mod yaml;

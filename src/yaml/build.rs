@@ -1,0 +1,340 @@
+//! Builds [`YamlFile`] from granit-parser events, iteratively (no recursion, so no input can
+//! overflow a 2 MiB rayon or LSP worker stack).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, ScanError};
+
+use super::tree::{
+    Comment, Document, DuplicateKey, Node, NodeId, NodeKind, ScalarStyle, ScalarText,
+    ScalarTextHandle, Span, SyntaxError, YamlFile,
+};
+
+/// Bounds that keep hostile input from costing unbounded time or memory.
+#[derive(Clone, Debug)]
+pub struct ParseLimits {
+    /// Nodes that aliases may add when the document is read as expanded (a "billion laughs"
+    /// document expands exponentially; real pipelines stay far below this).
+    pub max_alias_expansion: u64,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_alias_expansion: 1_000_000,
+        }
+    }
+}
+
+struct Frame {
+    id: NodeId,
+    children: Vec<NodeId>,
+    anchor: usize,
+}
+
+#[derive(Default)]
+struct DocBuilder {
+    doc: Document,
+    /// Expanded size of each node (aliases count their target in full).
+    sizes: Vec<u64>,
+    stack: Vec<Frame>,
+    /// Anchor id -> node, and whether the node is complete (an alias to an open node loops).
+    anchors: HashMap<usize, (NodeId, bool)>,
+    expanded: u64,
+    duplicates: Vec<DuplicateKey>,
+}
+
+enum Abort {
+    Scan(ScanError),
+    Limit(Span, String),
+}
+
+fn span_of(span: &granit_parser::Span) -> Span {
+    match span.byte_range() {
+        Some(r) => Span::new(r.start as u32, r.end as u32),
+        None => Span::default(),
+    }
+}
+
+fn style_of(style: GranitStyle) -> ScalarStyle {
+    match style {
+        GranitStyle::Plain => ScalarStyle::Plain,
+        GranitStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+        GranitStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+        GranitStyle::Literal => ScalarStyle::Literal,
+        GranitStyle::Folded => ScalarStyle::Folded,
+    }
+}
+
+impl DocBuilder {
+    fn push_node(&mut self, kind: NodeKind, span: Span, tag: Option<Box<str>>) -> NodeId {
+        let id = self.doc.nodes.len() as NodeId;
+        self.doc.nodes.push(Node { kind, span, tag });
+        self.sizes.push(1);
+        id
+    }
+
+    /// Attaches a finished node to its parent (or makes it the root).
+    fn attach(&mut self, id: NodeId) {
+        match self.stack.last_mut() {
+            Some(frame) => frame.children.push(id),
+            None => {
+                if self.doc.root.is_none() {
+                    self.doc.root = Some(id);
+                }
+            }
+        }
+    }
+
+    fn register_anchor(&mut self, anchor: usize, id: NodeId, complete: bool) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (id, complete));
+        }
+    }
+
+    fn scalar(&mut self, src: &str, value: Cow<'_, str>, style: GranitStyle, anchor: usize, tag: Option<Box<str>>, span: Span) {
+        let same_as_source = src.get(span.range()) == Some(value.as_ref());
+        let empty = value.is_empty();
+        let text = if same_as_source {
+            ScalarText::Source
+        } else {
+            ScalarText::Owned(value.into_owned().into_boxed_str())
+        };
+        // An empty plain scalar (`key:`) has no extent of its own.
+        let span = if empty && style == GranitStyle::Plain {
+            Span::new(span.start, span.start)
+        } else {
+            span
+        };
+        let id = self.push_node(
+            NodeKind::Scalar {
+                style: style_of(style),
+                text: ScalarTextHandle(text),
+            },
+            span,
+            tag,
+        );
+        self.register_anchor(anchor, id, true);
+        self.attach(id);
+    }
+
+    fn start_collection(&mut self, mapping: bool, anchor: usize, tag: Option<Box<str>>, span: Span) {
+        let kind = if mapping {
+            NodeKind::Mapping(Vec::new())
+        } else {
+            NodeKind::Sequence(Vec::new())
+        };
+        let id = self.push_node(kind, span, tag);
+        self.register_anchor(anchor, id, false);
+        self.stack.push(Frame {
+            id,
+            children: Vec::new(),
+            anchor,
+        });
+    }
+
+    fn end_collection(&mut self, src: &str, end: Span, flow: bool) {
+        let Some(frame) = self.stack.pop() else { return };
+        let size: u64 = 1 + frame
+            .children
+            .iter()
+            .map(|&c| self.sizes[c as usize])
+            .sum::<u64>();
+        self.sizes[frame.id as usize] = size;
+        let last_end = frame
+            .children
+            .iter()
+            .map(|&c| self.doc.nodes[c as usize].span.end)
+            .max();
+        let node = &mut self.doc.nodes[frame.id as usize];
+        node.span.end = if flow {
+            end.end.max(node.span.start)
+        } else {
+            last_end.unwrap_or(node.span.start).max(node.span.start)
+        };
+        match &mut node.kind {
+            NodeKind::Mapping(entries) => {
+                *entries = frame
+                    .children
+                    .chunks_exact(2)
+                    .map(|pair| (pair[0], pair[1]))
+                    .collect();
+            }
+            NodeKind::Sequence(items) => *items = frame.children,
+            NodeKind::Scalar { .. } => {}
+        }
+        if frame.anchor != 0 {
+            self.anchors.insert(frame.anchor, (frame.id, true));
+        }
+        self.find_duplicates(src, frame.id);
+        self.attach(frame.id);
+    }
+
+    /// Records every key that repeats an earlier key of the same mapping (scalar keys only).
+    fn find_duplicates(&mut self, src: &str, id: NodeId) {
+        let NodeKind::Mapping(entries) = &self.doc.nodes[id as usize].kind else {
+            return;
+        };
+        if entries.len() < 2 {
+            return;
+        }
+        let mut first_at: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+        for &(k, _) in entries.iter() {
+            let node = &self.doc.nodes[k as usize];
+            let NodeKind::Scalar { text, .. } = &node.kind else {
+                continue;
+            };
+            let key: &str = match &text.0 {
+                ScalarText::Source => src.get(node.span.range()).unwrap_or(""),
+                ScalarText::Owned(s) => s,
+            };
+            match first_at.get(key) {
+                Some(&first) => self.duplicates.push(DuplicateKey {
+                    key: key.to_string(),
+                    first,
+                    second: node.span,
+                    document: self.doc.index,
+                }),
+                None => {
+                    first_at.insert(key, node.span);
+                }
+            }
+        }
+    }
+
+    fn alias(&mut self, anchor: usize, span: Span, limits: &super::ParseLimits) -> Result<(), Abort> {
+        let Some(&(target, complete)) = self.anchors.get(&anchor) else {
+            return Err(Abort::Limit(span, "alias to an unknown anchor".into()));
+        };
+        if !complete {
+            return Err(Abort::Limit(
+                span,
+                "alias refers to a node that contains it (a recursive alias)".into(),
+            ));
+        }
+        self.expanded += self.sizes[target as usize];
+        if self.expanded > limits.max_alias_expansion {
+            return Err(Abort::Limit(
+                span,
+                format!(
+                    "aliases expand to more than {} nodes (an alias bomb?); the document is not read",
+                    limits.max_alias_expansion
+                ),
+            ));
+        }
+        self.attach(target);
+        Ok(())
+    }
+}
+
+/// Parses `src` into documents. Never panics; syntax errors are recorded and parsing resumes
+/// at the next `---`.
+pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
+    let mut file = YamlFile::default();
+    let mut parser = Parser::new_from_str(src);
+    let mut builder: Option<DocBuilder> = None;
+    let mut doc_index = 0usize;
+    loop {
+        let step = match parser.next() {
+            None => break,
+            Some(Ok((event, span))) => handle_event(src, &mut file, &mut builder, &mut doc_index, event, &span, limits),
+            Some(Err(e)) => Err(Abort::Scan(e)),
+        };
+        let Err(abort) = step else { continue };
+        let (span, message) = match abort {
+            Abort::Scan(e) => (marker_span(src, &e), e.kind().to_string()),
+            Abort::Limit(span, message) => (span, message),
+        };
+        let document = builder.take().map_or(doc_index, |b| b.doc.index);
+        file.errors.push(SyntaxError {
+            span,
+            message,
+            document,
+        });
+        doc_index = document + 1;
+        match parser.proceed_next_document() {
+            Ok(true) => continue,
+            _ => break,
+        }
+    }
+    file
+}
+
+fn marker_span(src: &str, e: &ScanError) -> Span {
+    let marker = e.marker();
+    let at = marker.byte_offset().unwrap_or_else(|| {
+        // Fall back to the character index.
+        src.char_indices()
+            .nth(marker.index())
+            .map_or(src.len(), |(i, _)| i)
+    });
+    let at = at.min(src.len());
+    let end = src[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    Span::new(at as u32, end as u32)
+}
+
+fn handle_event(
+    src: &str,
+    file: &mut YamlFile,
+    builder: &mut Option<DocBuilder>,
+    doc_index: &mut usize,
+    event: Event<'_>,
+    span: &granit_parser::Span,
+    limits: &ParseLimits,
+) -> Result<(), Abort> {
+    let sp = span_of(span);
+    let tag_of = |tag: Option<Cow<'_, granit_parser::Tag>>| tag.map(|t| t.to_string().into_boxed_str());
+    match event {
+        Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
+        Event::DocumentStart(..) => {
+            let mut b = DocBuilder::default();
+            b.doc.index = *doc_index;
+            b.doc.span = sp;
+            *builder = Some(b);
+        }
+        Event::DocumentEnd => {
+            if let Some(mut b) = builder.take() {
+                if let Some(root) = b.doc.root {
+                    b.doc.span = b.doc.nodes[root as usize].span;
+                }
+                file.duplicate_keys.append(&mut b.duplicates);
+                file.documents.push(b.doc);
+            }
+            *doc_index += 1;
+        }
+        Event::Comment(..) => file.comments.push(Comment { span: sp }),
+        Event::Scalar(value, style, anchor, tag) => {
+            if let Some(b) = builder {
+                b.scalar(src, value, style, anchor, tag_of(tag), sp);
+            }
+        }
+        Event::SequenceStart(_, anchor, tag) => {
+            if let Some(b) = builder {
+                b.start_collection(false, anchor, tag_of(tag), sp);
+            }
+        }
+        Event::MappingStart(_, anchor, tag) => {
+            if let Some(b) = builder {
+                b.start_collection(true, anchor, tag_of(tag), sp);
+            }
+        }
+        Event::SequenceEnd | Event::MappingEnd => {
+            if let Some(b) = builder {
+                let flow = src.get(sp.range()).is_some_and(|s| s == "]" || s == "}");
+                b.end_collection(src, sp, flow);
+            }
+        }
+        Event::Alias(anchor) => {
+            if let Some(b) = builder {
+                b.alias(anchor, sp, limits)?;
+            }
+        }
+        Event::UnresolvedAlias(_) => {
+            return Err(Abort::Limit(sp, "alias to an unknown anchor".into()));
+        }
+        // The event enum is non-exhaustive: anything newer is presentation metadata.
+        _ => {}
+    }
+    Ok(())
+}

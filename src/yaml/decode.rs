@@ -1,0 +1,305 @@
+//! Maps offsets in a scalar's decoded text back to the source.
+//!
+//! The KFP compiler writes every embedded Python source as one double-quoted scalar with `\n`
+//! escapes and `\` line continuations; a rule that found something on line 12 of that Python
+//! must point at the right place in the YAML. The map is built on demand (only when a rule
+//! asks), by decoding the raw scalar again and recording where each run of output came from.
+
+use super::tree::ScalarStyle;
+
+/// Checkpoints `(decoded offset, source offset)`: between two checkpoints, decoded bytes are
+/// copied one-to-one from the source.
+#[derive(Debug, Clone)]
+pub struct OffsetMap {
+    points: Vec<(u32, u32)>,
+    decoded_len: u32,
+    source_end: u32,
+}
+
+impl OffsetMap {
+    /// `raw` is the scalar's source text (quotes included for quoted styles; for block scalars,
+    /// from the first content character), `base` its offset in the file.
+    /// `block_indent` is the column of the first content character of a block scalar.
+    pub fn build(raw: &str, style: ScalarStyle, base: u32, block_indent: usize) -> Option<OffsetMap> {
+        let mut out = Decoder::new(base);
+        match style {
+            ScalarStyle::DoubleQuoted => out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, true),
+            ScalarStyle::SingleQuoted => out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, false),
+            ScalarStyle::Plain => out.quoted(raw, 0, false),
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                out.block(raw, block_indent, style == ScalarStyle::Folded)
+            }
+        }
+        Some(out.finish(base + raw.len() as u32))
+    }
+
+    /// The source offset of decoded byte `decoded` (the end of the scalar for offsets past it).
+    pub fn source_offset(&self, decoded: usize) -> u32 {
+        let decoded = decoded as u32;
+        if decoded >= self.decoded_len {
+            return self.source_end;
+        }
+        let i = self.points.partition_point(|&(d, _)| d <= decoded);
+        match i.checked_sub(1).map(|i| self.points[i]) {
+            Some((d, s)) => s + (decoded - d),
+            None => self.source_end,
+        }
+    }
+}
+
+/// Decodes a scalar while recording the offset map; `text` is kept for tests.
+struct Decoder {
+    base: u32,
+    text: String,
+    points: Vec<(u32, u32)>,
+    /// Source offset the next copied byte is expected at, to merge contiguous runs.
+    next_source: Option<u32>,
+}
+
+impl Decoder {
+    fn new(base: u32) -> Self {
+        Decoder {
+            base,
+            text: String::new(),
+            points: Vec::new(),
+            next_source: None,
+        }
+    }
+
+    /// Emits `s`, which came from source offset `at` (relative to the scalar start);
+    /// `copied` says the bytes map one-to-one.
+    fn emit(&mut self, s: &str, at: usize, copied: bool) {
+        let source = self.base + at as u32;
+        if self.next_source != Some(source) || !copied {
+            self.points.push((self.text.len() as u32, source));
+        }
+        self.text.push_str(s);
+        self.next_source = copied.then_some(source + s.len() as u32);
+    }
+
+    fn finish(self, source_end: u32) -> OffsetMap {
+        OffsetMap {
+            decoded_len: self.text.len() as u32,
+            points: self.points,
+            source_end,
+        }
+    }
+
+    /// Flow scalars: double-quoted (with escapes), single-quoted (`''`) and plain. `offset` is
+    /// where `body` starts inside the raw scalar.
+    fn quoted(&mut self, body: &str, offset: usize, escapes: bool) {
+        let bytes = body.as_bytes();
+        let mut i = 0;
+        // Unescaped spaces and tabs are held back: they are dropped before a line break.
+        let mut pending_ws: Option<usize> = None;
+        while i < bytes.len() {
+            let c = bytes[i];
+            match c {
+                b' ' | b'\t' => {
+                    pending_ws.get_or_insert(i);
+                    i += 1;
+                    continue;
+                }
+                b'\r' | b'\n' => {
+                    pending_ws = None;
+                    let break_at = i;
+                    i = skip_break(bytes, i);
+                    let mut empty_lines = 0;
+                    loop {
+                        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+                            i += 1;
+                        }
+                        if i < bytes.len() && matches!(bytes[i], b'\r' | b'\n') {
+                            empty_lines += 1;
+                            i = skip_break(bytes, i);
+                        } else {
+                            break;
+                        }
+                    }
+                    if empty_lines == 0 {
+                        self.emit(" ", offset + break_at, false);
+                    } else {
+                        for _ in 0..empty_lines {
+                            self.emit("\n", offset + break_at, false);
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(ws) = pending_ws.take() {
+                self.emit(&body[ws..i], offset + ws, true);
+            }
+            if escapes && c == b'\\' && i + 1 < bytes.len() {
+                let next = bytes[i + 1];
+                if matches!(next, b'\r' | b'\n') {
+                    // An escaped line break joins the lines and drops the next line's indent.
+                    i = skip_break(bytes, i + 1);
+                    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+                        i += 1;
+                    }
+                    continue;
+                }
+                let (decoded, len) = unescape(&body[i + 1..]);
+                self.emit(&decoded, offset + i, false);
+                i += 1 + len;
+                continue;
+            }
+            if !escapes && c == b'\'' && bytes.get(i + 1) == Some(&b'\'') && offset == 1 {
+                self.emit("'", offset + i, false);
+                i += 2;
+                continue;
+            }
+            let ch_len = utf8_len(c);
+            let end = (i + ch_len).min(bytes.len());
+            self.emit(&body[i..end], offset + i, true);
+            i = end;
+        }
+        if let Some(ws) = pending_ws {
+            self.emit(&body[ws..], offset + ws, true);
+        }
+    }
+
+    /// Block scalars: `raw` starts at the first content character; its column is the indent.
+    fn block(&mut self, raw: &str, indent: usize, folded: bool) {
+        // The first line's indentation is not part of `raw`; later lines carry it in full.
+        let mut lines = raw.split_inclusive('\n');
+        let Some(first) = lines.next() else { return };
+        self.emit(first, 0, true);
+        let mut at = first.len();
+        for line in lines {
+            let skip = line
+                .bytes()
+                .take(indent)
+                .take_while(|&b| b == b' ')
+                .count();
+            let content = &line[skip..];
+            if folded && self.text.ends_with('\n') && !content.trim().is_empty() {
+                let prev_line_blank = self.text[..self.text.len() - 1].ends_with('\n');
+                if !prev_line_blank && !content.starts_with([' ', '\t']) {
+                    // A single line break between two text lines folds into a space.
+                    self.text.pop();
+                    self.emit(" ", at, false);
+                }
+            }
+            self.emit(content, at + skip, true);
+            at += line.len();
+        }
+    }
+}
+
+fn skip_break(bytes: &[u8], i: usize) -> usize {
+    if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+        i + 2
+    } else {
+        i + 1
+    }
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// Decodes one escape; `rest` starts after the backslash. Returns the text and the number of
+/// bytes consumed after the backslash.
+fn unescape(rest: &str) -> (String, usize) {
+    let Some(c) = rest.chars().next() else {
+        return ("\\".into(), 0);
+    };
+    let simple = match c {
+        '0' => Some('\0'),
+        'a' => Some('\x07'),
+        'b' => Some('\x08'),
+        't' | '\t' => Some('\t'),
+        'n' => Some('\n'),
+        'v' => Some('\x0b'),
+        'f' => Some('\x0c'),
+        'r' => Some('\r'),
+        'e' => Some('\x1b'),
+        ' ' => Some(' '),
+        '"' => Some('"'),
+        '/' => Some('/'),
+        '\\' => Some('\\'),
+        'N' => Some('\u{85}'),
+        '_' => Some('\u{a0}'),
+        'L' => Some('\u{2028}'),
+        'P' => Some('\u{2029}'),
+        _ => None,
+    };
+    if let Some(s) = simple {
+        return (s.to_string(), c.len_utf8());
+    }
+    let width = match c {
+        'x' => 2,
+        'u' => 4,
+        'U' => 8,
+        _ => return (c.to_string(), c.len_utf8()),
+    };
+    let hex = rest.get(1..1 + width).unwrap_or("");
+    match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+        Some(ch) => (ch.to_string(), 1 + width),
+        None => (c.to_string(), 1),
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn decode_for_test(raw: &str, style: ScalarStyle, indent: usize) -> String {
+    let mut out = Decoder::new(0);
+    match style {
+        ScalarStyle::DoubleQuoted => out.quoted(&raw[1..raw.len() - 1], 1, true),
+        ScalarStyle::SingleQuoted => out.quoted(&raw[1..raw.len() - 1], 1, false),
+        ScalarStyle::Plain => out.quoted(raw, 0, false),
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            out.block(raw, indent, style == ScalarStyle::Folded)
+        }
+    }
+    out.text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_quoted_escapes_and_continuations() {
+        let raw = "\"\\nimport kfp\\nfrom typing import\\\n  \\ *\\n\\ndef add(a):\\n    return a\"";
+        assert_eq!(
+            decode_for_test(raw, ScalarStyle::DoubleQuoted, 4),
+            "\nimport kfp\nfrom typing import *\n\ndef add(a):\n    return a"
+        );
+        let map = OffsetMap::build(raw, ScalarStyle::DoubleQuoted, 100, 4).unwrap();
+        let decoded = decode_for_test(raw, ScalarStyle::DoubleQuoted, 4);
+        let def = decoded.find("def add").unwrap();
+        let src = map.source_offset(def) - 100;
+        assert!(raw[src as usize..].starts_with("def add"));
+        let star = decoded.find('*').unwrap();
+        let src = map.source_offset(star) - 100;
+        assert!(raw[src as usize..].starts_with('*'));
+    }
+
+    #[test]
+    fn folding_of_quoted_lines() {
+        assert_eq!(
+            decode_for_test("'a  \n   b\n\n  c'", ScalarStyle::SingleQuoted, 4),
+            "a b\nc"
+        );
+        assert_eq!(decode_for_test("'it''s'", ScalarStyle::SingleQuoted, 4), "it's");
+        assert_eq!(decode_for_test("\"\\x41\\u00e9\"", ScalarStyle::DoubleQuoted, 4), "Aé");
+    }
+
+    #[test]
+    fn literal_block_lines_map_to_their_source_lines() {
+        let raw = "import random\n    print(random.random())\n";
+        // as in `source: |` with four spaces of indentation
+        let map = OffsetMap::build(raw, ScalarStyle::Literal, 10, 4).unwrap();
+        let decoded = decode_for_test(raw, ScalarStyle::Literal, 4);
+        assert_eq!(decoded, "import random\nprint(random.random())\n");
+        let p = decoded.find("print").unwrap();
+        assert_eq!(map.source_offset(p) - 10, raw.find("print").unwrap() as u32);
+    }
+}

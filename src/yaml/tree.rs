@@ -1,0 +1,393 @@
+//! The node arena and the borrowed view ([`NodeRef`]) the adapters walk.
+
+use std::fmt;
+
+use super::decode::OffsetMap;
+use super::resolve::{resolve_plain, Resolved};
+
+/// A half-open byte range `start..end` in the file's text.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub const fn new(start: u32, end: u32) -> Self {
+        Span { start, end }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn len(self) -> u32 {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The smallest span covering both.
+    pub fn cover(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// Index of a node in its document's arena.
+pub type NodeId = u32;
+
+/// How a scalar was written; decides its type (only plain scalars are typed) and how decoded
+/// offsets map back to the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Debug)]
+pub(crate) enum ScalarText {
+    /// The decoded value is exactly the source text at the node's span (the common case).
+    Source,
+    /// Escapes, folding or block indentation made the value differ from the source.
+    Owned(Box<str>),
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Scalar {
+        style: ScalarStyle,
+        #[doc(hidden)]
+        text: ScalarTextHandle,
+    },
+    Sequence(Vec<NodeId>),
+    /// Entries in source order; duplicate keys are kept (and reported), lookups take the last.
+    Mapping(Vec<(NodeId, NodeId)>),
+}
+
+/// Opaque wrapper so the representation of scalar text stays private to this module.
+#[derive(Debug)]
+pub struct ScalarTextHandle(pub(crate) ScalarText);
+
+#[derive(Debug)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+    /// An explicit tag as written (`!!str`, `!foo`), if any.
+    pub tag: Option<Box<str>>,
+}
+
+/// One YAML document: an arena of nodes and its root.
+#[derive(Debug, Default)]
+pub struct Document {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) root: Option<NodeId>,
+    /// From the first to the last byte of the document's content.
+    pub span: Span,
+    /// Index of this document in its file (0-based), counting documents that failed to parse.
+    pub index: usize,
+}
+
+impl Document {
+    pub fn root<'a>(&'a self, src: &'a str) -> Option<NodeRef<'a>> {
+        self.root.map(|id| NodeRef { doc: self, src, id })
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+/// A comment, `#` included, without the line break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+}
+
+impl Comment {
+    /// The text after `#`.
+    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+        src.get(self.span.range())
+            .and_then(|s| s.strip_prefix('#'))
+            .unwrap_or("")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Where the parser stopped (a zero- or one-character span).
+    pub span: Span,
+    pub message: String,
+    /// The document the error abandoned.
+    pub document: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub key: String,
+    /// The earlier occurrence, whose value is dropped.
+    pub first: Span,
+    /// The later occurrence, whose value is kept.
+    pub second: Span,
+    pub document: usize,
+}
+
+/// Everything the YAML layer knows about one file.
+#[derive(Debug, Default)]
+pub struct YamlFile {
+    pub documents: Vec<Document>,
+    pub comments: Vec<Comment>,
+    pub errors: Vec<SyntaxError>,
+    pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+/// A node with the document and source it lives in: the handle adapters walk with.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a> {
+    doc: &'a Document,
+    src: &'a str,
+    id: NodeId,
+}
+
+impl fmt::Debug for NodeRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NodeRef({:?} {:?})", self.span(), self.raw())
+    }
+}
+
+impl<'a> NodeRef<'a> {
+    fn at(&self, id: NodeId) -> NodeRef<'a> {
+        NodeRef {
+            doc: self.doc,
+            src: self.src,
+            id,
+        }
+    }
+
+    fn node(&self) -> &'a Node {
+        &self.doc.nodes[self.id as usize]
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    pub fn span(&self) -> Span {
+        self.node().span
+    }
+
+    pub fn src(&self) -> &'a str {
+        self.src
+    }
+
+    /// The source text of the node, as written.
+    pub fn raw(&self) -> &'a str {
+        self.src.get(self.span().range()).unwrap_or("")
+    }
+
+    pub fn tag(&self) -> Option<&'a str> {
+        self.node().tag.as_deref()
+    }
+
+    pub fn is_mapping(&self) -> bool {
+        matches!(self.node().kind, NodeKind::Mapping(_))
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.node().kind, NodeKind::Sequence(_))
+    }
+
+    pub fn is_scalar(&self) -> bool {
+        matches!(self.node().kind, NodeKind::Scalar { .. })
+    }
+
+    /// A word for error messages: "a mapping", "a list", "a string", "a number"...
+    pub fn describe(&self) -> &'static str {
+        match &self.node().kind {
+            NodeKind::Mapping(_) => "a mapping",
+            NodeKind::Sequence(_) => "a list",
+            NodeKind::Scalar { .. } => match self.resolved() {
+                Some(Resolved::Null) => "null",
+                Some(Resolved::Bool(_)) => "a boolean",
+                Some(Resolved::Int(_)) | Some(Resolved::Float(_)) => "a number",
+                _ => "a string",
+            },
+        }
+    }
+
+    pub fn style(&self) -> Option<ScalarStyle> {
+        match &self.node().kind {
+            NodeKind::Scalar { style, .. } => Some(*style),
+            _ => None,
+        }
+    }
+
+    /// The decoded text of a scalar (escapes processed, folding applied); `None` for collections.
+    pub fn str(&self) -> Option<&'a str> {
+        match &self.node().kind {
+            NodeKind::Scalar { text, .. } => Some(match &text.0 {
+                ScalarText::Source => self.raw(),
+                ScalarText::Owned(s) => s,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The scalar's value typed the way Kubernetes (go-yaml, YAML 1.1) types it: only plain
+    /// scalars are typed; quoted and block scalars are strings.
+    pub fn resolved(&self) -> Option<Resolved<'a>> {
+        let text = self.str()?;
+        match (self.style(), self.tag()) {
+            (_, Some(tag)) if tag.ends_with(":str") || tag == "!!str" => Some(Resolved::Str(text)),
+            (Some(ScalarStyle::Plain), _) => Some(resolve_plain(text)),
+            _ => Some(Resolved::Str(text)),
+        }
+    }
+
+    /// A scalar that Kubernetes reads as a string, a number or a boolean, as text.
+    pub fn scalar_text(&self) -> Option<&'a str> {
+        match self.resolved()? {
+            Resolved::Null => None,
+            _ => self.str(),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.resolved(), Some(Resolved::Null))
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.resolved()? {
+            Resolved::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// An integer written as a number or, as protojson and IntOrString fields do, as a string.
+    pub fn as_int_lenient(&self) -> Option<i64> {
+        match self.resolved()? {
+            Resolved::Int(i) => Some(i),
+            Resolved::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+            Resolved::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64_lenient(&self) -> Option<f64> {
+        match self.resolved()? {
+            Resolved::Int(i) => Some(i as f64),
+            Resolved::Float(f) => Some(f),
+            Resolved::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Entries of a mapping as `(key, value)` in source order (duplicates included).
+    pub fn entries(&self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
+        let me = *self;
+        let slice: &'a [(NodeId, NodeId)] = match &self.node().kind {
+            NodeKind::Mapping(entries) => entries,
+            _ => &[],
+        };
+        slice.iter().map(move |&(k, v)| (me.at(k), me.at(v)))
+    }
+
+    /// Items of a sequence; empty for anything else.
+    pub fn items(&self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+        let me = *self;
+        let slice: &'a [NodeId] = match &self.node().kind {
+            NodeKind::Sequence(items) => items,
+            _ => &[],
+        };
+        slice.iter().map(move |&id| me.at(id))
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.node().kind {
+            NodeKind::Sequence(items) => items.len(),
+            NodeKind::Mapping(entries) => entries.len(),
+            NodeKind::Scalar { .. } => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `(key, value)` entry for `key`: the last one when the key is repeated (as
+    /// Kubernetes keeps it), else one inherited through a `<<` merge key.
+    pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        let NodeKind::Mapping(entries) = &self.node().kind else {
+            return None;
+        };
+        let found = entries
+            .iter()
+            .rev()
+            .find(|&&(k, _)| self.at(k).str() == Some(key));
+        if let Some(&(k, v)) = found {
+            return Some((self.at(k), self.at(v)));
+        }
+        self.merged_entry(key, entries)
+    }
+
+    fn merged_entry(
+        &self,
+        key: &str,
+        entries: &[(NodeId, NodeId)],
+    ) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        let (_, merge) = entries.iter().rev().find(|&&(k, _)| {
+            let k = self.at(k);
+            k.str() == Some("<<") && k.style() == Some(ScalarStyle::Plain)
+        })?;
+        let merge = self.at(*merge);
+        if merge.is_mapping() {
+            // Merge sources are aliases of earlier, completed nodes, so this cannot loop.
+            return merge.entry(key);
+        }
+        merge.items().find_map(|m| m.entry(key))
+    }
+
+    /// The value for `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The value at a path of mapping keys.
+    pub fn path(&self, keys: &[&str]) -> Option<NodeRef<'a>> {
+        keys.iter().try_fold(*self, |node, key| node.get(key))
+    }
+
+    /// Maps a byte offset in the decoded scalar text back to a source byte offset.
+    pub fn source_offset(&self, decoded: usize) -> Option<u32> {
+        let style = self.style()?;
+        match &self.node().kind {
+            NodeKind::Scalar {
+                text: ScalarTextHandle(ScalarText::Source),
+                ..
+            } => Some(self.span().start + decoded.min(self.raw().len()) as u32),
+            _ => {
+                let start = self.span().start as usize;
+                let line_start = self.src[..start].rfind('\n').map_or(0, |i| i + 1);
+                OffsetMap::build(self.raw(), style, start as u32, start - line_start)
+                    .map(|map| map.source_offset(decoded))
+            }
+        }
+    }
+
+    /// The source span of a decoded byte range of this scalar.
+    pub fn source_span(&self, decoded: std::ops::Range<usize>) -> Option<Span> {
+        let start = self.source_offset(decoded.start)?;
+        let end = self.source_offset(decoded.end)?;
+        Some(Span::new(start, end.max(start)))
+    }
+}

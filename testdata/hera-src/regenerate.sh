@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Re-render the Hera (Argo Workflows) fixtures with the real, pinned Hera SDK.
+#
+#   testdata/hera-src/regenerate.sh            # every *.py workflow in this folder
+#   testdata/hera-src/regenerate.sh foo.py     # just these
+#
+# Creates ./.venv on first use (or when requirements.txt changes), renders each workflow
+# with workflow.to_yaml() to the OUTPUT path it declares, and appends the `# expect:`
+# markers from its EXPECT.
+# Deterministic: running it twice gives byte-identical files.
+# Set PYTHON to choose the interpreter that creates the venv (default: python3).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+venv=.venv
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    echo "setting up $PWD/$venv" >&2
+    "${PYTHON:-python3}" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    echo "$want" > "$stamp"
+fi
+
+# No bytecode files next to the workflow sources; fixed hash seed so nothing that
+# iterates a set can reorder output between runs.
+export PYTHONDONTWRITEBYTECODE=1 PYTHONHASHSEED=0
+exec "$venv/bin/python" render_all.py "$@"
