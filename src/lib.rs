@@ -1,3 +1,15 @@
 //! pipelint: a static linter and policy checker for ML pipelines.
+//!
+//! A file flows through: [`yaml`] (parse with spans) -> [`formats`] (detect, adapt into the
+//! [`model`], cluster defaults applied) -> [`rules`] (findings at spans) -> [`engine`]
+//! (parallel, sorted) -> [`report`] (human, compact, JSON).
 
+pub mod cli;
+pub mod discover;
+pub mod engine;
+pub mod finding;
+pub mod formats;
+pub mod model;
+pub mod report;
+pub mod rules;
 pub mod yaml;

@@ -94,6 +94,17 @@ def _scalars(node: yaml.Node) -> Iterable[yaml.ScalarNode]:
                 stack.extend((k, v))
 
 
+def _last_line(s: yaml.ScalarNode) -> int:
+    """0-based line of a scalar's last character.
+
+    A block scalar's end mark sits at column 0 of the line after its last line of
+    content (its line break belongs to it), which is not part of the scalar's text.
+    """
+    if s.end_mark.line > s.start_mark.line and s.end_mark.column == 0:
+        return s.end_mark.line - 1
+    return s.end_mark.line
+
+
 def _check_safe(documents: Sequence[yaml.Node], line: int, text_line: str, where: str) -> None:
     """Refuse lines where an appended comment would change the data or break the YAML.
 
@@ -107,14 +118,18 @@ def _check_safe(documents: Sequence[yaml.Node], line: int, text_line: str, where
     last = None
     for doc in documents:
         for s in _scalars(doc):
-            if s.start_mark.line <= line <= s.end_mark.line:
-                if s.start_mark.line != s.end_mark.line or s.style not in (None, "'"):
-                    raise MarkerError(
-                        f"{where}: line {line + 1} is part of a {s.style or 'plain'}"
-                        f" scalar spanning lines {s.start_mark.line + 1}-{s.end_mark.line + 1}"
-                    )
-                if last is None or s.end_mark.column > last.end_mark.column:
-                    last = s
+            end = _last_line(s)
+            if not s.start_mark.line <= line <= end:
+                continue
+            if s.start_mark.line != end:
+                raise MarkerError(
+                    f"{where}: line {line + 1} is inside a multi-line scalar"
+                    f" (lines {s.start_mark.line + 1}-{end + 1})"
+                )
+            if s.style not in (None, "'"):
+                raise MarkerError(f"{where}: line {line + 1} ends in a {s.style}-style scalar")
+            if last is None or s.end_mark.column > last.end_mark.column:
+                last = s
     if last is None or last.end_mark.column != len(text_line.rstrip()) - (
         1 if text_line.rstrip().endswith(":") else 0
     ):

@@ -28,7 +28,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent / "fixturegen"))
 
-from expect_markers import MarkerError, annotate, list_item_named, mapping_get, marker_lines  # noqa: E402
+from expect_markers import (
+    MarkerError,
+    annotate,
+    list_item_named,
+    mapping_get,
+    marker_lines,
+)  # noqa: E402
 
 
 def resolve_template(documents, anchor):

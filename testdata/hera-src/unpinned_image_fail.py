@@ -71,7 +71,9 @@ with Workflow(generate_name="churn-train-", entrypoint="main") as w:
         ContainerNode(name="score", image="python:3.11-slim", command=["python", "-m", "score"])
         ContainerNode(name="report", image=ALPINE, command=["sh", "-c", "echo done"])
     publish = Container(
-        name="publish", image=CURL, command=["curl", "-fsS", "-X", "POST", "https://models.acme.io/promote"]
+        name="publish",
+        image=CURL,
+        command=["curl", "-fsS", "-X", "POST", "https://models.acme.io/promote"],
     )
 
     with DAG(name="main"):

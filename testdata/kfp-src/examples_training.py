@@ -54,7 +54,9 @@ def train(train_split: dsl.Input[dsl.Dataset], model: dsl.Output[dsl.Model], epo
 
 @dsl.component(base_image=PYTHON, packages_to_install=["pandas==2.2.2", "scikit-learn==1.5.1"])
 def evaluate(
-    model: dsl.Input[dsl.Model], test_split: dsl.Input[dsl.Dataset], metrics: dsl.Output[dsl.Metrics]
+    model: dsl.Input[dsl.Model],
+    test_split: dsl.Input[dsl.Dataset],
+    metrics: dsl.Output[dsl.Metrics],
 ) -> float:
     import pickle
 

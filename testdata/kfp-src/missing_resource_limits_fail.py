@@ -23,7 +23,9 @@ EXPECT = [
 ]
 
 PYTHON = "python:3.11@sha256:cdbe99611cced7b5e8e1b308ae50227e446f1665684f266370475d54eab3e6ce"
-TRAINER = "ghcr.io/acme/trainer@sha256:66dffb2b5f2ee250a3376a345218933bc29e70c48b29a96743cf6c6d8ae0a766"
+TRAINER = (
+    "ghcr.io/acme/trainer@sha256:66dffb2b5f2ee250a3376a345218933bc29e70c48b29a96743cf6c6d8ae0a766"
+)
 
 
 @dsl.component(base_image=PYTHON)
@@ -84,9 +86,8 @@ def register_model(model: dsl.Input[dsl.Model], auc: float) -> str:
 def gate_and_register(model: dsl.Input[dsl.Model]):
     # Reusing `evaluate` without limits gives it a second executor, exec-evaluate-2.
     score = evaluate(model=model)
-    register_model(model=model, auc=score.outputs["Output"]).set_cpu_limit("500m").set_memory_limit(
-        "512Mi"
-    )
+    registered = register_model(model=model, auc=score.outputs["Output"])
+    registered.set_cpu_limit("500m").set_memory_limit("512Mi")
 
 
 @dsl.pipeline(name="churn-training-limits")
@@ -95,9 +96,7 @@ def churn_training_limits(source_uri: str = "https://data.acme.io/churn.csv"):
     clean = preprocess(dataset=data.outputs["dataset"]).set_cpu_limit("2")
     features = build_features(clean=clean.outputs["clean"]).set_memory_limit("8Gi")
     params = (
-        tune(features=features.outputs["features"])
-        .set_cpu_request("4")
-        .set_memory_request("16Gi")
+        tune(features=features.outputs["features"]).set_cpu_request("4").set_memory_request("16Gi")
     )
     model = (
         train(features=features.outputs["features"], params=params.outputs["best_params"])

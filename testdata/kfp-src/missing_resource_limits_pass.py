@@ -11,7 +11,9 @@ OUTPUT = "testdata/rules/missing-resource-limits/pass-kfp.yaml"
 EXPECT = []
 
 PYTHON = "python:3.11@sha256:cdbe99611cced7b5e8e1b308ae50227e446f1665684f266370475d54eab3e6ce"
-TRAINER = "ghcr.io/acme/trainer@sha256:66dffb2b5f2ee250a3376a345218933bc29e70c48b29a96743cf6c6d8ae0a766"
+TRAINER = (
+    "ghcr.io/acme/trainer@sha256:66dffb2b5f2ee250a3376a345218933bc29e70c48b29a96743cf6c6d8ae0a766"
+)
 
 
 @dsl.component(base_image=PYTHON, packages_to_install=["pandas==2.2.2"])
@@ -49,9 +51,7 @@ def gate_and_register(model: dsl.Input[dsl.Model]):
         artifact_uri="gs://acme-models/churn/production", artifact_class=dsl.Model
     )
     score = (
-        evaluate(model=model, baseline=baseline.output)
-        .set_cpu_limit("1")
-        .set_memory_limit("2Gi")
+        evaluate(model=model, baseline=baseline.output).set_cpu_limit("1").set_memory_limit("2Gi")
     )
     (
         register_model(model=model, auc=score.outputs["Output"])

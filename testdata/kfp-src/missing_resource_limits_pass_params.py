@@ -9,7 +9,9 @@ from kfp import dsl
 OUTPUT = "testdata/rules/missing-resource-limits/pass-kfp-pipeline-params.yaml"
 EXPECT = []
 
-TRAINER = "ghcr.io/acme/trainer@sha256:66dffb2b5f2ee250a3376a345218933bc29e70c48b29a96743cf6c6d8ae0a766"
+TRAINER = (
+    "ghcr.io/acme/trainer@sha256:66dffb2b5f2ee250a3376a345218933bc29e70c48b29a96743cf6c6d8ae0a766"
+)
 
 
 @dsl.container_component

@@ -18,7 +18,9 @@ EXPECT = [
     # exec-summarize is digest-pinned: no marker.
 ]
 
-PYTHON_PINNED = "python:3.11@sha256:cdbe99611cced7b5e8e1b308ae50227e446f1665684f266370475d54eab3e6ce"
+PYTHON_PINNED = (
+    "python:3.11@sha256:cdbe99611cced7b5e8e1b308ae50227e446f1665684f266370475d54eab3e6ce"
+)
 
 
 @dsl.component(base_image="python:3.11", packages_to_install=["pandas==2.2.2"])

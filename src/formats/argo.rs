@@ -1,0 +1,595 @@
+//! Argo Workflows (Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow), as
+//! written by hand, by Hera or Couler, by the KFP v1 compiler or by the KFP v2 backend.
+//!
+//! A step is a template. Before rules look, each template gets what the controller would
+//! give it: `spec.templateDefaults`, the workflow- and template-level `podSpecPatch`, pod-level
+//! `podResources`, and the workflow-wide retry strategy and node placement.
+
+use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map};
+use crate::model::*;
+use crate::yaml::{parse, NodeRef, ParseLimits, Span};
+
+/// What a `podSpecPatch` sets, as far as the model cares.
+#[derive(Default)]
+struct PodPatch {
+    span: Span,
+    /// The whole patch is a template parameter: it may set anything.
+    unknown: bool,
+    /// Per container name: limits and requests `(resource, value)`.
+    containers: Vec<(String, Vec<(String, String)>, Vec<(String, String)>)>,
+    grace_seconds: Option<Spanned<Option<i64>>>,
+}
+
+fn read_pod_patch(node: NodeRef<'_>, p: &mut Pipeline) -> Option<PodPatch> {
+    let text = node.str()?;
+    let mut patch = PodPatch {
+        span: node.span(),
+        ..PodPatch::default()
+    };
+    let parsed = parse(text, &ParseLimits::default());
+    let root = parsed.documents.first().and_then(|d| d.root(text));
+    let Some(root) = root.filter(|r| r.is_mapping() && parsed.errors.is_empty()) else {
+        if is_templated(text) {
+            patch.unknown = true;
+        } else {
+            let reason = parsed
+                .errors
+                .first()
+                .map_or_else(|| "it is not a mapping".to_string(), |e| e.message.clone());
+            p.problem(node.span(), format!("`podSpecPatch` is not valid JSON or YAML: {reason}"));
+        }
+        return Some(patch);
+    };
+    for container in root.get("containers").into_iter().flat_map(|c| c.items()) {
+        let name = container
+            .get("name")
+            .and_then(|n| n.scalar_text())
+            .unwrap_or("main")
+            .to_string();
+        let pairs = |section: &str| -> Vec<(String, String)> {
+            container
+                .path(&["resources", section])
+                .into_iter()
+                .flat_map(|m| m.entries())
+                .filter_map(|(k, v)| Some((k.str()?.to_string(), v.scalar_text()?.to_string())))
+                .collect()
+        };
+        patch.containers.push((name, pairs("limits"), pairs("requests")));
+    }
+    if let Some(grace) = root.get("terminationGracePeriodSeconds") {
+        let span = grace
+            .source_span_within(node)
+            .unwrap_or(node.span());
+        patch.grace_seconds = Some(Spanned::new(grace.as_int_lenient(), span));
+    }
+    Some(patch)
+}
+
+trait WithinScalar {
+    /// The file span of a node parsed out of the text of `outer` (a scalar).
+    fn source_span_within(&self, outer: NodeRef<'_>) -> Option<Span>;
+}
+
+impl WithinScalar for NodeRef<'_> {
+    fn source_span_within(&self, outer: NodeRef<'_>) -> Option<Span> {
+        let inner = self.span();
+        outer.source_span(inner.start as usize..inner.end as usize)
+    }
+}
+
+/// Workflow-wide settings every template inherits.
+struct WorkflowContext<'a> {
+    defaults: Option<NodeRef<'a>>,
+    patch: Option<PodPatch>,
+    pod_resources: Option<NodeRef<'a>>,
+    retry: Option<(NodeRef<'a>, NodeRef<'a>)>,
+    node_selector: Vec<(Spanned<String>, Spanned<String>)>,
+    tolerations: Option<NodeRef<'a>>,
+    affinity: Option<NodeRef<'a>>,
+}
+
+pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: usize) -> Pipeline {
+    let mut p = Pipeline::new(Format::Argo(kind, flavor), root.span(), document);
+    if let Some(meta) = root.get("metadata") {
+        p.name = meta.get("name").or_else(|| meta.get("generateName")).and_then(text);
+        p.sdk_version = meta
+            .path(&["annotations", "pipelines.kubeflow.org/kfp_sdk_version"])
+            .or_else(|| meta.path(&["labels", "pipelines.kubeflow.org/kfp_sdk_version"]))
+            .and_then(text);
+    }
+    let Some(mut spec) = mapping_at(root, "spec", &mut p) else {
+        return p;
+    };
+    if kind == ArgoKind::CronWorkflow {
+        match mapping_at(spec, "workflowSpec", &mut p) {
+            Some(ws) => spec = ws,
+            None => return p,
+        }
+    }
+    let patch = spec
+        .get("podSpecPatch")
+        .filter(|n| n.is_scalar())
+        .and_then(|n| read_pod_patch(n, &mut p));
+    let ctx = WorkflowContext {
+        defaults: mapping_at(spec, "templateDefaults", &mut p),
+        patch,
+        pod_resources: spec.get("podResources").filter(|n| n.is_mapping()),
+        retry: spec.entry("retryStrategy").filter(|(_, v)| v.is_mapping()),
+        node_selector: text_map(spec, "nodeSelector", &mut p),
+        tolerations: list_at(spec, "tolerations", &mut p),
+        affinity: spec.get("affinity").filter(|n| n.is_mapping()),
+    };
+    let pipeline_name = p.display_name().to_string();
+    let Some(templates) = list_at(spec, "templates", &mut p) else {
+        return p;
+    };
+    for (index, tpl) in templates.items().enumerate() {
+        if !tpl.is_mapping() {
+            p.problem(tpl.span(), format!("templates should be mappings, not {}", tpl.describe()));
+            continue;
+        }
+        let Some(name) = text_at(tpl, "name", &mut p) else {
+            p.problem(tpl.span(), format!("template #{} has no `name`", index + 1));
+            continue;
+        };
+        let step = build_step(&name.value, &pipeline_name, tpl, flavor, &ctx, &mut p);
+        collect_tasks(&name.value, tpl, &mut p);
+        p.steps.push(step);
+    }
+    p
+}
+
+fn template_kind(tpl: NodeRef<'_>) -> StepKind {
+    if tpl.get("container").is_some() {
+        StepKind::Container
+    } else if tpl.get("script").is_some() {
+        StepKind::Script
+    } else if tpl.get("containerSet").is_some() {
+        StepKind::ContainerSet
+    } else if tpl.get("resource").is_some() {
+        StepKind::Resource
+    } else {
+        StepKind::Group
+    }
+}
+
+fn build_step(
+    name: &str,
+    pipeline_name: &str,
+    tpl: NodeRef<'_>,
+    flavor: ArgoFlavor,
+    ctx: &WorkflowContext<'_>,
+    p: &mut Pipeline,
+) -> Step {
+    let kind = template_kind(tpl);
+    let mut step = Step::new(name, vec![pipeline_name.to_string(), name.to_string()], tpl.span(), kind);
+    step.system = flavor == ArgoFlavor::KfpV2Backend && name.starts_with("system-");
+    let defaults = ctx.defaults;
+    let tpl_patch = tpl
+        .get("podSpecPatch")
+        .filter(|n| n.is_scalar())
+        .and_then(|n| read_pod_patch(n, p));
+    let patches: Vec<&PodPatch> = ctx.patch.iter().chain(tpl_patch.iter()).collect();
+    let pod_resources = tpl
+        .get("podResources")
+        .filter(|n| n.is_mapping())
+        .or(ctx.pod_resources);
+
+    // The main container: `container` or `script`, with templateDefaults merged in.
+    for field in ["container", "script"] {
+        let Some((key, body)) = tpl.entry(field) else { continue };
+        if !body.is_mapping() {
+            p.problem(body.span(), format!("`{field}` should be a mapping, not {}", body.describe()));
+            continue;
+        }
+        let default_body = defaults.and_then(|d| d.get(field)).filter(|d| d.is_mapping());
+        let mut c = read_container(ContainerRole::Main, key.span(), body, default_body, p);
+        c.name.get_or_insert_with(|| "main".to_string());
+        apply_pod_level(&mut c, &patches, pod_resources);
+        if field == "script" {
+            step.source = script_source(body);
+        }
+        step.containers.push(c);
+    }
+    if let Some(set) = tpl.get("containerSet") {
+        if let Some(list) = list_at(set, "containers", p) {
+            for item in list.items().filter(|i| i.is_mapping()) {
+                let mut c = read_container(ContainerRole::SetMember, item.span(), item, None, p);
+                apply_pod_level(&mut c, &patches, pod_resources);
+                step.containers.push(c);
+            }
+        }
+    }
+    for (field, role) in [("initContainers", ContainerRole::Init), ("sidecars", ContainerRole::Sidecar)] {
+        let Some(list) = list_at(tpl, field, p) else { continue };
+        for item in list.items() {
+            if !item.is_mapping() {
+                p.problem(item.span(), format!("items of `{field}` should be mappings, not {}", item.describe()));
+                continue;
+            }
+            let mut c = read_container(role, item.span(), item, None, p);
+            apply_pod_level(&mut c, &patches, pod_resources);
+            step.containers.push(c);
+        }
+    }
+    if step.system || flavor == ArgoFlavor::KfpV2Backend {
+        for c in &mut step.containers {
+            if let Some(image) = &mut c.image {
+                image.stub = is_kfp_backend_image(&image.reference.value);
+            }
+        }
+    }
+
+    step.retry = read_retry(tpl, defaults, ctx.retry, p);
+    step.caching = read_caching(tpl, defaults, flavor);
+    step.timeout = ["timeout", "activeDeadlineSeconds"]
+        .iter()
+        .find_map(|f| tpl.get(f).or_else(|| defaults.and_then(|d| d.get(f))))
+        .and_then(text);
+    if let Some(grace) = patches.iter().rev().find_map(|pp| pp.grace_seconds.clone()) {
+        step.grace_period = GracePeriod {
+            seconds: grace.value,
+            span: grace.span,
+            origin: Origin::PodSpecPatch,
+        };
+    }
+
+    step.node_selector = text_map(tpl, "nodeSelector", p);
+    if step.node_selector.is_empty() {
+        step.node_selector = defaults
+            .map(|d| text_map(d, "nodeSelector", p))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| ctx.node_selector.clone());
+    }
+    let tolerations = list_at(tpl, "tolerations", p)
+        .or_else(|| defaults.and_then(|d| d.get("tolerations")))
+        .or(ctx.tolerations);
+    step.tolerations = tolerations
+        .into_iter()
+        .flat_map(|t| t.items())
+        .map(|t| Toleration {
+            span: t.span(),
+            key: t.get("key").and_then(|v| v.scalar_text()).map(str::to_string),
+            value: t.get("value").and_then(|v| v.scalar_text()).map(str::to_string),
+            effect: t.get("effect").and_then(|v| v.scalar_text()).map(str::to_string),
+        })
+        .collect();
+    let affinity = tpl.get("affinity").or(ctx.affinity);
+    if let Some(node_affinity) = affinity.and_then(|a| a.get("nodeAffinity")) {
+        step.node_affinity = node_affinity_terms(node_affinity);
+    }
+    if let Some(meta) = tpl.get("metadata") {
+        step.annotations = text_map(meta, "annotations", p);
+        step.labels = text_map(meta, "labels", p);
+    }
+    step
+}
+
+/// The KFP v2 backend's own images: its placeholder and the driver/launcher it configures.
+fn is_kfp_backend_image(image: &str) -> bool {
+    image.contains("should-be-overridden-during-runtime")
+        || image.contains("/kfp-driver")
+        || image.contains("/kfp-launcher")
+}
+
+fn read_container(
+    role: ContainerRole,
+    span: Span,
+    body: NodeRef<'_>,
+    defaults: Option<NodeRef<'_>>,
+    p: &mut Pipeline,
+) -> Container {
+    let mut c = Container::new(role, span);
+    c.name = body.get("name").and_then(|n| n.scalar_text()).map(str::to_string);
+    let own_image = text_at(body, "image", p).map(|reference| Image {
+        reference,
+        origin: Origin::Step,
+        stub: false,
+    });
+    c.image = own_image.or_else(|| {
+        defaults
+            .and_then(|d| d.get("image"))
+            .and_then(text)
+            .map(|reference| Image {
+                reference,
+                origin: Origin::TemplateDefaults,
+                stub: false,
+            })
+    });
+    c.command = text_list(body, "command", p);
+    c.args = text_list(body, "args", p);
+    if let Some(env) = list_at(body, "env", p) {
+        c.env = env
+            .items()
+            .filter_map(|e| {
+                let value_from = e
+                    .get("valueFrom")
+                    .and_then(|v| v.entries().next())
+                    .and_then(|(k, _)| k.str().map(str::to_string));
+                Some(EnvVar {
+                    name: e.get("name").and_then(text)?,
+                    value: e.get("value").and_then(text),
+                    value_from,
+                })
+            })
+            .collect();
+    }
+    c.resources = k8s_resources(body, Origin::Step, p);
+    if let Some(defaults) = defaults {
+        let inherited = k8s_resources(defaults, Origin::TemplateDefaults, p);
+        merge_missing(&mut c.resources.limits, inherited.limits);
+        merge_missing(&mut c.resources.requests, inherited.requests);
+    }
+    c
+}
+
+fn merge_missing(into: &mut Vec<Quantity>, from: Vec<Quantity>) {
+    for q in from {
+        if !into.iter().any(|have| have.name == q.name) {
+            into.push(q);
+        }
+    }
+}
+
+/// Pod-level sources of limits: `podSpecPatch` (workflow, then template) and `podResources`.
+fn apply_pod_level(c: &mut Container, patches: &[&PodPatch], pod_resources: Option<NodeRef<'_>>) {
+    let name = c.name.clone().unwrap_or_else(|| "main".to_string());
+    for patch in patches {
+        if patch.unknown {
+            c.resources.unknown_patch = Some(patch.span);
+        }
+        for (container, limits, requests) in &patch.containers {
+            if *container != name {
+                continue;
+            }
+            let to_quantities = |pairs: &Vec<(String, String)>| -> Vec<Quantity> {
+                pairs
+                    .iter()
+                    .map(|(k, v)| Quantity {
+                        name: k.clone(),
+                        value: Spanned::new(v.clone(), patch.span),
+                        origin: Origin::PodSpecPatch,
+                    })
+                    .collect()
+            };
+            // A patch overrides what the container says.
+            let limits = to_quantities(limits);
+            c.resources.limits.retain(|q| !limits.iter().any(|l| l.name == q.name));
+            c.resources.limits.extend(limits);
+            let requests = to_quantities(requests);
+            c.resources.requests.retain(|q| !requests.iter().any(|l| l.name == q.name));
+            c.resources.requests.extend(requests);
+        }
+    }
+    if let Some(pod) = pod_resources {
+        for (section, into) in [("limits", &mut c.resources.limits), ("requests", &mut c.resources.requests)] {
+            let Some(map) = pod.get(section) else { continue };
+            let from = map
+                .entries()
+                .filter_map(|(k, v)| {
+                    Some(Quantity {
+                        name: k.str()?.to_string(),
+                        value: text(v)?,
+                        origin: Origin::PodResources,
+                    })
+                })
+                .collect();
+            merge_missing(into, from);
+        }
+    }
+}
+
+/// `resources: {limits, requests}` of a Kubernetes container.
+pub(super) fn k8s_resources(container: NodeRef<'_>, origin: Origin, p: &mut Pipeline) -> Resources {
+    let mut r = Resources::default();
+    let Some((key, resources)) = container.entry("resources") else {
+        return r;
+    };
+    if origin == Origin::Step {
+        r.span = Some(key.span());
+    }
+    if resources.is_null() {
+        return r;
+    }
+    if !resources.is_mapping() {
+        p.problem(resources.span(), format!("`resources` should be a mapping, not {}", resources.describe()));
+        return r;
+    }
+    for (section, is_limit) in [("limits", true), ("requests", false)] {
+        let Some(map) = mapping_at(resources, section, p) else { continue };
+        if is_limit && origin == Origin::Step {
+            r.limits_span = key_span(resources, "limits");
+        }
+        for (k, v) in map.entries() {
+            let Some(name) = k.str() else { continue };
+            let Some(value) = text(v) else {
+                p.problem(v.span(), format!("`{section}.{name}` should be a quantity, not {}", v.describe()));
+                continue;
+            };
+            let q = Quantity {
+                name: name.to_string(),
+                value,
+                origin,
+            };
+            if is_limit {
+                r.limits.push(q);
+            } else {
+                r.requests.push(q);
+            }
+        }
+    }
+    r
+}
+
+fn read_retry(
+    tpl: NodeRef<'_>,
+    defaults: Option<NodeRef<'_>>,
+    workflow: Option<(NodeRef<'_>, NodeRef<'_>)>,
+    p: &mut Pipeline,
+) -> Option<Retry> {
+    let (entry, origin) = match tpl.entry("retryStrategy") {
+        Some(e) => (e, Origin::Step),
+        None => match defaults.and_then(|d| d.entry("retryStrategy")) {
+            Some(e) => (e, Origin::TemplateDefaults),
+            None => (workflow?, Origin::Workflow),
+        },
+    };
+    let (key, strategy) = entry;
+    if !strategy.is_mapping() {
+        if !strategy.is_null() {
+            p.problem(strategy.span(), format!("`retryStrategy` should be a mapping, not {}", strategy.describe()));
+        }
+        return None;
+    }
+    let backoff = strategy.get("backoff");
+    Some(Retry {
+        span: key.span(),
+        origin,
+        limit: strategy.get("limit").and_then(text),
+        policy: strategy.get("retryPolicy").and_then(text),
+        backoff_duration: backoff.and_then(|b| b.get("duration")).and_then(text),
+        backoff_factor: backoff.and_then(|b| b.get("factor")).and_then(text),
+        backoff_max_duration: backoff
+            .and_then(|b| b.get("maxDuration").or_else(|| b.get("cap")))
+            .and_then(text),
+    })
+}
+
+fn read_caching(tpl: NodeRef<'_>, defaults: Option<NodeRef<'_>>, flavor: ArgoFlavor) -> Option<Caching> {
+    let memoize = tpl
+        .entry("memoize")
+        .map(|e| (e, Origin::Step))
+        .or_else(|| defaults.and_then(|d| d.entry("memoize")).map(|e| (e, Origin::TemplateDefaults)));
+    if let Some(((key, memo), origin)) = memoize {
+        return Some(Caching {
+            enabled: memo.is_mapping(),
+            span: key.span(),
+            origin,
+            key: memo.get("key").and_then(text),
+        });
+    }
+    if flavor == ArgoFlavor::KfpV1 {
+        // KFP v1 caches through a webhook, per template label.
+        let label = tpl.path(&["metadata", "labels", "pipelines.kubeflow.org/enable_caching"])?;
+        return Some(Caching {
+            enabled: label.scalar_text() == Some("true"),
+            span: label.span(),
+            origin: Origin::Step,
+            key: None,
+        });
+    }
+    None
+}
+
+fn script_source(script: NodeRef<'_>) -> Option<EmbeddedSource> {
+    let source = script.get("source")?;
+    let text = source.str()?;
+    let command = script
+        .get("command")
+        .into_iter()
+        .flat_map(|c| c.items())
+        .filter_map(|c| c.str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let language = if command.contains("python") {
+        Language::Python
+    } else if command.contains("sh") || command.is_empty() {
+        Language::Shell
+    } else {
+        Language::Other
+    };
+    let span = source.span();
+    let line_start = source.src()[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+    Some(EmbeddedSource {
+        language,
+        text: text.to_string(),
+        span,
+        style: source.style()?,
+        block_indent: span.start as usize - line_start,
+    })
+}
+
+fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<String>)> {
+    let required = node_affinity
+        .path(&["requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"])
+        .into_iter()
+        .flat_map(|t| t.items());
+    let preferred = node_affinity
+        .get("preferredDuringSchedulingIgnoredDuringExecution")
+        .into_iter()
+        .flat_map(|t| t.items())
+        .filter_map(|t| t.get("preference"));
+    required
+        .chain(preferred)
+        .flat_map(|term| term.get("matchExpressions").into_iter().flat_map(|e| e.items()))
+        .filter_map(|expr| {
+            let key = expr.get("key").and_then(text)?;
+            let values = expr
+                .get("values")
+                .into_iter()
+                .flat_map(|v| v.items())
+                .filter_map(|v| v.scalar_text().map(str::to_string))
+                .collect();
+            Some((key, values))
+        })
+        .collect()
+}
+
+/// DAG tasks and `steps` entries of a template, with their dependencies.
+fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
+    if let Some(tasks) = tpl.get("dag").and_then(|d| d.get("tasks")) {
+        for task in tasks.items() {
+            let Some(name) = task.get("name").and_then(text) else { continue };
+            let mut depends = text_list(task, "dependencies", p);
+            if let Some(expr) = task.get("depends").and_then(text) {
+                depends.extend(depends_names(&expr));
+            }
+            p.tasks.push(Task {
+                name,
+                parent: template.to_string(),
+                template: task.get("template").and_then(text),
+                depends,
+            });
+        }
+    }
+    if let Some(groups) = tpl.get("steps") {
+        let mut previous: Vec<Spanned<String>> = Vec::new();
+        for group in groups.items() {
+            let mut current = Vec::new();
+            for entry in group.items() {
+                let Some(name) = entry.get("name").and_then(text) else { continue };
+                p.tasks.push(Task {
+                    name: name.clone(),
+                    parent: template.to_string(),
+                    template: entry.get("template").and_then(text),
+                    depends: previous.clone(),
+                });
+                current.push(name);
+            }
+            previous = current;
+        }
+    }
+}
+
+/// Task names in an Argo `depends` expression (`A && (B.Succeeded || !C.Failed)`).
+fn depends_names(expr: &Spanned<String>) -> Vec<Spanned<String>> {
+    let s = &expr.value;
+    let mut out: Vec<Spanned<String>> = Vec::new();
+    let mut start = None;
+    for (i, ch) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
+        let word = ch.is_alphanumeric() || ch == '-' || ch == '_' || ch == '.';
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(b)) => {
+                let token = &s[b..i];
+                let name = token.split('.').next().unwrap_or(token);
+                if !name.is_empty() && !out.iter().any(|o| o.value == name) {
+                    out.push(Spanned::new(name.to_string(), expr.span));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,194 @@
+//! Decides, from content alone, what each document of a file is, and hands it to its adapter.
+
+use super::{argo, kfp_ir};
+use crate::model::{ArgoFlavor, ArgoKind, Format, KfpWrapper, Pipeline};
+use crate::yaml::{NodeRef, Span, YamlFile};
+
+/// What a file turned out to be, for the run summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// At least one document is a pipeline.
+    Pipeline,
+    /// Valid YAML/JSON, but nothing pipelint lints (a ConfigMap, a Helm values file...).
+    NotPipeline,
+}
+
+/// The comment the KFP compiler writes at the top of every YAML IR file.
+const KFP_HEADER: &str = "# PIPELINE DEFINITION";
+
+enum Detected<'a> {
+    Kfp(KfpWrapper, NodeRef<'a>, Option<NodeRef<'a>>),
+    /// A PlatformSpec document (`platforms:`), belonging to the IR document before it.
+    Platform(NodeRef<'a>),
+    Argo(ArgoKind, NodeRef<'a>),
+    Other,
+}
+
+fn detect(root: NodeRef<'_>) -> Detected<'_> {
+    if !root.is_mapping() {
+        return Detected::Other;
+    }
+    if is_pipeline_spec(root) {
+        return Detected::Kfp(KfpWrapper::PipelineSpec, root, None);
+    }
+    if let Some(spec) = root.get("pipelineSpec").filter(|s| is_pipeline_spec(*s)) {
+        return Detected::Kfp(KfpWrapper::PipelineJob, spec, None);
+    }
+    if root.get("platforms").is_some() && root.len() == 1 {
+        return Detected::Platform(root);
+    }
+    let api_version = root.get("apiVersion").and_then(|v| v.str()).unwrap_or("");
+    let kind = root.get("kind").and_then(|v| v.str()).unwrap_or("");
+    if api_version.starts_with("pipelines.kubeflow.org/") && kind == "PipelineVersion" {
+        if let Some(spec) = root.path(&["spec", "pipelineSpec"]).filter(|s| is_pipeline_spec(*s)) {
+            let platform = root.path(&["spec", "platformSpec"]);
+            return Detected::Kfp(KfpWrapper::PipelineVersion, spec, platform);
+        }
+    }
+    if api_version.starts_with("argoproj.io/") {
+        let kind = match kind {
+            "Workflow" => ArgoKind::Workflow,
+            "WorkflowTemplate" => ArgoKind::WorkflowTemplate,
+            "ClusterWorkflowTemplate" => ArgoKind::ClusterWorkflowTemplate,
+            "CronWorkflow" => ArgoKind::CronWorkflow,
+            _ => return Detected::Other,
+        };
+        return Detected::Argo(kind, root);
+    }
+    Detected::Other
+}
+
+fn is_pipeline_spec(node: NodeRef<'_>) -> bool {
+    node.is_mapping()
+        && node.get("pipelineInfo").is_some()
+        && (node.get("root").is_some()
+            || node.get("deploymentSpec").is_some()
+            || node.get("components").is_some())
+}
+
+/// Builds the model of every pipeline in a parsed file.
+pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
+    let mut pipelines: Vec<Pipeline> = Vec::new();
+    let mut pending_kfp: Option<(KfpWrapper, NodeRef<'_>, Option<NodeRef<'_>>, usize)> = None;
+    let flush = |pending: &mut Option<(KfpWrapper, NodeRef<'_>, Option<NodeRef<'_>>, usize)>,
+                     pipelines: &mut Vec<Pipeline>| {
+        if let Some((wrapper, spec, platform, doc)) = pending.take() {
+            pipelines.push(kfp_ir::adapt(wrapper, spec, platform, doc));
+        }
+    };
+    for doc in &file.documents {
+        let Some(root) = doc.root(src) else { continue };
+        match detect(root) {
+            Detected::Kfp(wrapper, spec, platform) => {
+                flush(&mut pending_kfp, &mut pipelines);
+                pending_kfp = Some((wrapper, spec, platform, doc.index));
+            }
+            Detected::Platform(platform) => match pending_kfp.as_mut() {
+                Some((_, _, slot @ None, _)) => *slot = Some(platform),
+                _ => {
+                    let mut orphan =
+                        Pipeline::new(Format::KfpIr(KfpWrapper::PipelineSpec), root.span(), doc.index);
+                    orphan.problem(
+                        root.span(),
+                        "a KFP platform spec (`platforms:`) with no pipeline spec document before it",
+                    );
+                    pipelines.push(orphan);
+                }
+            },
+            Detected::Argo(kind, root) => {
+                flush(&mut pending_kfp, &mut pipelines);
+                let flavor = argo_flavor(root);
+                pipelines.push(argo::adapt(kind, flavor, root, doc.index));
+            }
+            Detected::Other => {}
+        }
+    }
+    flush(&mut pending_kfp, &mut pipelines);
+
+    if pipelines.is_empty() && file.errors.is_empty() && src.trim_start().starts_with(KFP_HEADER) {
+        // The KFP compiler's header with no pipeline under it: a truncated or emptied file.
+        let end = src.find('\n').unwrap_or(src.len()) as u32;
+        let mut empty = Pipeline::new(Format::KfpIr(KfpWrapper::PipelineSpec), Span::new(0, end), 0);
+        empty.problem(
+            Span::new(0, end),
+            "the file has the KFP compiler's header but no pipeline spec",
+        );
+        pipelines.push(empty);
+    }
+    let kind = if pipelines.is_empty() {
+        FileKind::NotPipeline
+    } else {
+        FileKind::Pipeline
+    };
+    (pipelines, kind)
+}
+
+fn argo_flavor(root: NodeRef<'_>) -> ArgoFlavor {
+    let has_kfp_key = |node: Option<NodeRef<'_>>| {
+        node.is_some_and(|m| {
+            m.entries().any(|(k, _)| {
+                k.str().is_some_and(|k| {
+                    k == "pipelines.kubeflow.org/kfp_sdk_version"
+                        || k == "pipelines.kubeflow.org/pipeline_spec"
+                })
+            })
+        })
+    };
+    let v2_label = root
+        .path(&["spec", "podMetadata", "labels", "pipelines.kubeflow.org/v2_component"])
+        .is_some();
+    let v2_templates = root
+        .path(&["spec", "templates"])
+        .is_some_and(|t| {
+            t.items().any(|tpl| {
+                tpl.get("name")
+                    .and_then(|n| n.str())
+                    .is_some_and(|n| n == "system-container-driver" || n == "system-dag-driver")
+            })
+        });
+    if v2_label || v2_templates {
+        ArgoFlavor::KfpV2Backend
+    } else if has_kfp_key(root.path(&["metadata", "annotations"]))
+        || has_kfp_key(root.path(&["metadata", "labels"]))
+    {
+        ArgoFlavor::KfpV1
+    } else {
+        ArgoFlavor::Plain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse, ParseLimits};
+
+    fn kinds(src: &str) -> Vec<&'static str> {
+        let file = parse(src, &ParseLimits::default());
+        adapt_file(&file, src)
+            .0
+            .iter()
+            .map(|p| p.format.label())
+            .collect()
+    }
+
+    #[test]
+    fn detects_by_content() {
+        assert_eq!(
+            kinds("apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nspec: {}\n"),
+            ["argo-cron-workflow"]
+        );
+        assert_eq!(
+            kinds("pipelineInfo: {name: p}\nroot: {dag: {tasks: {}}}\n---\nplatforms: {kubernetes: {}}\n"),
+            ["kfp-ir"]
+        );
+        assert_eq!(kinds("apiVersion: v1\nkind: ConfigMap\n"), Vec::<&str>::new());
+        assert_eq!(
+            kinds("{\"pipelineSpec\": {\"pipelineInfo\": {\"name\": \"p\"}, \"root\": {}}, \"runtimeConfig\": {}}"),
+            ["kfp-ir"]
+        );
+        assert_eq!(
+            kinds("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  annotations: {pipelines.kubeflow.org/kfp_sdk_version: 1.8.22}\nspec: {}\n"),
+            ["kfp-v1-argo"]
+        );
+    }
+}

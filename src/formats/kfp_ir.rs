@@ -1,0 +1,356 @@
+//! KFP v2 IR (PipelineSpec) and its optional PlatformSpec into the model.
+//!
+//! A step is a task whose component runs an executor; tasks of DAG components (sub-pipelines,
+//! conditions, loops, exit handlers) are walked with an explicit stack. Field paths:
+//! `shared/docs/field-reference.md` in the project's working notes, and the KFP protos.
+
+use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map};
+use crate::model::*;
+use crate::yaml::{NodeRef, Span};
+
+/// Images of kfp-kubernetes helper executors that are never pulled as written.
+fn is_stub_image(image: &str) -> bool {
+    image.starts_with("argostub/")
+}
+
+pub fn adapt(
+    wrapper: KfpWrapper,
+    spec: NodeRef<'_>,
+    platform: Option<NodeRef<'_>>,
+    document: usize,
+) -> Pipeline {
+    let mut p = Pipeline::new(Format::KfpIr(wrapper), spec.span(), document);
+    p.name = spec
+        .path(&["pipelineInfo", "name"])
+        .and_then(text);
+    if p.name.is_none() {
+        let at = key_span(spec, "pipelineInfo").unwrap_or(spec.span());
+        p.problem(at, "`pipelineInfo.name` is missing; the KFP backend rejects the pipeline");
+    }
+    p.sdk_version = text_at(spec, "sdkVersion", &mut p);
+    p.schema_version = text_at(spec, "schemaVersion", &mut p);
+
+    let components = mapping_at(spec, "components", &mut p);
+    let executors = spec
+        .get("deploymentSpec")
+        .and_then(|d| mapping_at(d, "executors", &mut p));
+    let platform_executors = platform.and_then(|pl| {
+        pl.path(&["platforms", "kubernetes", "deploymentSpec", "executors"])
+            .filter(|e| e.is_mapping())
+    });
+    let Some(root) = mapping_at(spec, "root", &mut p) else {
+        if spec.get("root").is_none() {
+            p.problem(
+                key_span(spec, "pipelineInfo").unwrap_or(spec.span()),
+                "the pipeline has no `root` component",
+            );
+        }
+        return p;
+    };
+
+    let pipeline_name = p.display_name().to_string();
+    // (dag node, path to it, component names on the way there: a component that contains
+    // itself would loop forever)
+    let mut stack: Vec<(NodeRef<'_>, Vec<String>, Vec<String>)> = Vec::new();
+    if let Some(dag) = mapping_at(root, "dag", &mut p) {
+        stack.push((dag, vec![pipeline_name], Vec::new()));
+    }
+    let mut steps = Vec::new();
+    while let Some((dag, path, ancestry)) = stack.pop() {
+        let Some(tasks) = mapping_at(dag, "tasks", &mut p) else {
+            continue;
+        };
+        // Pushed in reverse so that steps come out in file order.
+        let mut nested = Vec::new();
+        for (task_key, task) in tasks.entries() {
+            let Some(task_name) = task_key.str() else { continue };
+            if !task.is_mapping() {
+                p.problem(task.span(), format!("task `{task_name}` should be a mapping, not {}", task.describe()));
+                continue;
+            }
+            let mut task_path = path.clone();
+            task_path.push(task_name.to_string());
+            let Some(component_ref) = task.path(&["componentRef", "name"]).and_then(text) else {
+                p.problem(task_key.span(), format!("task `{task_name}` has no `componentRef.name`"));
+                continue;
+            };
+            let component = components.and_then(|c| c.get(&component_ref.value));
+            let Some(component) = component.filter(|c| c.is_mapping()) else {
+                p.problem(
+                    component_ref.span,
+                    format!(
+                        "task `{task_name}` refers to component `{}`, which is not defined under `components`",
+                        component_ref.value
+                    ),
+                );
+                continue;
+            };
+            if let Some(sub_dag) = component.get("dag").filter(|d| d.is_mapping()) {
+                if ancestry.contains(&component_ref.value) {
+                    p.problem(
+                        component_ref.span,
+                        format!("component `{}` contains itself", component_ref.value),
+                    );
+                    continue;
+                }
+                let mut sub_ancestry = ancestry.clone();
+                sub_ancestry.push(component_ref.value.clone());
+                nested.push((sub_dag, task_path, sub_ancestry));
+                continue;
+            }
+            let Some(label) = text_at(component, "executorLabel", &mut p) else {
+                p.problem(
+                    component_ref.span,
+                    format!("component `{}` has neither a `dag` nor an `executorLabel`", component_ref.value),
+                );
+                continue;
+            };
+            let Some(executor) = executors.and_then(|e| e.get(&label.value)) else {
+                p.problem(
+                    label.span,
+                    format!("executor `{}` is not defined under `deploymentSpec.executors`", label.value),
+                );
+                continue;
+            };
+            let platform_config = platform_executors.and_then(|e| e.get(&label.value));
+            steps.push(build_step(task_name, task_key.span(), task_path, task, executor, platform_config, &mut p));
+        }
+        stack.extend(nested.into_iter().rev());
+    }
+    p.steps = steps;
+    p
+}
+
+fn build_step(
+    name: &str,
+    span: Span,
+    path: Vec<String>,
+    task: NodeRef<'_>,
+    executor: NodeRef<'_>,
+    platform: Option<NodeRef<'_>>,
+    p: &mut Pipeline,
+) -> Step {
+    let kind = if executor.get("container").is_some() {
+        StepKind::Container
+    } else if executor.get("importer").is_some() || executor.get("resolver").is_some() {
+        StepKind::Importer
+    } else {
+        StepKind::Group
+    };
+    let mut step = Step::new(name, path, span, kind);
+
+    // Dependencies: explicit ones and data producers.
+    step.depends = text_list(task, "dependentTasks", p);
+    for section in ["parameters", "artifacts"] {
+        let Some(inputs) = task.path(&["inputs", section]) else { continue };
+        for (_, input) in inputs.entries() {
+            let producer = input
+                .path(&["taskOutputParameter", "producerTask"])
+                .or_else(|| input.path(&["taskOutputArtifact", "producerTask"]))
+                .and_then(text);
+            if let Some(producer) = producer {
+                if !step.depends.iter().any(|d| d.value == producer.value) {
+                    step.depends.push(producer);
+                }
+            }
+        }
+    }
+
+    if let Some((key, policy)) = task.entry("retryPolicy").filter(|(_, v)| v.is_mapping()) {
+        let limit = policy
+            .get("maxRetryCount")
+            .and_then(text)
+            .unwrap_or_else(|| Spanned::new("0".into(), key.span()));
+        step.retry = Some(Retry {
+            span: key.span(),
+            origin: Origin::Step,
+            limit: Some(limit),
+            policy: None,
+            backoff_duration: policy.get("backoffDuration").and_then(text),
+            backoff_factor: policy.get("backoffFactor").and_then(text),
+            backoff_max_duration: policy.get("backoffMaxDuration").and_then(text),
+        });
+    }
+
+    // The backend caches only when `enableCache` is true (the SDK writes it by default).
+    step.caching = Some(match task.entry("cachingOptions") {
+        Some((key, options)) => {
+            let enable = options.entry("enableCache");
+            Caching {
+                enabled: enable.and_then(|(_, v)| v.as_bool()).unwrap_or(false),
+                span: enable.map_or(key.span(), |(k, _)| k.span()),
+                origin: Origin::Step,
+                key: options.get("cacheKey").and_then(text),
+            }
+        }
+        None => Caching {
+            enabled: false,
+            span,
+            origin: Origin::ClusterDefault,
+            key: None,
+        },
+    });
+
+    if let Some((key, container)) = executor.entry("container") {
+        if container.is_mapping() {
+            let mut c = Container::new(ContainerRole::Main, key.span());
+            c.image = container.get("image").and_then(text).map(|reference| Image {
+                stub: is_stub_image(&reference.value),
+                reference,
+                origin: Origin::Step,
+            });
+            c.command = text_list(container, "command", p);
+            c.args = text_list(container, "args", p);
+            if let Some(env) = list_at(container, "env", p) {
+                c.env = env
+                    .items()
+                    .filter_map(|e| {
+                        Some(EnvVar {
+                            name: e.get("name").and_then(text)?,
+                            value: e.get("value").and_then(text),
+                            value_from: None,
+                        })
+                    })
+                    .collect();
+            }
+            c.resources = kfp_resources(container);
+            step.source = python_source(container);
+            step.containers.push(c);
+        } else {
+            p.problem(container.span(), format!("`container` should be a mapping, not {}", container.describe()));
+        }
+    }
+
+    if let Some(platform) = platform.filter(|n| n.is_mapping()) {
+        apply_platform(&mut step, platform, p);
+    }
+    step
+}
+
+/// KFP resources: the old numeric fields (`cpuLimit`, `memoryLimit` in GB) and the newer
+/// string fields (`resourceCpuLimit: 500m`); both count, the newer wins.
+fn kfp_resources(container: NodeRef<'_>) -> Resources {
+    let mut r = Resources::default();
+    let Some((key, resources)) = container.entry("resources") else {
+        return r;
+    };
+    r.span = Some(key.span());
+    let fields = [
+        ("cpuLimit", "cpu", true),
+        ("resourceCpuLimit", "cpu", true),
+        ("memoryLimit", "memory", true),
+        ("resourceMemoryLimit", "memory", true),
+        ("cpuRequest", "cpu", false),
+        ("resourceCpuRequest", "cpu", false),
+        ("memoryRequest", "memory", false),
+        ("resourceMemoryRequest", "memory", false),
+    ];
+    for (field, name, is_limit) in fields {
+        let Some(value) = resources.get(field).and_then(text) else { continue };
+        let q = Quantity {
+            name: name.to_string(),
+            value,
+            origin: Origin::Step,
+        };
+        if is_limit {
+            r.limits.push(q);
+        } else {
+            r.requests.push(q);
+        }
+    }
+    if let Some(acc) = resources.get("accelerator") {
+        let kind = acc
+            .get("resourceType")
+            .or_else(|| acc.get("type"))
+            .and_then(text);
+        let count = acc
+            .get("resourceCount")
+            .or_else(|| acc.get("count"))
+            .and_then(text);
+        if let (Some(kind), Some(count)) = (kind, count) {
+            // KFP sets accelerators as limits: the backend has no request-only form.
+            r.limits.push(Quantity {
+                name: kind.value,
+                value: count,
+                origin: Origin::Step,
+            });
+        }
+    }
+    r
+}
+
+/// The Python module of a lightweight component: the last `command` item, run through
+/// `kfp.dsl.executor_main` (or KFP 1.8's `kfp.v2.components.executor_main`).
+fn python_source(container: NodeRef<'_>) -> Option<EmbeddedSource> {
+    let command = container.get("command")?;
+    let runs_executor = command
+        .items()
+        .any(|c| c.str().is_some_and(|s| s.contains("executor_main")));
+    if !runs_executor {
+        return None;
+    }
+    let last = command.items().last()?;
+    let text = last.str()?;
+    let span = last.span();
+    let line_start = last.src()[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+    Some(EmbeddedSource {
+        language: Language::Python,
+        text: text.to_string(),
+        span,
+        style: last.style()?,
+        block_indent: span.start as usize - line_start,
+    })
+}
+
+/// Kubernetes settings from the PlatformSpec entry of the step's executor.
+fn apply_platform(step: &mut Step, platform: NodeRef<'_>, p: &mut Pipeline) {
+    if let Some(selector) = platform.get("nodeSelector") {
+        step.node_selector = text_map(selector, "labels", p);
+    }
+    if let Some(tolerations) = list_at(platform, "tolerations", p) {
+        step.tolerations = tolerations
+            .items()
+            .map(|t| Toleration {
+                span: t.span(),
+                key: t.get("key").and_then(|v| v.scalar_text()).map(str::to_string),
+                value: t.get("value").and_then(|v| v.scalar_text()).map(str::to_string),
+                effect: t.get("effect").and_then(|v| v.scalar_text()).map(str::to_string),
+            })
+            .collect();
+    }
+    if let Some(terms) = platform.get("nodeAffinity") {
+        for term in terms.items() {
+            for expr in term.get("matchExpressions").into_iter().flat_map(|e| e.items()) {
+                if let Some(key) = expr.get("key").and_then(text) {
+                    let values = expr
+                        .get("values")
+                        .into_iter()
+                        .flat_map(|v| v.items())
+                        .filter_map(|v| v.scalar_text().map(str::to_string))
+                        .collect();
+                    step.node_affinity.push((key, values));
+                }
+            }
+        }
+    }
+    if let Some(meta) = platform.get("podMetadata") {
+        step.annotations = text_map(meta, "annotations", p);
+        step.labels = text_map(meta, "labels", p);
+    }
+    step.timeout = platform.get("activeDeadlineSeconds").and_then(text);
+    if let Some(inits) = list_at(platform, "initContainers", p) {
+        for init in inits.items().filter(|i| i.is_mapping()) {
+            let mut c = Container::new(ContainerRole::Init, init.span());
+            c.name = init.get("name").and_then(|n| n.scalar_text()).map(str::to_string);
+            c.image = init.get("image").and_then(text).map(|reference| Image {
+                reference,
+                origin: Origin::Step,
+                stub: false,
+            });
+            c.command = text_list(init, "command", p);
+            c.args = text_list(init, "args", p);
+            c.resources = super::argo::k8s_resources(init, Origin::Step, p);
+            step.containers.push(c);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The default output: miette diagnostics with the source snippet, labels, help and rule id.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+
+use super::Summary;
+use crate::engine::{FileReport, Outcome, RunReport};
+use crate::finding::{Finding, Severity};
+use crate::yaml::LineIndex;
+
+/// The file's text behind our line index: miette's default `SourceCode` for strings rescans
+/// the file from the start for every label.
+struct IndexedSource {
+    name: String,
+    text: Arc<str>,
+    lines: Arc<LineIndex>,
+}
+
+impl SourceCode for IndexedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let len = self.text.len();
+        let start = span.offset();
+        let end = start + span.len();
+        if end > len {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = self.lines.line_col(start as u32).line;
+        let last_of_span = if span.len() > 0 { end - 1 } else { end };
+        let last_line = self.lines.line_col(last_of_span as u32).line;
+        let from_line = first_line.saturating_sub(context_lines_before as u32).max(1);
+        let to_line = (last_line + context_lines_after as u32).min(self.lines.line_count());
+        // Without context, miette wants the contents to start at the span (it reads the
+        // header's line:column from them).
+        let from = if context_lines_before == 0 {
+            start
+        } else {
+            self.lines.line_start(from_line) as usize
+        };
+        let column = from - self.lines.line_start(from_line) as usize;
+        let mut to = if to_line >= self.lines.line_count() {
+            len
+        } else {
+            self.lines.line_start(to_line + 1) as usize
+        };
+        while to > from && matches!(self.text.as_bytes()[to - 1], b'\n' | b'\r') {
+            to -= 1;
+        }
+        let to = to.max(end.min(len));
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            &self.text.as_bytes()[from..to],
+            SourceSpan::new(from.into(), to - from),
+            (from_line - 1) as usize,
+            column,
+            (to_line - from_line + 1) as usize,
+        )))
+    }
+}
+
+struct Rendered<'a> {
+    finding: &'a Finding,
+    source: &'a IndexedSource,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)?;
+        if !self.finding.also_steps.is_empty() {
+            write!(f, " (also used by {})", self.finding.also_steps.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+fn span_of(s: crate::yaml::Span) -> SourceSpan {
+    SourceSpan::new((s.start as usize).into(), s.len() as usize)
+}
+
+impl Diagnostic for Rendered<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("pipelint({})", self.finding.rule)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.finding.help.is_empty()).then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(
+            (!self.finding.label.is_empty()).then(|| self.finding.label.clone()),
+            span_of(self.finding.span),
+        );
+        let related = self
+            .finding
+            .related
+            .iter()
+            .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), span_of(l.span)));
+        Some(Box::new(std::iter::once(primary).chain(related)))
+    }
+}
+
+/// How to draw: colours only on a terminal; a fixed width keeps snapshots stable.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanStyle {
+    pub color: bool,
+    pub width: usize,
+}
+
+fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut String) {
+    if file.findings.is_empty() {
+        return;
+    }
+    let source = IndexedSource {
+        name: file.path.clone(),
+        text: file.source.clone(),
+        lines: file.lines.clone(),
+    };
+    for finding in &file.findings {
+        let diagnostic = Rendered {
+            finding,
+            source: &source,
+        };
+        if handler.render_report(out, &diagnostic).is_err() {
+            // Rendering cannot fail on a String; keep the finding visible if it ever does.
+            let at = file.lines.line_col(finding.span.start);
+            out.push_str(&format!("{}:{}:{}: {}\n", file.path, at.line, at.column, finding.message));
+        }
+        out.push('\n');
+    }
+}
+
+pub fn render_human(report: &RunReport, style: HumanStyle) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false)
+        .with_context_lines(2);
+    let mut out = String::new();
+    for file in &report.files {
+        render_file(&handler, file, &mut out);
+        if let Outcome::Unreadable(reason) = &file.outcome {
+            out.push_str(&format!("warning: {}: could not be read: {reason}\n", file.path));
+        }
+    }
+    out.push_str(&Summary::of(report).line());
+    out.push('\n');
+    out
+}

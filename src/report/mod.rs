@@ -1,0 +1,83 @@
+//! Renderers: each turns the same [`RunReport`] into one output format.
+
+mod compact;
+mod human;
+mod json;
+
+pub use compact::render_compact;
+pub use human::{render_human, HumanStyle};
+pub use json::{render_json, JSON_FORMAT_VERSION};
+
+use crate::engine::{Outcome, RunReport};
+use crate::finding::Severity;
+
+/// Counts for the closing summary line and the JSON `summary` object.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub pipeline_files: usize,
+    pub pipelines: usize,
+    pub not_pipelines: usize,
+    pub unparseable: usize,
+    pub unreadable: usize,
+    pub findings: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+impl Summary {
+    pub fn of(report: &RunReport) -> Summary {
+        let mut s = Summary {
+            files: report.files.len(),
+            ..Summary::default()
+        };
+        for file in &report.files {
+            match &file.outcome {
+                Outcome::Pipeline(formats) => {
+                    s.pipeline_files += 1;
+                    s.pipelines += formats.len();
+                }
+                Outcome::NotPipeline => s.not_pipelines += 1,
+                Outcome::Unparseable => s.unparseable += 1,
+                Outcome::Unreadable(_) => s.unreadable += 1,
+            }
+            for f in &file.findings {
+                s.findings += 1;
+                match f.severity {
+                    Severity::Error => s.errors += 1,
+                    Severity::Warning => s.warnings += 1,
+                    Severity::Info => s.infos += 1,
+                }
+            }
+        }
+        s
+    }
+
+    /// One line: `12 findings (3 errors, 9 warnings) in 40 pipeline files; 5 other YAML/JSON files skipped`.
+    pub fn line(&self) -> String {
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut line = if self.findings == 0 {
+            format!("no findings in {}", plural(self.pipeline_files, "pipeline file", "pipeline files"))
+        } else {
+            format!(
+                "{} ({}, {}, {}) in {}",
+                plural(self.findings, "finding", "findings"),
+                plural(self.errors, "error", "errors"),
+                plural(self.warnings, "warning", "warnings"),
+                plural(self.infos, "info", "infos"),
+                plural(self.pipeline_files, "pipeline file", "pipeline files"),
+            )
+        };
+        if self.not_pipelines + self.unparseable > 0 {
+            line.push_str(&format!(
+                "; {} skipped (not pipelines)",
+                plural(self.not_pipelines + self.unparseable, "other YAML/JSON file", "other YAML/JSON files")
+            ));
+        }
+        if self.unreadable > 0 {
+            line.push_str(&format!("; {} could not be read", plural(self.unreadable, "file", "files")));
+        }
+        line
+    }
+}

@@ -1,0 +1,126 @@
+use super::{at_step, FileContext, Rule, RuleMeta};
+use crate::finding::{Finding, Severity};
+use crate::model::{is_accelerator, ContainerRole, Format, Pipeline, Step};
+
+/// A container without CPU or memory limits, or with an accelerator requested but not limited.
+pub struct MissingResourceLimits;
+
+static META: RuleMeta = RuleMeta {
+    id: "missing-resource-limits",
+    summary: "a container the step runs has no CPU or memory limit, or requests an accelerator without a limit",
+    default_severity: Severity::Warning,
+    doc: include_str!("../../rules/missing-resource-limits.md"),
+};
+
+/// Options of `missing-resource-limits`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Resources that must have a limit.
+    pub resources: Vec<String>,
+    /// Also require requests for the same resources.
+    pub require_requests: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            resources: vec!["cpu".into(), "memory".into()],
+            require_requests: false,
+        }
+    }
+}
+
+fn join_or(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+impl MissingResourceLimits {
+    fn check_with(&self, options: &Options, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+        if step.system {
+            return;
+        }
+        for container in &step.containers {
+            if container.image.as_ref().is_some_and(|i| i.stub) {
+                continue;
+            }
+            let r = &container.resources;
+            if r.unknown_patch.is_some() {
+                continue;
+            }
+            let missing_limits: Vec<String> = options
+                .resources
+                .iter()
+                .filter(|name| r.limit(name).is_none())
+                .cloned()
+                .collect();
+            let missing_requests: Vec<String> = if options.require_requests {
+                options.resources.iter().filter(|name| r.request(name).is_none()).cloned().collect()
+            } else {
+                Vec::new()
+            };
+            let unlimited_accelerators: Vec<String> = r
+                .requests
+                .iter()
+                .filter(|q| is_accelerator(&q.name) && r.limit(&q.name).is_none())
+                .map(|q| q.name.clone())
+                .collect();
+            if missing_limits.is_empty() && missing_requests.is_empty() && unlimited_accelerators.is_empty() {
+                continue;
+            }
+            let who = match container.role {
+                ContainerRole::Main => String::new(),
+                ContainerRole::Init => format!(": init container \"{}\"", container.name.as_deref().unwrap_or("?")),
+                ContainerRole::Sidecar => format!(": sidecar \"{}\"", container.name.as_deref().unwrap_or("?")),
+                ContainerRole::SetMember => format!(": container \"{}\"", container.name.as_deref().unwrap_or("?")),
+            };
+            let mut problems = Vec::new();
+            if !unlimited_accelerators.is_empty() {
+                problems.push(format!("requests {} without a limit", join_or(&unlimited_accelerators)));
+            }
+            if !missing_limits.is_empty() {
+                problems.push(format!("has no {} limit", join_or(&missing_limits)));
+            }
+            if !missing_requests.is_empty() {
+                problems.push(format!("has no {} request", join_or(&missing_requests)));
+            }
+            let severity = if unlimited_accelerators.is_empty() { Severity::Warning } else { Severity::Error };
+            let span = r.limits_span.or(r.span).unwrap_or(container.span);
+            let label = if !unlimited_accelerators.is_empty() {
+                "Kubernetes rejects a pod that requests an accelerator without limiting it".to_string()
+            } else if r.limits_span.is_some() {
+                format!("limits without {}", join_or(&missing_limits))
+            } else if r.span.is_some() {
+                "resources without limits".to_string()
+            } else {
+                "no resources at all".to_string()
+            };
+            let help = match pipeline.format {
+                Format::KfpIr(_) => "set limits on the task, e.g. `task.set_cpu_limit(\"2\").set_memory_limit(\"8G\")`, and recompile; without them the step can starve its node or be OOM-killed hours in".to_string(),
+                Format::Argo(..) => "add `resources: {limits: {cpu: \"2\", memory: 8Gi}, requests: {cpu: \"1\", memory: 8Gi}}` to the container, or once for every template under `spec.templateDefaults`; without limits the step can starve its node or be OOM-killed hours in".to_string(),
+            };
+            let finding = Finding::new(
+                META.id,
+                severity,
+                span,
+                format!("step \"{}\"{who} {}", step.name, problems.join(" and ")),
+            )
+            .label(label)
+            .help(help);
+            out.push(at_step(finding, pipeline, step));
+        }
+    }
+}
+
+impl Rule for MissingResourceLimits {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_step(&self, _cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+        self.check_with(&Options::default(), pipeline, step, out);
+    }
+}

@@ -1,0 +1,53 @@
+//! The rules: one file each, named by its id, listed once in [`registry`].
+
+mod duplicate_key;
+mod malformed_pipeline;
+mod missing_resource_limits;
+pub mod registry;
+mod unpinned_image;
+mod yaml_syntax;
+
+use crate::finding::{Finding, Severity};
+use crate::model::{Pipeline, Step};
+use crate::yaml::YamlFile;
+
+/// Static facts about a rule; the doc is `rules/<id>.md`, compiled in.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub summary: &'static str,
+    pub default_severity: Severity,
+    pub doc: &'static str,
+}
+
+/// What a rule may look at besides the model.
+pub struct FileContext<'a> {
+    pub src: &'a str,
+    pub yaml: &'a YamlFile,
+    pub pipelines: &'a [Pipeline],
+}
+
+/// A rule overrides only the narrowest hook it needs. Rules are stateless and do no I/O.
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// Problems of the file as a whole (syntax, duplicate keys).
+    fn check_file(&self, _cx: &FileContext<'_>, _out: &mut Vec<Finding>) {}
+
+    fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        for step in &pipeline.steps {
+            self.check_step(cx, pipeline, step, out);
+        }
+    }
+
+    fn check_step(&self, _cx: &FileContext<'_>, _pipeline: &Pipeline, _step: &Step, _out: &mut Vec<Finding>) {}
+}
+
+/// Fills in the pipeline and step a step-level finding belongs to.
+pub(crate) fn at_step(mut finding: Finding, pipeline: &Pipeline, step: &Step) -> Finding {
+    finding.pipeline = Some(pipeline.display_name().to_string());
+    finding.step = Some(step.name.clone());
+    finding.step_path = step.path.clone();
+    finding.document = Some(pipeline.document);
+    finding
+}

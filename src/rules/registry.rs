@@ -1,0 +1,20 @@
+//! The one list of rules. Adding a rule is one line here.
+
+use super::Rule;
+
+static RULES: &[&dyn Rule] = &[
+    &super::yaml_syntax::YamlSyntax,
+    &super::duplicate_key::DuplicateKey,
+    &super::malformed_pipeline::MalformedPipeline,
+    &super::unpinned_image::UnpinnedImage,
+    &super::missing_resource_limits::MissingResourceLimits,
+];
+
+/// Every rule, in a stable order.
+pub fn all() -> &'static [&'static dyn Rule] {
+    RULES
+}
+
+pub fn find(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().id == id)
+}
