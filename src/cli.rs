@@ -79,7 +79,12 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
             let mut out = String::new();
             for rule in registry::all() {
                 let meta = rule.meta();
-                out.push_str(&format!("{:<28} {:<8} {}\n", meta.id, meta.default_severity.as_str(), meta.summary));
+                out.push_str(&format!(
+                    "{:<28} {:<8} {}\n",
+                    meta.id,
+                    meta.default_severity.as_str(),
+                    meta.summary
+                ));
             }
             print(&out);
             EXIT_OK
@@ -113,7 +118,9 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
         // Only fails if a global pool already exists, which a fresh process never has.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global();
     }
     let inputs = match discover(&args.paths) {
         Ok(inputs) => inputs,
@@ -133,7 +140,8 @@ fn check(args: CheckArgs) -> u8 {
     match args.format {
         Format::Human => {
             let style = HumanStyle {
-                color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                color: std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
                 width: 100,
             };
             print(&render_human(&report, style));

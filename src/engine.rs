@@ -60,7 +60,9 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
-        self.files.iter().flat_map(|f| f.findings.iter().map(move |x| (f, x)))
+        self.files
+            .iter()
+            .flat_map(|f| f.findings.iter().map(move |x| (f, x)))
     }
 
     pub fn max_severity(&self) -> Option<Severity> {
@@ -108,7 +110,11 @@ pub fn lint_path(path: &Path, explicit: bool, settings: &Settings) -> FileReport
         Ok(meta) if meta.len() > settings.max_file_size => {
             return unreadable(
                 name,
-                format!("{} bytes is over the {} byte limit", meta.len(), settings.max_file_size),
+                format!(
+                    "{} bytes is over the {} byte limit",
+                    meta.len(),
+                    settings.max_file_size
+                ),
             )
         }
         Ok(meta) if !meta.is_file() => return unreadable(name, "not a regular file".into()),
@@ -170,11 +176,14 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
     let (pipelines, kind) = adapt_file(&yaml, &source);
     let outcome = match kind {
         FileKind::Pipeline => {
-            let mut labels: Vec<&'static str> = pipelines.iter().map(|p| p.format.label()).collect();
+            let mut labels: Vec<&'static str> =
+                pipelines.iter().map(|p| p.format.label()).collect();
             labels.dedup();
             Outcome::Pipeline(labels)
         }
-        FileKind::NotPipeline if !yaml.errors.is_empty() && (explicit || looks_like_pipeline(&source)) => {
+        FileKind::NotPipeline
+            if !yaml.errors.is_empty() && (explicit || looks_like_pipeline(&source)) =>
+        {
             Outcome::Pipeline(Vec::new())
         }
         FileKind::NotPipeline if !yaml.errors.is_empty() => Outcome::Unparseable,
@@ -196,11 +205,17 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
 /// A file that failed to parse is reported only if it is recognisably a pipeline, so that
 /// `pipelint check .` stays quiet about Helm templates and other YAML-ish files.
 fn looks_like_pipeline(text: &str) -> bool {
-    text.contains("argoproj.io/") || text.contains("pipelineInfo") || text.contains("# PIPELINE DEFINITION")
+    text.contains("argoproj.io/")
+        || text.contains("pipelineInfo")
+        || text.contains("# PIPELINE DEFINITION")
 }
 
 fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline]) -> Vec<Finding> {
-    let cx = FileContext { src, yaml, pipelines };
+    let cx = FileContext {
+        src,
+        yaml,
+        pipelines,
+    };
     let mut findings = Vec::new();
     for rule in registry::all() {
         rule.check_file(&cx, &mut findings);
@@ -216,12 +231,20 @@ fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline]) -> Vec<Finding>
 /// one that names every step.
 fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
     findings.sort_by(|a, b| {
-        (a.span.start, a.span.end, a.rule, a.document).cmp(&(b.span.start, b.span.end, b.rule, b.document))
+        (a.span.start, a.span.end, a.rule, a.document).cmp(&(
+            b.span.start,
+            b.span.end,
+            b.rule,
+            b.document,
+        ))
     });
     let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
     for finding in findings {
         if let Some(last) = merged.last_mut() {
-            if last.rule == finding.rule && last.span == finding.span && last.document == finding.document {
+            if last.rule == finding.rule
+                && last.span == finding.span
+                && last.document == finding.document
+            {
                 if let Some(step) = finding.step {
                     if last.step.as_ref() != Some(&step) && !last.also_steps.contains(&step) {
                         last.also_steps.push(step);

@@ -228,6 +228,15 @@ impl Step {
         }
     }
 
+    /// The name to show: the task name, prefixed by the sub-pipelines or DAG groups it sits
+    /// in (`nested-eval/evaluate`), so that two tasks of the same name stay apart.
+    pub fn qualified_name(&self) -> String {
+        match self.path.len() {
+            0..=2 => self.name.clone(),
+            _ => self.path[1..].join("/"),
+        }
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&Spanned<String>> {
         self.annotations
             .iter()

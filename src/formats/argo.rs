@@ -9,6 +9,9 @@ use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_
 use crate::model::*;
 use crate::yaml::{parse, NodeRef, ParseLimits, Span};
 
+/// `(resource, value)` pairs of a container's limits or requests in a patch.
+type ResourcePairs = Vec<(String, String)>;
+
 /// What a `podSpecPatch` sets, as far as the model cares.
 #[derive(Default)]
 struct PodPatch {
@@ -16,7 +19,7 @@ struct PodPatch {
     /// The whole patch is a template parameter: it may set anything.
     unknown: bool,
     /// Per container name: limits and requests `(resource, value)`.
-    containers: Vec<(String, Vec<(String, String)>, Vec<(String, String)>)>,
+    containers: Vec<(String, ResourcePairs, ResourcePairs)>,
     grace_seconds: Option<Spanned<Option<i64>>>,
 }
 
@@ -36,7 +39,10 @@ fn read_pod_patch(node: NodeRef<'_>, p: &mut Pipeline) -> Option<PodPatch> {
                 .errors
                 .first()
                 .map_or_else(|| "it is not a mapping".to_string(), |e| e.message.clone());
-            p.problem(node.span(), format!("`podSpecPatch` is not valid JSON or YAML: {reason}"));
+            p.problem(
+                node.span(),
+                format!("`podSpecPatch` is not valid JSON or YAML: {reason}"),
+            );
         }
         return Some(patch);
     };
@@ -46,7 +52,7 @@ fn read_pod_patch(node: NodeRef<'_>, p: &mut Pipeline) -> Option<PodPatch> {
             .and_then(|n| n.scalar_text())
             .unwrap_or("main")
             .to_string();
-        let pairs = |section: &str| -> Vec<(String, String)> {
+        let pairs = |section: &str| -> ResourcePairs {
             container
                 .path(&["resources", section])
                 .into_iter()
@@ -54,12 +60,12 @@ fn read_pod_patch(node: NodeRef<'_>, p: &mut Pipeline) -> Option<PodPatch> {
                 .filter_map(|(k, v)| Some((k.str()?.to_string(), v.scalar_text()?.to_string())))
                 .collect()
         };
-        patch.containers.push((name, pairs("limits"), pairs("requests")));
+        patch
+            .containers
+            .push((name, pairs("limits"), pairs("requests")));
     }
     if let Some(grace) = root.get("terminationGracePeriodSeconds") {
-        let span = grace
-            .source_span_within(node)
-            .unwrap_or(node.span());
+        let span = grace.source_span_within(node).unwrap_or(node.span());
         patch.grace_seconds = Some(Spanned::new(grace.as_int_lenient(), span));
     }
     Some(patch)
@@ -90,8 +96,12 @@ struct WorkflowContext<'a> {
 
 pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: usize) -> Pipeline {
     let mut p = Pipeline::new(Format::Argo(kind, flavor), root.span(), document);
+    check_api_version(root, &mut p);
     if let Some(meta) = root.get("metadata") {
-        p.name = meta.get("name").or_else(|| meta.get("generateName")).and_then(text);
+        p.name = meta
+            .get("name")
+            .or_else(|| meta.get("generateName"))
+            .and_then(text);
         p.sdk_version = meta
             .path(&["annotations", "pipelines.kubeflow.org/kfp_sdk_version"])
             .or_else(|| meta.path(&["labels", "pipelines.kubeflow.org/kfp_sdk_version"]))
@@ -106,6 +116,7 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
             None => return p,
         }
     }
+    check_spec_shape(spec, &mut p);
     let patch = spec
         .get("podSpecPatch")
         .filter(|n| n.is_scalar())
@@ -125,7 +136,10 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
     };
     for (index, tpl) in templates.items().enumerate() {
         if !tpl.is_mapping() {
-            p.problem(tpl.span(), format!("templates should be mappings, not {}", tpl.describe()));
+            p.problem(
+                tpl.span(),
+                format!("templates should be mappings, not {}", tpl.describe()),
+            );
             continue;
         }
         let Some(name) = text_at(tpl, "name", &mut p) else {
@@ -137,6 +151,66 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         p.steps.push(step);
     }
     p
+}
+
+/// Detection lets through Argo kinds whose `apiVersion` is missing or mistyped.
+fn check_api_version(root: NodeRef<'_>, p: &mut Pipeline) {
+    match root.entry("apiVersion") {
+        Some((_, v)) if v.str().is_some_and(|s| s.starts_with("argoproj.io/")) => {}
+        Some((_, v)) => p.problem(v.span(), "`apiVersion` should be `argoproj.io/v1alpha1`"),
+        None => {
+            let lookalike = root.entries().find(|(k, _)| {
+                k.str().is_some_and(|k| {
+                    k.to_ascii_lowercase().contains("apiversion")
+                        || strsim::levenshtein(k, "apiVersion") <= 2
+                })
+            });
+            match lookalike {
+                Some((k, _)) => p.problem(
+                    k.span(),
+                    format!(
+                        "`apiVersion` is missing; `{}` looks like a typo of it",
+                        k.str().unwrap_or("")
+                    ),
+                ),
+                None => p.problem(
+                    root.entry("kind").map_or(root.span(), |(k, _)| k.span()),
+                    "`apiVersion` is missing; Argo needs `apiVersion: argoproj.io/v1alpha1`",
+                ),
+            }
+        }
+    }
+}
+
+/// Fields the controller decodes before anything runs: a wrong type fails the workflow.
+fn check_spec_shape(spec: NodeRef<'_>, p: &mut Pipeline) {
+    text_at(spec, "entrypoint", p);
+    text_at(spec, "serviceAccountName", p);
+    if let Some(arguments) = mapping_at(spec, "arguments", p) {
+        check_parameters(arguments, p);
+    }
+}
+
+/// `parameters` and `artifacts` are lists of `{name, ...}`.
+fn check_parameters(parent: NodeRef<'_>, p: &mut Pipeline) {
+    for key in ["parameters", "artifacts"] {
+        let Some(list) = list_at(parent, key, p) else {
+            continue;
+        };
+        for item in list.items() {
+            if !item.is_mapping() {
+                p.problem(
+                    item.span(),
+                    format!(
+                        "items of `{key}` should be mappings with a `name`, not {}",
+                        item.describe()
+                    ),
+                );
+            } else if item.get("name").is_none() {
+                p.problem(item.span(), format!("an item of `{key}` has no `name`"));
+            }
+        }
+    }
 }
 
 fn template_kind(tpl: NodeRef<'_>) -> StepKind {
@@ -162,7 +236,15 @@ fn build_step(
     p: &mut Pipeline,
 ) -> Step {
     let kind = template_kind(tpl);
-    let mut step = Step::new(name, vec![pipeline_name.to_string(), name.to_string()], tpl.span(), kind);
+    if let Some(inputs) = mapping_at(tpl, "inputs", p) {
+        check_parameters(inputs, p);
+    }
+    let mut step = Step::new(
+        name,
+        vec![pipeline_name.to_string(), name.to_string()],
+        tpl.span(),
+        kind,
+    );
     step.system = flavor == ArgoFlavor::KfpV2Backend && name.starts_with("system-");
     let defaults = ctx.defaults;
     let tpl_patch = tpl
@@ -177,12 +259,19 @@ fn build_step(
 
     // The main container: `container` or `script`, with templateDefaults merged in.
     for field in ["container", "script"] {
-        let Some((key, body)) = tpl.entry(field) else { continue };
+        let Some((key, body)) = tpl.entry(field).filter(|(_, v)| !v.is_null()) else {
+            continue;
+        };
         if !body.is_mapping() {
-            p.problem(body.span(), format!("`{field}` should be a mapping, not {}", body.describe()));
+            p.problem(
+                body.span(),
+                format!("`{field}` should be a mapping, not {}", body.describe()),
+            );
             continue;
         }
-        let default_body = defaults.and_then(|d| d.get(field)).filter(|d| d.is_mapping());
+        let default_body = defaults
+            .and_then(|d| d.get(field))
+            .filter(|d| d.is_mapping());
         let mut c = read_container(ContainerRole::Main, key.span(), body, default_body, p);
         c.name.get_or_insert_with(|| "main".to_string());
         apply_pod_level(&mut c, &patches, pod_resources);
@@ -200,11 +289,22 @@ fn build_step(
             }
         }
     }
-    for (field, role) in [("initContainers", ContainerRole::Init), ("sidecars", ContainerRole::Sidecar)] {
-        let Some(list) = list_at(tpl, field, p) else { continue };
+    for (field, role) in [
+        ("initContainers", ContainerRole::Init),
+        ("sidecars", ContainerRole::Sidecar),
+    ] {
+        let Some(list) = list_at(tpl, field, p) else {
+            continue;
+        };
         for item in list.items() {
             if !item.is_mapping() {
-                p.problem(item.span(), format!("items of `{field}` should be mappings, not {}", item.describe()));
+                p.problem(
+                    item.span(),
+                    format!(
+                        "items of `{field}` should be mappings, not {}",
+                        item.describe()
+                    ),
+                );
                 continue;
             }
             let mut c = read_container(role, item.span(), item, None, p);
@@ -249,9 +349,18 @@ fn build_step(
         .flat_map(|t| t.items())
         .map(|t| Toleration {
             span: t.span(),
-            key: t.get("key").and_then(|v| v.scalar_text()).map(str::to_string),
-            value: t.get("value").and_then(|v| v.scalar_text()).map(str::to_string),
-            effect: t.get("effect").and_then(|v| v.scalar_text()).map(str::to_string),
+            key: t
+                .get("key")
+                .and_then(|v| v.scalar_text())
+                .map(str::to_string),
+            value: t
+                .get("value")
+                .and_then(|v| v.scalar_text())
+                .map(str::to_string),
+            effect: t
+                .get("effect")
+                .and_then(|v| v.scalar_text())
+                .map(str::to_string),
         })
         .collect();
     let affinity = tpl.get("affinity").or(ctx.affinity);
@@ -280,7 +389,10 @@ fn read_container(
     p: &mut Pipeline,
 ) -> Container {
     let mut c = Container::new(role, span);
-    c.name = body.get("name").and_then(|n| n.scalar_text()).map(str::to_string);
+    c.name = body
+        .get("name")
+        .and_then(|n| n.scalar_text())
+        .map(str::to_string);
     let own_image = text_at(body, "image", p).map(|reference| Image {
         reference,
         origin: Origin::Step,
@@ -342,7 +454,7 @@ fn apply_pod_level(c: &mut Container, patches: &[&PodPatch], pod_resources: Opti
             if *container != name {
                 continue;
             }
-            let to_quantities = |pairs: &Vec<(String, String)>| -> Vec<Quantity> {
+            let to_quantities = |pairs: &ResourcePairs| -> Vec<Quantity> {
                 pairs
                     .iter()
                     .map(|(k, v)| Quantity {
@@ -354,16 +466,25 @@ fn apply_pod_level(c: &mut Container, patches: &[&PodPatch], pod_resources: Opti
             };
             // A patch overrides what the container says.
             let limits = to_quantities(limits);
-            c.resources.limits.retain(|q| !limits.iter().any(|l| l.name == q.name));
+            c.resources
+                .limits
+                .retain(|q| !limits.iter().any(|l| l.name == q.name));
             c.resources.limits.extend(limits);
             let requests = to_quantities(requests);
-            c.resources.requests.retain(|q| !requests.iter().any(|l| l.name == q.name));
+            c.resources
+                .requests
+                .retain(|q| !requests.iter().any(|l| l.name == q.name));
             c.resources.requests.extend(requests);
         }
     }
     if let Some(pod) = pod_resources {
-        for (section, into) in [("limits", &mut c.resources.limits), ("requests", &mut c.resources.requests)] {
-            let Some(map) = pod.get(section) else { continue };
+        for (section, into) in [
+            ("limits", &mut c.resources.limits),
+            ("requests", &mut c.resources.requests),
+        ] {
+            let Some(map) = pod.get(section) else {
+                continue;
+            };
             let from = map
                 .entries()
                 .filter_map(|(k, v)| {
@@ -392,18 +513,32 @@ pub(super) fn k8s_resources(container: NodeRef<'_>, origin: Origin, p: &mut Pipe
         return r;
     }
     if !resources.is_mapping() {
-        p.problem(resources.span(), format!("`resources` should be a mapping, not {}", resources.describe()));
+        p.problem(
+            resources.span(),
+            format!(
+                "`resources` should be a mapping, not {}",
+                resources.describe()
+            ),
+        );
         return r;
     }
     for (section, is_limit) in [("limits", true), ("requests", false)] {
-        let Some(map) = mapping_at(resources, section, p) else { continue };
+        let Some(map) = mapping_at(resources, section, p) else {
+            continue;
+        };
         if is_limit && origin == Origin::Step {
             r.limits_span = key_span(resources, "limits");
         }
         for (k, v) in map.entries() {
             let Some(name) = k.str() else { continue };
             let Some(value) = text(v) else {
-                p.problem(v.span(), format!("`{section}.{name}` should be a quantity, not {}", v.describe()));
+                p.problem(
+                    v.span(),
+                    format!(
+                        "`{section}.{name}` should be a quantity, not {}",
+                        v.describe()
+                    ),
+                );
                 continue;
             };
             let q = Quantity {
@@ -437,7 +572,13 @@ fn read_retry(
     let (key, strategy) = entry;
     if !strategy.is_mapping() {
         if !strategy.is_null() {
-            p.problem(strategy.span(), format!("`retryStrategy` should be a mapping, not {}", strategy.describe()));
+            p.problem(
+                strategy.span(),
+                format!(
+                    "`retryStrategy` should be a mapping, not {}",
+                    strategy.describe()
+                ),
+            );
         }
         return None;
     }
@@ -455,11 +596,16 @@ fn read_retry(
     })
 }
 
-fn read_caching(tpl: NodeRef<'_>, defaults: Option<NodeRef<'_>>, flavor: ArgoFlavor) -> Option<Caching> {
-    let memoize = tpl
-        .entry("memoize")
-        .map(|e| (e, Origin::Step))
-        .or_else(|| defaults.and_then(|d| d.entry("memoize")).map(|e| (e, Origin::TemplateDefaults)));
+fn read_caching(
+    tpl: NodeRef<'_>,
+    defaults: Option<NodeRef<'_>>,
+    flavor: ArgoFlavor,
+) -> Option<Caching> {
+    let memoize = tpl.entry("memoize").map(|e| (e, Origin::Step)).or_else(|| {
+        defaults
+            .and_then(|d| d.entry("memoize"))
+            .map(|e| (e, Origin::TemplateDefaults))
+    });
     if let Some(((key, memo), origin)) = memoize {
         return Some(Caching {
             enabled: memo.is_mapping(),
@@ -470,7 +616,11 @@ fn read_caching(tpl: NodeRef<'_>, defaults: Option<NodeRef<'_>>, flavor: ArgoFla
     }
     if flavor == ArgoFlavor::KfpV1 {
         // KFP v1 caches through a webhook, per template label.
-        let label = tpl.path(&["metadata", "labels", "pipelines.kubeflow.org/enable_caching"])?;
+        let label = tpl.path(&[
+            "metadata",
+            "labels",
+            "pipelines.kubeflow.org/enable_caching",
+        ])?;
         return Some(Caching {
             enabled: label.scalar_text() == Some("true"),
             span: label.span(),
@@ -499,7 +649,9 @@ fn script_source(script: NodeRef<'_>) -> Option<EmbeddedSource> {
         Language::Other
     };
     let span = source.span();
-    let line_start = source.src()[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = source.src()[..span.start as usize]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     Some(EmbeddedSource {
         language,
         text: text.to_string(),
@@ -511,7 +663,10 @@ fn script_source(script: NodeRef<'_>) -> Option<EmbeddedSource> {
 
 fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<String>)> {
     let required = node_affinity
-        .path(&["requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"])
+        .path(&[
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ])
         .into_iter()
         .flat_map(|t| t.items());
     let preferred = node_affinity
@@ -521,7 +676,11 @@ fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<
         .filter_map(|t| t.get("preference"));
     required
         .chain(preferred)
-        .flat_map(|term| term.get("matchExpressions").into_iter().flat_map(|e| e.items()))
+        .flat_map(|term| {
+            term.get("matchExpressions")
+                .into_iter()
+                .flat_map(|e| e.items())
+        })
         .filter_map(|expr| {
             let key = expr.get("key").and_then(text)?;
             let values = expr
@@ -539,7 +698,9 @@ fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<
 fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
     if let Some(tasks) = tpl.get("dag").and_then(|d| d.get("tasks")) {
         for task in tasks.items() {
-            let Some(name) = task.get("name").and_then(text) else { continue };
+            let Some(name) = task.get("name").and_then(text) else {
+                continue;
+            };
             let mut depends = text_list(task, "dependencies", p);
             if let Some(expr) = task.get("depends").and_then(text) {
                 depends.extend(depends_names(&expr));
@@ -557,7 +718,9 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
         for group in groups.items() {
             let mut current = Vec::new();
             for entry in group.items() {
-                let Some(name) = entry.get("name").and_then(text) else { continue };
+                let Some(name) = entry.get("name").and_then(text) else {
+                    continue;
+                };
                 p.tasks.push(Task {
                     name: name.clone(),
                     parent: template.to_string(),

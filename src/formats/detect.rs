@@ -40,20 +40,34 @@ fn detect(root: NodeRef<'_>) -> Detected<'_> {
     let api_version = root.get("apiVersion").and_then(|v| v.str()).unwrap_or("");
     let kind = root.get("kind").and_then(|v| v.str()).unwrap_or("");
     if api_version.starts_with("pipelines.kubeflow.org/") && kind == "PipelineVersion" {
-        if let Some(spec) = root.path(&["spec", "pipelineSpec"]).filter(|s| is_pipeline_spec(*s)) {
+        if let Some(spec) = root
+            .path(&["spec", "pipelineSpec"])
+            .filter(|s| is_pipeline_spec(*s))
+        {
             let platform = root.path(&["spec", "platformSpec"]);
             return Detected::Kfp(KfpWrapper::PipelineVersion, spec, platform);
         }
     }
+    let argo_kind = match kind {
+        "Workflow" => ArgoKind::Workflow,
+        "WorkflowTemplate" => ArgoKind::WorkflowTemplate,
+        "ClusterWorkflowTemplate" => ArgoKind::ClusterWorkflowTemplate,
+        "CronWorkflow" => ArgoKind::CronWorkflow,
+        _ => return Detected::Other,
+    };
     if api_version.starts_with("argoproj.io/") {
-        let kind = match kind {
-            "Workflow" => ArgoKind::Workflow,
-            "WorkflowTemplate" => ArgoKind::WorkflowTemplate,
-            "ClusterWorkflowTemplate" => ArgoKind::ClusterWorkflowTemplate,
-            "CronWorkflow" => ArgoKind::CronWorkflow,
-            _ => return Detected::Other,
-        };
-        return Detected::Argo(kind, root);
+        return Detected::Argo(argo_kind, root);
+    }
+    // An Argo kind with a spec of templates but a missing or mistyped `apiVersion`: the
+    // cluster rejects it, so it is worth a finding rather than silence.
+    let spec = root.get("spec");
+    let looks_argo = spec.is_some_and(|s| {
+        s.get("templates").is_some()
+            || s.get("workflowSpec").is_some()
+            || s.get("workflowTemplateRef").is_some()
+    });
+    if looks_argo && !api_version.contains('/') {
+        return Detected::Argo(argo_kind, root);
     }
     Detected::Other
 }
@@ -71,7 +85,7 @@ pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
     let mut pipelines: Vec<Pipeline> = Vec::new();
     let mut pending_kfp: Option<(KfpWrapper, NodeRef<'_>, Option<NodeRef<'_>>, usize)> = None;
     let flush = |pending: &mut Option<(KfpWrapper, NodeRef<'_>, Option<NodeRef<'_>>, usize)>,
-                     pipelines: &mut Vec<Pipeline>| {
+                 pipelines: &mut Vec<Pipeline>| {
         if let Some((wrapper, spec, platform, doc)) = pending.take() {
             pipelines.push(kfp_ir::adapt(wrapper, spec, platform, doc));
         }
@@ -86,8 +100,11 @@ pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
             Detected::Platform(platform) => match pending_kfp.as_mut() {
                 Some((_, _, slot @ None, _)) => *slot = Some(platform),
                 _ => {
-                    let mut orphan =
-                        Pipeline::new(Format::KfpIr(KfpWrapper::PipelineSpec), root.span(), doc.index);
+                    let mut orphan = Pipeline::new(
+                        Format::KfpIr(KfpWrapper::PipelineSpec),
+                        root.span(),
+                        doc.index,
+                    );
                     orphan.problem(
                         root.span(),
                         "a KFP platform spec (`platforms:`) with no pipeline spec document before it",
@@ -108,7 +125,11 @@ pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
     if pipelines.is_empty() && file.errors.is_empty() && src.trim_start().starts_with(KFP_HEADER) {
         // The KFP compiler's header with no pipeline under it: a truncated or emptied file.
         let end = src.find('\n').unwrap_or(src.len()) as u32;
-        let mut empty = Pipeline::new(Format::KfpIr(KfpWrapper::PipelineSpec), Span::new(0, end), 0);
+        let mut empty = Pipeline::new(
+            Format::KfpIr(KfpWrapper::PipelineSpec),
+            Span::new(0, end),
+            0,
+        );
         empty.problem(
             Span::new(0, end),
             "the file has the KFP compiler's header but no pipeline spec",
@@ -135,17 +156,20 @@ fn argo_flavor(root: NodeRef<'_>) -> ArgoFlavor {
         })
     };
     let v2_label = root
-        .path(&["spec", "podMetadata", "labels", "pipelines.kubeflow.org/v2_component"])
+        .path(&[
+            "spec",
+            "podMetadata",
+            "labels",
+            "pipelines.kubeflow.org/v2_component",
+        ])
         .is_some();
-    let v2_templates = root
-        .path(&["spec", "templates"])
-        .is_some_and(|t| {
-            t.items().any(|tpl| {
-                tpl.get("name")
-                    .and_then(|n| n.str())
-                    .is_some_and(|n| n == "system-container-driver" || n == "system-dag-driver")
-            })
-        });
+    let v2_templates = root.path(&["spec", "templates"]).is_some_and(|t| {
+        t.items().any(|tpl| {
+            tpl.get("name")
+                .and_then(|n| n.str())
+                .is_some_and(|n| n == "system-container-driver" || n == "system-dag-driver")
+        })
+    });
     if v2_label || v2_templates {
         ArgoFlavor::KfpV2Backend
     } else if has_kfp_key(root.path(&["metadata", "annotations"]))
@@ -181,7 +205,10 @@ mod tests {
             kinds("pipelineInfo: {name: p}\nroot: {dag: {tasks: {}}}\n---\nplatforms: {kubernetes: {}}\n"),
             ["kfp-ir"]
         );
-        assert_eq!(kinds("apiVersion: v1\nkind: ConfigMap\n"), Vec::<&str>::new());
+        assert_eq!(
+            kinds("apiVersion: v1\nkind: ConfigMap\n"),
+            Vec::<&str>::new()
+        );
         assert_eq!(
             kinds("{\"pipelineSpec\": {\"pipelineInfo\": {\"name\": \"p\"}, \"root\": {}}, \"runtimeConfig\": {}}"),
             ["kfp-ir"]

@@ -20,12 +20,13 @@ pub fn adapt(
     document: usize,
 ) -> Pipeline {
     let mut p = Pipeline::new(Format::KfpIr(wrapper), spec.span(), document);
-    p.name = spec
-        .path(&["pipelineInfo", "name"])
-        .and_then(text);
+    p.name = spec.path(&["pipelineInfo", "name"]).and_then(text);
     if p.name.is_none() {
         let at = key_span(spec, "pipelineInfo").unwrap_or(spec.span());
-        p.problem(at, "`pipelineInfo.name` is missing; the KFP backend rejects the pipeline");
+        p.problem(
+            at,
+            "`pipelineInfo.name` is missing; the KFP backend rejects the pipeline",
+        );
     }
     p.sdk_version = text_at(spec, "sdkVersion", &mut p);
     p.schema_version = text_at(spec, "schemaVersion", &mut p);
@@ -63,15 +64,26 @@ pub fn adapt(
         // Pushed in reverse so that steps come out in file order.
         let mut nested = Vec::new();
         for (task_key, task) in tasks.entries() {
-            let Some(task_name) = task_key.str() else { continue };
+            let Some(task_name) = task_key.str() else {
+                continue;
+            };
             if !task.is_mapping() {
-                p.problem(task.span(), format!("task `{task_name}` should be a mapping, not {}", task.describe()));
+                p.problem(
+                    task.span(),
+                    format!(
+                        "task `{task_name}` should be a mapping, not {}",
+                        task.describe()
+                    ),
+                );
                 continue;
             }
             let mut task_path = path.clone();
             task_path.push(task_name.to_string());
             let Some(component_ref) = task.path(&["componentRef", "name"]).and_then(text) else {
-                p.problem(task_key.span(), format!("task `{task_name}` has no `componentRef.name`"));
+                p.problem(
+                    task_key.span(),
+                    format!("task `{task_name}` has no `componentRef.name`"),
+                );
                 continue;
             };
             let component = components.and_then(|c| c.get(&component_ref.value));
@@ -101,19 +113,33 @@ pub fn adapt(
             let Some(label) = text_at(component, "executorLabel", &mut p) else {
                 p.problem(
                     component_ref.span,
-                    format!("component `{}` has neither a `dag` nor an `executorLabel`", component_ref.value),
+                    format!(
+                        "component `{}` has neither a `dag` nor an `executorLabel`",
+                        component_ref.value
+                    ),
                 );
                 continue;
             };
             let Some(executor) = executors.and_then(|e| e.get(&label.value)) else {
                 p.problem(
                     label.span,
-                    format!("executor `{}` is not defined under `deploymentSpec.executors`", label.value),
+                    format!(
+                        "executor `{}` is not defined under `deploymentSpec.executors`",
+                        label.value
+                    ),
                 );
                 continue;
             };
             let platform_config = platform_executors.and_then(|e| e.get(&label.value));
-            steps.push(build_step(task_name, task_key.span(), task_path, task, executor, platform_config, &mut p));
+            steps.push(build_step(
+                task_name,
+                task_key.span(),
+                task_path,
+                task,
+                executor,
+                platform_config,
+                &mut p,
+            ));
         }
         stack.extend(nested.into_iter().rev());
     }
@@ -142,7 +168,9 @@ fn build_step(
     // Dependencies: explicit ones and data producers.
     step.depends = text_list(task, "dependentTasks", p);
     for section in ["parameters", "artifacts"] {
-        let Some(inputs) = task.path(&["inputs", section]) else { continue };
+        let Some(inputs) = task.path(&["inputs", section]) else {
+            continue;
+        };
         for (_, input) in inputs.entries() {
             let producer = input
                 .path(&["taskOutputParameter", "producerTask"])
@@ -194,11 +222,14 @@ fn build_step(
     if let Some((key, container)) = executor.entry("container") {
         if container.is_mapping() {
             let mut c = Container::new(ContainerRole::Main, key.span());
-            c.image = container.get("image").and_then(text).map(|reference| Image {
-                stub: is_stub_image(&reference.value),
-                reference,
-                origin: Origin::Step,
-            });
+            c.image = container
+                .get("image")
+                .and_then(text)
+                .map(|reference| Image {
+                    stub: is_stub_image(&reference.value),
+                    reference,
+                    origin: Origin::Step,
+                });
             c.command = text_list(container, "command", p);
             c.args = text_list(container, "args", p);
             if let Some(env) = list_at(container, "env", p) {
@@ -217,7 +248,13 @@ fn build_step(
             step.source = python_source(container);
             step.containers.push(c);
         } else {
-            p.problem(container.span(), format!("`container` should be a mapping, not {}", container.describe()));
+            p.problem(
+                container.span(),
+                format!(
+                    "`container` should be a mapping, not {}",
+                    container.describe()
+                ),
+            );
         }
     }
 
@@ -246,7 +283,9 @@ fn kfp_resources(container: NodeRef<'_>) -> Resources {
         ("resourceMemoryRequest", "memory", false),
     ];
     for (field, name, is_limit) in fields {
-        let Some(value) = resources.get(field).and_then(text) else { continue };
+        let Some(value) = resources.get(field).and_then(text) else {
+            continue;
+        };
         let q = Quantity {
             name: name.to_string(),
             value,
@@ -292,7 +331,9 @@ fn python_source(container: NodeRef<'_>) -> Option<EmbeddedSource> {
     let last = command.items().last()?;
     let text = last.str()?;
     let span = last.span();
-    let line_start = last.src()[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = last.src()[..span.start as usize]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     Some(EmbeddedSource {
         language: Language::Python,
         text: text.to_string(),
@@ -312,15 +353,28 @@ fn apply_platform(step: &mut Step, platform: NodeRef<'_>, p: &mut Pipeline) {
             .items()
             .map(|t| Toleration {
                 span: t.span(),
-                key: t.get("key").and_then(|v| v.scalar_text()).map(str::to_string),
-                value: t.get("value").and_then(|v| v.scalar_text()).map(str::to_string),
-                effect: t.get("effect").and_then(|v| v.scalar_text()).map(str::to_string),
+                key: t
+                    .get("key")
+                    .and_then(|v| v.scalar_text())
+                    .map(str::to_string),
+                value: t
+                    .get("value")
+                    .and_then(|v| v.scalar_text())
+                    .map(str::to_string),
+                effect: t
+                    .get("effect")
+                    .and_then(|v| v.scalar_text())
+                    .map(str::to_string),
             })
             .collect();
     }
     if let Some(terms) = platform.get("nodeAffinity") {
         for term in terms.items() {
-            for expr in term.get("matchExpressions").into_iter().flat_map(|e| e.items()) {
+            for expr in term
+                .get("matchExpressions")
+                .into_iter()
+                .flat_map(|e| e.items())
+            {
                 if let Some(key) = expr.get("key").and_then(text) {
                     let values = expr
                         .get("values")
@@ -341,7 +395,10 @@ fn apply_platform(step: &mut Step, platform: NodeRef<'_>, p: &mut Pipeline) {
     if let Some(inits) = list_at(platform, "initContainers", p) {
         for init in inits.items().filter(|i| i.is_mapping()) {
             let mut c = Container::new(ContainerRole::Init, init.span());
-            c.name = init.get("name").and_then(|n| n.scalar_text()).map(str::to_string);
+            c.name = init
+                .get("name")
+                .and_then(|n| n.scalar_text())
+                .map(str::to_string);
             c.image = init.get("image").and_then(text).map(|reference| Image {
                 reference,
                 origin: Origin::Step,

@@ -27,7 +27,11 @@ pub fn text_at(parent: NodeRef<'_>, key: &str, pipeline: &mut Pipeline) -> Optio
 }
 
 /// The mapping at `key`; a present value of another type is reported and ignored.
-pub fn mapping_at<'a>(parent: NodeRef<'a>, key: &str, pipeline: &mut Pipeline) -> Option<NodeRef<'a>> {
+pub fn mapping_at<'a>(
+    parent: NodeRef<'a>,
+    key: &str,
+    pipeline: &mut Pipeline,
+) -> Option<NodeRef<'a>> {
     let node = parent.get(key)?;
     if node.is_mapping() {
         return Some(node);
@@ -68,7 +72,10 @@ pub fn text_list(parent: NodeRef<'_>, key: &str, pipeline: &mut Pipeline) -> Vec
             } else {
                 pipeline.problem(
                     item.span(),
-                    format!("items of `{key}` should be strings, not {}", item.describe()),
+                    format!(
+                        "items of `{key}` should be strings, not {}",
+                        item.describe()
+                    ),
                 );
                 None
             }
@@ -86,7 +93,12 @@ pub fn text_map(
         return Vec::new();
     };
     map.entries()
-        .filter_map(|(k, v)| Some((text(k)?, text(v).unwrap_or_else(|| Spanned::new(String::new(), v.span())))))
+        .filter_map(|(k, v)| {
+            Some((
+                text(k)?,
+                text(v).unwrap_or_else(|| Spanned::new(String::new(), v.span())),
+            ))
+        })
         .collect()
 }
 

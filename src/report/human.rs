@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::Summary;
@@ -35,9 +35,11 @@ impl SourceCode for IndexedSource {
             return Err(MietteError::OutOfBounds);
         }
         let first_line = self.lines.line_col(start as u32).line;
-        let last_of_span = if span.len() > 0 { end - 1 } else { end };
+        let last_of_span = if !span.is_empty() { end - 1 } else { end };
         let last_line = self.lines.line_col(last_of_span as u32).line;
-        let from_line = first_line.saturating_sub(context_lines_before as u32).max(1);
+        let from_line = first_line
+            .saturating_sub(context_lines_before as u32)
+            .max(1);
         let to_line = (last_line + context_lines_after as u32).min(self.lines.line_count());
         // Without context, miette wants the contents to start at the span (it reads the
         // header's line:column from them).
@@ -108,7 +110,8 @@ impl Diagnostic for Rendered<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.finding.help.is_empty()).then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display>)
+        (!self.finding.help.is_empty())
+            .then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -153,7 +156,10 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
         if handler.render_report(out, &diagnostic).is_err() {
             // Rendering cannot fail on a String; keep the finding visible if it ever does.
             let at = file.lines.line_col(finding.span.start);
-            out.push_str(&format!("{}:{}:{}: {}\n", file.path, at.line, at.column, finding.message));
+            out.push_str(&format!(
+                "{}:{}:{}: {}\n",
+                file.path, at.line, at.column, finding.message
+            ));
         }
         out.push('\n');
     }
@@ -173,7 +179,10 @@ pub fn render_human(report: &RunReport, style: HumanStyle) -> String {
     for file in &report.files {
         render_file(&handler, file, &mut out);
         if let Outcome::Unreadable(reason) = &file.outcome {
-            out.push_str(&format!("warning: {}: could not be read: {reason}\n", file.path));
+            out.push_str(&format!(
+                "warning: {}: could not be read: {reason}\n",
+                file.path
+            ));
         }
     }
     out.push_str(&Summary::of(report).line());

@@ -137,7 +137,8 @@ pub fn render_json(report: &RunReport) -> String {
         files: report.files.iter().map(file_entry).collect(),
         summary: Summary::of(report),
     };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut out =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }

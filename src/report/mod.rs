@@ -56,9 +56,13 @@ impl Summary {
 
     /// One line: `12 findings (3 errors, 9 warnings) in 40 pipeline files; 5 other YAML/JSON files skipped`.
     pub fn line(&self) -> String {
-        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut line = if self.findings == 0 {
-            format!("no findings in {}", plural(self.pipeline_files, "pipeline file", "pipeline files"))
+            format!(
+                "no findings in {}",
+                plural(self.pipeline_files, "pipeline file", "pipeline files")
+            )
         } else {
             format!(
                 "{} ({}, {}, {}) in {}",
@@ -72,11 +76,18 @@ impl Summary {
         if self.not_pipelines + self.unparseable > 0 {
             line.push_str(&format!(
                 "; {} skipped (not pipelines)",
-                plural(self.not_pipelines + self.unparseable, "other YAML/JSON file", "other YAML/JSON files")
+                plural(
+                    self.not_pipelines + self.unparseable,
+                    "other YAML/JSON file",
+                    "other YAML/JSON files"
+                )
             ));
         }
         if self.unreadable > 0 {
-            line.push_str(&format!("; {} could not be read", plural(self.unreadable, "file", "files")));
+            line.push_str(&format!(
+                "; {} could not be read",
+                plural(self.unreadable, "file", "files")
+            ));
         }
         line
     }

@@ -22,7 +22,10 @@ impl Rule for DuplicateKey {
                 META.id,
                 META.default_severity,
                 dup.second,
-                format!("key `{}` is repeated; this value replaces the earlier one", dup.key),
+                format!(
+                    "key `{}` is repeated; this value replaces the earlier one",
+                    dup.key
+                ),
             )
             .label("this value wins")
             .help("remove one of the two keys, or merge their values")

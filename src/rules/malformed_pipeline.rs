@@ -25,7 +25,10 @@ impl Rule for MalformedPipeline {
                 problem.span,
                 format!("pipeline \"{}\": {}", pipeline.display_name(), problem.message),
             )
-            .label("here")
+            .label(match pipeline.format {
+                crate::model::Format::KfpIr(_) => "the KFP backend rejects this",
+                crate::model::Format::Argo(..) => "Argo rejects this",
+            })
             .help("fix the field to the shape the format expects; pipelint read the rest of the pipeline without it");
             finding.pipeline = Some(pipeline.display_name().to_string());
             finding.document = Some(pipeline.document);

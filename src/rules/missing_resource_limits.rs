@@ -39,7 +39,13 @@ fn join_or(names: &[String]) -> String {
 }
 
 impl MissingResourceLimits {
-    fn check_with(&self, options: &Options, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_with(
+        &self,
+        options: &Options,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         if step.system {
             return;
         }
@@ -58,7 +64,12 @@ impl MissingResourceLimits {
                 .cloned()
                 .collect();
             let missing_requests: Vec<String> = if options.require_requests {
-                options.resources.iter().filter(|name| r.request(name).is_none()).cloned().collect()
+                options
+                    .resources
+                    .iter()
+                    .filter(|name| r.request(name).is_none())
+                    .cloned()
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -68,18 +79,32 @@ impl MissingResourceLimits {
                 .filter(|q| is_accelerator(&q.name) && r.limit(&q.name).is_none())
                 .map(|q| q.name.clone())
                 .collect();
-            if missing_limits.is_empty() && missing_requests.is_empty() && unlimited_accelerators.is_empty() {
+            if missing_limits.is_empty()
+                && missing_requests.is_empty()
+                && unlimited_accelerators.is_empty()
+            {
                 continue;
             }
             let who = match container.role {
                 ContainerRole::Main => String::new(),
-                ContainerRole::Init => format!(": init container \"{}\"", container.name.as_deref().unwrap_or("?")),
-                ContainerRole::Sidecar => format!(": sidecar \"{}\"", container.name.as_deref().unwrap_or("?")),
-                ContainerRole::SetMember => format!(": container \"{}\"", container.name.as_deref().unwrap_or("?")),
+                ContainerRole::Init => format!(
+                    ": init container \"{}\"",
+                    container.name.as_deref().unwrap_or("?")
+                ),
+                ContainerRole::Sidecar => {
+                    format!(": sidecar \"{}\"", container.name.as_deref().unwrap_or("?"))
+                }
+                ContainerRole::SetMember => format!(
+                    ": container \"{}\"",
+                    container.name.as_deref().unwrap_or("?")
+                ),
             };
             let mut problems = Vec::new();
             if !unlimited_accelerators.is_empty() {
-                problems.push(format!("requests {} without a limit", join_or(&unlimited_accelerators)));
+                problems.push(format!(
+                    "requests {} without a limit",
+                    join_or(&unlimited_accelerators)
+                ));
             }
             if !missing_limits.is_empty() {
                 problems.push(format!("has no {} limit", join_or(&missing_limits)));
@@ -87,16 +112,25 @@ impl MissingResourceLimits {
             if !missing_requests.is_empty() {
                 problems.push(format!("has no {} request", join_or(&missing_requests)));
             }
-            let severity = if unlimited_accelerators.is_empty() { Severity::Warning } else { Severity::Error };
+            let severity = if unlimited_accelerators.is_empty() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
             let span = r.limits_span.or(r.span).unwrap_or(container.span);
             let label = if !unlimited_accelerators.is_empty() {
-                "Kubernetes rejects a pod that requests an accelerator without limiting it".to_string()
-            } else if r.limits_span.is_some() {
-                format!("limits without {}", join_or(&missing_limits))
-            } else if r.span.is_some() {
+                "Kubernetes rejects a pod that requests an accelerator without limiting it"
+                    .to_string()
+            } else if r.span.is_none() && r.limits_span.is_none() {
+                "no resources at all".to_string()
+            } else if !r.limits.is_empty() && !missing_limits.is_empty() {
+                format!("limits, but none for {}", join_or(&missing_limits))
+            } else if !r.requests.is_empty() && !missing_limits.is_empty() {
+                "requests only, no limits".to_string()
+            } else if !missing_limits.is_empty() {
                 "resources without limits".to_string()
             } else {
-                "no resources at all".to_string()
+                format!("no {} request", join_or(&missing_requests))
             };
             let help = match pipeline.format {
                 Format::KfpIr(_) => "set limits on the task, e.g. `task.set_cpu_limit(\"2\").set_memory_limit(\"8G\")`, and recompile; without them the step can starve its node or be OOM-killed hours in".to_string(),
@@ -106,7 +140,11 @@ impl MissingResourceLimits {
                 META.id,
                 severity,
                 span,
-                format!("step \"{}\"{who} {}", step.name, problems.join(" and ")),
+                format!(
+                    "step \"{}\"{who} {}",
+                    step.qualified_name(),
+                    problems.join(" and ")
+                ),
             )
             .label(label)
             .help(help);
@@ -120,7 +158,13 @@ impl Rule for MissingResourceLimits {
         &META
     }
 
-    fn check_step(&self, _cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_step(
+        &self,
+        _cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         self.check_with(&Options::default(), pipeline, step, out);
     }
 }

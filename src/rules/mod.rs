@@ -40,7 +40,14 @@ pub trait Rule: Send + Sync {
         }
     }
 
-    fn check_step(&self, _cx: &FileContext<'_>, _pipeline: &Pipeline, _step: &Step, _out: &mut Vec<Finding>) {}
+    fn check_step(
+        &self,
+        _cx: &FileContext<'_>,
+        _pipeline: &Pipeline,
+        _step: &Step,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
 }
 
 /// Fills in the pipeline and step a step-level finding belongs to.

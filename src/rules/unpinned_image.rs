@@ -51,18 +51,26 @@ pub fn parse_image(reference: &str) -> ImageRef<'_> {
 }
 
 fn is_digest(digest: &str) -> bool {
-    digest
-        .split_once(':')
-        .is_some_and(|(algo, hex)| !algo.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    digest.split_once(':').is_some_and(|(algo, hex)| {
+        !algo.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 impl UnpinnedImage {
-    fn check_with(&self, options: &Options, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_with(
+        &self,
+        options: &Options,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         if step.system {
             return;
         }
         for container in &step.containers {
-            let Some(image) = &container.image else { continue };
+            let Some(image) = &container.image else {
+                continue;
+            };
             let reference = image.reference.value.trim();
             if image.stub || is_templated(reference) || reference.is_empty() {
                 continue;
@@ -72,22 +80,50 @@ impl UnpinnedImage {
                 continue;
             }
             let (severity, label) = match parsed.tag {
-                None => (Severity::Error, "no tag: the registry serves whatever `latest` is today".to_string()),
-                Some("latest") => (Severity::Error, "`latest` moves with every push".to_string()),
+                None => (
+                    Severity::Error,
+                    "no tag: the registry serves whatever `latest` is today".to_string(),
+                ),
+                Some("latest") => (
+                    Severity::Error,
+                    "`latest` moves with every push".to_string(),
+                ),
                 Some(tag) if options.allow_tags.iter().any(|re| re.is_match(tag)) => continue,
-                Some(tag) => (Severity::Warning, format!("tag `{tag}` can be re-pushed with other content")),
+                Some(tag) => (
+                    Severity::Warning,
+                    format!("tag `{tag}` can be re-pushed with other content"),
+                ),
             };
             let what = match container.role {
                 ContainerRole::Main => String::new(),
-                ContainerRole::Init => format!(" in init container \"{}\"", container.name.as_deref().unwrap_or("?")),
-                ContainerRole::Sidecar => format!(" in sidecar \"{}\"", container.name.as_deref().unwrap_or("?")),
-                ContainerRole::SetMember => format!(" in container \"{}\"", container.name.as_deref().unwrap_or("?")),
+                ContainerRole::Init => format!(
+                    " in init container \"{}\"",
+                    container.name.as_deref().unwrap_or("?")
+                ),
+                ContainerRole::Sidecar => format!(
+                    " in sidecar \"{}\"",
+                    container.name.as_deref().unwrap_or("?")
+                ),
+                ContainerRole::SetMember => format!(
+                    " in container \"{}\"",
+                    container.name.as_deref().unwrap_or("?")
+                ),
             };
             let message = match parsed.tag {
-                None => format!("step \"{}\" runs image \"{reference}\"{what} with no tag or digest", step.name),
-                Some(_) => format!("step \"{}\" runs image \"{reference}\"{what}, not pinned by digest", step.name),
+                None => format!(
+                    "step \"{}\" runs image \"{reference}\"{what} with no tag or digest",
+                    step.qualified_name()
+                ),
+                Some(_) => format!(
+                    "step \"{}\" runs image \"{reference}\"{what}, not pinned by digest",
+                    step.qualified_name()
+                ),
             };
-            let pinned = format!("{}{}@sha256:<digest>", parsed.name, parsed.tag.map(|t| format!(":{t}")).unwrap_or_default());
+            let pinned = format!(
+                "{}{}@sha256:<digest>",
+                parsed.name,
+                parsed.tag.map(|t| format!(":{t}")).unwrap_or_default()
+            );
             let how = match pipeline.format {
                 Format::KfpIr(_) => format!(
                     "pin it by digest in the component, e.g. `@dsl.component(base_image=\"{pinned}\")`, and recompile; get the digest with `crane digest {reference}` or `docker buildx imagetools inspect {reference}`"
@@ -100,7 +136,10 @@ impl UnpinnedImage {
                 .label(label)
                 .help(how);
             if image.origin != crate::model::Origin::Step {
-                finding = finding.related(step.span, "this step inherits the image from `templateDefaults`");
+                finding = finding.related(
+                    step.span,
+                    "this step inherits the image from `templateDefaults`",
+                );
             }
             out.push(at_step(finding, pipeline, step));
         }
@@ -112,7 +151,13 @@ impl Rule for UnpinnedImage {
         &META
     }
 
-    fn check_step(&self, _cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_step(
+        &self,
+        _cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         self.check_with(&Options::default(), pipeline, step, out);
     }
 }
@@ -127,34 +172,75 @@ mod tests {
     fn splits_references() {
         assert_eq!(
             parse_image("registry.local:5000/team/trainer"),
-            ImageRef { name: "registry.local:5000/team/trainer", tag: None, digest: None }
+            ImageRef {
+                name: "registry.local:5000/team/trainer",
+                tag: None,
+                digest: None
+            }
         );
         assert_eq!(
             parse_image("python:3.11@sha256:abc"),
-            ImageRef { name: "python", tag: Some("3.11"), digest: Some("sha256:abc") }
+            ImageRef {
+                name: "python",
+                tag: Some("3.11"),
+                digest: Some("sha256:abc")
+            }
         );
         assert_eq!(parse_image("ghcr.io/acme/eval:v1.2.3").tag, Some("v1.2.3"));
     }
 
     fn step_with_image(image: &str) -> Step {
-        let mut step = Step::new("train", vec!["p".into(), "train".into()], Span::new(0, 1), StepKind::Container);
+        let mut step = Step::new(
+            "train",
+            vec!["p".into(), "train".into()],
+            Span::new(0, 1),
+            StepKind::Container,
+        );
         let mut c = Container::new(ContainerRole::Main, Span::new(0, 1));
-        c.image = Some(Image { reference: Spanned::new(image.into(), Span::new(5, 10)), origin: Origin::Step, stub: false });
+        c.image = Some(Image {
+            reference: Spanned::new(image.into(), Span::new(5, 10)),
+            origin: Origin::Step,
+            stub: false,
+        });
         step.containers.push(c);
         step
     }
 
     #[test]
     fn allow_tags_option_accepts_matching_tags_only() {
-        let pipeline = Pipeline::new(Format::Argo(crate::model::ArgoKind::Workflow, crate::model::ArgoFlavor::Plain), Span::new(0, 1), 0);
-        let options = Options { allow_tags: vec![Regex::new(r"^v?\d+\.\d+\.\d+$").unwrap()] };
+        let pipeline = Pipeline::new(
+            Format::Argo(
+                crate::model::ArgoKind::Workflow,
+                crate::model::ArgoFlavor::Plain,
+            ),
+            Span::new(0, 1),
+            0,
+        );
+        let options = Options {
+            allow_tags: vec![Regex::new(r"^v?\d+\.\d+\.\d+$").unwrap()],
+        };
         let mut out = Vec::new();
-        UnpinnedImage.check_with(&options, &pipeline, &step_with_image("acme/trainer:v1.2.3"), &mut out);
+        UnpinnedImage.check_with(
+            &options,
+            &pipeline,
+            &step_with_image("acme/trainer:v1.2.3"),
+            &mut out,
+        );
         assert!(out.is_empty());
-        UnpinnedImage.check_with(&options, &pipeline, &step_with_image("acme/trainer:1.2"), &mut out);
+        UnpinnedImage.check_with(
+            &options,
+            &pipeline,
+            &step_with_image("acme/trainer:1.2"),
+            &mut out,
+        );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].severity, Severity::Warning);
-        UnpinnedImage.check_with(&options, &pipeline, &step_with_image("acme/trainer:latest"), &mut out);
+        UnpinnedImage.check_with(
+            &options,
+            &pipeline,
+            &step_with_image("acme/trainer:latest"),
+            &mut out,
+        );
         assert_eq!(out[1].severity, Severity::Error);
     }
 }

@@ -93,7 +93,15 @@ impl DocBuilder {
         }
     }
 
-    fn scalar(&mut self, src: &str, value: Cow<'_, str>, style: GranitStyle, anchor: usize, tag: Option<Box<str>>, span: Span) {
+    fn scalar(
+        &mut self,
+        src: &str,
+        value: Cow<'_, str>,
+        style: GranitStyle,
+        anchor: usize,
+        tag: Option<Box<str>>,
+        span: Span,
+    ) {
         let same_as_source = src.get(span.range()) == Some(value.as_ref());
         let empty = value.is_empty();
         let text = if same_as_source {
@@ -119,7 +127,13 @@ impl DocBuilder {
         self.attach(id);
     }
 
-    fn start_collection(&mut self, mapping: bool, anchor: usize, tag: Option<Box<str>>, span: Span) {
+    fn start_collection(
+        &mut self,
+        mapping: bool,
+        anchor: usize,
+        tag: Option<Box<str>>,
+        span: Span,
+    ) {
         let kind = if mapping {
             NodeKind::Mapping(Vec::new())
         } else {
@@ -135,7 +149,9 @@ impl DocBuilder {
     }
 
     fn end_collection(&mut self, src: &str, end: Span, flow: bool) {
-        let Some(frame) = self.stack.pop() else { return };
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
         let size: u64 = 1 + frame
             .children
             .iter()
@@ -203,7 +219,12 @@ impl DocBuilder {
         }
     }
 
-    fn alias(&mut self, anchor: usize, span: Span, limits: &super::ParseLimits) -> Result<(), Abort> {
+    fn alias(
+        &mut self,
+        anchor: usize,
+        span: Span,
+        limits: &super::ParseLimits,
+    ) -> Result<(), Abort> {
         let Some(&(target, complete)) = self.anchors.get(&anchor) else {
             return Err(Abort::Limit(span, "alias to an unknown anchor".into()));
         };
@@ -238,7 +259,15 @@ pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
     loop {
         let step = match parser.next() {
             None => break,
-            Some(Ok((event, span))) => handle_event(src, &mut file, &mut builder, &mut doc_index, event, &span, limits),
+            Some(Ok((event, span))) => handle_event(
+                src,
+                &mut file,
+                &mut builder,
+                &mut doc_index,
+                event,
+                &span,
+                limits,
+            ),
             Some(Err(e)) => Err(Abort::Scan(e)),
         };
         let Err(abort) = step else { continue };
@@ -284,7 +313,8 @@ fn handle_event(
     limits: &ParseLimits,
 ) -> Result<(), Abort> {
     let sp = span_of(span);
-    let tag_of = |tag: Option<Cow<'_, granit_parser::Tag>>| tag.map(|t| t.to_string().into_boxed_str());
+    let tag_of =
+        |tag: Option<Cow<'_, granit_parser::Tag>>| tag.map(|t| t.to_string().into_boxed_str());
     match event {
         Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
         Event::DocumentStart(..) => {

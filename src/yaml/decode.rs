@@ -20,11 +20,20 @@ impl OffsetMap {
     /// `raw` is the scalar's source text (quotes included for quoted styles; for block scalars,
     /// from the first content character), `base` its offset in the file.
     /// `block_indent` is the column of the first content character of a block scalar.
-    pub fn build(raw: &str, style: ScalarStyle, base: u32, block_indent: usize) -> Option<OffsetMap> {
+    pub fn build(
+        raw: &str,
+        style: ScalarStyle,
+        base: u32,
+        block_indent: usize,
+    ) -> Option<OffsetMap> {
         let mut out = Decoder::new(base);
         match style {
-            ScalarStyle::DoubleQuoted => out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, true),
-            ScalarStyle::SingleQuoted => out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, false),
+            ScalarStyle::DoubleQuoted => {
+                out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, true)
+            }
+            ScalarStyle::SingleQuoted => {
+                out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, false)
+            }
             ScalarStyle::Plain => out.quoted(raw, 0, false),
             ScalarStyle::Literal | ScalarStyle::Folded => {
                 out.block(raw, block_indent, style == ScalarStyle::Folded)
@@ -168,11 +177,7 @@ impl Decoder {
         self.emit(first, 0, true);
         let mut at = first.len();
         for line in lines {
-            let skip = line
-                .bytes()
-                .take(indent)
-                .take_while(|&b| b == b' ')
-                .count();
+            let skip = line.bytes().take(indent).take_while(|&b| b == b' ').count();
             let content = &line[skip..];
             if folded && self.text.ends_with('\n') && !content.trim().is_empty() {
                 let prev_line_blank = self.text[..self.text.len() - 1].ends_with('\n');
@@ -267,7 +272,8 @@ mod tests {
 
     #[test]
     fn double_quoted_escapes_and_continuations() {
-        let raw = "\"\\nimport kfp\\nfrom typing import\\\n  \\ *\\n\\ndef add(a):\\n    return a\"";
+        let raw =
+            "\"\\nimport kfp\\nfrom typing import\\\n  \\ *\\n\\ndef add(a):\\n    return a\"";
         assert_eq!(
             decode_for_test(raw, ScalarStyle::DoubleQuoted, 4),
             "\nimport kfp\nfrom typing import *\n\ndef add(a):\n    return a"
@@ -288,8 +294,14 @@ mod tests {
             decode_for_test("'a  \n   b\n\n  c'", ScalarStyle::SingleQuoted, 4),
             "a b\nc"
         );
-        assert_eq!(decode_for_test("'it''s'", ScalarStyle::SingleQuoted, 4), "it's");
-        assert_eq!(decode_for_test("\"\\x41\\u00e9\"", ScalarStyle::DoubleQuoted, 4), "Aé");
+        assert_eq!(
+            decode_for_test("'it''s'", ScalarStyle::SingleQuoted, 4),
+            "it's"
+        );
+        assert_eq!(
+            decode_for_test("\"\\x41\\u00e9\"", ScalarStyle::DoubleQuoted, 4),
+            "Aé"
+        );
     }
 
     #[test]

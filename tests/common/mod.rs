@@ -1,0 +1,52 @@
+//! Shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use pipelint::engine::{lint_bytes, FileReport, RunReport, Settings};
+use pipelint::report::{render_human, HumanStyle};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the repository (CI has it; a bare clone may not).
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared");
+    dir.join("corpus").is_dir().then_some(dir)
+}
+
+/// Lints one file as the CLI would, under a path relative to the repository root.
+pub fn lint_file(path: &Path) -> FileReport {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let shown = path
+        .strip_prefix(repo_root())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned();
+    lint_bytes(shown, &bytes, true, &Settings::default())
+}
+
+/// The human rendering with no colour and a fixed width, as snapshots store it.
+pub fn render_plain(file: FileReport) -> String {
+    render_human(
+        &RunReport { files: vec![file] },
+        HumanStyle {
+            color: false,
+            width: 100,
+        },
+    )
+}
+
+/// Lines (1-based) marked `# expect: a, b` for `rule`.
+pub fn expected_lines(text: &str, rule: &str) -> Vec<u32> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let (_, ids) = line.rsplit_once("# expect:")?;
+            ids.split(',')
+                .any(|id| id.trim() == rule)
+                .then_some(i as u32 + 1)
+        })
+        .collect()
+}

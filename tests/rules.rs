@@ -1,0 +1,210 @@
+//! The rule harness: every fixture under `testdata/rules/<rule-id>/` is linted; findings of
+//! that rule must start exactly on the lines marked `# expect: <rule-id>` (none in `pass-*`),
+//! and the rendered output of each `fail-*` fixture is snapshotted beside it.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use common::{expected_lines, lint_file, render_plain, repo_root};
+use pipelint::rules::registry;
+
+fn fixtures(rule: &str) -> Vec<PathBuf> {
+    let dir = repo_root().join("testdata/rules").join(rule);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn check_rule(rule: &str) {
+    let files = fixtures(rule);
+    assert!(!files.is_empty(), "no fixtures for {rule}");
+    let mut failures = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut report = lint_file(path);
+        report.findings.retain(|f| f.rule == rule);
+        let got: BTreeSet<u32> = report
+            .findings
+            .iter()
+            .map(|f| report.lines.line_col(f.span.start).line)
+            .collect();
+        let want: BTreeSet<u32> = expected_lines(&text, rule).into_iter().collect();
+        if name.starts_with("pass-") {
+            assert!(want.is_empty(), "{name}: pass fixtures carry no markers");
+        } else {
+            assert!(
+                name.starts_with("fail-"),
+                "{name}: fixtures are named fail-* or pass-*"
+            );
+            assert!(
+                !want.is_empty(),
+                "{name}: a fail fixture needs `# expect: {rule}` markers"
+            );
+        }
+        if got != want {
+            failures.push(format!(
+                "{name}: findings on lines {got:?}, markers on lines {want:?}\n{}",
+                render_plain(report)
+            ));
+            continue;
+        }
+        if name.starts_with("fail-") {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(
+                repo_root()
+                    .join("testdata/rules")
+                    .join(rule)
+                    .join("snapshots"),
+            );
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_omit_expression(true);
+            settings.bind(|| insta::assert_snapshot!(stem, render_plain(report)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn unpinned_image() {
+    check_rule("unpinned-image");
+}
+
+#[test]
+fn missing_resource_limits() {
+    check_rule("missing-resource-limits");
+}
+
+#[test]
+fn yaml_syntax() {
+    check_rule("yaml-syntax");
+}
+
+#[test]
+fn duplicate_key() {
+    check_rule("duplicate-key");
+}
+
+#[test]
+fn malformed_pipeline() {
+    check_rule("malformed-pipeline");
+}
+
+/// Every registered rule has a test above, a doc, fixtures both ways and snapshots.
+#[test]
+fn every_rule_is_complete() {
+    let this_file = std::fs::read_to_string(repo_root().join("tests/rules.rs")).unwrap();
+    let index = std::fs::read_to_string(repo_root().join("rules/README.md")).unwrap();
+    for rule in registry::all() {
+        let id = rule.meta().id;
+        assert!(
+            this_file.contains(&format!("check_rule(\"{id}\")")),
+            "{id}: add a test calling check_rule(\"{id}\")"
+        );
+        let doc = std::fs::read_to_string(repo_root().join("rules").join(format!("{id}.md")))
+            .unwrap_or_else(|_| panic!("rules/{id}.md is missing"));
+        assert_eq!(doc, rule.meta().doc, "{id}: the embedded doc is stale");
+        assert!(
+            doc.starts_with(&format!("# {id}\n")),
+            "{id}: the doc starts with `# {id}`"
+        );
+        for heading in [
+            "## What it checks",
+            "## Why it matters",
+            "## Example",
+            "### Fails",
+            "### Passes",
+            "## How to fix",
+            "## Options",
+            "## Severity",
+            "## References",
+        ] {
+            assert!(
+                doc.contains(&format!("\n{heading}\n")),
+                "{id}: the doc lacks `{heading}`"
+            );
+        }
+        assert!(
+            index.contains(&format!("`{id}`")),
+            "{id}: missing from rules/README.md"
+        );
+        let files = fixtures(id);
+        let names: Vec<String> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("fail-")),
+            "{id}: no fail-* fixture"
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("pass-")),
+            "{id}: no pass-* fixture"
+        );
+        for name in names.iter().filter(|n| n.starts_with("fail-")) {
+            let stem = name.rsplit_once('.').unwrap().0;
+            let snap = repo_root()
+                .join("testdata/rules")
+                .join(id)
+                .join("snapshots")
+                .join(format!("{stem}.snap"));
+            assert!(snap.is_file(), "{id}: no snapshot {}", snap.display());
+        }
+    }
+}
+
+/// The `Fails` and `Passes` examples in every rule doc are complete files that behave as
+/// the doc says.
+#[test]
+fn doc_examples_behave_as_documented() {
+    for rule in registry::all() {
+        let id = rule.meta().id;
+        let doc = rule.meta().doc;
+        let example = doc
+            .split("\n## Example\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_else(|| panic!("{id}: no Example section"));
+        let fails = example.split("### Passes").next().unwrap();
+        let passes = example.split("### Passes").nth(1).unwrap_or("");
+        for (section, should_fire) in [(fails, true), (passes, false)] {
+            let blocks: Vec<&str> = section
+                .split("```yaml\n")
+                .skip(1)
+                .filter_map(|b| b.split("```").next())
+                .collect();
+            assert!(
+                !blocks.is_empty() || !should_fire,
+                "{id}: no example under Fails"
+            );
+            for block in blocks {
+                let report = pipelint::engine::lint_bytes(
+                    format!("rules/{id}.md"),
+                    block.as_bytes(),
+                    true,
+                    &pipelint::engine::Settings::default(),
+                );
+                let fired = report.findings.iter().any(|f| f.rule == id);
+                assert_eq!(
+                    fired,
+                    should_fire,
+                    "{id}: this doc example should {}fire:\n{block}\n{:#?}",
+                    if should_fire { "" } else { "not " },
+                    report.findings
+                );
+            }
+        }
+    }
+}
