@@ -416,7 +416,8 @@ impl EmbeddedSource {
                 self.span.start + range.end as u32,
             );
         }
-        match OffsetMap::build(raw, self.style, self.span.start, self.block_indent) {
+        let leading = crate::yaml::leading_breaks(self.style, &self.text);
+        match OffsetMap::build(raw, self.style, self.span.start, self.block_indent, leading) {
             Some(map) => {
                 let start = map.source_offset(range.start);
                 Span::new(start, map.source_offset(range.end).max(start))

@@ -170,10 +170,33 @@ fn argo_flavor(root: NodeRef<'_>) -> ArgoFlavor {
                 .is_some_and(|n| n == "system-container-driver" || n == "system-dag-driver")
         })
     });
+    // Older v1 output has no workflow-level marker, but its templates carry KFP annotations
+    // or the artifacts the v1 UI reads.
+    let v1_templates = root.path(&["spec", "templates"]).is_some_and(|t| {
+        t.items().any(|tpl| {
+            let kfp_meta = ["annotations", "labels"].iter().any(|section| {
+                tpl.path(&["metadata", section]).is_some_and(|m| {
+                    m.entries().any(|(k, _)| {
+                        k.str()
+                            .is_some_and(|k| k.starts_with("pipelines.kubeflow.org/"))
+                    })
+                })
+            });
+            let ui_artifacts = tpl.path(&["outputs", "artifacts"]).is_some_and(|a| {
+                a.items().any(|art| {
+                    art.get("name")
+                        .and_then(|n| n.str())
+                        .is_some_and(|n| n == "mlpipeline-ui-metadata" || n == "mlpipeline-metrics")
+                })
+            });
+            kfp_meta || ui_artifacts
+        })
+    });
     if v2_label || v2_templates {
         ArgoFlavor::KfpV2Backend
     } else if has_kfp_key(root.path(&["metadata", "annotations"]))
         || has_kfp_key(root.path(&["metadata", "labels"]))
+        || v1_templates
     {
         ArgoFlavor::KfpV1
     } else {

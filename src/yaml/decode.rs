@@ -19,12 +19,14 @@ pub struct OffsetMap {
 impl OffsetMap {
     /// `raw` is the scalar's source text (quotes included for quoted styles; for block scalars,
     /// from the first content character), `base` its offset in the file.
-    /// `block_indent` is the column of the first content character of a block scalar.
+    /// `block_indent` is the column of the first content character of a block scalar, and
+    /// `leading_breaks` the empty lines its value starts with (they lie before its span).
     pub fn build(
         raw: &str,
         style: ScalarStyle,
         base: u32,
         block_indent: usize,
+        leading_breaks: usize,
     ) -> Option<OffsetMap> {
         let mut out = Decoder::new(base);
         match style {
@@ -36,6 +38,9 @@ impl OffsetMap {
             }
             ScalarStyle::Plain => out.quoted(raw, 0, false),
             ScalarStyle::Literal | ScalarStyle::Folded => {
+                for _ in 0..leading_breaks {
+                    out.emit("\n", 0, false);
+                }
                 out.block(raw, block_indent, style == ScalarStyle::Folded)
             }
         }
@@ -176,18 +181,19 @@ impl Decoder {
         let Some(first) = lines.next() else { return };
         self.emit(first, 0, true);
         let mut at = first.len();
+        // Folding joins two lines with a space only when both are ordinary text lines:
+        // empty and more-indented lines keep their breaks.
+        let mut prev_ordinary = !first.trim().is_empty();
         for line in lines {
             let skip = line.bytes().take(indent).take_while(|&b| b == b' ').count();
             let content = &line[skip..];
-            if folded && self.text.ends_with('\n') && !content.trim().is_empty() {
-                let prev_line_blank = self.text[..self.text.len() - 1].ends_with('\n');
-                if !prev_line_blank && !content.starts_with([' ', '\t']) {
-                    // A single line break between two text lines folds into a space.
-                    self.text.pop();
-                    self.emit(" ", at, false);
-                }
+            let ordinary = !content.trim().is_empty() && !content.starts_with([' ', '\t']);
+            if folded && prev_ordinary && ordinary && self.text.ends_with('\n') {
+                self.text.pop();
+                self.emit(" ", at, false);
             }
             self.emit(content, at + skip, true);
+            prev_ordinary = ordinary;
             at += line.len();
         }
     }
@@ -253,8 +259,16 @@ fn unescape(rest: &str) -> (String, usize) {
 }
 
 #[cfg(test)]
-pub(crate) fn decode_for_test(raw: &str, style: ScalarStyle, indent: usize) -> String {
+pub(crate) fn decode_for_test(
+    raw: &str,
+    style: ScalarStyle,
+    indent: usize,
+    leading: usize,
+) -> String {
     let mut out = Decoder::new(0);
+    for _ in 0..leading {
+        out.emit("\n", 0, false);
+    }
     match style {
         ScalarStyle::DoubleQuoted => out.quoted(&raw[1..raw.len() - 1], 1, true),
         ScalarStyle::SingleQuoted => out.quoted(&raw[1..raw.len() - 1], 1, false),
@@ -275,11 +289,11 @@ mod tests {
         let raw =
             "\"\\nimport kfp\\nfrom typing import\\\n  \\ *\\n\\ndef add(a):\\n    return a\"";
         assert_eq!(
-            decode_for_test(raw, ScalarStyle::DoubleQuoted, 4),
+            decode_for_test(raw, ScalarStyle::DoubleQuoted, 4, 0),
             "\nimport kfp\nfrom typing import *\n\ndef add(a):\n    return a"
         );
-        let map = OffsetMap::build(raw, ScalarStyle::DoubleQuoted, 100, 4).unwrap();
-        let decoded = decode_for_test(raw, ScalarStyle::DoubleQuoted, 4);
+        let map = OffsetMap::build(raw, ScalarStyle::DoubleQuoted, 100, 4, 0).unwrap();
+        let decoded = decode_for_test(raw, ScalarStyle::DoubleQuoted, 4, 0);
         let def = decoded.find("def add").unwrap();
         let src = map.source_offset(def) - 100;
         assert!(raw[src as usize..].starts_with("def add"));
@@ -291,15 +305,15 @@ mod tests {
     #[test]
     fn folding_of_quoted_lines() {
         assert_eq!(
-            decode_for_test("'a  \n   b\n\n  c'", ScalarStyle::SingleQuoted, 4),
+            decode_for_test("'a  \n   b\n\n  c'", ScalarStyle::SingleQuoted, 4, 0),
             "a b\nc"
         );
         assert_eq!(
-            decode_for_test("'it''s'", ScalarStyle::SingleQuoted, 4),
+            decode_for_test("'it''s'", ScalarStyle::SingleQuoted, 4, 0),
             "it's"
         );
         assert_eq!(
-            decode_for_test("\"\\x41\\u00e9\"", ScalarStyle::DoubleQuoted, 4),
+            decode_for_test("\"\\x41\\u00e9\"", ScalarStyle::DoubleQuoted, 4, 0),
             "Aé"
         );
     }
@@ -308,8 +322,8 @@ mod tests {
     fn literal_block_lines_map_to_their_source_lines() {
         let raw = "import random\n    print(random.random())\n";
         // as in `source: |` with four spaces of indentation
-        let map = OffsetMap::build(raw, ScalarStyle::Literal, 10, 4).unwrap();
-        let decoded = decode_for_test(raw, ScalarStyle::Literal, 4);
+        let map = OffsetMap::build(raw, ScalarStyle::Literal, 10, 4, 0).unwrap();
+        let decoded = decode_for_test(raw, ScalarStyle::Literal, 4, 0);
         assert_eq!(decoded, "import random\nprint(random.random())\n");
         let p = decoded.find("print").unwrap();
         assert_eq!(map.source_offset(p) - 10, raw.find("print").unwrap() as u32);

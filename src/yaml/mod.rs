@@ -16,7 +16,11 @@ pub use build::{parse, ParseLimits};
 pub use decode::OffsetMap;
 pub use lines::{LineCol, LineIndex};
 pub use resolve::Resolved;
+pub(crate) use tree::leading_breaks;
 pub use tree::{
     Comment, Document, DuplicateKey, Node, NodeId, NodeKind, NodeRef, ScalarStyle, Span,
     SyntaxError, YamlFile,
 };
+
+#[cfg(test)]
+mod tests;

@@ -106,6 +106,11 @@ impl Document {
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
+
+    /// Every node of the document, in creation order (an aliased node appears once).
+    pub fn all_nodes<'a>(&'a self, src: &'a str) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+        (0..self.nodes.len() as NodeId).map(move |id| NodeRef { doc: self, src, id })
+    }
 }
 
 /// A comment, `#` included, without the line break.
@@ -149,6 +154,16 @@ pub struct YamlFile {
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
     pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+/// Empty lines a block scalar's value starts with: they come before its span.
+pub(crate) fn leading_breaks(style: ScalarStyle, decoded: &str) -> usize {
+    match style {
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            decoded.len() - decoded.trim_start_matches('\n').len()
+        }
+        _ => 0,
+    }
 }
 
 /// A node with the document and source it lives in: the handle adapters walk with.
@@ -378,8 +393,14 @@ impl<'a> NodeRef<'a> {
             _ => {
                 let start = self.span().start as usize;
                 let line_start = self.src[..start].rfind('\n').map_or(0, |i| i + 1);
-                OffsetMap::build(self.raw(), style, start as u32, start - line_start)
-                    .map(|map| map.source_offset(decoded))
+                OffsetMap::build(
+                    self.raw(),
+                    style,
+                    start as u32,
+                    start - line_start,
+                    leading_breaks(style, self.str().unwrap_or("")),
+                )
+                .map(|map| map.source_offset(decoded))
             }
         }
     }

@@ -1,0 +1,215 @@
+//! The YAML layer on its own: spans, documents, comments, duplicates, aliases, limits.
+
+use super::*;
+
+fn parse_ok(src: &str) -> YamlFile {
+    let file = parse(src, &ParseLimits::default());
+    assert!(file.errors.is_empty(), "{:?}", file.errors);
+    file
+}
+
+#[test]
+fn keys_and_values_keep_their_spans() {
+    let src = "spec:\n  image: \"python:3.11\"\n  args: [a, 'b c']\n";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    let (key, value) = root.get("spec").unwrap().entry("image").unwrap();
+    assert_eq!(&src[key.span().range()], "image");
+    assert_eq!(&src[value.span().range()], "\"python:3.11\"");
+    assert_eq!(value.str(), Some("python:3.11"));
+    let args: Vec<&str> = root
+        .path(&["spec", "args"])
+        .unwrap()
+        .items()
+        .filter_map(|n| n.str())
+        .collect();
+    assert_eq!(args, ["a", "b c"]);
+    let lines = LineIndex::new(src);
+    assert_eq!(lines.line_col(value.span().start).line, 2);
+    assert_eq!(lines.line_col(value.span().start).column, 10);
+}
+
+#[test]
+fn multi_document_files_recover_after_an_error() {
+    let src = "a: 1\n---\nb: [1, 2\n---\nc: 3\n";
+    let file = parse(src, &ParseLimits::default());
+    assert_eq!(file.documents.len(), 2);
+    assert_eq!(file.documents[0].index, 0);
+    assert_eq!(file.documents[1].index, 2);
+    assert_eq!(file.errors.len(), 1);
+    assert_eq!(file.errors[0].document, 1);
+    assert_eq!(
+        LineIndex::new(src).line_col(file.errors[0].span.start).line,
+        3
+    );
+    let c = file.documents[1].root(src).unwrap().get("c").unwrap();
+    assert_eq!(c.as_int_lenient(), Some(3));
+}
+
+#[test]
+fn comments_are_kept_with_positions() {
+    let src = "# header\nimage: x  # pipelint: ignore[unpinned-image] pinned upstream\n";
+    let file = parse_ok(src);
+    let texts: Vec<&str> = file.comments.iter().map(|c| c.text(src)).collect();
+    assert_eq!(
+        texts,
+        [
+            " header",
+            " pipelint: ignore[unpinned-image] pinned upstream"
+        ]
+    );
+    assert_eq!(
+        LineIndex::new(src)
+            .line_col(file.comments[1].span.start)
+            .line,
+        2
+    );
+}
+
+#[test]
+fn duplicate_keys_are_reported_and_the_last_wins() {
+    let src = "image: a\nname: n\nimage: b\nlimits: {cpu: 1, cpu: 2}\n";
+    let file = parse_ok(src);
+    let keys: Vec<&str> = file.duplicate_keys.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["cpu", "image"]);
+    let root = file.documents[0].root(src).unwrap();
+    assert_eq!(root.get("image").unwrap().str(), Some("b"));
+    let image_dup = &file.duplicate_keys[1];
+    assert_eq!(&src[image_dup.first.range()], "image");
+    assert_eq!(image_dup.second.start, src.rfind("image").unwrap() as u32);
+}
+
+#[test]
+fn aliases_and_merge_keys_resolve() {
+    let src =
+        "base: &base {cpu: \"1\", memory: 1Gi}\nlimits:\n  <<: *base\n  cpu: \"2\"\ncopy: *base\n";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    let limits = root.get("limits").unwrap();
+    assert_eq!(limits.get("cpu").unwrap().str(), Some("2"));
+    assert_eq!(limits.get("memory").unwrap().str(), Some("1Gi"));
+    assert_eq!(root.path(&["copy", "memory"]).unwrap().str(), Some("1Gi"));
+}
+
+#[test]
+fn an_alias_bomb_is_refused_quickly() {
+    let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        src.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 9].join(", ")));
+    }
+    let file = parse(&src, &ParseLimits::default());
+    assert_eq!(file.errors.len(), 1);
+    assert!(
+        file.errors[0].message.contains("alias"),
+        "{}",
+        file.errors[0].message
+    );
+    assert!(file.documents.is_empty());
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    for src in ["[".repeat(100_000), "- ".repeat(20_000) + "x"] {
+        let file = parse(&src, &ParseLimits::default());
+        assert!(!file.errors.is_empty());
+    }
+}
+
+#[test]
+fn kubernetes_types_of_plain_scalars() {
+    let src = "a: yes\nb: \"yes\"\nc: 0644\nd: '10'\ne: ~\n";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    assert_eq!(root.get("a").unwrap().as_bool(), Some(true));
+    assert_eq!(root.get("b").unwrap().as_bool(), None);
+    assert_eq!(root.get("c").unwrap().as_int_lenient(), Some(420));
+    assert_eq!(root.get("d").unwrap().as_int_lenient(), Some(10));
+    assert!(root.get("e").unwrap().is_null());
+}
+
+#[test]
+fn json_goes_through_the_same_layer() {
+    let src = "{\"pipelineInfo\": {\"name\": \"p\"},\n \"root\": {\"dag\": {}}}";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    let name = root.path(&["pipelineInfo", "name"]).unwrap();
+    assert_eq!(name.str(), Some("p"));
+    assert_eq!(&src[name.span().range()], "\"p\"");
+}
+
+#[test]
+fn a_line_of_embedded_python_maps_back_to_the_yaml() {
+    // As the KFP compiler writes a component's source.
+    let src = "command:\n- \"\\nimport random\\n\\ndef flip():\\n    return random.randint(0,\\\n  \\ 1)\\n\"\n";
+    let file = parse_ok(src);
+    let node = file.documents[0]
+        .root(src)
+        .unwrap()
+        .get("command")
+        .unwrap()
+        .items()
+        .next()
+        .unwrap();
+    let text = node.str().unwrap();
+    assert_eq!(
+        text,
+        "\nimport random\n\ndef flip():\n    return random.randint(0, 1)\n"
+    );
+    let at = text.find("random.randint").unwrap();
+    let span = node.source_span(at..at + "random.randint".len()).unwrap();
+    assert_eq!(&src[span.range()], "random.randint");
+    let one = text.find("1)").unwrap();
+    let span = node.source_span(one..one + 2).unwrap();
+    assert_eq!(&src[span.range()], "1)");
+}
+
+/// Our decoder (which builds the offset maps) agrees with the parser on every quoted and
+/// block scalar of the shared corpus: KFP embedded sources, Argo scripts, everything.
+#[test]
+fn offset_maps_agree_with_the_parser_on_the_corpus() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !corpus.is_dir() {
+        eprintln!("skipped: ../shared/corpus is not present");
+        return;
+    }
+    let mut checked = 0;
+    let mut stack = vec![corpus];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(src) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let file = parse(&src, &ParseLimits::default());
+            for doc in &file.documents {
+                for node in doc.all_nodes(&src) {
+                    let Some(style) = node.style() else { continue };
+                    if style == ScalarStyle::Plain && !node.raw().contains('\n') {
+                        continue;
+                    }
+                    let start = node.span().start as usize;
+                    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+                    let theirs = node.str().unwrap();
+                    let leading = tree::leading_breaks(style, theirs);
+                    let ours =
+                        decode::decode_for_test(node.raw(), style, start - line_start, leading);
+                    // Block scalars differ only in chomping of trailing line breaks.
+                    let (ours, theirs) =
+                        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                            (ours.trim_end_matches('\n'), theirs.trim_end_matches('\n'))
+                        } else {
+                            (ours.as_str(), theirs)
+                        };
+                    assert_eq!(ours, theirs, "{}: scalar at byte {start}", path.display());
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} scalars checked");
+}

@@ -1,0 +1,266 @@
+//! Every file of the shared corpus of real pipelines (`../shared/corpus`, see its
+//! SOURCES.md): nothing panics, every file is classified, the known-malformed files are
+//! reported, and findings land on the lines a person would point at.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::shared_dir;
+use pipelint::discover::discover;
+use pipelint::engine::{lint_inputs, FileReport, Outcome, RunReport, Settings};
+
+fn corpus() -> Option<(PathBuf, RunReport)> {
+    let Some(shared) = shared_dir() else {
+        eprintln!("skipped: ../shared/corpus is not present (CI has it)");
+        return None;
+    };
+    let dir = shared.join("corpus");
+    let inputs = discover(std::slice::from_ref(&dir)).expect("corpus exists");
+    Some((dir, lint_inputs(&inputs, &Settings::default())))
+}
+
+fn folder_of<'a>(corpus: &Path, file: &'a FileReport) -> String {
+    let path = Path::new(&file.path);
+    let rel = path.strip_prefix(corpus).unwrap_or(path);
+    rel.components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn line_text(file: &FileReport, offset: u32) -> String {
+    let line = file.lines.line_col(offset).line;
+    file.source
+        .lines()
+        .nth(line as usize - 1)
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn every_corpus_file_is_classified() {
+    let Some((dir, report)) = corpus() else {
+        return;
+    };
+    assert!(
+        report.files.len() >= 1269,
+        "only {} files",
+        report.files.len()
+    );
+    let mut by_folder: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for file in &report.files {
+        if file.path.ends_with(".tsv") || file.path.ends_with(".md") {
+            continue;
+        }
+        let kind = match &file.outcome {
+            Outcome::Pipeline(formats) if formats.is_empty() => "unparseable pipeline".to_string(),
+            Outcome::Pipeline(formats) => formats.join("+"),
+            other => format!("{other:?}"),
+        };
+        *by_folder
+            .entry(folder_of(&dir, file))
+            .or_default()
+            .entry(kind)
+            .or_default() += 1;
+    }
+    eprintln!("{by_folder:#?}");
+    let kinds = |folder: &str| by_folder[folder].keys().cloned().collect::<Vec<_>>();
+    // Each folder holds what SOURCES.md says it holds, and nothing is left unread.
+    assert_eq!(kinds("kfp-ir"), ["kfp-ir"]);
+    assert_eq!(kinds("kfp-ir-legacy-json"), ["kfp-ir"]);
+    assert_eq!(kinds("kfp-ir-community"), ["kfp-ir"]);
+    assert_eq!(kinds("kfp-v2-argo"), ["kfp-v2-backend-argo"]);
+    for folder in [
+        "argo-examples",
+        "argo-e2e",
+        "hera-examples",
+        "argo-community",
+    ] {
+        for kind in kinds(folder) {
+            assert!(
+                kind.starts_with("argo-") || kind == "unparseable pipeline",
+                "{folder}: {kind}"
+            );
+        }
+    }
+    // The oldest v1 fixtures carry no KFP marker at all and read as plain Argo.
+    let v1 = &by_folder["kfp-v1-argo"];
+    assert!(v1["kfp-v1-argo"] >= 40, "{v1:?}");
+    assert!(
+        v1.keys()
+            .all(|k| k == "kfp-v1-argo" || k == "argo-workflow"),
+        "{v1:?}"
+    );
+    assert!(kinds("kubeflow-examples").contains(&"kfp-v1-argo".to_string()));
+    assert!(kinds("kubeflow-examples").contains(&"argo-workflow".to_string()));
+    assert_eq!(by_folder["argo-e2e"]["unparseable pipeline"], 1);
+}
+
+#[test]
+fn malformed_corpus_files_are_reported_and_the_run_goes_on() {
+    let Some((_, report)) = corpus() else { return };
+    let rules_of = |name: &str| -> Vec<&str> {
+        let file = report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not linted"));
+        file.findings.iter().map(|f| f.rule).collect()
+    };
+    assert_eq!(
+        rules_of("argo-e2e/e2e__smoke__basic-invalid.yaml"),
+        ["yaml-syntax"]
+    );
+    for name in [
+        "argo-e2e/e2e__testdata__malformed__malformed-workflow.yaml",
+        "argo-e2e/e2e__testdata__malformed__malformed-workflowtemplate.yaml",
+        "argo-e2e/e2e__testdata__malformed__malformed-workflowtemplate-2.yaml",
+        "argo-e2e/e2e__testdata__malformed__malformed-clusterworkflowtemplate.yaml",
+        "argo-e2e/e2e__testdata__malformed__malformed-cronworkflow.yaml",
+        "argo-e2e/e2e__lintfail__malformed-spec.yaml",
+        "kfp-ir/invalid__empty_file.yaml",
+        "kfp-ir/invalid__invalid_yaml.yaml",
+        "kfp-ir/invalid__no_name.yaml",
+    ] {
+        assert!(
+            rules_of(name).contains(&"malformed-pipeline"),
+            "{name}: {:?}",
+            rules_of(name)
+        );
+    }
+    // The files after a broken one are linted all the same.
+    let after_broken = report
+        .files
+        .iter()
+        .skip_while(|f| !f.path.ends_with("e2e__smoke__basic-invalid.yaml"))
+        .skip(1)
+        .filter(|f| !f.findings.is_empty())
+        .count();
+    assert!(after_broken > 100);
+}
+
+#[test]
+fn findings_point_at_the_offending_line() {
+    let Some((dir, report)) = corpus() else {
+        return;
+    };
+    let mut seen_folders: BTreeMap<String, usize> = BTreeMap::new();
+    for (file, f) in report.findings() {
+        let text = line_text(file, f.span.start);
+        match f.rule {
+            "unpinned-image" => {
+                // The line holds the image (KFP executor, Argo container) that is flagged.
+                let image = f.message.split('"').nth(3).unwrap();
+                assert!(
+                    text.contains(image),
+                    "{}: `{text}` lacks {image}",
+                    file.path
+                );
+                assert!(!image.contains("@sha256:"), "{}: {image}", file.path);
+            }
+            "missing-resource-limits" => {
+                let key = text.trim_start().trim_start_matches("- ").replace('"', "");
+                assert!(
+                    [
+                        "container:",
+                        "script:",
+                        "resources:",
+                        "limits:",
+                        "name:",
+                        "image:"
+                    ]
+                    .iter()
+                    .any(|k| key.starts_with(k))
+                        || key.starts_with('{')
+                        || text.trim_start().starts_with("- "),
+                    "{}:{}: `{text}`",
+                    file.path,
+                    file.lines.line_col(f.span.start).line
+                );
+            }
+            _ => {}
+        }
+        if f.rule == "unpinned-image" || f.rule == "missing-resource-limits" {
+            *seen_folders
+                .entry(format!("{}/{}", folder_of(&dir, file), f.rule))
+                .or_default() += 1;
+        }
+    }
+    for folder in [
+        "kfp-ir",
+        "argo-examples",
+        "hera-examples",
+        "kfp-v1-argo",
+        "kubeflow-examples",
+    ] {
+        for rule in ["unpinned-image", "missing-resource-limits"] {
+            assert!(
+                seen_folders.contains_key(&format!("{folder}/{rule}")),
+                "{rule} never fired in {folder}: {seen_folders:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn known_cases_from_the_corpus_notes() {
+    let Some((_, report)) = corpus() else { return };
+    let findings_in = |name: &str| -> Vec<(String, u32)> {
+        let file = report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .unwrap();
+        file.findings
+            .iter()
+            .map(|f| (f.rule.to_string(), file.lines.line_col(f.span.start).line))
+            .collect()
+    };
+    // The kfp-kubernetes stub images are never pulled: no unpinned-image for them.
+    let pvc = findings_in("kfp-ir/kubernetes_platform__create_mount_delete_dynamic_pvc.yaml");
+    let file = report
+        .files
+        .iter()
+        .find(|f| {
+            f.path
+                .ends_with("kubernetes_platform__create_mount_delete_dynamic_pvc.yaml")
+        })
+        .unwrap();
+    for (rule, line) in &pvc {
+        let text = file.source.lines().nth(*line as usize - 1).unwrap();
+        assert!(!text.contains("argostub"), "{rule} on a stub image: {text}");
+    }
+    // The Llama fine-tune trainer runs `:latest`.
+    let llama = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("use_cases__fine-tune-llama.yaml"))
+        .unwrap();
+    assert!(llama
+        .findings
+        .iter()
+        .any(|f| f.rule == "unpinned-image" && f.message.contains("finetune-llama2:latest")));
+    // The KFP v2 backend's driver and launcher images are the backend's, not the user's.
+    let v2 = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("kfp-v2-argo/hello_world.yaml"))
+        .unwrap();
+    assert!(v2
+        .findings
+        .iter()
+        .all(|f| !f.message.contains("kfp-driver") && !f.message.contains("kfp-launcher")));
+    // A templateDefaults image is reported where it is written, once per default (script
+    // and container), however many templates inherit it.
+    let defaults = findings_in("argo-e2e/e2e__functional__template-default-image.yaml");
+    let lines: Vec<u32> = defaults
+        .iter()
+        .filter(|(r, _)| r == "unpinned-image")
+        .map(|(_, l)| *l)
+        .collect();
+    assert_eq!(lines, [9, 13], "{defaults:?}");
+}
