@@ -21,7 +21,7 @@ fn corpus() -> Option<(PathBuf, RunReport)> {
     Some((dir, lint_inputs(&inputs, &Settings::default())))
 }
 
-fn folder_of<'a>(corpus: &Path, file: &'a FileReport) -> String {
+fn folder_of(corpus: &Path, file: &FileReport) -> String {
     let path = Path::new(&file.path);
     let rel = path.strip_prefix(corpus).unwrap_or(path);
     rel.components()
