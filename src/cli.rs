@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::{ConfigResolver, Overrides, Version};
 use crate::discover::discover;
 use crate::engine::{lint_inputs, Outcome, Settings};
 use crate::finding::Severity;
@@ -52,6 +53,19 @@ struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// Use this config file for every linted file instead of the nearest `.pipelint.yaml`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The KFP backend the pipelines will run on (overrides `kfp-backend-version`).
+    #[arg(long, value_name = "X.Y.Z", value_parser = parse_version)]
+    kfp_backend_version: Option<Version>,
+    /// The Argo Workflows version the pipelines will run on (overrides `argo-version`).
+    #[arg(long, value_name = "X.Y.Z", value_parser = parse_version)]
+    argo_version: Option<Version>,
+}
+
+fn parse_version(text: &str) -> Result<Version, String> {
+    Version::parse(text).ok_or_else(|| format!("`{text}` is not a version like 2.5.0"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,13 +136,28 @@ fn check(args: CheckArgs) -> u8 {
             .num_threads(jobs)
             .build_global();
     }
-    let inputs = match discover(&args.paths) {
+    let mut inputs = match discover(&args.paths) {
         Ok(inputs) => inputs,
         Err(missing) => {
             eprintln!("error: {}: no such file or directory", missing.0.display());
             return EXIT_USAGE;
         }
     };
+    let overrides = Overrides {
+        kfp_backend_version: args.kfp_backend_version,
+        argo_version: args.argo_version,
+    };
+    // Every config is read and validated before anything is linted: a typo is exit 2.
+    let resolved = ConfigResolver::new(args.config.as_deref(), overrides).and_then(|mut resolver| {
+        for input in &mut inputs {
+            input.config = Some(resolver.for_file(&input.path)?);
+        }
+        Ok(())
+    });
+    if let Err(e) = resolved {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     let report = lint_inputs(&inputs, &Settings::default());
     for file in &report.files {
         if let Outcome::Unreadable(reason) = &file.outcome {

@@ -33,6 +33,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Input>, MissingPath> {
                     inputs.push(Input {
                         path: entry.into_path(),
                         explicit: false,
+                        config: None,
                     });
                 }
             }
@@ -40,6 +41,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Input>, MissingPath> {
             inputs.push(Input {
                 path: path.clone(),
                 explicit: true,
+                config: None,
             });
         } else {
             return Err(MissingPath(path.clone()));

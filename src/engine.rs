@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::analysis::{analyze, AnalysisOptions, StepFacts};
+use crate::config::{Config, RuleSeverity};
 use crate::finding::{Finding, Severity};
 use crate::formats::{adapt_file, FileKind};
 use crate::model::Pipeline;
@@ -17,6 +19,8 @@ pub struct Settings {
     pub parse_limits: ParseLimits,
     /// Files larger than this are reported, not read.
     pub max_file_size: u64,
+    /// The configuration for files whose [`Input`] names none (and for [`lint_bytes`]).
+    pub config: Arc<Config>,
 }
 
 impl Default for Settings {
@@ -24,6 +28,7 @@ impl Default for Settings {
         Settings {
             parse_limits: ParseLimits::default(),
             max_file_size: 64 * 1024 * 1024,
+            config: Arc::new(Config::default()),
         }
     }
 }
@@ -76,13 +81,24 @@ impl RunReport {
 pub struct Input {
     pub path: PathBuf,
     pub explicit: bool,
+    /// The `.pipelint.yaml` that applies (else `Settings::config`).
+    pub config: Option<Arc<Config>>,
 }
 
 /// Lints every input in parallel; the report is in a stable order whatever the thread count.
 pub fn lint_inputs(inputs: &[Input], settings: &Settings) -> RunReport {
     let mut files: Vec<FileReport> = inputs
         .par_iter()
-        .map(|input| lint_path(&input.path, input.explicit, settings))
+        .map(|input| match &input.config {
+            Some(config) if !Arc::ptr_eq(config, &settings.config) => {
+                let settings = Settings {
+                    config: config.clone(),
+                    ..settings.clone()
+                };
+                lint_path(&input.path, input.explicit, &settings)
+            }
+            _ => lint_path(&input.path, input.explicit, settings),
+        })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     RunReport { files }
@@ -190,7 +206,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         FileKind::NotPipeline => Outcome::NotPipeline,
     };
     let findings = match outcome {
-        Outcome::Pipeline(_) => run_rules(&source, &yaml, &pipelines),
+        Outcome::Pipeline(_) => run_rules(&source, &yaml, &pipelines, &settings.config),
         _ => Vec::new(),
     };
     FileReport {
@@ -210,17 +226,45 @@ fn looks_like_pipeline(text: &str) -> bool {
         || text.contains("# PIPELINE DEFINITION")
 }
 
-fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline]) -> Vec<Finding> {
+fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline], config: &Config) -> Vec<Finding> {
+    const GRACE: &str = "grace-period-shorter-than-checkpoint";
+    let options = AnalysisOptions {
+        checkpoint_annotations: config
+            .strings(GRACE, "checkpoint-annotations")
+            .map(<[String]>::to_vec)
+            .unwrap_or_default(),
+        checkpoint_env: config
+            .strings(GRACE, "checkpoint-env")
+            .map(<[String]>::to_vec)
+            .unwrap_or_default(),
+    };
+    let facts: Vec<Vec<StepFacts>> = pipelines
+        .iter()
+        .map(|p| p.steps.iter().map(|s| analyze(s, p, src, &options)).collect())
+        .collect();
     let cx = FileContext {
         src,
         yaml,
         pipelines,
+        config,
+        facts: &facts,
     };
     let mut findings = Vec::new();
     for rule in registry::all() {
+        let id = rule.meta().id;
+        let severity = config.rule(id).and_then(|r| r.severity);
+        if severity == Some(RuleSeverity::Off) {
+            continue;
+        }
+        let first = findings.len();
         rule.check_file(&cx, &mut findings);
         for pipeline in pipelines {
             rule.check_pipeline(&cx, pipeline, &mut findings);
+        }
+        if let Some(RuleSeverity::Set(level)) = severity {
+            for finding in &mut findings[first..] {
+                finding.severity = level;
+            }
         }
     }
     merge_shared_locations(findings)

@@ -1,5 +1,6 @@
 //! What a rule reports: plain data, rendered by `report/`.
 
+use crate::analysis::{Confidence, Evidence};
 use crate::yaml::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -47,6 +48,10 @@ pub struct Finding {
     pub also_steps: Vec<String>,
     pub related: Vec<Label>,
     pub document: Option<usize>,
+    /// What a heuristic rule matched (each also shown as a related label).
+    pub evidence: Vec<Evidence>,
+    /// How sure a heuristic rule is; `None` for rules that read a field.
+    pub confidence: Option<Confidence>,
 }
 
 impl Finding {
@@ -69,7 +74,24 @@ impl Finding {
             also_steps: Vec::new(),
             related: Vec::new(),
             document: None,
+            evidence: Vec::new(),
+            confidence: None,
         }
+    }
+
+    /// Attaches evidence: kept as data for JSON and shown as secondary labels.
+    pub fn with_evidence<'a>(mut self, evidence: impl IntoIterator<Item = &'a Evidence>) -> Self {
+        for e in evidence {
+            if !self.related.iter().any(|l| l.span == e.span) && e.span != self.span {
+                self.related.push(Label {
+                    span: e.span,
+                    message: e.description.clone(),
+                });
+            }
+            self.confidence = Some(self.confidence.map_or(e.confidence, |c| c.max(e.confidence)));
+            self.evidence.push(e.clone());
+        }
+        self
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {

@@ -4,7 +4,9 @@
 //! [`model`], cluster defaults applied) -> [`rules`] (findings at spans) -> [`engine`]
 //! (parallel, sorted) -> [`report`] (human, compact, JSON).
 
+pub mod analysis;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod finding;

@@ -199,6 +199,27 @@ pub struct Step {
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     /// Names of the tasks this step waits for.
     pub depends: Vec<Spanned<String>>,
+    /// Argo input and output artifacts with an explicit remote location.
+    pub artifacts: Vec<Artifact>,
+    /// An Argo `resource` template: what it does to which object.
+    pub resource: Option<ResourceAction>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub name: String,
+    pub input: bool,
+    /// `s3`, `gcs`, `http`, `git`, `oss`, `azure`, `hdfs`, `artifactory`...
+    pub location: String,
+    /// The location key (`s3:`) in the artifact.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceAction {
+    pub action: Spanned<String>,
+    /// The manifest asks the API server for a generated name: every attempt creates anew.
+    pub generate_name: bool,
 }
 
 impl Step {
@@ -225,6 +246,8 @@ impl Step {
             annotations: Vec::new(),
             labels: Vec::new(),
             depends: Vec::new(),
+            artifacts: Vec::new(),
+            resource: None,
         }
     }
 

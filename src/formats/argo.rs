@@ -242,7 +242,7 @@ fn build_step(
     let mut step = Step::new(
         name,
         vec![pipeline_name.to_string(), name.to_string()],
-        tpl.span(),
+        opening_span(tpl),
         kind,
     );
     step.system = flavor == ArgoFlavor::KfpV2Backend && name.starts_with("system-");
@@ -371,7 +371,51 @@ fn build_step(
         step.annotations = text_map(meta, "annotations", p);
         step.labels = text_map(meta, "labels", p);
     }
+    step.artifacts = read_artifacts(tpl);
+    if let Some(resource) = tpl.get("resource").filter(|r| r.is_mapping()) {
+        if let Some(action) = resource.get("action").and_then(text) {
+            let generate_name = resource
+                .get("manifest")
+                .and_then(|m| m.str())
+                .is_some_and(|m| m.contains("generateName:") || m.contains("\"generateName\""));
+            step.resource = Some(ResourceAction { action, generate_name });
+        }
+    }
     step
+}
+
+/// Locations an artifact can be read from or written to, besides the default repository.
+const ARTIFACT_LOCATIONS: &[&str] = &["s3", "gcs", "http", "git", "oss", "azure", "hdfs", "artifactory", "huggingface"];
+
+fn read_artifacts(tpl: NodeRef<'_>) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    for (section, input) in [("inputs", true), ("outputs", false)] {
+        let Some(list) = tpl.path(&[section, "artifacts"]) else { continue };
+        for art in list.items() {
+            let name = art.get("name").and_then(|n| n.scalar_text()).unwrap_or("").to_string();
+            for location in ARTIFACT_LOCATIONS {
+                if let Some((key, _)) = art.entry(location) {
+                    out.push(Artifact {
+                        name: name.clone(),
+                        input,
+                        location: location.to_string(),
+                        span: key.span(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first line of a template item (`- name: train`): where a finding about the template
+/// as a whole points.
+fn opening_span(tpl: NodeRef<'_>) -> Span {
+    match tpl.entries().next() {
+        Some((k, v)) if v.is_scalar() => k.span().cover(v.span()),
+        Some((k, _)) => k.span(),
+        None => tpl.span(),
+    }
 }
 
 /// The KFP v2 backend's own images: its placeholder and the driver/launcher it configures.

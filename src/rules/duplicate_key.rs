@@ -9,6 +9,7 @@ static META: RuleMeta = RuleMeta {
     summary: "a mapping repeats a key; the earlier value is silently dropped",
     default_severity: Severity::Warning,
     doc: include_str!("../../rules/duplicate-key.md"),
+    options: &[],
 };
 
 impl Rule for DuplicateKey {

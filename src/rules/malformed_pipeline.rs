@@ -10,6 +10,7 @@ static META: RuleMeta = RuleMeta {
     summary: "a field has the wrong shape or a reference is broken; the backend would reject the pipeline",
     default_severity: Severity::Error,
     doc: include_str!("../../rules/malformed-pipeline.md"),
+    options: &[],
 };
 
 impl Rule for MalformedPipeline {

@@ -1,4 +1,4 @@
-use super::{at_step, FileContext, Rule, RuleMeta};
+use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
 use crate::model::{is_accelerator, ContainerRole, Format, Pipeline, Step};
 
@@ -10,6 +10,10 @@ static META: RuleMeta = RuleMeta {
     summary: "a container the step runs has no CPU or memory limit, or requests an accelerator without a limit",
     default_severity: Severity::Warning,
     doc: include_str!("../../rules/missing-resource-limits.md"),
+    options: &[
+        OptionSpec { name: "resources", kind: OptionKind::Strings },
+        OptionSpec { name: "require-requests", kind: OptionKind::Bool },
+    ],
 };
 
 /// Options of `missing-resource-limits`.

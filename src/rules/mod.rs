@@ -1,15 +1,38 @@
 //! The rules: one file each, named by its id, listed once in [`registry`].
 
+mod cache_on_random_step;
 mod duplicate_key;
+mod grace_period_shorter_than_checkpoint;
+mod io_step_without_retry;
 mod malformed_pipeline;
 mod missing_resource_limits;
 pub mod registry;
+mod retry_on_non_idempotent_step;
+mod sdk_backend_version_mismatch;
 mod unpinned_image;
 mod yaml_syntax;
 
+use crate::analysis::StepFacts;
+use crate::config::Config;
 use crate::finding::{Finding, Severity};
 use crate::model::{Pipeline, Step};
 use crate::yaml::YamlFile;
+
+/// The type of a rule option in `.pipelint.yaml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    Strings,
+    /// A list of regular expressions, compiled when the config is read.
+    Regexes,
+    Integer,
+    Bool,
+}
+
+#[derive(Debug)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub kind: OptionKind,
+}
 
 /// Static facts about a rule; the doc is `rules/<id>.md`, compiled in.
 #[derive(Debug)]
@@ -18,6 +41,8 @@ pub struct RuleMeta {
     pub summary: &'static str,
     pub default_severity: Severity,
     pub doc: &'static str,
+    /// Options under `rules.<id>` in `.pipelint.yaml` (besides `severity`).
+    pub options: &'static [OptionSpec],
 }
 
 /// What a rule may look at besides the model.
@@ -25,6 +50,18 @@ pub struct FileContext<'a> {
     pub src: &'a str,
     pub yaml: &'a YamlFile,
     pub pipelines: &'a [Pipeline],
+    pub config: &'a Config,
+    /// What the classifiers found, per pipeline and step (same order as the model).
+    pub facts: &'a [Vec<StepFacts>],
+}
+
+impl FileContext<'_> {
+    /// The classifiers' facts about a step of one of this file's pipelines.
+    pub fn facts_of(&self, pipeline: &Pipeline, step: &Step) -> Option<&StepFacts> {
+        let p = self.pipelines.iter().position(|x| std::ptr::eq(x, pipeline))?;
+        let s = pipeline.steps.iter().position(|x| std::ptr::eq(x, step))?;
+        self.facts.get(p)?.get(s)
+    }
 }
 
 /// A rule overrides only the narrowest hook it needs. Rules are stateless and do no I/O.

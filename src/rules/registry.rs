@@ -8,6 +8,11 @@ static RULES: &[&dyn Rule] = &[
     &super::malformed_pipeline::MalformedPipeline,
     &super::unpinned_image::UnpinnedImage,
     &super::missing_resource_limits::MissingResourceLimits,
+    &super::io_step_without_retry::IoStepWithoutRetry,
+    &super::retry_on_non_idempotent_step::RetryOnNonIdempotentStep,
+    &super::cache_on_random_step::CacheOnRandomStep,
+    &super::grace_period_shorter_than_checkpoint::GracePeriodShorterThanCheckpoint,
+    &super::sdk_backend_version_mismatch::SdkBackendVersionMismatch,
 ];
 
 /// Every rule, in a stable order.

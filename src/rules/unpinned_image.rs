@@ -1,6 +1,6 @@
 use regex::Regex;
 
-use super::{at_step, FileContext, Rule, RuleMeta};
+use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
 use crate::model::{is_templated, ContainerRole, Format, Pipeline, Step};
 
@@ -12,6 +12,7 @@ static META: RuleMeta = RuleMeta {
     summary: "an image is not pinned by digest: `:latest`, no tag, or a mutable tag",
     default_severity: Severity::Error,
     doc: include_str!("../../rules/unpinned-image.md"),
+    options: &[OptionSpec { name: "allow-tags", kind: OptionKind::Regexes }],
 };
 
 /// Options of `unpinned-image`.

@@ -9,6 +9,7 @@ static META: RuleMeta = RuleMeta {
     summary: "the file is not valid YAML or JSON",
     default_severity: Severity::Error,
     doc: include_str!("../../rules/yaml-syntax.md"),
+    options: &[],
 };
 
 impl Rule for YamlSyntax {

@@ -1,0 +1,530 @@
+//! Python scanning with a real tokenizer: comments and docstrings never match, imports and
+//! aliases are followed (`import numpy as np`, `from random import sample`), and every call
+//! is seen with its resolved dotted name and its arguments.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Name,
+    Number,
+    /// A string literal; `Range` of the token covers prefix and quotes.
+    Str,
+    Op,
+    Newline,
+}
+
+#[derive(Clone, Debug)]
+struct Token {
+    kind: Kind,
+    range: Range<usize>,
+}
+
+/// Tokenizes Python source. Never fails: unknown bytes become operators, an unterminated
+/// string runs to the end of the line (or file, for triple quotes).
+fn tokenize(src: &str) -> Vec<Token> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut depth = 0i32; // inside (), [], {} newlines do not end a statement
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'\n' => {
+                if depth == 0 {
+                    out.push(Token { kind: Kind::Newline, range: i..i + 1 });
+                }
+                i += 1;
+            }
+            b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
+            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            b'"' | b'\'' => {
+                let end = string_end(b, i);
+                out.push(Token { kind: Kind::Str, range: i..end });
+                i = end;
+            }
+            _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                    i += 1;
+                }
+                // String prefixes: r"", b'', f"", rb"", u''...
+                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') && i - start <= 2 {
+                    let prefix = src[start..i].to_ascii_lowercase();
+                    if prefix.chars().all(|ch| matches!(ch, 'r' | 'b' | 'f' | 'u')) {
+                        let end = string_end(b, i);
+                        out.push(Token { kind: Kind::Str, range: start..end });
+                        i = end;
+                        continue;
+                    }
+                }
+                out.push(Token { kind: Kind::Name, range: start..i });
+            }
+            _ if c.is_ascii_digit() => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_') {
+                    i += 1;
+                }
+                out.push(Token { kind: Kind::Number, range: start..i });
+            }
+            // `a; b` is two statements.
+            b';' if depth == 0 => {
+                out.push(Token { kind: Kind::Newline, range: i..i + 1 });
+                i += 1;
+            }
+            _ => {
+                match c {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = (depth - 1).max(0),
+                    _ => {}
+                }
+                let len = src[i..].chars().next().map_or(1, char::len_utf8);
+                out.push(Token { kind: Kind::Op, range: i..i + len });
+                i += len;
+            }
+        }
+    }
+    out
+}
+
+/// End (exclusive) of the string literal whose opening quote is at `start`.
+fn string_end(b: &[u8], start: usize) -> usize {
+    let q = b[start];
+    let triple = b.get(start + 1) == Some(&q) && b.get(start + 2) == Some(&q);
+    let mut i = start + if triple { 3 } else { 1 };
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            c if c == q => {
+                if !triple {
+                    return i + 1;
+                }
+                if b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q) {
+                    return i + 3;
+                }
+                i += 1;
+            }
+            b'\n' if !triple => return i,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The text inside a string token's quotes.
+fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
+    let tok = &src[range.clone()];
+    let quote_at = tok.find(['"', '\'']).unwrap_or(0);
+    let q = &tok[quote_at..];
+    let n = if q.starts_with("\"\"\"") || q.starts_with("'''") { 3 } else { 1 };
+    let start = quote_at + n;
+    let end = tok.len().saturating_sub(n).max(start);
+    let end = if tok.len() >= start + n && tok[..].ends_with(&q[..n]) { end } else { tok.len() };
+    (&tok[start..end], range.start + start)
+}
+
+/// A call seen in the source: `np.random.default_rng(seed)` resolves to
+/// `numpy.random.default_rng` with one positional argument.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The dotted name as resolved through imports (`numpy.random.default_rng`).
+    pub name: String,
+    /// The dotted name as written (`np.random.default_rng`).
+    pub written: String,
+    /// Byte range of the written name.
+    pub range: Range<usize>,
+    pub positional: usize,
+    /// Keyword arguments with the source text of their value.
+    pub keywords: Vec<(String, String)>,
+    /// String literals among the arguments (bodies, without quotes).
+    pub string_args: Vec<String>,
+    /// Byte range from the opening to the closing parenthesis.
+    pub args: Range<usize>,
+    /// The variable the statement assigns (`wait = base * random.uniform(1, 2)`).
+    pub assigned_to: Option<String>,
+}
+
+impl Call {
+    pub fn keyword(&self, name: &str) -> Option<&str> {
+        self.keywords.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The last component of the name (`default_rng`).
+    pub fn method(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+}
+
+/// A string literal that is not a docstring.
+#[derive(Clone, Debug)]
+pub struct StrLit {
+    pub body: String,
+    /// Byte range of the body in the source.
+    pub range: Range<usize>,
+    /// `url = "https://..."`: the variable the literal is assigned to.
+    pub assigned_to: Option<String>,
+}
+
+/// What a Python module does, as far as the classifiers care.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub calls: Vec<Call>,
+    pub strings: Vec<StrLit>,
+    /// Modules imported (resolved), with the range of the import statement's name.
+    pub imports: Vec<(String, Range<usize>)>,
+}
+
+/// Scans Python source.
+pub fn scan(src: &str) -> Scan {
+    let mut out = scan_tokens(src, &tokenize(src), &mut HashMap::new());
+    out.calls.sort_by_key(|c| c.range.start);
+    out
+}
+
+/// `{expr}` parts of an f-string token (byte ranges in the source), `{{` skipped.
+fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
+    let tok = &src[range.clone()];
+    let prefix_end = tok.find(['"', '\'']).unwrap_or(0);
+    if !tok[..prefix_end].to_ascii_lowercase().contains('f') {
+        return Vec::new();
+    }
+    let b = tok.as_bytes();
+    let mut out = Vec::new();
+    let mut i = prefix_end;
+    while i < b.len() {
+        if b[i] == b'{' {
+            if b.get(i + 1) == Some(&b'{') {
+                i += 2;
+                continue;
+            }
+            let start = i + 1;
+            let mut depth = 1;
+            let mut j = start;
+            while j < b.len() && depth > 0 {
+                match b[j] {
+                    b'{' => depth += 1,
+                    b'}' => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
+            out.push(range.start + start..range.start + j.saturating_sub(1).max(start));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String>) -> Scan {
+    let tokens = tokens.to_vec();
+    let mut out = Scan::default();
+    let mut fields: Vec<Range<usize>> = Vec::new();
+    let text = |t: &Token| &src[t.range.clone()];
+    let mut i = 0;
+    while i < tokens.len() {
+        let at_statement_start = i == 0 || tokens[i - 1].kind == Kind::Newline;
+        let t = &tokens[i];
+        if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from") {
+            i = read_import(src, &tokens, i, aliases, &mut out.imports);
+            continue;
+        }
+        if t.kind == Kind::Str {
+            fields.extend(fstring_fields(src, &t.range));
+            // A string alone on its statement is a docstring or a bare comment-string.
+            let alone = at_statement_start
+                && tokens
+                    .get(i + 1)
+                    .is_none_or(|n| n.kind == Kind::Newline || (n.kind == Kind::Str));
+            let after_def = i >= 1 && text(&tokens[i - 1]) == ":";
+            if !(alone || (after_def && tokens.get(i + 1).is_none_or(|n| n.kind == Kind::Newline))) {
+                let (body, at) = string_body(src, &t.range);
+                let assigned_to = (i >= 2
+                    && text(&tokens[i - 1]) == "="
+                    && tokens[i - 2].kind == Kind::Name
+                    && (i == 2 || tokens[i - 3].kind == Kind::Newline))
+                    .then(|| text(&tokens[i - 2]).to_string());
+                out.strings.push(StrLit {
+                    body: body.to_string(),
+                    range: at..at + body.len(),
+                    assigned_to,
+                });
+            }
+            i += 1;
+            continue;
+        }
+        if t.kind == Kind::Name && !(i > 0 && text(&tokens[i - 1]) == ".") {
+            // A dotted name: a.b.c
+            let start = i;
+            let mut end = i;
+            while end + 2 < tokens.len()
+                && text(&tokens[end + 1]) == "."
+                && tokens[end + 2].kind == Kind::Name
+            {
+                end += 2;
+            }
+            let written: String = tokens[start..=end].iter().map(text).collect();
+            let defines = i > 0 && matches!(text(&tokens[i - 1]), "def" | "class");
+            if !defines && tokens.get(end + 1).is_some_and(|n| text(n) == "(") {
+                let (call, next) = read_call(src, &tokens, start, end, &written, aliases);
+                out.calls.push(call);
+                // Continue inside the arguments: nested calls count too.
+                let _ = next;
+                i = end + 1;
+                continue;
+            }
+            i = end + 1;
+            continue;
+        }
+        i += 1;
+    }
+    // Expressions inside f-strings are code too: `f"model-{uuid.uuid4()}"`.
+    for field in fields {
+        let inner: Vec<Token> = tokenize(&src[field.clone()])
+            .into_iter()
+            .map(|t| Token {
+                kind: t.kind,
+                range: t.range.start + field.start..t.range.end + field.start,
+            })
+            .collect();
+        let nested = scan_tokens(src, &inner, aliases);
+        out.calls.extend(nested.calls);
+    }
+    out
+}
+
+fn resolve(written: &str, aliases: &HashMap<String, String>) -> String {
+    let (head, rest) = match written.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (written, None),
+    };
+    match (aliases.get(head), rest) {
+        (Some(full), Some(rest)) => format!("{full}.{rest}"),
+        (Some(full), None) => full.clone(),
+        (None, _) => written.to_string(),
+    }
+}
+
+fn read_import(
+    src: &str,
+    tokens: &[Token],
+    start: usize,
+    aliases: &mut HashMap<String, String>,
+    imports: &mut Vec<(String, Range<usize>)>,
+) -> usize {
+    let text = |i: usize| &src[tokens[i].range.clone()];
+    let mut end = start;
+    while end < tokens.len() && tokens[end].kind != Kind::Newline {
+        end += 1;
+    }
+    // `a.b.c` (or `.relative`): names joined by dots, stopping at `as`, `import`, `,`.
+    let dotted = |from: usize| -> (String, usize) {
+        let mut name = String::new();
+        let mut j = from;
+        while j < end && text(j) == "." {
+            name.push('.');
+            j += 1;
+        }
+        while j < end && tokens[j].kind == Kind::Name && !matches!(text(j), "as" | "import") {
+            name.push_str(text(j));
+            j += 1;
+            if j + 1 < end && text(j) == "." && tokens[j + 1].kind == Kind::Name {
+                name.push('.');
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        (name, j)
+    };
+    if text(start) == "import" {
+        // import a.b as c, d
+        let mut j = start + 1;
+        while j < end {
+            let (module, next) = dotted(j);
+            let range = tokens[j].range.clone();
+            j = next;
+            if j + 1 < end && text(j) == "as" {
+                aliases.insert(text(j + 1).to_string(), module.clone());
+                j += 2;
+            } else if let Some(head) = module.split('.').next() {
+                aliases.insert(head.to_string(), head.to_string());
+            }
+            if !module.is_empty() {
+                imports.push((module, range));
+            }
+            if j < end && text(j) == "," {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+    } else {
+        // from a.b import c as d, e
+        let (module, mut j) = dotted(start + 1);
+        if j < end && text(j) == "import" {
+            imports.push((module.clone(), tokens[(start + 1).min(end.saturating_sub(1))].range.clone()));
+            j += 1;
+            while j < end {
+                if matches!(text(j), "(" | ")" | ",") {
+                    j += 1;
+                    continue;
+                }
+                if tokens[j].kind != Kind::Name {
+                    j += 1;
+                    continue;
+                }
+                let name = text(j).to_string();
+                let full = format!("{module}.{name}");
+                if j + 2 < end && text(j + 1) == "as" {
+                    aliases.insert(text(j + 2).to_string(), full);
+                    j += 3;
+                } else {
+                    aliases.insert(name, full);
+                    j += 1;
+                }
+            }
+        }
+    }
+    end
+}
+
+fn read_call(
+    src: &str,
+    tokens: &[Token],
+    start: usize,
+    end: usize,
+    written: &str,
+    aliases: &HashMap<String, String>,
+) -> (Call, usize) {
+    let text = |i: usize| &src[tokens[i].range.clone()];
+    let mut call = Call {
+        name: resolve(written, aliases),
+        written: written.to_string(),
+        range: tokens[start].range.start..tokens[end].range.end,
+        positional: 0,
+        keywords: Vec::new(),
+        string_args: Vec::new(),
+        args: tokens[end + 1].range.start..tokens[end + 1].range.end,
+        assigned_to: None,
+    };
+    // Back to the start of the statement: `name = ...`?
+    let mut k = start;
+    while k > 0 && tokens[k - 1].kind != Kind::Newline {
+        k -= 1;
+    }
+    if k + 1 < start && tokens[k].kind == Kind::Name && text(k + 1) == "=" {
+        call.assigned_to = Some(text(k).to_string());
+    }
+    // Arguments: split at depth-1 commas.
+    let open = end + 1;
+    let mut depth = 0;
+    let mut j = open;
+    let mut arg_start = open + 1;
+    let mut any = false;
+    while j < tokens.len() {
+        let t = text(j);
+        match t {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth -= 1;
+                if depth == 0 {
+                    if any {
+                        classify_arg(src, tokens, arg_start, j, &mut call);
+                    }
+                    call.args.end = tokens[j].range.end;
+                    return (call, j + 1);
+                }
+            }
+            "," if depth == 1 => {
+                classify_arg(src, tokens, arg_start, j, &mut call);
+                arg_start = j + 1;
+                any = false;
+                j += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if j > open && depth >= 1 {
+            any = true;
+        }
+        if tokens[j].kind == Kind::Str && depth >= 1 {
+            let (body, _) = string_body(src, &tokens[j].range);
+            call.string_args.push(body.to_string());
+        }
+        j += 1;
+    }
+    call.args.end = src.len();
+    (call, j)
+}
+
+fn classify_arg(src: &str, tokens: &[Token], from: usize, to: usize, call: &mut Call) {
+    if from >= to {
+        return;
+    }
+    let text = |i: usize| &src[tokens[i].range.clone()];
+    if to - from >= 2 && tokens[from].kind == Kind::Name && text(from + 1) == "=" {
+        let value_start = tokens.get(from + 2).map_or(tokens[from].range.end, |t| t.range.start);
+        let value_end = tokens[to - 1].range.end.max(value_start);
+        call.keywords
+            .push((text(from).to_string(), src[value_start..value_end].trim().to_string()));
+    } else if !(text(from) == "*" || text(from) == "**") {
+        call.positional += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_aliases_and_from_imports() {
+        let src = "import numpy as np\nfrom random import sample as pick\nfrom sklearn.model_selection import (\n    train_test_split,\n)\nrng = np.random.default_rng()\nx = pick(items, 3)\na, b = train_test_split(df, test_size=0.2, random_state=seed)\n";
+        let scan = scan(src);
+        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["numpy.random.default_rng", "random.sample", "sklearn.model_selection.train_test_split"]
+        );
+        assert_eq!(scan.calls[0].positional, 0);
+        assert_eq!(scan.calls[1].positional, 2);
+        assert_eq!(scan.calls[2].keyword("random_state"), Some("seed"));
+        assert_eq!(&src[scan.calls[0].range.clone()], "np.random.default_rng");
+    }
+
+    #[test]
+    fn comments_and_docstrings_never_match() {
+        let src = "def f():\n    \"\"\"Uses random.shuffle on the data.\"\"\"\n    # random.random() here\n    return 'random.random()'\n";
+        let scan = scan(src);
+        assert!(scan.calls.is_empty(), "{:?}", scan.calls);
+        assert_eq!(scan.strings.len(), 1);
+        assert_eq!(scan.strings[0].body, "random.random()");
+    }
+
+    #[test]
+    fn calls_inside_fstrings_count() {
+        let src = "import uuid\nname = f'model-{uuid.uuid4()}-{{literal}}'\ntime.sleep(random.uniform(1, 2))\n";
+        let scan = scan(src);
+        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["uuid.uuid4", "time.sleep", "random.uniform"]);
+        assert_eq!(&src[scan.calls[0].range.clone()], "uuid.uuid4");
+        let sleep = &scan.calls[1];
+        assert!(sleep.args.start < scan.calls[2].range.start && scan.calls[2].range.end < sleep.args.end);
+    }
+
+    #[test]
+    fn nested_calls_and_strings_in_arguments() {
+        let src = "requests.post(url, json=dict(a=uuid.uuid4()))\ncur.execute(\"INSERT INTO runs VALUES (%s)\", (x,))\n";
+        let scan = scan(src);
+        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["requests.post", "dict", "uuid.uuid4", "cur.execute"]);
+        assert_eq!(scan.calls[3].string_args, ["INSERT INTO runs VALUES (%s)"]);
+    }
+}

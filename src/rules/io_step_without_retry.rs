@@ -1,0 +1,102 @@
+use super::{at_step, FileContext, Rule, RuleMeta};
+use crate::analysis::Question;
+use crate::finding::{Finding, Severity};
+use crate::model::{Format, Pipeline, Step, StepKind};
+
+/// A step that does network or storage IO with no retry to absorb a transient failure.
+pub struct IoStepWithoutRetry;
+
+static META: RuleMeta = RuleMeta {
+    id: "io-step-without-retry",
+    summary: "a step does network or storage IO but has no retries",
+    default_severity: Severity::Warning,
+    doc: "", // DOC-PENDING io-step-without-retry
+    options: &[],
+};
+
+/// Retries the orchestrator will make, as far as the file says: `None` when unknown at lint
+/// time (templated) or unbounded.
+pub(crate) fn retry_count(step: &Step) -> RetryCount {
+    let Some(retry) = &step.retry else {
+        return RetryCount::None;
+    };
+    match &retry.limit {
+        None => RetryCount::Unbounded,
+        Some(limit) => match limit.value.trim().parse::<i64>() {
+            Ok(n) if n <= 0 => RetryCount::None,
+            Ok(n) => RetryCount::Some(n),
+            Err(_) => RetryCount::Unknown,
+        },
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetryCount {
+    None,
+    Some(i64),
+    Unbounded,
+    /// Templated (`{{inputs.parameters.retries}}`): assumed to retry.
+    Unknown,
+}
+
+/// Why the KFP backend would drop a task's retry policy, if it would.
+fn kfp_retry_ignored(cx: &FileContext<'_>, step: &Step) -> Option<String> {
+    if let Some(target) = cx.config.kfp_backend_version {
+        if target < crate::config::Version(2, 5, 0) {
+            return Some(format!(
+                "the KFP backend {target} ignores task retry policies (honoured from 2.5.0, kubeflow/pipelines#11673)"
+            ));
+        }
+    }
+    step.path
+        .iter()
+        .any(|p| p.starts_with("for-loop"))
+        .then(|| "the KFP backend ignores retry policies of tasks inside `dsl.ParallelFor` (kubeflow/pipelines#13897)".to_string())
+}
+
+impl Rule for IoStepWithoutRetry {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_step(&self, cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+        if step.system || step.kind == StepKind::Group {
+            return;
+        }
+        let Some(facts) = cx.facts_of(pipeline, step) else { return };
+        if !facts.does_io() || facts.is_non_idempotent() {
+            return;
+        }
+        let is_kfp = matches!(pipeline.format, Format::KfpIr(_));
+        let ignored = if is_kfp { kfp_retry_ignored(cx, step) } else { None };
+        if retry_count(step) != RetryCount::None && ignored.is_none() {
+            return;
+        }
+        let evidence: Vec<_> = facts.strong(Question::Io).take(3).collect();
+        let what = evidence
+            .first()
+            .map_or_else(|| "is declared to do IO (`pipelint.dev/io`)".to_string(), |e| e.description.clone());
+        let (message, label) = match &ignored {
+            Some(reason) => (
+                format!("step \"{}\" does network or storage IO, and its retries will not run: {reason}", step.qualified_name()),
+                "retries here are ignored by the backend".to_string(),
+            ),
+            None => (
+                format!("step \"{}\" does network or storage IO but has no retries ({what})", step.qualified_name()),
+                if is_kfp { "no `retryPolicy` on this task" } else { "no `retryStrategy` for this template" }.to_string(),
+            ),
+        };
+        let help = match pipeline.format {
+            Format::KfpIr(_) => "a timeout or a throttled API fails the whole run; let the backend retry the task: `task.set_retry(num_retries=3, backoff_duration=\"30s\", backoff_max_duration=\"10m\")`, and recompile. If the step must not run twice, make it idempotent first, or declare it with `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/io\", \"false\")`",
+            Format::Argo(..) => "a timeout or a throttled API fails the whole run; add `retryStrategy: {limit: \"3\", retryPolicy: OnError, backoff: {duration: \"30s\", factor: \"2\", maxDuration: \"10m\"}}` to the template (or once under `spec.templateDefaults`)",
+        };
+        let mut finding = Finding::new(META.id, META.default_severity, step.span, message)
+            .label(label)
+            .help(help)
+            .with_evidence(evidence);
+        if let Some(declared) = &facts.declared_io {
+            finding = finding.related(declared.span, "declared by annotation `pipelint.dev/io`");
+        }
+        out.push(at_step(finding, pipeline, step));
+    }
+}
