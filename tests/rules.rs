@@ -10,26 +10,43 @@ use std::path::PathBuf;
 use common::{expected_lines, lint_file, render_plain, repo_root};
 use pipelint::rules::registry;
 
+/// Fixtures of a rule, subfolders included (a subfolder may hold a `.pipelint.yaml` that
+/// applies to its files, e.g. a target backend version).
 fn fixtures(rule: &str) -> Vec<PathBuf> {
-    let dir = repo_root().join("testdata/rules").join(rule);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml" | "json")
-            )
-        })
-        .collect();
+    let mut files = Vec::new();
+    let mut dirs = vec![repo_root().join("testdata/rules").join(rule)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() && name != "snapshots" {
+                dirs.push(path);
+            } else if !name.starts_with('.')
+                && matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+            {
+                files.push(path);
+            }
+        }
+    }
     files.sort();
     files
+}
+
+/// Snapshot name: the path below the rule's folder, `/` as `__`.
+fn snapshot_name(rule: &str, path: &std::path::Path) -> String {
+    let base = repo_root().join("testdata/rules").join(rule);
+    let rel = path.strip_prefix(&base).unwrap_or(path).with_extension("");
+    rel.to_string_lossy().replace(['/', '\\'], "__")
 }
 
 fn check_rule(rule: &str) {
     let files = fixtures(rule);
     assert!(!files.is_empty(), "no fixtures for {rule}");
     let mut failures = Vec::new();
+    let mut snapshots = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -61,20 +78,25 @@ fn check_rule(rule: &str) {
             continue;
         }
         if name.starts_with("fail-") {
-            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let mut settings = insta::Settings::clone_current();
-            settings.set_snapshot_path(
-                repo_root()
-                    .join("testdata/rules")
-                    .join(rule)
-                    .join("snapshots"),
-            );
-            settings.set_prepend_module_to_snapshot(false);
-            settings.set_omit_expression(true);
-            settings.bind(|| insta::assert_snapshot!(stem, render_plain(report)));
+            snapshots.push((snapshot_name(rule, path), render_plain(report)));
         }
     }
+    // Every marker mismatch first, then the rendered output of the fail fixtures.
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(
+        repo_root()
+            .join("testdata/rules")
+            .join(rule)
+            .join("snapshots"),
+    );
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (stem, rendered) in snapshots {
+            insta::assert_snapshot!(stem, rendered);
+        }
+    });
 }
 
 #[test]
@@ -100,6 +122,31 @@ fn duplicate_key() {
 #[test]
 fn malformed_pipeline() {
     check_rule("malformed-pipeline");
+}
+
+#[test]
+fn io_step_without_retry() {
+    check_rule("io-step-without-retry");
+}
+
+#[test]
+fn retry_on_non_idempotent_step() {
+    check_rule("retry-on-non-idempotent-step");
+}
+
+#[test]
+fn cache_on_random_step() {
+    check_rule("cache-on-random-step");
+}
+
+#[test]
+fn grace_period_shorter_than_checkpoint() {
+    check_rule("grace-period-shorter-than-checkpoint");
+}
+
+#[test]
+fn sdk_backend_version_mismatch() {
+    check_rule("sdk-backend-version-mismatch");
 }
 
 /// Every registered rule has a test above, a doc, fixtures both ways and snapshots.
@@ -153,8 +200,13 @@ fn every_rule_is_complete() {
             names.iter().any(|n| n.starts_with("pass-")),
             "{id}: no pass-* fixture"
         );
-        for name in names.iter().filter(|n| n.starts_with("fail-")) {
-            let stem = name.rsplit_once('.').unwrap().0;
+        for path in files.iter().filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("fail-")
+        }) {
+            let stem = snapshot_name(id, path);
             let snap = repo_root()
                 .join("testdata/rules")
                 .join(id)

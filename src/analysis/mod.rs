@@ -119,7 +119,10 @@ pub const ANNOTATION_CHECKPOINT: &str = "pipelint.dev/checkpoint-seconds";
 pub fn span_in_scalar(src: &str, value: &Spanned<String>, range: Range<usize>) -> Span {
     let raw = src.get(value.span.range()).unwrap_or("");
     if raw == value.value {
-        return Span::new(value.span.start + range.start as u32, value.span.start + range.end as u32);
+        return Span::new(
+            value.span.start + range.start as u32,
+            value.span.start + range.end as u32,
+        );
     }
     let start = value.span.start as usize;
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -131,7 +134,12 @@ pub fn span_in_scalar(src: &str, value: &Spanned<String>, range: Range<usize>) -
         // A block scalar: its header (`|`, `>-`...) is on an earlier line.
         let before = src[..line_start].trim_end();
         let header = before.rsplit('\n').next().unwrap_or("");
-        if header.trim_end().rsplit(':').next().is_some_and(|h| h.trim_start().starts_with('>')) {
+        if header
+            .trim_end()
+            .rsplit(':')
+            .next()
+            .is_some_and(|h| h.trim_start().starts_with('>'))
+        {
             ScalarStyle::Folded
         } else if header.contains('|') {
             ScalarStyle::Literal
@@ -150,19 +158,60 @@ pub fn span_in_scalar(src: &str, value: &Spanned<String>, range: Range<usize>) -
 }
 
 /// Classifies one step.
-pub fn analyze(step: &Step, pipeline: &Pipeline, src: &str, options: &AnalysisOptions) -> StepFacts {
+pub fn analyze(
+    step: &Step,
+    pipeline: &Pipeline,
+    src: &str,
+    options: &AnalysisOptions,
+) -> StepFacts {
     let _ = pipeline;
     let mut facts = StepFacts::default();
     read_declarations(step, options, &mut facts);
     if let Some(source) = &step.source {
         match source.language {
-            Language::Python => python_evidence(&source.text, &|r| source.source_span(src, r), "source", &mut facts.evidence),
-            Language::Shell => shell_evidence(&source.text, &|r| source.source_span(src, r), "script", &mut facts.evidence),
+            Language::Python => python_evidence(
+                &source.text,
+                &|r| source.source_span(src, r),
+                "source",
+                &mut facts.evidence,
+            ),
+            Language::Shell => shell_evidence(
+                &source.text,
+                &|r| source.source_span(src, r),
+                "script",
+                &mut facts.evidence,
+            ),
             Language::Other => {}
         }
     }
     for container in &step.containers {
-        command_evidence(src, step.source.as_ref(), &container.command, &container.args, &mut facts.evidence);
+        // kaniko pushes what it builds to every `--destination`.
+        let kaniko = container
+            .image
+            .as_ref()
+            .is_some_and(|i| i.reference.value.contains("kaniko"));
+        if kaniko {
+            if let Some(arg) = container
+                .args
+                .iter()
+                .find(|a| a.value.starts_with("--destination"))
+            {
+                facts.evidence.push(Evidence {
+                    question: Question::NonIdempotent,
+                    text: "--destination".into(),
+                    description: "kaniko pushes the image it builds to `--destination`".into(),
+                    span: arg.span,
+                    confidence: Confidence::High,
+                });
+            }
+        }
+        command_evidence(
+            src,
+            step.source.as_ref(),
+            &container.command,
+            &container.args,
+            &mut facts.evidence,
+        );
         for env in &container.env {
             if facts.checkpoint.is_none() {
                 facts.checkpoint = checkpoint_from_env(env, options);
@@ -171,14 +220,20 @@ pub fn analyze(step: &Step, pipeline: &Pipeline, src: &str, options: &AnalysisOp
     }
     for artifact in &step.artifacts {
         let direction = if artifact.input { "input" } else { "output" };
+        // Argo's executor retries transient storage errors for a few seconds; an outage
+        // longer than that fails the step, which only a retryStrategy runs again.
         facts.evidence.push(Evidence {
             question: Question::Io,
             text: artifact.location.clone(),
             description: format!(
                 "{direction} artifact `{}` is {} {}",
                 artifact.name,
-                if artifact.input { "downloaded from" } else { "uploaded to" },
-                location_name(&artifact.location)
+                if artifact.input {
+                    "downloaded from"
+                } else {
+                    "uploaded to"
+                },
+                location_name(&artifact.location),
             ),
             span: artifact.span,
             confidence: Confidence::High,
@@ -199,14 +254,17 @@ pub fn analyze(step: &Step, pipeline: &Pipeline, src: &str, options: &AnalysisOp
         facts.evidence.push(Evidence {
             question: Question::Io,
             text: "importer".into(),
-            description: "KFP importer step".into(),
+            description: "a KFP importer: the backend reads the artifact's URI from remote storage"
+                .into(),
             span: step.span,
-            confidence: Confidence::Low,
+            confidence: Confidence::High,
         });
     }
     name_evidence(step, &mut facts.evidence);
     facts.evidence.sort_by_key(|e| (e.span.start, e.question));
-    facts.evidence.dedup_by(|a, b| a.span == b.span && a.question == b.question);
+    facts
+        .evidence
+        .dedup_by(|a, b| a.span == b.span && a.question == b.question);
     facts
 }
 
@@ -235,12 +293,19 @@ fn parse_bool(value: &str) -> Option<bool> {
 
 fn read_declarations(step: &Step, options: &AnalysisOptions, facts: &mut StepFacts) {
     for (key, value) in &step.annotations {
-        let declared = || parse_bool(&value.value).map(|b| Declared { value: b, span: value.span });
+        let declared = || {
+            parse_bool(&value.value).map(|b| Declared {
+                value: b,
+                span: value.span,
+            })
+        };
         match key.value.as_str() {
             ANNOTATION_IO => facts.declared_io = declared(),
             ANNOTATION_IDEMPOTENT => facts.declared_idempotent = declared(),
             ANNOTATION_DETERMINISTIC => facts.declared_deterministic = declared(),
-            k if k == ANNOTATION_CHECKPOINT || options.checkpoint_annotations.iter().any(|a| a == k) => {
+            k if k == ANNOTATION_CHECKPOINT
+                || options.checkpoint_annotations.iter().any(|a| a == k) =>
+            {
                 if let Some(seconds) = durations::parse_seconds(&value.value) {
                     facts.checkpoint = Some(Checkpoint {
                         seconds,
@@ -255,7 +320,10 @@ fn read_declarations(step: &Step, options: &AnalysisOptions, facts: &mut StepFac
 }
 
 /// Env vars that say how long a checkpoint takes (not how often one is taken).
-fn checkpoint_from_env(env: &crate::model::EnvVar, options: &AnalysisOptions) -> Option<Checkpoint> {
+fn checkpoint_from_env(
+    env: &crate::model::EnvVar,
+    options: &AnalysisOptions,
+) -> Option<Checkpoint> {
     let name = env.name.value.as_str();
     let value = env.value.as_ref()?;
     if is_templated(&value.value) {
@@ -264,17 +332,25 @@ fn checkpoint_from_env(env: &crate::model::EnvVar, options: &AnalysisOptions) ->
     let upper = name.to_ascii_uppercase();
     let configured = options.checkpoint_env.iter().any(|n| n == name);
     let conventional = (upper.contains("CHECKPOINT") || upper.contains("CKPT"))
-        && ["SAVE", "UPLOAD", "WRITE", "FLUSH", "TIMEOUT", "DURATION"].iter().any(|w| upper.contains(w))
-        && !["INTERVAL", "EVERY", "FREQ", "STEPS", "EPOCH", "PERIOD", "KEEP", "MAX_TO", "LIMIT", "COUNT", "PATH", "DIR", "URI", "BUCKET"]
+        && ["SAVE", "UPLOAD", "WRITE", "FLUSH", "TIMEOUT", "DURATION"]
             .iter()
-            .any(|w| upper.contains(w));
+            .any(|w| upper.contains(w))
+        && ![
+            "INTERVAL", "EVERY", "FREQ", "STEPS", "EPOCH", "PERIOD", "KEEP", "MAX_TO", "LIMIT",
+            "COUNT", "PATH", "DIR", "URI", "BUCKET",
+        ]
+        .iter()
+        .any(|w| upper.contains(w));
     if !(configured || conventional) {
         return None;
     }
     let mut seconds = durations::parse_seconds(&value.value)?;
     if upper.ends_with("_MINUTES") || upper.ends_with("_MINS") || upper.ends_with("_MIN") {
         seconds *= 60;
-    } else if upper.ends_with("_MS") || upper.ends_with("_MILLIS") || upper.ends_with("_MILLISECONDS") {
+    } else if upper.ends_with("_MS")
+        || upper.ends_with("_MILLIS")
+        || upper.ends_with("_MILLISECONDS")
+    {
         seconds /= 1000;
     }
     Some(Checkpoint {
@@ -303,7 +379,9 @@ fn command_evidence(
             python_next = false;
             continue;
         }
-        let looks_python = text.contains('\n') && (text.contains("\ndef ") || text.contains("import ")) && !text.contains("#!/bin/");
+        let looks_python = text.contains('\n')
+            && (text.contains("\ndef ") || text.contains("import "))
+            && !text.contains("#!/bin/");
         if python_next || looks_python {
             python_evidence(text, &|r| span_in_scalar(src, item, r), "command", out);
             python_next = false;
@@ -338,14 +416,27 @@ fn command_evidence(
     shell_evidence(&joined, &to_span, "command", out);
 }
 
-fn shell_evidence(text: &str, to_span: &dyn Fn(Range<usize>) -> Span, what: &str, out: &mut Vec<Evidence>) {
+fn shell_evidence(
+    text: &str,
+    to_span: &dyn Fn(Range<usize>) -> Span,
+    what: &str,
+    out: &mut Vec<Evidence>,
+) {
     // `python -c "..."` inside a shell line is Python.
     for code in shell::python_snippets(text) {
         let base = code.start;
-        python_evidence(&text[code], &|r: Range<usize>| to_span(base + r.start..base + r.end), what, out);
+        python_evidence(
+            &text[code],
+            &|r: Range<usize>| to_span(base + r.start..base + r.end),
+            what,
+            out,
+        );
     }
     for hit in shell::scan(text) {
-        let matched = text[hit.range.clone()].split_whitespace().collect::<Vec<_>>().join(" ");
+        let matched = text[hit.range.clone()]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         out.push(Evidence {
             question: hit.question,
             description: format!("{what} runs `{matched}`: {}", hit.what),
@@ -356,7 +447,10 @@ fn shell_evidence(text: &str, to_span: &dyn Fn(Range<usize>) -> Span, what: &str
     }
 }
 
-const REMOTE_SCHEMES: &[&str] = &["s3://", "s3a://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "wasbs://", "hdfs://", "oss://"];
+const REMOTE_SCHEMES: &[&str] = &[
+    "s3://", "s3a://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "wasbs://", "hdfs://",
+    "oss://",
+];
 
 fn is_remote(s: &str) -> bool {
     REMOTE_SCHEMES.iter().any(|p| s.starts_with(p))
@@ -368,46 +462,150 @@ fn is_url(s: &str) -> bool {
 
 /// Calls that do network or storage IO, by resolved-name prefix.
 const IO_CALL_PREFIXES: &[&str] = &[
-    "boto3.", "botocore.", "aioboto3.", "requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.",
-    "google.cloud.storage", "google.cloud.bigquery", "google.cloud.pubsub", "gcsfs.", "s3fs.", "adlfs.",
-    "smart_open.", "azure.storage.", "psycopg2.connect", "psycopg.connect", "pymysql.connect",
-    "mysql.connector.connect", "sqlalchemy.create_engine", "snowflake.connector", "pymongo.",
-    "redis.", "ftplib.", "paramiko.", "datasets.load_dataset", "huggingface_hub.", "tensorflow.io.gfile",
-    "wget.download", "minio.", "kaggle.", "gdown.", "tensorflow_datasets.load",
+    "boto3.",
+    "botocore.",
+    "aioboto3.",
+    "requests.",
+    "httpx.",
+    "urllib.request.",
+    "urllib3.",
+    "aiohttp.",
+    "google.cloud.storage",
+    "google.cloud.bigquery",
+    "google.cloud.pubsub",
+    "gcsfs.",
+    "s3fs.",
+    "adlfs.",
+    "smart_open.",
+    "azure.storage.",
+    "psycopg2.connect",
+    "psycopg.connect",
+    "pymysql.connect",
+    "mysql.connector.connect",
+    "sqlalchemy.create_engine",
+    "snowflake.connector",
+    "pymongo.",
+    "redis.",
+    "ftplib.",
+    "paramiko.",
+    "datasets.load_dataset",
+    "huggingface_hub.",
+    "tensorflow.io.gfile",
+    "wget.download",
+    "minio.",
+    "kaggle.",
+    "gdown.",
+    "tensorflow_datasets.load",
 ];
 
 const RANDOM_FNS: &[&str] = &[
-    "random", "randint", "randrange", "choice", "choices", "sample", "shuffle", "uniform", "gauss",
-    "normalvariate", "lognormvariate", "betavariate", "expovariate", "gammavariate", "triangular",
-    "getrandbits", "randbytes", "vonmisesvariate", "paretovariate", "weibullvariate",
+    "random",
+    "randint",
+    "randrange",
+    "choice",
+    "choices",
+    "sample",
+    "shuffle",
+    "uniform",
+    "gauss",
+    "normalvariate",
+    "lognormvariate",
+    "betavariate",
+    "expovariate",
+    "gammavariate",
+    "triangular",
+    "getrandbits",
+    "randbytes",
+    "vonmisesvariate",
+    "paretovariate",
+    "weibullvariate",
 ];
 
 const TORCH_RANDOM: &[&str] = &[
-    "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
-    "bernoulli", "multinomial", "poisson",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "normal",
+    "bernoulli",
+    "multinomial",
+    "poisson",
 ];
 
 /// scikit-learn callables whose result depends on `random_state`.
 const SKLEARN_RANDOM: &[&str] = &[
-    "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit",
-    "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
-    "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
-    "HistGradientBoostingRegressor", "DecisionTreeClassifier", "DecisionTreeRegressor", "KMeans",
-    "MiniBatchKMeans", "SGDClassifier", "SGDRegressor", "MLPClassifier", "MLPRegressor", "IsolationForest",
-    "TSNE", "RandomizedSearchCV", "BaggingClassifier", "BaggingRegressor", "AdaBoostClassifier",
-    "AdaBoostRegressor", "resample", "shuffle", "RandomTreesEmbedding", "GaussianMixture",
+    "train_test_split",
+    "ShuffleSplit",
+    "StratifiedShuffleSplit",
+    "GroupShuffleSplit",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "KMeans",
+    "MiniBatchKMeans",
+    "SGDClassifier",
+    "SGDRegressor",
+    "MLPClassifier",
+    "MLPRegressor",
+    "IsolationForest",
+    "TSNE",
+    "RandomizedSearchCV",
+    "BaggingClassifier",
+    "BaggingRegressor",
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
+    "resample",
+    "shuffle",
+    "RandomTreesEmbedding",
+    "GaussianMixture",
 ];
 
-const SKLEARN_SHUFFLE_ONLY: &[&str] = &["KFold", "StratifiedKFold", "RepeatedKFold", "RepeatedStratifiedKFold"];
+const SKLEARN_SHUFFLE_ONLY: &[&str] = &[
+    "KFold",
+    "StratifiedKFold",
+    "RepeatedKFold",
+    "RepeatedStratifiedKFold",
+];
 
-fn python_evidence(source: &str, to_span: &dyn Fn(Range<usize>) -> Span, what: &str, out: &mut Vec<Evidence>) {
+fn python_evidence(
+    source: &str,
+    to_span: &dyn Fn(Range<usize>) -> Span,
+    what: &str,
+    out: &mut Vec<Evidence>,
+) {
     let scan = python::scan(source);
-    let called = |prefixes: &[&str]| scan.calls.iter().any(|c| prefixes.iter().any(|p| c.name == *p || c.name.starts_with(&format!("{p}."))));
+    let called = |prefixes: &[&str]| {
+        scan.calls.iter().any(|c| {
+            prefixes
+                .iter()
+                .any(|p| c.name == *p || c.name.starts_with(&format!("{p}.")))
+        })
+    };
     let seeded_random = called(&["random.seed"]);
     let seeded_numpy = called(&["numpy.random.seed"]);
-    let seeded_torch = called(&["torch.manual_seed", "torch.random.manual_seed", "torch.cuda.manual_seed_all"])
-        || scan.calls.iter().any(|c| c.method() == "seed_everything" || c.name == "transformers.set_seed");
-    let seeded_tf = called(&["tensorflow.random.set_seed", "tensorflow.keras.utils.set_random_seed", "keras.utils.set_random_seed"]);
+    let seeded_torch = called(&[
+        "torch.manual_seed",
+        "torch.random.manual_seed",
+        "torch.cuda.manual_seed_all",
+    ]) || scan
+        .calls
+        .iter()
+        .any(|c| c.method() == "seed_everything" || c.name == "transformers.set_seed");
+    let seeded_tf = called(&[
+        "tensorflow.random.set_seed",
+        "tensorflow.keras.utils.set_random_seed",
+        "keras.utils.set_random_seed",
+    ]);
     let any_seed = seeded_random || seeded_numpy || seeded_torch || seeded_tf;
     // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output.
     let sleeps: Vec<Range<usize>> = scan
@@ -426,7 +624,11 @@ fn python_evidence(source: &str, to_span: &dyn Fn(Range<usize>) -> Span, what: &
                 })
         })
     };
-    let mut push = |question: Question, range: Range<usize>, text: &str, description: String, confidence: Confidence| {
+    let mut push = |question: Question,
+                    range: Range<usize>,
+                    text: &str,
+                    description: String,
+                    confidence: Confidence| {
         out.push(Evidence {
             question,
             text: text.to_string(),
@@ -448,95 +650,221 @@ fn python_evidence(source: &str, to_span: &dyn Fn(Range<usize>) -> Span, what: &
         let shown = call.written.as_str();
         let has_seed_kw = |k: &str| call.keyword(k).is_some_and(|v| v != "None");
         let args_text = source.get(call.args.clone()).unwrap_or("");
-        let remote_var = remote_vars.iter().any(|(var, _)| {
+        let remote_var = remote_vars.iter().find(|(var, _)| {
             args_text
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .any(|w| w == *var)
         });
-        let remote_arg = call.string_args.iter().any(|s| is_remote(s) || is_url(s)) || remote_var;
+        let remote_literal = call.string_args.iter().find(|s| is_remote(s) || is_url(s));
+        let remote_arg = remote_literal.is_some() || remote_var.is_some();
+        let on = remote_literal
+            .map(String::as_str)
+            .or(remote_var.map(|(_, url)| *url))
+            .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
+            .unwrap_or_default();
 
         // IO
         if IO_CALL_PREFIXES.iter().any(|p| name.starts_with(p))
-            || (method == "from_pretrained" && !call.string_args.iter().any(|s| s.starts_with('/') || s.starts_with('.')))
-            || (remote_arg && (name.starts_with("pandas.read_") || method.starts_with("read_") || method == "open" || method == "load" || method == "download" || method == "copy"))
+            || (method == "from_pretrained"
+                && !call
+                    .string_args
+                    .iter()
+                    .any(|s| s.starts_with('/') || s.starts_with('.')))
+            || (remote_arg
+                && (name.starts_with("pandas.read_")
+                    || method.starts_with("read_")
+                    || method == "open"
+                    || method == "load"
+                    || method == "download"
+                    || method == "copy"))
         {
-            push(Question::Io, call.range.clone(), shown, format!("{what} calls `{shown}`"), Confidence::High);
+            push(
+                Question::Io,
+                call.range.clone(),
+                shown,
+                format!("{what} calls `{shown}`{on}"),
+                Confidence::High,
+            );
         }
 
         // Non-idempotent effects
         let effect = match method {
-            "register_model" | "create_model_version" | "create_registered_model" => Some("registers a model version"),
-            "upload" if name.contains("aiplatform.Model") => Some("uploads a new model to Vertex AI"),
-            "post" if name.starts_with("requests.") || name.starts_with("httpx.") => Some("POSTs to an HTTP endpoint"),
-            "chat_postMessage" | "send_message" if name.contains("slack") || shown.contains("slack") || shown.contains("client") => Some("sends a Slack message"),
-            "sendmail" | "send_message" if name.starts_with("smtplib") || shown.contains("smtp") || shown.contains("server") => Some("sends an email"),
-            "publish" if scan.imports.iter().any(|(m, _)| m.starts_with("boto3") || m.contains("pubsub")) => Some("publishes a notification"),
-            "to_sql" if call.keyword("if_exists").is_some_and(|v| v.trim_matches(['"', '\'']) == "append") => Some("appends rows with `to_sql(if_exists=\"append\")`"),
-            "mode" if call.string_args.iter().any(|s| s == "append") => Some("appends with `.mode(\"append\")`"),
+            "register_model" | "create_model_version" | "create_registered_model" => {
+                Some("registers a model version")
+            }
+            "upload" if name.contains("aiplatform.Model") => {
+                Some("uploads a new model to Vertex AI")
+            }
+            "post" if name.starts_with("requests.") || name.starts_with("httpx.") => {
+                Some("POSTs to an HTTP endpoint")
+            }
+            "chat_postMessage" | "chat_postEphemeral" | "files_upload_v2" => {
+                Some("sends a Slack message")
+            }
+            "send_message" if name.contains("slack") || shown.contains("slack") => {
+                Some("sends a Slack message")
+            }
+            "sendmail" | "send_message"
+                if name.starts_with("smtplib")
+                    || shown.contains("smtp")
+                    || shown.contains("server") =>
+            {
+                Some("sends an email")
+            }
+            "publish"
+                if scan
+                    .imports
+                    .iter()
+                    .any(|(m, _)| m.starts_with("boto3") || m.contains("pubsub")) =>
+            {
+                Some("publishes a notification")
+            }
+            "to_sql"
+                if call
+                    .keyword("if_exists")
+                    .is_some_and(|v| v.trim_matches(['"', '\'']) == "append") =>
+            {
+                Some("appends rows with `to_sql(if_exists=\"append\")`")
+            }
+            "mode" if call.string_args.iter().any(|s| s == "append") => {
+                Some("appends with `.mode(\"append\")`")
+            }
             "push" if shown.contains("images") => Some("pushes an image"),
             m if m.starts_with("create_namespaced_") => Some("creates a Kubernetes object"),
             _ => None,
         };
-        if name.starts_with("pdpyras.") || name.starts_with("pagerduty") || name.starts_with("slack_sdk.webhook") {
-            push(Question::NonIdempotent, call.range.clone(), shown, format!("{what} calls `{shown}`: sends a notification"), Confidence::High);
+        if name.starts_with("pdpyras.")
+            || name.starts_with("pagerduty")
+            || name.starts_with("slack_sdk.webhook")
+        {
+            push(
+                Question::NonIdempotent,
+                call.range.clone(),
+                shown,
+                format!("{what} calls `{shown}`: sends a notification"),
+                Confidence::High,
+            );
         } else if let Some(effect) = effect {
-            push(Question::NonIdempotent, call.range.clone(), shown, format!("{what} calls `{shown}`: {effect}"), Confidence::High);
+            push(
+                Question::NonIdempotent,
+                call.range.clone(),
+                shown,
+                format!("{what} calls `{shown}`: {effect}"),
+                Confidence::High,
+            );
         }
 
         // Randomness and time
         let random = if let Some(f) = name.strip_prefix("random.") {
-            (RANDOM_FNS.contains(&f) && !seeded_random).then(|| format!("calls `{shown}` with no `random.seed`"))
+            (RANDOM_FNS.contains(&f) && !seeded_random)
+                .then(|| format!("calls `{shown}` with no `random.seed`"))
         } else if let Some(f) = name.strip_prefix("numpy.random.") {
             match f {
-                "default_rng" | "RandomState" | "Generator" => (call.positional == 0 && !has_seed_kw("seed"))
-                    .then(|| format!("calls `{shown}()` with no seed")),
-                "seed" | "SeedSequence" | "PCG64" | "MT19937" | "Philox" | "SFC64" | "BitGenerator" => None,
+                "default_rng" | "RandomState" | "Generator" => (call.positional == 0
+                    && !has_seed_kw("seed"))
+                .then(|| format!("calls `{shown}()` with no seed")),
+                "seed" | "SeedSequence" | "PCG64" | "MT19937" | "Philox" | "SFC64"
+                | "BitGenerator" => None,
                 _ => (!seeded_numpy).then(|| format!("calls `{shown}` with no `np.random.seed`")),
             }
         } else if let Some(f) = name.strip_prefix("torch.") {
             let random_op = TORCH_RANDOM.contains(&f) || f.starts_with("nn.init.");
-            (random_op && !seeded_torch).then(|| format!("calls `{shown}` with no `torch.manual_seed`"))
+            (random_op && !seeded_torch)
+                .then(|| format!("calls `{shown}` with no `torch.manual_seed`"))
         } else if let Some(f) = name.strip_prefix("tensorflow.random.") {
-            (f != "set_seed" && !seeded_tf && !has_seed_kw("seed")).then(|| format!("calls `{shown}` with no `tf.random.set_seed`"))
+            (f != "set_seed" && !seeded_tf && !has_seed_kw("seed"))
+                .then(|| format!("calls `{shown}` with no `tf.random.set_seed`"))
         } else if name.starts_with("sklearn.") && SKLEARN_RANDOM.contains(&method) {
-            (!has_seed_kw("random_state")).then(|| format!("calls `{shown}` with no `random_state`"))
+            (!has_seed_kw("random_state"))
+                .then(|| format!("calls `{shown}` with no `random_state`"))
         } else if name.starts_with("sklearn.") && SKLEARN_SHUFFLE_ONLY.contains(&method) {
-            (call.keyword("shuffle") == Some("True") && !has_seed_kw("random_state")).then(|| format!("calls `{shown}(shuffle=True)` with no `random_state`"))
+            (call.keyword("shuffle") == Some("True") && !has_seed_kw("random_state"))
+                .then(|| format!("calls `{shown}(shuffle=True)` with no `random_state`"))
         } else if name == "uuid.uuid4" || name == "uuid.uuid1" {
             Some(format!("calls `{shown}`: a new value on every run"))
-        } else if matches!(name, "datetime.datetime.now" | "datetime.datetime.utcnow" | "datetime.datetime.today" | "datetime.date.today" | "pandas.Timestamp.now" | "pandas.Timestamp.today" | "pandas.Timestamp.utcnow") {
-            Some(format!("calls `{shown}`: the output depends on when it runs"))
+        } else if matches!(
+            name,
+            "datetime.datetime.now"
+                | "datetime.datetime.utcnow"
+                | "datetime.datetime.today"
+                | "datetime.date.today"
+                | "pandas.Timestamp.now"
+                | "pandas.Timestamp.today"
+                | "pandas.Timestamp.utcnow"
+        ) {
+            Some(format!(
+                "calls `{shown}`: the output depends on when it runs"
+            ))
         } else if call.keyword("shuffle") == Some("True") {
-            (!any_seed && !has_seed_kw("seed") && !has_seed_kw("random_state")).then(|| format!("calls `{shown}(shuffle=True)` with no seed"))
-        } else if method == "sample" && (call.keyword("frac").is_some() || call.keyword("n").is_some()) {
-            (!has_seed_kw("random_state")).then(|| format!("calls `{shown}` with no `random_state`"))
+            (!any_seed && !has_seed_kw("seed") && !has_seed_kw("random_state"))
+                .then(|| format!("calls `{shown}(shuffle=True)` with no seed"))
+        } else if method == "sample"
+            && (call.keyword("frac").is_some() || call.keyword("n").is_some())
+        {
+            (!has_seed_kw("random_state"))
+                .then(|| format!("calls `{shown}` with no `random_state`"))
         } else {
             None
         };
         if let Some(reason) = random.filter(|_| !in_sleep(call)) {
-            push(Question::Random, call.range.clone(), shown, format!("{what} {reason}"), Confidence::High);
+            push(
+                Question::Random,
+                call.range.clone(),
+                shown,
+                format!("{what} {reason}"),
+                Confidence::High,
+            );
         }
         if matches!(name, "time.time" | "time.time_ns") {
-            push(Question::Random, call.range.clone(), shown, format!("{what} calls `{shown}`"), Confidence::Low);
+            push(
+                Question::Random,
+                call.range.clone(),
+                shown,
+                format!("{what} calls `{shown}`"),
+                Confidence::Low,
+            );
         }
     }
     for lit in &scan.strings {
         let body = lit.body.trim_start();
         let upper = body.to_ascii_uppercase();
-        if (upper.starts_with("INSERT INTO") || upper.contains("\nINSERT INTO") || upper.contains(" INSERT INTO "))
-            && !["ON CONFLICT", "ON DUPLICATE KEY", "MERGE "].iter().any(|w| upper.contains(w))
+        if (upper.starts_with("INSERT INTO")
+            || upper.contains("\nINSERT INTO")
+            || upper.contains(" INSERT INTO "))
+            && !["ON CONFLICT", "ON DUPLICATE KEY", "MERGE "]
+                .iter()
+                .any(|w| upper.contains(w))
         {
             let at = upper.find("INSERT INTO").unwrap_or(0) + (lit.body.len() - body.len());
             push(Question::NonIdempotent, lit.range.start + at..lit.range.start + at + 11, "INSERT INTO", format!("{what} runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"), Confidence::High);
         }
         if is_remote(body) {
-            let end = lit.range.start + lit.body.len().min(body.len() + (lit.body.len() - body.len()));
-            push(Question::Io, lit.range.start..end, body, format!("{what} uses the remote path `{}`", body.split_whitespace().next().unwrap_or(body)), Confidence::High);
+            let end = lit.range.start
+                + lit
+                    .body
+                    .len()
+                    .min(body.len() + (lit.body.len() - body.len()));
+            push(
+                Question::Io,
+                lit.range.start..end,
+                body,
+                format!(
+                    "{what} uses the remote path `{}`",
+                    body.split_whitespace().next().unwrap_or(body)
+                ),
+                Confidence::High,
+            );
         }
         // Shell commands run from Python (`subprocess.run("aws s3 cp ...", shell=True)`).
         for hit in shell::scan(&lit.body) {
             let matched = lit.body[hit.range.clone()].to_string();
-            push(hit.question, lit.range.start + hit.range.start..lit.range.start + hit.range.end, &matched, format!("{what} runs `{matched}`: {}", hit.what), Confidence::High);
+            push(
+                hit.question,
+                lit.range.start + hit.range.start..lit.range.start + hit.range.end,
+                &matched,
+                format!("{what} runs `{matched}`: {}", hit.what),
+                Confidence::High,
+            );
         }
     }
 }
@@ -545,9 +873,22 @@ fn python_evidence(source: &str, to_span: &dyn Fn(Range<usize>) -> Span, what: &
 fn name_evidence(step: &Step, out: &mut Vec<Evidence>) {
     let name = step.name.to_ascii_lowercase();
     let hints: &[(Question, &[&str])] = &[
-        (Question::Io, &["download", "upload", "fetch", "ingest", "export", "sync", "s3", "gcs", "bigquery"]),
-        (Question::NonIdempotent, &["register", "publish", "push", "deploy", "notify", "alert", "insert"]),
-        (Question::Random, &["random", "shuffle", "sample", "flip-coin", "coin"]),
+        (
+            Question::Io,
+            &[
+                "download", "upload", "fetch", "ingest", "export", "sync", "s3", "gcs", "bigquery",
+            ],
+        ),
+        (
+            Question::NonIdempotent,
+            &[
+                "register", "publish", "push", "deploy", "notify", "alert", "insert",
+            ],
+        ),
+        (
+            Question::Random,
+            &["random", "shuffle", "sample", "flip-coin", "coin"],
+        ),
     ];
     for (question, words) in hints {
         if let Some(word) = words.iter().find(|w| name.contains(**w)) {

@@ -38,7 +38,10 @@ fn tokenize(src: &str) -> Vec<Token> {
             }
             b'\n' => {
                 if depth == 0 {
-                    out.push(Token { kind: Kind::Newline, range: i..i + 1 });
+                    out.push(Token {
+                        kind: Kind::Newline,
+                        range: i..i + 1,
+                    });
                 }
                 i += 1;
             }
@@ -46,12 +49,16 @@ fn tokenize(src: &str) -> Vec<Token> {
             b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
             b'"' | b'\'' => {
                 let end = string_end(b, i);
-                out.push(Token { kind: Kind::Str, range: i..end });
+                out.push(Token {
+                    kind: Kind::Str,
+                    range: i..end,
+                });
                 i = end;
             }
             _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
+                {
                     i += 1;
                 }
                 // String prefixes: r"", b'', f"", rb"", u''...
@@ -59,23 +66,36 @@ fn tokenize(src: &str) -> Vec<Token> {
                     let prefix = src[start..i].to_ascii_lowercase();
                     if prefix.chars().all(|ch| matches!(ch, 'r' | 'b' | 'f' | 'u')) {
                         let end = string_end(b, i);
-                        out.push(Token { kind: Kind::Str, range: start..end });
+                        out.push(Token {
+                            kind: Kind::Str,
+                            range: start..end,
+                        });
                         i = end;
                         continue;
                     }
                 }
-                out.push(Token { kind: Kind::Name, range: start..i });
+                out.push(Token {
+                    kind: Kind::Name,
+                    range: start..i,
+                });
             }
             _ if c.is_ascii_digit() => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
+                {
                     i += 1;
                 }
-                out.push(Token { kind: Kind::Number, range: start..i });
+                out.push(Token {
+                    kind: Kind::Number,
+                    range: start..i,
+                });
             }
             // `a; b` is two statements.
             b';' if depth == 0 => {
-                out.push(Token { kind: Kind::Newline, range: i..i + 1 });
+                out.push(Token {
+                    kind: Kind::Newline,
+                    range: i..i + 1,
+                });
                 i += 1;
             }
             _ => {
@@ -85,7 +105,10 @@ fn tokenize(src: &str) -> Vec<Token> {
                     _ => {}
                 }
                 let len = src[i..].chars().next().map_or(1, char::len_utf8);
-                out.push(Token { kind: Kind::Op, range: i..i + len });
+                out.push(Token {
+                    kind: Kind::Op,
+                    range: i..i + len,
+                });
                 i += len;
             }
         }
@@ -122,10 +145,18 @@ fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
     let tok = &src[range.clone()];
     let quote_at = tok.find(['"', '\'']).unwrap_or(0);
     let q = &tok[quote_at..];
-    let n = if q.starts_with("\"\"\"") || q.starts_with("'''") { 3 } else { 1 };
+    let n = if q.starts_with("\"\"\"") || q.starts_with("'''") {
+        3
+    } else {
+        1
+    };
     let start = quote_at + n;
     let end = tok.len().saturating_sub(n).max(start);
-    let end = if tok.len() >= start + n && tok[..].ends_with(&q[..n]) { end } else { tok.len() };
+    let end = if tok.len() >= start + n && tok[..].ends_with(&q[..n]) {
+        end
+    } else {
+        tok.len()
+    };
     (&tok[start..end], range.start + start)
 }
 
@@ -152,7 +183,10 @@ pub struct Call {
 
 impl Call {
     pub fn keyword(&self, name: &str) -> Option<&str> {
-        self.keywords.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The last component of the name (`default_rng`).
@@ -232,31 +266,58 @@ fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String
     while i < tokens.len() {
         let at_statement_start = i == 0 || tokens[i - 1].kind == Kind::Newline;
         let t = &tokens[i];
-        if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from") {
+        if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from")
+        {
             i = read_import(src, &tokens, i, aliases, &mut out.imports);
             continue;
         }
         if t.kind == Kind::Str {
-            fields.extend(fstring_fields(src, &t.range));
+            // Adjacent literals are one string: `"INSERT ... " "ON CONFLICT ..."`.
+            let mut last = i;
+            while tokens.get(last + 1).is_some_and(|n| n.kind == Kind::Str) {
+                last += 1;
+            }
+            for tok in &tokens[i..=last] {
+                fields.extend(fstring_fields(src, &tok.range));
+            }
             // A string alone on its statement is a docstring or a bare comment-string.
-            let alone = at_statement_start
-                && tokens
-                    .get(i + 1)
-                    .is_none_or(|n| n.kind == Kind::Newline || (n.kind == Kind::Str));
-            let after_def = i >= 1 && text(&tokens[i - 1]) == ":";
-            if !(alone || (after_def && tokens.get(i + 1).is_none_or(|n| n.kind == Kind::Newline))) {
-                let (body, at) = string_body(src, &t.range);
+            let alone =
+                at_statement_start && tokens.get(last + 1).is_none_or(|n| n.kind == Kind::Newline);
+            if !alone {
+                let mut body = String::new();
+                let mut first_at = None;
+                let mut end_at = 0;
+                for tok in &tokens[i..=last] {
+                    let (part, at) = string_body(src, &tok.range);
+                    first_at.get_or_insert(at);
+                    end_at = at + part.len();
+                    body.push_str(part);
+                }
+                let at = first_at.unwrap_or(t.range.start);
                 let assigned_to = (i >= 2
                     && text(&tokens[i - 1]) == "="
                     && tokens[i - 2].kind == Kind::Name
                     && (i == 2 || tokens[i - 3].kind == Kind::Newline))
                     .then(|| text(&tokens[i - 2]).to_string());
                 out.strings.push(StrLit {
-                    body: body.to_string(),
-                    range: at..at + body.len(),
+                    body,
+                    range: at..end_at.max(at),
                     assigned_to,
                 });
             }
+            i = last + 1;
+            continue;
+        }
+        // A method called on an expression: `boto3.client("sns").publish(...)`.
+        let chained = i >= 2
+            && t.kind == Kind::Name
+            && text(&tokens[i - 1]) == "."
+            && matches!(text(&tokens[i - 2]), ")" | "]");
+        if chained && tokens.get(i + 1).is_some_and(|n| text(n) == "(") {
+            let written = format!("<expr>.{}", text(t));
+            let (mut call, _) = read_call(src, &tokens, i, i, text(t), aliases);
+            call.name = written;
+            out.calls.push(call);
             i += 1;
             continue;
         }
@@ -370,7 +431,10 @@ fn read_import(
         // from a.b import c as d, e
         let (module, mut j) = dotted(start + 1);
         if j < end && text(j) == "import" {
-            imports.push((module.clone(), tokens[(start + 1).min(end.saturating_sub(1))].range.clone()));
+            imports.push((
+                module.clone(),
+                tokens[(start + 1).min(end.saturating_sub(1))].range.clone(),
+            ));
             j += 1;
             while j < end {
                 if matches!(text(j), "(" | ")" | ",") {
@@ -471,10 +535,14 @@ fn classify_arg(src: &str, tokens: &[Token], from: usize, to: usize, call: &mut 
     }
     let text = |i: usize| &src[tokens[i].range.clone()];
     if to - from >= 2 && tokens[from].kind == Kind::Name && text(from + 1) == "=" {
-        let value_start = tokens.get(from + 2).map_or(tokens[from].range.end, |t| t.range.start);
+        let value_start = tokens
+            .get(from + 2)
+            .map_or(tokens[from].range.end, |t| t.range.start);
         let value_end = tokens[to - 1].range.end.max(value_start);
-        call.keywords
-            .push((text(from).to_string(), src[value_start..value_end].trim().to_string()));
+        call.keywords.push((
+            text(from).to_string(),
+            src[value_start..value_end].trim().to_string(),
+        ));
     } else if !(text(from) == "*" || text(from) == "**") {
         call.positional += 1;
     }
@@ -491,7 +559,11 @@ mod tests {
         let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
-            ["numpy.random.default_rng", "random.sample", "sklearn.model_selection.train_test_split"]
+            [
+                "numpy.random.default_rng",
+                "random.sample",
+                "sklearn.model_selection.train_test_split"
+            ]
         );
         assert_eq!(scan.calls[0].positional, 0);
         assert_eq!(scan.calls[1].positional, 2);
@@ -516,7 +588,10 @@ mod tests {
         assert_eq!(names, ["uuid.uuid4", "time.sleep", "random.uniform"]);
         assert_eq!(&src[scan.calls[0].range.clone()], "uuid.uuid4");
         let sleep = &scan.calls[1];
-        assert!(sleep.args.start < scan.calls[2].range.start && scan.calls[2].range.end < sleep.args.end);
+        assert!(
+            sleep.args.start < scan.calls[2].range.start
+                && scan.calls[2].range.end < sleep.args.end
+        );
     }
 
     #[test]
@@ -524,7 +599,10 @@ mod tests {
         let src = "requests.post(url, json=dict(a=uuid.uuid4()))\ncur.execute(\"INSERT INTO runs VALUES (%s)\", (x,))\n";
         let scan = scan(src);
         let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["requests.post", "dict", "uuid.uuid4", "cur.execute"]);
+        assert_eq!(
+            names,
+            ["requests.post", "dict", "uuid.uuid4", "cur.execute"]
+        );
         assert_eq!(scan.calls[3].string_args, ["INSERT INTO runs VALUES (%s)"]);
     }
 }

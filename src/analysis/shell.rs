@@ -52,6 +52,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(NonIdempotent, r"(sendmail|mail\s+-s)\s", "sends an email"),
         p(NonIdempotent, r"(gcloud\s+ai\s+models\s+upload|aws\s+sagemaker\s+create-\w+)", "registers a model"),
         p(NonIdempotent, r"(mlflow\s+models\s+\S*register\S*)", "registers a model"),
+        p(NonIdempotent, r"((?i:insert\s+into))\s", "runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"),
         p(Random, r"(\$RANDOM|\$\{RANDOM\})", "uses `$RANDOM`"),
         p(Random, r"(\$\(date\b|`date\b)", "uses the current date"),
         p(Random, r"(uuidgen|shuf)\b", "generates random values"),
@@ -59,7 +60,8 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
 });
 
 static PYTHON_C: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"python[0-9.]*\s+(?:-\w+\s+)*-c\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')"#).expect("static pattern")
+    Regex::new(r#"python[0-9.]*\s+(?:-\w+\s+)*-c\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')"#)
+        .expect("static pattern")
 });
 
 /// Byte ranges of the code in `python -c "..."` / `python3 -c '...'` commands.
@@ -87,6 +89,17 @@ pub fn scan(text: &str) -> Vec<ShellHit> {
                 if m.as_str().starts_with("helm") && text[m.end()..].starts_with(" --replace") {
                     continue;
                 }
+                // An upsert is idempotent.
+                if m.as_str().to_ascii_uppercase().starts_with("INSERT") {
+                    let rest = text[m.end()..].to_ascii_uppercase();
+                    let statement = rest.split(';').next().unwrap_or("");
+                    if ["ON CONFLICT", "ON DUPLICATE KEY"]
+                        .iter()
+                        .any(|w| statement.contains(w))
+                    {
+                        continue;
+                    }
+                }
                 hits.push(ShellHit {
                     question: pattern.question,
                     range: m.range(),
@@ -112,8 +125,12 @@ mod tests {
 
     #[test]
     fn python_inside_shell() {
-        let text = r#"mkdir -p x && python -c "import random; print(random.randint(0, 1))" | tee $0"#;
-        let code: Vec<&str> = python_snippets(text).into_iter().map(|r| &text[r]).collect();
+        let text =
+            r#"mkdir -p x && python -c "import random; print(random.randint(0, 1))" | tee $0"#;
+        let code: Vec<&str> = python_snippets(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
         assert_eq!(code, ["import random; print(random.randint(0, 1))"]);
     }
 

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::Summary;
+use crate::analysis::{Confidence, Question};
 use crate::engine::{FileReport, Outcome, RunReport};
 use crate::yaml::{LineIndex, Span};
 
@@ -60,6 +61,19 @@ struct JsonFinding<'a> {
     label: &'a str,
     help: &'a str,
     related: Vec<JsonLabel>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<JsonEvidence<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: Option<Confidence>,
+}
+
+#[derive(Serialize)]
+struct JsonEvidence<'a> {
+    kind: Question,
+    text: &'a str,
+    description: &'a str,
+    confidence: Confidence,
+    span: JsonSpan,
 }
 
 #[derive(Serialize)]
@@ -125,6 +139,18 @@ pub fn render_json(report: &RunReport) -> String {
                     span: json_span(&file.lines, l.span),
                 })
                 .collect(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| JsonEvidence {
+                    kind: e.question,
+                    text: &e.text,
+                    description: &e.description,
+                    confidence: e.confidence,
+                    span: json_span(&file.lines, e.span),
+                })
+                .collect(),
+            confidence: f.confidence,
         })
         .collect();
     let doc = JsonReport {

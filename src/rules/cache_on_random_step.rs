@@ -19,19 +19,33 @@ impl Rule for CacheOnRandomStep {
         &META
     }
 
-    fn check_step(&self, cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_step(
+        &self,
+        cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         if step.system {
             return;
         }
-        let Some(caching) = step.caching.as_ref().filter(|c| c.enabled) else { return };
-        let Some(facts) = cx.facts_of(pipeline, step) else { return };
+        let Some(caching) = step.caching.as_ref().filter(|c| c.enabled) else {
+            return;
+        };
+        let Some(facts) = cx.facts_of(pipeline, step) else {
+            return;
+        };
         if !facts.is_random() {
             return;
         }
         let evidence: Vec<_> = facts.strong(Question::Random).take(3).collect();
-        let what = evidence
-            .first()
-            .map_or_else(|| "is declared non-deterministic (`pipelint.dev/deterministic: \"false\"`)".to_string(), |e| e.description.clone());
+        let what = evidence.first().map_or_else(
+            || {
+                "is declared non-deterministic (`pipelint.dev/deterministic: \"false\"`)"
+                    .to_string()
+            },
+            |e| e.description.clone(),
+        );
         let (label, help) = match pipeline.format {
             Format::KfpIr(_) => (
                 "caching is on: reruns with the same inputs reuse the first result",
@@ -46,7 +60,10 @@ impl Rule for CacheOnRandomStep {
             META.id,
             META.default_severity,
             caching.span,
-            format!("step \"{}\" caches a result that changes from run to run ({what})", step.qualified_name()),
+            format!(
+                "step \"{}\" caches a result that changes from run to run ({what})",
+                step.qualified_name()
+            ),
         )
         .label(label)
         .help(help)

@@ -12,9 +12,18 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Warning,
     doc: "", // DOC-PENDING grace-period-shorter-than-checkpoint
     options: &[
-        OptionSpec { name: "checkpoint-annotations", kind: OptionKind::Strings },
-        OptionSpec { name: "checkpoint-env", kind: OptionKind::Strings },
-        OptionSpec { name: "default-grace-seconds", kind: OptionKind::Integer },
+        OptionSpec {
+            name: "checkpoint-annotations",
+            kind: OptionKind::Strings,
+        },
+        OptionSpec {
+            name: "checkpoint-env",
+            kind: OptionKind::Strings,
+        },
+        OptionSpec {
+            name: "default-grace-seconds",
+            kind: OptionKind::Integer,
+        },
     ],
 };
 
@@ -29,12 +38,24 @@ fn spot_of(step: &Step) -> Option<Spot> {
     let classify = |key: &str, value: &str| -> Option<(&'static str, u64)> {
         let value = value.to_ascii_lowercase();
         match key {
-            "cloud.google.com/gke-spot" if value != "false" => Some(("GKE spot nodes give about 30 s notice", 30)),
-            "cloud.google.com/gke-preemptible" if value != "false" => Some(("GKE preemptible nodes give about 30 s notice", 30)),
-            "preemptible" if value != "false" => Some(("preemptible nodes give about 30 s notice", 30)),
-            "eks.amazonaws.com/capacityType" if value == "spot" => Some(("EC2 Spot gives a 2-minute interruption notice", 120)),
-            "karpenter.sh/capacity-type" if value == "spot" => Some(("EC2 Spot gives a 2-minute interruption notice", 120)),
-            "kubernetes.azure.com/scalesetpriority" if value == "spot" => Some(("Azure spot VMs give about 30 s notice", 30)),
+            "cloud.google.com/gke-spot" if value != "false" => {
+                Some(("GKE spot nodes give about 30 s notice", 30))
+            }
+            "cloud.google.com/gke-preemptible" if value != "false" => {
+                Some(("GKE preemptible nodes give about 30 s notice", 30))
+            }
+            "preemptible" if value != "false" => {
+                Some(("preemptible nodes give about 30 s notice", 30))
+            }
+            "eks.amazonaws.com/capacityType" if value == "spot" => {
+                Some(("EC2 Spot gives a 2-minute interruption notice", 120))
+            }
+            "karpenter.sh/capacity-type" if value == "spot" => {
+                Some(("EC2 Spot gives a 2-minute interruption notice", 120))
+            }
+            "kubernetes.azure.com/scalesetpriority" if value == "spot" => {
+                Some(("Azure spot VMs give about 30 s notice", 30))
+            }
             _ => None,
         }
     };
@@ -54,7 +75,11 @@ fn spot_of(step: &Step) -> Option<Spot> {
         .chain(affinity)
         .chain(tolerations)
         .min_by_key(|((_, notice), _)| *notice)
-        .map(|((what, notice_seconds), span)| Spot { what, notice_seconds, span })
+        .map(|((what, notice_seconds), span)| Spot {
+            what,
+            notice_seconds,
+            span,
+        })
 }
 
 impl Rule for GracePeriodShorterThanCheckpoint {
@@ -62,13 +87,27 @@ impl Rule for GracePeriodShorterThanCheckpoint {
         &META
     }
 
-    fn check_step(&self, cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_step(
+        &self,
+        cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         if step.system {
             return;
         }
-        let Some(facts) = cx.facts_of(pipeline, step) else { return };
-        let Some(checkpoint) = &facts.checkpoint else { return };
-        let default_grace = cx.config.integer(META.id, "default-grace-seconds").unwrap_or(30).max(0) as u64;
+        let Some(facts) = cx.facts_of(pipeline, step) else {
+            return;
+        };
+        let Some(checkpoint) = &facts.checkpoint else {
+            return;
+        };
+        let default_grace = cx
+            .config
+            .integer(META.id, "default-grace-seconds")
+            .unwrap_or(30)
+            .max(0) as u64;
         let grace = match step.grace_period.origin {
             Origin::ClusterDefault => default_grace,
             _ => match step.grace_period.seconds {
@@ -82,12 +121,18 @@ impl Rule for GracePeriodShorterThanCheckpoint {
             return;
         }
         let grace_reason = match (step.grace_period.origin, pipeline.format) {
-            (Origin::ClusterDefault, Format::KfpIr(_)) => format!("KFP pods always get the {grace} s default grace period"),
-            (Origin::ClusterDefault, _) => format!("`terminationGracePeriodSeconds` is unset, so the {grace} s default applies"),
+            (Origin::ClusterDefault, Format::KfpIr(_)) => {
+                format!("KFP pods always get the {grace} s default grace period")
+            }
+            (Origin::ClusterDefault, _) => format!(
+                "`terminationGracePeriodSeconds` is unset, so the {grace} s default applies"
+            ),
             _ => format!("`terminationGracePeriodSeconds` is {grace} s"),
         };
         let reason = match &spot {
-            Some(s) if s.notice_seconds < grace => format!("{}, less than its {grace} s grace period", s.what),
+            Some(s) if s.notice_seconds < grace => {
+                format!("{}, less than its {grace} s grace period", s.what)
+            }
             Some(s) => format!("{grace_reason}, and {}", s.what),
             None => grace_reason,
         };

@@ -59,23 +59,36 @@ impl Rule for IoStepWithoutRetry {
         &META
     }
 
-    fn check_step(&self, cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_step(
+        &self,
+        cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         if step.system || step.kind == StepKind::Group {
             return;
         }
-        let Some(facts) = cx.facts_of(pipeline, step) else { return };
+        let Some(facts) = cx.facts_of(pipeline, step) else {
+            return;
+        };
         if !facts.does_io() || facts.is_non_idempotent() {
             return;
         }
         let is_kfp = matches!(pipeline.format, Format::KfpIr(_));
-        let ignored = if is_kfp { kfp_retry_ignored(cx, step) } else { None };
+        let ignored = if is_kfp {
+            kfp_retry_ignored(cx, step)
+        } else {
+            None
+        };
         if retry_count(step) != RetryCount::None && ignored.is_none() {
             return;
         }
         let evidence: Vec<_> = facts.strong(Question::Io).take(3).collect();
-        let what = evidence
-            .first()
-            .map_or_else(|| "is declared to do IO (`pipelint.dev/io`)".to_string(), |e| e.description.clone());
+        let what = evidence.first().map_or_else(
+            || "is declared to do IO (`pipelint.dev/io`)".to_string(),
+            |e| e.description.clone(),
+        );
         let (message, label) = match &ignored {
             Some(reason) => (
                 format!("step \"{}\" does network or storage IO, and its retries will not run: {reason}", step.qualified_name()),

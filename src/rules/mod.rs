@@ -58,7 +58,10 @@ pub struct FileContext<'a> {
 impl FileContext<'_> {
     /// The classifiers' facts about a step of one of this file's pipelines.
     pub fn facts_of(&self, pipeline: &Pipeline, step: &Step) -> Option<&StepFacts> {
-        let p = self.pipelines.iter().position(|x| std::ptr::eq(x, pipeline))?;
+        let p = self
+            .pipelines
+            .iter()
+            .position(|x| std::ptr::eq(x, pipeline))?;
         let s = pipeline.steps.iter().position(|x| std::ptr::eq(x, step))?;
         self.facts.get(p)?.get(s)
     }

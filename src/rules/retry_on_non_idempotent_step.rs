@@ -20,7 +20,13 @@ impl Rule for RetryOnNonIdempotentStep {
         &META
     }
 
-    fn check_step(&self, cx: &FileContext<'_>, pipeline: &Pipeline, step: &Step, out: &mut Vec<Finding>) {
+    fn check_step(
+        &self,
+        cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        step: &Step,
+        out: &mut Vec<Finding>,
+    ) {
         if step.system {
             return;
         }
@@ -29,7 +35,9 @@ impl Rule for RetryOnNonIdempotentStep {
         if count == RetryCount::None {
             return;
         }
-        let Some(facts) = cx.facts_of(pipeline, step) else { return };
+        let Some(facts) = cx.facts_of(pipeline, step) else {
+            return;
+        };
         let is_argo = matches!(pipeline.format, Format::Argo(..));
         let times = match count {
             RetryCount::Some(n) => format!("up to {n} times"),
@@ -47,10 +55,13 @@ impl Rule for RetryOnNonIdempotentStep {
         let declared_idempotent = facts.declared_idempotent.as_ref().is_some_and(|d| d.value);
         if facts.is_non_idempotent() {
             evidence = facts.strong(Question::NonIdempotent).take(3).collect();
-            let what = evidence
-                .first()
-                .map_or_else(|| "is declared non-idempotent (`pipelint.dev/idempotent: \"false\"`)".to_string(), |e| e.description.clone());
-            problems.push(format!("is retried {times}{inherited}, but a retry repeats its effect ({what})"));
+            let what = evidence.first().map_or_else(
+                || "is declared non-idempotent (`pipelint.dev/idempotent: \"false\"`)".to_string(),
+                |e| e.description.clone(),
+            );
+            problems.push(format!(
+                "is retried {times}{inherited}, but a retry repeats its effect ({what})"
+            ));
             label = "a second attempt repeats the effect".to_string();
         }
         if is_argo && count == RetryCount::Unbounded && !declared_idempotent {
@@ -63,7 +74,9 @@ impl Rule for RetryOnNonIdempotentStep {
             label = "no `limit`: retries never stop".to_string();
         }
         if is_argo && retry.backoff_factor.is_some() && retry.backoff_max_duration.is_none() {
-            problems.push("backs off with no `maxDuration` or `cap`: waits grow without bound".to_string());
+            problems.push(
+                "backs off with no `maxDuration` or `cap`: waits grow without bound".to_string(),
+            );
             if label.is_empty() {
                 label = "backoff without a cap".to_string();
             }
@@ -79,7 +92,11 @@ impl Rule for RetryOnNonIdempotentStep {
             META.id,
             META.default_severity,
             retry.span,
-            format!("step \"{}\" {}", step.qualified_name(), problems.join("; and ")),
+            format!(
+                "step \"{}\" {}",
+                step.qualified_name(),
+                problems.join("; and ")
+            ),
         )
         .label(label)
         .help(help)

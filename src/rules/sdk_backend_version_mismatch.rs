@@ -82,7 +82,9 @@ fn find_keys(root: NodeRef<'_>, path: &[String]) -> Vec<Span> {
         if steps > 200_000 {
             break; // a pathological document: give up quietly rather than spin
         }
-        let Some(segment) = path.get(at) else { continue };
+        let Some(segment) = path.get(at) else {
+            continue;
+        };
         let last = at + 1 == path.len();
         if segment == "**" {
             stack.push((node, at + 1));
@@ -184,8 +186,11 @@ impl SdkBackendVersionMismatch {
                     );
                 }
             }
-            if let (Some(target), Some(v)) = (cx.config.kfp_backend_version, Version::parse(&runtime)) {
-                if (v == Version(2, 15, 0) || v == Version(2, 15, 1)) && target < Version(2, 15, 0) {
+            if let (Some(target), Some(v)) =
+                (cx.config.kfp_backend_version, Version::parse(&runtime))
+            {
+                if (v == Version(2, 15, 0) || v == Version(2, 15, 1)) && target < Version(2, 15, 0)
+                {
                     out.push(self.finding(
                         pipeline,
                         Severity::Error,
@@ -197,7 +202,9 @@ impl SdkBackendVersionMismatch {
                 }
             }
         }
-        let Some(target) = cx.config.kfp_backend_version else { return };
+        let Some(target) = cx.config.kfp_backend_version else {
+            return;
+        };
         if let Some(schema) = &pipeline.schema_version {
             if target >= Version(2, 0, 0) && schema.value != "2.1.0" {
                 out.push(self.finding(
@@ -227,10 +234,15 @@ impl SdkBackendVersionMismatch {
         // Fields the target backend does not know (PipelineSpec and PlatformSpec documents).
         let mut roots: Vec<NodeRef<'_>> = Vec::new();
         for doc in &cx.yaml.documents {
-            let Some(root) = doc.root(cx.src) else { continue };
+            let Some(root) = doc.root(cx.src) else {
+                continue;
+            };
             if doc.index == pipeline.document {
                 // The spec may be embedded (PipelineJob, PipelineVersion): find it by span.
-                if let Some(spec) = doc.all_nodes(cx.src).find(|n| n.span() == pipeline.span && n.is_mapping()) {
+                if let Some(spec) = doc
+                    .all_nodes(cx.src)
+                    .find(|n| n.span() == pipeline.span && n.is_mapping())
+                {
                     roots.push(spec);
                 }
                 if let Some(platform) = root.path(&["spec", "platformSpec"]) {
@@ -265,11 +277,29 @@ impl SdkBackendVersionMismatch {
         }
     }
 
-    fn check_argo(&self, cx: &FileContext<'_>, pipeline: &Pipeline, kind: ArgoKind, flavor: ArgoFlavor, out: &mut Vec<Finding>) {
+    fn check_argo(
+        &self,
+        cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        kind: ArgoKind,
+        flavor: ArgoFlavor,
+        out: &mut Vec<Finding>,
+    ) {
         if flavor == ArgoFlavor::KfpV1 {
-            if let Some(target) = cx.config.kfp_backend_version.filter(|t| *t >= Version(2, 0, 0)) {
-                let at = pipeline.sdk_version.as_ref().map_or(pipeline.span, |s| s.span);
-                let at = if at == pipeline.span { Span::new(at.start, at.start) } else { at };
+            if let Some(target) = cx
+                .config
+                .kfp_backend_version
+                .filter(|t| *t >= Version(2, 0, 0))
+            {
+                let at = pipeline
+                    .sdk_version
+                    .as_ref()
+                    .map_or(pipeline.span, |s| s.span);
+                let at = if at == pipeline.span {
+                    Span::new(at.start, at.start)
+                } else {
+                    at
+                };
                 out.push(self.finding(
                     pipeline,
                     Severity::Error,
@@ -280,8 +310,17 @@ impl SdkBackendVersionMismatch {
                 ));
             }
         }
-        let Some(target) = cx.config.argo_version else { return };
-        let Some(doc) = cx.yaml.documents.iter().find(|d| d.index == pipeline.document) else { return };
+        let Some(target) = cx.config.argo_version else {
+            return;
+        };
+        let Some(doc) = cx
+            .yaml
+            .documents
+            .iter()
+            .find(|d| d.index == pipeline.document)
+        else {
+            return;
+        };
         let Some(root) = doc.root(cx.src) else { return };
         let kind_name = format!("{kind:?}");
         for row in &TABLE.argo {
@@ -289,7 +328,10 @@ impl SdkBackendVersionMismatch {
                 continue;
             }
             let mut paths = vec![row.path.clone()];
-            if kind == ArgoKind::CronWorkflow && row.kinds.is_empty() && row.path.first().map(String::as_str) == Some("spec") {
+            if kind == ArgoKind::CronWorkflow
+                && row.kinds.is_empty()
+                && row.path.first().map(String::as_str) == Some("spec")
+            {
                 let mut nested = vec!["spec".to_string(), "workflowSpec".to_string()];
                 nested.extend(row.path[1..].iter().cloned());
                 paths = vec![nested];
@@ -321,8 +363,18 @@ impl SdkBackendVersionMismatch {
         }
     }
 
-    fn finding(&self, pipeline: &Pipeline, severity: Severity, span: Span, message: String, label: &str, help: &str) -> Finding {
-        let mut f = Finding::new(META.id, severity, span, message).label(label).help(help);
+    fn finding(
+        &self,
+        pipeline: &Pipeline,
+        severity: Severity,
+        span: Span,
+        message: String,
+        label: &str,
+        help: &str,
+    ) -> Finding {
+        let mut f = Finding::new(META.id, severity, span, message)
+            .label(label)
+            .help(help);
         f.pipeline = Some(pipeline.display_name().to_string());
         f.document = Some(pipeline.document);
         f
@@ -352,7 +404,11 @@ mod tests {
         assert!(TABLE.argo.len() >= 10);
         for row in TABLE.kfp.iter().chain(TABLE.argo.iter()) {
             assert!(!row.source.is_empty(), "{:?}", row.path);
-            assert!(row.added.is_some() || row.removed.is_some(), "{:?}", row.path);
+            assert!(
+                row.added.is_some() || row.removed.is_some(),
+                "{:?}",
+                row.path
+            );
         }
     }
 

@@ -12,7 +12,10 @@ static META: RuleMeta = RuleMeta {
     summary: "an image is not pinned by digest: `:latest`, no tag, or a mutable tag",
     default_severity: Severity::Error,
     doc: include_str!("../../rules/unpinned-image.md"),
-    options: &[OptionSpec { name: "allow-tags", kind: OptionKind::Regexes }],
+    options: &[OptionSpec {
+        name: "allow-tags",
+        kind: OptionKind::Regexes,
+    }],
 };
 
 /// Options of `unpinned-image`.

@@ -16,15 +16,36 @@ pub fn shared_dir() -> Option<PathBuf> {
     dir.join("corpus").is_dir().then_some(dir)
 }
 
-/// Lints one file as the CLI would, under a path relative to the repository root.
+/// Lints one file as the CLI would, with the `.pipelint.yaml` above it inside `testdata/`
+/// (fixtures that need a target version keep one in their folder).
 pub fn lint_file(path: &Path) -> FileReport {
+    let mut settings = Settings::default();
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d.ends_with("testdata") {
+            break;
+        }
+        let candidate = d.join(".pipelint.yaml");
+        if candidate.is_file() {
+            let config =
+                pipelint::config::Config::load(&candidate).expect("fixture config is valid");
+            settings.config = std::sync::Arc::new(config);
+            break;
+        }
+        dir = d.parent();
+    }
+    lint_with(path, &settings)
+}
+
+/// Lints one file with the given settings.
+pub fn lint_with(path: &Path, settings: &Settings) -> FileReport {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let shown = path
         .strip_prefix(repo_root())
         .unwrap_or(path)
         .to_string_lossy()
         .into_owned();
-    lint_bytes(shown, &bytes, true, &Settings::default())
+    lint_bytes(shown, &bytes, true, settings)
 }
 
 /// The human rendering with no colour and a fixed width, as snapshots store it.
