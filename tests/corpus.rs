@@ -264,3 +264,119 @@ fn known_cases_from_the_corpus_notes() {
         .collect();
     assert_eq!(lines, [9, 13], "{defaults:?}");
 }
+
+/// The judgment rules on the corpus files SOURCES.md lists as having real-world defects:
+/// each fires where the file has its defect, and not on the file's clean steps.
+#[test]
+fn judgment_rules_on_the_files_with_known_defects() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("skipped: ../shared/corpus is not present (CI has it)");
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let steps_of = |report: &FileReport, rule: &str| -> Vec<String> {
+        let mut steps: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .flat_map(|f| f.step.iter().chain(f.also_steps.iter()).cloned())
+            .collect();
+        steps.sort();
+        steps.dedup();
+        steps
+    };
+    let lint = |name: &str| common::lint_file(&corpus.join(name));
+
+    // Downloads from an external URL with no retry; the other two steps do no IO.
+    let iris = lint("kfp-ir-community/dspo__docs__example_pipelines__iris__iris-pipeline.yaml");
+    assert_eq!(steps_of(&iris, "io-step-without-retry"), ["create-dataset"]);
+
+    // The hand-written workflow imports its data from GCS (S3 API) with no retryStrategy.
+    let github = lint(
+        "kubeflow-examples/github_issue_summarization__workflow__github_issues_summarization.yaml",
+    );
+    assert!(steps_of(&github, "io-step-without-retry").contains(&"import-data".to_string()));
+
+    // `uuid.uuid4()` in an f-string, cached; no other step of the pipeline is random.
+    let automl = lint("kfp-ir/gcpc__v1__automl__tabular__automl_tabular_pipeline.yaml");
+    assert_eq!(
+        steps_of(&automl, "cache-on-random-step"),
+        ["get-model-display-name"]
+    );
+
+    // `random.randint` inside `python -c "..."` in args; the print steps are clean.
+    let nested = lint("kfp-ir/valid__essential__pipeline_with_nested_conditions_yaml.yaml");
+    assert_eq!(
+        steps_of(&nested, "cache-on-random-step"),
+        [
+            "flip-coin",
+            "generate-random-number",
+            "generate-random-number-2"
+        ]
+    );
+
+    // The IR header says kfp-2.13.0, the executors install kfp==2.14.3.
+    let nap = lint("kfp-ir/valid__take_nap_compiled.yaml");
+    let skew: Vec<&str> = nap
+        .findings
+        .iter()
+        .filter(|f| f.rule == "sdk-backend-version-mismatch")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        !skew.is_empty()
+            && skew
+                .iter()
+                .all(|m| m.contains("kfp-2.13.0") && m.contains("kfp==2.14.3")),
+        "{skew:?}"
+    );
+
+    // KFP v1-compiled Argo aimed at a KFP 2 backend.
+    let mut settings = Settings::default();
+    settings.config = std::sync::Arc::new(pipelint::config::Config {
+        kfp_backend_version: Some(pipelint::config::Version(2, 5, 0)),
+        ..Default::default()
+    });
+    let v1 = common::lint_with(
+        &corpus.join("kfp-v1-argo/sdk-1.8.22__preemptible_tpu_gpu.yaml"),
+        &settings,
+    );
+    assert!(v1
+        .findings
+        .iter()
+        .any(|f| f.rule == "sdk-backend-version-mismatch" && f.message.contains("KFP v1 SDK")));
+
+    // The Llama fine-tune checkpoints with torchrun but states no checkpoint time; once it
+    // does (here by annotation), the 30 s default grace period is reported on that line.
+    let llama_path = corpus.join("hera-examples/use_cases__fine-tune-llama.yaml");
+    let original = std::fs::read_to_string(&llama_path).unwrap();
+    let annotated = original.replacen(
+        "  - name: fine-tune-rank-n\n",
+        "  - name: fine-tune-rank-n\n    metadata:\n      annotations:\n        pipelint.dev/checkpoint-seconds: \"240\"\n",
+        1,
+    );
+    assert_ne!(original, annotated);
+    let report = pipelint::engine::lint_bytes(
+        "fine-tune-llama.yaml".into(),
+        annotated.as_bytes(),
+        true,
+        &Settings::default(),
+    );
+    let grace: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "grace-period-shorter-than-checkpoint")
+        .collect();
+    assert_eq!(grace.len(), 1, "{grace:?}");
+    assert_eq!(grace[0].step.as_deref(), Some("fine-tune-rank-n"));
+    assert!(
+        grace[0].message.contains("240 s") && grace[0].message.contains("30 s"),
+        "{}",
+        grace[0].message
+    );
+    assert!(steps_of(
+        &lint("hera-examples/use_cases__fine-tune-llama.yaml"),
+        "grace-period-shorter-than-checkpoint"
+    )
+    .is_empty());
+}
