@@ -164,11 +164,22 @@ impl Rule for MissingResourceLimits {
 
     fn check_step(
         &self,
-        _cx: &FileContext<'_>,
+        cx: &FileContext<'_>,
         pipeline: &Pipeline,
         step: &Step,
         out: &mut Vec<Finding>,
     ) {
-        self.check_with(&Options::default(), pipeline, step, out);
+        let defaults = Options::default();
+        let options = Options {
+            resources: cx
+                .config
+                .strings(META.id, "resources")
+                .map_or(defaults.resources, <[String]>::to_vec),
+            require_requests: cx
+                .config
+                .bool(META.id, "require-requests")
+                .unwrap_or(defaults.require_requests),
+        };
+        self.check_with(&options, pipeline, step, out);
     }
 }

@@ -157,12 +157,15 @@ impl Rule for UnpinnedImage {
 
     fn check_step(
         &self,
-        _cx: &FileContext<'_>,
+        cx: &FileContext<'_>,
         pipeline: &Pipeline,
         step: &Step,
         out: &mut Vec<Finding>,
     ) {
-        self.check_with(&Options::default(), pipeline, step, out);
+        let options = Options {
+            allow_tags: cx.config.regexes(META.id, "allow-tags").to_vec(),
+        };
+        self.check_with(&options, pipeline, step, out);
     }
 }
 
