@@ -33,7 +33,10 @@ pub struct Version(pub u32, pub u32, pub u32);
 impl Version {
     /// `2.5.0`, `v2.14`, `kfp-2.0.0-beta.16` (pre-release parts are ignored).
     pub fn parse(text: &str) -> Option<Version> {
-        let t = text.trim().trim_start_matches("kfp-").trim_start_matches('v');
+        let t = text
+            .trim()
+            .trim_start_matches("kfp-")
+            .trim_start_matches('v');
         let core = t.split(['-', '+']).next()?;
         let mut parts = core.split('.');
         let major = parts.next()?.parse().ok()?;
@@ -94,7 +97,14 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
@@ -174,16 +184,28 @@ impl Config {
             return Ok(config); // an empty file is the defaults
         };
         if !root.is_mapping() {
-            return Err(err(root.span(), format!("the config should be a mapping, not {}", root.describe())));
+            return Err(err(
+                root.span(),
+                format!("the config should be a mapping, not {}", root.describe()),
+            ));
         }
         for (key, value) in root.entries() {
             let name = key.str().unwrap_or("");
             match name {
                 "kfp-backend-version" | "argo-version" => {
-                    let version = value
-                        .scalar_text()
-                        .and_then(Version::parse)
-                        .ok_or_else(|| err(value.span(), format!("`{name}` should be a version like 2.5.0, not {}", show(value))))?;
+                    let version =
+                        value
+                            .scalar_text()
+                            .and_then(Version::parse)
+                            .ok_or_else(|| {
+                                err(
+                                    value.span(),
+                                    format!(
+                                        "`{name}` should be a version like 2.5.0, not {}",
+                                        show(value)
+                                    ),
+                                )
+                            })?;
                     if name == "kfp-backend-version" {
                         config.kfp_backend_version = Some(version);
                     } else {
@@ -194,7 +216,10 @@ impl Config {
                 _ => {
                     return Err(err(
                         key.span(),
-                        format!("unknown key `{name}`{}", suggest(name, &["kfp-backend-version", "argo-version", "rules"])),
+                        format!(
+                            "unknown key `{name}`{}",
+                            suggest(name, &["kfp-backend-version", "argo-version", "rules"])
+                        ),
                     ))
                 }
             }
@@ -228,17 +253,29 @@ fn read_rules(
         return Ok(());
     }
     if !rules.is_mapping() {
-        return Err(err(rules.span(), format!("`rules` should be a mapping of rule ids, not {}", rules.describe())));
+        return Err(err(
+            rules.span(),
+            format!(
+                "`rules` should be a mapping of rule ids, not {}",
+                rules.describe()
+            ),
+        ));
     }
     let ids: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
     for (key, body) in rules.entries() {
         let id = key.str().unwrap_or("");
         let Some(rule) = registry::find(id) else {
-            return Err(err(key.span(), format!("unknown rule `{id}`{}", suggest(id, &ids))));
+            return Err(err(
+                key.span(),
+                format!("unknown rule `{id}`{}", suggest(id, &ids)),
+            ));
         };
         let mut rc = RuleConfig::default();
         if !body.is_mapping() {
-            return Err(err(body.span(), format!("`rules.{id}` should be a mapping, not {}", body.describe())));
+            return Err(err(
+                body.span(),
+                format!("`rules.{id}` should be a mapping, not {}", body.describe()),
+            ));
         }
         for (okey, value) in body.entries() {
             let name = okey.str().unwrap_or("");
@@ -251,20 +288,32 @@ fn read_rules(
                     _ => {
                         return Err(err(
                             value.span(),
-                            format!("`severity` should be error, warning, info or off, not {}", show(value)),
+                            format!(
+                                "`severity` should be error, warning, info or off, not {}",
+                                show(value)
+                            ),
                         ))
                     }
                 });
                 continue;
             }
             let Some(spec) = rule.meta().options.iter().find(|o| o.name == name) else {
-                let known: Vec<&str> = std::iter::once("severity").chain(rule.meta().options.iter().map(|o| o.name)).collect();
+                let known: Vec<&str> = std::iter::once("severity")
+                    .chain(rule.meta().options.iter().map(|o| o.name))
+                    .collect();
                 return Err(err(
                     okey.span(),
-                    format!("`{id}` has no option `{name}`{}; its options: {}", suggest(name, &known), known.join(", ")),
+                    format!(
+                        "`{id}` has no option `{name}`{}; its options: {}",
+                        suggest(name, &known),
+                        known.join(", ")
+                    ),
                 ));
             };
-            rc.options.insert(name.to_string(), read_option(id, name, spec.kind, value, err)?);
+            rc.options.insert(
+                name.to_string(),
+                read_option(id, name, spec.kind, value, err)?,
+            );
         }
         config.rules.insert(id.to_string(), rc);
     }
@@ -278,13 +327,21 @@ fn read_option(
     value: NodeRef<'_>,
     err: &dyn Fn(Span, String) -> ConfigError,
 ) -> Result<OptionValue, ConfigError> {
-    let wrong = |what: &str| err(value.span(), format!("`{id}.{name}` should be {what}, not {}", show(value)));
+    let wrong = |what: &str| {
+        err(
+            value.span(),
+            format!("`{id}.{name}` should be {what}, not {}", show(value)),
+        )
+    };
     match kind {
         OptionKind::Integer => match value.resolved() {
             Some(crate::yaml::Resolved::Int(i)) if i >= 0 => Ok(OptionValue::Integer(i)),
             _ => Err(wrong("a whole number")),
         },
-        OptionKind::Bool => value.as_bool().map(OptionValue::Bool).ok_or_else(|| wrong("true or false")),
+        OptionKind::Bool => value
+            .as_bool()
+            .map(OptionValue::Bool)
+            .ok_or_else(|| wrong("true or false")),
         OptionKind::Strings | OptionKind::Regexes => {
             if !value.is_sequence() {
                 return Err(wrong("a list of strings"));
@@ -292,17 +349,34 @@ fn read_option(
             let mut items = Vec::new();
             for item in value.items() {
                 match item.str() {
-                    Some(s) if item.is_scalar() && !item.is_null() => items.push((s.to_string(), item.span())),
-                    _ => return Err(err(item.span(), format!("items of `{id}.{name}` should be strings, not {}", item.describe()))),
+                    Some(s) if item.is_scalar() && !item.is_null() => {
+                        items.push((s.to_string(), item.span()))
+                    }
+                    _ => {
+                        return Err(err(
+                            item.span(),
+                            format!(
+                                "items of `{id}.{name}` should be strings, not {}",
+                                item.describe()
+                            ),
+                        ))
+                    }
                 }
             }
             if kind == OptionKind::Strings {
-                return Ok(OptionValue::Strings(items.into_iter().map(|(s, _)| s).collect()));
+                return Ok(OptionValue::Strings(
+                    items.into_iter().map(|(s, _)| s).collect(),
+                ));
             }
             items
                 .into_iter()
                 .map(|(s, span)| {
-                    Regex::new(&s).map_err(|e| err(span, format!("`{s}` is not a valid regular expression: {e}")))
+                    Regex::new(&s).map_err(|e| {
+                        err(
+                            span,
+                            format!("`{s}` is not a valid regular expression: {e}"),
+                        )
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(OptionValue::Regexes)
@@ -338,7 +412,10 @@ impl Overrides {
 }
 
 impl ConfigResolver {
-    pub fn new(explicit: Option<&Path>, overrides: Overrides) -> Result<ConfigResolver, ConfigError> {
+    pub fn new(
+        explicit: Option<&Path>,
+        overrides: Overrides,
+    ) -> Result<ConfigResolver, ConfigError> {
         let explicit = match explicit {
             Some(path) => Some(Arc::new(overrides.apply(Config::load(path)?))),
             None => None,
@@ -395,21 +472,40 @@ mod tests {
         let c = load("kfp-backend-version: 2.5.0\nargo-version: v3.6\nrules:\n  unpinned-image:\n    severity: warning\n    allow-tags: ['^v\\d+$']\n  grace-period-shorter-than-checkpoint:\n    default-grace-seconds: 60\n    checkpoint-env: [SAVE_TIME]\n").unwrap();
         assert_eq!(c.kfp_backend_version, Some(Version(2, 5, 0)));
         assert_eq!(c.argo_version, Some(Version(3, 6, 0)));
-        assert_eq!(c.rule("unpinned-image").unwrap().severity, Some(RuleSeverity::Set(Severity::Warning)));
+        assert_eq!(
+            c.rule("unpinned-image").unwrap().severity,
+            Some(RuleSeverity::Set(Severity::Warning))
+        );
         assert!(c.regexes("unpinned-image", "allow-tags")[0].is_match("v12"));
-        assert_eq!(c.integer("grace-period-shorter-than-checkpoint", "default-grace-seconds"), Some(60));
-        assert_eq!(c.strings("grace-period-shorter-than-checkpoint", "checkpoint-env"), Some(&["SAVE_TIME".to_string()][..]));
+        assert_eq!(
+            c.integer(
+                "grace-period-shorter-than-checkpoint",
+                "default-grace-seconds"
+            ),
+            Some(60)
+        );
+        assert_eq!(
+            c.strings("grace-period-shorter-than-checkpoint", "checkpoint-env"),
+            Some(&["SAVE_TIME".to_string()][..])
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_suggest() {
         let e = load("rules:\n  unpinned-imag:\n    severity: error\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 3));
-        assert!(e.message.contains("did you mean `unpinned-image`"), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean `unpinned-image`"),
+            "{}",
+            e.message
+        );
         let e = load("rules:\n  unpinned-image:\n    allow-tag: [x]\n").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("allow-tags"), "{}", e.message);
-        let e = load("rules:\n  grace-period-shorter-than-checkpoint:\n    default-grace-seconds: soon\n").unwrap_err();
+        let e = load(
+            "rules:\n  grace-period-shorter-than-checkpoint:\n    default-grace-seconds: soon\n",
+        )
+        .unwrap_err();
         assert_eq!((e.line, e.column), (3, 28));
         let e = load("kfp-backend-version: latest\n").unwrap_err();
         assert!(e.message.contains("version"), "{}", e.message);

@@ -240,7 +240,12 @@ fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline], config: &Config
     };
     let facts: Vec<Vec<StepFacts>> = pipelines
         .iter()
-        .map(|p| p.steps.iter().map(|s| analyze(s, p, src, &options)).collect())
+        .map(|p| {
+            p.steps
+                .iter()
+                .map(|s| analyze(s, p, src, &options))
+                .collect()
+        })
         .collect();
     let cx = FileContext {
         src,

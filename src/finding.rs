@@ -88,7 +88,10 @@ impl Finding {
                     message: e.description.clone(),
                 });
             }
-            self.confidence = Some(self.confidence.map_or(e.confidence, |c| c.max(e.confidence)));
+            self.confidence = Some(
+                self.confidence
+                    .map_or(e.confidence, |c| c.max(e.confidence)),
+            );
             self.evidence.push(e.clone());
         }
         self

@@ -378,21 +378,40 @@ fn build_step(
                 .get("manifest")
                 .and_then(|m| m.str())
                 .is_some_and(|m| m.contains("generateName:") || m.contains("\"generateName\""));
-            step.resource = Some(ResourceAction { action, generate_name });
+            step.resource = Some(ResourceAction {
+                action,
+                generate_name,
+            });
         }
     }
     step
 }
 
 /// Locations an artifact can be read from or written to, besides the default repository.
-const ARTIFACT_LOCATIONS: &[&str] = &["s3", "gcs", "http", "git", "oss", "azure", "hdfs", "artifactory", "huggingface"];
+const ARTIFACT_LOCATIONS: &[&str] = &[
+    "s3",
+    "gcs",
+    "http",
+    "git",
+    "oss",
+    "azure",
+    "hdfs",
+    "artifactory",
+    "huggingface",
+];
 
 fn read_artifacts(tpl: NodeRef<'_>) -> Vec<Artifact> {
     let mut out = Vec::new();
     for (section, input) in [("inputs", true), ("outputs", false)] {
-        let Some(list) = tpl.path(&[section, "artifacts"]) else { continue };
+        let Some(list) = tpl.path(&[section, "artifacts"]) else {
+            continue;
+        };
         for art in list.items() {
-            let name = art.get("name").and_then(|n| n.scalar_text()).unwrap_or("").to_string();
+            let name = art
+                .get("name")
+                .and_then(|n| n.scalar_text())
+                .unwrap_or("")
+                .to_string();
             for location in ARTIFACT_LOCATIONS {
                 if let Some((key, _)) = art.entry(location) {
                     out.push(Artifact {
