@@ -8,6 +8,7 @@
 
 mod build;
 mod decode;
+pub mod json;
 mod lines;
 mod resolve;
 mod tree;
