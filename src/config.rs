@@ -18,7 +18,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use regex::Regex;
+use serde_json::{json, Value};
 
 use crate::finding::Severity;
 use crate::rules::{registry, OptionKind};
@@ -84,6 +86,45 @@ pub struct Config {
     pub kfp_backend_version: Option<Version>,
     pub argo_version: Option<Version>,
     pub rules: BTreeMap<String, RuleConfig>,
+    /// Only these rules run (all when empty).
+    pub select: Vec<String>,
+    /// These rules never run.
+    pub ignore: Vec<String>,
+    /// Files below the config's folder that a directory walk skips.
+    pub exclude: Option<GlobSet>,
+    pub exclude_patterns: Vec<String>,
+    /// Rules ignored for files matching a glob.
+    pub per_file_ignores: Vec<(String, GlobMatcher, Vec<String>)>,
+    /// Steps declared idempotent / doing IO / deterministic, by step name or image glob.
+    pub classify: Classify,
+    /// Findings silenced by path glob + rule (+ step name).
+    pub suppressions: Vec<ConfigSuppression>,
+    /// A suppression comment or annotation must give a reason.
+    pub require_suppression_reason: bool,
+    /// Organisation policies (`policies:`), compiled; see `crate::policy`.
+    pub policies: Vec<Arc<crate::policy::Policy>>,
+    /// With `--strict-refs`: the WorkflowTemplates of the whole run (set by the command
+    /// line, like the target versions); `None` when references to other files go unchecked.
+    pub known_templates: Option<Arc<crate::refs::KnownTemplates>>,
+    /// `limits:` (file size, nesting depth, alias expansion, work budget); see `crate::limits`.
+    pub limits: crate::limits::Configured,
+}
+
+/// `classify:` globs, matched against step names and images.
+#[derive(Clone, Debug, Default)]
+pub struct Classify {
+    pub idempotent: Vec<(String, GlobMatcher)>,
+    pub io: Vec<(String, GlobMatcher)>,
+    pub deterministic: Vec<(String, GlobMatcher)>,
+}
+
+/// A `suppressions:` entry.
+#[derive(Clone, Debug)]
+pub struct ConfigSuppression {
+    pub path: Option<(String, GlobMatcher)>,
+    pub rule: String,
+    pub step: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// An error in a config file, with its position.
@@ -183,12 +224,7 @@ impl Config {
         let Some(root) = yaml.documents.first().and_then(|d| d.root(text)) else {
             return Ok(config); // an empty file is the defaults
         };
-        if !root.is_mapping() {
-            return Err(err(
-                root.span(),
-                format!("the config should be a mapping, not {}", root.describe()),
-            ));
-        }
+        validate_against_schema(root, &err)?;
         for (key, value) in root.entries() {
             let name = key.str().unwrap_or("");
             match name {
@@ -213,18 +249,294 @@ impl Config {
                     }
                 }
                 "rules" => read_rules(value, &mut config, &err)?,
-                _ => {
-                    return Err(err(
-                        key.span(),
-                        format!(
-                            "unknown key `{name}`{}",
-                            suggest(name, &["kfp-backend-version", "argo-version", "rules"])
-                        ),
-                    ))
+                "select" => config.select = strings(value),
+                "ignore" => config.ignore = strings(value),
+                "exclude" => {
+                    let mut builder = GlobSetBuilder::new();
+                    for item in value.items() {
+                        builder.add(glob(item, &err)?.glob().clone());
+                        config
+                            .exclude_patterns
+                            .push(item.str().unwrap_or("").to_string());
+                    }
+                    config.exclude = Some(
+                        builder
+                            .build()
+                            .map_err(|e| err(value.span(), e.to_string()))?,
+                    );
                 }
+                "per-file-ignores" => {
+                    for (pattern, rules) in value.entries() {
+                        let matcher = glob(pattern, &err)?;
+                        config.per_file_ignores.push((
+                            pattern.str().unwrap_or("").to_string(),
+                            matcher,
+                            strings(rules),
+                        ));
+                    }
+                }
+                "classify" => {
+                    for (kind, patterns) in value.entries() {
+                        let list = patterns
+                            .items()
+                            .map(|p| Ok((p.str().unwrap_or("").to_string(), glob(p, &err)?)))
+                            .collect::<Result<Vec<_>, ConfigError>>()?;
+                        match kind.str() {
+                            Some("idempotent") => config.classify.idempotent = list,
+                            Some("io") => config.classify.io = list,
+                            Some("deterministic") => config.classify.deterministic = list,
+                            _ => {}
+                        }
+                    }
+                }
+                "suppressions" => {
+                    for entry in value.items() {
+                        let text = |k: &str| {
+                            entry
+                                .get(k)
+                                .and_then(|v| v.scalar_text())
+                                .map(str::to_string)
+                        };
+                        let path = match entry.get("path") {
+                            Some(p) => Some((p.str().unwrap_or("").to_string(), glob(p, &err)?)),
+                            None => None,
+                        };
+                        config.suppressions.push(ConfigSuppression {
+                            path,
+                            rule: text("rule").unwrap_or_default(),
+                            step: text("step"),
+                            reason: text("reason"),
+                        });
+                    }
+                }
+                "limits" => config.limits = crate::limits::Configured::read(value),
+                "require-suppression-reason" => {
+                    config.require_suppression_reason = value.as_bool().unwrap_or(false)
+                }
+                // Each policy is validated and compiled there; errors name file:line:col.
+                "policies" => config.policies = crate::policy::read(value, path, &err)?,
+                // Validated by the schema; read by `crate::policy` where it applies.
+                _ => {}
             }
         }
         Ok(config)
+    }
+
+    /// Is a rule on for a file at `relative` (a path relative to the config's folder)?
+    pub fn rule_enabled(&self, id: &str, relative: Option<&Path>) -> bool {
+        if !self.select.is_empty() && !self.select.iter().any(|s| s == id) {
+            return false;
+        }
+        if self.ignore.iter().any(|s| s == id) {
+            return false;
+        }
+        if let Some(rel) = relative {
+            if self
+                .per_file_ignores
+                .iter()
+                .any(|(_, m, rules)| m.is_match(rel) && rules.iter().any(|r| r == id))
+            {
+                return false;
+            }
+        }
+        !matches!(
+            self.rule(id).and_then(|r| r.severity),
+            Some(RuleSeverity::Off)
+        )
+    }
+
+    /// The path of `file` relative to the config's folder, when the file is below it.
+    pub fn relative<'p>(&self, file: &'p Path) -> Option<std::borrow::Cow<'p, Path>> {
+        let base = self.path.as_ref()?.parent()?;
+        let absolute = std::path::absolute(file).ok()?;
+        let base = std::path::absolute(base).ok()?;
+        absolute
+            .strip_prefix(&base)
+            .ok()
+            .map(|p| std::borrow::Cow::Owned(p.to_path_buf()))
+    }
+
+    /// Does a directory walk skip this file?
+    pub fn excludes(&self, file: &Path) -> bool {
+        match (&self.exclude, self.relative(file)) {
+            (Some(set), Some(rel)) => set.is_match(rel.as_ref()),
+            _ => false,
+        }
+    }
+}
+
+fn strings(node: NodeRef<'_>) -> Vec<String> {
+    node.items()
+        .filter_map(|i| i.str().map(str::to_string))
+        .collect()
+}
+
+fn glob(
+    node: NodeRef<'_>,
+    err: &dyn Fn(Span, String) -> ConfigError,
+) -> Result<GlobMatcher, ConfigError> {
+    let text = node.str().unwrap_or("");
+    Glob::new(text)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| err(node.span(), format!("`{text}` is not a valid glob: {e}")))
+}
+
+/// The JSON Schema of `.pipelint.yaml`, built from the rule registry so that rule ids and
+/// their options are always the ones the binary has. `pipelint config --schema` prints it.
+pub fn schema() -> &'static Value {
+    static SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+        let ids: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
+        let id_list = json!({"type": "array", "items": {"enum": ids}});
+        let string_list = json!({"type": "array", "items": {"type": "string"}});
+        let mut rules = serde_json::Map::new();
+        for rule in registry::all() {
+            let mut props = serde_json::Map::new();
+            props.insert(
+                "severity".into(),
+                json!({"enum": ["error", "warning", "info", "off"]}),
+            );
+            for option in rule.meta().options {
+                let schema = match option.kind {
+                    OptionKind::Strings | OptionKind::Regexes => string_list.clone(),
+                    OptionKind::Integer => json!({"type": "integer", "minimum": 0}),
+                    OptionKind::Bool => json!({"type": "boolean"}),
+                };
+                props.insert(option.name.into(), schema);
+            }
+            rules.insert(
+                rule.meta().id.into(),
+                json!({"type": ["object", "null"], "additionalProperties": false, "properties": props}),
+            );
+        }
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "pipelint configuration (.pipelint.yaml)",
+            "type": ["object", "null"],
+            "additionalProperties": false,
+            "properties": {
+                "kfp-backend-version": {"type": ["string", "number"]},
+                "argo-version": {"type": ["string", "number"]},
+                "select": id_list,
+                "ignore": id_list,
+                "exclude": string_list,
+                "per-file-ignores": {"type": "object", "additionalProperties": id_list},
+                "classify": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {"idempotent": string_list, "io": string_list, "deterministic": string_list}
+                },
+                "suppressions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["rule"],
+                        "properties": {
+                            "path": {"type": "string"},
+                            "rule": {"enum": ids},
+                            "step": {"type": "string"},
+                            "reason": {"type": "string"}
+                        }
+                    }
+                },
+                "require-suppression-reason": {"type": "boolean"},
+                "policies": true,
+                "limits": {
+                    "type": ["object", "null"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "max-file-size": {"type": "integer", "minimum": 1},
+                        "max-nesting-depth": {"type": "integer", "minimum": 1, "maximum": crate::limits::MAX_NESTING_DEPTH_CAP},
+                        "max-alias-expansion": {"type": "integer", "minimum": 0},
+                        "file-time-budget": {"type": "integer", "minimum": 1}
+                    }
+                },
+                "rules": {"type": ["object", "null"], "additionalProperties": false, "properties": rules}
+            }
+        })
+    });
+    &SCHEMA
+}
+
+/// The key names valid at a JSON pointer of the config, for "did you mean" hints.
+fn names_at(pointer: &str) -> Vec<String> {
+    let mut node = schema();
+    for segment in pointer.split('/').skip(1) {
+        let next = node
+            .get("properties")
+            .and_then(|p| p.get(segment))
+            .or_else(|| segment.parse::<usize>().ok().and(node.get("items")))
+            .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()));
+        match next {
+            Some(n) => node = n,
+            None => return Vec::new(),
+        }
+    }
+    node.get("properties")
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Validates the config with the `jsonschema` crate; the first problem in file order is the
+/// error, at the offending key.
+fn validate_against_schema(
+    root: NodeRef<'_>,
+    err: &dyn Fn(Span, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    static VALIDATOR: std::sync::LazyLock<Option<jsonschema::Validator>> =
+        std::sync::LazyLock::new(|| jsonschema::validator_for(schema()).ok());
+    let Some(validator) = VALIDATOR.as_ref() else {
+        return Ok(()); // the built-in schema always compiles (tested)
+    };
+    let instance = crate::yaml::json::to_json(root);
+    let mut problems: Vec<(Span, String)> = Vec::new();
+    for error in validator.iter_errors(&instance) {
+        let pointer = error.instance_path().as_str().to_string();
+        match error.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let names = names_at(&pointer);
+                let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+                for key in unexpected {
+                    let escaped = key.replace('~', "~0").replace('/', "~1");
+                    let node =
+                        crate::yaml::json::key_at_pointer(root, &format!("{pointer}/{escaped}"));
+                    let place = if pointer.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " under `{}`",
+                            pointer.trim_start_matches('/').replace('/', ".")
+                        )
+                    };
+                    problems.push((
+                        node.span(),
+                        format!("unknown key `{key}`{place}{}", suggest(key, &candidates)),
+                    ));
+                }
+            }
+            jsonschema::error::ValidationErrorKind::Enum { .. } => {
+                let node = crate::yaml::json::node_at_pointer(root, &pointer);
+                let value = node.scalar_text().unwrap_or("");
+                let ids: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
+                let what = if pointer.ends_with("severity") {
+                    format!("`{value}` is not a severity (error, warning, info or off)")
+                } else {
+                    format!("`{value}` is not a rule id{}", suggest(value, &ids))
+                };
+                problems.push((node.span(), what));
+            }
+            _ => {
+                let node = crate::yaml::json::node_at_pointer(root, &pointer);
+                let field = pointer.trim_start_matches('/').replace('/', ".");
+                problems.push((node.span(), format!("`{field}`: {}", error.masked())));
+            }
+        }
+    }
+    problems.sort_by_key(|(span, _)| span.start);
+    match problems.into_iter().next() {
+        Some((span, message)) => Err(err(span, message)),
+        None => Ok(()),
     }
 }
 
@@ -235,12 +547,15 @@ fn show(node: NodeRef<'_>) -> String {
     }
 }
 
-fn suggest(name: &str, candidates: &[&str]) -> String {
+/// " (did you mean `x`?)" for the closest candidate, if one is close: a few edits away, or
+/// sharing a long prefix (`cache-on-random` for `cache-on-random-step`).
+pub(crate) fn suggest(name: &str, candidates: &[&str]) -> String {
     candidates
         .iter()
-        .filter(|c| strsim::levenshtein(name, c) <= 3)
-        .min_by_key(|c| strsim::levenshtein(name, c))
-        .map(|c| format!(" (did you mean `{c}`?)"))
+        .map(|c| (c, strsim::jaro_winkler(name, c)))
+        .filter(|(c, score)| strsim::levenshtein(name, c) <= 3 || *score >= 0.9)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
 }
 
@@ -397,6 +712,10 @@ pub struct ConfigResolver {
 pub struct Overrides {
     pub kfp_backend_version: Option<Version>,
     pub argo_version: Option<Version>,
+    /// `--strict-refs`: the WorkflowTemplates collected from every input.
+    pub known_templates: Option<Arc<crate::refs::KnownTemplates>>,
+    /// `--max-file-size`, `--max-nesting-depth`, `--max-alias-expansion`, `--file-time-budget`.
+    pub limits: crate::limits::Configured,
 }
 
 impl Overrides {
@@ -407,6 +726,10 @@ impl Overrides {
         if self.argo_version.is_some() {
             config.argo_version = self.argo_version;
         }
+        if self.known_templates.is_some() {
+            config.known_templates = self.known_templates.clone();
+        }
+        config.limits = config.limits.overridden_by(self.limits);
         config
     }
 }
@@ -513,6 +836,43 @@ mod tests {
         assert!(e.message.contains("regular expression"), "{}", e.message);
         let e = load("rulez: {}\n").unwrap_err();
         assert!(e.message.contains("did you mean `rules`"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_typo_names_its_position_and_the_likely_key() {
+        let e = load("rules:\n  unpinned-image:\n    serverity: error\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 5));
+        assert!(
+            e.message.contains("unknown key `serverity`")
+                && e.message.contains("did you mean `severity`?"),
+            "{}",
+            e.message
+        );
+        let e = load("select: [unpinned-image, cache-on-random]\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 26));
+        assert!(
+            e.message.contains("did you mean `cache-on-random-step`?"),
+            "{}",
+            e.message
+        );
+        let e = load("classify:\n  idempotent: publish-*\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        let e = load("exclude: ['a/[']\n").unwrap_err();
+        assert!(e.message.contains("not a valid glob"), "{}", e.message);
+    }
+
+    #[test]
+    fn selection_and_per_file_ignores() {
+        let c = load("select: [unpinned-image, missing-resource-limits]\nignore: [missing-resource-limits]\nper-file-ignores:\n  'legacy/**': [unpinned-image]\n").unwrap();
+        assert!(c.rule_enabled("unpinned-image", Some(Path::new("new/a.yaml"))));
+        assert!(!c.rule_enabled("unpinned-image", Some(Path::new("legacy/x/a.yaml"))));
+        assert!(!c.rule_enabled("missing-resource-limits", None));
+        assert!(!c.rule_enabled("cache-on-random-step", None));
+    }
+
+    #[test]
+    fn the_schema_compiles() {
+        assert!(jsonschema::validator_for(schema()).is_ok());
     }
 
     #[test]

@@ -113,9 +113,21 @@ pub struct Pipeline {
     /// KFP `schemaVersion`.
     pub schema_version: Option<Spanned<String>>,
     pub steps: Vec<Step>,
-    /// Argo DAG tasks and steps entries (KFP tasks are the steps themselves).
+    /// Argo DAG tasks and steps entries; KFP tasks of every DAG (leaf tasks are also steps).
     pub tasks: Vec<Task>,
     pub problems: Vec<Problem>,
+    /// Argo `spec.entrypoint`.
+    pub entrypoint: Option<Spanned<String>>,
+    /// Templates the Argo workflow runs on exit: `spec.onExit`, `spec.hooks.<h>.template`.
+    pub exit_templates: Vec<Spanned<String>>,
+    /// Argo `spec.workflowTemplateRef`: the whole spec comes from a (Cluster)WorkflowTemplate.
+    pub workflow_template_ref: Option<TemplateRef>,
+    /// Deadline of the whole run: Argo `spec.activeDeadlineSeconds`, KFP
+    /// `platforms.kubernetes.pipelineConfig.activeDeadlineSeconds`.
+    pub timeout: Option<Spanned<String>>,
+    /// Argo `metadata.labels` / `metadata.annotations` of the manifest.
+    pub labels: Vec<(Spanned<String>, Spanned<String>)>,
+    pub annotations: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
 /// An Argo DAG task or `steps` entry: a call of a template, with what it waits for.
@@ -126,6 +138,24 @@ pub struct Task {
     pub parent: String,
     pub template: Option<Spanned<String>>,
     pub depends: Vec<Spanned<String>>,
+    /// An Argo `steps` entry: its `depends` are the entries of the previous group.
+    pub in_steps: bool,
+    /// Argo `templateRef`: a template of another (Cluster)WorkflowTemplate.
+    pub template_ref: Option<TemplateRef>,
+    /// Other templates of the workflow the task runs: `onExit`, `hooks.<h>.template`.
+    pub hooks: Vec<Spanned<String>>,
+}
+
+/// Argo `templateRef` / `workflowTemplateRef`: a (Cluster)WorkflowTemplate by name.
+#[derive(Debug, Clone)]
+pub struct TemplateRef {
+    /// The `templateRef:` key.
+    pub span: Span,
+    pub name: Option<Spanned<String>>,
+    /// The template inside it (`None` for `workflowTemplateRef`).
+    pub template: Option<Spanned<String>>,
+    /// `clusterScope: true`: a ClusterWorkflowTemplate.
+    pub cluster_scope: bool,
 }
 
 impl Pipeline {
@@ -140,6 +170,12 @@ impl Pipeline {
             steps: Vec::new(),
             tasks: Vec::new(),
             problems: Vec::new(),
+            entrypoint: None,
+            exit_templates: Vec::new(),
+            workflow_template_ref: None,
+            timeout: None,
+            labels: Vec::new(),
+            annotations: Vec::new(),
         }
     }
 
@@ -199,6 +235,9 @@ pub struct Step {
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     /// Names of the tasks this step waits for.
     pub depends: Vec<Spanned<String>>,
+    /// Lines that open the step, where a `# pipelint: ignore[...]` comment applies to the
+    /// whole step: the KFP task key and its executor key; the Argo template's first line.
+    pub anchors: Vec<Span>,
     /// Argo input and output artifacts with an explicit remote location.
     pub artifacts: Vec<Artifact>,
     /// An Argo `resource` template: what it does to which object.
@@ -246,6 +285,7 @@ impl Step {
             annotations: Vec::new(),
             labels: Vec::new(),
             depends: Vec::new(),
+            anchors: vec![span],
             artifacts: Vec::new(),
             resource: None,
         }

@@ -108,6 +108,8 @@ pub struct AnalysisOptions {
     pub checkpoint_annotations: Vec<String>,
     /// Extra env var names that state the checkpoint time.
     pub checkpoint_env: Vec<String>,
+    /// `classify:` from the config: steps declared by name or image glob.
+    pub classify: crate::config::Classify,
 }
 
 pub const ANNOTATION_IO: &str = "pipelint.dev/io";
@@ -291,7 +293,29 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// `classify:` globs match the step name or any image it runs.
+fn classified(step: &Step, globs: &[(String, globset::GlobMatcher)]) -> bool {
+    globs.iter().any(|(_, m)| {
+        m.is_match(&step.name)
+            || step
+                .containers
+                .iter()
+                .filter_map(|c| c.image.as_ref())
+                .any(|i| m.is_match(&i.reference.value))
+    })
+}
+
 fn read_declarations(step: &Step, options: &AnalysisOptions, facts: &mut StepFacts) {
+    // The config's classification first: an annotation on the step itself overrides it.
+    let declared = |globs: &[(String, globset::GlobMatcher)]| {
+        classified(step, globs).then_some(Declared {
+            value: true,
+            span: step.span,
+        })
+    };
+    facts.declared_idempotent = declared(&options.classify.idempotent);
+    facts.declared_io = declared(&options.classify.io);
+    facts.declared_deterministic = declared(&options.classify.deterministic);
     for (key, value) in &step.annotations {
         let declared = || {
             parse_bool(&value.value).map(|b| Declared {
@@ -300,9 +324,13 @@ fn read_declarations(step: &Step, options: &AnalysisOptions, facts: &mut StepFac
             })
         };
         match key.value.as_str() {
-            ANNOTATION_IO => facts.declared_io = declared(),
-            ANNOTATION_IDEMPOTENT => facts.declared_idempotent = declared(),
-            ANNOTATION_DETERMINISTIC => facts.declared_deterministic = declared(),
+            ANNOTATION_IO => facts.declared_io = declared().or(facts.declared_io.take()),
+            ANNOTATION_IDEMPOTENT => {
+                facts.declared_idempotent = declared().or(facts.declared_idempotent.take())
+            }
+            ANNOTATION_DETERMINISTIC => {
+                facts.declared_deterministic = declared().or(facts.declared_deterministic.take())
+            }
             k if k == ANNOTATION_CHECKPOINT
                 || options.checkpoint_annotations.iter().any(|a| a == k) =>
             {
@@ -454,6 +482,20 @@ const REMOTE_SCHEMES: &[&str] = &[
 
 fn is_remote(s: &str) -> bool {
     REMOTE_SCHEMES.iter().any(|p| s.starts_with(p))
+}
+
+/// `meta-llama/Llama-2-7b-hf`: a Hugging Face Hub repository id.
+fn is_hub_id(s: &str) -> bool {
+    let mut parts = s.split('/');
+    let (Some(org), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    ok(org) && ok(name) && !org.starts_with('.')
 }
 
 fn is_url(s: &str) -> bool {
@@ -666,10 +708,9 @@ fn python_evidence(
         // IO
         if IO_CALL_PREFIXES.iter().any(|p| name.starts_with(p))
             || (method == "from_pretrained"
-                && !call
-                    .string_args
-                    .iter()
-                    .any(|s| s.starts_with('/') || s.starts_with('.')))
+                // A Hub id (`org/model`), not a local directory or an artifact's `.path`.
+                && call.string_args.iter().any(|s| is_hub_id(s))
+                && call.keyword("local_files_only") != Some("True"))
             || (remote_arg
                 && (name.starts_with("pandas.read_")
                     || method.starts_with("read_")

@@ -45,7 +45,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(NonIdempotent, r"(docker\s+push)\s", "pushes an image"),
         p(NonIdempotent, r"((?:/kaniko/)?executor\b[^\n]*--destination)", "pushes an image (kaniko --destination)"),
         p(NonIdempotent, r"(crane\s+(?:push|copy|cp)|skopeo\s+copy)\s", "pushes an image"),
-        p(NonIdempotent, r"(kubectl\s+(?:create|run))\s", "creates a Kubernetes object (`kubectl create` fails or duplicates on retry)"),
+        p(NonIdempotent, r"(kubectl\b[^\n;|&]*?\s(?:create|run))\s", "creates a Kubernetes object (`kubectl create` fails or duplicates on retry)"),
         p(NonIdempotent, r"(helm\s+install)\s", "installs a Helm release (`helm install` fails on retry; `helm upgrade --install` does not)"),
         p(NonIdempotent, r"(curl\b[^\n;|&]*?(?:-X\s*POST|--request\s+POST|\s-d\s|\s--data(?:-\w+)?[\s=]|\s-F\s|\s--form\s))", "POSTs to an HTTP endpoint"),
         p(NonIdempotent, r"(aws\s+sns\s+publish|gcloud\s+pubsub\s+topics\s+publish)", "publishes a notification"),
@@ -54,7 +54,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(NonIdempotent, r"(mlflow\s+models\s+\S*register\S*)", "registers a model"),
         p(NonIdempotent, r"((?i:insert\s+into))\s", "runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"),
         p(Random, r"(\$RANDOM|\$\{RANDOM\})", "uses `$RANDOM`"),
-        p(Random, r"(\$\(date\b|`date\b)", "uses the current date"),
+        p(Random, r"(\$\(date\b|`date\b|\bdate\s+[-+])", "uses the current date"),
         p(Random, r"(uuidgen|shuf)\b", "generates random values"),
     ]
 });
@@ -146,6 +146,8 @@ mod tests {
         assert!(questions("helm upgrade --install app ./chart").is_empty());
         assert!(!questions("helm install app ./chart").is_empty());
         assert!(questions("kubectl apply -f job.yaml").is_empty());
+        assert!(!questions("kubectl -n recsys create job refresh --from=cronjob/x").is_empty());
+        assert_eq!(questions("date -u -d yesterday +%F")[0].0, Question::Random);
         assert_eq!(questions("echo $RANDOM > /tmp/x")[0].0, Question::Random);
     }
 }

@@ -35,6 +35,16 @@ pub fn adapt(
     let executors = spec
         .get("deploymentSpec")
         .and_then(|d| mapping_at(d, "executors", &mut p));
+    p.timeout = platform
+        .and_then(|pl| {
+            pl.path(&[
+                "platforms",
+                "kubernetes",
+                "pipelineConfig",
+                "activeDeadlineSeconds",
+            ])
+        })
+        .and_then(text);
     let platform_executors = platform.and_then(|pl| {
         pl.path(&["platforms", "kubernetes", "deploymentSpec", "executors"])
             .filter(|e| e.is_mapping())
@@ -57,13 +67,28 @@ pub fn adapt(
         stack.push((dag, vec![pipeline_name], Vec::new()));
     }
     let mut steps = Vec::new();
+    // DAG components whose tasks are in `p.tasks` (a sub-pipeline used twice is one DAG).
+    let mut dags_seen: Vec<String> = Vec::new();
     while let Some((dag, path, ancestry)) = stack.pop() {
+        // A component used by several parents is expanded once per path: bounded by the
+        // file's work budget (`input-too-complex`), since paths can double at every level.
+        if crate::limits::exhausted() {
+            break;
+        }
         let Some(tasks) = mapping_at(dag, "tasks", &mut p) else {
             continue;
         };
+        let dag_name = ancestry.last().map_or("root", String::as_str).to_string();
+        let first_visit = !dags_seen.contains(&dag_name);
+        if first_visit {
+            dags_seen.push(dag_name.clone());
+        }
         // Pushed in reverse so that steps come out in file order.
         let mut nested = Vec::new();
         for (task_key, task) in tasks.entries() {
+            if !crate::limits::charge(crate::limits::STEP_COST, task_key.span()) {
+                break;
+            }
             let Some(task_name) = task_key.str() else {
                 continue;
             };
@@ -76,6 +101,17 @@ pub fn adapt(
                     ),
                 );
                 continue;
+            }
+            if first_visit {
+                p.tasks.push(Task {
+                    name: Spanned::new(task_name.to_string(), task_key.span()),
+                    parent: dag_name.clone(),
+                    template: task.path(&["componentRef", "name"]).and_then(text),
+                    depends: task_depends(task),
+                    in_steps: false,
+                    template_ref: None,
+                    hooks: Vec::new(),
+                });
             }
             let mut task_path = path.clone();
             task_path.push(task_name.to_string());
@@ -120,7 +156,8 @@ pub fn adapt(
                 );
                 continue;
             };
-            let Some(executor) = executors.and_then(|e| e.get(&label.value)) else {
+            let Some((executor_key, executor)) = executors.and_then(|e| e.entry(&label.value))
+            else {
                 p.problem(
                     label.span,
                     format!(
@@ -131,7 +168,7 @@ pub fn adapt(
                 continue;
             };
             let platform_config = platform_executors.and_then(|e| e.get(&label.value));
-            steps.push(build_step(
+            let mut step = build_step(
                 task_name,
                 task_key.span(),
                 task_path,
@@ -139,12 +176,47 @@ pub fn adapt(
                 executor,
                 platform_config,
                 &mut p,
-            ));
+            );
+            step.anchors.push(executor_key.span());
+            steps.push(step);
         }
         stack.extend(nested.into_iter().rev());
     }
     p.steps = steps;
     p
+}
+
+/// The tasks a KFP task waits for: `dependentTasks`, and the producers of its inputs
+/// (`taskOutputParameter`, `taskOutputArtifact`, `taskFinalStatus`). Wrong shapes are
+/// reported by `build_step`, not here.
+fn task_depends(task: NodeRef<'_>) -> Vec<Spanned<String>> {
+    let mut depends: Vec<Spanned<String>> = task
+        .get("dependentTasks")
+        .into_iter()
+        .flat_map(|d| d.items())
+        .filter_map(text)
+        .collect();
+    for section in ["parameters", "artifacts"] {
+        let Some(inputs) = task.path(&["inputs", section]) else {
+            continue;
+        };
+        for (_, input) in inputs.entries() {
+            let producer = [
+                "taskOutputParameter",
+                "taskOutputArtifact",
+                "taskFinalStatus",
+            ]
+            .iter()
+            .find_map(|kind| input.path(&[kind, "producerTask"]))
+            .and_then(text);
+            if let Some(producer) = producer {
+                if !depends.iter().any(|d| d.value == producer.value) {
+                    depends.push(producer);
+                }
+            }
+        }
+    }
+    depends
 }
 
 fn build_step(

@@ -10,7 +10,7 @@ static META: RuleMeta = RuleMeta {
     id: "cache-on-random-step",
     summary: "a step's output depends on unseeded randomness or the current time, and it is cached",
     default_severity: Severity::Warning,
-    doc: "", // DOC-PENDING cache-on-random-step
+    doc: include_str!("../../rules/cache-on-random-step.md"),
     options: &[],
 };
 

@@ -10,7 +10,7 @@ static META: RuleMeta = RuleMeta {
     id: "grace-period-shorter-than-checkpoint",
     summary: "a step needs longer to save a checkpoint than it gets between SIGTERM and SIGKILL",
     default_severity: Severity::Warning,
-    doc: "", // DOC-PENDING grace-period-shorter-than-checkpoint
+    doc: include_str!("../../rules/grace-period-shorter-than-checkpoint.md"),
     options: &[
         OptionSpec {
             name: "checkpoint-annotations",

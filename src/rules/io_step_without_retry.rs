@@ -10,7 +10,7 @@ static META: RuleMeta = RuleMeta {
     id: "io-step-without-retry",
     summary: "a step does network or storage IO but has no retries",
     default_severity: Severity::Warning,
-    doc: "", // DOC-PENDING io-step-without-retry
+    doc: include_str!("../../rules/io-step-without-retry.md"),
     options: &[],
 };
 
@@ -101,7 +101,7 @@ impl Rule for IoStepWithoutRetry {
         };
         let help = match pipeline.format {
             Format::KfpIr(_) => "a timeout or a throttled API fails the whole run; let the backend retry the task: `task.set_retry(num_retries=3, backoff_duration=\"30s\", backoff_max_duration=\"10m\")`, and recompile. If the step must not run twice, make it idempotent first, or declare it with `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/io\", \"false\")`",
-            Format::Argo(..) => "a timeout or a throttled API fails the whole run; add `retryStrategy: {limit: \"3\", retryPolicy: OnError, backoff: {duration: \"30s\", factor: \"2\", maxDuration: \"10m\"}}` to the template (or once under `spec.templateDefaults`)",
+            Format::Argo(..) => "a timeout or a throttled API fails the whole run; add `retryStrategy: {limit: \"3\", retryPolicy: Always, backoff: {duration: \"30s\", factor: \"2\", maxDuration: \"10m\"}}` to the template (or once under `spec.templateDefaults`)",
         };
         let mut finding = Finding::new(META.id, META.default_severity, step.span, message)
             .label(label)

@@ -11,7 +11,7 @@ static META: RuleMeta = RuleMeta {
     id: "retry-on-non-idempotent-step",
     summary: "a step that registers, pushes, inserts or notifies is retried, or retries never stop",
     default_severity: Severity::Warning,
-    doc: "", // DOC-PENDING retry-on-non-idempotent-step
+    doc: include_str!("../../rules/retry-on-non-idempotent-step.md"),
     options: &[],
 };
 
@@ -40,6 +40,7 @@ impl Rule for RetryOnNonIdempotentStep {
         };
         let is_argo = matches!(pipeline.format, Format::Argo(..));
         let times = match count {
+            RetryCount::Some(1) => "once".to_string(),
             RetryCount::Some(n) => format!("up to {n} times"),
             RetryCount::Unbounded => "without a limit".to_string(),
             _ => "a templated number of times".to_string(),

@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     id: "sdk-backend-version-mismatch",
     summary: "the pipeline needs a newer (or older) KFP backend or Argo than the target, or its SDK versions disagree",
     default_severity: Severity::Error,
-    doc: "", // DOC-PENDING sdk-backend-version-mismatch
+    doc: include_str!("../../rules/sdk-backend-version-mismatch.md"),
     options: &[],
 };
 

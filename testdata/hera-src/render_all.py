@@ -14,7 +14,9 @@ An EXPECT entry points into the template named `template` (`spec.templates`, or
 `spec.workflowSpec.templates` for a CronWorkflow); `path` walks down from there (see
 testdata/fixturegen/expect_markers.py), e.g. `("train", "container/image", ...)`,
 `("train", "script", ...)`, `("train", "sidecars[otel]", ...)`,
-`("evaluate", "containerSet/containers[score]/resources/limits", ...)`.
+`("evaluate", "containerSet/containers[score]/resources/limits", ...)`. The anchor
+`@workflow` names the whole document instead, for workflow-level keys:
+`("@workflow", "spec/retryStrategy", ...)`, `("@workflow", "spec/templateDefaults/retryStrategy", ...)`.
 Pass fixtures have `EXPECT = []`.
 
 The output is exactly `WORKFLOW.to_yaml()` plus markers appended to the expected lines.
@@ -38,7 +40,10 @@ from expect_markers import (
 
 
 def resolve_template(documents, anchor):
-    """The `spec.templates` item named `anchor` (under workflowSpec for a CronWorkflow)."""
+    """The `spec.templates` item named `anchor` (under workflowSpec for a CronWorkflow),
+    or the whole document for `@workflow`."""
+    if anchor == "@workflow":
+        return documents[0]
     spec = mapping_get(documents[0], "spec")
     if spec is None:
         raise MarkerError("no spec")

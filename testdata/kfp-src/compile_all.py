@@ -10,10 +10,23 @@ Each pipeline module declares at module level:
     OUTPUT = "testdata/..."         # where the fixture goes, relative to the repo root
     EXPECT = [(executor, path, rule_id), ...]
 
-An EXPECT entry points into `deploymentSpec.executors.<executor>`; `path` walks down from
-there (see testdata/fixturegen/expect_markers.py), e.g.
-`("exec-train", "container/image", "unpinned-image")` or
-`("exec-train", "container/resources", "missing-resource-limits")`.
+An EXPECT entry's anchor is one of:
+
+* an executor label: `path` walks down from `deploymentSpec.executors.<executor>` (see
+  testdata/fixturegen/expect_markers.py), e.g.
+  `("exec-train", "container/image", "unpinned-image")`,
+  `("exec-train", "container/resources", "missing-resource-limits")`,
+  `("exec-train", "container/env[CHECKPOINT_SAVE_SECONDS]/value", ...)`, or a line inside
+  the bootstrap script, `("exec-train", "container/command/?'kfp==2.13.0'", ...)`;
+* `@pipeline`: `path` walks down from the top of the PipelineSpec document, e.g. a task's
+  key line `("@pipeline", "root/dag/tasks/download-data", ...)`, its caching switch
+  `("@pipeline", "root/dag/tasks/train/cachingOptions/enableCache", ...)`, its
+  `retryPolicy` key, a task of a nested DAG
+  (`"components/comp-for-loop-2/dag/tasks/fetch"`), or `"sdkVersion"`;
+* `@platform`: `path` walks down from the top of the PlatformSpec document, e.g.
+  `("@platform", "platforms/kubernetes/deploymentSpec/executors/exec-train/podMetadata/"
+  "annotations/pipelint.dev~1checkpoint-seconds", ...)` (`~1` stands for `/` in a key).
+
 Pass fixtures have `EXPECT = []`.
 
 The output is the compiler's text, byte for byte (including its `# PIPELINE DEFINITION`
@@ -39,8 +52,15 @@ warnings.filterwarnings("ignore", message="The default base_image used by")
 
 
 def resolve_executor(documents, anchor):
-    """The `deploymentSpec.executors.<anchor>` node of the PipelineSpec document."""
+    """The node an EXPECT anchor names: `@pipeline` (the PipelineSpec document),
+    `@platform` (the PlatformSpec document), else `deploymentSpec.executors.<anchor>`."""
     node = documents[0]  # the PipelineSpec; a PlatformSpec, if any, is documents[1]
+    if anchor == "@pipeline":
+        return node
+    if anchor == "@platform":
+        if len(documents) < 2:
+            raise MarkerError("no PlatformSpec document")
+        return documents[1]
     for key in ("deploymentSpec", "executors", anchor):
         found = mapping_get(node, key)
         if found is None:

@@ -51,7 +51,10 @@ pub fn lint_with(path: &Path, settings: &Settings) -> FileReport {
 /// The human rendering with no colour and a fixed width, as snapshots store it.
 pub fn render_plain(file: FileReport) -> String {
     render_human(
-        &RunReport { files: vec![file] },
+        &RunReport {
+            files: vec![file],
+            baselined: 0,
+        },
         HumanStyle {
             color: false,
             width: 100,

@@ -1,0 +1,63 @@
+"""Labels for the hand-written Argo files in argo/ (build.py resolves them to lines).
+
+LABELS maps each file (relative to this folder) to `[(anchor, path, rule, note), ...]`:
+the anchor is a template name, or `@workflow` for the whole document; the path walks down
+from there as in testdata/fixturegen/expect_markers.py (`""` = the template's first line,
+`retryStrategy`, `memoize`, `metadata/annotations/pipelint.dev~1checkpoint-seconds`,
+`container/env[NAME]/value`, `spec/templateDefaults/retryStrategy`, ...). Every file is
+listed, with `[]` when nothing should be reported.
+"""
+
+GRACE = "grace-period-shorter-than-checkpoint"
+
+LABELS = {
+    "argo/clean-pipeline.yaml": [],
+    "argo/cron-refresh.yaml": [
+        ("@workflow", "spec/workflowSpec/retryStrategy", "retry-on-non-idempotent-step",
+         "workflow-level retry applies to reindex-job, which runs `kubectl create job` (a new Job per attempt)"),
+    ],
+    "argo/declared-annotations.yaml": [
+        ("pull-vendor-catalog", "", "io-step-without-retry",
+         "declared pipelint.dev/io: \"true\", no retryStrategy anywhere"),
+        ("apply-prices", "retryStrategy", "retry-on-non-idempotent-step",
+         "declared pipelint.dev/idempotent: \"false\", retried twice"),
+    ],
+    "argo/etl-s3-artifacts.yaml": [
+        ("fetch-price-list", "", "io-step-without-retry", "http input artifact, no retry"),
+        ("fetch-stock", "", "io-step-without-retry", "s3 input artifact, no retry"),
+    ],
+    "argo/grace-workflow-patch.yaml": [
+        ("train-asr", "metadata/annotations/pipelint.dev~1checkpoint-seconds", GRACE,
+         "checkpoint 2m, grace 90 s from the workflow-level podSpecPatch"),
+    ],
+    "argo/kfp-v1-pipeline.yaml": [
+        ("download-data", "", "io-step-without-retry",
+         "KFP v1 component calls requests.get, no retryStrategy; first line is `- container:`"),
+        ("train-baseline", "metadata/labels/pipelines.kubeflow.org~1enable_caching", "cache-on-random-step",
+         "random.shuffle with no seed under the KFP v1 enable_caching label"),
+    ],
+    "argo/memoized-features.yaml": [
+        ("allocate-run-id", "memoize", "cache-on-random-step", "uuid.uuid4() run id, memoized"),
+        ("freshness-stamp", "memoize", "cache-on-random-step",
+         "dt.datetime.utcnow() (datetime imported as dt), memoized"),
+    ],
+    "argo/ml-training-dag.yaml": [
+        ("@workflow", "spec/templateDefaults/retryStrategy", "retry-on-non-idempotent-step",
+         "templateDefaults retry applies to register (mlflow.register_model)"),
+    ],
+    "argo/spot-finetune.yaml": [
+        ("finetune-gke", "container/env[CHECKPOINT_UPLOAD_SECONDS]/value", GRACE,
+         "75 s upload on GKE Spot (~30 s notice), although the grace period is 600 s"),
+    ],
+    "argo/unbounded-polling.yaml": [
+        ("wait-for-drop", "retryStrategy", "retry-on-non-idempotent-step",
+         "retryStrategy: {} polls with no limit"),
+        ("import-drop", "retryStrategy", "retry-on-non-idempotent-step",
+         "limit 10, factor 2, no maxDuration or cap: the last wait is 2^9 minutes"),
+    ],
+    "argo/workflowtemplate-defaults.yaml": [
+        ("download-geonames", "", "io-step-without-retry", "curl download, overrides the default retry with limit 0"),
+        ("@workflow", "spec/templateDefaults/retryStrategy", "retry-on-non-idempotent-step",
+         "templateDefaults retry applies to launch-tile-job, a resource template with action: create and generateName"),
+    ],
+}
