@@ -699,6 +699,63 @@ fn read_option(
     }
 }
 
+/// The effective configuration as text: where it comes from and every value that differs
+/// from the defaults (`pipelint config --show`).
+pub fn describe(config: &Config) -> String {
+    let mut out = String::new();
+    let list = |v: &[String]| format!("[{}]", v.join(", "));
+    match &config.path {
+        Some(p) => out.push_str(&format!("# from {}\n", p.display())),
+        None => out.push_str("# no .pipelint.yaml applies: built-in defaults\n"),
+    }
+    let version = |v: Option<Version>| v.map_or("(not set)".to_string(), |v| v.to_string());
+    out.push_str(&format!("kfp-backend-version: {}\n", version(config.kfp_backend_version)));
+    out.push_str(&format!("argo-version: {}\n", version(config.argo_version)));
+    out.push_str(&format!("select: {}\n", if config.select.is_empty() { "[all]".to_string() } else { list(&config.select) }));
+    out.push_str(&format!("ignore: {}\n", list(&config.ignore)));
+    out.push_str(&format!("exclude: {}\n", list(&config.exclude_patterns)));
+    out.push_str("per-file-ignores:");
+    if config.per_file_ignores.is_empty() {
+        out.push_str(" {}");
+    }
+    out.push('\n');
+    for (pattern, _, rules) in &config.per_file_ignores {
+        out.push_str(&format!("  '{pattern}': {}\n", list(rules)));
+    }
+    let globs = |v: &[(String, GlobMatcher)]| list(&v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
+    out.push_str(&format!(
+        "classify:\n  idempotent: {}\n  io: {}\n  deterministic: {}\n",
+        globs(&config.classify.idempotent),
+        globs(&config.classify.io),
+        globs(&config.classify.deterministic)
+    ));
+    out.push_str(&format!("suppressions: {} entries\n", config.suppressions.len()));
+    out.push_str(&format!("require-suppression-reason: {}\n", config.require_suppression_reason));
+    out.push_str("rules:\n");
+    for rule in registry::all() {
+        let meta = rule.meta();
+        let rc = config.rule(meta.id);
+        let severity = match rc.and_then(|r| r.severity) {
+            Some(RuleSeverity::Off) => "off".to_string(),
+            Some(RuleSeverity::Set(s)) => s.as_str().to_string(),
+            None => format!("{} (default)", meta.default_severity.as_str()),
+        };
+        let enabled = if config.rule_enabled(meta.id, None) { "" } else { "  # not selected" };
+        out.push_str(&format!("  {}:{enabled}\n    severity: {severity}\n", meta.id));
+        for option in meta.options {
+            let value = match rc.and_then(|r| r.options.get(option.name)) {
+                Some(OptionValue::Strings(v)) => list(v),
+                Some(OptionValue::Regexes(v)) => list(&v.iter().map(|r| format!("'{}'", r.as_str())).collect::<Vec<_>>()),
+                Some(OptionValue::Integer(i)) => i.to_string(),
+                Some(OptionValue::Bool(b)) => b.to_string(),
+                None => "(default)".to_string(),
+            };
+            out.push_str(&format!("    {}: {value}\n", option.name));
+        }
+    }
+    out
+}
+
 /// Finds and loads the config that applies to each file, each config file read once.
 #[derive(Default)]
 pub struct ConfigResolver {
