@@ -256,10 +256,10 @@ pub fn analyze(
         facts.evidence.push(Evidence {
             question: Question::Io,
             text: "importer".into(),
-            description: "a KFP importer: the backend reads the artifact's URI from remote storage"
+            description: "a KFP importer (it registers the artifact's URI; it reads no data)"
                 .into(),
             span: step.span,
-            confidence: Confidence::High,
+            confidence: Confidence::Low,
         });
     }
     name_evidence(step, &mut facts.evidence);
