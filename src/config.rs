@@ -393,7 +393,8 @@ pub fn schema() -> &'static Value {
             let mut props = serde_json::Map::new();
             props.insert(
                 "severity".into(),
-                json!({"enum": ["error", "warning", "info", "off"]}),
+                // `off` unquoted is a YAML 1.1 boolean (false): both spellings mean off.
+                json!({"enum": ["error", "warning", "info", "off", false]}),
             );
             for option in rule.meta().options {
                 let schema = match option.kind {
@@ -709,9 +710,19 @@ pub fn describe(config: &Config) -> String {
         None => out.push_str("# no .pipelint.yaml applies: built-in defaults\n"),
     }
     let version = |v: Option<Version>| v.map_or("(not set)".to_string(), |v| v.to_string());
-    out.push_str(&format!("kfp-backend-version: {}\n", version(config.kfp_backend_version)));
+    out.push_str(&format!(
+        "kfp-backend-version: {}\n",
+        version(config.kfp_backend_version)
+    ));
     out.push_str(&format!("argo-version: {}\n", version(config.argo_version)));
-    out.push_str(&format!("select: {}\n", if config.select.is_empty() { "[all]".to_string() } else { list(&config.select) }));
+    out.push_str(&format!(
+        "select: {}\n",
+        if config.select.is_empty() {
+            "[all]".to_string()
+        } else {
+            list(&config.select)
+        }
+    ));
     out.push_str(&format!("ignore: {}\n", list(&config.ignore)));
     out.push_str(&format!("exclude: {}\n", list(&config.exclude_patterns)));
     out.push_str("per-file-ignores:");
@@ -722,15 +733,22 @@ pub fn describe(config: &Config) -> String {
     for (pattern, _, rules) in &config.per_file_ignores {
         out.push_str(&format!("  '{pattern}': {}\n", list(rules)));
     }
-    let globs = |v: &[(String, GlobMatcher)]| list(&v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
+    let globs =
+        |v: &[(String, GlobMatcher)]| list(&v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
     out.push_str(&format!(
         "classify:\n  idempotent: {}\n  io: {}\n  deterministic: {}\n",
         globs(&config.classify.idempotent),
         globs(&config.classify.io),
         globs(&config.classify.deterministic)
     ));
-    out.push_str(&format!("suppressions: {} entries\n", config.suppressions.len()));
-    out.push_str(&format!("require-suppression-reason: {}\n", config.require_suppression_reason));
+    out.push_str(&format!(
+        "suppressions: {} entries\n",
+        config.suppressions.len()
+    ));
+    out.push_str(&format!(
+        "require-suppression-reason: {}\n",
+        config.require_suppression_reason
+    ));
     out.push_str("rules:\n");
     for rule in registry::all() {
         let meta = rule.meta();
@@ -740,12 +758,23 @@ pub fn describe(config: &Config) -> String {
             Some(RuleSeverity::Set(s)) => s.as_str().to_string(),
             None => format!("{} (default)", meta.default_severity.as_str()),
         };
-        let enabled = if config.rule_enabled(meta.id, None) { "" } else { "  # not selected" };
-        out.push_str(&format!("  {}:{enabled}\n    severity: {severity}\n", meta.id));
+        let enabled = if config.rule_enabled(meta.id, None) {
+            ""
+        } else {
+            "  # not selected"
+        };
+        out.push_str(&format!(
+            "  {}:{enabled}\n    severity: {severity}\n",
+            meta.id
+        ));
         for option in meta.options {
             let value = match rc.and_then(|r| r.options.get(option.name)) {
                 Some(OptionValue::Strings(v)) => list(v),
-                Some(OptionValue::Regexes(v)) => list(&v.iter().map(|r| format!("'{}'", r.as_str())).collect::<Vec<_>>()),
+                Some(OptionValue::Regexes(v)) => list(
+                    &v.iter()
+                        .map(|r| format!("'{}'", r.as_str()))
+                        .collect::<Vec<_>>(),
+                ),
                 Some(OptionValue::Integer(i)) => i.to_string(),
                 Some(OptionValue::Bool(b)) => b.to_string(),
                 None => "(default)".to_string(),
@@ -916,6 +945,12 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = load("exclude: ['a/[']\n").unwrap_err();
         assert!(e.message.contains("not a valid glob"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_unquoted_off_is_off() {
+        let c = load("rules:\n  unpinned-image:\n    severity: off\n").unwrap();
+        assert!(!c.rule_enabled("unpinned-image", None));
     }
 
     #[test]
