@@ -9,6 +9,7 @@ use crate::analysis::{analyze, AnalysisOptions, StepFacts};
 use crate::config::{Config, RuleSeverity};
 use crate::finding::{Finding, Severity};
 use crate::formats::{adapt_file, FileKind};
+use crate::limits::{self, Meter};
 use crate::model::Pipeline;
 use crate::rules::{registry, FileContext};
 use crate::yaml::{parse, LineIndex, ParseLimits, Span, YamlFile};
@@ -17,8 +18,10 @@ use crate::yaml::{parse, LineIndex, ParseLimits, Span, YamlFile};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub parse_limits: ParseLimits,
-    /// Files larger than this are reported, not read.
+    /// Files larger than this are reported (`input-too-large`), not read.
     pub max_file_size: u64,
+    /// Work units one file may cost ([`limits`]); deterministic, unlike a timeout.
+    pub work_budget: u64,
     /// The configuration for files whose [`Input`] names none (and for [`lint_bytes`]).
     pub config: Arc<Config>,
 }
@@ -27,7 +30,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             parse_limits: ParseLimits::default(),
-            max_file_size: 64 * 1024 * 1024,
+            max_file_size: limits::DEFAULT_MAX_FILE_SIZE,
+            work_budget: limits::DEFAULT_WORK_BUDGET,
             config: Arc::new(Config::default()),
         }
     }
@@ -55,12 +59,16 @@ pub struct FileReport {
     pub lines: Arc<LineIndex>,
     pub outcome: Outcome,
     pub findings: Vec<Finding>,
+    /// Findings silenced by suppression comments, annotations or config.
+    pub suppressed: usize,
 }
 
 /// Everything a run produced, files sorted by path.
 #[derive(Debug, Default)]
 pub struct RunReport {
     pub files: Vec<FileReport>,
+    /// Findings left out because `--baseline` has them.
+    pub baselined: usize,
 }
 
 impl RunReport {
@@ -101,7 +109,10 @@ pub fn lint_inputs(inputs: &[Input], settings: &Settings) -> RunReport {
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    RunReport { files }
+    RunReport {
+        files,
+        baselined: 0,
+    }
 }
 
 fn display_path(path: &Path) -> String {
@@ -117,28 +128,58 @@ fn unreadable(path: String, reason: String) -> FileReport {
         source,
         outcome: Outcome::Unreadable(reason),
         findings: Vec::new(),
+        suppressed: 0,
     }
 }
 
+/// A file over `--max-file-size`: not read, reported as `input-too-large` at its start.
+fn too_large(path: String, size: u64, settings: &Settings) -> FileReport {
+    let reason = format!(
+        "{size} bytes is over the {} byte limit",
+        settings.max_file_size
+    );
+    let mut report = unreadable(path, reason);
+    report.findings = gated(
+        &settings.config,
+        vec![crate::rules::input_too_large::finding(
+            size,
+            settings.max_file_size,
+        )],
+    );
+    report
+}
+
 pub fn lint_path(path: &Path, explicit: bool, settings: &Settings) -> FileReport {
+    use std::io::Read;
+    // `limits:` of the file's config (and the command-line flags in it) apply.
+    let settings = &settings.config.limits.apply(settings);
     let name = display_path(path);
+    // The metadata is checked before opening, so that a FIFO or device is never opened (an
+    // open FIFO blocks until a writer comes), and again on the open file.
     match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return unreadable(name, "not a regular file".into()),
         Ok(meta) if meta.len() > settings.max_file_size => {
-            return unreadable(
-                name,
-                format!(
-                    "{} bytes is over the {} byte limit",
-                    meta.len(),
-                    settings.max_file_size
-                ),
-            )
+            return too_large(name, meta.len(), settings)
         }
+        Err(e) => return unreadable(name, e.to_string()),
+        Ok(_) => {}
+    }
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => return unreadable(name, e.to_string()),
+    };
+    match file.metadata() {
         Ok(meta) if !meta.is_file() => return unreadable(name, "not a regular file".into()),
         Err(e) => return unreadable(name, e.to_string()),
         Ok(_) => {}
     }
-    match std::fs::read(path) {
-        Ok(bytes) => lint_bytes(name, &bytes, explicit, settings),
+    // A file that grows while it is read is still read only up to the limit.
+    let mut bytes = Vec::new();
+    match file
+        .take(settings.max_file_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+    {
+        Ok(_) => lint_bytes(name, &bytes, explicit, settings),
         Err(e) => unreadable(name, e.to_string()),
     }
 }
@@ -164,6 +205,10 @@ fn utf16(bytes: &[u8], read: fn([u8; 2]) -> u16) -> Option<std::borrow::Cow<'sta
 
 /// Lints text that is already in memory (stdin, the LSP, tests).
 pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Settings) -> FileReport {
+    let settings = &settings.config.limits.apply(settings);
+    if bytes.len() as u64 > settings.max_file_size {
+        return too_large(path, bytes.len() as u64, settings);
+    }
     let text = match decode(bytes) {
         Ok(text) => text,
         Err(bad_at) => {
@@ -184,12 +229,21 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
                 source,
                 outcome: Outcome::Unparseable,
                 findings: vec![finding],
+                suppressed: 0,
             };
         }
     };
     let source: Arc<str> = Arc::from(text.as_ref());
-    let yaml = parse(&source, &settings.parse_limits);
-    let (pipelines, kind) = adapt_file(&yaml, &source);
+    // Everything below is metered: a file that costs more than the budget gets an
+    // `input-too-complex` finding where the budget ran out, and no other rule looks at its
+    // (incomplete) model.
+    let meter = Meter::start(settings.work_budget);
+    let mut yaml = parse(&source, &settings.parse_limits);
+    let (mut pipelines, kind) = if limits::exhausted() {
+        (Vec::new(), FileKind::NotPipeline)
+    } else {
+        adapt_file(&yaml, &source)
+    };
     let outcome = match kind {
         FileKind::Pipeline => {
             let mut labels: Vec<&'static str> =
@@ -198,16 +252,47 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
             Outcome::Pipeline(labels)
         }
         FileKind::NotPipeline
-            if !yaml.errors.is_empty() && (explicit || looks_like_pipeline(&source)) =>
+            if yaml.is_incomplete() && (explicit || looks_like_pipeline(&source)) =>
         {
             Outcome::Pipeline(Vec::new())
         }
-        FileKind::NotPipeline if !yaml.errors.is_empty() => Outcome::Unparseable,
+        FileKind::NotPipeline if yaml.is_incomplete() => Outcome::Unparseable,
         FileKind::NotPipeline => Outcome::NotPipeline,
     };
-    let findings = match outcome {
-        Outcome::Pipeline(_) => run_rules(&source, &yaml, &pipelines, &settings.config),
+    let facts = match outcome {
+        Outcome::Pipeline(_) => analyze_steps(&source, &pipelines, &settings.config),
         _ => Vec::new(),
+    };
+    if let Some(at) = meter.exhausted_at() {
+        if !yaml.too_complex.iter().any(|e| e.span == at) {
+            let document = yaml
+                .documents
+                .iter()
+                .find(|d| d.span.start <= at.start && at.start <= d.span.end)
+                .map_or(0, |d| d.index);
+            yaml.too_complex.push(crate::yaml::SyntaxError {
+                span: at,
+                message: format!(
+                    "the file needs more than {} units of work to lint; it is not linted past this point (limit: --file-time-budget)",
+                    meter.budget()
+                ),
+                document,
+            });
+        }
+        pipelines.clear();
+    }
+    drop(meter);
+    let relative = settings.config.relative(Path::new(&path));
+    let (findings, suppressed) = match outcome {
+        Outcome::Pipeline(_) => run_rules(
+            &source,
+            &yaml,
+            &pipelines,
+            &facts,
+            &settings.config,
+            relative.as_deref(),
+        ),
+        _ => (Vec::new(), 0),
     };
     FileReport {
         path,
@@ -215,6 +300,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         source,
         outcome,
         findings,
+        suppressed,
     }
 }
 
@@ -226,7 +312,8 @@ fn looks_like_pipeline(text: &str) -> bool {
         || text.contains("# PIPELINE DEFINITION")
 }
 
-fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline], config: &Config) -> Vec<Finding> {
+/// What the classifiers find in each step, metered by the size of what they read.
+fn analyze_steps(src: &str, pipelines: &[Pipeline], config: &Config) -> Vec<Vec<StepFacts>> {
     const GRACE: &str = "grace-period-shorter-than-checkpoint";
     let options = AnalysisOptions {
         checkpoint_annotations: config
@@ -237,42 +324,82 @@ fn run_rules(src: &str, yaml: &YamlFile, pipelines: &[Pipeline], config: &Config
             .strings(GRACE, "checkpoint-env")
             .map(<[String]>::to_vec)
             .unwrap_or_default(),
+        classify: config.classify.clone(),
     };
-    let facts: Vec<Vec<StepFacts>> = pipelines
+    pipelines
         .iter()
         .map(|p| {
             p.steps
                 .iter()
-                .map(|s| analyze(s, p, src, &options))
+                .map(|s| {
+                    let read: usize = s.source.as_ref().map_or(0, |x| x.text.len())
+                        + s.containers
+                            .iter()
+                            .flat_map(|c| c.command.iter().chain(&c.args))
+                            .map(|a| a.value.len())
+                            .sum::<usize>();
+                    let cost = 1 + read as u64 / limits::SCRIPT_BYTES_PER_UNIT;
+                    if limits::charge(cost, s.span) {
+                        analyze(s, p, src, &options)
+                    } else {
+                        StepFacts::default()
+                    }
+                })
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Applies `severity:` and `off` from the config to findings made outside a rule.
+fn gated(config: &Config, mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.retain_mut(|f| match config.rule(f.rule).and_then(|r| r.severity) {
+        Some(RuleSeverity::Off) => false,
+        Some(RuleSeverity::Set(level)) => {
+            f.severity = level;
+            true
+        }
+        None => true,
+    });
+    findings
+}
+
+fn run_rules(
+    src: &str,
+    yaml: &YamlFile,
+    pipelines: &[Pipeline],
+    facts: &[Vec<StepFacts>],
+    config: &Config,
+    relative: Option<&Path>,
+) -> (Vec<Finding>, usize) {
     let cx = FileContext {
         src,
         yaml,
         pipelines,
         config,
-        facts: &facts,
+        facts,
     };
     let mut findings = Vec::new();
     for rule in registry::all() {
-        let id = rule.meta().id;
-        let severity = config.rule(id).and_then(|r| r.severity);
-        if severity == Some(RuleSeverity::Off) {
+        if !config.rule_enabled(rule.meta().id, relative) {
             continue;
         }
-        let first = findings.len();
         rule.check_file(&cx, &mut findings);
         for pipeline in pipelines {
             rule.check_pipeline(&cx, pipeline, &mut findings);
         }
-        if let Some(RuleSeverity::Set(level)) = severity {
-            for finding in &mut findings[first..] {
-                finding.severity = level;
-            }
+    }
+    // Organisation policies (`policies:` in the config); a policy's id is its rule id.
+    crate::policy::check(&cx, &mut findings);
+    let mut findings = merge_shared_locations(findings);
+    let suppressed = crate::suppress::apply(&mut findings, src, yaml, pipelines, config, relative);
+    // Suppression findings obey the same selection and severity settings as any rule.
+    findings.retain(|f| config.rule_enabled(f.rule, relative));
+    for finding in &mut findings {
+        if let Some(RuleSeverity::Set(level)) = config.rule(finding.rule).and_then(|r| r.severity) {
+            finding.severity = level;
         }
     }
-    merge_shared_locations(findings)
+    (merge_shared_locations(findings), suppressed)
 }
 
 /// Sorts by position and rule, and folds findings of one rule at one place (a KFP executor
@@ -288,6 +415,9 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
         ))
     });
     let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
+    // The steps already named by the last merged finding (a set, so that a place shared by
+    // thousands of steps is not quadratic).
+    let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
     for finding in findings {
         if let Some(last) = merged.last_mut() {
             if last.rule == finding.rule
@@ -295,7 +425,7 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
                 && last.document == finding.document
             {
                 if let Some(step) = finding.step {
-                    if last.step.as_ref() != Some(&step) && !last.also_steps.contains(&step) {
+                    if named.insert(step.clone()) {
                         last.also_steps.push(step);
                     }
                 }
@@ -303,6 +433,8 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
                 continue;
             }
         }
+        named.clear();
+        named.extend(finding.step.clone());
         merged.push(finding);
     }
     merged

@@ -114,4 +114,90 @@ impl Finding {
         });
         self
     }
+
+    /// A fingerprint that follows the finding when lines are added or removed around it:
+    /// 32 lowercase hex digits, the first 128 bits of SHA-256 over the rule id, `file`, the
+    /// step path (joined with `/`) and the source text of the primary span (`source[span]`,
+    /// e.g. `image: python:3.11`), each field followed by a NUL byte. It never includes a
+    /// line, column or offset, nor the message or severity (which may be reworded or
+    /// overridden). Pass `file` relative to the repository root with `/` separators, so that
+    /// the same finding gets the same fingerprint whatever directory pipelint ran from.
+    ///
+    /// Two findings of one rule on the same text in the same step share a fingerprint; a
+    /// consumer that needs them apart numbers them in order of position (SARIF does:
+    /// `partialFingerprints."pipelint/v1"` is `<fingerprint>:<n>`). Used for SARIF
+    /// `partialFingerprints` and for baselines, so changing it re-opens every known finding.
+    pub fn fingerprint(&self, file: &str, source: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let text = source
+            .get(self.span.start as usize..self.span.end as usize)
+            .unwrap_or("");
+        let mut hasher = Sha256::new();
+        for field in [self.rule, file, &self.step_path.join("/"), text] {
+            hasher.update(field.as_bytes());
+            hasher.update([0u8]);
+        }
+        hasher.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(start: u32, end: u32) -> Finding {
+        let mut f = Finding::new(
+            "unpinned-image",
+            Severity::Warning,
+            Span::new(start, end),
+            "step \"train\" runs image \"python:3.11\" by tag",
+        );
+        f.step_path = vec!["pipeline".into(), "train".into()];
+        f
+    }
+
+    #[test]
+    fn fingerprint_ignores_lines_but_not_rule_file_step_or_text() {
+        let before = "spec:\n  image: python:3.11\n";
+        let after = "# a comment\n\nspec:\n    image: python:3.11\n";
+        let span = |src: &str| {
+            let at = src.find("image:").unwrap() as u32;
+            (at, at + "image: python:3.11".len() as u32)
+        };
+        let (a0, a1) = span(before);
+        let (b0, b1) = span(after);
+        let fp = finding(a0, a1).fingerprint("wf.yaml", before);
+        assert_eq!(fp.len(), 32);
+        assert!(fp
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        // Moved down three lines and re-indented: same fingerprint.
+        assert_eq!(fp, finding(b0, b1).fingerprint("wf.yaml", after));
+        // A reworded message or another severity: same fingerprint.
+        let mut reworded = finding(a0, a1);
+        reworded.message = "something else".into();
+        reworded.severity = Severity::Error;
+        assert_eq!(fp, reworded.fingerprint("wf.yaml", before));
+        // Another file, step, rule or value: another fingerprint.
+        assert_ne!(fp, finding(a0, a1).fingerprint("other.yaml", before));
+        let mut other_step = finding(a0, a1);
+        other_step.step_path = vec!["pipeline".into(), "eval".into()];
+        assert_ne!(fp, other_step.fingerprint("wf.yaml", before));
+        let mut other_rule = finding(a0, a1);
+        other_rule.rule = "missing-resource-limits";
+        assert_ne!(fp, other_rule.fingerprint("wf.yaml", before));
+        let pinned = before.replace("3.11", "3.12");
+        assert_ne!(fp, finding(a0, a1).fingerprint("wf.yaml", &pinned));
+        // The NUL after each field keeps "ab" + "c" apart from "a" + "bc".
+        let mut f1 = finding(0, 0);
+        f1.rule = "ab";
+        let mut f2 = finding(0, 0);
+        f2.rule = "a";
+        assert_ne!(f1.fingerprint("c", ""), f2.fingerprint("bc", ""));
+        // A span outside the text (a stale source) does not panic.
+        assert_eq!(finding(90, 99).fingerprint("wf.yaml", before).len(), 32);
+    }
 }

@@ -5,13 +5,20 @@
 //! (parallel, sorted) -> [`report`] (human, compact, JSON).
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod finding;
+pub mod fix;
 pub mod formats;
+pub mod limits;
+pub mod lsp;
 pub mod model;
+pub mod policy;
+pub mod refs;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 pub mod yaml;

@@ -332,11 +332,13 @@ fn judgment_rules_on_the_files_with_known_defects() {
     );
 
     // KFP v1-compiled Argo aimed at a KFP 2 backend.
-    let mut settings = Settings::default();
-    settings.config = std::sync::Arc::new(pipelint::config::Config {
-        kfp_backend_version: Some(pipelint::config::Version(2, 5, 0)),
-        ..Default::default()
-    });
+    let settings = Settings {
+        config: std::sync::Arc::new(pipelint::config::Config {
+            kfp_backend_version: Some(pipelint::config::Version(2, 5, 0)),
+            ..Default::default()
+        }),
+        ..Settings::default()
+    };
     let v1 = common::lint_with(
         &corpus.join("kfp-v1-argo/sdk-1.8.22__preemptible_tpu_gpu.yaml"),
         &settings,
@@ -379,4 +381,196 @@ fn judgment_rules_on_the_files_with_known_defects() {
         "grace-period-shorter-than-checkpoint"
     )
     .is_empty());
+}
+
+/// The DAG and hygiene rules on real pipelines: `broken-dependency` only where the Argo
+/// end-to-end suite breaks a reference on purpose, no cycles, no plaintext credentials
+/// (every credential in the corpus comes from a Secret), and no `missing-timeout` where a
+/// deadline is set.
+#[test]
+fn dag_and_hygiene_rules_on_the_corpus() {
+    let Some((dir, report)) = corpus() else {
+        return;
+    };
+    let hits = |rule: &str| -> Vec<String> {
+        report
+            .findings()
+            .filter(|(_, f)| f.rule == rule)
+            .map(|(file, f)| {
+                let path = Path::new(&file.path);
+                let rel = path.strip_prefix(&dir).unwrap_or(path);
+                format!(
+                    "{}:{}",
+                    rel.to_string_lossy(),
+                    file.lines.line_col(f.span.start).line
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        hits("broken-dependency"),
+        [
+            "argo-e2e/e2e__expectedfailures__misreference-template-name.yaml:21",
+            "argo-e2e/e2e__lintfail__invalid-spec.yaml:9",
+        ]
+    );
+    assert_eq!(hits("dependency-cycle"), Vec::<String>::new());
+    assert_eq!(hits("plaintext-secret"), Vec::<String>::new());
+    let timeouts = hits("missing-timeout");
+    assert!(timeouts.len() > 1000, "{}", timeouts.len());
+    // `whalesay` sets `activeDeadlineSeconds`; only `say` is flagged.
+    let global = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("hera-examples/misc__global-config.yaml"))
+        .unwrap();
+    let steps: Vec<_> = global
+        .findings
+        .iter()
+        .filter(|f| f.rule == "missing-timeout")
+        .map(|f| f.step.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(steps, ["say"]);
+}
+
+/// `invalid-manifest` (the Argo schema): nothing on the files Argo accepts, every
+/// deliberately malformed e2e file caught at the key, and every other finding in the corpus
+/// accounted for.
+#[test]
+fn invalid_manifest_on_the_corpus() {
+    let Some((dir, report)) = corpus() else {
+        return;
+    };
+    let mut found: Vec<(String, u32, String)> = Vec::new();
+    let mut argo_examples = 0;
+    for file in &report.files {
+        if folder_of(&dir, file) == "argo-examples" && matches!(file.outcome, Outcome::Pipeline(_))
+        {
+            argo_examples += 1;
+        }
+        let name = Path::new(&file.path)
+            .strip_prefix(&dir)
+            .unwrap_or(Path::new(&file.path))
+            .to_string_lossy()
+            .into_owned();
+        for f in file
+            .findings
+            .iter()
+            .filter(|f| f.rule == "invalid-manifest")
+        {
+            let line = file.lines.line_col(f.span.start).line;
+            let key = file.source[f.span.range()]
+                .split(':')
+                .next()
+                .unwrap()
+                .trim_start_matches("- ")
+                .to_string();
+            found.push((name.clone(), line, key));
+        }
+    }
+    found.sort();
+    let found: Vec<(&str, u32, &str)> = found
+        .iter()
+        .map(|(f, l, k)| (f.as_str(), *l, k.as_str()))
+        .collect();
+    // Every Argo example upstream ships (all accepted by Argo) is clean, including the 13
+    // that Argo's own published schema rejects (`limit: 10`, `port: 80`).
+    assert_eq!(argo_examples, 212);
+    let expected: &[(&str, u32, &str)] = &[
+        // A 2018 `kubectl get -o yaml` export: `metadata.clusterName` left Kubernetes'
+        // ObjectMeta in 1.25, and Argo rejects it today (the `status` is not checked).
+        (
+            "argo-community/kubeflow-testing__py__kubeflow__tests__test-data__successful_workflow.yaml",
+            4,
+            "clusterName",
+        ),
+        // Deliberately malformed: a misspelled `entrypoint`, a template without a name.
+        ("argo-e2e/e2e__cron__cron-and-malformed-template.yaml", 37, "entrypoints"),
+        ("argo-e2e/e2e__cron__cron-and-malformed-template.yaml", 39, "container"),
+        // `argo lint` must fail on these: an unknown container field; a list entrypoint.
+        ("argo-e2e/e2e__lintfail__disallow-unknown.yaml", 15, "someExtraField"),
+        ("argo-e2e/e2e__lintfail__malformed-spec.yaml", 9, "entrypoint"),
+        // `dbapiVersion:` typo (also malformed-pipeline: `apiVersion` missing).
+        ("argo-e2e/e2e__synchronization__db-mutex-wf-level.yaml", 1, "dbapiVersion"),
+        ("argo-e2e/e2e__synchronization__mutex-wf-level.yaml", 1, "dbapiVersion"),
+        // `parameters` written as a mapping; the CronWorkflow also has no schedule.
+        (
+            "argo-e2e/e2e__testdata__malformed__malformed-clusterworkflowtemplate.yaml",
+            9,
+            "parameters",
+        ),
+        ("argo-e2e/e2e__testdata__malformed__malformed-cronworkflow.yaml", 7, "spec"),
+        ("argo-e2e/e2e__testdata__malformed__malformed-cronworkflow.yaml", 10, "parameters"),
+        ("argo-e2e/e2e__testdata__malformed__malformed-workflow.yaml", 9, "parameters"),
+        // A template with no name.
+        ("argo-e2e/e2e__testdata__malformed__malformed-workflowtemplate-2.yaml", 9, "container"),
+        ("argo-e2e/e2e__testdata__malformed__malformed-workflowtemplate.yaml", 9, "parameters"),
+        // Test inputs for other errors that also mount a volume without `mountPath`.
+        ("argo-e2e/e2e__testdata__workflow-template-invalid-entrypoint.yaml", 28, "name"),
+        ("argo-e2e/e2e__testdata__workflow-template-invalid-onexit.yaml", 33, "name"),
+        // Deliberately invalid: `entrypoints`.
+        ("argo-e2e/e2e__testdata__workflow-templates__invalid-workflowtemplate.yaml", 9, "entrypoints"),
+    ];
+    assert_eq!(found, expected);
+    // The one lintfail file with no schema problem: `entrypoint: doesnotexist` is a broken
+    // reference, not a shape (see `broken-dependency`).
+    assert!(!found
+        .iter()
+        .any(|(f, _, _)| f.ends_with("e2e__lintfail__invalid-spec.yaml")));
+}
+
+/// The embedded schema (from Hera's models, plus the documented patches) knows every field
+/// that Argo's own published schema knows for the types of Workflow manifests. Argo's schema
+/// is read from `../shared` for this comparison only; it is never copied into the repository.
+#[test]
+fn the_argo_schema_covers_what_argo_publishes() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("skipped: ../shared is not present (CI has it)");
+        return;
+    };
+    let read = |path: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let argo = read(shared.join("schemas/argo-workflows.schema.json"));
+    let ours =
+        read(common::repo_root().join("src/rules/invalid_manifest/argo-workflows.schema.json"));
+    let argo = argo["definitions"].as_object().unwrap();
+    let mut compared = 0;
+    let mut missing = Vec::new();
+    for (name, def) in ours["$defs"].as_object().unwrap() {
+        let Some(props) = def["properties"].as_object() else {
+            continue;
+        };
+        // pydantic prefixes the module path when two models share a name.
+        let full = name
+            .strip_prefix("hera__workflows__models__")
+            .map(|n| n.replace("__", "."));
+        let candidates: Vec<String> = match full {
+            Some(full) => vec![full],
+            None => [
+                "io.argoproj.workflow.v1alpha1",
+                "io.k8s.api.core.v1",
+                "io.k8s.api.policy.v1",
+                "io.k8s.apimachinery.pkg.apis.meta.v1",
+            ]
+            .iter()
+            .map(|p| format!("{p}.{name}"))
+            .filter(|n| argo.contains_key(n))
+            .collect(),
+        };
+        let [argo_name] = candidates.as_slice() else {
+            continue;
+        };
+        compared += 1;
+        for field in argo[argo_name]["properties"].as_object().unwrap().keys() {
+            if !props.contains_key(field) {
+                missing.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(compared > 150, "only {compared} types compared");
+    assert!(
+        missing.is_empty(),
+        "fields Argo has and the schema lacks: {missing:?}"
+    );
 }

@@ -59,27 +59,75 @@ fn a_baseline_survives_edits_that_shift_every_line() {
     std::fs::create_dir_all(&dir).unwrap();
     copy_tree(&repo_root().join("testdata/repo"), &dir);
 
-    let (_, err, code) = pipelint(&dir, &["check", "--write-baseline", "pipelint-baseline.json", "."]);
+    let (_, err, code) = pipelint(
+        &dir,
+        &["check", "--write-baseline", "pipelint-baseline.json", "."],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("wrote 3 findings"), "{err}");
-    let (out, err, _) = pipelint(&dir, &["check", "--format", "compact", "--baseline", "pipelint-baseline.json", "."]);
+    let (out, err, _) = pipelint(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--baseline",
+            "pipelint-baseline.json",
+            ".",
+        ],
+    );
     assert_eq!(out, "", "{err}");
     assert!(err.contains("3 in the baseline"), "{err}");
 
     // Shift every line and re-indent nothing else: no finding comes back.
     let train = dir.join("pipelines/train.yaml");
     let text = std::fs::read_to_string(&train).unwrap();
-    std::fs::write(&train, format!("# Owner: ml-platform\n# Runbook: https://wiki.acme.io/churn\n\n{text}")).unwrap();
+    std::fs::write(
+        &train,
+        format!("# Owner: ml-platform\n# Runbook: https://wiki.acme.io/churn\n\n{text}"),
+    )
+    .unwrap();
     let legacy = dir.join("pipelines/legacy/old.yaml");
     let text = std::fs::read_to_string(&legacy).unwrap();
-    std::fs::write(&legacy, text.replace("  templates:\n", "  serviceAccountName: legacy\n  templates:\n")).unwrap();
-    let (out, err, _) = pipelint(&dir, &["check", "--format", "compact", "--baseline", "pipelint-baseline.json", "."]);
+    std::fs::write(
+        &legacy,
+        text.replace(
+            "  templates:\n",
+            "  serviceAccountName: legacy\n  templates:\n",
+        ),
+    )
+    .unwrap();
+    let (out, err, _) = pipelint(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--baseline",
+            "pipelint-baseline.json",
+            ".",
+        ],
+    );
     assert_eq!(out, "", "{err}");
 
     // A new defect is reported, and only it.
     let text = std::fs::read_to_string(&train).unwrap();
-    std::fs::write(&train, text.replace("curlimages/curl:8.8.0", "curlimages/curl:latest")).unwrap();
-    let (out, _, code) = pipelint(&dir, &["check", "--format", "compact", "--baseline", "pipelint-baseline.json", "."]);
+    std::fs::write(
+        &train,
+        text.replace("curlimages/curl:8.8.0", "curlimages/curl:latest"),
+    )
+    .unwrap();
+    let (out, _, code) = pipelint(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--baseline",
+            "pipelint-baseline.json",
+            ".",
+        ],
+    );
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.contains("curlimages/curl:latest"), "{out}");
     assert_eq!(code, 1);

@@ -110,6 +110,16 @@ fn missing_resource_limits() {
 }
 
 #[test]
+fn input_too_large() {
+    check_rule("input-too-large");
+}
+
+#[test]
+fn input_too_complex() {
+    check_rule("input-too-complex");
+}
+
+#[test]
 fn yaml_syntax() {
     check_rule("yaml-syntax");
 }
@@ -122,6 +132,11 @@ fn duplicate_key() {
 #[test]
 fn malformed_pipeline() {
     check_rule("malformed-pipeline");
+}
+
+#[test]
+fn invalid_manifest() {
+    check_rule("invalid-manifest");
 }
 
 #[test]
@@ -147,6 +162,31 @@ fn grace_period_shorter_than_checkpoint() {
 #[test]
 fn sdk_backend_version_mismatch() {
     check_rule("sdk-backend-version-mismatch");
+}
+
+#[test]
+fn unused_suppression() {
+    check_rule("unused-suppression");
+}
+
+#[test]
+fn broken_dependency() {
+    check_rule("broken-dependency");
+}
+
+#[test]
+fn dependency_cycle() {
+    check_rule("dependency-cycle");
+}
+
+#[test]
+fn missing_timeout() {
+    check_rule("missing-timeout");
+}
+
+#[test]
+fn plaintext_secret() {
+    check_rule("plaintext-secret");
 }
 
 /// Every registered rule has a test above, a doc, fixtures both ways and snapshots.
@@ -232,21 +272,30 @@ fn doc_examples_behave_as_documented() {
         let fails = example.split("### Passes").next().unwrap();
         let passes = example.split("### Passes").nth(1).unwrap_or("");
         for (section, should_fire) in [(fails, true), (passes, false)] {
-            let blocks: Vec<&str> = section
-                .split("```yaml\n")
-                .skip(1)
-                .filter_map(|b| b.split("```").next())
+            // Each block with the text before it, which may name limits it is linted with
+            // (`--max-file-size 600`): a 64 MiB example cannot be written out.
+            let pieces: Vec<&str> = section.split("```yaml\n").collect();
+            let blocks: Vec<(&str, &str)> = (1..pieces.len())
+                .filter_map(|i| {
+                    let intro = match i {
+                        1 => pieces[0],
+                        _ => pieces[i - 1]
+                            .split_once("```")
+                            .map_or("", |(_, after)| after),
+                    };
+                    Some((intro, pieces[i].split("```").next()?))
+                })
                 .collect();
             assert!(
                 !blocks.is_empty() || !should_fire,
                 "{id}: no example under Fails"
             );
-            for block in blocks {
+            for (intro, block) in blocks {
                 let report = pipelint::engine::lint_bytes(
                     format!("rules/{id}.md"),
                     block.as_bytes(),
                     true,
-                    &pipelint::engine::Settings::default(),
+                    &example_settings(intro),
                 );
                 let fired = report.findings.iter().any(|f| f.rule == id);
                 assert_eq!(
@@ -259,4 +308,28 @@ fn doc_examples_behave_as_documented() {
             }
         }
     }
+}
+
+/// The settings an example is linted with: the defaults, with the limits its introduction
+/// names as command-line flags (`--max-file-size 600`).
+fn example_settings(intro: &str) -> pipelint::engine::Settings {
+    let flag = |name: &str| -> Option<u64> {
+        let after = intro.split(&format!("--{name} ")).nth(1)?;
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let mut settings = pipelint::engine::Settings::default();
+    if let Some(v) = flag("max-file-size") {
+        settings.max_file_size = v;
+    }
+    if let Some(v) = flag("max-nesting-depth") {
+        settings.parse_limits.max_nesting_depth = v as usize;
+    }
+    if let Some(v) = flag("max-alias-expansion") {
+        settings.parse_limits.max_alias_expansion = v;
+    }
+    if let Some(v) = flag("file-time-budget") {
+        settings.work_budget = v;
+    }
+    settings
 }

@@ -106,6 +106,8 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
             .path(&["annotations", "pipelines.kubeflow.org/kfp_sdk_version"])
             .or_else(|| meta.path(&["labels", "pipelines.kubeflow.org/kfp_sdk_version"]))
             .and_then(text);
+        p.labels = text_map(meta, "labels", &mut p);
+        p.annotations = text_map(meta, "annotations", &mut p);
     }
     let Some(mut spec) = mapping_at(root, "spec", &mut p) else {
         return p;
@@ -117,6 +119,7 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         }
     }
     check_spec_shape(spec, &mut p);
+    read_workflow_refs(spec, &mut p);
     let patch = spec
         .get("podSpecPatch")
         .filter(|n| n.is_scalar())
@@ -135,6 +138,9 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         return p;
     };
     for (index, tpl) in templates.items().enumerate() {
+        if !crate::limits::charge(crate::limits::STEP_COST, tpl.span()) {
+            break;
+        }
         if !tpl.is_mapping() {
             p.problem(
                 tpl.span(),
@@ -151,6 +157,43 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         p.steps.push(step);
     }
     p
+}
+
+/// What the workflow names besides its templates' own calls: the entry point, exit
+/// handlers, the WorkflowTemplate it comes from, and its deadline.
+fn read_workflow_refs(spec: NodeRef<'_>, p: &mut Pipeline) {
+    p.entrypoint = spec.get("entrypoint").and_then(text);
+    p.exit_templates = spec.get("onExit").and_then(text).into_iter().collect();
+    p.exit_templates.extend(hook_templates(spec));
+    p.workflow_template_ref = spec
+        .entry("workflowTemplateRef")
+        .and_then(|(k, v)| template_ref(k, v));
+    p.timeout = spec.get("activeDeadlineSeconds").and_then(text);
+}
+
+/// `hooks.<name>.template` of a workflow, DAG task or step.
+fn hook_templates(parent: NodeRef<'_>) -> Vec<Spanned<String>> {
+    parent
+        .get("hooks")
+        .into_iter()
+        .flat_map(|h| h.entries())
+        .filter_map(|(_, hook)| hook.get("template").and_then(text))
+        .collect()
+}
+
+fn template_ref(key: NodeRef<'_>, body: NodeRef<'_>) -> Option<TemplateRef> {
+    if !body.is_mapping() {
+        return None;
+    }
+    Some(TemplateRef {
+        span: key.span(),
+        name: body.get("name").and_then(text),
+        template: body.get("template").and_then(text),
+        cluster_scope: body
+            .get("clusterScope")
+            .and_then(|c| c.as_bool())
+            .unwrap_or(false),
+    })
 }
 
 /// Detection lets through Argo kinds whose `apiVersion` is missing or mistyped.
@@ -765,14 +808,21 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                 continue;
             };
             let mut depends = text_list(task, "dependencies", p);
-            if let Some(expr) = task.get("depends").and_then(text) {
-                depends.extend(depends_names(&expr));
+            if let Some(node) = task.get("depends") {
+                if let Some(expr) = text(node) {
+                    depends.extend(depends_names(&expr, node));
+                }
             }
             p.tasks.push(Task {
                 name,
                 parent: template.to_string(),
                 template: task.get("template").and_then(text),
                 depends,
+                in_steps: false,
+                template_ref: task
+                    .entry("templateRef")
+                    .and_then(|(k, v)| template_ref(k, v)),
+                hooks: task_hooks(task),
             });
         }
     }
@@ -784,11 +834,21 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                 let Some(name) = entry.get("name").and_then(text) else {
                     continue;
                 };
+                // Every entry of a group depends on every entry of the group before it.
+                let copies = previous.len() as u64 * crate::limits::COPY_COST;
+                if !crate::limits::charge(1 + copies, entry.span()) {
+                    return;
+                }
                 p.tasks.push(Task {
                     name: name.clone(),
                     parent: template.to_string(),
                     template: entry.get("template").and_then(text),
                     depends: previous.clone(),
+                    in_steps: true,
+                    template_ref: entry
+                        .entry("templateRef")
+                        .and_then(|(k, v)| template_ref(k, v)),
+                    hooks: task_hooks(entry),
                 });
                 current.push(name);
             }
@@ -797,8 +857,16 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
     }
 }
 
-/// Task names in an Argo `depends` expression (`A && (B.Succeeded || !C.Failed)`).
-fn depends_names(expr: &Spanned<String>) -> Vec<Spanned<String>> {
+/// `onExit` and `hooks.<h>.template` of a DAG task or step.
+fn task_hooks(task: NodeRef<'_>) -> Vec<Spanned<String>> {
+    let mut hooks: Vec<Spanned<String>> = task.get("onExit").and_then(text).into_iter().collect();
+    hooks.extend(hook_templates(task));
+    hooks
+}
+
+/// Task names in an Argo `depends` expression (`A && (B.Succeeded || !C.Failed)`), each
+/// spanning its own name in the file when the scalar maps back to it.
+fn depends_names(expr: &Spanned<String>, node: NodeRef<'_>) -> Vec<Spanned<String>> {
     let s = &expr.value;
     let mut out: Vec<Spanned<String>> = Vec::new();
     let mut start = None;
@@ -810,7 +878,8 @@ fn depends_names(expr: &Spanned<String>) -> Vec<Spanned<String>> {
                 let token = &s[b..i];
                 let name = token.split('.').next().unwrap_or(token);
                 if !name.is_empty() && !out.iter().any(|o| o.value == name) {
-                    out.push(Spanned::new(name.to_string(), expr.span));
+                    let span = node.source_span(b..b + name.len()).unwrap_or(expr.span);
+                    out.push(Spanned::new(name.to_string(), span));
                 }
                 start = None;
             }

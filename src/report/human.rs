@@ -165,7 +165,17 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
     }
 }
 
+/// The diagnostics and unreadable-file warnings, followed by the summary line.
 pub fn render_human(report: &RunReport, style: HumanStyle) -> String {
+    let mut out = render_human_findings(report, style);
+    out.push_str(&Summary::of(report).line());
+    out.push('\n');
+    out
+}
+
+/// The diagnostics and unreadable-file warnings alone (`--quiet`, or when the summary goes
+/// elsewhere).
+pub fn render_human_findings(report: &RunReport, style: HumanStyle) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -185,7 +195,5 @@ pub fn render_human(report: &RunReport, style: HumanStyle) -> String {
             ));
         }
     }
-    out.push_str(&Summary::of(report).line());
-    out.push('\n');
     out
 }

@@ -1,12 +1,22 @@
 //! Renderers: each turns the same [`RunReport`] into one output format.
 
 mod compact;
+mod github;
 mod human;
 mod json;
+mod junit;
+mod paths;
+mod sarif;
+mod statistics;
 
 pub use compact::render_compact;
-pub use human::{render_human, HumanStyle};
+pub use github::render_github;
+pub use human::{render_human, render_human_findings, HumanStyle};
 pub use json::{render_json, JSON_FORMAT_VERSION};
+pub use junit::render_junit;
+pub use paths::RepoRoot;
+pub use sarif::{render_sarif, FINGERPRINT_KEY};
+pub use statistics::render_statistics;
 
 use crate::engine::{Outcome, RunReport};
 use crate::finding::Severity;
@@ -24,11 +34,16 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings silenced by suppressions.
+    pub suppressed: usize,
+    /// Findings left out because the baseline has them.
+    pub baselined: usize,
 }
 
 impl Summary {
     pub fn of(report: &RunReport) -> Summary {
         let mut s = Summary {
+            baselined: report.baselined,
             files: report.files.len(),
             ..Summary::default()
         };
@@ -42,6 +57,7 @@ impl Summary {
                 Outcome::Unparseable => s.unparseable += 1,
                 Outcome::Unreadable(_) => s.unreadable += 1,
             }
+            s.suppressed += file.suppressed;
             for f in &file.findings {
                 s.findings += 1;
                 match f.severity {
@@ -73,6 +89,12 @@ impl Summary {
                 plural(self.pipeline_files, "pipeline file", "pipeline files"),
             )
         };
+        if self.suppressed > 0 {
+            line.push_str(&format!("; {} suppressed", self.suppressed));
+        }
+        if self.baselined > 0 {
+            line.push_str(&format!("; {} in the baseline", self.baselined));
+        }
         if self.not_pipelines + self.unparseable > 0 {
             line.push_str(&format!(
                 "; {} skipped (not pipelines)",

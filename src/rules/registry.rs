@@ -6,6 +6,9 @@ static RULES: &[&dyn Rule] = &[
     &super::yaml_syntax::YamlSyntax,
     &super::duplicate_key::DuplicateKey,
     &super::malformed_pipeline::MalformedPipeline,
+    &super::input_too_large::InputTooLarge,
+    &super::input_too_complex::InputTooComplex,
+    &super::invalid_manifest::InvalidManifest,
     &super::unpinned_image::UnpinnedImage,
     &super::missing_resource_limits::MissingResourceLimits,
     &super::io_step_without_retry::IoStepWithoutRetry,
@@ -13,6 +16,11 @@ static RULES: &[&dyn Rule] = &[
     &super::cache_on_random_step::CacheOnRandomStep,
     &super::grace_period_shorter_than_checkpoint::GracePeriodShorterThanCheckpoint,
     &super::sdk_backend_version_mismatch::SdkBackendVersionMismatch,
+    &super::broken_dependency::BrokenDependency,
+    &super::dependency_cycle::DependencyCycle,
+    &super::missing_timeout::MissingTimeout,
+    &super::plaintext_secret::PlaintextSecret,
+    &super::unused_suppression::UnusedSuppression,
 ];
 
 /// Every rule, in a stable order.

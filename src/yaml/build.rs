@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use granit_parser::{Event, Parser, ScalarStyle as GranitStyle, ScanError};
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GranitStyle, ScanError};
+
+use crate::limits;
 
 use super::tree::{
     Comment, Document, DuplicateKey, Node, NodeId, NodeKind, ScalarStyle, ScalarText,
@@ -17,12 +19,16 @@ pub struct ParseLimits {
     /// Nodes that aliases may add when the document is read as expanded (a "billion laughs"
     /// document expands exponentially; real pipelines stay far below this).
     pub max_alias_expansion: u64,
+    /// Collections nested deeper than this abandon the document (an `input-too-complex`
+    /// finding). The builder is iterative, so this bounds memory, not the stack.
+    pub max_nesting_depth: usize,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
-            max_alias_expansion: 1_000_000,
+            max_alias_expansion: limits::DEFAULT_MAX_ALIAS_EXPANSION,
+            max_nesting_depth: limits::DEFAULT_MAX_NESTING_DEPTH,
         }
     }
 }
@@ -48,6 +54,10 @@ struct DocBuilder {
 enum Abort {
     Scan(ScanError),
     Limit(Span, String),
+    /// A limit of [`ParseLimits`] was exceeded: the document is abandoned.
+    TooComplex(Span, String),
+    /// The file's work budget ([`limits::Meter`]) is spent: the rest of the file is not read.
+    Budget(Span),
 }
 
 fn span_of(span: &granit_parser::Span) -> Span {
@@ -219,6 +229,15 @@ impl DocBuilder {
         }
     }
 
+    /// Flow and block collections together may not nest deeper than the limit.
+    fn check_depth(&self, span: Span, limits: &super::ParseLimits) -> Result<(), Abort> {
+        let depth = limits.max_nesting_depth.min(limits::MAX_NESTING_DEPTH_CAP);
+        if self.stack.len() >= depth {
+            return Err(Abort::TooComplex(span, too_deep(depth)));
+        }
+        Ok(())
+    }
+
     fn alias(
         &mut self,
         anchor: usize,
@@ -236,10 +255,10 @@ impl DocBuilder {
         }
         self.expanded += self.sizes[target as usize];
         if self.expanded > limits.max_alias_expansion {
-            return Err(Abort::Limit(
+            return Err(Abort::TooComplex(
                 span,
                 format!(
-                    "aliases expand to more than {} nodes (an alias bomb?); the document is not read",
+                    "aliases expand to more than {} nodes (an alias bomb?); the document is not read (limit: --max-alias-expansion)",
                     limits.max_alias_expansion
                 ),
             ));
@@ -253,7 +272,13 @@ impl DocBuilder {
 /// at the next `---`.
 pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
     let mut file = YamlFile::default();
-    let mut parser = Parser::new_from_str(src);
+    // granit-parser counts flow and block nesting apart; the builder bounds their sum.
+    let depth = limits.max_nesting_depth.min(limits::MAX_NESTING_DEPTH_CAP);
+    let options = granit_parser::options! {
+        flow_nesting_limit: depth,
+        block_nesting_limit: depth,
+    };
+    let mut parser = Parser::new_from_str_with_options(src, options);
     let mut builder: Option<DocBuilder> = None;
     let mut doc_index = 0usize;
     loop {
@@ -271,16 +296,37 @@ pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
             Some(Err(e)) => Err(Abort::Scan(e)),
         };
         let Err(abort) = step else { continue };
-        let (span, message) = match abort {
-            Abort::Scan(e) => (marker_span(src, &e), e.kind().to_string()),
-            Abort::Limit(span, message) => (span, message),
-        };
         let document = builder.take().map_or(doc_index, |b| b.doc.index);
-        file.errors.push(SyntaxError {
+        let (span, message, too_complex, stop) = match abort {
+            Abort::Scan(e) if matches!(e.kind(), ErrorKind::RecursionLimitExceeded) => (
+                marker_span(src, &e),
+                too_deep(depth),
+                true,
+                false,
+            ),
+            Abort::Scan(e) => (marker_span(src, &e), e.kind().to_string(), false, false),
+            Abort::Limit(span, message) => (span, message, false, false),
+            Abort::TooComplex(span, message) => (span, message, true, false),
+            Abort::Budget(span) => (
+                span,
+                "the file's work budget is spent here; the rest of the file is not read (limit: --file-time-budget)".to_string(),
+                true,
+                true,
+            ),
+        };
+        let error = SyntaxError {
             span,
             message,
             document,
-        });
+        };
+        if too_complex {
+            file.too_complex.push(error);
+        } else {
+            file.errors.push(error);
+        }
+        if stop {
+            break;
+        }
         doc_index = document + 1;
         match parser.proceed_next_document() {
             Ok(true) => continue,
@@ -288,6 +334,10 @@ pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
         }
     }
     file
+}
+
+fn too_deep(depth: usize) -> String {
+    format!("collections are nested more than {depth} levels deep; the document is not read (limit: --max-nesting-depth)")
 }
 
 fn marker_span(src: &str, e: &ScanError) -> Span {
@@ -313,6 +363,9 @@ fn handle_event(
     limits: &ParseLimits,
 ) -> Result<(), Abort> {
     let sp = span_of(span);
+    if !limits::charge(1, sp) {
+        return Err(Abort::Budget(sp));
+    }
     let tag_of =
         |tag: Option<Cow<'_, granit_parser::Tag>>| tag.map(|t| t.to_string().into_boxed_str());
     match event {
@@ -341,11 +394,13 @@ fn handle_event(
         }
         Event::SequenceStart(_, anchor, tag) => {
             if let Some(b) = builder {
+                b.check_depth(sp, limits)?;
                 b.start_collection(false, anchor, tag_of(tag), sp);
             }
         }
         Event::MappingStart(_, anchor, tag) => {
             if let Some(b) = builder {
+                b.check_depth(sp, limits)?;
                 b.start_collection(true, anchor, tag_of(tag), sp);
             }
         }

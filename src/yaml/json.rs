@@ -77,7 +77,10 @@ pub fn node_at_pointer<'a>(root: NodeRef<'a>, pointer: &str) -> NodeRef<'a> {
         let next = if node.is_mapping() {
             node.get(&token)
         } else if node.is_sequence() {
-            token.parse::<usize>().ok().and_then(|i| node.items().nth(i))
+            token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| node.items().nth(i))
         } else {
             None
         };
@@ -119,7 +122,10 @@ mod tests {
         assert_eq!(json["spec"]["templates"][0]["retryStrategy"]["limit"], 3);
         assert_eq!(json["spec"]["templates"][0]["retryStrategy"]["on"], true);
         assert_eq!(json["spec"]["templates"][0]["mode"], 420);
-        assert_eq!(json["spec"]["templates"][0]["labels"]["nvidia.com/gpu"], "1");
+        assert_eq!(
+            json["spec"]["templates"][0]["labels"]["nvidia.com/gpu"],
+            "1"
+        );
         let node = node_at_pointer(root, "/spec/templates/0/retryStrategy/limit");
         assert_eq!(node.raw(), "3");
         let key = key_at_pointer(root, "/spec/templates/0/labels/nvidia.com~1gpu");

@@ -153,7 +153,17 @@ pub struct YamlFile {
     pub documents: Vec<Document>,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
+    /// Documents abandoned because a limit was exceeded (nesting depth, alias expansion, the
+    /// work budget): valid YAML, perhaps, but too costly to read (`input-too-complex`).
+    pub too_complex: Vec<SyntaxError>,
     pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+impl YamlFile {
+    /// Whether a document was abandoned, for a syntax error or an exceeded limit.
+    pub fn is_incomplete(&self) -> bool {
+        !self.errors.is_empty() || !self.too_complex.is_empty()
+    }
 }
 
 /// Empty lines a block scalar's value starts with: they come before its span.

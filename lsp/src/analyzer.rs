@@ -1,0 +1,115 @@
+//! What the server asks of the linter: the one seam between the protocol (this crate) and
+//! pipelint's engine (the root package implements [`Analyzer`]).
+//!
+//! Everything here is LSP-neutral: positions are byte offsets into the document's text, so
+//! the analyzer never sees a position encoding, and the server never sees a YAML node.
+
+use std::ops::Range;
+use std::path::Path;
+
+/// One open document, as the analyzer sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentRef<'a> {
+    /// The URI the client knows the document by.
+    pub uri: &'a str,
+    /// The file behind it, for `file:` URIs (config discovery walks up from here).
+    pub path: Option<&'a Path>,
+    /// The editor's text, which may differ from the file on disk.
+    pub text: &'a str,
+    /// The workspace folder holding the document, if any (the innermost one).
+    pub workspace_folder: Option<&'a Path>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A secondary location: evidence, or where a default was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    /// Byte range in the document's text.
+    pub span: Range<usize>,
+    pub message: String,
+}
+
+/// One finding, ready to become a diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule id (`unpinned-image`): the diagnostic's `code`.
+    pub rule: String,
+    pub severity: Severity,
+    /// One line naming the step.
+    pub message: String,
+    /// What is wrong at that spot (may be empty).
+    pub label: String,
+    /// How to fix it (may be empty).
+    pub help: String,
+    /// Byte range in the document's text.
+    pub span: Range<usize>,
+    pub related: Vec<Related>,
+    /// A page about the rule, when one is configured (`codeDescription`).
+    pub doc_url: Option<String>,
+    /// The analyzer's own notes about the finding, handed back to [`Analyzer::fixes`].
+    pub data: Option<serde_json::Value>,
+}
+
+/// The result of linting one document that is a pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    /// What the user should know that is not a finding (a broken config file): shown once.
+    pub messages: Vec<String>,
+}
+
+/// A text replacement: `span` (bytes) becomes `new_text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Range<usize>,
+    pub new_text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixKind {
+    /// Changes the pipeline so that the finding goes away.
+    QuickFix,
+    /// Keeps the pipeline and silences the finding (an ignore comment).
+    Suppress,
+}
+
+/// An edit offered for one finding (a code action).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub kind: FixKind,
+    pub edits: Vec<Edit>,
+    /// The one fix an editor may apply on "auto fix".
+    pub preferred: bool,
+}
+
+/// The linter behind the server. Implementations must be cheap to call from several
+/// threads at once; the server catches a panic in any method and carries on.
+pub trait Analyzer: Send + Sync + 'static {
+    /// `None` when the document is not a pipeline: it then gets no diagnostics at all.
+    fn analyze(&self, doc: &DocumentRef<'_>) -> Option<Analysis>;
+
+    /// The fixes for each of `findings` (all from [`Analyzer::analyze`] on this same text),
+    /// in order. Called only when the editor asks for code actions.
+    fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&Finding]) -> Vec<Vec<Fix>>;
+
+    /// The rule's documentation, in Markdown, for hover.
+    fn rule_doc(&self, rule: &str) -> Option<String>;
+
+    /// File names whose change means open documents must be linted again (the config).
+    fn config_file_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A config file changed on disk: forget anything cached from it.
+    fn config_changed(&self) {}
+
+    /// `(name, version)` for `serverInfo`.
+    fn server_info(&self) -> (String, String);
+}

@@ -1,0 +1,31 @@
+//! The pipelint language server, protocol side.
+//!
+//! This crate knows LSP and nothing about pipelines: it keeps the open documents, debounces
+//! edits, negotiates the position encoding, publishes diagnostics, answers hover and code
+//! actions, and survives bad input. The linting is behind the [`Analyzer`] trait, which the
+//! root `pipelint` package implements on top of its engine; `pipelint lsp` then calls
+//! [`run`]. (The dependency points this way so that `pipelint` stays one binary without a
+//! package cycle.)
+
+mod analyzer;
+mod convert;
+pub mod position;
+mod server;
+pub mod transport;
+pub mod uri;
+
+use std::sync::Arc;
+
+pub use analyzer::{
+    Analysis, Analyzer, DocumentRef, Edit, Finding, Fix, FixKind, Related, Severity,
+};
+pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
+
+/// Serves one client over stdin/stdout until it says `exit` or goes away; returns the
+/// process exit code (0 after `shutdown` + `exit`, 1 otherwise, as the spec asks).
+pub fn run(analyzer: impl Analyzer) -> u8 {
+    let (incoming, out, io) = transport::stdio();
+    let exit = serve(Arc::new(analyzer), incoming, out);
+    io.join_writer();
+    exit.code()
+}

@@ -1,0 +1,934 @@
+//! The main loop: one thread owns every document and all protocol state; lint jobs run on
+//! worker threads and post their results back with the version and job number they were
+//! started for, so a result is published only if it is still the newest for that document.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{never, select, Receiver, Sender};
+use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::{
+    CodeActionOptions, CodeActionParams, CodeActionProvider, CodeActionResponse, Contents,
+    Diagnostic, DidChangeConfigurationParams, DidChangeTextDocumentParams,
+    DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, FileSystemWatcher, GlobPattern, Hover,
+    HoverParams, HoverProvider, InitializeResult, LogMessageParams, MarkupContent, MarkupKind,
+    MessageType, PublishDiagnosticsParams, Registration, RegistrationParams, Save, SaveOptions,
+    ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent, TextDocumentSync,
+    TextDocumentSyncKind, TextDocumentSyncOptions, WorkspaceFoldersServerCapabilities,
+    WorkspaceOptions,
+};
+use serde_json::Value;
+
+use crate::analyzer::{Analysis, Analyzer, DocumentRef, Finding};
+use crate::convert::{self, Presentation};
+use crate::position::{Encoding, LineMap};
+use crate::transport::{Incoming, Outgoing};
+use crate::uri;
+
+/// How long typing must pause before a document is linted again.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// How the server process should end (LSP: 0 after `shutdown` then `exit`, else 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Clean,
+    WithoutShutdown,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::WithoutShutdown => 1,
+        }
+    }
+}
+
+struct Doc {
+    text: Arc<str>,
+    version: i32,
+    path: Option<PathBuf>,
+    /// A lint is due at this time (set by `didChange`).
+    deadline: Option<Instant>,
+    /// The newest job for this document: only its result may be published.
+    latest_job: u64,
+    /// Diagnostics are on screen for it (so closing or leaving pipeline shape clears them).
+    shown: bool,
+    /// The newest result for the current text, for hover and code actions.
+    cache: Option<Cached>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    version: i32,
+    lines: Arc<LineMap>,
+    analysis: Option<Arc<Analysis>>,
+    diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+struct Job {
+    uri: String,
+    version: i32,
+    id: u64,
+    text: Arc<str>,
+    path: Option<PathBuf>,
+    folder: Option<PathBuf>,
+    presentation: Presentation,
+}
+
+struct JobResult {
+    uri: String,
+    version: i32,
+    id: u64,
+    outcome: Result<Cached, String>,
+    elapsed: Duration,
+}
+
+/// Runs a job: the analyzer inside `catch_unwind`, then the conversion to LSP diagnostics.
+fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
+    let started = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let doc = DocumentRef {
+            uri: &job.uri,
+            path: job.path.as_deref(),
+            text: &job.text,
+            workspace_folder: job.folder.as_deref(),
+        };
+        let analysis = analyzer.analyze(&doc).map(Arc::new);
+        let lines = Arc::new(LineMap::new(job.text.clone()));
+        let diagnostics = analysis
+            .iter()
+            .flat_map(|a| a.findings.iter())
+            .map(|f| convert::diagnostic(f, &job.uri, &lines, &job.presentation))
+            .collect();
+        Cached {
+            version: job.version,
+            lines,
+            analysis,
+            diagnostics: Arc::new(diagnostics),
+        }
+    }))
+    .map_err(panic_message);
+    JobResult {
+        uri: job.uri,
+        version: job.version,
+        id: job.id,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Settings the client may pass in `initializationOptions` or `didChangeConfiguration`.
+fn read_settings(value: &Value, debounce: &mut Duration, docs_url: &mut Option<String>) {
+    let value = value.get("pipelint").unwrap_or(value);
+    if let Some(ms) = value.get("debounceMs").and_then(Value::as_u64) {
+        *debounce = Duration::from_millis(ms.min(10_000));
+    }
+    match value.get("docsUrl") {
+        Some(Value::String(s)) if !s.is_empty() => *docs_url = Some(s.clone()),
+        Some(Value::Null) | Some(Value::String(_)) => *docs_url = None,
+        _ => {}
+    }
+}
+
+struct Server {
+    analyzer: Arc<dyn Analyzer>,
+    out: Sender<Outgoing>,
+    presentation: Presentation,
+    markdown_hover: bool,
+    watch_files: bool,
+    debounce: Duration,
+    folders: Vec<(String, PathBuf)>,
+    docs: HashMap<String, Doc>,
+    jobs: Sender<Job>,
+    next_job: u64,
+    next_request: i32,
+    shutdown: bool,
+    /// `Analysis::messages` already shown (each is shown once per session).
+    shown_messages: Vec<String>,
+}
+
+/// Serves one client until `exit` or the end of its input.
+pub fn serve(
+    analyzer: Arc<dyn Analyzer>,
+    incoming: Receiver<Incoming>,
+    out: Sender<Outgoing>,
+) -> Exit {
+    let Some((id, params)) = wait_for_initialize(&incoming, &out) else {
+        return Exit::WithoutShutdown;
+    };
+    let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
+    let (result_tx, result_rx) = crossbeam_channel::unbounded::<JobResult>();
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    for i in 0..workers {
+        let analyzer = analyzer.clone();
+        let jobs = job_rx.clone();
+        let results = result_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("lsp-lint-{i}"))
+            .spawn(move || {
+                for job in jobs {
+                    if results.send(run_job(analyzer.as_ref(), job)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .expect("spawn a lint worker");
+    }
+    let mut server = Server {
+        analyzer,
+        out,
+        presentation: Presentation::default(),
+        markdown_hover: true,
+        watch_files: false,
+        debounce: DEFAULT_DEBOUNCE,
+        folders: Vec::new(),
+        docs: HashMap::new(),
+        jobs: job_tx,
+        next_job: 0,
+        next_request: 0,
+        shutdown: false,
+        shown_messages: Vec::new(),
+    };
+    server.initialize(id, &params);
+    server.main_loop(&incoming, &result_rx)
+}
+
+/// Answers everything before `initialize` as the spec asks; `None` if the client left.
+fn wait_for_initialize(
+    incoming: &Receiver<Incoming>,
+    out: &Sender<Outgoing>,
+) -> Option<(RequestId, Value)> {
+    for msg in incoming {
+        match msg {
+            Incoming::Message(Message::Request(req)) if req.method == "initialize" => {
+                return Some((req.id, req.params));
+            }
+            Incoming::Message(Message::Request(req)) => {
+                let _ = out.send(
+                    Message::from(Response::new_err(
+                        req.id,
+                        ErrorCode::ServerNotInitialized as i32,
+                        "the server is not initialized yet".into(),
+                    ))
+                    .into(),
+                );
+            }
+            Incoming::Message(Message::Notification(n)) if n.method == "exit" => return None,
+            Incoming::Message(_) => {}
+            Incoming::Malformed { id, code, message } => reply_malformed(out, id, code, message),
+        }
+    }
+    None
+}
+
+fn reply_malformed(out: &Sender<Outgoing>, id: Option<RequestId>, code: i32, message: String) {
+    eprintln!("pipelint-lsp: malformed message: {message}");
+    let reply = match id {
+        Some(id) => Message::from(Response::new_err(id, code, message)).into(),
+        None => Outgoing::NullIdError { code, message },
+    };
+    let _ = out.send(reply);
+}
+
+fn pointer<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    v.pointer(path).filter(|v| !v.is_null())
+}
+
+impl Server {
+    fn send(&self, msg: impl Into<Message>) {
+        let _ = self.out.send(Outgoing::Message(msg.into()));
+    }
+
+    fn notify(&self, method: &str, params: impl serde::Serialize) {
+        self.send(Notification::new(method.to_string(), params));
+    }
+
+    fn log(&self, kind: MessageType, message: String) {
+        eprintln!("pipelint-lsp: {message}");
+        if matches!(kind, MessageType::Error | MessageType::Warning) {
+            self.notify("window/logMessage", LogMessageParams { kind, message });
+        }
+    }
+
+    // The client's capabilities are read field by field from the raw JSON: a capability we
+    // do not understand must never stop the server from starting.
+    fn initialize(&mut self, id: RequestId, params: &Value) {
+        let caps = params.get("capabilities").unwrap_or(&Value::Null);
+        let offered: Vec<String> = pointer(caps, "/general/positionEncodings")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let flag = |path: &str| pointer(caps, path).and_then(Value::as_bool) == Some(true);
+        self.presentation.encoding = Encoding::negotiate(&offered);
+        self.presentation.related_information =
+            flag("/textDocument/publishDiagnostics/relatedInformation");
+        self.presentation.code_description =
+            flag("/textDocument/publishDiagnostics/codeDescriptionSupport");
+        self.watch_files = flag("/workspace/didChangeWatchedFiles/dynamicRegistration");
+        self.markdown_hover = pointer(caps, "/textDocument/hover/contentFormat")
+            .and_then(Value::as_array)
+            .is_none_or(|formats| formats.iter().any(|f| f == "markdown"));
+        if let Some(options) = pointer(params, "/initializationOptions") {
+            read_settings(options, &mut self.debounce, &mut self.presentation.docs_url);
+        }
+        match pointer(params, "/workspaceFolders").and_then(Value::as_array) {
+            Some(folders) => {
+                for f in folders {
+                    if let Some(u) = f.get("uri").and_then(Value::as_str) {
+                        self.add_folder(u);
+                    }
+                }
+            }
+            None => {
+                if let Some(u) = pointer(params, "/rootUri").and_then(Value::as_str) {
+                    self.add_folder(u);
+                } else if let Some(p) = pointer(params, "/rootPath").and_then(Value::as_str) {
+                    self.folders.push((String::new(), PathBuf::from(p)));
+                }
+            }
+        }
+
+        let capabilities = ServerCapabilities {
+            position_encoding: Some(self.presentation.encoding.kind()),
+            text_document_sync: Some(TextDocumentSync::Options(TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::Full),
+                will_save: None,
+                will_save_wait_until: None,
+                save: Some(Save::SaveOptions(SaveOptions {
+                    include_text: Some(false),
+                })),
+            })),
+            hover_provider: Some(HoverProvider::Bool(true)),
+            code_action_provider: Some(CodeActionProvider::CodeActionOptions(CodeActionOptions {
+                code_action_kinds: Some(vec![lsp_types::CodeActionKind::QuickFix]),
+                ..CodeActionOptions::default()
+            })),
+            workspace: Some(WorkspaceOptions {
+                workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(true.into()),
+                }),
+                ..WorkspaceOptions::default()
+            }),
+            ..ServerCapabilities::default()
+        };
+        let (name, version) = self.analyzer.server_info();
+        let result = InitializeResult {
+            capabilities,
+            server_info: Some(ServerInfo {
+                name,
+                version: Some(version),
+            }),
+        };
+        self.send(Response::new_ok(id, result));
+    }
+
+    fn add_folder(&mut self, folder_uri: &str) {
+        if let Some(path) = uri::to_path(folder_uri) {
+            self.folders.retain(|(u, _)| u != folder_uri);
+            self.folders.push((folder_uri.to_string(), path));
+        }
+    }
+
+    /// The innermost workspace folder holding `path`.
+    fn folder_of(&self, path: Option<&PathBuf>) -> Option<PathBuf> {
+        let path = path?;
+        self.folders
+            .iter()
+            .filter(|(_, f)| path.starts_with(f))
+            .max_by_key(|(_, f)| f.components().count())
+            .map(|(_, f)| f.clone())
+    }
+
+    fn main_loop(&mut self, incoming: &Receiver<Incoming>, results: &Receiver<JobResult>) -> Exit {
+        loop {
+            let timer = match self.next_deadline() {
+                Some(at) => crossbeam_channel::at(at),
+                None => never(),
+            };
+            select! {
+                recv(incoming) -> msg => {
+                    let Ok(msg) = msg else {
+                        // The client closed our input without `exit`.
+                        return if self.shutdown { Exit::Clean } else { Exit::WithoutShutdown };
+                    };
+                    if let Some(exit) = self.handle_guarded(msg) {
+                        return exit;
+                    }
+                }
+                recv(results) -> result => {
+                    if let Ok(result) = result {
+                        self.on_result(result);
+                    }
+                }
+                recv(timer) -> _ => {}
+            }
+            self.dispatch_due();
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.docs.values().filter_map(|d| d.deadline).min()
+    }
+
+    fn dispatch_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<String> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| d.deadline.is_some_and(|t| t <= now))
+            .map(|(u, _)| u.clone())
+            .collect();
+        for uri in due {
+            self.dispatch(&uri);
+        }
+    }
+
+    /// Starts a lint of the document's current text; any older job's result is now stale.
+    fn dispatch(&mut self, uri: &str) {
+        self.next_job += 1;
+        let id = self.next_job;
+        let folder = self
+            .docs
+            .get(uri)
+            .and_then(|d| self.folder_of(d.path.as_ref()));
+        let Some(doc) = self.docs.get_mut(uri) else {
+            return;
+        };
+        doc.deadline = None;
+        doc.latest_job = id;
+        let job = Job {
+            uri: uri.to_string(),
+            version: doc.version,
+            id,
+            text: doc.text.clone(),
+            path: doc.path.clone(),
+            folder,
+            presentation: self.presentation.clone(),
+        };
+        let _ = self.jobs.send(job);
+    }
+
+    fn relint_all(&mut self) {
+        let uris: Vec<String> = self.docs.keys().cloned().collect();
+        for uri in uris {
+            self.dispatch(&uri);
+        }
+    }
+
+    fn on_result(&mut self, result: JobResult) {
+        let Some(doc) = self.docs.get(&result.uri) else {
+            return; // closed meanwhile
+        };
+        if result.id != doc.latest_job || result.version != doc.version {
+            return; // a newer job is running: never publish over it
+        }
+        let cached = match result.outcome {
+            Ok(cached) => cached,
+            Err(panic) => {
+                let msg = format!(
+                    "linting {} (version {}) failed: {panic}; no diagnostics published for it",
+                    result.uri, result.version
+                );
+                self.log(MessageType::Error, msg);
+                return;
+            }
+        };
+        let messages: Vec<String> = cached
+            .analysis
+            .iter()
+            .flat_map(|a| a.messages.iter())
+            .filter(|m| !self.shown_messages.contains(*m))
+            .cloned()
+            .collect();
+        for message in messages {
+            self.shown_messages.push(message.clone());
+            self.log(MessageType::Warning, message.clone());
+            self.notify(
+                "window/showMessage",
+                lsp_types::ShowMessageParams {
+                    kind: MessageType::Warning,
+                    message,
+                },
+            );
+        }
+        let Some(doc) = self.docs.get_mut(&result.uri) else {
+            return;
+        };
+        let is_pipeline = cached.analysis.is_some();
+        let diagnostics = cached.diagnostics.clone();
+        doc.cache = Some(cached);
+        if !is_pipeline && !doc.shown {
+            return; // other YAML never gets diagnostics, not even an empty list
+        }
+        doc.shown = is_pipeline && !diagnostics.is_empty();
+        let version = doc.version;
+        eprintln!(
+            "pipelint-lsp: {} v{version}: {} diagnostics in {:.1} ms",
+            result.uri,
+            diagnostics.len(),
+            result.elapsed.as_secs_f64() * 1000.0
+        );
+        self.publish(&result.uri, Some(version), diagnostics.to_vec());
+    }
+
+    fn publish(&self, uri: &str, version: Option<i32>, diagnostics: Vec<Diagnostic>) {
+        self.notify(
+            "textDocument/publishDiagnostics",
+            PublishDiagnosticsParams {
+                uri: uri.into(),
+                version,
+                diagnostics,
+            },
+        );
+    }
+
+    /// Handles one message; a panic in a handler is logged (and answered, for a request)
+    /// instead of ending the server.
+    fn handle_guarded(&mut self, msg: Incoming) -> Option<Exit> {
+        let request_id = match &msg {
+            Incoming::Message(Message::Request(r)) => Some(r.id.clone()),
+            _ => None,
+        };
+        match catch_unwind(AssertUnwindSafe(|| self.handle(msg))) {
+            Ok(exit) => exit,
+            Err(payload) => {
+                let text = panic_message(payload);
+                self.log(
+                    MessageType::Error,
+                    format!("internal error while handling a message: {text}"),
+                );
+                if let Some(id) = request_id {
+                    self.send(Response::new_err(
+                        id,
+                        ErrorCode::InternalError as i32,
+                        format!("internal error: {text}"),
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Incoming) -> Option<Exit> {
+        match msg {
+            Incoming::Malformed { id, code, message } => {
+                reply_malformed(&self.out, id, code, message);
+                None
+            }
+            Incoming::Message(Message::Request(req)) => {
+                self.on_request(req);
+                None
+            }
+            Incoming::Message(Message::Notification(n)) => self.on_notification(n),
+            Incoming::Message(Message::Response(resp)) => {
+                if let Err(e) = resp.response_result {
+                    eprintln!(
+                        "pipelint-lsp: the client answered request {} with an error: {}",
+                        resp.id, e.message
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn on_request(&mut self, req: Request) {
+        if self.shutdown {
+            self.send(Response::new_err(
+                req.id,
+                ErrorCode::InvalidRequest as i32,
+                "the server is shutting down".into(),
+            ));
+            return;
+        }
+        let id = req.id.clone();
+        let result: Result<Value, (ErrorCode, String)> = match req.method.as_str() {
+            "shutdown" => {
+                self.shutdown = true;
+                Ok(Value::Null)
+            }
+            "initialize" => Err((
+                ErrorCode::InvalidRequest,
+                "initialize was already received".into(),
+            )),
+            "textDocument/hover" => parse::<HoverParams>(req.params)
+                .map(|p| serde_json::to_value(self.hover(p)).unwrap_or(Value::Null)),
+            "textDocument/codeAction" => parse::<CodeActionParams>(req.params)
+                .map(|p| serde_json::to_value(self.code_actions(p)).unwrap_or(Value::Null)),
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("pipelint does not handle `{other}`"),
+            )),
+        };
+        let response = match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        };
+        self.send(response);
+    }
+
+    fn on_notification(&mut self, n: Notification) -> Option<Exit> {
+        let method = n.method.clone();
+        let outcome: Result<(), (ErrorCode, String)> = match method.as_str() {
+            "exit" => {
+                return Some(if self.shutdown {
+                    Exit::Clean
+                } else {
+                    Exit::WithoutShutdown
+                });
+            }
+            "initialized" => {
+                self.register_watchers();
+                Ok(())
+            }
+            "textDocument/didOpen" => {
+                parse::<DidOpenTextDocumentParams>(n.params).map(|p| self.did_open(p))
+            }
+            "textDocument/didChange" => {
+                parse::<DidChangeTextDocumentParams>(n.params).map(|p| self.did_change(p))
+            }
+            "textDocument/didSave" => {
+                parse::<DidSaveTextDocumentParams>(n.params).map(|p| self.did_save(p))
+            }
+            "textDocument/didClose" => {
+                parse::<DidCloseTextDocumentParams>(n.params).map(|p| self.did_close(p))
+            }
+            "workspace/didChangeWatchedFiles" => {
+                parse::<DidChangeWatchedFilesParams>(n.params).map(|p| self.watched_files(p))
+            }
+            "workspace/didChangeWorkspaceFolders" => {
+                parse::<DidChangeWorkspaceFoldersParams>(n.params).map(|p| self.folders_changed(p))
+            }
+            "workspace/didChangeConfiguration" => parse::<DidChangeConfigurationParams>(n.params)
+                .map(|p| {
+                    read_settings(
+                        &p.settings,
+                        &mut self.debounce,
+                        &mut self.presentation.docs_url,
+                    );
+                    self.relint_all();
+                }),
+            _ => Ok(()), // `$/cancelRequest`, `$/setTrace` and unknown notifications
+        };
+        if let Err((_, message)) = outcome {
+            self.log(
+                MessageType::Warning,
+                format!("ignored `{method}`: {message}"),
+            );
+        }
+        None
+    }
+
+    fn register_watchers(&mut self) {
+        let names = self.analyzer.config_file_names();
+        if !self.watch_files || names.is_empty() {
+            return;
+        }
+        let watchers: Vec<FileSystemWatcher> = names
+            .iter()
+            .map(|name| FileSystemWatcher {
+                glob_pattern: GlobPattern::Pattern(format!("**/{name}")),
+                kind: None,
+            })
+            .collect();
+        let options = lsp_types::DidChangeWatchedFilesRegistrationOptions { watchers };
+        self.next_request += 1;
+        let params = RegistrationParams {
+            registrations: vec![Registration {
+                id: "pipelint-config-watcher".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(options).ok(),
+            }],
+        };
+        self.send(Request::new(
+            RequestId::from(format!("pipelint-{}", self.next_request)),
+            "client/registerCapability".into(),
+            params,
+        ));
+    }
+
+    fn is_config(&self, uri_or_path: &str) -> bool {
+        let name = uri_or_path.rsplit(['/', '\\']).next().unwrap_or("");
+        self.analyzer.config_file_names().contains(&name)
+    }
+
+    fn config_changed(&mut self) {
+        self.analyzer.config_changed();
+        self.relint_all();
+    }
+
+    fn did_open(&mut self, p: DidOpenTextDocumentParams) {
+        let item = p.text_document;
+        let uri = item.uri.to_string();
+        let path = uri::to_path(&uri);
+        let shown = self.docs.get(&uri).is_some_and(|d| d.shown);
+        self.docs.insert(
+            uri.clone(),
+            Doc {
+                text: Arc::from(item.text),
+                version: item.version,
+                path,
+                deadline: None,
+                latest_job: 0,
+                shown,
+                cache: None,
+            },
+        );
+        self.dispatch(&uri);
+    }
+
+    fn did_change(&mut self, p: DidChangeTextDocumentParams) {
+        let uri = p.text_document.text_document_identifier.uri.to_string();
+        let encoding = self.presentation.encoding;
+        let debounce = self.debounce;
+        self.next_job += 1;
+        let invalidate = self.next_job;
+        let Some(doc) = self.docs.get_mut(&uri) else {
+            return;
+        };
+        let mut text = doc.text.to_string();
+        for change in p.content_changes {
+            match change {
+                TextDocumentContentChangeEvent::TextDocumentContentChangeWholeDocument(c) => {
+                    text = c.text;
+                }
+                TextDocumentContentChangeEvent::TextDocumentContentChangePartial(c) => {
+                    let lines = LineMap::new(Arc::from(text.as_str()));
+                    let start = lines.offset(c.range.start, encoding);
+                    let end = lines.offset(c.range.end, encoding).max(start);
+                    text.replace_range(start..end, &c.text);
+                }
+            }
+        }
+        doc.text = Arc::from(text);
+        doc.version = p.text_document.version;
+        doc.cache = None;
+        // Results of jobs on older text are dropped from now on; the new text is linted
+        // once typing pauses.
+        doc.latest_job = invalidate;
+        doc.deadline = Some(Instant::now() + debounce);
+    }
+
+    fn did_save(&mut self, p: DidSaveTextDocumentParams) {
+        let uri = p.text_document.uri.to_string();
+        if let Some(text) = p.text {
+            if let Some(doc) = self.docs.get_mut(&uri) {
+                if *doc.text != *text {
+                    doc.text = Arc::from(text);
+                    doc.cache = None;
+                }
+            }
+        }
+        if self.is_config(&uri) {
+            self.config_changed();
+        } else if self.docs.contains_key(&uri) {
+            self.dispatch(&uri);
+        }
+    }
+
+    fn did_close(&mut self, p: DidCloseTextDocumentParams) {
+        let uri = p.text_document.uri.to_string();
+        if let Some(doc) = self.docs.remove(&uri) {
+            if doc.shown {
+                self.publish(&uri, None, Vec::new());
+            }
+        }
+    }
+
+    fn watched_files(&mut self, p: DidChangeWatchedFilesParams) {
+        if p.changes.iter().any(|c| self.is_config(c.uri.as_ref())) {
+            self.config_changed();
+        }
+    }
+
+    fn folders_changed(&mut self, p: DidChangeWorkspaceFoldersParams) {
+        for f in p.event.removed {
+            let u = f.uri.to_string();
+            self.folders.retain(|(x, _)| *x != u);
+        }
+        for f in p.event.added {
+            self.add_folder(f.uri.as_ref());
+        }
+        // A document may now belong to another folder (and so another config).
+        self.relint_all();
+    }
+
+    /// The analysis of the document's current text: the cached one, or a fresh one made
+    /// here (a request cannot wait for the debounce).
+    fn current(&mut self, uri: &str) -> Option<(Cached, Arc<str>)> {
+        let folder = self
+            .docs
+            .get(uri)
+            .and_then(|d| self.folder_of(d.path.as_ref()));
+        let doc = self.docs.get(uri)?;
+        if let Some(c) = doc.cache.as_ref().filter(|c| c.version == doc.version) {
+            return Some((c.clone(), doc.text.clone()));
+        }
+        self.next_job += 1;
+        let job = Job {
+            uri: uri.to_string(),
+            version: doc.version,
+            id: self.next_job,
+            text: doc.text.clone(),
+            path: doc.path.clone(),
+            folder,
+            presentation: self.presentation.clone(),
+        };
+        let text = job.text.clone();
+        let result = run_job(self.analyzer.as_ref(), job);
+        match result.outcome {
+            Ok(cached) => {
+                if let Some(doc) = self.docs.get_mut(uri) {
+                    doc.cache = Some(cached.clone());
+                }
+                Some((cached, text))
+            }
+            Err(panic) => {
+                self.log(MessageType::Error, format!("linting {uri} failed: {panic}"));
+                None
+            }
+        }
+    }
+
+    /// Findings (with their diagnostics) on the lines `first..=last`.
+    fn findings_on_lines(cached: &Cached, first: u32, last: u32) -> Vec<(&Finding, &Diagnostic)> {
+        let Some(analysis) = cached.analysis.as_ref() else {
+            return Vec::new();
+        };
+        analysis
+            .findings
+            .iter()
+            .zip(cached.diagnostics.iter())
+            .filter(|(f, _)| {
+                let (a, b) = convert::lines_of(f, &cached.lines);
+                a <= last && first <= b
+            })
+            .collect()
+    }
+
+    fn hover(&mut self, p: HoverParams) -> Option<Hover> {
+        let tdp = p.text_document_position_params;
+        let uri = tdp.text_document.uri.to_string();
+        let (cached, _) = self.current(&uri)?;
+        let line = tdp.position.line;
+        let on_line = Self::findings_on_lines(&cached, line, line);
+        let (_, first_diag) = on_line.first()?;
+        let range = first_diag.range;
+        let findings: Vec<&Finding> = on_line.iter().map(|(f, _)| *f).collect();
+        let analyzer = self.analyzer.clone();
+        let text = catch_unwind(AssertUnwindSafe(|| {
+            convert::hover_markdown(&findings, |id| analyzer.rule_doc(id))
+        }))
+        .ok()?;
+        Some(Hover {
+            contents: Contents::MarkupContent(MarkupContent {
+                kind: if self.markdown_hover {
+                    MarkupKind::Markdown
+                } else {
+                    MarkupKind::PlainText
+                },
+                value: text,
+            }),
+            range: Some(range),
+        })
+    }
+
+    fn code_actions(&mut self, p: CodeActionParams) -> Option<Vec<CodeActionResponse>> {
+        let wants_quickfix = p.context.only.as_ref().is_none_or(|kinds| {
+            kinds.iter().any(|k| {
+                let k = String::from(k.clone());
+                k.is_empty() || "quickfix".starts_with(&k)
+            })
+        });
+        if !wants_quickfix {
+            return Some(Vec::new());
+        }
+        let uri = p.text_document.uri.to_string();
+        let doc = self.docs.get(&uri)?;
+        let (path, folder) = (doc.path.clone(), self.folder_of(doc.path.as_ref()));
+        let (cached, text) = self.current(&uri)?;
+        let first = cached.lines.line_of(
+            cached
+                .lines
+                .offset(p.range.start, self.presentation.encoding),
+        );
+        let last = cached
+            .lines
+            .line_of(cached.lines.offset(p.range.end, self.presentation.encoding))
+            .max(first);
+        let hits = Self::findings_on_lines(&cached, first, last);
+        if hits.is_empty() {
+            return Some(Vec::new());
+        }
+        let findings: Vec<&Finding> = hits.iter().map(|(f, _)| *f).collect();
+        let doc_ref = DocumentRef {
+            uri: &uri,
+            path: path.as_deref(),
+            text: &text,
+            workspace_folder: folder.as_deref(),
+        };
+        let fixes = match catch_unwind(AssertUnwindSafe(|| {
+            self.analyzer.fixes(&doc_ref, &findings)
+        })) {
+            Ok(fixes) => fixes,
+            Err(payload) => {
+                let msg = format!(
+                    "computing fixes for {uri} failed: {}",
+                    panic_message(payload)
+                );
+                self.log(MessageType::Error, msg);
+                return Some(Vec::new());
+            }
+        };
+        let mut quick = Vec::new();
+        let mut suppress = Vec::new();
+        for ((_, diagnostic), fixes) in hits.iter().zip(fixes) {
+            for fix in fixes {
+                let action = convert::code_action(
+                    &fix,
+                    diagnostic,
+                    &uri,
+                    &cached.lines,
+                    self.presentation.encoding,
+                );
+                match fix.kind {
+                    crate::analyzer::FixKind::QuickFix => quick.push(action),
+                    crate::analyzer::FixKind::Suppress => suppress.push(action),
+                }
+            }
+        }
+        Some(
+            quick
+                .into_iter()
+                .chain(suppress)
+                .map(CodeActionResponse::CodeAction)
+                .collect(),
+        )
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, (ErrorCode, String)> {
+    serde_json::from_value(params)
+        .map_err(|e| (ErrorCode::InvalidParams, format!("invalid params: {e}")))
+}

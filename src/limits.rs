@@ -1,0 +1,198 @@
+//! Bounds on what one file may cost, so that hostile input (a pull request is untrusted)
+//! gives a finding instead of a hang, a crash or an out-of-memory kill.
+//!
+//! Four limits, each a command-line option and a `.pipelint.yaml` key (`limits:`):
+//!
+//! - the file size (`--max-file-size`): larger files are not read (`input-too-large`);
+//! - the nesting depth of YAML collections (`--max-nesting-depth`);
+//! - the nodes aliases may add when a document is read as expanded (`--max-alias-expansion`);
+//! - a per-file work budget (`--file-time-budget`), counted in work units, not seconds, so
+//!   that a loaded machine never changes the output: one unit is about one YAML event; a
+//!   pipeline step built by an adapter costs [`STEP_COST`], and the embedded scripts a step
+//!   runs cost a unit per [`SCRIPT_BYTES_PER_UNIT`] bytes.
+//!
+//! The last three give `input-too-complex`. The budget is metered per thread by
+//! [`Meter`]: code that may do unbounded work for a small input (expanding a KFP component
+//! used by several parents, Argo step groups) calls [`charge`] and stops when it returns
+//! `false`. Outside a metered run, [`charge`] always allows the work.
+
+use std::cell::Cell;
+
+use crate::engine::Settings;
+use crate::yaml::{NodeRef, Resolved, Span};
+
+/// Files above this many bytes are not read.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+/// Nested collections deeper than this abandon the document (granit-parser's own default).
+pub const DEFAULT_MAX_NESTING_DEPTH: usize = 255;
+/// The largest nesting depth that may be configured.
+pub const MAX_NESTING_DEPTH_CAP: usize = 10_000;
+/// Nodes aliases may add when a document is read as expanded.
+pub const DEFAULT_MAX_ALIAS_EXPANSION: u64 = 1_000_000;
+/// Work units one file may cost.
+pub const DEFAULT_WORK_BUDGET: u64 = 50_000_000;
+/// What building one pipeline step costs (it is read by every rule afterwards).
+pub const STEP_COST: u64 = 1_000;
+/// What copying one name or value into the model costs.
+pub const COPY_COST: u64 = 20;
+/// Bytes of embedded script or command line the classifiers read per unit.
+pub const SCRIPT_BYTES_PER_UNIT: u64 = 8;
+
+/// The limits as set in `.pipelint.yaml` (`limits:`) or on the command line; `None` keeps
+/// the value of the run's [`Settings`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Configured {
+    pub max_file_size: Option<u64>,
+    pub max_nesting_depth: Option<u64>,
+    pub max_alias_expansion: Option<u64>,
+    pub file_time_budget: Option<u64>,
+}
+
+impl Configured {
+    /// Reads `limits:` (already validated against the config schema: whole numbers).
+    pub fn read(node: NodeRef<'_>) -> Configured {
+        let get = |key: &str| match node.get(key).and_then(|v| v.resolved()) {
+            Some(Resolved::Int(i)) if i >= 0 => Some(i as u64),
+            _ => None,
+        };
+        Configured {
+            max_file_size: get("max-file-size"),
+            max_nesting_depth: get("max-nesting-depth"),
+            max_alias_expansion: get("max-alias-expansion"),
+            file_time_budget: get("file-time-budget"),
+        }
+    }
+
+    /// `self`, with every limit `over` sets replaced (command-line flags over the file).
+    pub fn overridden_by(self, over: Configured) -> Configured {
+        Configured {
+            max_file_size: over.max_file_size.or(self.max_file_size),
+            max_nesting_depth: over.max_nesting_depth.or(self.max_nesting_depth),
+            max_alias_expansion: over.max_alias_expansion.or(self.max_alias_expansion),
+            file_time_budget: over.file_time_budget.or(self.file_time_budget),
+        }
+    }
+
+    /// The settings with these limits applied.
+    pub fn apply(&self, settings: &Settings) -> Settings {
+        let mut s = settings.clone();
+        if let Some(v) = self.max_file_size {
+            s.max_file_size = v;
+        }
+        if let Some(v) = self.max_nesting_depth {
+            s.parse_limits.max_nesting_depth = (v as usize).min(MAX_NESTING_DEPTH_CAP);
+        }
+        if let Some(v) = self.max_alias_expansion {
+            s.parse_limits.max_alias_expansion = v;
+        }
+        if let Some(v) = self.file_time_budget {
+            s.work_budget = v;
+        }
+        s
+    }
+}
+
+#[derive(Clone, Copy)]
+struct State {
+    remaining: u64,
+    exhausted_at: Option<Span>,
+}
+
+thread_local! {
+    static METER: Cell<Option<State>> = const { Cell::new(None) };
+}
+
+/// Charges `units` of work done at `at`. Returns `false` once the budget of the current
+/// [`Meter`] is spent (the caller stops); always `true` when nothing is metered.
+pub fn charge(units: u64, at: Span) -> bool {
+    METER.with(|m| match m.get() {
+        None => true,
+        Some(mut state) => {
+            if state.exhausted_at.is_some() {
+                return false;
+            }
+            if units > state.remaining {
+                state.remaining = 0;
+                state.exhausted_at = Some(at);
+                m.set(Some(state));
+                return false;
+            }
+            state.remaining -= units;
+            m.set(Some(state));
+            true
+        }
+    })
+}
+
+/// Whether the budget of the current [`Meter`] is spent.
+pub fn exhausted() -> bool {
+    METER.with(|m| m.get().is_some_and(|s| s.exhausted_at.is_some()))
+}
+
+/// Meters the work done on this thread until dropped (a previous meter is restored then).
+pub struct Meter {
+    budget: u64,
+    previous: Option<State>,
+}
+
+impl Meter {
+    pub fn start(budget: u64) -> Meter {
+        let previous = METER.with(|m| {
+            m.replace(Some(State {
+                remaining: budget,
+                exhausted_at: None,
+            }))
+        });
+        Meter { budget, previous }
+    }
+
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// Where the budget ran out, if it did.
+    pub fn exhausted_at(&self) -> Option<Span> {
+        METER.with(|m| m.get().and_then(|s| s.exhausted_at))
+    }
+
+    /// Units spent so far.
+    pub fn spent(&self) -> u64 {
+        METER.with(|m| m.get().map_or(0, |s| self.budget - s.remaining))
+    }
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        METER.with(|m| m.set(self.previous));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmetered_work_is_always_allowed() {
+        assert!(charge(u64::MAX, Span::default()));
+        assert!(!exhausted());
+    }
+
+    #[test]
+    fn the_budget_runs_out_once_and_records_where() {
+        let meter = Meter::start(10);
+        assert!(charge(6, Span::new(1, 2)));
+        assert_eq!(meter.spent(), 6);
+        assert!(!charge(5, Span::new(3, 4)));
+        assert!(!charge(0, Span::new(5, 6)));
+        assert!(exhausted());
+        assert_eq!(meter.exhausted_at(), Some(Span::new(3, 4)));
+        {
+            let inner = Meter::start(100);
+            assert!(charge(50, Span::default()));
+            assert_eq!(inner.exhausted_at(), None);
+        }
+        assert_eq!(meter.exhausted_at(), Some(Span::new(3, 4)));
+        drop(meter);
+        assert!(!exhausted());
+    }
+}

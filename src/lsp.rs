@@ -1,0 +1,406 @@
+//! `pipelint lsp`: the engine behind the language server. The protocol lives in the
+//! `pipelint-lsp` crate (`lsp/`); this module implements its [`Analyzer`] with the same
+//! engine, rules and `.pipelint.yaml` discovery as `pipelint check`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pipelint_lsp::{
+    Analysis, Analyzer, DocumentRef, Edit, Finding as LspFinding, Fix, FixKind, Related,
+    Severity as LspSeverity,
+};
+use serde_json::json;
+
+use crate::config::{Config, ConfigResolver, CONFIG_FILE};
+use crate::engine::{lint_bytes, Outcome, Settings};
+use crate::finding::{Finding, Severity};
+use crate::fix::{ignore_anchors, ignore_comment, quick_fix, FixContext, TextEdit};
+use crate::formats::adapt_file;
+use crate::rules::registry;
+use crate::yaml::{parse, LineIndex, ParseLimits, Span};
+
+/// The rule id of a problem in `.pipelint.yaml` itself, shown when that file is open.
+pub const INVALID_CONFIG: &str = "invalid-config";
+
+/// Lints documents for the language server.
+///
+/// The config is looked up afresh for every lint (a few `stat`s and a small parse, next to
+/// milliseconds of linting), so an edited, created or deleted `.pipelint.yaml` is always
+/// seen, even by an editor that does not report file changes; the ones that do get open
+/// documents re-linted at once.
+#[derive(Default)]
+pub struct PipelintAnalyzer;
+
+/// Runs the language server on stdin/stdout; returns the exit code.
+pub fn run() -> u8 {
+    pipelint_lsp::run(PipelintAnalyzer)
+}
+
+fn severity(s: Severity) -> LspSeverity {
+    match s {
+        Severity::Error => LspSeverity::Error,
+        Severity::Warning => LspSeverity::Warning,
+        Severity::Info => LspSeverity::Info,
+    }
+}
+
+fn range(span: Span) -> std::ops::Range<usize> {
+    span.start as usize..span.end.max(span.start) as usize
+}
+
+fn to_lsp(f: &Finding) -> LspFinding {
+    let mut message = f.message.clone();
+    if !f.also_steps.is_empty() {
+        message.push_str(&format!(" (also used by {})", f.also_steps.join(", ")));
+    }
+    LspFinding {
+        rule: f.rule.to_string(),
+        severity: severity(f.severity),
+        message,
+        label: f.label.clone(),
+        help: f.help.clone(),
+        span: range(f.span),
+        related: f
+            .related
+            .iter()
+            .map(|l| Related {
+                span: range(l.span),
+                message: l.message.clone(),
+            })
+            .collect(),
+        doc_url: None,
+        // What a fix needs to find the step again.
+        data: Some(json!({
+            "document": f.document,
+            "step": f.step,
+            "step_path": f.step_path,
+            "also_steps": f.also_steps,
+        })),
+    }
+}
+
+/// The engine finding behind a diagnostic, as far as fixes need it.
+fn from_lsp(f: &LspFinding) -> Option<Finding> {
+    let rule = registry::find(&f.rule)?.meta().id;
+    let mut finding = Finding::new(
+        rule,
+        Severity::Warning,
+        Span::new(f.span.start as u32, f.span.end as u32),
+        f.message.clone(),
+    );
+    if let Some(data) = &f.data {
+        finding.document = data["document"].as_u64().map(|d| d as usize);
+        finding.step = data["step"].as_str().map(str::to_string);
+        let strings = |key: &str| -> Vec<String> {
+            data[key]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        finding.step_path = strings("step_path");
+        finding.also_steps = strings("also_steps");
+    }
+    Some(finding)
+}
+
+fn edit(e: TextEdit) -> Edit {
+    Edit {
+        span: range(e.span),
+        new_text: e.new_text,
+    }
+}
+
+fn is_config_file(path: Option<&Path>) -> bool {
+    path.and_then(Path::file_name)
+        .is_some_and(|name| name == CONFIG_FILE)
+}
+
+impl PipelintAnalyzer {
+    /// The config for a document: the nearest `.pipelint.yaml` above its file (above its
+    /// workspace folder for an unsaved one), as `pipelint check` finds it. A broken config
+    /// is reported once and the defaults are used, so the editor keeps working.
+    fn config_for(&self, doc: &DocumentRef<'_>) -> (Arc<Config>, Option<String>) {
+        let anchor: Option<PathBuf> = doc
+            .path
+            .map(Path::to_path_buf)
+            .or_else(|| doc.workspace_folder.map(|f| f.join("untitled.yaml")));
+        let Some(anchor) = anchor else {
+            return (Arc::new(Config::default()), None);
+        };
+        match ConfigResolver::default().for_file(&anchor) {
+            Ok(config) => (config, None),
+            Err(e) => (
+                Arc::new(Config::default()),
+                Some(format!(
+                    "pipelint: {e}; linting with the default settings until it is fixed"
+                )),
+            ),
+        }
+    }
+
+    /// `.pipelint.yaml` itself, open in the editor: its first error, at its line.
+    fn check_config(doc: &DocumentRef<'_>, path: &Path) -> Analysis {
+        let mut analysis = Analysis::default();
+        if let Err(e) = Config::from_text(path, doc.text) {
+            let lines = LineIndex::new(doc.text);
+            let start = (lines.line_start(e.line) + e.column.saturating_sub(1)) as usize;
+            let mut start = start.min(doc.text.len());
+            while !doc.text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let end = doc.text[start..]
+                .find(['\n', '\r'])
+                .map_or(doc.text.len(), |i| start + i);
+            analysis.findings.push(LspFinding {
+                rule: INVALID_CONFIG.to_string(),
+                severity: LspSeverity::Error,
+                message: e.message.clone(),
+                label: String::new(),
+                help: String::new(),
+                span: start..end,
+                related: Vec::new(),
+                doc_url: None,
+                data: None,
+            });
+        }
+        analysis
+    }
+}
+
+impl Analyzer for PipelintAnalyzer {
+    fn analyze(&self, doc: &DocumentRef<'_>) -> Option<Analysis> {
+        if let Some(path) = doc.path.filter(|p| is_config_file(Some(p))) {
+            return Some(Self::check_config(doc, path));
+        }
+        let (config, message) = self.config_for(doc);
+        let settings = Settings {
+            config,
+            ..Settings::default()
+        };
+        let name = doc
+            .path
+            .map_or_else(|| doc.uri.to_string(), |p| p.display().to_string());
+        // Not `explicit`: a YAML file that is broken and does not look like a pipeline is
+        // somebody else's file, and gets nothing.
+        let report = lint_bytes(name, doc.text.as_bytes(), false, &settings);
+        if !matches!(report.outcome, Outcome::Pipeline(_)) {
+            return None;
+        }
+        Some(Analysis {
+            findings: report.findings.iter().map(to_lsp).collect(),
+            messages: message.into_iter().collect(),
+        })
+    }
+
+    fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&LspFinding]) -> Vec<Vec<Fix>> {
+        let yaml = parse(doc.text, &ParseLimits::default());
+        let (pipelines, _) = adapt_file(&yaml, doc.text);
+        let cx = FixContext {
+            src: doc.text,
+            yaml: &yaml,
+            pipelines: &pipelines,
+        };
+        findings
+            .iter()
+            .map(|f| {
+                let Some(finding) = from_lsp(f) else {
+                    return Vec::new();
+                };
+                let mut fixes = Vec::new();
+                if let Some(q) = quick_fix(&cx, &finding) {
+                    fixes.push(Fix {
+                        title: q.title,
+                        kind: FixKind::QuickFix,
+                        edits: q.edits.into_iter().map(edit).collect(),
+                        preferred: true,
+                    });
+                }
+                let anchors = ignore_anchors(&cx, &finding);
+                if let Some(e) = ignore_comment(doc.text, &yaml, finding.rule, &anchors) {
+                    fixes.push(Fix {
+                        title: format!("Ignore {} on this line", finding.rule),
+                        kind: FixKind::Suppress,
+                        edits: vec![edit(e)],
+                        preferred: false,
+                    });
+                }
+                fixes
+            })
+            .collect()
+    }
+
+    fn rule_doc(&self, rule: &str) -> Option<String> {
+        let meta = registry::find(rule)?.meta();
+        if meta.doc.trim().is_empty() {
+            return Some(format!("{}.", meta.summary));
+        }
+        Some(meta.doc.to_string())
+    }
+
+    fn config_file_names(&self) -> &'static [&'static str] {
+        &[CONFIG_FILE]
+    }
+
+    fn server_info(&self) -> (String, String) {
+        (
+            "pipelint".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARGO: &str = include_str!("../lsp/tests/e2e/fixtures/argo-bad.yaml");
+    const KFP: &str = include_str!("../lsp/tests/e2e/fixtures/kfp-bad.yaml");
+
+    fn doc(text: &str) -> DocumentRef<'_> {
+        DocumentRef {
+            uri: "untitled:test",
+            path: None,
+            text,
+            workspace_folder: None,
+        }
+    }
+
+    fn rules(a: &Analysis) -> Vec<&str> {
+        a.findings.iter().map(|f| f.rule.as_str()).collect()
+    }
+
+    /// Applies the first fix of kind `kind` offered for the finding of `rule`.
+    fn apply(analyzer: &PipelintAnalyzer, text: &str, rule: &str, kind: FixKind) -> Option<String> {
+        let analysis = analyzer.analyze(&doc(text)).unwrap();
+        let finding = analysis.findings.iter().find(|f| f.rule == rule)?;
+        let fixes = analyzer.fixes(&doc(text), &[finding]);
+        let fix = fixes[0].iter().find(|f| f.kind == kind)?;
+        let mut out = text.to_string();
+        let mut edits = fix.edits.clone();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+        for e in edits {
+            out.replace_range(e.span.clone(), &e.new_text);
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn only_pipelines_are_analyzed() {
+        let a = PipelintAnalyzer;
+        assert!(a.analyze(&doc("key: value\nlist: [1, 2]\n")).is_none());
+        assert!(a.analyze(&doc("not: [yaml\n")).is_none());
+        assert!(a
+            .analyze(&doc("# just prose, no YAML structure at all: {{{\n"))
+            .is_none());
+        let argo = a.analyze(&doc(ARGO)).unwrap();
+        assert!(
+            rules(&argo).contains(&"unpinned-image"),
+            "{:?}",
+            rules(&argo)
+        );
+    }
+
+    #[test]
+    fn retry_quick_fix_clears_io_step_without_retry() {
+        let a = PipelintAnalyzer;
+        let fixed = apply(&a, ARGO, "io-step-without-retry", FixKind::QuickFix).unwrap();
+        assert!(
+            fixed.contains("    - name: fetch\n      retryStrategy:\n        limit: \"3\"\n"),
+            "{fixed}"
+        );
+        let after = a.analyze(&doc(&fixed)).unwrap();
+        assert!(
+            !rules(&after).contains(&"io-step-without-retry"),
+            "{:?}",
+            rules(&after)
+        );
+        assert!(
+            !rules(&after).contains(&"retry-on-non-idempotent-step"),
+            "{:?}",
+            rules(&after)
+        );
+        assert!(
+            !rules(&after).contains(&"malformed-pipeline"),
+            "{:?}",
+            rules(&after)
+        );
+    }
+
+    #[test]
+    fn cache_quick_fix_clears_cache_on_random_step() {
+        let a = PipelintAnalyzer;
+        let fixed = apply(&a, KFP, "cache-on-random-step", FixKind::QuickFix).unwrap();
+        assert!(
+            fixed.contains(
+                "      sample-rows:\n        cachingOptions:\n          enableCache: false\n"
+            ),
+            "{fixed}"
+        );
+        // Only the random task: `train` keeps its cache.
+        assert_eq!(fixed.matches("enableCache: true").count(), 1);
+        let after = a.analyze(&doc(&fixed)).unwrap();
+        assert!(
+            !rules(&after).contains(&"cache-on-random-step"),
+            "{:?}",
+            rules(&after)
+        );
+    }
+
+    #[test]
+    fn every_finding_can_be_ignored_and_none_is_fixed_by_guessing() {
+        let a = PipelintAnalyzer;
+        for text in [ARGO, KFP] {
+            let analysis = a.analyze(&doc(text)).unwrap();
+            let findings: Vec<&LspFinding> = analysis.findings.iter().collect();
+            let fixes = a.fixes(&doc(text), &findings);
+            for (f, fixes) in findings.iter().zip(&fixes) {
+                assert!(
+                    fixes.iter().any(|x| x.kind == FixKind::Suppress),
+                    "{} has no ignore action",
+                    f.rule
+                );
+                // Nothing invents a digest.
+                assert!(fixes
+                    .iter()
+                    .all(|x| x.edits.iter().all(|e| !e.new_text.contains("sha256"))));
+                if f.rule == "unpinned-image" || f.rule == "missing-resource-limits" {
+                    assert!(
+                        fixes.iter().all(|x| x.kind == FixKind::Suppress),
+                        "{}",
+                        f.rule
+                    );
+                }
+            }
+        }
+        let ignored = apply(&a, ARGO, "unpinned-image", FixKind::Suppress).unwrap();
+        assert!(
+            ignored.contains("--recursive]}  # pipelint: ignore[unpinned-image] reason\n"),
+            "{ignored}"
+        );
+    }
+
+    #[test]
+    fn the_config_file_is_checked_where_it_is_written() {
+        let path = Path::new("/nowhere/.pipelint.yaml");
+        let text = "rules:\n  unpinned-imag:\n    severity: error\n";
+        let d = DocumentRef {
+            uri: "file:///nowhere/.pipelint.yaml",
+            path: Some(path),
+            text,
+            workspace_folder: None,
+        };
+        let a = PipelintAnalyzer.analyze(&d).unwrap();
+        assert_eq!(a.findings.len(), 1);
+        assert_eq!(a.findings[0].rule, INVALID_CONFIG);
+        assert_eq!(&text[a.findings[0].span.clone()], "unpinned-imag:");
+        let ok = DocumentRef {
+            text: "rules: {}\n",
+            ..d
+        };
+        assert!(PipelintAnalyzer.analyze(&ok).unwrap().findings.is_empty());
+    }
+}

@@ -1,0 +1,89 @@
+//! Names that resolve across files: the Argo (Cluster)WorkflowTemplates of a run, for
+//! `templateRef` and `workflowTemplateRef`.
+//!
+//! Rules see one file at a time. With `--strict-refs`, the command line reads every input
+//! once more before linting (in parallel, no rules run), records which WorkflowTemplates
+//! and ClusterWorkflowTemplates it defines and which templates each holds, and hands the
+//! set to every file's [`Config`](crate::config::Config) as `known_templates`. Without the
+//! flag nothing is collected, and `broken-dependency` resolves references only against the
+//! documents of the same file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::engine::Input;
+use crate::formats::adapt_file;
+use crate::model::{ArgoKind, Format, Pipeline};
+use crate::yaml::{parse, ParseLimits};
+
+/// The (Cluster)WorkflowTemplates of a run, by scope and name, with their template names.
+#[derive(Debug, Default, Clone)]
+pub struct KnownTemplates {
+    /// `(cluster_scope, metadata.name)` -> template names. Two manifests of the same name
+    /// (other namespaces, say) add up.
+    templates: BTreeMap<(bool, String), BTreeSet<String>>,
+}
+
+impl KnownTemplates {
+    /// Records `pipeline` if it is a WorkflowTemplate or ClusterWorkflowTemplate.
+    pub fn add(&mut self, pipeline: &Pipeline) {
+        let cluster = match pipeline.format {
+            Format::Argo(ArgoKind::WorkflowTemplate, _) => false,
+            Format::Argo(ArgoKind::ClusterWorkflowTemplate, _) => true,
+            _ => return,
+        };
+        let Some(name) = &pipeline.name else {
+            return;
+        };
+        self.templates
+            .entry((cluster, name.value.clone()))
+            .or_default()
+            .extend(pipeline.steps.iter().map(|s| s.name.clone()));
+    }
+
+    /// The template names of the (Cluster)WorkflowTemplate `name`, if the run defines it.
+    pub fn templates(&self, cluster_scope: bool, name: &str) -> Option<&BTreeSet<String>> {
+        self.templates.get(&(cluster_scope, name.to_string()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
+    }
+
+    /// Reads every input (files over `max_file_size`, unreadable or non-UTF-8 files are
+    /// skipped: linting reports them) and collects their WorkflowTemplates.
+    pub fn collect(inputs: &[Input], max_file_size: u64) -> KnownTemplates {
+        inputs
+            .par_iter()
+            .map(|input| Self::of_file(&input.path, max_file_size))
+            .reduce(KnownTemplates::default, |mut a, b| {
+                for (key, names) in b.templates {
+                    a.templates.entry(key).or_default().extend(names);
+                }
+                a
+            })
+    }
+
+    fn of_file(path: &Path, max_file_size: u64) -> KnownTemplates {
+        let mut known = KnownTemplates::default();
+        let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= max_file_size);
+        if !small {
+            return known;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return known;
+        };
+        // Cheap pre-filter: most files of a repository are not WorkflowTemplates.
+        if !text.contains("WorkflowTemplate") {
+            return known;
+        }
+        let yaml = parse(&text, &ParseLimits::default());
+        let (pipelines, _) = adapt_file(&yaml, &text);
+        for pipeline in &pipelines {
+            known.add(pipeline);
+        }
+        known
+    }
+}

@@ -1,0 +1,176 @@
+//! `dependency-cycle`: tasks of a DAG that wait for each other, so none of them can start.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{FileContext, Rule, RuleMeta};
+use crate::finding::{Finding, Severity};
+use crate::model::{Pipeline, Task};
+use crate::yaml::Span;
+
+/// A cycle in the dependencies of a DAG's tasks (a task waiting for itself included).
+pub struct DependencyCycle;
+
+static META: RuleMeta = RuleMeta {
+    id: "dependency-cycle",
+    summary: "tasks of a DAG wait for each other in a cycle, so none of them can ever start",
+    default_severity: Severity::Error,
+    doc: include_str!("../../rules/dependency-cycle.md"),
+    options: &[],
+};
+
+/// One DAG: its tasks in file order and, per task, `(dependency index, span of the name)`.
+struct Graph<'a> {
+    tasks: Vec<&'a Task>,
+    edges: Vec<Vec<(usize, Span)>>,
+}
+
+fn graphs(pipeline: &Pipeline) -> Vec<Graph<'_>> {
+    let mut by_dag: BTreeMap<&str, Vec<&Task>> = BTreeMap::new();
+    // `steps` entries wait for the previous group: they cannot form a cycle.
+    for task in pipeline.tasks.iter().filter(|t| !t.in_steps) {
+        by_dag.entry(task.parent.as_str()).or_default().push(task);
+    }
+    by_dag
+        .into_values()
+        .map(|tasks| {
+            let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+            for (i, t) in tasks.iter().enumerate() {
+                index.entry(t.name.value.as_str()).or_insert(i);
+            }
+            let edges = tasks
+                .iter()
+                .map(|t| {
+                    let mut seen = BTreeSet::new();
+                    t.depends
+                        .iter()
+                        .filter_map(|d| Some((*index.get(d.value.as_str())?, d.span)))
+                        .filter(|(j, _)| seen.insert(*j))
+                        .collect()
+                })
+                .collect();
+            Graph { tasks, edges }
+        })
+        .collect()
+}
+
+/// Cycles found by a depth-first walk, without recursion: for each back edge, the tasks on
+/// the walk from its target to its source. A cycle that shares a task with one already
+/// found is not reported again, so a knot of tasks gives one finding.
+fn cycles(graph: &Graph<'_>) -> Vec<Vec<(usize, Span)>> {
+    const WHITE: u8 = 0;
+    const GREY: u8 = 1;
+    const BLACK: u8 = 2;
+    let n = graph.tasks.len();
+    let mut colour = vec![WHITE; n];
+    let mut in_cycle = vec![false; n];
+    let mut found = Vec::new();
+    for start in 0..n {
+        if colour[start] != WHITE {
+            continue;
+        }
+        // (task, next edge to follow); the walk is the stack itself.
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        colour[start] = GREY;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let Some(&(to, span)) = graph.edges[node].get(*next) else {
+                colour[node] = BLACK;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            match colour[to] {
+                WHITE => {
+                    colour[to] = GREY;
+                    stack.push((to, 0));
+                }
+                GREY => {
+                    // `node` waits for `to`, which is on the walk: the tasks from `to` to
+                    // `node` each wait for the next, and `node` closes the cycle.
+                    let from = stack.iter().position(|(t, _)| *t == to).unwrap_or(0);
+                    let members: Vec<usize> = stack[from..].iter().map(|(t, _)| *t).collect();
+                    if members.iter().any(|m| in_cycle[*m]) {
+                        continue;
+                    }
+                    for m in &members {
+                        in_cycle[*m] = true;
+                    }
+                    // Each member with the span of its dependency on the next one.
+                    let mut cycle: Vec<(usize, Span)> = vec![(node, span)];
+                    for pair in stack[from..].windows(2) {
+                        let (t, followed) = pair[0];
+                        cycle.push((t, graph.edges[t][followed - 1].1));
+                    }
+                    // The dependency written last in the file closes the cycle (when the
+                    // file is read top to bottom): start the list there.
+                    let last = (0..cycle.len())
+                        .max_by_key(|i| cycle[*i].1.start)
+                        .unwrap_or(0);
+                    cycle.rotate_left(last);
+                    found.push(cycle);
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+impl Rule for DependencyCycle {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_pipeline(&self, _cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        for graph in graphs(pipeline) {
+            for cycle in cycles(&graph) {
+                let name = |i: usize| graph.tasks[i].name.value.as_str();
+                let (closing, span) = cycle[0];
+                let mut names: Vec<&str> = cycle.iter().map(|(t, _)| name(*t)).collect();
+                names.push(name(closing));
+                let task = graph.tasks[closing];
+                let (message, label) = if cycle.len() == 1 {
+                    (
+                        format!("task \"{}\" waits for itself", name(closing)),
+                        format!("`{}` can never start", name(closing)),
+                    )
+                } else {
+                    (
+                        format!(
+                            "task \"{}\" closes a dependency cycle: {}",
+                            name(closing),
+                            names.join(" → ")
+                        ),
+                        format!(
+                            "`{}` waits for `{}`: this closes the cycle",
+                            name(closing),
+                            names[1]
+                        ),
+                    )
+                };
+                let mut finding = Finding::new(META.id, META.default_severity, span, message)
+                    .label(label)
+                    .help(if pipeline.format.is_kfp_ir() {
+                        "remove one of these dependencies (`dependentTasks` or the input that reads the other task's output); in the DSL, drop the `.after()` or data edge that points back, then recompile"
+                    } else {
+                        "remove one of these dependencies from `dependencies`/`depends`; a DAG must run in some order, so one of these tasks has to come first"
+                    });
+                for (i, (t, dep_span)) in cycle.iter().enumerate().skip(1) {
+                    let next = cycle.get(i + 1).map_or(closing, |(n, _)| *n);
+                    finding = finding.related(
+                        *dep_span,
+                        format!("`{}` waits for `{}`", name(*t), name(next)),
+                    );
+                }
+                finding.pipeline = Some(pipeline.display_name().to_string());
+                finding.step = Some(task.name.value.clone());
+                finding.step_path = vec![
+                    pipeline.display_name().to_string(),
+                    task.parent.clone(),
+                    task.name.value.clone(),
+                ];
+                finding.document = Some(pipeline.document);
+                out.push(finding);
+            }
+        }
+    }
+}

@@ -1,0 +1,691 @@
+//! `invalid-manifest`: Argo manifests validated against a JSON Schema of the Argo API.
+//!
+//! The schema (`argo-workflows.schema.json`, beside this file) is generated from the Hera
+//! SDK's models by `testdata/schema-src/argo_schema.py`; see that script for its source,
+//! version and the patches that make it judge manifests the way Argo does. It is compiled
+//! once per process and per kind, the first time a document of that kind is seen.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{JsonType, ValidationError, Validator};
+use serde_json::Value;
+
+use super::{FileContext, Rule, RuleMeta};
+use crate::finding::{Finding, Severity};
+use crate::model::{ArgoKind, Format, Pipeline};
+use crate::yaml::json::{key_at_pointer, node_at_pointer, to_json};
+use crate::yaml::{NodeRef, Span};
+
+/// An Argo manifest that the Argo API would not accept.
+pub struct InvalidManifest;
+
+static META: RuleMeta = RuleMeta {
+    id: "invalid-manifest",
+    summary: "an Argo manifest has a field Argo does not know, a value of the wrong type, or lacks a required field",
+    default_severity: Severity::Error,
+    doc: include_str!("../../../rules/invalid-manifest.md"),
+    options: &[],
+};
+
+/// The generated schema: `$defs` of every Argo type, one per line.
+const SCHEMA_TEXT: &str = include_str!("argo-workflows.schema.json");
+
+static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(SCHEMA_TEXT).expect("the embedded Argo schema is valid JSON")
+});
+
+/// One validator per kind, rooted at `#/$defs/<kind>` (dispatching on `kind` is several
+/// times faster than the root's choice between kinds, and its errors are precise).
+static WORKFLOW: LazyLock<Validator> = LazyLock::new(|| compile("Workflow"));
+static WORKFLOW_TEMPLATE: LazyLock<Validator> = LazyLock::new(|| compile("WorkflowTemplate"));
+static CLUSTER_WORKFLOW_TEMPLATE: LazyLock<Validator> =
+    LazyLock::new(|| compile("ClusterWorkflowTemplate"));
+static CRON_WORKFLOW: LazyLock<Validator> = LazyLock::new(|| compile("CronWorkflow"));
+
+fn compile(kind: &str) -> Validator {
+    let mut root = SCHEMA.clone();
+    root["$ref"] = Value::String(format!("#/$defs/{kind}"));
+    jsonschema::options()
+        .build(&root)
+        .unwrap_or_else(|e| panic!("the embedded Argo schema does not compile for {kind}: {e}"))
+}
+
+fn validator(kind: ArgoKind) -> &'static Validator {
+    match kind {
+        ArgoKind::Workflow => &WORKFLOW,
+        ArgoKind::WorkflowTemplate => &WORKFLOW_TEMPLATE,
+        ArgoKind::ClusterWorkflowTemplate => &CLUSTER_WORKFLOW_TEMPLATE,
+        ArgoKind::CronWorkflow => &CRON_WORKFLOW,
+    }
+}
+
+/// Deeper documents are not validated: no real manifest comes near, and the validator
+/// recurses once per level.
+const MAX_DEPTH: usize = 200;
+
+impl Rule for InvalidManifest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        let Format::Argo(kind, _) = pipeline.format else {
+            return;
+        };
+        let Some(root) = cx
+            .yaml
+            .documents
+            .iter()
+            .find(|d| d.index == pipeline.document)
+            .and_then(|d| d.root(cx.src))
+        else {
+            return;
+        };
+        if depth(root) > MAX_DEPTH {
+            return;
+        }
+        let mut instance = to_json(root);
+        drop_nulls(&mut instance);
+        let mut collected = Collected::default();
+        for error in validator(kind).iter_errors(&instance) {
+            describe(&error, root, &mut collected);
+        }
+        let mut problems = collected.problems;
+        for (path, (def, fields)) in &collected.missing {
+            let fields: Vec<String> = fields
+                .iter()
+                .filter(|f| !collected.suggested.contains(&(path.clone(), (*f).clone())))
+                .cloned()
+                .collect();
+            if !fields.is_empty() {
+                let mut problem = missing_field(root, path, def.as_deref(), &fields);
+                // The first key of a list item may be flagged itself (`- contianer: ...`);
+                // one place holds one finding per rule, so take the whole item instead.
+                if problems.iter().any(|p| p.span == problem.span) {
+                    problem.span = node_at_pointer(root, path).span();
+                }
+                problems.push(problem);
+            }
+        }
+        for problem in problems {
+            let mut finding = Finding::new(
+                META.id,
+                META.default_severity,
+                problem.span,
+                problem.message,
+            )
+            .label(problem.label)
+            .help(problem.help);
+            finding.pipeline = Some(pipeline.display_name().to_string());
+            finding.document = Some(pipeline.document);
+            out.push(finding);
+        }
+    }
+}
+
+/// Nesting depth of a node, without recursion.
+fn depth(root: NodeRef<'_>) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(root, 1usize)];
+    while let Some((node, d)) = stack.pop() {
+        max = max.max(d);
+        if d > MAX_DEPTH {
+            break;
+        }
+        if node.is_mapping() {
+            stack.extend(node.entries().map(|(_, v)| (v, d + 1)));
+        } else if node.is_sequence() {
+            stack.extend(node.items().map(|v| (v, d + 1)));
+        }
+    }
+    max
+}
+
+/// Kubernetes reads `key: null` as an unset field, so such entries are dropped before
+/// validation (the schema does not allow null anywhere).
+fn drop_nulls(value: &mut Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                map.retain(|_, x| !x.is_null());
+                stack.extend(map.values_mut());
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+}
+
+/// One problem, ready to become a finding.
+#[derive(Debug)]
+struct Problem {
+    span: Span,
+    message: String,
+    label: String,
+    help: String,
+}
+
+/// What the errors of one document say: problems, and missing fields by mapping (so that
+/// several missing fields of one mapping make one finding).
+#[derive(Default)]
+struct Collected {
+    problems: Vec<Problem>,
+    missing: BTreeMap<String, (Option<String>, Vec<String>)>,
+    /// `(mapping, field)` for each unknown key reported as a likely typo of `field`: the
+    /// field is then not reported missing as well.
+    suggested: Vec<(String, String)>,
+}
+
+fn describe(error: &ValidationError<'_>, root: NodeRef<'_>, collected: &mut Collected) {
+    let out = &mut collected.problems;
+    let path = error.instance_path().as_str();
+    let def = def_of(error);
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            for key in unexpected {
+                let (problem, suggestion) = unknown_field(root, path, def, key);
+                out.push(problem);
+                if let Some(field) = suggestion {
+                    collected
+                        .suggested
+                        .push((path.to_string(), field.to_string()));
+                }
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let field = property.as_str().unwrap_or_default().to_string();
+            let entry = collected
+                .missing
+                .entry(path.to_string())
+                .or_insert_with(|| (def.map(str::to_string), Vec::new()));
+            entry.1.push(field);
+        }
+        ValidationErrorKind::Type { kind } => {
+            out.push(wrong_type(
+                root,
+                path,
+                &expected_types(kind),
+                error.instance(),
+            ));
+        }
+        ValidationErrorKind::AnyOf { context } => out.push(any_of(root, path, def, context, error)),
+        _ => out.push(Problem {
+            span: key_at_pointer(root, path).span(),
+            message: format!("{}: {error}", field_name(path)),
+            label: "Argo rejects this".into(),
+            help: help_for(def, "fix the value to what Argo expects"),
+        }),
+    }
+}
+
+/// The `$defs` entry whose keyword failed (`Template`, `Container`...).
+fn def_of<'e>(error: &'e ValidationError<'_>) -> Option<&'e str> {
+    let path = error.schema_path().as_str();
+    let rest = path
+        .rsplit("/$defs/")
+        .next()
+        .filter(|_| path.contains("/$defs/"))?;
+    match rest.split('/').next()? {
+        // `spec.templates` items: a Template that must have a name.
+        "NamedTemplate" => Some("Template"),
+        def => Some(def),
+    }
+}
+
+/// The def's name as Argo's field reference spells it (pydantic prefixes the module path
+/// when two models share a name).
+fn type_name(def: &str) -> &str {
+    def.rsplit("__").next().unwrap_or(def)
+}
+
+/// The def, in words: "a template", "a container", "`SecurityContext`".
+fn noun(def: Option<&str>) -> String {
+    let Some(def) = def else {
+        return "this object".into();
+    };
+    let words = match type_name(def) {
+        "Workflow" => "a Workflow",
+        "WorkflowTemplate" => "a WorkflowTemplate",
+        "ClusterWorkflowTemplate" => "a ClusterWorkflowTemplate",
+        "CronWorkflow" => "a CronWorkflow",
+        "WorkflowSpec" => "a workflow spec",
+        "CronWorkflowSpec" => "a CronWorkflow spec",
+        "Template" => "a template",
+        "Container" | "UserContainer" | "ContainerNode" => "a container",
+        "ScriptTemplate" => "a script template",
+        "ResourceTemplate" => "a resource template",
+        "ContainerSetTemplate" => "a container set",
+        "DAGTemplate" => "a DAG",
+        "DAGTask" => "a DAG task",
+        "WorkflowStep" => "a step",
+        "ObjectMeta" => "object metadata",
+        "Metadata" => "template metadata",
+        "RetryStrategy" => "a retry strategy",
+        "Backoff" => "a retry backoff",
+        "ResourceRequirements" => "resource requirements",
+        "Inputs" => "template inputs",
+        "Outputs" => "template outputs",
+        "Arguments" => "arguments",
+        "Parameter" => "a parameter",
+        "Artifact" => "an artifact",
+        "EnvVar" => "an environment variable",
+        "VolumeMount" => "a volume mount",
+        "CacheConfigMap" => "a memoization cache's ConfigMap",
+        "Volume" => "a volume",
+        other => return format!("`{other}`"),
+    };
+    words.to_string()
+}
+
+fn help_for(def: Option<&str>, advice: &str) -> String {
+    let Some(def) = def else {
+        return advice.to_string();
+    };
+    // Argo's field reference (https://argo-workflows.readthedocs.io/en/latest/fields/) has
+    // a section per type; the memoization cache's ConfigMap is documented under `Cache`.
+    let section = match type_name(def) {
+        "CacheConfigMap" => "Cache",
+        name => name,
+    };
+    format!("{advice} (see `{section}` in Argo's field reference)")
+}
+
+/// The fields the schema allows on a def.
+fn fields_of(def: Option<&str>) -> Vec<&'static str> {
+    let Some(def) = def else { return Vec::new() };
+    SCHEMA["$defs"][def]["properties"]
+        .as_object()
+        .map(|props| props.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The allowed field a mistyped one most likely meant: the same word in another case, or
+/// one within a couple of edits.
+fn closest<'a>(key: &str, fields: &[&'a str]) -> Option<&'a str> {
+    let lower = key.to_ascii_lowercase();
+    let limit = match key.chars().count() {
+        0..=3 => 1,
+        4..=7 => 2,
+        _ => 3,
+    };
+    fields
+        .iter()
+        .map(|f| {
+            (
+                strsim::damerau_levenshtein(&lower, &f.to_ascii_lowercase()),
+                *f,
+            )
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, f)| f)
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The last key of a pointer with the indexes after it, as a person reads it: `limit`,
+/// `args[2]`, `steps[1][0]`.
+fn field_name(path: &str) -> String {
+    let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+    let mut indexes = Vec::new();
+    for segment in path.rsplit('/') {
+        if segment.is_empty() {
+            break;
+        }
+        if segment.chars().all(|c| c.is_ascii_digit()) {
+            indexes.push(segment);
+            continue;
+        }
+        let suffix: String = indexes.iter().rev().map(|i| format!("[{i}]")).collect();
+        return format!("`{}{suffix}`", unescape(segment));
+    }
+    "the document".into()
+}
+
+/// The problem, and the field the key is a likely typo of.
+fn unknown_field(
+    root: NodeRef<'_>,
+    path: &str,
+    def: Option<&str>,
+    key: &str,
+) -> (Problem, Option<&'static str>) {
+    let span = key_at_pointer(root, &format!("{path}/{}", escape(key))).span();
+    let fields = fields_of(def);
+    let here = noun(def);
+    let suggestion = closest(key, &fields);
+    // A pod-level setting written inside the container: it belongs one level up.
+    let on_template = matches!(
+        def.map(type_name),
+        Some("Container" | "UserContainer" | "ScriptTemplate")
+    ) && fields_of(Some("Template")).contains(&key);
+    let (message, help) = match suggestion {
+        Some(s) if s != key => (
+            format!("`{key}` is not a field of {here} (did you mean `{s}`?)"),
+            help_for(def, &format!("rename it to `{s}`")),
+        ),
+        _ if on_template => (
+            format!("`{key}` is not a field of {here}; it is a field of the template"),
+            help_for(
+                Some("Template"),
+                &format!("move `{key}` out of the container, to the template itself"),
+            ),
+        ),
+        _ => (
+            format!("`{key}` is not a field of {here}"),
+            help_for(
+                def,
+                "remove it, or move it to where it belongs (it may be a field of another Argo version)",
+            ),
+        ),
+    };
+    let problem = Problem {
+        span,
+        message,
+        label: "unknown field: Argo rejects the manifest".into(),
+        help,
+    };
+    (problem, suggestion.filter(|s| *s != key))
+}
+
+fn missing_field(root: NodeRef<'_>, path: &str, def: Option<&str>, fields: &[String]) -> Problem {
+    let node = node_at_pointer(root, path);
+    // Point at the key that names the mapping (`spec:`), the first key of a list item,
+    // or `kind:` for the document itself.
+    let span = if path.is_empty() {
+        root.entry("kind").map_or(root.span(), |(k, _)| k.span())
+    } else {
+        let key = key_at_pointer(root, path);
+        if key.id() == node.id() {
+            node.entries().next().map_or(node.span(), |(k, _)| k.span())
+        } else {
+            key.span()
+        }
+    };
+    let list = fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let whose = match (path.is_empty(), def.map(|d| noun(Some(d)))) {
+        (true, _) => noun(def),
+        (false, Some(n)) if !n.starts_with('`') => format!("{} ({n})", field_name(path)),
+        (false, _) => field_name(path),
+    };
+    Problem {
+        span,
+        message: format!("{whose} lacks {list}, which Argo requires"),
+        label: format!("{list} missing here"),
+        help: help_for(def, &format!("add {list}")),
+    }
+}
+
+fn type_words(ty: JsonType) -> &'static str {
+    match ty {
+        JsonType::Array => "a list",
+        JsonType::Boolean => "a boolean (`true` or `false`)",
+        JsonType::Integer => "an integer",
+        JsonType::Null => "empty",
+        JsonType::Number => "a number",
+        JsonType::Object => "a mapping",
+        JsonType::String => "a string",
+    }
+}
+
+fn expected_types(kind: &TypeKind) -> Vec<JsonType> {
+    match kind {
+        TypeKind::Single(t) => vec![*t],
+        TypeKind::Multiple(set) => set.iter().collect(),
+    }
+}
+
+/// The order types are named in: `an integer or a string`.
+fn type_rank(ty: JsonType) -> u8 {
+    match ty {
+        JsonType::Integer => 0,
+        JsonType::Number => 1,
+        JsonType::String => 2,
+        JsonType::Boolean => 3,
+        JsonType::Object => 4,
+        JsonType::Array => 5,
+        JsonType::Null => 6,
+    }
+}
+
+fn actual(value: &Value) -> String {
+    match value {
+        Value::Null => "empty".into(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::String(s) if s.chars().count() <= 40 => format!("the string \"{s}\""),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => "something else".into(),
+        [one] => (*one).into(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn wrong_type(root: NodeRef<'_>, path: &str, expected: &[JsonType], value: &Value) -> Problem {
+    let mut expected = expected.to_vec();
+    expected.sort_by_key(|t| type_rank(*t));
+    expected.dedup();
+    // An integer is a number: `a number` says it all.
+    if expected.contains(&JsonType::Number) {
+        expected.retain(|t| *t != JsonType::Integer);
+    }
+    let words: Vec<&str> = expected.iter().map(|t| type_words(*t)).collect();
+    let want = join_or(&words);
+    let got = actual(value);
+    let quoted_number = matches!(value, Value::String(s) if s.parse::<f64>().is_ok())
+        && expected
+            .iter()
+            .any(|t| matches!(t, JsonType::Integer | JsonType::Number));
+    let help = if quoted_number {
+        "write the number without quotes".to_string()
+    } else if matches!(value, Value::String(s) if s.contains("{{")) {
+        "Argo reads this field before it substitutes `{{...}}` templates, so it cannot be templated here".to_string()
+    } else if expected == [JsonType::String] && matches!(value, Value::Number(_) | Value::Bool(_)) {
+        format!("quote it: `\"{value}\"`")
+    } else if expected == [JsonType::Array] && matches!(value, Value::String(_)) {
+        "make it a list, one item per entry: `[a, b]`".to_string()
+    } else {
+        format!("write {want} here")
+    };
+    Problem {
+        span: key_at_pointer(root, path).span(),
+        message: format!("{} should be {want}, not {got}", field_name(path)),
+        label: format!("expected {want}"),
+        help,
+    }
+}
+
+/// `anyOf` in the schema: integer-or-string fields, and the CronWorkflow's schedules.
+fn any_of(
+    root: NodeRef<'_>,
+    path: &str,
+    def: Option<&str>,
+    context: &[Vec<ValidationError<'static>>],
+    error: &ValidationError<'_>,
+) -> Problem {
+    let branches: Vec<&ValidationError<'static>> = context.iter().flatten().collect();
+    let types: Option<Vec<JsonType>> = branches
+        .iter()
+        .map(|e| match e.kind() {
+            ValidationErrorKind::Type { kind } => Some(expected_types(kind)),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|v| v.concat());
+    if let Some(types) = types.filter(|t| !t.is_empty()) {
+        return wrong_type(root, path, &types, error.instance());
+    }
+    let required: Option<Vec<String>> = branches
+        .iter()
+        .map(|e| match e.kind() {
+            ValidationErrorKind::Required { property } => property.as_str().map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    if let Some(fields) = required.filter(|f| !f.is_empty()) {
+        let mut problem = missing_field(root, path, def, &fields[..1]);
+        let others = fields[1..]
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        problem.message = format!(
+            "{} (or the older {others})",
+            problem.message.trim_end_matches(", which Argo requires")
+        );
+        return problem;
+    }
+    Problem {
+        span: key_at_pointer(root, path).span(),
+        message: format!(
+            "{} has none of the shapes Argo accepts for it",
+            field_name(path)
+        ),
+        label: "Argo rejects this".into(),
+        help: help_for(def, "fix the value to what Argo expects"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_compiles_for_every_kind() {
+        for kind in [
+            ArgoKind::Workflow,
+            ArgoKind::WorkflowTemplate,
+            ArgoKind::ClusterWorkflowTemplate,
+            ArgoKind::CronWorkflow,
+        ] {
+            let _ = validator(kind);
+        }
+    }
+
+    /// (line, the text the finding points at, message) of this rule's findings.
+    fn lint(name: &str, text: &str) -> Vec<(u32, String, String)> {
+        let report = crate::engine::lint_bytes(
+            name.into(),
+            text.as_bytes(),
+            true,
+            &crate::engine::Settings::default(),
+        );
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == META.id)
+            .map(|f| {
+                let line = report.lines.line_col(f.span.start).line;
+                (line, text[f.span.range()].to_string(), f.message.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_documents_point_at_the_key() {
+        let text = r#"{
+  "apiVersion": "argoproj.io/v1alpha1",
+  "kind": "Workflow",
+  "metadata": {"generateName": "nightly-"},
+  "spec": {
+    "entrypoint": "train",
+    "templates": [
+      {"name": "train", "container": {"image": "busybox:1.36", "comand": ["sh"]}}
+    ]
+  }
+}
+"#;
+        let found = lint("wf.json", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (8, "\"comand\""),
+            "{found:?}"
+        );
+        assert!(found[0].2.contains("did you mean `command`"), "{found:?}");
+    }
+
+    #[test]
+    fn one_finding_per_problem_and_none_twice() {
+        // A typo of a required field is reported once, as the typo.
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: a}\nspec:\n  templates:\n  - name: a\n    inputs:\n      artifacts:\n      - nme: data\n        path: /data\n";
+        let found = lint("wf.yaml", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].2.contains("`nme`") && found[0].2.contains("`name`"));
+    }
+
+    #[test]
+    fn deep_documents_are_not_validated() {
+        let mut text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: a}\nspec:\n  templates:\n  - name: a\n    plugin:\n      x: ".to_string();
+        text.push_str(&"[".repeat(300));
+        text.push_str(&"]".repeat(300));
+        text.push('\n');
+        assert!(lint("deep.yaml", &text).is_empty());
+    }
+
+    /// The schema records the Hera release it was generated from; it must be the one
+    /// `testdata/schema-src/requirements.txt` pins.
+    #[test]
+    fn the_schema_names_the_pinned_hera() {
+        let requirements = include_str!("../../../testdata/schema-src/requirements.txt");
+        let pinned = requirements
+            .lines()
+            .find_map(|l| l.strip_prefix("hera=="))
+            .expect("hera is pinned");
+        assert_eq!(SCHEMA["x-source"]["package"], "hera");
+        assert_eq!(SCHEMA["x-source"]["version"], pinned.trim());
+        assert!(SCHEMA["$comment"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("hera {}", pinned.trim())));
+    }
+
+    #[test]
+    fn closest_field() {
+        let fields = ["container", "script", "name", "retryStrategy"];
+        assert_eq!(closest("contianer", &fields), Some("container"));
+        assert_eq!(closest("retrystrategy", &fields), Some("retryStrategy"));
+        assert_eq!(closest("zzz", &fields), None);
+    }
+}
+#[cfg(test)]
+mod timing_scratch {
+    #[test]
+    #[ignore]
+    fn timing() {
+        let t = std::time::Instant::now();
+        let _ = &*super::SCHEMA;
+        eprintln!("parse {:?}", t.elapsed());
+        for k in [
+            "Workflow",
+            "WorkflowTemplate",
+            "ClusterWorkflowTemplate",
+            "CronWorkflow",
+        ] {
+            let t = std::time::Instant::now();
+            let _v = super::compile(k);
+            eprintln!("compile {k} {:?}", t.elapsed());
+        }
+        let t = std::time::Instant::now();
+        let mut root = super::SCHEMA.clone();
+        root["oneOf"] =
+            serde_json::json!([{"$ref":"#/$defs/Workflow"},{"$ref":"#/$defs/CronWorkflow"}]);
+        let _ = jsonschema::options().build(&root).unwrap();
+        eprintln!("compile all {:?}", t.elapsed());
+    }
+}
