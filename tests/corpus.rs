@@ -555,14 +555,17 @@ fn the_argo_schema_covers_what_argo_publishes() {
             ]
             .iter()
             .map(|p| format!("{p}.{name}"))
-            .filter(|n| argo.contains_key(n))
             .collect(),
         };
-        let [argo_name] = candidates.as_slice() else {
+        let found: Vec<&serde_json::Map<String, serde_json::Value>> = candidates
+            .iter()
+            .filter_map(|n| argo.get(n)?["properties"].as_object())
+            .collect();
+        let [argo_props] = found.as_slice() else {
             continue;
         };
         compared += 1;
-        for field in argo[argo_name]["properties"].as_object().unwrap().keys() {
+        for field in argo_props.keys() {
             if !props.contains_key(field) {
                 missing.push(format!("{name}.{field}"));
             }

@@ -1,6 +1,6 @@
 //! `invalid-manifest`: Argo manifests validated against a JSON Schema of the Argo API.
 //!
-//! The schema (`argo-workflows.schema.json`, beside this file) is generated from the Hera
+//! The schema (`invalid_manifest/argo-workflows.schema.json`) is generated from the Hera
 //! SDK's models by `testdata/schema-src/argo_schema.py`; see that script for its source,
 //! version and the patches that make it judge manifests the way Argo does. It is compiled
 //! once per process and per kind, the first time a document of that kind is seen.
@@ -25,12 +25,12 @@ static META: RuleMeta = RuleMeta {
     id: "invalid-manifest",
     summary: "an Argo manifest has a field Argo does not know, a value of the wrong type, or lacks a required field",
     default_severity: Severity::Error,
-    doc: include_str!("../../../rules/invalid-manifest.md"),
+    doc: include_str!("../../rules/invalid-manifest.md"),
     options: &[],
 };
 
 /// The generated schema: `$defs` of every Argo type, one per line.
-const SCHEMA_TEXT: &str = include_str!("argo-workflows.schema.json");
+const SCHEMA_TEXT: &str = include_str!("invalid_manifest/argo-workflows.schema.json");
 
 static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
     serde_json::from_str(SCHEMA_TEXT).expect("the embedded Argo schema is valid JSON")
@@ -386,7 +386,7 @@ fn unknown_field(
     let problem = Problem {
         span,
         message,
-        label: "unknown field: Argo rejects the manifest".into(),
+        label: "unknown field".into(),
         help,
     };
     (problem, suggestion.filter(|s| *s != key))
@@ -538,16 +538,19 @@ fn any_of(
         })
         .collect();
     if let Some(fields) = required.filter(|f| !f.is_empty()) {
+        // One of several fields: `schedules`, or the `schedule` of Argo 3.x.
         let mut problem = missing_field(root, path, def, &fields[..1]);
-        let others = fields[1..]
-            .iter()
-            .map(|f| format!("`{f}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        problem.message = format!(
-            "{} (or the older {others})",
-            problem.message.trim_end_matches(", which Argo requires")
-        );
+        if fields.len() > 1 {
+            let others = fields[1..]
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            problem.message = format!(
+                "{} (or the older {others})",
+                problem.message.trim_end_matches(", which Argo requires")
+            );
+        }
         return problem;
     }
     Problem {
@@ -642,7 +645,7 @@ mod tests {
     /// `testdata/schema-src/requirements.txt` pins.
     #[test]
     fn the_schema_names_the_pinned_hera() {
-        let requirements = include_str!("../../../testdata/schema-src/requirements.txt");
+        let requirements = include_str!("../../testdata/schema-src/requirements.txt");
         let pinned = requirements
             .lines()
             .find_map(|l| l.strip_prefix("hera=="))
@@ -661,31 +664,5 @@ mod tests {
         assert_eq!(closest("contianer", &fields), Some("container"));
         assert_eq!(closest("retrystrategy", &fields), Some("retryStrategy"));
         assert_eq!(closest("zzz", &fields), None);
-    }
-}
-#[cfg(test)]
-mod timing_scratch {
-    #[test]
-    #[ignore]
-    fn timing() {
-        let t = std::time::Instant::now();
-        let _ = &*super::SCHEMA;
-        eprintln!("parse {:?}", t.elapsed());
-        for k in [
-            "Workflow",
-            "WorkflowTemplate",
-            "ClusterWorkflowTemplate",
-            "CronWorkflow",
-        ] {
-            let t = std::time::Instant::now();
-            let _v = super::compile(k);
-            eprintln!("compile {k} {:?}", t.elapsed());
-        }
-        let t = std::time::Instant::now();
-        let mut root = super::SCHEMA.clone();
-        root["oneOf"] =
-            serde_json::json!([{"$ref":"#/$defs/Workflow"},{"$ref":"#/$defs/CronWorkflow"}]);
-        let _ = jsonschema::options().build(&root).unwrap();
-        eprintln!("compile all {:?}", t.elapsed());
     }
 }
