@@ -12,8 +12,11 @@ use pipelint::limits;
 use pipelint::report::{render_compact, render_human, render_json, HumanStyle};
 use pipelint::yaml::{parse, LineIndex, ParseLimits, Span};
 
+/// A fuzz target: arbitrary bytes in, a panic on a bug.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, as `cargo fuzz` and the stable harness call them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[("yaml", yaml), ("lint", lint), ("config", config)];
+pub const TARGETS: &[(&str, Target)] = &[("yaml", yaml), ("lint", lint), ("config", config)];
 
 fn check_span(src: &str, span: Span, what: &str) {
     assert!(span.start <= span.end, "{what}: inverted span {span:?}");
@@ -130,17 +133,15 @@ pub fn config(data: &[u8]) {
                 work_budget: limits::DEFAULT_WORK_BUDGET,
                 ..Settings::default()
             };
-            let report = lint_bytes(
-                "p.yaml".into(),
-                SAMPLE_PIPELINE.as_bytes(),
-                true,
-                &settings,
-            );
+            let report = lint_bytes("p.yaml".into(), SAMPLE_PIPELINE.as_bytes(), true, &settings);
             check_report(&report);
         }
         Err(e) => {
             let lines = LineIndex::new(&text);
-            assert!(e.line >= 1 && e.line <= lines.line_count().max(1) + 1, "{e}");
+            assert!(
+                e.line >= 1 && e.line <= lines.line_count().max(1) + 1,
+                "{e}"
+            );
             assert!(e.column >= 1, "{e}");
         }
     }

@@ -34,7 +34,7 @@ pub const DEFAULT_WORK_BUDGET: u64 = 50_000_000;
 /// What building one pipeline step costs (it is read by every rule afterwards).
 pub const STEP_COST: u64 = 1_000;
 /// What copying one name or value into the model costs.
-pub const COPY_COST: u64 = 20;
+pub const COPY_COST: u64 = 40;
 /// Bytes of embedded script or command line the classifiers read per unit.
 pub const SCRIPT_BYTES_PER_UNIT: u64 = 8;
 

@@ -472,20 +472,61 @@ pub struct EmbeddedSource {
 impl EmbeddedSource {
     /// The file span of a byte range of `text`.
     pub fn source_span(&self, file_text: &str, range: std::ops::Range<usize>) -> Span {
-        let raw = file_text.get(self.span.range()).unwrap_or("");
-        if raw == self.text {
-            return Span::new(
-                self.span.start + range.start as u32,
-                self.span.start + range.end as u32,
-            );
+        self.spans(file_text).span(range)
+    }
+
+    /// Maps many ranges of `text` to the file: the offset map is built once, on first use
+    /// (rebuilding it for each piece of evidence made the classifiers quadratic in the
+    /// size of a source).
+    pub fn spans<'a>(&'a self, file_text: &'a str) -> SourceSpans<'a> {
+        SourceSpans {
+            source: self,
+            file_text,
+            mapping: std::cell::OnceCell::new(),
         }
-        let leading = crate::yaml::leading_breaks(self.style, &self.text);
-        match OffsetMap::build(raw, self.style, self.span.start, self.block_indent, leading) {
-            Some(map) => {
+    }
+}
+
+/// [`EmbeddedSource::spans`]: the source's offset map, built lazily.
+pub struct SourceSpans<'a> {
+    source: &'a EmbeddedSource,
+    file_text: &'a str,
+    mapping: std::cell::OnceCell<Mapping>,
+}
+
+enum Mapping {
+    /// The text is the source as written: offsets carry over.
+    Same,
+    Map(OffsetMap),
+    /// No map could be built: every range is the whole scalar.
+    Whole,
+}
+
+impl SourceSpans<'_> {
+    /// The file span of a byte range of the source's `text`.
+    pub fn span(&self, range: std::ops::Range<usize>) -> Span {
+        let s = self.source;
+        let mapping = self.mapping.get_or_init(|| {
+            let raw = self.file_text.get(s.span.range()).unwrap_or("");
+            if raw == s.text {
+                return Mapping::Same;
+            }
+            let leading = crate::yaml::leading_breaks(s.style, &s.text);
+            match OffsetMap::build(raw, s.style, s.span.start, s.block_indent, leading) {
+                Some(map) => Mapping::Map(map),
+                None => Mapping::Whole,
+            }
+        });
+        match mapping {
+            Mapping::Same => Span::new(
+                s.span.start + range.start as u32,
+                s.span.start + range.end as u32,
+            ),
+            Mapping::Map(map) => {
                 let start = map.source_offset(range.start);
                 Span::new(start, map.source_offset(range.end).max(start))
             }
-            None => self.span,
+            Mapping::Whole => s.span,
         }
     }
 }

@@ -79,6 +79,8 @@ impl KnownTemplates {
         if !text.contains("WorkflowTemplate") {
             return known;
         }
+        // Metered like a linted file, so that a hostile template cannot cost unbounded work.
+        let _meter = crate::limits::Meter::start(crate::limits::DEFAULT_WORK_BUDGET);
         let yaml = parse(&text, &ParseLimits::default());
         let (pipelines, _) = adapt_file(&yaml, &text);
         for pipeline in &pipelines {

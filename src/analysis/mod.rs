@@ -170,16 +170,17 @@ pub fn analyze(
     let mut facts = StepFacts::default();
     read_declarations(step, options, &mut facts);
     if let Some(source) = &step.source {
+        let spans = source.spans(src);
         match source.language {
             Language::Python => python_evidence(
                 &source.text,
-                &|r| source.source_span(src, r),
+                &|r| spans.span(r),
                 "source",
                 &mut facts.evidence,
             ),
             Language::Shell => shell_evidence(
                 &source.text,
-                &|r| source.source_span(src, r),
+                &|r| spans.span(r),
                 "script",
                 &mut facts.evidence,
             ),
@@ -628,9 +629,11 @@ fn python_evidence(
     let scan = python::scan(source);
     let called = |prefixes: &[&str]| {
         scan.calls.iter().any(|c| {
-            prefixes
-                .iter()
-                .any(|p| c.name == *p || c.name.starts_with(&format!("{p}.")))
+            prefixes.iter().any(|p| {
+                c.name
+                    .strip_prefix(p)
+                    .is_some_and(|r| r.is_empty() || r.starts_with('.'))
+            })
         })
     };
     let seeded_random = called(&["random.seed"]);

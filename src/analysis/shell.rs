@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::Question;
 
@@ -59,6 +59,12 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ]
 });
 
+/// All of [`PATTERNS`] in one automaton: one pass over the text says which of them can
+/// match at all, and only those are run for their captures.
+static PATTERN_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(PATTERNS.iter().map(|p| p.regex.as_str())).expect("static patterns")
+});
+
 static PYTHON_C: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"python[0-9.]*\s+(?:-\w+\s+)*-c\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')"#)
         .expect("static pattern")
@@ -82,7 +88,11 @@ pub struct ShellHit {
 
 pub fn scan(text: &str) -> Vec<ShellHit> {
     let mut hits = Vec::new();
-    for pattern in PATTERNS.iter() {
+    let matched = PATTERN_SET.matches(text);
+    if !matched.matched_any() {
+        return hits;
+    }
+    for pattern in matched.iter().map(|i| &PATTERNS[i]) {
         for caps in pattern.regex.captures_iter(text) {
             if let Some(m) = caps.get(1) {
                 // `helm upgrade --install` is the idempotent form.

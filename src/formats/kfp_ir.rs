@@ -86,7 +86,8 @@ pub fn adapt(
         // Pushed in reverse so that steps come out in file order.
         let mut nested = Vec::new();
         for (task_key, task) in tasks.entries() {
-            if !crate::limits::charge(crate::limits::STEP_COST, task_key.span()) {
+            let copies = path.len() as u64 * crate::limits::COPY_COST;
+            if !crate::limits::charge(crate::limits::STEP_COST + copies, task_key.span()) {
                 break;
             }
             let Some(task_name) = task_key.str() else {

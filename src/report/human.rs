@@ -139,6 +139,9 @@ pub struct HumanStyle {
     pub width: usize,
 }
 
+/// Findings further right than this on their line are not drawn with a snippet.
+const MAX_DRAWN_COLUMN: u32 = 10_000;
+
 fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut String) {
     if file.findings.is_empty() {
         return;
@@ -153,12 +156,22 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
             finding,
             source: &source,
         };
-        if handler.render_report(out, &diagnostic).is_err() {
+        // miette panics drawing a label past column 65535 (a format width), which one line of
+        // minified JSON reaches: such findings get the one-line form below.
+        let too_wide = std::iter::once(finding.span)
+            .chain(finding.related.iter().map(|l| l.span))
+            .any(|span| file.lines.line_col(span.end).column > MAX_DRAWN_COLUMN);
+        if too_wide || handler.render_report(out, &diagnostic).is_err() {
             // Rendering cannot fail on a String; keep the finding visible if it ever does.
             let at = file.lines.line_col(finding.span.start);
             out.push_str(&format!(
-                "{}:{}:{}: {}\n",
-                file.path, at.line, at.column, finding.message
+                "{}:{}:{}: {}[{}] {}\n",
+                file.path,
+                at.line,
+                at.column,
+                finding.severity.as_str(),
+                finding.rule,
+                finding.message
             ));
         }
         out.push('\n');

@@ -30,9 +30,17 @@ impl LineIndex {
         }
     }
 
+    /// The position of `offset`; an offset inside a multi-byte character (`end - 1` of a
+    /// span ending in `é`) counts as the start of that character, past the end as the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
-        let offset = offset.min(self.len);
-        let lc = self.inner.line_col(TextSize::new(offset));
+        let mut offset = offset.min(self.len);
+        let lc = loop {
+            match self.inner.try_line_col(TextSize::new(offset)) {
+                Some(lc) => break lc,
+                None if offset > 0 => offset -= 1,
+                None => break line_index::LineCol { line: 0, col: 0 },
+            }
+        };
         let wide = self
             .inner
             .to_wide(WideEncoding::Utf16, lc)

@@ -1,0 +1,358 @@
+//! `pipelint lsp` under abuse, over real stdio with the real analyzer: random JSON-RPC
+//! messages, a huge document, 1,000 `didChange` in a burst. The server must keep answering
+//! and end up publishing the diagnostics of the final text.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const URI: &str = "file:///abuse/pipeline.yaml";
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pipelint lsp starts");
+        let stdin = child.stdin.take().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = channel();
+        std::thread::spawn(move || loop {
+            let mut length = None;
+            loop {
+                let mut line = String::new();
+                if out.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Content-Length:") {
+                    length = v.trim().parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; length.expect("the server frames its messages")];
+            if out.read_exact(&mut body).is_err() {
+                return;
+            }
+            let value: Value = serde_json::from_slice(&body).expect("the server writes JSON");
+            if tx.send(value).is_err() {
+                return;
+            }
+        });
+        let mut server = Server { child, stdin, rx };
+        server.request(
+            "init",
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {},
+                   "initializationOptions": {"debounceMs": 50}}),
+        );
+        server.expect_response("init");
+        server.notify("initialized", json!({}));
+        server
+    }
+
+    fn raw(&mut self, body: &[u8]) {
+        let _ = write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len());
+        let _ = self.stdin.write_all(body);
+        let _ = self.stdin.flush();
+    }
+
+    fn send(&mut self, value: Value) {
+        self.raw(value.to_string().as_bytes());
+    }
+
+    fn request(&mut self, id: &str, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next message that satisfies `pred` (others are dropped).
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(v) if pred(&v) => return v,
+                Ok(_) => {}
+                Err(_) => panic!("no {what} within {timeout:?}"),
+            }
+        }
+    }
+
+    fn expect_response(&self, id: &str) -> Value {
+        self.wait_for(&format!("response {id}"), Duration::from_secs(60), |v| {
+            v["id"] == id && v.get("method").is_none()
+        })
+    }
+
+    /// The server still answers: a hover request gets its response.
+    fn probe(&mut self, id: &str) {
+        self.request(
+            id,
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
+        );
+        self.expect_response(id);
+    }
+
+    fn stop(mut self) {
+        self.request("bye", "shutdown", Value::Null);
+        self.expect_response("bye");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert_ne!(status.code(), Some(101), "the server panicked");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not exit");
+    }
+}
+
+fn pipeline(image: &str, padding: usize) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: abuse-\nspec:\n  entrypoint: main\n  templates:\n    - name: main\n      container:\n        image: {image}\n{}",
+        "# padding\n".repeat(padding)
+    )
+}
+
+fn open(server: &mut Server, text: &str) {
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": URI, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+}
+
+/// Diagnostics published for `URI` with this `rule` on 0-based `line`.
+fn has(diagnostics: &Value, rule: &str, line: u64) -> bool {
+    diagnostics["params"]["diagnostics"]
+        .as_array()
+        .is_some_and(|d| {
+            d.iter()
+                .any(|x| x["code"] == rule && x["range"]["start"]["line"] == line)
+        })
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+fn random_value(rng: &mut Rng, depth: u32) -> Value {
+    match rng.next() % if depth > 3 { 5 } else { 7 } {
+        0 => Value::Null,
+        1 => json!(rng.next() as i64),
+        2 => json!(rng.next() % 2 == 0),
+        3 => json!(rng
+            .pick(&["", "file:///x.yaml", URI, "\u{0}", "é", "{{x}}"])
+            .to_string()),
+        4 => json!(-1.5e300),
+        5 => Value::Array(
+            (0..rng.next() % 4)
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let keys = [
+                "textDocument",
+                "uri",
+                "position",
+                "line",
+                "character",
+                "range",
+                "contentChanges",
+                "text",
+                "version",
+                "context",
+                "settings",
+                "x",
+            ];
+            let mut map = serde_json::Map::new();
+            for _ in 0..rng.next() % 5 {
+                map.insert(rng.pick(&keys).to_string(), random_value(rng, depth + 1));
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+#[test]
+fn random_json_rpc_messages_do_not_stop_the_server() {
+    let mut server = Server::start();
+    open(&mut server, &pipeline("python:latest", 0));
+    let methods = [
+        "textDocument/hover",
+        "textDocument/codeAction",
+        "textDocument/didChange",
+        "textDocument/didOpen",
+        "textDocument/didClose",
+        "textDocument/didSave",
+        "workspace/didChangeConfiguration",
+        "workspace/didChangeWatchedFiles",
+        "workspace/didChangeWorkspaceFolders",
+        "initialize",
+        "$/cancelRequest",
+        "no/such/method",
+        "",
+    ];
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for round in 0..5 {
+        for i in 0..200 {
+            match rng.next() % 6 {
+                0 => {
+                    let bytes: Vec<u8> = (0..rng.next() % 64).map(|_| rng.next() as u8).collect();
+                    server.raw(&bytes);
+                }
+                1 => server.raw(b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": "),
+                2 => server.send(random_value(&mut rng, 0)),
+                3 => server.send(json!({"jsonrpc": "2.0", "id": random_value(&mut rng, 3),
+                                        "result": random_value(&mut rng, 0)})),
+                _ => {
+                    let method = *rng.pick(&methods);
+                    let mut msg = json!({"jsonrpc": "2.0", "method": method,
+                                         "params": random_value(&mut rng, 0)});
+                    if rng.next() % 2 == 0 {
+                        msg["id"] = json!(format!("r{round}-{i}"));
+                    }
+                    server.send(msg);
+                }
+            }
+        }
+        // A header block with no Content-Length, then the server must still answer.
+        let _ = server
+            .stdin
+            .write_all(b"Content-Type: x\r\nnot a header\r\n\r\n");
+        server.probe(&format!("probe-{round}"));
+    }
+    // The document it knew is still linted.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 100},
+               "contentChanges": [{"text": pipeline("python:latest", 1)}]}),
+    );
+    server.wait_for(
+        "diagnostics after the noise",
+        Duration::from_secs(60),
+        |v| {
+            v["method"] == "textDocument/publishDiagnostics"
+                && v["params"]["uri"] == URI
+                && has(v, "unpinned-image", 9)
+        },
+    );
+    server.stop();
+}
+
+#[test]
+fn a_huge_document_is_answered() {
+    let mut server = Server::start();
+    // About 10 MB: 100,000 templates.
+    let mut text = pipeline("python:latest", 0);
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "    - name: t{i}\n      container: {{image: alpine:3.20, command: [echo, '{i}']}}\n"
+        ));
+    }
+    open(&mut server, &text);
+    let published = server.wait_for(
+        "diagnostics of the huge document",
+        Duration::from_secs(120),
+        |v| v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == URI,
+    );
+    // Either linted, or cut by the work budget with a finding that says so; never silence.
+    let codes: Vec<&Value> = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert!(
+        has(&published, "unpinned-image", 9) || codes.iter().any(|c| **c == "input-too-complex"),
+        "{codes:?}"
+    );
+    server.probe("after-huge");
+    server.stop();
+}
+
+#[test]
+fn a_burst_of_1000_changes_ends_with_the_final_text() {
+    let mut server = Server::start();
+    open(&mut server, &pipeline("alpine:3.20", 0));
+    for version in 2..=1001 {
+        // Every text but the last pins its image; the last has `:latest` on a line of its own.
+        let text = if version == 1001 {
+            pipeline("python:latest", 7)
+        } else {
+            pipeline(&format!("alpine:3.{version}"), version % 13)
+        };
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": URI, "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
+    let last = server.wait_for(
+        "diagnostics of the final text",
+        Duration::from_secs(120),
+        |v| {
+            v["method"] == "textDocument/publishDiagnostics"
+                && v["params"]["uri"] == URI
+                && has(v, "unpinned-image", 9)
+                && v["params"]["diagnostics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| {
+                        d["message"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("python:latest")
+                    })
+        },
+    );
+    if let Some(version) = last["params"].get("version") {
+        assert!(version.is_null() || *version == 1001, "{last}");
+    }
+    server.probe("after-burst");
+    // Nothing older is published after the final text's diagnostics.
+    while let Ok(v) = server.rx.recv_timeout(Duration::from_millis(500)) {
+        if v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == URI {
+            assert!(
+                v["params"]["diagnostics"]
+                    .to_string()
+                    .contains("python:latest"),
+                "a stale text was published after the final one: {v}"
+            );
+        }
+    }
+    server.stop();
+}
