@@ -36,20 +36,38 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// With the committed baseline, which holds the legacy file's findings.
 const EXPECTED: &str = "\
-pipelines/legacy/old.yaml:14:16: warning[unpinned-image] step \"old-export\" runs image \"acme/legacy-exporter:1.0\", not pinned by digest
-pipelines/train.yaml:34:64: warning[unused-suppression] the suppression comment for `cache-on-random-step` silences nothing here
-pipelines/train.yaml:55:16: warning[unpinned-image] step \"notify\" runs image \"curlimages/curl:8.8.0\", not pinned by digest
+pipelines/train.yaml:36:7: warning[team-label] step \"train\": has no `team` label, so its cost and alerts reach nobody
+pipelines/train.yaml:36:64: warning[unused-suppression] the suppression comment for `cache-on-random-step` silences nothing here
+pipelines/train.yaml:38:16: error[approved-registries] step \"train\": runs an image from outside the approved registries
+pipelines/train.yaml:51:38: error[memory-ceiling] step \"upload-model\": asks for more than 64Gi of memory, more than any node has
+pipelines/train.yaml:60:16: warning[unpinned-image] step \"notify\" runs image \"curlimages/curl:8.8.0\", not pinned by digest
 ";
 
 #[test]
-fn config_and_suppressions_of_all_three_kinds() {
+fn config_policies_suppressions_and_baseline() {
     let repo = repo_root().join("testdata/repo");
-    let (out, err, code) = pipelint(&repo, &["check", "--format", "compact", "."]);
+    let args = [
+        "check",
+        "--format",
+        "compact",
+        "--baseline",
+        "pipelint-baseline.json",
+        ".",
+    ];
+    let (out, err, code) = pipelint(&repo, &args);
     assert_eq!(out, EXPECTED, "{err}");
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     // Comment (fetch image, train limits), annotation (notify IO), config (old-train image).
-    assert!(err.contains("; 4 suppressed"), "{err}");
+    assert!(err.contains("; 4 suppressed; 3 in the baseline"), "{err}");
+    // Without the baseline the legacy file's findings are back.
+    let (out, _, _) = pipelint(&repo, &["check", "--format", "compact", "."]);
+    let legacy = out
+        .lines()
+        .filter(|l| l.starts_with("pipelines/legacy/"))
+        .count();
+    assert_eq!(legacy, 3, "{out}");
 }
 
 #[test]
@@ -64,7 +82,7 @@ fn a_baseline_survives_edits_that_shift_every_line() {
         &["check", "--write-baseline", "pipelint-baseline.json", "."],
     );
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("wrote 3 findings"), "{err}");
+    assert!(err.contains("wrote 8 findings"), "{err}");
     let (out, err, _) = pipelint(
         &dir,
         &[
@@ -77,7 +95,7 @@ fn a_baseline_survives_edits_that_shift_every_line() {
         ],
     );
     assert_eq!(out, "", "{err}");
-    assert!(err.contains("3 in the baseline"), "{err}");
+    assert!(err.contains("8 in the baseline"), "{err}");
 
     // Shift every line and re-indent nothing else: no finding comes back.
     let train = dir.join("pipelines/train.yaml");
