@@ -8,6 +8,20 @@ use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_
 use crate::model::*;
 use crate::yaml::{NodeRef, Span};
 
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`: the pattern the KFP
+/// backend requires of `pipelineInfo.name`.
+fn is_dns_subdomain(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b[0] != b'-'
+                && b[b.len() - 1] != b'-'
+        })
+}
+
 /// Images of kfp-kubernetes helper executors that are never pulled as written.
 fn is_stub_image(image: &str) -> bool {
     image.starts_with("argostub/")
@@ -30,6 +44,30 @@ pub fn adapt(
     }
     p.sdk_version = text_at(spec, "sdkVersion", &mut p);
     p.schema_version = text_at(spec, "schemaVersion", &mut p);
+    // Facts from the backend's IR checks (`v2_template.go`): a DNS-style name, and a schema
+    // version it knows. Which backend accepts which version is `sdk-backend-version-mismatch`.
+    if let Some(name) = p.name.clone() {
+        if !is_dns_subdomain(&name.value) {
+            p.problem(
+                name.span,
+                format!(
+                    "`pipelineInfo.name` `{}` must be lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit; the KFP backend rejects it",
+                    name.value
+                ),
+            );
+        }
+    }
+    if let Some(schema) = p.schema_version.clone() {
+        if !matches!(schema.value.as_str(), "2.0.0" | "2.1.0") {
+            p.problem(
+                schema.span,
+                format!(
+                    "`schemaVersion` {} is not a KFP IR schema version (2.0.0 or 2.1.0)",
+                    schema.value
+                ),
+            );
+        }
+    }
 
     let components = mapping_at(spec, "components", &mut p);
     let executors = spec

@@ -127,10 +127,6 @@ async def test_ignore_comment_after_non_ascii_text(client: LanguageClient, works
     assert len(fixed.splitlines()) == len(text.splitlines())
 
 
-@pytest.mark.xfail(
-    reason="the suppression engine that reads `# pipelint: ignore[...]` has not landed yet",
-    strict=False,
-)
 async def test_the_ignore_comment_silences_the_finding(client: LanguageClient, workspace):
     path = workspace / "kfp-bad.yaml"
     text = path.read_text(encoding="utf-8")
