@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench harness                 # every figure, medians of 5 interleaved runs
 //! cargo bench --bench harness -- --runs 9     # more runs; --files N, --seed S, --shared DIR
+//! cargo bench --bench harness -- --pipelint OLD/pipelint   # the same figures for another build
 //! cargo test --bench harness                  # smoke run: tiny corpus, one run each
 //! ```
 //!
@@ -20,7 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PIPELINT: &str = env!("CARGO_BIN_EXE_pipelint");
+/// The binary measured: this build's, or `--pipelint PATH` (an older build, to compare).
+static PIPELINT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+fn pipelint() -> &'static Path {
+    PIPELINT.get_or_init(|| PathBuf::from(env!("CARGO_BIN_EXE_pipelint")))
+}
 
 struct Options {
     files: usize,
@@ -62,6 +68,9 @@ fn main() {
             "--no-shared" => o.shared = None,
             "--smoke" => o.smoke = true,
             "--out" => o.out = Some(PathBuf::from(value())),
+            "--pipelint" => {
+                let _ = PIPELINT.set(PathBuf::from(value()));
+            }
             _ => {}
         }
     }
@@ -186,7 +195,7 @@ impl Series {
 }
 
 fn check_cmd(jobs: usize, dir: &Path) -> Command {
-    let mut c = Command::new(PIPELINT);
+    let mut c = Command::new(pipelint());
     c.args(["check", "--format", "json", "--fail-on", "never", "-j"])
         .arg(jobs.to_string())
         .arg(dir);
@@ -340,7 +349,7 @@ fn run(o: &Options) -> String {
                 }
             }
             for _ in 0..precommit_per_round {
-                let mut cmd = Command::new(PIPELINT);
+                let mut cmd = Command::new(pipelint());
                 // Paths relative to the corpus, as pre-commit passes them.
                 let ten = c.ten.iter().map(|p| p.strip_prefix(&c.dir).unwrap_or(p));
                 cmd.arg("check").args(ten).current_dir(&c.dir);
@@ -352,7 +361,7 @@ fn run(o: &Options) -> String {
         }
         let a = measure(&mut check_cmd(2, &small.dir));
         let b = measure(&mut check_cmd(2, &large.dir));
-        let v = measure(Command::new(PIPELINT).arg("--version"));
+        let v = measure(Command::new(pipelint()).arg("--version"));
         if keep {
             rss_small.0.push(a);
             rss_large.0.push(b);
@@ -363,6 +372,12 @@ fn run(o: &Options) -> String {
 
     let mut r = String::new();
     use std::fmt::Write as _;
+    if o.smoke {
+        let _ = writeln!(
+            r,
+            "smoke run (a tiny corpus, one run, possibly a debug build): checks the harness works; the figures mean nothing"
+        );
+    }
     let _ = writeln!(
         r,
         "pipelint {} benchmarks: medians of {} interleaved runs (after 1 warm-up), {}",

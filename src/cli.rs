@@ -330,6 +330,18 @@ fn check(args: CheckArgs) -> u8 {
     }
     // `exclude:` globs skip files a walk found; a file named on the command line is linted.
     inputs.retain(|i| i.explicit || !i.config.as_ref().is_some_and(|c| c.excludes(&i.path)));
+    // JSON on standard output is written file by file (the same bytes), so that memory does
+    // not grow with the number of files; what needs the whole run first takes the path below.
+    if args.format == Format::Json
+        && !read_stdin
+        && args.baseline.is_none()
+        && args.write_baseline.is_none()
+        && !args.statistics
+        && args.output.as_ref().is_none_or(|p| p == dash)
+        && std::env::current_dir().is_ok()
+    {
+        return check_json_streaming(inputs, args.quiet, args.fail_on);
+    }
     let mut report = lint_inputs(&inputs, &Settings::default());
     let mut stdin_name = None;
     if read_stdin {
@@ -470,4 +482,26 @@ fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(path, text)
+}
+
+/// `check --format json` to standard output, streamed: see [`crate::report::JsonStream`].
+fn check_json_streaming(inputs: Vec<crate::engine::Input>, quiet: bool, fail_on: FailOn) -> u8 {
+    let stdout = std::io::stdout();
+    let mut stream = crate::report::JsonStream::start(std::io::BufWriter::new(stdout.lock()));
+    let mut max: Option<Severity> = None;
+    crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |file| {
+        if let Outcome::Unreadable(reason) = &file.outcome {
+            eprintln!("warning: {}: could not be read: {reason}", file.path);
+        }
+        max = max.max(file.findings.iter().map(|f| f.severity).max());
+        stream.file(file);
+    });
+    let summary = stream.finish();
+    if !quiet {
+        eprint!("{}\n", summary.line());
+    }
+    match max {
+        Some(max) if fail_on.fails(max) => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    }
 }

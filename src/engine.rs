@@ -115,6 +115,64 @@ pub fn lint_inputs(inputs: &[Input], settings: &Settings) -> RunReport {
     }
 }
 
+/// Lints every input in parallel like [`lint_inputs`], but hands each report to `sink` as
+/// soon as it and every report before it are done, in the same order as
+/// [`lint_inputs`]' report: memory holds a bounded window of files, not the whole run (an
+/// input is dropped once linted). `sink` runs on the calling thread, which must not be a
+/// worker of the rayon pool.
+pub fn lint_inputs_in_order(
+    inputs: Vec<Input>,
+    settings: &Settings,
+    mut sink: impl FnMut(FileReport),
+) {
+    use std::collections::BTreeMap;
+    // The order of `lint_inputs`: a stable sort by the path shown.
+    let mut order: Vec<(String, usize)> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (display_path(&input.path), i))
+        .collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    let mut inputs: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
+    // Enough files in flight to keep every thread busy past a slow one.
+    let window = rayon::current_num_threads().max(1) * 32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut waiting: BTreeMap<usize, FileReport> = BTreeMap::new();
+    let (mut spawned, mut next) = (0, 0);
+    while next < order.len() {
+        while spawned < order.len() && spawned < next + window {
+            let input = inputs[order[spawned]]
+                .take()
+                .expect("each input is spawned once");
+            let settings = match &input.config {
+                Some(config) if !Arc::ptr_eq(config, &settings.config) => Settings {
+                    config: config.clone(),
+                    ..settings.clone()
+                },
+                _ => settings.clone(),
+            };
+            let (tx, at) = (tx.clone(), spawned);
+            rayon::spawn(move || {
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    lint_path(&input.path, input.explicit, &settings)
+                }));
+                let _ = tx.send((at, report));
+            });
+            spawned += 1;
+        }
+        let (at, report) = rx.recv().expect("a lint job ends by sending its report");
+        match report {
+            Ok(report) => waiting.insert(at, report),
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        while let Some(report) = waiting.remove(&next) {
+            sink(report);
+            next += 1;
+        }
+    }
+}
+
 fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();
     s.strip_prefix("./").unwrap_or(&s).to_string()

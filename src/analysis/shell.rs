@@ -2,7 +2,7 @@
 //! and `script.source` of shell scripts.
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::{Regex, RegexSet};
 
@@ -11,16 +11,34 @@ use super::Question;
 /// One pattern: what it answers and how to describe a match.
 struct Pattern {
     question: Question,
-    regex: Regex,
+    /// Words every match contains (one of them): a text without any is not searched, and
+    /// the regex is compiled only when some text has one (most runs need only a few).
+    /// Empty: always searched.
+    needles: &'static [&'static str],
+    source: String,
+    regex: OnceLock<Regex>,
     what: &'static str,
 }
 
-fn p(question: Question, re: &str, what: &'static str) -> Pattern {
+impl Pattern {
+    fn regex(&self) -> &Regex {
+        self.regex
+            .get_or_init(|| Regex::new(&self.source).expect("static pattern"))
+    }
+}
+
+fn p(
+    question: Question,
+    needles: &'static [&'static str],
+    re: &str,
+    what: &'static str,
+) -> Pattern {
     // A command word starts the text or follows a separator.
-    let re = format!(r"(?:^|[\s;&|(`'\x22=]){re}");
     Pattern {
         question,
-        regex: Regex::new(&re).expect("static pattern"),
+        needles,
+        source: format!(r"(?:^|[\s;&|(`'\x22=]){re}"),
+        regex: OnceLock::new(),
         what,
     }
 }
@@ -28,41 +46,47 @@ fn p(question: Question, re: &str, what: &'static str) -> Pattern {
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     use Question::*;
     vec![
-        p(Io, r"(aws\s+s3(?:api)?\s+\w+)", "copies from or to S3"),
-        p(Io, r"(gsutil(?:\s+-m)?\s+\w+)", "copies from or to GCS"),
-        p(Io, r"(gcloud\s+storage\s+\w+)", "copies from or to GCS"),
-        p(Io, r"(az\s+storage\s+\w+|azcopy\s+\w+)", "copies from or to Azure storage"),
-        p(Io, r"(curl)\s", "makes an HTTP request"),
-        p(Io, r"(wget)\s", "downloads over HTTP"),
-        p(Io, r"(rclone\s+\w+)", "copies from or to remote storage"),
-        p(Io, r"((?:hdfs\s+dfs|hadoop\s+fs)\s+-\w+)", "reads or writes HDFS"),
-        p(Io, r"(mc\s+(?:cp|mirror|cat))\s", "copies from or to MinIO/S3"),
-        p(Io, r"(git\s+(?:clone|pull|fetch))\s", "fetches a git repository"),
-        p(Io, r"(bq\s+(?:query|load|extract|cp))\s", "runs a BigQuery job"),
-        p(Io, r"(psql|mysql)\s", "talks to a database"),
-        p(Io, r"(dvc\s+(?:pull|push|fetch))", "moves data with DVC"),
-        p(Io, r"(huggingface-cli\s+download)", "downloads from the Hugging Face Hub"),
-        p(NonIdempotent, r"(docker\s+push)\s", "pushes an image"),
-        p(NonIdempotent, r"((?:/kaniko/)?executor\b[^\n]*--destination)", "pushes an image (kaniko --destination)"),
-        p(NonIdempotent, r"(crane\s+(?:push|copy|cp)|skopeo\s+copy)\s", "pushes an image"),
-        p(NonIdempotent, r"(kubectl\b[^\n;|&]*?\s(?:create|run))\s", "creates a Kubernetes object (`kubectl create` fails or duplicates on retry)"),
-        p(NonIdempotent, r"(helm\s+install)\s", "installs a Helm release (`helm install` fails on retry; `helm upgrade --install` does not)"),
-        p(NonIdempotent, r"(curl\b[^\n;|&]*?(?:-X\s*POST|--request\s+POST|\s-d\s|\s--data(?:-\w+)?[\s=]|\s-F\s|\s--form\s))", "POSTs to an HTTP endpoint"),
-        p(NonIdempotent, r"(aws\s+sns\s+publish|gcloud\s+pubsub\s+topics\s+publish)", "publishes a notification"),
-        p(NonIdempotent, r"(sendmail|mail\s+-s)\s", "sends an email"),
-        p(NonIdempotent, r"(gcloud\s+ai\s+models\s+upload|aws\s+sagemaker\s+create-\w+)", "registers a model"),
-        p(NonIdempotent, r"(mlflow\s+models\s+\S*register\S*)", "registers a model"),
-        p(NonIdempotent, r"((?i:insert\s+into))\s", "runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"),
-        p(Random, r"(\$RANDOM|\$\{RANDOM\})", "uses `$RANDOM`"),
-        p(Random, r"(\$\(date\b|`date\b|\bdate\s+[-+])", "uses the current date"),
-        p(Random, r"(uuidgen|shuf)\b", "generates random values"),
+        p(Io, &["aws"], r"(aws\s+s3(?:api)?\s+\w+)", "copies from or to S3"),
+        p(Io, &["gsutil"], r"(gsutil(?:\s+-m)?\s+\w+)", "copies from or to GCS"),
+        p(Io, &["gcloud"], r"(gcloud\s+storage\s+\w+)", "copies from or to GCS"),
+        p(Io, &["az"], r"(az\s+storage\s+\w+|azcopy\s+\w+)", "copies from or to Azure storage"),
+        p(Io, &["curl"], r"(curl)\s", "makes an HTTP request"),
+        p(Io, &["wget"], r"(wget)\s", "downloads over HTTP"),
+        p(Io, &["rclone"], r"(rclone\s+\w+)", "copies from or to remote storage"),
+        p(Io, &["hdfs", "hadoop"], r"((?:hdfs\s+dfs|hadoop\s+fs)\s+-\w+)", "reads or writes HDFS"),
+        p(Io, &["mc"], r"(mc\s+(?:cp|mirror|cat))\s", "copies from or to MinIO/S3"),
+        p(Io, &["git"], r"(git\s+(?:clone|pull|fetch))\s", "fetches a git repository"),
+        p(Io, &["bq"], r"(bq\s+(?:query|load|extract|cp))\s", "runs a BigQuery job"),
+        p(Io, &["sql"], r"(psql|mysql)\s", "talks to a database"),
+        p(Io, &["dvc"], r"(dvc\s+(?:pull|push|fetch))", "moves data with DVC"),
+        p(Io, &["huggingface-cli"], r"(huggingface-cli\s+download)", "downloads from the Hugging Face Hub"),
+        p(NonIdempotent, &["docker"], r"(docker\s+push)\s", "pushes an image"),
+        p(NonIdempotent, &["executor"], r"((?:/kaniko/)?executor\b[^\n]*--destination)", "pushes an image (kaniko --destination)"),
+        p(NonIdempotent, &["crane", "skopeo"], r"(crane\s+(?:push|copy|cp)|skopeo\s+copy)\s", "pushes an image"),
+        p(NonIdempotent, &["kubectl"], r"(kubectl\b[^\n;|&]*?\s(?:create|run))\s", "creates a Kubernetes object (`kubectl create` fails or duplicates on retry)"),
+        p(NonIdempotent, &["helm"], r"(helm\s+install)\s", "installs a Helm release (`helm install` fails on retry; `helm upgrade --install` does not)"),
+        p(NonIdempotent, &["curl"], r"(curl\b[^\n;|&]*?(?:-X\s*POST|--request\s+POST|\s-d\s|\s--data(?:-\w+)?[\s=]|\s-F\s|\s--form\s))", "POSTs to an HTTP endpoint"),
+        p(NonIdempotent, &["aws", "gcloud"], r"(aws\s+sns\s+publish|gcloud\s+pubsub\s+topics\s+publish)", "publishes a notification"),
+        p(NonIdempotent, &["mail"], r"(sendmail|mail\s+-s)\s", "sends an email"),
+        p(NonIdempotent, &["gcloud", "aws"], r"(gcloud\s+ai\s+models\s+upload|aws\s+sagemaker\s+create-\w+)", "registers a model"),
+        p(NonIdempotent, &["mlflow"], r"(mlflow\s+models\s+\S*register\S*)", "registers a model"),
+        p(NonIdempotent, &[], r"((?i:insert\s+into))\s", "runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"),
+        p(Random, &["RANDOM"], r"(\$RANDOM|\$\{RANDOM\})", "uses `$RANDOM`"),
+        p(Random, &["date"], r"(\$\(date\b|`date\b|\bdate\s+[-+])", "uses the current date"),
+        p(Random, &["uuidgen", "shuf"], r"(uuidgen|shuf)\b", "generates random values"),
     ]
 });
 
-/// All of [`PATTERNS`] in one automaton: one pass over the text says which of them can
-/// match at all, and only those are run for their captures.
-static PATTERN_SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(PATTERNS.iter().map(|p| p.regex.as_str())).expect("static patterns")
+/// Every needle of [`PATTERNS`] in one literal automaton (cheap to build, unlike a set of
+/// the patterns themselves): one pass over a text says which needles it has, so a text,
+/// however short, costs one search before any pattern runs. Entry `i` is the needle's pattern.
+static NEEDLES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+    let (needles, owners): (Vec<String>, Vec<usize>) = PATTERNS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.needles.iter().map(move |n| (regex::escape(n), i)))
+        .unzip();
+    (RegexSet::new(needles).expect("literal needles"), owners)
 });
 
 static PYTHON_C: LazyLock<Regex> = LazyLock::new(|| {
@@ -88,12 +112,17 @@ pub struct ShellHit {
 
 pub fn scan(text: &str) -> Vec<ShellHit> {
     let mut hits = Vec::new();
-    let matched = PATTERN_SET.matches(text);
-    if !matched.matched_any() {
-        return hits;
+    // The patterns that can match: those with a needle in the text, and those without any.
+    let (set, owners) = &*NEEDLES;
+    let mut candidates = vec![false; PATTERNS.len()];
+    for n in set.matches(text).iter() {
+        candidates[owners[n]] = true;
     }
-    for pattern in matched.iter().map(|i| &PATTERNS[i]) {
-        for caps in pattern.regex.captures_iter(text) {
+    for (pattern, candidate) in PATTERNS.iter().zip(candidates) {
+        if !candidate && !pattern.needles.is_empty() {
+            continue;
+        }
+        for caps in pattern.regex().captures_iter(text) {
             if let Some(m) = caps.get(1) {
                 // `helm upgrade --install` is the idempotent form.
                 if m.as_str().starts_with("helm") && text[m.end()..].starts_with(" --replace") {
@@ -142,6 +171,42 @@ mod tests {
             .map(|r| &text[r])
             .collect();
         assert_eq!(code, ["import random; print(random.randint(0, 1))"]);
+    }
+
+    /// A pattern is searched only in texts that have one of its needles: each text that a
+    /// pattern matches must have one.
+    #[test]
+    fn every_match_has_a_needle_of_its_pattern() {
+        let texts = [
+            "aws s3 cp a b; aws s3api put-object x; aws sns publish --x; aws sagemaker create-model",
+            "gsutil -m cp a b; gcloud storage cp a b; gcloud pubsub topics publish t; gcloud ai models upload",
+            "az storage blob upload; azcopy copy a b; curl -d x http://a; wget http://x ",
+            "rclone sync a b; hdfs dfs -put a; hadoop fs -get b; mc cp a b ; git clone x ",
+            "bq query x ; psql -c x ; mysql -e y ; dvc pull; huggingface-cli download m",
+            "docker push x ; /kaniko/executor --context . --destination x; crane push a b ",
+            "skopeo copy a b ; kubectl -n x create job y ; helm install a b ",
+            "sendmail x ; mail -s hi ; mlflow models register-x; INSERT INTO t VALUES (1) ",
+            "echo $RANDOM ${RANDOM} $(date +%s) `date` date -u ; uuidgen; shuf -n1",
+        ];
+        for text in texts {
+            for pattern in PATTERNS.iter().filter(|p| !p.needles.is_empty()) {
+                if pattern.regex().is_match(text) {
+                    assert!(
+                        pattern.needles.iter().any(|n| text.contains(n)),
+                        "{} matches {text:?} without a needle",
+                        pattern.source
+                    );
+                }
+            }
+        }
+        // And every pattern matched one of the texts above.
+        for pattern in PATTERNS.iter() {
+            assert!(
+                texts.iter().any(|t| pattern.regex().is_match(t)),
+                "no sample for {}",
+                pattern.source
+            );
+        }
     }
 
     #[test]

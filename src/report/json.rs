@@ -101,14 +101,18 @@ struct JsonReport<'a> {
 }
 
 fn file_entry(file: &FileReport) -> JsonFile<'_> {
-    let (kind, formats, error) = match &file.outcome {
+    outcome_entry(&file.path, &file.outcome)
+}
+
+fn outcome_entry<'a>(path: &'a str, outcome: &'a Outcome) -> JsonFile<'a> {
+    let (kind, formats, error) = match outcome {
         Outcome::Pipeline(formats) => ("pipeline", formats.clone(), None),
         Outcome::NotPipeline => ("not-pipeline", Vec::new(), None),
         Outcome::Unparseable => ("unparseable", Vec::new(), None),
         Outcome::Unreadable(reason) => ("unreadable", Vec::new(), Some(reason.as_str())),
     };
     JsonFile {
-        path: &file.path,
+        path,
         kind,
         formats,
         error,
@@ -118,40 +122,7 @@ fn file_entry(file: &FileReport) -> JsonFile<'_> {
 pub fn render_json(report: &RunReport) -> String {
     let findings = report
         .findings()
-        .map(|(file, f)| JsonFinding {
-            rule: f.rule,
-            severity: f.severity.as_str(),
-            message: &f.message,
-            file: &file.path,
-            pipeline: f.pipeline.as_deref(),
-            step: f.step.as_deref(),
-            step_path: &f.step_path,
-            also_steps: &f.also_steps,
-            document: f.document,
-            span: json_span(&file.lines, f.span),
-            label: &f.label,
-            help: &f.help,
-            related: f
-                .related
-                .iter()
-                .map(|l| JsonLabel {
-                    message: l.message.clone(),
-                    span: json_span(&file.lines, l.span),
-                })
-                .collect(),
-            evidence: f
-                .evidence
-                .iter()
-                .map(|e| JsonEvidence {
-                    kind: e.question,
-                    text: &e.text,
-                    description: &e.description,
-                    confidence: e.confidence,
-                    span: json_span(&file.lines, e.span),
-                })
-                .collect(),
-            confidence: f.confidence,
-        })
+        .map(|(file, f)| finding_entry(file, f))
         .collect();
     let doc = JsonReport {
         version: JSON_FORMAT_VERSION,
@@ -167,4 +138,186 @@ pub fn render_json(report: &RunReport) -> String {
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
+}
+
+fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: f.rule,
+        severity: f.severity.as_str(),
+        message: &f.message,
+        file: &file.path,
+        pipeline: f.pipeline.as_deref(),
+        step: f.step.as_deref(),
+        step_path: &f.step_path,
+        also_steps: &f.also_steps,
+        document: f.document,
+        span: json_span(&file.lines, f.span),
+        label: &f.label,
+        help: &f.help,
+        related: f
+            .related
+            .iter()
+            .map(|l| JsonLabel {
+                message: l.message.clone(),
+                span: json_span(&file.lines, l.span),
+            })
+            .collect(),
+        evidence: f
+            .evidence
+            .iter()
+            .map(|e| JsonEvidence {
+                kind: e.question,
+                text: &e.text,
+                description: &e.description,
+                confidence: e.confidence,
+                span: json_span(&file.lines, e.span),
+            })
+            .collect(),
+        confidence: f.confidence,
+    }
+}
+
+/// The JSON report written file by file, byte for byte what [`render_json`] gives for the
+/// same files in the same order: findings are written as each file arrives (its source and
+/// findings can then be dropped); only the `files` entries and the counts are kept to the end.
+/// Like the other renderers' output, a write that fails (a closed pipe) is not an error: the
+/// rest is not written, and the counts are still kept.
+pub struct JsonStream<W: std::io::Write> {
+    out: W,
+    failed: bool,
+    findings: usize,
+    /// What the entries of `files` show, packed into one buffer (no allocation per file,
+    /// so nothing long-lived is scattered through the heap): see [`JsonStream::file`].
+    files: String,
+    /// The outcomes seen, each once; `files` refers to them by index.
+    outcomes: Vec<Outcome>,
+    file_count: usize,
+    summary: Summary,
+}
+
+/// The arrays the stream fills in.
+const FINDINGS_KEY: &str = "\"findings\": []";
+const FILES_KEY: &str = "\"files\": []";
+
+/// The report with no finding and no file, given the counts: the stream writes its text
+/// with the two arrays filled in.
+fn skeleton(summary: Summary) -> String {
+    let doc = JsonReport {
+        version: JSON_FORMAT_VERSION,
+        tool: Tool {
+            name: "pipelint",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: Vec::new(),
+        files: Vec::new(),
+        summary,
+    };
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+impl<W: std::io::Write> JsonStream<W> {
+    pub fn start(out: W) -> Self {
+        let mut stream = JsonStream {
+            out,
+            failed: false,
+            findings: 0,
+            files: String::new(),
+            outcomes: Vec::new(),
+            file_count: 0,
+            summary: Summary::default(),
+        };
+        let head = skeleton(Summary::default());
+        let at = head.find(FINDINGS_KEY).unwrap_or(0);
+        // Up to and including the array's `[`.
+        stream.write(&head[..at + FINDINGS_KEY.len() - 1]);
+        stream
+    }
+
+    fn write(&mut self, text: &str) {
+        if !self.failed && self.out.write_all(text.as_bytes()).is_err() {
+            self.failed = true;
+        }
+    }
+
+    /// Writes the findings of the next file (files come in the order of the report).
+    pub fn file(&mut self, file: FileReport) {
+        for f in &file.findings {
+            let entry = serde_json::to_string_pretty(&finding_entry(&file, f)).unwrap_or_default();
+            // Inside `findings` an entry is two levels deep; its strings hold no raw newline.
+            self.write(if self.findings == 0 {
+                "\n    "
+            } else {
+                ",\n    "
+            });
+            self.write(&entry.replace('\n', "\n    "));
+            self.findings += 1;
+        }
+        let one = RunReport {
+            files: vec![file],
+            baselined: 0,
+        };
+        let s = Summary::of(&one);
+        let t = &mut self.summary;
+        t.files += s.files;
+        t.pipeline_files += s.pipeline_files;
+        t.pipelines += s.pipelines;
+        t.not_pipelines += s.not_pipelines;
+        t.unparseable += s.unparseable;
+        t.unreadable += s.unreadable;
+        t.findings += s.findings;
+        t.errors += s.errors;
+        t.warnings += s.warnings;
+        t.infos += s.infos;
+        t.suppressed += s.suppressed;
+        t.baselined += s.baselined;
+        if let Some(file) = one.files.into_iter().next() {
+            // `path NUL outcome-index NUL`: a shown path has no NUL.
+            let index = match self.outcomes.iter().position(|o| *o == file.outcome) {
+                Some(index) => index,
+                None => {
+                    self.outcomes.push(file.outcome);
+                    self.outcomes.len() - 1
+                }
+            };
+            self.files.push_str(&file.path);
+            self.files.push('\0');
+            self.files.push_str(&index.to_string());
+            self.files.push('\0');
+            self.file_count += 1;
+        }
+    }
+
+    /// Writes the rest of the report; returns the counts (for the summary line).
+    pub fn finish(mut self) -> Summary {
+        let summary = std::mem::take(&mut self.summary);
+        let tail = skeleton(summary.clone());
+        let at = tail.find(FINDINGS_KEY).unwrap_or(0) + FINDINGS_KEY.len();
+        let files_at = tail.find(FILES_KEY).unwrap_or(at);
+        self.write(if self.findings == 0 { "]" } else { "\n  ]" });
+        // Up to and including the `files` array's `[`, its entries, then the rest.
+        self.write(&tail[at..files_at + FILES_KEY.len() - 1]);
+        let files = std::mem::take(&mut self.files);
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let mut fields = files.split('\0');
+        for n in 0..self.file_count {
+            let (Some(path), Some(index)) = (fields.next(), fields.next()) else {
+                break;
+            };
+            let Some(outcome) = index.parse::<usize>().ok().and_then(|i| outcomes.get(i)) else {
+                break;
+            };
+            let entry =
+                serde_json::to_string_pretty(&outcome_entry(path, outcome)).unwrap_or_default();
+            self.write(if n == 0 { "\n    " } else { ",\n    " });
+            self.write(&entry.replace('\n', "\n    "));
+        }
+        self.write(if self.file_count == 0 { "]" } else { "\n  ]" });
+        self.write(&tail[files_at + FILES_KEY.len()..]);
+        if !self.failed {
+            let _ = self.out.flush();
+        }
+        summary
+    }
 }

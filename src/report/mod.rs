@@ -12,7 +12,7 @@ mod statistics;
 pub use compact::render_compact;
 pub use github::render_github;
 pub use human::{render_human, render_human_findings, HumanStyle};
-pub use json::{render_json, JSON_FORMAT_VERSION};
+pub use json::{render_json, JsonStream, JSON_FORMAT_VERSION};
 pub use junit::render_junit;
 pub use paths::RepoRoot;
 pub use sarif::{render_sarif, FINGERPRINT_KEY};

@@ -3,7 +3,7 @@
 //! The schema (`invalid_manifest/argo-workflows.schema.json`) is generated from the Hera
 //! SDK's models by `testdata/schema-src/argo_schema.py`; see that script for its source,
 //! version and the patches that make it judge manifests the way Argo does. It is compiled
-//! once per process and per kind, the first time a document of that kind is seen.
+//! once per process, the first time an Argo document is seen.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{FileContext, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
-use crate::model::{ArgoKind, Format, Pipeline};
+use crate::model::{Format, Pipeline};
 use crate::yaml::json::{key_at_pointer, node_at_pointer, to_json};
 use crate::yaml::{NodeRef, Span};
 
@@ -36,30 +36,46 @@ static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
     serde_json::from_str(SCHEMA_TEXT).expect("the embedded Argo schema is valid JSON")
 });
 
-/// One validator per kind, rooted at `#/$defs/<kind>` (dispatching on `kind` is several
-/// times faster than the root's choice between kinds, and its errors are precise).
-static WORKFLOW: LazyLock<Validator> = LazyLock::new(|| compile("Workflow"));
-static WORKFLOW_TEMPLATE: LazyLock<Validator> = LazyLock::new(|| compile("WorkflowTemplate"));
-static CLUSTER_WORKFLOW_TEMPLATE: LazyLock<Validator> =
-    LazyLock::new(|| compile("ClusterWorkflowTemplate"));
-static CRON_WORKFLOW: LazyLock<Validator> = LazyLock::new(|| compile("CronWorkflow"));
+/// The schema as a resource that the validator's root refers into: indexed once, not
+/// copied under the root (nor checked against the meta-schema again).
+const SCHEMA_URI: &str = "urn:pipelint:argo-workflows";
 
-fn compile(kind: &str) -> Validator {
-    let mut root = SCHEMA.clone();
-    root["$ref"] = Value::String(format!("#/$defs/{kind}"));
+static REGISTRY: LazyLock<jsonschema::Registry<'static>> = LazyLock::new(|| {
+    jsonschema::Registry::new()
+        .add(SCHEMA_URI, &*SCHEMA)
+        .and_then(|r| r.prepare())
+        .expect("the embedded Argo schema is a valid resource")
+});
+
+/// One validator for the four kinds: each document is checked against `#/$defs/<its kind>`
+/// only (dispatching on `kind` is several times faster than the root's choice between kinds,
+/// and its errors are precise). The definitions the kinds share are compiled once, the
+/// first time an Argo document is seen; the errors, `schema_path` included, are those of a
+/// validator rooted at the kind's definition.
+static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
+    let kinds: Vec<Value> = [
+        "Workflow",
+        "WorkflowTemplate",
+        "ClusterWorkflowTemplate",
+        "CronWorkflow",
+    ]
+    .iter()
+    .map(|kind| {
+        serde_json::json!({
+            "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+            "then": {"$ref": format!("{SCHEMA_URI}#/$defs/{kind}")},
+        })
+    })
+    .collect();
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": kinds,
+    });
     jsonschema::options()
+        .with_registry(&REGISTRY)
         .build(&root)
-        .unwrap_or_else(|e| panic!("the embedded Argo schema does not compile for {kind}: {e}"))
-}
-
-fn validator(kind: ArgoKind) -> &'static Validator {
-    match kind {
-        ArgoKind::Workflow => &WORKFLOW,
-        ArgoKind::WorkflowTemplate => &WORKFLOW_TEMPLATE,
-        ArgoKind::ClusterWorkflowTemplate => &CLUSTER_WORKFLOW_TEMPLATE,
-        ArgoKind::CronWorkflow => &CRON_WORKFLOW,
-    }
-}
+        .unwrap_or_else(|e| panic!("the embedded Argo schema does not compile: {e}"))
+});
 
 /// Deeper documents are not validated: no real manifest comes near, and the validator
 /// recurses once per level.
@@ -71,7 +87,7 @@ impl Rule for InvalidManifest {
     }
 
     fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
-        let Format::Argo(kind, _) = pipeline.format else {
+        let Format::Argo(..) = pipeline.format else {
             return;
         };
         let Some(root) = cx
@@ -89,7 +105,7 @@ impl Rule for InvalidManifest {
         let mut instance = to_json(root);
         drop_nulls(&mut instance);
         let mut collected = Collected::default();
-        for error in validator(kind).iter_errors(&instance) {
+        for error in VALIDATOR.iter_errors(&instance) {
             describe(&error, root, &mut collected);
         }
         let mut problems = collected.problems;
@@ -571,12 +587,33 @@ mod tests {
     #[test]
     fn the_schema_compiles_for_every_kind() {
         for kind in [
-            ArgoKind::Workflow,
-            ArgoKind::WorkflowTemplate,
-            ArgoKind::ClusterWorkflowTemplate,
-            ArgoKind::CronWorkflow,
+            "Workflow",
+            "WorkflowTemplate",
+            "ClusterWorkflowTemplate",
+            "CronWorkflow",
         ] {
-            let _ = validator(kind);
+            // Checked against its own kind's definition, with that definition's paths.
+            let doc = serde_json::json!({
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": kind,
+                "metadata": {"name": "x"},
+                "spec": {},
+                "bogusKey": 1,
+            });
+            let paths: Vec<String> = VALIDATOR
+                .iter_errors(&doc)
+                .map(|e| e.schema_path().as_str().to_string())
+                .collect();
+            assert!(
+                paths
+                    .iter()
+                    .any(|p| p == &format!("/$defs/{kind}/additionalProperties")),
+                "{kind}: {paths:?}"
+            );
+            assert!(
+                paths.iter().all(|p| p.starts_with("/$defs/")),
+                "{kind}: {paths:?}"
+            );
         }
     }
 

@@ -155,17 +155,28 @@ impl Decoder {
                     continue;
                 }
                 let (decoded, len) = unescape(&body[i + 1..]);
-                self.emit(&decoded, offset + i, false);
+                self.emit(decoded.encode_utf8(&mut [0; 4]), offset + i, false);
                 i += 1 + len;
                 continue;
             }
-            if !escapes && c == b'\'' && bytes.get(i + 1) == Some(&b'\'') && offset == 1 {
+            let single_quoted = !escapes && offset == 1;
+            if single_quoted && c == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
                 self.emit("'", offset + i, false);
                 i += 2;
                 continue;
             }
-            let ch_len = utf8_len(c);
-            let end = (i + ch_len).min(bytes.len());
+            // A run of bytes copied as they are, up to the next byte that needs a look:
+            // emitted at once (the same map as one character at a time, without the cost).
+            let special = |b: u8| {
+                matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+                    || (escapes && b == b'\\')
+                    || (single_quoted && b == b'\'')
+            };
+            let mut end = i + utf8_len(c);
+            while end < bytes.len() && !special(bytes[end]) {
+                end += 1;
+            }
+            let end = end.min(bytes.len());
             self.emit(&body[i..end], offset + i, true);
             i = end;
         }
@@ -216,11 +227,11 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-/// Decodes one escape; `rest` starts after the backslash. Returns the text and the number of
-/// bytes consumed after the backslash.
-fn unescape(rest: &str) -> (String, usize) {
+/// Decodes one escape; `rest` starts after the backslash. Returns the character and the
+/// number of bytes consumed after the backslash.
+fn unescape(rest: &str) -> (char, usize) {
     let Some(c) = rest.chars().next() else {
-        return ("\\".into(), 0);
+        return ('\\', 0);
     };
     let simple = match c {
         '0' => Some('\0'),
@@ -243,18 +254,18 @@ fn unescape(rest: &str) -> (String, usize) {
         _ => None,
     };
     if let Some(s) = simple {
-        return (s.to_string(), c.len_utf8());
+        return (s, c.len_utf8());
     }
     let width = match c {
         'x' => 2,
         'u' => 4,
         'U' => 8,
-        _ => return (c.to_string(), c.len_utf8()),
+        _ => return (c, c.len_utf8()),
     };
     let hex = rest.get(1..1 + width).unwrap_or("");
     match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
-        Some(ch) => (ch.to_string(), 1 + width),
-        None => (c.to_string(), 1),
+        Some(ch) => (ch, 1 + width),
+        None => (c, 1),
     }
 }
 
