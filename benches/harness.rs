@@ -4,6 +4,7 @@
 //! cargo bench --bench harness                 # every figure, medians of 5 interleaved runs
 //! cargo bench --bench harness -- --runs 9     # more runs; --files N, --seed S, --shared DIR
 //! cargo bench --bench harness -- --pipelint OLD/pipelint   # the same figures for another build
+//! cargo bench --bench harness -- --no-checkov # without the checkov comparison
 //! cargo test --bench harness                  # smoke run: tiny corpus, one run each
 //! ```
 //!
@@ -37,6 +38,8 @@ struct Options {
     rss_files: (usize, usize),
     precommit_runs: usize,
     out: Option<PathBuf>,
+    /// Also run `benches/checkov.py` on `argo-examples` of the shared corpus.
+    checkov: bool,
 }
 
 fn main() {
@@ -56,6 +59,7 @@ fn main() {
         rss_files: (1000, 10000),
         precommit_runs: 0,
         out: None,
+        checkov: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -66,6 +70,7 @@ fn main() {
             "--seed" => o.seed = value().parse().expect("--seed S"),
             "--shared" => o.shared = Some(PathBuf::from(value())),
             "--no-shared" => o.shared = None,
+            "--no-checkov" => o.checkov = false,
             "--smoke" => o.smoke = true,
             "--out" => o.out = Some(PathBuf::from(value())),
             "--pipelint" => {
@@ -472,5 +477,31 @@ fn run(o: &Options) -> String {
         "- `pipelint --version` (process start alone): {:.1} ms",
         version.wall() * 1e3
     );
+    if let Some(argo) = o.checkov.then_some(()).and(o.shared.as_ref()) {
+        let _ = writeln!(r, "\n## Against checkov\n");
+        r.push_str(&checkov(&argo.join("argo-examples"), o.runs));
+    }
     r
+}
+
+/// `benches/checkov.py`: checkov and this pipelint on the same Argo files, side by side
+/// (checkov is installed into a throwaway virtualenv on first use, never a dependency).
+fn checkov(dir: &Path, runs: usize) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/checkov.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--runs", &runs.to_string(), "--corpus"])
+        .arg(dir)
+        .arg("--pipelint")
+        .arg(pipelint())
+        .stderr(Stdio::inherit())
+        .output();
+    match out {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Ok(out) => format!(
+            "benches/checkov.py failed ({}): no checkov figures\n",
+            out.status
+        ),
+        Err(e) => format!("python3 could not be run ({e}): no checkov figures\n"),
+    }
 }

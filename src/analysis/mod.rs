@@ -119,13 +119,46 @@ pub const ANNOTATION_CHECKPOINT: &str = "pipelint.dev/checkpoint-seconds";
 
 /// The file span of a byte range of a scalar's decoded value, whatever its style.
 pub fn span_in_scalar(src: &str, value: &Spanned<String>, range: Range<usize>) -> Span {
-    let raw = src.get(value.span.range()).unwrap_or("");
-    if raw == value.value {
-        return Span::new(
-            value.span.start + range.start as u32,
-            value.span.start + range.end as u32,
-        );
+    ScalarSpans::new(src, value).span(range)
+}
+
+/// [`span_in_scalar`] for many ranges of one scalar: the scalar's offset map is built once,
+/// on the first range that needs it (a long embedded source has many pieces of evidence).
+pub struct ScalarSpans<'a> {
+    src: &'a str,
+    value: &'a Spanned<String>,
+    map: std::cell::OnceCell<Option<OffsetMap>>,
+}
+
+impl<'a> ScalarSpans<'a> {
+    pub fn new(src: &'a str, value: &'a Spanned<String>) -> Self {
+        ScalarSpans {
+            src,
+            value,
+            map: std::cell::OnceCell::new(),
+        }
     }
+
+    pub fn span(&self, range: Range<usize>) -> Span {
+        let (src, value) = (self.src, self.value);
+        let raw = src.get(value.span.range()).unwrap_or("");
+        if raw == value.value {
+            return Span::new(
+                value.span.start + range.start as u32,
+                value.span.start + range.end as u32,
+            );
+        }
+        match self.map.get_or_init(|| scalar_offset_map(src, value, raw)) {
+            Some(map) => {
+                let s = map.source_offset(range.start);
+                Span::new(s, map.source_offset(range.end).max(s))
+            }
+            None => value.span,
+        }
+    }
+}
+
+fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<OffsetMap> {
     let start = value.span.start as usize;
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
     let style = if raw.starts_with('"') {
@@ -150,13 +183,7 @@ pub fn span_in_scalar(src: &str, value: &Spanned<String>, range: Range<usize>) -
         }
     };
     let leading = crate::yaml::leading_breaks(style, &value.value);
-    match OffsetMap::build(raw, style, value.span.start, start - line_start, leading) {
-        Some(map) => {
-            let s = map.source_offset(range.start);
-            Span::new(s, map.source_offset(range.end).max(s))
-        }
-        None => value.span,
-    }
+    OffsetMap::build(raw, style, value.span.start, start - line_start, leading)
 }
 
 /// Classifies one step.
@@ -412,7 +439,8 @@ fn command_evidence(
             && (text.contains("\ndef ") || text.contains("import "))
             && !text.contains("#!/bin/");
         if python_next || looks_python {
-            python_evidence(text, &|r| span_in_scalar(src, item, r), "command", out);
+            let spans = ScalarSpans::new(src, item);
+            python_evidence(text, &|r| spans.span(r), "command", out);
             python_next = false;
             continue;
         }
@@ -665,7 +693,7 @@ fn python_evidence(
                 || call.assigned_to.as_ref().is_some_and(|v| {
                     source[s.clone()]
                         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .any(|w| w == v)
+                        .any(|w| w == *v)
                 })
         })
     };
@@ -687,12 +715,12 @@ fn python_evidence(
         .strings
         .iter()
         .filter(|s| is_remote(&s.body) || is_url(&s.body))
-        .filter_map(|s| Some((s.assigned_to.as_deref()?, s.body.as_str())))
+        .filter_map(|s| Some((s.assigned_to?, s.body.as_ref())))
         .collect();
     for call in &scan.calls {
-        let name = call.name.as_str();
+        let name = call.name.as_ref();
         let method = call.method();
-        let shown = call.written.as_str();
+        let shown = call.written.as_ref();
         let has_seed_kw = |k: &str| call.keyword(k).is_some_and(|v| v != "None");
         let args_text = source.get(call.args.clone()).unwrap_or("");
         let remote_var = remote_vars.iter().find(|(var, _)| {
@@ -703,7 +731,7 @@ fn python_evidence(
         let remote_literal = call.string_args.iter().find(|s| is_remote(s) || is_url(s));
         let remote_arg = remote_literal.is_some() || remote_var.is_some();
         let on = remote_literal
-            .map(String::as_str)
+            .copied()
             .or(remote_var.map(|(_, url)| *url))
             .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
             .unwrap_or_default();
@@ -770,7 +798,7 @@ fn python_evidence(
             {
                 Some("appends rows with `to_sql(if_exists=\"append\")`")
             }
-            "mode" if call.string_args.iter().any(|s| s == "append") => {
+            "mode" if call.string_args.contains(&"append") => {
                 Some("appends with `.mode(\"append\")`")
             }
             "push" if shown.contains("images") => Some("pushes an image"),
@@ -871,7 +899,12 @@ fn python_evidence(
     }
     for lit in &scan.strings {
         let body = lit.body.trim_start();
-        let upper = body.to_ascii_uppercase();
+        // Most literals hold no SQL: the upper-case copy is made only for those that may.
+        let upper = if contains_ignore_ascii_case(body, b"insert into") {
+            body.to_ascii_uppercase()
+        } else {
+            String::new()
+        };
         if (upper.starts_with("INSERT INTO")
             || upper.contains("\nINSERT INTO")
             || upper.contains(" INSERT INTO "))
@@ -911,6 +944,13 @@ fn python_evidence(
             );
         }
     }
+}
+
+fn contains_ignore_ascii_case(haystack: &str, needle: &[u8]) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Names hint at what a step does: weak evidence, shown but never decisive.

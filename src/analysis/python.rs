@@ -2,6 +2,7 @@
 //! aliases are followed (`import numpy as np`, `from random import sample`), and every call
 //! is seen with its resolved dotted name and its arguments.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -25,7 +26,8 @@ struct Token {
 /// string runs to the end of the line (or file, for triple quotes).
 fn tokenize(src: &str) -> Vec<Token> {
     let b = src.as_bytes();
-    let mut out = Vec::new();
+    // About one token in five bytes of typical Python: one allocation, seldom two.
+    let mut out = Vec::with_capacity(src.len() / 5 + 8);
     let mut i = 0;
     let mut depth = 0i32; // inside (), [], {} newlines do not end a statement
     while i < b.len() {
@@ -163,59 +165,62 @@ fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
 /// A call seen in the source: `np.random.default_rng(seed)` resolves to
 /// `numpy.random.default_rng` with one positional argument.
 #[derive(Clone, Debug)]
-pub struct Call {
+pub struct Call<'a> {
     /// The dotted name as resolved through imports (`numpy.random.default_rng`).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The dotted name as written (`np.random.default_rng`).
-    pub written: String,
+    pub written: Cow<'a, str>,
     /// Byte range of the written name.
     pub range: Range<usize>,
     pub positional: usize,
     /// Keyword arguments with the source text of their value.
-    pub keywords: Vec<(String, String)>,
+    pub keywords: Vec<(&'a str, &'a str)>,
     /// String literals among the arguments (bodies, without quotes).
-    pub string_args: Vec<String>,
+    pub string_args: Vec<&'a str>,
     /// Byte range from the opening to the closing parenthesis.
     pub args: Range<usize>,
     /// The variable the statement assigns (`wait = base * random.uniform(1, 2)`).
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<&'a str>,
 }
 
-impl Call {
+impl Call<'_> {
     pub fn keyword(&self, name: &str) -> Option<&str> {
         self.keywords
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
     }
 
     /// The last component of the name (`default_rng`).
     pub fn method(&self) -> &str {
-        self.name.rsplit('.').next().unwrap_or(&self.name)
+        self.name
+            .rfind('.')
+            .map_or(&self.name, |dot| &self.name[dot + 1..])
     }
 }
 
 /// A string literal that is not a docstring.
 #[derive(Clone, Debug)]
-pub struct StrLit {
-    pub body: String,
+pub struct StrLit<'a> {
+    /// One literal's body is borrowed; adjacent literals are joined.
+    pub body: Cow<'a, str>,
     /// Byte range of the body in the source.
     pub range: Range<usize>,
     /// `url = "https://..."`: the variable the literal is assigned to.
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<&'a str>,
 }
 
 /// What a Python module does, as far as the classifiers care.
 #[derive(Debug, Default)]
-pub struct Scan {
-    pub calls: Vec<Call>,
-    pub strings: Vec<StrLit>,
+pub struct Scan<'a> {
+    pub calls: Vec<Call<'a>>,
+    pub strings: Vec<StrLit<'a>>,
     /// Modules imported (resolved), with the range of the import statement's name.
     pub imports: Vec<(String, Range<usize>)>,
 }
 
 /// Scans Python source.
-pub fn scan(src: &str) -> Scan {
+pub fn scan(src: &str) -> Scan<'_> {
     let mut out = scan_tokens(src, &tokenize(src), &mut HashMap::new());
     out.calls.sort_by_key(|c| c.range.start);
     out
@@ -257,8 +262,11 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String>) -> Scan {
-    let tokens = tokens.to_vec();
+fn scan_tokens<'a>(
+    src: &'a str,
+    tokens: &[Token],
+    aliases: &mut HashMap<String, String>,
+) -> Scan<'a> {
     let mut out = Scan::default();
     let mut fields: Vec<Range<usize>> = Vec::new();
     let text = |t: &Token| &src[t.range.clone()];
@@ -268,7 +276,7 @@ fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String
         let t = &tokens[i];
         if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from")
         {
-            i = read_import(src, &tokens, i, aliases, &mut out.imports);
+            i = read_import(src, tokens, i, aliases, &mut out.imports);
             continue;
         }
         if t.kind == Kind::Str {
@@ -284,21 +292,25 @@ fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String
             let alone =
                 at_statement_start && tokens.get(last + 1).is_none_or(|n| n.kind == Kind::Newline);
             if !alone {
-                let mut body = String::new();
+                let mut body = Cow::Borrowed("");
                 let mut first_at = None;
                 let mut end_at = 0;
                 for tok in &tokens[i..=last] {
                     let (part, at) = string_body(src, &tok.range);
                     first_at.get_or_insert(at);
                     end_at = at + part.len();
-                    body.push_str(part);
+                    if body.is_empty() {
+                        body = Cow::Borrowed(part);
+                    } else {
+                        body.to_mut().push_str(part);
+                    }
                 }
                 let at = first_at.unwrap_or(t.range.start);
                 let assigned_to = (i >= 2
                     && text(&tokens[i - 1]) == "="
                     && tokens[i - 2].kind == Kind::Name
                     && (i == 2 || tokens[i - 3].kind == Kind::Newline))
-                    .then(|| text(&tokens[i - 2]).to_string());
+                    .then(|| text(&tokens[i - 2]));
                 out.strings.push(StrLit {
                     body,
                     range: at..end_at.max(at),
@@ -315,8 +327,8 @@ fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String
             && matches!(text(&tokens[i - 2]), ")" | "]");
         if chained && tokens.get(i + 1).is_some_and(|n| text(n) == "(") {
             let written = format!("<expr>.{}", text(t));
-            let (mut call, _) = read_call(src, &tokens, i, i, text(t), aliases);
-            call.name = written;
+            let (mut call, _) = read_call(src, tokens, i, i, Cow::Borrowed(text(t)), aliases);
+            call.name = Cow::Owned(written);
             out.calls.push(call);
             i += 1;
             continue;
@@ -331,10 +343,17 @@ fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String
             {
                 end += 2;
             }
-            let written: String = tokens[start..=end].iter().map(text).collect();
             let defines = i > 0 && matches!(text(&tokens[i - 1]), "def" | "class");
             if !defines && tokens.get(end + 1).is_some_and(|n| text(n) == "(") {
-                let (call, next) = read_call(src, &tokens, start, end, &written, aliases);
+                // `a.b.c` as written: one slice of the source unless spaced (`a . b`).
+                let (from, to) = (tokens[start].range.start, tokens[end].range.end);
+                let compact: usize = tokens[start..=end].iter().map(|t| t.range.len()).sum();
+                let written = if compact == to - from {
+                    Cow::Borrowed(&src[from..to])
+                } else {
+                    Cow::Owned(tokens[start..=end].iter().map(text).collect())
+                };
+                let (call, next) = read_call(src, tokens, start, end, written, aliases);
                 out.calls.push(call);
                 // Continue inside the arguments: nested calls count too.
                 let _ = next;
@@ -361,15 +380,17 @@ fn scan_tokens(src: &str, tokens: &[Token], aliases: &mut HashMap<String, String
     out
 }
 
-fn resolve(written: &str, aliases: &HashMap<String, String>) -> String {
+fn resolve<'a>(written: &Cow<'a, str>, aliases: &HashMap<String, String>) -> Cow<'a, str> {
     let (head, rest) = match written.split_once('.') {
         Some((h, r)) => (h, Some(r)),
-        None => (written, None),
+        None => (written.as_ref(), None),
     };
     match (aliases.get(head), rest) {
-        (Some(full), Some(rest)) => format!("{full}.{rest}"),
-        (Some(full), None) => full.clone(),
-        (None, _) => written.to_string(),
+        // `import os` maps `os` to itself: the name as written is the name.
+        (Some(full), _) if full == head => written.clone(),
+        (Some(full), Some(rest)) => Cow::Owned(format!("{full}.{rest}")),
+        (Some(full), None) => Cow::Owned(full.clone()),
+        (None, _) => written.clone(),
     }
 }
 
@@ -460,18 +481,18 @@ fn read_import(
     end
 }
 
-fn read_call(
-    src: &str,
+fn read_call<'a>(
+    src: &'a str,
     tokens: &[Token],
     start: usize,
     end: usize,
-    written: &str,
+    written: Cow<'a, str>,
     aliases: &HashMap<String, String>,
-) -> (Call, usize) {
+) -> (Call<'a>, usize) {
     let text = |i: usize| &src[tokens[i].range.clone()];
     let mut call = Call {
-        name: resolve(written, aliases),
-        written: written.to_string(),
+        name: resolve(&written, aliases),
+        written,
         range: tokens[start].range.start..tokens[end].range.end,
         positional: 0,
         keywords: Vec::new(),
@@ -485,7 +506,7 @@ fn read_call(
         k -= 1;
     }
     if k + 1 < start && tokens[k].kind == Kind::Name && text(k + 1) == "=" {
-        call.assigned_to = Some(text(k).to_string());
+        call.assigned_to = Some(text(k));
     }
     // Arguments: split at depth-1 commas.
     let open = end + 1;
@@ -521,7 +542,7 @@ fn read_call(
         }
         if tokens[j].kind == Kind::Str && depth >= 1 {
             let (body, _) = string_body(src, &tokens[j].range);
-            call.string_args.push(body.to_string());
+            call.string_args.push(body);
         }
         j += 1;
     }
@@ -529,7 +550,7 @@ fn read_call(
     (call, j)
 }
 
-fn classify_arg(src: &str, tokens: &[Token], from: usize, to: usize, call: &mut Call) {
+fn classify_arg<'a>(src: &'a str, tokens: &[Token], from: usize, to: usize, call: &mut Call<'a>) {
     if from >= to {
         return;
     }
@@ -539,10 +560,8 @@ fn classify_arg(src: &str, tokens: &[Token], from: usize, to: usize, call: &mut 
             .get(from + 2)
             .map_or(tokens[from].range.end, |t| t.range.start);
         let value_end = tokens[to - 1].range.end.max(value_start);
-        call.keywords.push((
-            text(from).to_string(),
-            src[value_start..value_end].trim().to_string(),
-        ));
+        call.keywords
+            .push((text(from), src[value_start..value_end].trim()));
     } else if !(text(from) == "*" || text(from) == "**") {
         call.positional += 1;
     }
@@ -556,7 +575,7 @@ mod tests {
     fn resolves_aliases_and_from_imports() {
         let src = "import numpy as np\nfrom random import sample as pick\nfrom sklearn.model_selection import (\n    train_test_split,\n)\nrng = np.random.default_rng()\nx = pick(items, 3)\na, b = train_test_split(df, test_size=0.2, random_state=seed)\n";
         let scan = scan(src);
-        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_ref()).collect();
         assert_eq!(
             names,
             [
@@ -584,7 +603,7 @@ mod tests {
     fn calls_inside_fstrings_count() {
         let src = "import uuid\nname = f'model-{uuid.uuid4()}-{{literal}}'\ntime.sleep(random.uniform(1, 2))\n";
         let scan = scan(src);
-        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_ref()).collect();
         assert_eq!(names, ["uuid.uuid4", "time.sleep", "random.uniform"]);
         assert_eq!(&src[scan.calls[0].range.clone()], "uuid.uuid4");
         let sleep = &scan.calls[1];
@@ -598,7 +617,7 @@ mod tests {
     fn nested_calls_and_strings_in_arguments() {
         let src = "requests.post(url, json=dict(a=uuid.uuid4()))\ncur.execute(\"INSERT INTO runs VALUES (%s)\", (x,))\n";
         let scan = scan(src);
-        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<&str> = scan.calls.iter().map(|c| c.name.as_ref()).collect();
         assert_eq!(
             names,
             ["requests.post", "dict", "uuid.uuid4", "cur.execute"]

@@ -13,7 +13,8 @@ struct Pattern {
     question: Question,
     /// Words every match contains (one of them): a text without any is not searched, and
     /// the regex is compiled only when some text has one (most runs need only a few).
-    /// Empty: always searched.
+    /// Empty: always searched. A pattern that ignores case (`(?i:`) finds its needles in
+    /// any case.
     needles: &'static [&'static str],
     source: String,
     regex: OnceLock<Regex>,
@@ -70,7 +71,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(NonIdempotent, &["mail"], r"(sendmail|mail\s+-s)\s", "sends an email"),
         p(NonIdempotent, &["gcloud", "aws"], r"(gcloud\s+ai\s+models\s+upload|aws\s+sagemaker\s+create-\w+)", "registers a model"),
         p(NonIdempotent, &["mlflow"], r"(mlflow\s+models\s+\S*register\S*)", "registers a model"),
-        p(NonIdempotent, &[], r"((?i:insert\s+into))\s", "runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"),
+        p(NonIdempotent, &["insert"], r"((?i:insert\s+into))\s", "runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"),
         p(Random, &["RANDOM"], r"(\$RANDOM|\$\{RANDOM\})", "uses `$RANDOM`"),
         p(Random, &["date"], r"(\$\(date\b|`date\b|\bdate\s+[-+])", "uses the current date"),
         p(Random, &["uuidgen", "shuf"], r"(uuidgen|shuf)\b", "generates random values"),
@@ -84,7 +85,17 @@ static NEEDLES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
     let (needles, owners): (Vec<String>, Vec<usize>) = PATTERNS
         .iter()
         .enumerate()
-        .flat_map(|(i, p)| p.needles.iter().map(move |n| (regex::escape(n), i)))
+        .flat_map(|(i, p)| {
+            // A pattern that ignores case has needles that ignore case.
+            let case = if p.source.contains("(?i:") {
+                "(?i)"
+            } else {
+                ""
+            };
+            p.needles
+                .iter()
+                .map(move |n| (format!("{case}{}", regex::escape(n)), i))
+        })
         .unzip();
     (RegexSet::new(needles).expect("literal needles"), owners)
 });
@@ -191,8 +202,13 @@ mod tests {
         for text in texts {
             for pattern in PATTERNS.iter().filter(|p| !p.needles.is_empty()) {
                 if pattern.regex().is_match(text) {
+                    let ignore_case = pattern.source.contains("(?i:");
+                    let has = |n: &str| {
+                        text.contains(n)
+                            || ignore_case && text.to_lowercase().contains(&n.to_lowercase())
+                    };
                     assert!(
-                        pattern.needles.iter().any(|n| text.contains(n)),
+                        pattern.needles.iter().any(|n| has(n)),
                         "{} matches {text:?} without a needle",
                         pattern.source
                     );

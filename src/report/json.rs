@@ -41,8 +41,8 @@ fn json_span(lines: &LineIndex, span: Span) -> JsonSpan {
 }
 
 #[derive(Serialize)]
-struct JsonLabel {
-    message: String,
+struct JsonLabel<'a> {
+    message: &'a str,
     span: JsonSpan,
 }
 
@@ -60,7 +60,7 @@ struct JsonFinding<'a> {
     span: JsonSpan,
     label: &'a str,
     help: &'a str,
-    related: Vec<JsonLabel>,
+    related: Vec<JsonLabel<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<JsonEvidence<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,7 +158,7 @@ fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> Js
             .related
             .iter()
             .map(|l| JsonLabel {
-                message: l.message.clone(),
+                message: &l.message,
                 span: json_span(&file.lines, l.span),
             })
             .collect(),
@@ -241,17 +241,23 @@ impl<W: std::io::Write> JsonStream<W> {
         }
     }
 
+    /// Writes one entry of an array two levels deep (`findings` or `files`), straight into
+    /// the output, indented as `to_string_pretty` indents it inside the whole report.
+    fn entry(&mut self, first: bool, value: &impl Serialize) {
+        self.write(if first { "\n    " } else { ",\n    " });
+        if self.failed {
+            return;
+        }
+        let mut ser = serde_json::Serializer::with_formatter(&mut self.out, NestedPretty::at(2));
+        if value.serialize(&mut ser).is_err() {
+            self.failed = true;
+        }
+    }
+
     /// Writes the findings of the next file (files come in the order of the report).
     pub fn file(&mut self, file: FileReport) {
         for f in &file.findings {
-            let entry = serde_json::to_string_pretty(&finding_entry(&file, f)).unwrap_or_default();
-            // Inside `findings` an entry is two levels deep; its strings hold no raw newline.
-            self.write(if self.findings == 0 {
-                "\n    "
-            } else {
-                ",\n    "
-            });
-            self.write(&entry.replace('\n', "\n    "));
+            self.entry(self.findings == 0, &finding_entry(&file, f));
             self.findings += 1;
         }
         let one = RunReport {
@@ -308,10 +314,7 @@ impl<W: std::io::Write> JsonStream<W> {
             let Some(outcome) = index.parse::<usize>().ok().and_then(|i| outcomes.get(i)) else {
                 break;
             };
-            let entry =
-                serde_json::to_string_pretty(&outcome_entry(path, outcome)).unwrap_or_default();
-            self.write(if n == 0 { "\n    " } else { ",\n    " });
-            self.write(&entry.replace('\n', "\n    "));
+            self.entry(n == 0, &outcome_entry(path, outcome));
         }
         self.write(if self.file_count == 0 { "]" } else { "\n  ]" });
         self.write(&tail[files_at + FILES_KEY.len()..]);
@@ -319,5 +322,95 @@ impl<W: std::io::Write> JsonStream<W> {
             let _ = self.out.flush();
         }
         summary
+    }
+}
+
+/// `serde_json`'s pretty formatter (two spaces a level) starting `depth` levels deep, so
+/// that a value written on its own lands byte for byte as it would inside the whole report.
+struct NestedPretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl NestedPretty {
+    fn at(depth: usize) -> Self {
+        NestedPretty {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut left = self.depth * 2;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            w.write_all(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(c)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(c)
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }

@@ -61,10 +61,13 @@ impl OffsetMap {
     }
 }
 
-/// Decodes a scalar while recording the offset map; `text` is kept for tests.
+/// Decodes a scalar while recording the offset map. Only the decoded length is needed for
+/// the map (the parser already gave the value); the text itself is kept for tests.
 struct Decoder {
     base: u32,
-    text: String,
+    len: usize,
+    ends_with_break: bool,
+    text: Option<String>,
     points: Vec<(u32, u32)>,
     /// Source offset the next copied byte is expected at, to merge contiguous runs.
     next_source: Option<u32>,
@@ -74,7 +77,9 @@ impl Decoder {
     fn new(base: u32) -> Self {
         Decoder {
             base,
-            text: String::new(),
+            len: 0,
+            ends_with_break: false,
+            text: None,
             points: Vec::new(),
             next_source: None,
         }
@@ -85,15 +90,21 @@ impl Decoder {
     fn emit(&mut self, s: &str, at: usize, copied: bool) {
         let source = self.base + at as u32;
         if self.next_source != Some(source) || !copied {
-            self.points.push((self.text.len() as u32, source));
+            self.points.push((self.len as u32, source));
         }
-        self.text.push_str(s);
+        self.len += s.len();
+        if !s.is_empty() {
+            self.ends_with_break = s.ends_with('\n');
+        }
+        if let Some(text) = &mut self.text {
+            text.push_str(s);
+        }
         self.next_source = copied.then_some(source + s.len() as u32);
     }
 
     fn finish(self, source_end: u32) -> OffsetMap {
         OffsetMap {
-            decoded_len: self.text.len() as u32,
+            decoded_len: self.len as u32,
             points: self.points,
             source_end,
         }
@@ -199,8 +210,12 @@ impl Decoder {
             let skip = line.bytes().take(indent).take_while(|&b| b == b' ').count();
             let content = &line[skip..];
             let ordinary = !content.trim().is_empty() && !content.starts_with([' ', '\t']);
-            if folded && prev_ordinary && ordinary && self.text.ends_with('\n') {
-                self.text.pop();
+            if folded && prev_ordinary && ordinary && self.ends_with_break {
+                self.len -= 1;
+                self.ends_with_break = false;
+                if let Some(text) = &mut self.text {
+                    text.pop();
+                }
                 self.emit(" ", at, false);
             }
             self.emit(content, at + skip, true);
@@ -277,6 +292,7 @@ pub(crate) fn decode_for_test(
     leading: usize,
 ) -> String {
     let mut out = Decoder::new(0);
+    out.text = Some(String::new());
     for _ in 0..leading {
         out.emit("\n", 0, false);
     }
@@ -288,7 +304,7 @@ pub(crate) fn decode_for_test(
             out.block(raw, indent, style == ScalarStyle::Folded)
         }
     }
-    out.text
+    out.text.unwrap_or_default()
 }
 
 #[cfg(test)]
