@@ -86,7 +86,8 @@ def main():
                 samples[name].append(s)
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
-    print(f"{files} files in {corpus}; medians of {args.runs} interleaved runs; load average {load}")
+    shown = os.path.relpath(corpus, ROOT)
+    print(f"{files} files in {shown}; medians of {args.runs} interleaved runs; load average {load}")
     print("| tool | wall ms (min-max) | peak RSS MB |")
     print("|---|---:|---:|")
     med = {}

@@ -953,6 +953,58 @@ fn contains_ignore_ascii_case(haystack: &str, needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// Compiles a built-in pattern with ASCII classes: `\s`, `\w`, `\d` and `\b` become their
+/// ASCII forms, inside and outside brackets. Shell words, tokens and keys are ASCII, and a
+/// shell does not split at a non-breaking space; Unicode classes cost milliseconds to
+/// compile (paid by every short run) and `\b` would keep the fast engines out.
+pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut depth = 0usize; // inside `[...]`
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let class = match next {
+                    's' => Some("space"),
+                    'w' => Some("word"),
+                    'd' => Some("digit"),
+                    _ => None,
+                };
+                match (class, depth > 0) {
+                    (Some(name), true) => out.push_str(&format!("[:{name}:]")),
+                    (Some(name), false) => out.push_str(&format!("[[:{name}:]]")),
+                    (None, false) if next == 'b' => out.push_str("(?-u:\\b)"),
+                    _ => {
+                        out.push(c);
+                        out.push(next);
+                    }
+                }
+            }
+            '[' => {
+                depth += 1;
+                out.push(c);
+                // `[]...]` and `[^]...]`: a leading `]` is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().unwrap_or('^'));
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(chars.next().unwrap_or(']'));
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    regex::Regex::new(&out)
+}
+
 /// Names hint at what a step does: weak evidence, shown but never decisive.
 fn name_evidence(step: &Step, out: &mut Vec<Evidence>) {
     let name = step.name.to_ascii_lowercase();
@@ -984,5 +1036,26 @@ fn name_evidence(step: &Step, out: &mut Vec<Evidence>) {
                 confidence: Confidence::Low,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_regex;
+
+    #[test]
+    fn ascii_classes_inside_and_outside_brackets() {
+        let re = ascii_regex(r"\bkey\s+[\s;=]\w+\d").unwrap();
+        assert_eq!(
+            re.as_str(),
+            "(?-u:\\b)key[[:space:]]+[[:space:];=][[:word:]]+[[:digit:]]"
+        );
+        assert!(re.is_match("a key ;value1"));
+        // A non-breaking space is not a shell separator.
+        assert!(!re.is_match("a key\u{a0};value1"));
+        // Escapes that are not classes, a literal `]` first in a class, negation.
+        let re = ascii_regex(r"\$\{x\}[]a][^\s/]\\s").unwrap();
+        assert_eq!(re.as_str(), r"\$\{x\}[]a][^[:space:]/]\\s");
+        assert!(re.is_match("${x}]b\\s"));
     }
 }

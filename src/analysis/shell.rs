@@ -24,7 +24,7 @@ struct Pattern {
 impl Pattern {
     fn regex(&self) -> &Regex {
         self.regex
-            .get_or_init(|| Regex::new(&self.source).expect("static pattern"))
+            .get_or_init(|| super::ascii_regex(&self.source).expect("static pattern"))
     }
 }
 
@@ -101,7 +101,7 @@ static NEEDLES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
 });
 
 static PYTHON_C: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"python[0-9.]*\s+(?:-\w+\s+)*-c\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')"#)
+    super::ascii_regex(r#"python[0-9.]*\s+(?:-\w+\s+)*-c\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)')"#)
         .expect("static pattern")
 });
 

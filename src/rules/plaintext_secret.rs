@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{at_step, FileContext, Rule, RuleMeta};
+use crate::analysis::ascii_regex;
 use crate::finding::{Finding, Severity};
 use crate::model::{is_templated, ContainerRole, EnvVar, Format, Pipeline, Step};
 
@@ -84,13 +85,13 @@ const SHAPES: &[Shape] = &[
 static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     SHAPES
         .iter()
-        .map(|s| Regex::new(s.pattern).expect("the built-in secret patterns compile"))
+        .map(|s| ascii_regex(s.pattern).expect("the built-in secret patterns compile"))
         .collect()
 });
 
 /// `scheme://user:password@host`, the password neither templated nor an env reference.
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@[^\s/]").expect("compiles")
+    ascii_regex(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@[^\s/]").expect("compiles")
 });
 
 /// The words of a variable name, upper-cased: `dbPassword`, `DB_PASSWORD`, `db-password`
