@@ -499,14 +499,14 @@ fn python(rng: &mut Rng, name: &str, lines: usize) -> String {
 
 fn shell(rng: &mut Rng) -> String {
     let options = [
-        "aws s3 cp s3://acme-ml-data/{{inputs.parameters.snapshot}}/ /work/data/ --recursive",
-        "gsutil -m cp -r gs://acme-ml/features /work/features",
-        "python /app/train.py --epochs {{inputs.parameters.epochs}} --out /work/model",
+        "aws s3 cp s3://acme-ml-data/{{inputs.parameters.snapshot}}/ /mnt/data/ --recursive",
+        "gsutil -m cp -r gs://acme-ml/features /mnt/data/features",
+        "python /app/train.py --epochs {{inputs.parameters.epochs}} --out /mnt/data/model",
         "curl -fsSL https://example.com/api/notify -d '{\"status\": \"done\"}'",
         "echo {{inputs.parameters.message}}",
-        "python -m pipeline.evaluate --model /work/model --report /work/report.json",
+        "python -m pipeline.evaluate --model /mnt/data/model --report /mnt/data/report.json",
         "helm upgrade --install model-server ./chart --set image.tag={{inputs.parameters.tag}}",
-        "sleep 5 && ls -la /work",
+        "sleep 5 && ls -la /mnt/data",
     ];
     let n = rng.range(1, 3);
     (0..n)
@@ -620,7 +620,7 @@ fn argo_leaf(rng: &mut Rng, name: &str, style: ArgoStyle, small: bool) -> V {
             "artifacts",
             V::Seq(vec![map(vec![
                 ("name", s("data")),
-                ("path", s("/work/data")),
+                ("path", s("/mnt/data")),
                 (
                     "s3",
                     map(vec![("key", s(format!("datasets/{name}/train.parquet")))]),
@@ -699,7 +699,7 @@ fn argo_leaf(rng: &mut Rng, name: &str, style: ArgoStyle, small: bool) -> V {
             "volumeMounts",
             V::Seq(vec![map(vec![
                 ("name", s("work")),
-                ("mountPath", s("/work")),
+                ("mountPath", s("/mnt/data")),
             ])]),
         ));
     }
