@@ -1,7 +1,7 @@
 //! One model for every pipeline format: a pipeline of steps, each field with the span it came
 //! from. Adapters in `formats/` build it; rules read only this.
 
-use crate::yaml::{OffsetMap, ScalarStyle, Span};
+use crate::yaml::{OffsetMap, ScalarOffsets, ScalarStyle, Span};
 
 /// A value and the bytes of the file it was read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -491,15 +491,7 @@ impl EmbeddedSource {
 pub struct SourceSpans<'a> {
     source: &'a EmbeddedSource,
     file_text: &'a str,
-    mapping: std::cell::OnceCell<Mapping>,
-}
-
-enum Mapping {
-    /// The text is the source as written: offsets carry over.
-    Same,
-    Map(OffsetMap),
-    /// No map could be built: every range is the whole scalar.
-    Whole,
+    mapping: std::cell::OnceCell<ScalarOffsets>,
 }
 
 impl SourceSpans<'_> {
@@ -508,25 +500,11 @@ impl SourceSpans<'_> {
         let s = self.source;
         let mapping = self.mapping.get_or_init(|| {
             let raw = self.file_text.get(s.span.range()).unwrap_or("");
-            if raw == s.text {
-                return Mapping::Same;
-            }
-            let leading = crate::yaml::leading_breaks(s.style, &s.text);
-            match OffsetMap::build(raw, s.style, s.span.start, s.block_indent, leading) {
-                Some(map) => Mapping::Map(map),
-                None => Mapping::Whole,
-            }
+            ScalarOffsets::new(raw, &s.text, || {
+                let leading = crate::yaml::leading_breaks(s.style, &s.text);
+                OffsetMap::build(raw, s.style, s.span.start, s.block_indent, leading)
+            })
         });
-        match mapping {
-            Mapping::Same => Span::new(
-                s.span.start + range.start as u32,
-                s.span.start + range.end as u32,
-            ),
-            Mapping::Map(map) => {
-                let start = map.source_offset(range.start);
-                Span::new(start, map.source_offset(range.end).max(start))
-            }
-            Mapping::Whole => s.span,
-        }
+        mapping.span(s.span, range)
     }
 }

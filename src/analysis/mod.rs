@@ -9,7 +9,7 @@ pub mod shell;
 use std::ops::Range;
 
 use crate::model::{is_templated, EmbeddedSource, Language, Pipeline, Spanned, Step, StepKind};
-use crate::yaml::{OffsetMap, ScalarStyle, Span};
+use crate::yaml::{OffsetMap, ScalarOffsets, ScalarStyle, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -127,7 +127,7 @@ pub fn span_in_scalar(src: &str, value: &Spanned<String>, range: Range<usize>) -
 pub struct ScalarSpans<'a> {
     src: &'a str,
     value: &'a Spanned<String>,
-    map: std::cell::OnceCell<Option<OffsetMap>>,
+    map: std::cell::OnceCell<ScalarOffsets>,
 }
 
 impl<'a> ScalarSpans<'a> {
@@ -141,20 +141,11 @@ impl<'a> ScalarSpans<'a> {
 
     pub fn span(&self, range: Range<usize>) -> Span {
         let (src, value) = (self.src, self.value);
-        let raw = src.get(value.span.range()).unwrap_or("");
-        if raw == value.value {
-            return Span::new(
-                value.span.start + range.start as u32,
-                value.span.start + range.end as u32,
-            );
-        }
-        match self.map.get_or_init(|| scalar_offset_map(src, value, raw)) {
-            Some(map) => {
-                let s = map.source_offset(range.start);
-                Span::new(s, map.source_offset(range.end).max(s))
-            }
-            None => value.span,
-        }
+        let map = self.map.get_or_init(|| {
+            let raw = src.get(value.span.range()).unwrap_or("");
+            ScalarOffsets::new(raw, &value.value, || scalar_offset_map(src, value, raw))
+        });
+        map.span(value.span, range)
     }
 }
 

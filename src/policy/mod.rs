@@ -261,24 +261,6 @@ fn is_kebab_id(id: &str) -> bool {
 /// Deeper schemas are refused: the validator recurses once per level.
 const MAX_SCHEMA_DEPTH: usize = 64;
 
-/// Nesting depth of a node, without recursion (stops counting past the limit).
-fn depth(root: NodeRef<'_>) -> usize {
-    let mut max = 0;
-    let mut stack = vec![(root, 1usize)];
-    while let Some((node, d)) = stack.pop() {
-        max = max.max(d);
-        if d > MAX_SCHEMA_DEPTH {
-            break;
-        }
-        if node.is_mapping() {
-            stack.extend(node.entries().map(|(_, v)| (v, d + 1)));
-        } else if node.is_sequence() {
-            stack.extend(node.items().map(|v| (v, d + 1)));
-        }
-    }
-    max
-}
-
 /// Reads and compiles one policy mapping.
 fn compile(
     item: NodeRef<'_>,
@@ -375,7 +357,7 @@ fn compile(
             ),
         ));
     }
-    if depth(schema_node) > MAX_SCHEMA_DEPTH {
+    if schema_node.depth_up_to(MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH {
         return Err(err(
             schema_node.span(),
             format!("policy `{id}`: the schema is nested more than {MAX_SCHEMA_DEPTH} levels deep"),

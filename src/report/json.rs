@@ -260,39 +260,20 @@ impl<W: std::io::Write> JsonStream<W> {
             self.entry(self.findings == 0, &finding_entry(&file, f));
             self.findings += 1;
         }
-        let one = RunReport {
-            files: vec![file],
-            baselined: 0,
+        self.summary.count(&file);
+        // `path NUL outcome-index NUL`: a shown path has no NUL.
+        let index = match self.outcomes.iter().position(|o| *o == file.outcome) {
+            Some(index) => index,
+            None => {
+                self.outcomes.push(file.outcome);
+                self.outcomes.len() - 1
+            }
         };
-        let s = Summary::of(&one);
-        let t = &mut self.summary;
-        t.files += s.files;
-        t.pipeline_files += s.pipeline_files;
-        t.pipelines += s.pipelines;
-        t.not_pipelines += s.not_pipelines;
-        t.unparseable += s.unparseable;
-        t.unreadable += s.unreadable;
-        t.findings += s.findings;
-        t.errors += s.errors;
-        t.warnings += s.warnings;
-        t.infos += s.infos;
-        t.suppressed += s.suppressed;
-        t.baselined += s.baselined;
-        if let Some(file) = one.files.into_iter().next() {
-            // `path NUL outcome-index NUL`: a shown path has no NUL.
-            let index = match self.outcomes.iter().position(|o| *o == file.outcome) {
-                Some(index) => index,
-                None => {
-                    self.outcomes.push(file.outcome);
-                    self.outcomes.len() - 1
-                }
-            };
-            self.files.push_str(&file.path);
-            self.files.push('\0');
-            self.files.push_str(&index.to_string());
-            self.files.push('\0');
-            self.file_count += 1;
-        }
+        self.files.push_str(&file.path);
+        self.files.push('\0');
+        self.files.push_str(&index.to_string());
+        self.files.push('\0');
+        self.file_count += 1;
     }
 
     /// Writes the rest of the report; returns the counts (for the summary line).

@@ -18,7 +18,7 @@ pub use paths::RepoRoot;
 pub use sarif::{render_sarif, FINGERPRINT_KEY};
 pub use statistics::render_statistics;
 
-use crate::engine::{Outcome, RunReport};
+use crate::engine::{FileReport, Outcome, RunReport};
 use crate::finding::Severity;
 
 /// Counts for the closing summary line and the JSON `summary` object.
@@ -44,30 +44,35 @@ impl Summary {
     pub fn of(report: &RunReport) -> Summary {
         let mut s = Summary {
             baselined: report.baselined,
-            files: report.files.len(),
             ..Summary::default()
         };
         for file in &report.files {
-            match &file.outcome {
-                Outcome::Pipeline(formats) => {
-                    s.pipeline_files += 1;
-                    s.pipelines += formats.len();
-                }
-                Outcome::NotPipeline => s.not_pipelines += 1,
-                Outcome::Unparseable => s.unparseable += 1,
-                Outcome::Unreadable(_) => s.unreadable += 1,
-            }
-            s.suppressed += file.suppressed;
-            for f in &file.findings {
-                s.findings += 1;
-                match f.severity {
-                    Severity::Error => s.errors += 1,
-                    Severity::Warning => s.warnings += 1,
-                    Severity::Info => s.infos += 1,
-                }
-            }
+            s.count(file);
         }
         s
+    }
+
+    /// Adds one file's outcome and findings to the counts.
+    pub fn count(&mut self, file: &FileReport) {
+        self.files += 1;
+        match &file.outcome {
+            Outcome::Pipeline(formats) => {
+                self.pipeline_files += 1;
+                self.pipelines += formats.len();
+            }
+            Outcome::NotPipeline => self.not_pipelines += 1,
+            Outcome::Unparseable => self.unparseable += 1,
+            Outcome::Unreadable(_) => self.unreadable += 1,
+        }
+        self.suppressed += file.suppressed;
+        for f in &file.findings {
+            self.findings += 1;
+            match f.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Info => self.infos += 1,
+            }
+        }
     }
 
     /// One line: `12 findings (3 errors, 9 warnings) in 40 pipeline files; 5 other YAML/JSON files skipped`.

@@ -20,11 +20,7 @@ impl Rule for InputTooComplex {
 
     fn check_file(&self, cx: &FileContext<'_>, out: &mut Vec<Finding>) {
         for error in &cx.yaml.too_complex {
-            let document = if cx.yaml.documents.is_empty() && error.document == 0 {
-                String::new()
-            } else {
-                format!(" (document {})", error.document + 1)
-            };
+            let document = cx.yaml.document_suffix(error);
             out.push(
                 Finding::new(
                     META.id,

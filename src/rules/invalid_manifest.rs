@@ -99,7 +99,7 @@ impl Rule for InvalidManifest {
         else {
             return;
         };
-        if depth(root) > MAX_DEPTH {
+        if root.depth_up_to(MAX_DEPTH) > MAX_DEPTH {
             return;
         }
         let mut instance = to_json(root);
@@ -139,24 +139,6 @@ impl Rule for InvalidManifest {
             out.push(finding);
         }
     }
-}
-
-/// Nesting depth of a node, without recursion.
-fn depth(root: NodeRef<'_>) -> usize {
-    let mut max = 0;
-    let mut stack = vec![(root, 1usize)];
-    while let Some((node, d)) = stack.pop() {
-        max = max.max(d);
-        if d > MAX_DEPTH {
-            break;
-        }
-        if node.is_mapping() {
-            stack.extend(node.entries().map(|(_, v)| (v, d + 1)));
-        } else if node.is_sequence() {
-            stack.extend(node.items().map(|v| (v, d + 1)));
-        }
-    }
-    max
 }
 
 /// Kubernetes reads `key: null` as an unset field, so such entries are dropped before

@@ -5,7 +5,7 @@
 //! must point at the right place in the YAML. The map is built on demand (only when a rule
 //! asks), by decoding the raw scalar again and recording where each run of output came from.
 
-use super::tree::ScalarStyle;
+use super::tree::{ScalarStyle, Span};
 
 /// Checkpoints `(decoded offset, source offset)`: between two checkpoints, decoded bytes are
 /// copied one-to-one from the source.
@@ -57,6 +57,43 @@ impl OffsetMap {
         match i.checked_sub(1).map(|i| self.points[i]) {
             Some((d, s)) => s + (decoded - d),
             None => self.source_end,
+        }
+    }
+}
+
+/// How byte ranges of one scalar's decoded value land in the file, decided once per scalar
+/// (the classifiers ask for many ranges of one embedded program).
+pub enum ScalarOffsets {
+    /// The value is the text as written: offsets carry over.
+    Same,
+    Map(OffsetMap),
+    /// No map could be built: every range is the whole scalar.
+    Whole,
+}
+
+impl ScalarOffsets {
+    /// `raw` is the scalar's text in the file, `decoded` its value; `build` makes the map
+    /// when they differ.
+    pub fn new(raw: &str, decoded: &str, build: impl FnOnce() -> Option<OffsetMap>) -> Self {
+        if raw == decoded {
+            ScalarOffsets::Same
+        } else {
+            build().map_or(ScalarOffsets::Whole, ScalarOffsets::Map)
+        }
+    }
+
+    /// The file span of `range` of the decoded value of the scalar at `scalar`.
+    pub fn span(&self, scalar: Span, range: std::ops::Range<usize>) -> Span {
+        match self {
+            ScalarOffsets::Same => Span::new(
+                scalar.start + range.start as u32,
+                scalar.start + range.end as u32,
+            ),
+            ScalarOffsets::Map(map) => {
+                let start = map.source_offset(range.start);
+                Span::new(start, map.source_offset(range.end).max(start))
+            }
+            ScalarOffsets::Whole => scalar,
         }
     }
 }

@@ -14,7 +14,7 @@ mod resolve;
 mod tree;
 
 pub use build::{parse, ParseLimits};
-pub use decode::OffsetMap;
+pub use decode::{OffsetMap, ScalarOffsets};
 pub use lines::{LineCol, LineIndex};
 pub use resolve::Resolved;
 pub(crate) use tree::leading_breaks;

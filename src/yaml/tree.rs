@@ -164,6 +164,16 @@ impl YamlFile {
     pub fn is_incomplete(&self) -> bool {
         !self.errors.is_empty() || !self.too_complex.is_empty()
     }
+
+    /// ` (document N)` for a message about `error`, or nothing when the file is one document
+    /// that never started.
+    pub fn document_suffix(&self, error: &SyntaxError) -> String {
+        if self.documents.is_empty() && error.document == 0 {
+            String::new()
+        } else {
+            format!(" (document {})", error.document + 1)
+        }
+    }
 }
 
 /// Empty lines a block scalar's value starts with: they come before its span.
@@ -226,6 +236,25 @@ impl<'a> NodeRef<'a> {
 
     pub fn is_mapping(&self) -> bool {
         matches!(self.node().kind, NodeKind::Mapping(_))
+    }
+
+    /// Nesting depth of this node (itself 1), without recursion; counting stops once it
+    /// passes `limit`, so a result above `limit` means "too deep".
+    pub fn depth_up_to(self, limit: usize) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((node, d)) = stack.pop() {
+            max = max.max(d);
+            if d > limit {
+                break;
+            }
+            if node.is_mapping() {
+                stack.extend(node.entries().map(|(_, v)| (v, d + 1)));
+            } else if node.is_sequence() {
+                stack.extend(node.items().map(|v| (v, d + 1)));
+            }
+        }
+        max
     }
 
     pub fn is_sequence(&self) -> bool {
