@@ -22,6 +22,33 @@ fn is_dns_subdomain(name: &str) -> bool {
         })
 }
 
+/// Numbers the backend cannot read: it decodes IR as JSON (protojson), which has no infinity
+/// or NaN and reads integers in 64 bits, so `maxRetryCount: .inf` or a `1e309` limit is
+/// rejected, never read as "unknown". One walk over the document, each node once.
+fn report_unreadable_numbers(document: NodeRef<'_>, p: &mut Pipeline) {
+    let mut seen = std::collections::HashSet::new();
+    let mut work = vec![(document, None::<&str>)];
+    while let Some((node, field)) = work.pop() {
+        if !seen.insert(node.id()) {
+            continue;
+        }
+        if node.is_mapping() {
+            work.extend(node.entries().map(|(k, v)| (v, k.str().or(field))));
+        } else if node.is_sequence() {
+            work.extend(node.items().map(|item| (item, field)));
+        } else if let Some(why) = crate::yaml::json::unrepresentable_number(node) {
+            let field = field.map_or(String::new(), |f| format!("`{f}` "));
+            p.problem(
+                node.span(),
+                format!(
+                    "{field}is `{}`, {why}; the KFP backend reads IR as JSON, which has no infinity or NaN and reads integers in 64 bits",
+                    node.raw()
+                ),
+            );
+        }
+    }
+}
+
 /// Images of kfp-kubernetes helper executors that are never pulled as written.
 fn is_stub_image(image: &str) -> bool {
     image.starts_with("argostub/")
@@ -67,6 +94,10 @@ pub fn adapt(
                 ),
             );
         }
+    }
+
+    for document in std::iter::once(spec).chain(platform) {
+        report_unreadable_numbers(document, &mut p);
     }
 
     let components = mapping_at(spec, "components", &mut p);
