@@ -16,7 +16,9 @@
 //! used by several parents, Argo step groups) calls [`charge`] and stops when it returns
 //! `false`. Outside a metered run, [`charge`] always allows the work.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::engine::Settings;
 use crate::yaml::{NodeRef, Resolved, Span};
@@ -100,6 +102,31 @@ struct State {
 
 thread_local! {
     static METER: Cell<Option<State>> = const { Cell::new(None) };
+    static CANCEL: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// While alive, metered work on this thread stops as if its budget were spent once `flag`
+/// is set: the language server sets it when a result is no longer wanted (the document
+/// changed or closed), so a superseded lint ends at its next [`charge`].
+pub struct CancelOn {
+    previous: Option<Arc<AtomicBool>>,
+}
+
+impl CancelOn {
+    pub fn new(flag: Arc<AtomicBool>) -> CancelOn {
+        let previous = CANCEL.with(|c| c.replace(Some(flag)));
+        CancelOn { previous }
+    }
+}
+
+impl Drop for CancelOn {
+    fn drop(&mut self) {
+        CANCEL.with(|c| *c.borrow_mut() = self.previous.take());
+    }
+}
+
+fn cancelled() -> bool {
+    CANCEL.with_borrow(|c| c.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)))
 }
 
 /// Charges `units` of work done at `at`. Returns `false` once the budget of the current
@@ -111,7 +138,7 @@ pub fn charge(units: u64, at: Span) -> bool {
             if state.exhausted_at.is_some() {
                 return false;
             }
-            if units > state.remaining {
+            if units > state.remaining || cancelled() {
                 state.remaining = 0;
                 state.exhausted_at = Some(at);
                 m.set(Some(state));
@@ -175,6 +202,24 @@ mod tests {
     fn unmetered_work_is_always_allowed() {
         assert!(charge(u64::MAX, Span::default()));
         assert!(!exhausted());
+    }
+
+    #[test]
+    fn a_cancelled_run_stops_at_its_next_charge() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let meter = Meter::start(100);
+        {
+            let _cancel = CancelOn::new(flag.clone());
+            assert!(charge(1, Span::new(1, 2)));
+            flag.store(true, Ordering::Relaxed);
+            assert!(!charge(1, Span::new(3, 4)));
+            assert!(exhausted());
+            assert_eq!(meter.exhausted_at(), Some(Span::new(3, 4)));
+        }
+        drop(meter);
+        // Outside its scope the flag stops nothing.
+        let _meter = Meter::start(100);
+        assert!(charge(1, Span::default()));
     }
 
     #[test]

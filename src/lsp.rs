@@ -16,8 +16,9 @@ use crate::engine::{lint_bytes, Outcome, Settings};
 use crate::finding::{Finding, Severity};
 use crate::fix::{ignore_anchors, ignore_comment, quick_fix, FixContext, TextEdit};
 use crate::formats::adapt_file;
+use crate::limits::{self, CancelOn, Meter};
 use crate::rules::registry;
-use crate::yaml::{parse, LineIndex, ParseLimits, Span};
+use crate::yaml::{parse, LineIndex, Span};
 
 /// The rule id of a problem in `.pipelint.yaml` itself, shown when that file is open.
 pub const INVALID_CONFIG: &str = "invalid-config";
@@ -184,10 +185,12 @@ impl Analyzer for PipelintAnalyzer {
         let name = doc
             .path
             .map_or_else(|| doc.uri.to_string(), |p| p.display().to_string());
+        // Metered work stops once the server no longer wants the result.
+        let _cancel = CancelOn::new(doc.cancel.flag().clone());
         // Not `explicit`: a YAML file that is broken and does not look like a pipeline is
         // somebody else's file, and gets nothing.
         let report = lint_bytes(name, doc.text.as_bytes(), false, &settings);
-        if !matches!(report.outcome, Outcome::Pipeline(_)) {
+        if doc.cancel.is_cancelled() || !matches!(report.outcome, Outcome::Pipeline(_)) {
             return None;
         }
         Some(Analysis {
@@ -197,8 +200,32 @@ impl Analyzer for PipelintAnalyzer {
     }
 
     fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&LspFinding]) -> Vec<Vec<Fix>> {
-        let yaml = parse(doc.text, &ParseLimits::default());
-        let (pipelines, _) = adapt_file(&yaml, doc.text);
+        // The document is read again under the limits and work budget its lint had (a
+        // component reused at every level of a deep KFP DAG expands exponentially): past the
+        // budget, no model, so only ignore comments are offered; too large, nothing.
+        let (config, _) = self.config_for(doc);
+        let settings = config.limits.apply(&Settings {
+            config: config.clone(),
+            ..Settings::default()
+        });
+        if doc.text.len() as u64 > settings.max_file_size {
+            return vec![Vec::new(); findings.len()];
+        }
+        let _cancel = CancelOn::new(doc.cancel.flag().clone());
+        let meter = Meter::start(settings.work_budget);
+        let yaml = parse(doc.text, &settings.parse_limits);
+        let mut pipelines = if limits::exhausted() {
+            Vec::new()
+        } else {
+            adapt_file(&yaml, doc.text).0
+        };
+        if meter.exhausted_at().is_some() {
+            pipelines.clear();
+        }
+        drop(meter);
+        if doc.cancel.is_cancelled() {
+            return vec![Vec::new(); findings.len()];
+        }
         let cx = FixContext {
             src: doc.text,
             yaml: &yaml,
@@ -245,6 +272,10 @@ impl Analyzer for PipelintAnalyzer {
         &[CONFIG_FILE]
     }
 
+    fn max_document_size(&self) -> usize {
+        limits::DEFAULT_MAX_FILE_SIZE as usize
+    }
+
     fn server_info(&self) -> (String, String) {
         (
             "pipelint".to_string(),
@@ -256,9 +287,12 @@ impl Analyzer for PipelintAnalyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipelint_lsp::Cancel;
 
     const ARGO: &str = include_str!("../lsp/tests/e2e/fixtures/argo-bad.yaml");
     const KFP: &str = include_str!("../lsp/tests/e2e/fixtures/kfp-bad.yaml");
+
+    static NOT_CANCELLED: std::sync::LazyLock<Cancel> = std::sync::LazyLock::new(Cancel::new);
 
     fn doc(text: &str) -> DocumentRef<'_> {
         DocumentRef {
@@ -266,6 +300,7 @@ mod tests {
             path: None,
             text,
             workspace_folder: None,
+            cancel: &NOT_CANCELLED,
         }
     }
 
@@ -392,6 +427,7 @@ mod tests {
             path: Some(path),
             text,
             workspace_folder: None,
+            cancel: &NOT_CANCELLED,
         };
         let a = PipelintAnalyzer.analyze(&d).unwrap();
         assert_eq!(a.findings.len(), 1);

@@ -1,10 +1,12 @@
 //! `pipelint lsp` under abuse, over real stdio with the real analyzer: random JSON-RPC
-//! messages, a huge document, 1,000 `didChange` in a burst. The server must keep answering
-//! and end up publishing the diagnostics of the final text.
+//! messages, malformed frames, a huge document, 1,000 `didChange` in a burst, a document
+//! that expands exponentially. The server must keep answering, stay within its memory
+//! bounds and end up publishing the diagnostics of the final text.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
@@ -21,13 +23,31 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        Server::start_with(json!({"debounceMs": 50}))
+    }
+
+    fn start_with(options: Value) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pipelint"));
+        command
             .arg("lsp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pipelint lsp starts");
+            .stderr(Stdio::null());
+        // SAFETY: setrlimit is async-signal-safe and touches only the child.
+        unsafe {
+            command.pre_exec(|| {
+                // A safety net so that a runaway server fails its test instead of the
+                // machine: 4 GiB of address space (thread stacks and malloc arenas count
+                // here, far beyond what is resident; the bound tested is `max_rss_kb`).
+                let limit = libc::rlimit {
+                    rlim_cur: 4 << 30,
+                    rlim_max: 4 << 30,
+                };
+                libc::setrlimit(libc::RLIMIT_AS, &limit);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().expect("pipelint lsp starts");
         let stdin = child.stdin.take().unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = channel();
@@ -60,7 +80,7 @@ impl Server {
             "init",
             "initialize",
             json!({"processId": null, "rootUri": null, "capabilities": {},
-                   "initializationOptions": {"debounceMs": 50}}),
+                   "initializationOptions": options}),
         );
         server.expect_response("init");
         server.notify("initialized", json!({}));
@@ -112,6 +132,33 @@ impl Server {
             json!({"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
         );
         self.expect_response(id);
+    }
+
+    /// Shuts the server down; returns its peak resident memory in kilobytes (wait4).
+    fn stop_measured(mut self) -> i64 {
+        self.request("bye", "shutdown", Value::Null);
+        self.expect_response("bye");
+        self.notify("exit", Value::Null);
+        let pid = self.child.id() as libc::pid_t;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut status: libc::c_int = 0;
+            // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: `pid` is our child, not yet reaped; both pointers are valid.
+            let waited = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+            if waited == pid {
+                // Reaped here: std must not wait for it again.
+                std::mem::forget(self.child);
+                assert!(
+                    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                    "the server did not exit cleanly: status {status}"
+                );
+                return usage.ru_maxrss;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn stop(mut self) {
@@ -354,5 +401,175 @@ fn a_burst_of_1000_changes_ends_with_the_final_text() {
             );
         }
     }
+    server.stop();
+}
+
+/// A KFP pipeline whose one component is used twice at each of `levels` levels: 2^levels
+/// tasks if every use were expanded.
+fn kfp_reused_at_every_level(levels: usize) -> String {
+    let mut text = String::from(
+        "# PIPELINE DEFINITION\npipelineInfo:\n  name: diamond\nroot:\n  dag:\n    tasks:\n      left: {componentRef: {name: comp-0}}\n      right: {componentRef: {name: comp-0}}\ncomponents:\n",
+    );
+    for level in 0..levels {
+        let next = level + 1;
+        text.push_str(&format!(
+            "  comp-{level}:\n    dag:\n      tasks:\n        left: {{componentRef: {{name: comp-{next}}}}}\n        right: {{componentRef: {{name: comp-{next}}}}}\n"
+        ));
+    }
+    text.push_str(&format!(
+        "  comp-{levels}:\n    executorLabel: exec-train\ndeploymentSpec:\n  executors:\n    exec-train:\n      container:\n        image: python:latest\n        command: [sh, -c, \"aws s3 cp s3://bucket/data /tmp/data\"]\nschemaVersion: 2.1.0\nsdkVersion: kfp-2.14.3\n"
+    ));
+    text
+}
+
+#[test]
+fn code_actions_on_an_exponential_kfp_document_stay_within_the_work_budget() {
+    let mut server = Server::start();
+    let text = kfp_reused_at_every_level(60);
+    let lines = text.lines().count();
+    open(&mut server, &text);
+    let published = server.wait_for(
+        "diagnostics of the 60-level document",
+        Duration::from_secs(120),
+        |v| v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == URI,
+    );
+    assert!(
+        published["params"]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "input-too-complex"),
+        "{published}"
+    );
+    // Code actions over the whole document: their fixes read the document again, and must
+    // do it under the same budget as the lint.
+    server.request(
+        "actions",
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI},
+               "range": {"start": {"line": 0, "character": 0},
+                         "end": {"line": lines, "character": 0}},
+               "context": {"diagnostics": []}}),
+    );
+    let actions = server.expect_response("actions");
+    let titles: Vec<&str> = actions["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{actions}"))
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Ignore input-too-complex")),
+        "{titles:?}"
+    );
+    server.probe("after-actions");
+    let max_rss_kb = server.stop_measured();
+    assert!(
+        max_rss_kb < 500 * 1024,
+        "the server peaked at {} MB",
+        max_rss_kb / 1024
+    );
+}
+
+#[test]
+fn malformed_frames_are_answered_and_the_stream_resynchronised() {
+    let mut server = Server::start();
+    open(&mut server, &pipeline("python:latest", 0));
+    let body = r#"{"jsonrpc":"2.0","id":"lost","method":"shutdown"}"#;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "short",
+            format!("Content-Length: 20\r\n\r\n{body}").into_bytes(),
+        ),
+        // Declares more than is sent: the probe after it must not be swallowed (the test
+        // then waits for the answer, as a client does, sending nothing more).
+        (
+            "long",
+            format!("Content-Length: 400\r\n\r\n{body}").into_bytes(),
+        ),
+        (
+            "missing",
+            format!("Content-Type: x\r\n\r\n{body}").into_bytes(),
+        ),
+        (
+            "non-numeric",
+            format!("Content-Length: 4o\r\n\r\n{body}").into_bytes(),
+        ),
+        (
+            "duplicated",
+            format!("Content-Length: 50\r\nContent-Length: 51\r\n\r\n{body}").into_bytes(),
+        ),
+        (
+            "corrupt",
+            format!("Cont\u{0}ent-Length: 50\r\n\r\n{body}").into_bytes(),
+        ),
+        ("not json", b"Content-Length: 9\r\n\r\n{\"x\": ]]}".to_vec()),
+        // Over the document size limit: refused unread, the body (never sent) not awaited.
+        ("huge", b"Content-Length: 999999999999\r\n\r\n".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let _ = server.stdin.write_all(&bytes);
+        let probe = format!("probe-{name}");
+        server.request(
+            &probe,
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": {"line": 9, "character": 10}}),
+        );
+        // The malformed frame is answered (id null), then the probe is.
+        let error = server.wait_for(
+            &format!("the error for {name}"),
+            Duration::from_secs(30),
+            |v| v["id"].is_null() && v.get("error").is_some(),
+        );
+        assert_eq!(error["error"]["code"], -32700, "{name}: {error}");
+        let answer = server.expect_response(&probe);
+        assert!(
+            answer["result"]["contents"]["value"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unpinned-image"),
+            "{name}: {answer}"
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn a_slow_document_does_not_hold_up_requests_for_others() {
+    let mut server = Server::start_with(json!({"debounceMs": 0}));
+    // About 10 MB: linting it takes a while (up to the work budget).
+    let mut big = pipeline("python:latest", 0);
+    for i in 0..100_000 {
+        big.push_str(&format!(
+            "    - name: t{i}\n      container: {{image: alpine:3.20, command: [echo, '{i}']}}\n"
+        ));
+    }
+    open(&mut server, &big);
+    let position = json!({"line": 9, "character": 10});
+    server.request(
+        "hover-big",
+        "textDocument/hover",
+        json!({"textDocument": {"uri": URI}, "position": position}),
+    );
+    let small = "file:///abuse/small.yaml";
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": small, "languageId": "yaml", "version": 1,
+                                "text": pipeline("python:latest", 0)}}),
+    );
+    server.request(
+        "hover-small",
+        "textDocument/hover",
+        json!({"textDocument": {"uri": small}, "position": position}),
+    );
+    // The small document is linted and answered while the big one is still being linted.
+    let first = server.wait_for("an answer to either hover", Duration::from_secs(120), |v| {
+        v["id"] == "hover-big" || v["id"] == "hover-small"
+    });
+    assert_eq!(first["id"], "hover-small", "{first}");
+    let big_answer = server.expect_response("hover-big");
+    assert!(big_answer.get("result").is_some(), "{big_answer}");
     server.stop();
 }

@@ -6,6 +6,32 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Set by the server when the result of a call is no longer wanted (the document changed
+/// or closed): the analyzer should stop soon and may return anything.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// The flag itself, for code that checks it where work is metered.
+    pub fn flag(&self) -> &Arc<AtomicBool> {
+        &self.0
+    }
+}
 
 /// One open document, as the analyzer sees it.
 #[derive(Clone, Copy, Debug)]
@@ -18,6 +44,8 @@ pub struct DocumentRef<'a> {
     pub text: &'a str,
     /// The workspace folder holding the document, if any (the innermost one).
     pub workspace_folder: Option<&'a Path>,
+    /// Set once this call's result will be thrown away.
+    pub cancel: &'a Cancel,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,7 +118,9 @@ pub struct Fix {
 }
 
 /// The linter behind the server. Implementations must be cheap to call from several
-/// threads at once; the server catches a panic in any method and carries on.
+/// threads at once (the server calls them from worker threads, never from its message
+/// loop); the server catches a panic in any method and carries on. `analyze` and `fixes`
+/// should bound their own work and return early once `doc.cancel` is set.
 pub trait Analyzer: Send + Sync + 'static {
     /// `None` when the document is not a pipeline: it then gets no diagnostics at all.
     fn analyze(&self, doc: &DocumentRef<'_>) -> Option<Analysis>;
@@ -109,6 +139,12 @@ pub trait Analyzer: Send + Sync + 'static {
 
     /// A config file changed on disk: forget anything cached from it.
     fn config_changed(&self) {}
+
+    /// The largest document the analyzer reads: a message larger than this (plus room for
+    /// the JSON around the text) is refused unread.
+    fn max_document_size(&self) -> usize {
+        64 * 1024 * 1024
+    }
 
     /// `(name, version)` for `serverInfo`.
     fn server_info(&self) -> (String, String);

@@ -17,14 +17,22 @@ pub mod uri;
 use std::sync::Arc;
 
 pub use analyzer::{
-    Analysis, Analyzer, DocumentRef, Edit, Finding, Fix, FixKind, Related, Severity,
+    Analysis, Analyzer, Cancel, DocumentRef, Edit, Finding, Fix, FixKind, Related, Severity,
 };
 pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
+
+/// The largest message read: a document of `max_document` bytes escaped as JSON (line
+/// breaks, quotes and backslashes take two bytes each), plus the envelope around it.
+pub fn max_message_size(max_document: usize) -> usize {
+    max_document
+        .saturating_add(max_document / 4)
+        .saturating_add(64 * 1024)
+}
 
 /// Serves one client over stdin/stdout until it says `exit` or goes away; returns the
 /// process exit code (0 after `shutdown` + `exit`, 1 otherwise, as the spec asks).
 pub fn run(analyzer: impl Analyzer) -> u8 {
-    let (incoming, out, io) = transport::stdio();
+    let (incoming, out, io) = transport::stdio(max_message_size(analyzer.max_document_size()));
     let exit = serve(Arc::new(analyzer), incoming, out);
     io.join_writer();
     exit.code()

@@ -1,6 +1,11 @@
-//! The main loop: one thread owns every document and all protocol state; lint jobs run on
-//! worker threads and post their results back with the version and job number they were
-//! started for, so a result is published only if it is still the newest for that document.
+//! The main loop: one thread owns every document and all protocol state and never lints.
+//! Lint jobs run on worker threads and post their results back with the version and job
+//! number they were started for, so a result is published only if it is still the newest
+//! for that document. A job whose result can no longer be wanted (its document changed,
+//! closed, or is linted again) is cancelled: a queued one is skipped, a running one stops at
+//! the analyzer's next check. Hover and code actions on a document whose lint is not done
+//! wait for it without holding up the loop, and fixes are computed on a worker too, so a
+//! slow document never delays the answers for the others.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,7 +28,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 
-use crate::analyzer::{Analysis, Analyzer, DocumentRef, Finding};
+use crate::analyzer::{Analysis, Analyzer, Cancel, DocumentRef, Finding, FixKind};
 use crate::convert::{self, Presentation};
 use crate::position::{Encoding, LineMap};
 use crate::transport::{Incoming, Outgoing};
@@ -56,6 +61,12 @@ struct Doc {
     deadline: Option<Instant>,
     /// The newest job for this document: only its result may be published.
     latest_job: u64,
+    /// Cancels the newest lint job while it is queued or running.
+    linting: Option<Cancel>,
+    /// Cancels work on the current text (fixes) once the text changes or closes.
+    text_cancel: Cancel,
+    /// Hover and code action requests waiting for the current text's lint.
+    waiting: Vec<Waiting>,
     /// Diagnostics are on screen for it (so closing or leaving pipeline shape clears them).
     shown: bool,
     /// The newest result for the current text, for hover and code actions.
@@ -70,6 +81,20 @@ struct Cached {
     diagnostics: Arc<Vec<Diagnostic>>,
 }
 
+/// A request that needs the lint of the document's current text.
+enum Waiting {
+    Hover(RequestId, HoverParams),
+    CodeAction(RequestId, CodeActionParams),
+}
+
+impl Waiting {
+    fn id(&self) -> &RequestId {
+        match self {
+            Waiting::Hover(id, _) | Waiting::CodeAction(id, _) => id,
+        }
+    }
+}
+
 struct Job {
     uri: String,
     version: i32,
@@ -78,6 +103,7 @@ struct Job {
     path: Option<PathBuf>,
     folder: Option<PathBuf>,
     presentation: Presentation,
+    cancel: Cancel,
 }
 
 struct JobResult {
@@ -86,6 +112,40 @@ struct JobResult {
     id: u64,
     outcome: Result<Cached, String>,
     elapsed: Duration,
+}
+
+/// Fixes for the findings of a code action request, computed on a worker.
+struct FixJob {
+    request: RequestId,
+    uri: String,
+    text: Arc<str>,
+    path: Option<PathBuf>,
+    folder: Option<PathBuf>,
+    cached: Cached,
+    /// Indices into the findings (and diagnostics) of `cached`.
+    hits: Vec<usize>,
+    encoding: Encoding,
+    cancel: Cancel,
+}
+
+enum Work {
+    Lint(Job),
+    Fixes(FixJob),
+}
+
+enum Done {
+    Lint(JobResult),
+    /// A response to send, and an error to log.
+    Reply(Response, Option<String>),
+}
+
+fn run_work(analyzer: &dyn Analyzer, work: Work) -> Option<Done> {
+    match work {
+        // Superseded while queued: nobody will look at the result.
+        Work::Lint(job) if job.cancel.is_cancelled() => None,
+        Work::Lint(job) => Some(Done::Lint(run_job(analyzer, job))),
+        Work::Fixes(job) => Some(run_fixes(analyzer, job)),
+    }
 }
 
 /// Runs a job: the analyzer inside `catch_unwind`, then the conversion to LSP diagnostics.
@@ -97,6 +157,7 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             path: job.path.as_deref(),
             text: &job.text,
             workspace_folder: job.folder.as_deref(),
+            cancel: &job.cancel,
         };
         let analysis = analyzer.analyze(&doc).map(Arc::new);
         let lines = Arc::new(LineMap::new(job.text.clone()));
@@ -120,6 +181,68 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
         outcome,
         elapsed: started.elapsed(),
     }
+}
+
+fn content_modified(id: RequestId) -> Response {
+    Response::new_err(
+        id,
+        ErrorCode::ContentModified as i32,
+        "the document changed before the answer was ready".into(),
+    )
+}
+
+/// Computes the code actions for the findings a request hit.
+fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
+    if job.cancel.is_cancelled() {
+        return Done::Reply(content_modified(job.request), None);
+    }
+    let Some(analysis) = job.cached.analysis.as_ref() else {
+        return Done::Reply(Response::new_ok(job.request, Vec::<Value>::new()), None);
+    };
+    let findings: Vec<&Finding> = job.hits.iter().map(|&i| &analysis.findings[i]).collect();
+    let doc = DocumentRef {
+        uri: &job.uri,
+        path: job.path.as_deref(),
+        text: &job.text,
+        workspace_folder: job.folder.as_deref(),
+        cancel: &job.cancel,
+    };
+    let fixes = match catch_unwind(AssertUnwindSafe(|| analyzer.fixes(&doc, &findings))) {
+        Ok(fixes) => fixes,
+        Err(payload) => {
+            let log = format!(
+                "computing fixes for {} failed: {}",
+                job.uri,
+                panic_message(payload)
+            );
+            return Done::Reply(
+                Response::new_ok(job.request, Vec::<Value>::new()),
+                Some(log),
+            );
+        }
+    };
+    if job.cancel.is_cancelled() {
+        return Done::Reply(content_modified(job.request), None);
+    }
+    let mut quick = Vec::new();
+    let mut suppress = Vec::new();
+    for (&i, fixes) in job.hits.iter().zip(fixes) {
+        let diagnostic = &job.cached.diagnostics[i];
+        for fix in fixes {
+            let action =
+                convert::code_action(&fix, diagnostic, &job.uri, &job.cached.lines, job.encoding);
+            match fix.kind {
+                FixKind::QuickFix => quick.push(action),
+                FixKind::Suppress => suppress.push(action),
+            }
+        }
+    }
+    let actions: Vec<CodeActionResponse> = quick
+        .into_iter()
+        .chain(suppress)
+        .map(CodeActionResponse::CodeAction)
+        .collect();
+    Done::Reply(Response::new_ok(job.request, actions), None)
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -152,7 +275,7 @@ struct Server {
     debounce: Duration,
     folders: Vec<(String, PathBuf)>,
     docs: HashMap<String, Doc>,
-    jobs: Sender<Job>,
+    jobs: Sender<Work>,
     next_job: u64,
     next_request: i32,
     shutdown: bool,
@@ -169,11 +292,13 @@ pub fn serve(
     let Some((id, params)) = wait_for_initialize(&incoming, &out) else {
         return Exit::WithoutShutdown;
     };
-    let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
-    let (result_tx, result_rx) = crossbeam_channel::unbounded::<JobResult>();
+    let (job_tx, job_rx) = crossbeam_channel::unbounded::<Work>();
+    let (result_tx, result_rx) = crossbeam_channel::unbounded::<Done>();
+    // At least two, so that one slow document (whose stale jobs are cancelled, so it keeps
+    // at most one worker busy) never holds up the others, even on one core.
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .clamp(1, 4);
+        .clamp(2, 4);
     for i in 0..workers {
         let analyzer = analyzer.clone();
         let jobs = job_rx.clone();
@@ -181,8 +306,11 @@ pub fn serve(
         std::thread::Builder::new()
             .name(format!("lsp-lint-{i}"))
             .spawn(move || {
-                for job in jobs {
-                    if results.send(run_job(analyzer.as_ref(), job)).is_err() {
+                for work in jobs {
+                    let Some(done) = run_work(analyzer.as_ref(), work) else {
+                        continue;
+                    };
+                    if results.send(done).is_err() {
                         break;
                     }
                 }
@@ -360,7 +488,7 @@ impl Server {
             .map(|(_, f)| f.clone())
     }
 
-    fn main_loop(&mut self, incoming: &Receiver<Incoming>, results: &Receiver<JobResult>) -> Exit {
+    fn main_loop(&mut self, incoming: &Receiver<Incoming>, results: &Receiver<Done>) -> Exit {
         loop {
             let timer = match self.next_deadline() {
                 Some(at) => crossbeam_channel::at(at),
@@ -376,11 +504,16 @@ impl Server {
                         return exit;
                     }
                 }
-                recv(results) -> result => {
-                    if let Ok(result) = result {
-                        self.on_result(result);
+                recv(results) -> done => match done {
+                    Ok(Done::Lint(result)) => self.on_result(result),
+                    Ok(Done::Reply(response, log)) => {
+                        if let Some(log) = log {
+                            self.log(MessageType::Error, log);
+                        }
+                        self.send(response);
                     }
-                }
+                    Err(_) => {}
+                },
                 recv(timer) -> _ => {}
             }
             self.dispatch_due();
@@ -417,6 +550,10 @@ impl Server {
         };
         doc.deadline = None;
         doc.latest_job = id;
+        let cancel = Cancel::new();
+        if let Some(older) = doc.linting.replace(cancel.clone()) {
+            older.cancel();
+        }
         let job = Job {
             uri: uri.to_string(),
             version: doc.version,
@@ -425,8 +562,9 @@ impl Server {
             path: doc.path.clone(),
             folder,
             presentation: self.presentation.clone(),
+            cancel,
         };
-        let _ = self.jobs.send(job);
+        let _ = self.jobs.send(Work::Lint(job));
     }
 
     fn relint_all(&mut self) {
@@ -451,6 +589,15 @@ impl Server {
                     result.uri, result.version
                 );
                 self.log(MessageType::Error, msg);
+                if let Some(doc) = self.docs.get_mut(&result.uri) {
+                    doc.linting = None;
+                    for waiting in std::mem::take(&mut doc.waiting) {
+                        let _ = self.out.send(
+                            Message::from(Response::new_ok(waiting.id().clone(), Value::Null))
+                                .into(),
+                        );
+                    }
+                }
                 return;
             }
         };
@@ -478,6 +625,13 @@ impl Server {
         let is_pipeline = cached.analysis.is_some();
         let diagnostics = cached.diagnostics.clone();
         doc.cache = Some(cached);
+        doc.linting = None;
+        for waiting in std::mem::take(&mut doc.waiting) {
+            self.answer(&result.uri, waiting);
+        }
+        let Some(doc) = self.docs.get_mut(&result.uri) else {
+            return;
+        };
         if !is_pipeline && !doc.shown {
             return; // other YAML never gets diagnostics, not even an empty list
         }
@@ -563,26 +717,38 @@ impl Server {
             return;
         }
         let id = req.id.clone();
-        let result: Result<Value, (ErrorCode, String)> = match req.method.as_str() {
+        // `Ok(None)`: answered elsewhere (maybe later).
+        let result: Result<Option<Value>, (ErrorCode, String)> = match req.method.as_str() {
             "shutdown" => {
                 self.shutdown = true;
-                Ok(Value::Null)
+                Ok(Some(Value::Null))
             }
             "initialize" => Err((
                 ErrorCode::InvalidRequest,
                 "initialize was already received".into(),
             )),
-            "textDocument/hover" => parse::<HoverParams>(req.params)
-                .map(|p| serde_json::to_value(self.hover(p)).unwrap_or(Value::Null)),
-            "textDocument/codeAction" => parse::<CodeActionParams>(req.params)
-                .map(|p| serde_json::to_value(self.code_actions(p)).unwrap_or(Value::Null)),
+            "textDocument/hover" => parse::<HoverParams>(req.params).map(|p| {
+                let uri = p
+                    .text_document_position_params
+                    .text_document
+                    .uri
+                    .to_string();
+                self.answer(&uri, Waiting::Hover(id.clone(), p));
+                None
+            }),
+            "textDocument/codeAction" => parse::<CodeActionParams>(req.params).map(|p| {
+                let uri = p.text_document.uri.to_string();
+                self.answer(&uri, Waiting::CodeAction(id.clone(), p));
+                None
+            }),
             other => Err((
                 ErrorCode::MethodNotFound,
                 format!("pipelint does not handle `{other}`"),
             )),
         };
         let response = match result {
-            Ok(value) => Response::new_ok(id, value),
+            Ok(None) => return,
+            Ok(Some(value)) => Response::new_ok(id, value),
             Err((code, message)) => Response::new_err(id, code as i32, message),
         };
         self.send(response);
@@ -629,7 +795,11 @@ impl Server {
                     );
                     self.relint_all();
                 }),
-            _ => Ok(()), // `$/cancelRequest`, `$/setTrace` and unknown notifications
+            "$/cancelRequest" => {
+                self.cancel_request(&n.params);
+                Ok(())
+            }
+            _ => Ok(()), // `$/setTrace` and unknown notifications
         };
         if let Err((_, message)) = outcome {
             self.log(
@@ -683,6 +853,7 @@ impl Server {
         let uri = item.uri.to_string();
         let path = uri::to_path(&uri);
         let shown = self.docs.get(&uri).is_some_and(|d| d.shown);
+        let older = self.docs.remove(&uri);
         self.docs.insert(
             uri.clone(),
             Doc {
@@ -691,10 +862,16 @@ impl Server {
                 path,
                 deadline: None,
                 latest_job: 0,
+                linting: None,
+                text_cancel: Cancel::new(),
+                waiting: Vec::new(),
                 shown,
                 cache: None,
             },
         );
+        if let Some(older) = older {
+            self.forget(older);
+        }
         self.dispatch(&uri);
     }
 
@@ -724,10 +901,55 @@ impl Server {
         doc.text = Arc::from(text);
         doc.version = p.text_document.version;
         doc.cache = None;
-        // Results of jobs on older text are dropped from now on; the new text is linted
-        // once typing pauses.
+        // Results of jobs on older text are dropped from now on (and the jobs stopped); the
+        // new text is linted once typing pauses.
         doc.latest_job = invalidate;
         doc.deadline = Some(Instant::now() + debounce);
+        let waiting = Self::text_changed(doc);
+        self.answer_modified(waiting);
+    }
+
+    /// The document's text is no longer what running work was started on: stop that work.
+    /// Returns the requests that were waiting for it.
+    fn text_changed(doc: &mut Doc) -> Vec<Waiting> {
+        if let Some(lint) = doc.linting.take() {
+            lint.cancel();
+        }
+        doc.text_cancel.cancel();
+        doc.text_cancel = Cancel::new();
+        std::mem::take(&mut doc.waiting)
+    }
+
+    fn answer_modified(&self, waiting: Vec<Waiting>) {
+        for w in waiting {
+            self.send(content_modified(w.id().clone()));
+        }
+    }
+
+    /// A document closed or replaced: its work stops, its waiting requests are answered.
+    fn forget(&self, mut doc: Doc) {
+        let waiting = Self::text_changed(&mut doc);
+        self.answer_modified(waiting);
+    }
+
+    fn cancel_request(&mut self, params: &Value) {
+        let Some(id) = params
+            .get("id")
+            .and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok())
+        else {
+            return;
+        };
+        for doc in self.docs.values_mut() {
+            if let Some(at) = doc.waiting.iter().position(|w| *w.id() == id) {
+                doc.waiting.remove(at);
+                self.send(Response::new_err(
+                    id,
+                    ErrorCode::RequestCanceled as i32,
+                    "cancelled by the client".into(),
+                ));
+                return;
+            }
+        }
     }
 
     fn did_save(&mut self, p: DidSaveTextDocumentParams) {
@@ -737,6 +959,8 @@ impl Server {
                 if *doc.text != *text {
                     doc.text = Arc::from(text);
                     doc.cache = None;
+                    let waiting = Self::text_changed(doc);
+                    self.answer_modified(waiting);
                 }
             }
         }
@@ -750,7 +974,9 @@ impl Server {
     fn did_close(&mut self, p: DidCloseTextDocumentParams) {
         let uri = p.text_document.uri.to_string();
         if let Some(doc) = self.docs.remove(&uri) {
-            if doc.shown {
+            let shown = doc.shown;
+            self.forget(doc);
+            if shown {
                 self.publish(&uri, None, Vec::new());
             }
         }
@@ -774,68 +1000,53 @@ impl Server {
         self.relint_all();
     }
 
-    /// The analysis of the document's current text: the cached one, or a fresh one made
-    /// here (a request cannot wait for the debounce).
-    fn current(&mut self, uri: &str) -> Option<(Cached, Arc<str>)> {
-        let folder = self
-            .docs
-            .get(uri)
-            .and_then(|d| self.folder_of(d.path.as_ref()));
-        let doc = self.docs.get(uri)?;
-        if let Some(c) = doc.cache.as_ref().filter(|c| c.version == doc.version) {
-            return Some((c.clone(), doc.text.clone()));
-        }
-        self.next_job += 1;
-        let job = Job {
-            uri: uri.to_string(),
-            version: doc.version,
-            id: self.next_job,
-            text: doc.text.clone(),
-            path: doc.path.clone(),
-            folder,
-            presentation: self.presentation.clone(),
+    /// Answers a hover or code action request from the lint of the document's current
+    /// text, or keeps it until that lint is done (starting it now: a request does not wait
+    /// for the debounce). Fixes are computed on a worker.
+    fn answer(&mut self, uri: &str, request: Waiting) {
+        let Some(doc) = self.docs.get_mut(uri) else {
+            self.send(Response::new_ok(request.id().clone(), Value::Null));
+            return;
         };
-        let text = job.text.clone();
-        let result = run_job(self.analyzer.as_ref(), job);
-        match result.outcome {
-            Ok(cached) => {
-                if let Some(doc) = self.docs.get_mut(uri) {
-                    doc.cache = Some(cached.clone());
-                }
-                Some((cached, text))
+        let Some(cached) = doc.cache.clone().filter(|c| c.version == doc.version) else {
+            doc.waiting.push(request);
+            if doc.linting.is_none() || doc.deadline.is_some() {
+                self.dispatch(uri);
             }
-            Err(panic) => {
-                self.log(MessageType::Error, format!("linting {uri} failed: {panic}"));
-                None
+            return;
+        };
+        match request {
+            Waiting::Hover(id, p) => {
+                let hover = self.hover(&cached, p);
+                self.send(Response::new_ok(id, hover));
             }
+            Waiting::CodeAction(id, p) => self.code_actions(uri, &cached, id, p),
         }
     }
 
-    /// Findings (with their diagnostics) on the lines `first..=last`.
-    fn findings_on_lines(cached: &Cached, first: u32, last: u32) -> Vec<(&Finding, &Diagnostic)> {
+    /// Findings (with their diagnostics) on the lines `first..=last`, as indices.
+    fn findings_on_lines(cached: &Cached, first: u32, last: u32) -> Vec<usize> {
         let Some(analysis) = cached.analysis.as_ref() else {
             return Vec::new();
         };
         analysis
             .findings
             .iter()
-            .zip(cached.diagnostics.iter())
-            .filter(|(f, _)| {
+            .enumerate()
+            .filter(|(_, f)| {
                 let (a, b) = convert::lines_of(f, &cached.lines);
                 a <= last && first <= b
             })
+            .map(|(i, _)| i)
             .collect()
     }
 
-    fn hover(&mut self, p: HoverParams) -> Option<Hover> {
-        let tdp = p.text_document_position_params;
-        let uri = tdp.text_document.uri.to_string();
-        let (cached, _) = self.current(&uri)?;
-        let line = tdp.position.line;
-        let on_line = Self::findings_on_lines(&cached, line, line);
-        let (_, first_diag) = on_line.first()?;
-        let range = first_diag.range;
-        let findings: Vec<&Finding> = on_line.iter().map(|(f, _)| *f).collect();
+    fn hover(&self, cached: &Cached, p: HoverParams) -> Option<Hover> {
+        let line = p.text_document_position_params.position.line;
+        let analysis = cached.analysis.as_ref()?;
+        let on_line = Self::findings_on_lines(cached, line, line);
+        let range = cached.diagnostics[*on_line.first()?].range;
+        let findings: Vec<&Finding> = on_line.iter().map(|&i| &analysis.findings[i]).collect();
         let analyzer = self.analyzer.clone();
         let text = catch_unwind(AssertUnwindSafe(|| {
             convert::hover_markdown(&findings, |id| analyzer.rule_doc(id))
@@ -854,77 +1065,42 @@ impl Server {
         })
     }
 
-    fn code_actions(&mut self, p: CodeActionParams) -> Option<Vec<CodeActionResponse>> {
+    fn code_actions(&mut self, uri: &str, cached: &Cached, id: RequestId, p: CodeActionParams) {
         let wants_quickfix = p.context.only.as_ref().is_none_or(|kinds| {
             kinds.iter().any(|k| {
                 let k = String::from(k.clone());
                 k.is_empty() || "quickfix".starts_with(&k)
             })
         });
-        if !wants_quickfix {
-            return Some(Vec::new());
-        }
-        let uri = p.text_document.uri.to_string();
-        let doc = self.docs.get(&uri)?;
-        let (path, folder) = (doc.path.clone(), self.folder_of(doc.path.as_ref()));
-        let (cached, text) = self.current(&uri)?;
-        let first = cached.lines.line_of(
-            cached
-                .lines
-                .offset(p.range.start, self.presentation.encoding),
-        );
+        let encoding = self.presentation.encoding;
+        let first = cached
+            .lines
+            .line_of(cached.lines.offset(p.range.start, encoding));
         let last = cached
             .lines
-            .line_of(cached.lines.offset(p.range.end, self.presentation.encoding))
+            .line_of(cached.lines.offset(p.range.end, encoding))
             .max(first);
-        let hits = Self::findings_on_lines(&cached, first, last);
-        if hits.is_empty() {
-            return Some(Vec::new());
-        }
-        let findings: Vec<&Finding> = hits.iter().map(|(f, _)| *f).collect();
-        let doc_ref = DocumentRef {
-            uri: &uri,
-            path: path.as_deref(),
-            text: &text,
-            workspace_folder: folder.as_deref(),
+        let hits = Self::findings_on_lines(cached, first, last);
+        let Some(doc) = self
+            .docs
+            .get(uri)
+            .filter(|_| wants_quickfix && !hits.is_empty())
+        else {
+            self.send(Response::new_ok(id, Vec::<Value>::new()));
+            return;
         };
-        let fixes = match catch_unwind(AssertUnwindSafe(|| {
-            self.analyzer.fixes(&doc_ref, &findings)
-        })) {
-            Ok(fixes) => fixes,
-            Err(payload) => {
-                let msg = format!(
-                    "computing fixes for {uri} failed: {}",
-                    panic_message(payload)
-                );
-                self.log(MessageType::Error, msg);
-                return Some(Vec::new());
-            }
+        let job = FixJob {
+            request: id,
+            uri: uri.to_string(),
+            text: doc.text.clone(),
+            path: doc.path.clone(),
+            folder: self.folder_of(doc.path.as_ref()),
+            cached: cached.clone(),
+            hits,
+            encoding,
+            cancel: doc.text_cancel.clone(),
         };
-        let mut quick = Vec::new();
-        let mut suppress = Vec::new();
-        for ((_, diagnostic), fixes) in hits.iter().zip(fixes) {
-            for fix in fixes {
-                let action = convert::code_action(
-                    &fix,
-                    diagnostic,
-                    &uri,
-                    &cached.lines,
-                    self.presentation.encoding,
-                );
-                match fix.kind {
-                    crate::analyzer::FixKind::QuickFix => quick.push(action),
-                    crate::analyzer::FixKind::Suppress => suppress.push(action),
-                }
-            }
-        }
-        Some(
-            quick
-                .into_iter()
-                .chain(suppress)
-                .map(CodeActionResponse::CodeAction)
-                .collect(),
-        )
+        let _ = self.jobs.send(Work::Fixes(job));
     }
 }
 

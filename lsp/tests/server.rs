@@ -3,7 +3,7 @@
 //! a real client, is tested by the pytest-lsp suite in `tests/e2e/`.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,10 +14,13 @@ use pipelint_lsp::{serve, Analysis, Analyzer, DocumentRef, Exit, Finding, Fix, S
 use serde_json::{json, Value};
 
 /// Pipelines are texts starting with `kind:`; every `latest` is a finding. `PANIC` panics,
-/// `SLOW` takes 400 ms.
+/// `SLOW` takes 400 ms, `BLOCK` notes the text's last line in `started`, waits until the
+/// server cancels it (at most 20 s) and notes the line in `cancelled`.
 #[derive(Default)]
 struct Scripted {
     calls: AtomicUsize,
+    started: Mutex<Vec<String>>,
+    cancelled: Mutex<Vec<String>>,
 }
 
 impl Analyzer for Scripted {
@@ -28,6 +31,18 @@ impl Analyzer for Scripted {
         }
         if doc.text.contains("SLOW") {
             std::thread::sleep(Duration::from_millis(400));
+        }
+        if doc.text.contains("BLOCK") {
+            let last = doc.text.lines().last().unwrap_or("").to_string();
+            self.started.lock().unwrap().push(last);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !doc.cancel.is_cancelled() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if doc.cancel.is_cancelled() {
+                let last = doc.text.lines().last().unwrap_or("").to_string();
+                self.cancelled.lock().unwrap().push(last);
+            }
         }
         if !doc.text.starts_with("kind:") {
             return None;
@@ -75,10 +90,13 @@ struct Client {
 
 impl Client {
     fn start() -> Client {
+        Client::start_with(Arc::new(Scripted::default()))
+    }
+
+    fn start_with(analyzer: Arc<Scripted>) -> Client {
         let (tx, in_rx) = crossbeam_channel::unbounded();
         let (out_tx, rx) = crossbeam_channel::unbounded();
-        let server =
-            std::thread::spawn(move || serve(Arc::new(Scripted::default()), in_rx, out_tx));
+        let server = std::thread::spawn(move || serve(analyzer, in_rx, out_tx));
         Client {
             tx: Some(tx),
             rx,
@@ -368,4 +386,179 @@ fn cr_only_and_mixed_line_endings_give_the_right_positions() {
             &json!({"line": 3, "character": 0})
         ]
     );
+}
+
+/// What the server sent, in order, until `until` holds for the list: each response as
+/// `response <id> ok|<error code>`, each publish as `publish <uri> v<version>`.
+fn events(c: &Client, until: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = Vec::new();
+    while !until(&seen) {
+        let Some(msg) = c.next(deadline.saturating_duration_since(Instant::now())) else {
+            panic!("gave up waiting; saw {seen:?}");
+        };
+        match msg {
+            Outgoing::Message(Message::Response(r)) => seen.push(format!(
+                "response {} {}",
+                r.id,
+                r.response_result
+                    .as_ref()
+                    .map_or_else(|e| e.code.to_string(), |_| "ok".to_string())
+            )),
+            Outgoing::Message(Message::Notification(n))
+                if n.method == "textDocument/publishDiagnostics" =>
+            {
+                seen.push(format!(
+                    "publish {} v{}",
+                    n.params["uri"].as_str().unwrap_or(""),
+                    n.params["version"]
+                ))
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// What the analyzer noted as cancelled, once it noted anything (a cancelled lint notices
+/// within milliseconds; 10 s is the limit).
+fn cancelled_soon(analyzer: &Scripted) -> Vec<String> {
+    soon(&analyzer.cancelled, 1)
+}
+
+/// The list once it has `n` entries (or after 10 s).
+fn soon(list: &Mutex<Vec<String>>, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while list.lock().unwrap().len() < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    list.lock().unwrap().clone()
+}
+
+fn hover(c: &mut Client, uri: &str) -> RequestId {
+    c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 0}}),
+    )
+}
+
+#[test]
+fn a_superseded_lint_is_cancelled_and_the_new_text_is_linted() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize(json!({"debounceMs": 0}));
+    let uri = "file:///w/slow.yaml";
+    c.open(uri, 1, "kind: Workflow\nBLOCK\nv1");
+    assert_eq!(soon(&analyzer.started, 1), ["v1"]);
+    // v1's lint runs until it is cancelled.
+    c.change(uri, 2, "kind: Workflow\nBLOCK\nv2");
+    c.change(uri, 3, "kind: Workflow\nimage: latest\nv3");
+    let seen = events(&c, |seen| seen.iter().any(|e| e.starts_with("publish")));
+    assert_eq!(seen, [format!("publish {uri} v3")]);
+    // v1 was running and is stopped (v2 too, if it ever started).
+    let cancelled = cancelled_soon(&analyzer);
+    assert!(cancelled.contains(&"v1".to_string()), "{cancelled:?}");
+    assert!(!cancelled.contains(&"v3".to_string()), "{cancelled:?}");
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn closing_a_document_stops_its_lint_and_answers_what_waited_for_it() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize(json!({"debounceMs": 0}));
+    let slow = "file:///w/slow.yaml";
+    let quick = "file:///w/quick.yaml";
+    c.open(slow, 1, "kind: Workflow\nBLOCK latest\nslow");
+    // A request on the slow document waits for its lint; one on another document does not.
+    let waiting = hover(&mut c, slow);
+    c.open(quick, 1, "kind: Workflow\nimage: latest\n");
+    let answered = hover(&mut c, quick);
+    let seen = events(&c, |seen| {
+        seen.contains(&format!("response {answered} ok"))
+            && seen.contains(&format!("publish {quick} v1"))
+    });
+    assert!(
+        !seen.iter().any(|e| e.contains(&waiting.to_string())),
+        "{seen:?}"
+    );
+    // Closing the slow document cancels its lint; the request waiting for it is told the
+    // content changed (-32801).
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": slow}}),
+    );
+    let seen = events(&c, |seen| {
+        seen.iter()
+            .any(|e| e.starts_with(&format!("response {waiting}")))
+    });
+    assert!(
+        seen.contains(&format!("response {waiting} -32801")),
+        "{seen:?}"
+    );
+    assert_eq!(cancelled_soon(&analyzer), ["slow"]);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn requests_are_answered_from_the_lint_of_the_current_text() {
+    let mut c = Client::start();
+    c.initialize(json!({"debounceMs": 5000}));
+    let uri = "file:///w/p.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: alpine\n");
+    // The change is not linted before the debounce, but a request does not wait for it.
+    c.change(uri, 2, "kind: Workflow\nimage: latest\n");
+    let id = hover(&mut c, uri);
+    let result = c.response(&id).unwrap();
+    assert!(
+        result["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unpinned-image"),
+        "{result}"
+    );
+    let id = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri},
+               "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 3}},
+               "context": {"diagnostics": []}}),
+    );
+    assert_eq!(c.response(&id).unwrap(), json!([]));
+    // A request the client cancels while it waits is answered with -32800.
+    c.change(uri, 3, "kind: Workflow\nBLOCK\n");
+    let id = hover(&mut c, uri);
+    c.notify("$/cancelRequest", json!({"id": id}));
+    assert_eq!(c.response(&id).unwrap_err().0, -32800);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_version_superseded_while_queued_is_never_linted() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize(json!({"debounceMs": 0}));
+    // Two blocked lints hold both workers (the server runs at least two).
+    c.open("file:///w/a.yaml", 1, "kind: Workflow\nBLOCK\na1");
+    c.open("file:///w/b.yaml", 1, "kind: Workflow\nBLOCK\nb1");
+    assert_eq!(soon(&analyzer.started, 2).len(), 2);
+    let uri = "file:///w/c.yaml";
+    c.open(uri, 1, "kind: Workflow\nBLOCK\nc1");
+    c.change(uri, 2, "kind: Workflow\nimage: latest\nc2");
+    // Free the workers.
+    for done in ["file:///w/a.yaml", "file:///w/b.yaml"] {
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": done}}),
+        );
+    }
+    let seen = events(&c, |seen| seen.iter().any(|e| e.contains("c.yaml")));
+    assert_eq!(seen, [format!("publish {uri} v2")]);
+    let mut started = analyzer.started.lock().unwrap().clone();
+    started.sort();
+    assert_eq!(
+        started,
+        ["a1", "b1"],
+        "c1 was linted after it was superseded"
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
 }
