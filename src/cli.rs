@@ -26,7 +26,7 @@ use crate::engine::{lint_bytes, lint_inputs, FileReport, Outcome, Settings};
 use crate::finding::Severity;
 use crate::report::{
     render_compact, render_github, render_human_findings, render_json, render_junit, render_sarif,
-    render_statistics, HumanStyle, RepoRoot, Summary,
+    render_statistics, visible, HumanStyle, RepoRoot, Summary,
 };
 use crate::rules::registry;
 
@@ -413,7 +413,11 @@ fn check(args: CheckArgs) -> u8 {
     for file in &report.files {
         if let Outcome::Unreadable(reason) = &file.outcome {
             if args.format != Format::Human || !to_stdout {
-                eprintln!("warning: {}: could not be read: {reason}", file.path);
+                eprintln!(
+                    "warning: {}: could not be read: {}",
+                    visible(&file.path),
+                    visible(reason)
+                );
             }
         }
     }
@@ -526,7 +530,11 @@ fn check_json_streaming(inputs: Vec<crate::engine::Input>, quiet: bool, fail_on:
     let mut max: Option<Severity> = None;
     crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |file| {
         if let Outcome::Unreadable(reason) = &file.outcome {
-            eprintln!("warning: {}: could not be read: {reason}", file.path);
+            eprintln!(
+                "warning: {}: could not be read: {}",
+                visible(&file.path),
+                visible(reason)
+            );
         }
         max = max.max(file.findings.iter().map(|f| f.severity).max());
         stream.file(file);

@@ -1103,3 +1103,133 @@ fn standard_input_is_capped_like_a_file() {
     assert_eq!(rules, ["input-too-large"], "{report}");
     assert_eq!(report["files"][0]["path"], "<stdin>");
 }
+
+// ---------------------------------------------------------------------------------------
+// Output cannot be hijacked by what it reports: control characters, line breaks and bidi
+// controls in step names, file names and messages are shown escaped in `human`, `compact`
+// and `github`, so that they neither drive the terminal nor start a line of their own (a
+// GitHub workflow command); JSON keeps the exact text.
+
+const HIJACK: &str = "testdata/hostile/control-chars-in-names.yaml";
+/// The template name of [`HIJACK`], as every text output must show it.
+const HIJACK_SHOWN: &str =
+    r#"x\x1b]0;pwned\x07\r\n::error file=README.md,line=1::injected\u{202e}evil"#;
+
+/// Runs `pipelint check --format FORMAT ARGS` and returns its standard output.
+fn rendered(format: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let mut all: Vec<OsString> = vec!["check".into(), "--format".into(), format.into()];
+    all.extend(args.iter().map(|a| a.as_ref().to_os_string()));
+    let run = spawn(&format!("hijack, {format}"), &all);
+    assert_eq!(run.code, Some(0), "{format}: {}", run.stderr);
+    run.stdout
+}
+
+/// Nothing that drives a terminal or breaks a line is left in `out`.
+fn assert_inert(format: &str, out: &str) {
+    let bad: Vec<char> = out
+        .chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    assert!(bad.is_empty(), "{format}: {bad:?} in\n{out}");
+    // Every line is one the renderer wrote: none starts with a workflow command of its own.
+    let commands = out.lines().filter(|l| l.starts_with("::")).count();
+    let expected = if format == "github" { 1 } else { 0 };
+    assert_eq!(commands, expected, "{format}:\n{out}");
+}
+
+#[test]
+fn control_characters_in_a_step_name_are_shown_escaped() {
+    let compact = rendered("compact", &[&HIJACK]);
+    assert_inert("compact", &compact);
+    assert_eq!(
+        compact,
+        format!(
+            "{HIJACK}:14:16: warning[unpinned-image] step \"{HIJACK_SHOWN}\" runs image \"python:3.11\", not pinned by digest\n"
+        )
+    );
+
+    let github = rendered("github", &[&HIJACK]);
+    assert_inert("github", &github);
+    assert_eq!(
+        github.lines().next().unwrap(),
+        format!(
+            "::warning file={HIJACK},line=14,col=16,endLine=14,endColumn=27,title=pipelint(unpinned-image)::step \"{HIJACK_SHOWN}\" runs image \"python:3.11\", not pinned by digest%0Ahelp: pin it by digest: `image: python:3.11@sha256:<digest>`; get the digest with `crane digest python:3.11` or `docker buildx imagetools inspect python:3.11`"
+        )
+    );
+
+    let human = rendered("human", &[&"--color", &"always", &HIJACK]);
+    assert_inert("human (colour codes aside)", &strip_colour(&human));
+    assert!(
+        strip_colour(&human).contains(&format!("step \"{HIJACK_SHOWN}\" runs image")),
+        "{human}"
+    );
+
+    // JSON is escaped by its format and keeps the exact name.
+    let json: Value = serde_json::from_str(&rendered("json", &[&HIJACK])).unwrap();
+    assert_eq!(
+        json["findings"][0]["message"],
+        "step \"x\u{1b}]0;pwned\u{7}\r\n::error file=README.md,line=1::injected\u{202e}evil\" runs image \"python:3.11\", not pinned by digest"
+    );
+}
+
+/// The SGR sequences (`ESC [ … m`) the human renderer itself writes with `--color always`.
+fn strip_colour(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_file_name_with_a_newline_stays_on_its_line() {
+    let dir = temp_dir("newline-name");
+    let name = dir.join("a\n::error file=x::injected\u{1b}[2J.yaml");
+    std::fs::copy(repo_root().join(CONTROL), &name).unwrap();
+    // A raw bidi override on the finding's line, drawn in the human snippet.
+    let source = std::fs::read_to_string(repo_root().join(CONTROL))
+        .unwrap()
+        .replace("image: python:3.11", "image: python:3.11 # \u{202e}lave");
+    let snippet = dir.join("bidi.yaml");
+    std::fs::write(&snippet, source).unwrap();
+    let shown = format!(
+        "{}/a\\n::error file=x::injected\\x1b[2J.yaml",
+        path_str(&dir)
+    );
+
+    let compact = rendered("compact", &[&name]);
+    assert_inert("compact", &compact);
+    assert_eq!(
+        compact,
+        format!("{shown}:12:16: warning[unpinned-image] step \"main\" runs image \"python:3.11\", not pinned by digest\n")
+    );
+    let github = rendered("github", &[&name]);
+    assert_inert("github", &github);
+    assert!(github.starts_with("::warning file="), "{github}");
+    assert!(
+        github.contains(&shown.replace(':', "%3A").replace(',', "%2C")),
+        "{github}"
+    );
+    let human = rendered("human", &[&name, &snippet]);
+    assert_inert("human", &human);
+    assert!(human.contains(&format!("[{shown}:12:16]")), "{human}");
+    assert!(
+        human.contains("12 │         image: python:3.11 # \u{fffd}lave"),
+        "{human}"
+    );
+    let json: Value = serde_json::from_str(&rendered("json", &[&name])).unwrap();
+    assert_eq!(json["findings"][0]["file"], path_str(&name));
+    let _ = std::fs::remove_dir_all(&dir);
+}
