@@ -43,7 +43,8 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 
 /// `source` for a snippet: each hidden character replaced by a visible one of the same
 /// length in bytes (`?`, `¿`, or U+FFFD), so that every span still points at the same
-/// bytes. Line breaks stay: LF, and CR before LF.
+/// bytes. Line breaks stay line breaks: LF and CR LF as they are, a lone CR (a line break
+/// in YAML 1.2, and a carriage return that would overwrite the line on a terminal) as LF.
 pub fn visible_same_length(source: &str) -> Cow<'_, str> {
     let hidden = |(i, c): (usize, char)| {
         is_hidden(c) && c != '\n' && !(c == '\r' && source.as_bytes().get(i + 1) == Some(&b'\n'))
@@ -53,7 +54,9 @@ pub fn visible_same_length(source: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(source.len());
     for (i, c) in source.char_indices() {
-        if hidden((i, c)) {
+        if c == '\r' && hidden((i, c)) {
+            out.push('\n');
+        } else if hidden((i, c)) {
             out.push(match c.len_utf8() {
                 1 => '?',
                 2 => '¿',
@@ -96,7 +99,7 @@ mod tests {
         let source = "a: \"x\u{1b}]0;t\u{7}\"\r\nb: \u{202e}\u{85}y\rz\n";
         let shown = visible_same_length(source);
         assert_eq!(shown.len(), source.len());
-        assert_eq!(shown, "a: \"x?]0;t?\"\r\nb: \u{fffd}¿y?z\n");
+        assert_eq!(shown, "a: \"x?]0;t?\"\r\nb: \u{fffd}¿y\nz\n");
         assert!(matches!(
             visible_same_length("a: b\r\n\tc\n"),
             Cow::Borrowed(_)
