@@ -94,8 +94,11 @@ pub fn quick_fix(cx: &FixContext<'_>, finding: &Finding) -> Option<QuickFix> {
 /// `(start, end)` of the line holding `offset`, without its line terminator.
 fn line_bounds(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
-    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let mut end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
+    let start = crate::yaml::line_start_before(src, offset);
+    let mut end = src[offset..]
+        .find(['\n', '\r'])
+        .map_or(src.len(), |i| offset + i);
+    // `offset` on the `\n` of a `\r\n`: the `\r` is the terminator, not content.
     if end > start && src.as_bytes()[end - 1] == b'\r' {
         end -= 1;
     }
@@ -110,6 +113,8 @@ fn indent_of(src: &str, line_start: usize) -> usize {
 fn newline(src: &str) -> &'static str {
     if src.contains("\r\n") {
         "\r\n"
+    } else if src.contains('\r') && !src.contains('\n') {
+        "\r"
     } else {
         "\n"
     }

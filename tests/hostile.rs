@@ -1233,3 +1233,108 @@ fn a_file_name_with_a_newline_stays_on_its_line() {
     assert_eq!(json["findings"][0]["file"], path_str(&name));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------------------------------
+// Parsing edge cases: line endings, numbers JSON cannot hold, BOMs, merge and alias keys,
+// a file named `.yaml`.
+
+#[test]
+fn every_line_ending_gives_the_right_position() {
+    // A lone CR is a line break in YAML 1.2: not one 300-byte line.
+    let f = hostile("cr-line-endings.yaml");
+    let run = check("CR-only line endings", &[&f]);
+    run.exit(0)
+        .expect(&f, "unpinned-image", 12, 16, "python:3.11");
+    assert_eq!(run.findings(&f, "unpinned-image").len(), 1);
+    // LF, CR and CRLF in turn; columns count bytes (`née` is 4).
+    let f = hostile("mixed-line-endings.yaml");
+    check("LF, CR and CRLF mixed", &[&f])
+        .exit(0)
+        .expect(&f, "unpinned-image", 11, 40, "python:3.11")
+        .expect(&f, "missing-resource-limits", 11, 7, "\"main\"");
+}
+
+#[test]
+fn numbers_json_cannot_hold_are_reported_not_dropped() {
+    let f = hostile("numbers-json-cannot-hold.yaml");
+    let run = check("infinite, NaN and oversized numbers", &[&f]);
+    run.exit(1)
+        .expect(
+            &f,
+            "invalid-manifest",
+            9,
+            26,
+            "`activeDeadlineSeconds` is `1e309`, not a finite number",
+        )
+        .expect(
+            &f,
+            "invalid-manifest",
+            12,
+            30,
+            "`activeDeadlineSeconds` is `.nan`, not a finite number",
+        )
+        .expect(
+            &f,
+            "invalid-manifest",
+            14,
+            16,
+            "`limit` is `.inf`, not a finite number",
+        )
+        .expect(
+            &f,
+            "invalid-manifest",
+            18,
+            25,
+            "`cpu` is `-.inf`, not a finite number",
+        )
+        .expect(
+            &f,
+            "invalid-manifest",
+            18,
+            40,
+            "`memory` is `123456789012345678901234567890`, an integer beyond 64 bits",
+        );
+    // The look-alikes (`1e3`, the largest i64, a quoted `"1e309"`, `1.5e9`) pass.
+    assert_eq!(
+        run.findings(&f, "invalid-manifest").len(),
+        5,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn boms_merge_keys_alias_keys_and_a_file_named_dot_yaml() {
+    let f = hostile("bom-before-second-document.yaml");
+    let run = check("a BOM before the second document's ---", &[&f]);
+    run.exit(0)
+        .expect(&f, "unpinned-image", 12, 16, "python:3.11")
+        .expect(&f, "unpinned-image", 26, 16, "python:3.11");
+    assert!(run.findings(&f, "yaml-syntax").is_empty(), "{}", run.stdout);
+
+    let f = hostile("merge-and-alias-keys.yaml");
+    let run = check("merge keys and a mapping alias as a key", &[&f]);
+    run.exit(1).expect(
+        &f,
+        "invalid-manifest",
+        23,
+        21,
+        "an entry of `resources` has a mapping as its key (an alias to one?), not a field name",
+    );
+    // `<<` is understood (the second template is the first, renamed), not an unknown field.
+    assert_eq!(
+        run.findings(&f, "invalid-manifest").len(),
+        1,
+        "{}",
+        run.stdout
+    );
+
+    let f = hostile(".yaml");
+    check("a file named exactly .yaml", &[&f]).exit(0).expect(
+        &f,
+        "unpinned-image",
+        12,
+        16,
+        "python:3.11",
+    );
+}

@@ -2,12 +2,12 @@
 //!
 //! The analyzer speaks byte offsets; the client speaks `(line, character)` where a character
 //! is a UTF-16 code unit unless both sides agreed on UTF-8 or UTF-32 (`positionEncoding`,
-//! LSP 3.17). Lines end at `\n` (a `\r` before it belongs to the terminator).
+//! LSP 3.17). Lines end at `\n`, `\r\n` or a lone `\r`, as the LSP specification and
+//! YAML 1.2 both say.
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use line_index::{LineCol, TextSize, WideEncoding, WideLineCol};
 use lsp_types::{Position, PositionEncodingKind};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,13 +41,152 @@ impl Encoding {
         }
     }
 
-    fn wide(self) -> Option<WideEncoding> {
+    fn unit(self) -> ColumnUnit {
         match self {
-            Encoding::Utf8 => None,
-            Encoding::Utf16 => Some(WideEncoding::Utf16),
-            Encoding::Utf32 => Some(WideEncoding::Utf32),
+            Encoding::Utf8 => ColumnUnit::Utf8,
+            Encoding::Utf16 => ColumnUnit::Utf16,
+            Encoding::Utf32 => ColumnUnit::Utf32,
         }
     }
+}
+
+/// Where each line starts, with the line breaks YAML 1.2 and LSP both define: `\n`, `\r\n` and
+/// a lone `\r`. Also remembers every non-ASCII character, so that a column in UTF-16 units or
+/// code points is a binary search away rather than a scan of the line. Shared by the CLI
+/// (`pipelint::yaml::LineIndex`) and the server, so both count lines the same way.
+#[derive(Clone)]
+pub struct LineIndex {
+    len: u32,
+    /// Byte offset of the start of each line; the first is 0.
+    starts: Vec<u32>,
+    /// Every character of more than one byte, in order.
+    wide: Vec<WideChar>,
+}
+
+#[derive(Clone, Copy)]
+struct WideChar {
+    offset: u32,
+    utf8_len: u8,
+    /// UTF-8 bytes minus UTF-16 units (and minus code points) of this character and every
+    /// wide character before it.
+    saved_utf16: u32,
+    saved_utf32: u32,
+}
+
+impl std::fmt::Debug for LineIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LineIndex({} bytes, {} lines)",
+            self.len,
+            self.starts.len()
+        )
+    }
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut wide = Vec::new();
+        let (mut saved_utf16, mut saved_utf32) = (0u32, 0u32);
+        for (i, c) in text.char_indices() {
+            match c {
+                '\n' => starts.push(i as u32 + 1),
+                // A `\r` ends a line unless a `\n` follows (then the pair does).
+                '\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i as u32 + 1),
+                c if !c.is_ascii() => {
+                    let utf8_len = c.len_utf8() as u32;
+                    saved_utf16 += utf8_len - c.len_utf16() as u32;
+                    saved_utf32 += utf8_len - 1;
+                    wide.push(WideChar {
+                        offset: i as u32,
+                        utf8_len: utf8_len as u8,
+                        saved_utf16,
+                        saved_utf32,
+                    });
+                }
+                _ => {}
+            }
+        }
+        LineIndex {
+            len: text.len() as u32,
+            starts,
+            wide,
+        }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of lines: a last line without a terminator counts, an empty text has one.
+    pub fn line_count(&self) -> u32 {
+        self.starts.len() as u32
+    }
+
+    /// Byte offset where a 0-based line starts; `None` past the last line.
+    pub fn line_start(&self, line: u32) -> Option<u32> {
+        self.starts.get(line as usize).copied()
+    }
+
+    /// Byte range of a 0-based line, its terminator included; `None` past the last line.
+    pub fn line_with_break(&self, line: u32) -> Option<Range<u32>> {
+        let start = self.line_start(line)?;
+        let end = self.line_start(line + 1).unwrap_or(self.len);
+        Some(start..end)
+    }
+
+    /// `offset` moved back to the start of the character it falls in, and to the end of
+    /// the text at most.
+    pub fn floor_char_boundary(&self, offset: u32) -> u32 {
+        let offset = offset.min(self.len);
+        let before = self.wide.partition_point(|w| w.offset < offset);
+        match before.checked_sub(1).map(|i| self.wide[i]) {
+            Some(w) if offset < w.offset + w.utf8_len as u32 => w.offset,
+            _ => offset,
+        }
+    }
+
+    /// 0-based line and 0-based column of `offset` (first moved to a character boundary),
+    /// the column counted in `unit`s. An offset on a line's terminator is on that line.
+    pub fn line_col(&self, offset: u32, unit: ColumnUnit) -> (u32, u32) {
+        let offset = self.floor_char_boundary(offset);
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let bytes = offset - start;
+        let column = match unit {
+            ColumnUnit::Utf8 => bytes,
+            ColumnUnit::Utf16 => bytes - (self.saved(offset, false) - self.saved(start, false)),
+            ColumnUnit::Utf32 => bytes - (self.saved(offset, true) - self.saved(start, true)),
+        };
+        (line as u32, column)
+    }
+
+    /// What the wide characters before `offset` save, in UTF-16 units or code points.
+    fn saved(&self, offset: u32, utf32: bool) -> u32 {
+        let before = self.wide.partition_point(|w| w.offset < offset);
+        match before.checked_sub(1).map(|i| self.wide[i]) {
+            None => 0,
+            Some(w) if utf32 => w.saved_utf32,
+            Some(w) => w.saved_utf16,
+        }
+    }
+}
+
+/// What a column counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnUnit {
+    /// Bytes of UTF-8.
+    Utf8,
+    /// UTF-16 code units (LSP's default, SARIF's).
+    Utf16,
+    /// Code points.
+    Utf32,
 }
 
 /// A document's text with its line index: converts both ways, clamping what is out of range
@@ -55,12 +194,12 @@ impl Encoding {
 #[derive(Debug)]
 pub struct LineMap {
     text: Arc<str>,
-    index: line_index::LineIndex,
+    index: LineIndex,
 }
 
 impl LineMap {
     pub fn new(text: Arc<str>) -> LineMap {
-        let index = line_index::LineIndex::new(&text);
+        let index = LineIndex::new(&text);
         LineMap { text, index }
     }
 
@@ -68,51 +207,34 @@ impl LineMap {
         &self.text
     }
 
-    fn floor_char_boundary(&self, mut offset: usize) -> usize {
-        offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        offset
-    }
-
     /// 0-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> u32 {
-        let offset = self.floor_char_boundary(offset);
-        self.index.line_col(TextSize::new(offset as u32)).line
+        self.index.line_col(clamp(offset), ColumnUnit::Utf8).0
     }
 
     /// Number of lines (a last line without a terminator counts; an empty text has one).
     pub fn line_count(&self) -> u32 {
-        self.index.line_col(self.index.len()).line + 1
+        self.index.line_count()
     }
 
     /// Byte range of a line's content, without its terminator; `None` past the last line.
     pub fn line_range(&self, line: u32) -> Option<Range<usize>> {
-        let range = self.index.line(line)?;
-        let start = u32::from(range.start()) as usize;
-        let mut end = u32::from(range.end()) as usize;
+        let range = self.index.line_with_break(line)?;
+        let start = range.start as usize;
+        let mut end = range.end as usize;
         let bytes = self.text.as_bytes();
         if end > start && bytes[end - 1] == b'\n' {
             end -= 1;
-            if end > start && bytes[end - 1] == b'\r' {
-                end -= 1;
-            }
+        }
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
         }
         Some(start..end)
     }
 
     pub fn position(&self, offset: usize, enc: Encoding) -> Position {
-        let offset = self.floor_char_boundary(offset);
-        let lc = self.index.line_col(TextSize::new(offset as u32));
-        let character = match enc.wide() {
-            None => lc.col,
-            Some(wide) => self.index.to_wide(wide, lc).map_or(lc.col, |w| w.col),
-        };
-        Position {
-            line: lc.line,
-            character,
-        }
+        let (line, character) = self.index.line_col(clamp(offset), enc.unit());
+        Position { line, character }
     }
 
     pub fn range(&self, span: Range<usize>, enc: Encoding) -> lsp_types::Range {
@@ -128,22 +250,32 @@ impl LineMap {
         let Some(line) = self.line_range(pos.line) else {
             return self.text.len();
         };
-        let col = match enc.wide() {
-            None => pos.character,
-            Some(wide) => self
-                .index
-                .to_utf8(
-                    wide,
-                    WideLineCol {
-                        line: pos.line,
-                        col: pos.character,
-                    },
-                )
-                .map_or(u32::MAX, |lc: LineCol| lc.col),
+        let wanted = pos.character as usize;
+        let offset = match enc {
+            Encoding::Utf8 => line.start.saturating_add(wanted).min(line.end),
+            Encoding::Utf16 | Encoding::Utf32 => {
+                let mut units = 0;
+                let mut found = line.end;
+                for (i, c) in self.text[line.clone()].char_indices() {
+                    units += match enc {
+                        Encoding::Utf16 => c.len_utf16(),
+                        _ => 1,
+                    };
+                    if units > wanted {
+                        found = line.start + i;
+                        break;
+                    }
+                }
+                found
+            }
         };
-        let offset = line.start.saturating_add(col as usize).min(line.end);
-        self.floor_char_boundary(offset)
+        self.index.floor_char_boundary(clamp(offset)) as usize
     }
+}
+
+/// Offsets are `u32` in the index (documents are far smaller than 4 GiB).
+fn clamp(offset: usize) -> u32 {
+    offset.min(u32::MAX as usize) as u32
 }
 
 #[cfg(test)]
@@ -252,5 +384,38 @@ mod tests {
         assert_eq!((r.start, r.end), (pos(1, 8), pos(1, 14)));
         assert_eq!(map("").line_count(), 1);
         assert_eq!(map("a\n").line_count(), 2);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_as_lf_and_crlf_do() {
+        // One line ending of each kind, then an unterminated last line.
+        let text = "a: é\rbb: 😀x\r\nc: 1\nd: \u{1F600}y\r";
+        let m = map(text);
+        assert_eq!(m.line_count(), 5);
+        assert_eq!(&text[m.line_range(0).unwrap()], "a: é");
+        assert_eq!(&text[m.line_range(1).unwrap()], "bb: 😀x");
+        assert_eq!(&text[m.line_range(2).unwrap()], "c: 1");
+        assert_eq!(&text[m.line_range(3).unwrap()], "d: 😀y");
+        assert_eq!(m.line_range(4), Some(text.len()..text.len()));
+        let x = text.find('x').unwrap();
+        assert_eq!(m.position(x, Encoding::Utf16), pos(1, 6));
+        assert_eq!(m.position(x, Encoding::Utf32), pos(1, 5));
+        assert_eq!(m.position(x, Encoding::Utf8), pos(1, 8));
+        let y = text.find('y').unwrap();
+        assert_eq!(m.position(y, Encoding::Utf16), pos(3, 5));
+        assert_eq!(m.offset(pos(3, 5), Encoding::Utf16), y);
+        assert_eq!(m.offset(pos(1, 6), Encoding::Utf16), x);
+        // A terminator belongs to the line it ends.
+        assert_eq!(
+            m.position(text.find('\r').unwrap(), Encoding::Utf16),
+            pos(0, 4)
+        );
+        assert_eq!(m.line_of(text.find("\r\n").unwrap() + 1), 1);
+        assert_eq!(
+            m.offset(pos(0, 99), Encoding::Utf16),
+            text.find('\r').unwrap()
+        );
+        assert_eq!(map("\r\r").line_count(), 3);
+        assert_eq!(map("\r\n").line_count(), 2);
     }
 }

@@ -343,3 +343,29 @@ fn other_yaml_gets_nothing_and_leaving_pipeline_shape_clears() {
     assert!(p[0].2.is_empty());
     assert_eq!(p[0].1, None);
 }
+
+/// A lone CR ends a line as LF and CRLF do (LSP and YAML 1.2 agree): a CR-only file is not
+/// one long line.
+#[test]
+fn cr_only_and_mixed_line_endings_give_the_right_positions() {
+    let mut c = Client::start();
+    c.initialize(json!({"debounceMs": 10}));
+    let uri = "file:///cr.yaml";
+    c.open(uri, 1, "kind: Workflow\r# é😀\rimage: latest\r");
+    let p = c.publishes(SHORT);
+    assert_eq!(
+        p[0].2[0]["range"],
+        json!({"start": {"line": 2, "character": 7}, "end": {"line": 2, "character": 13}})
+    );
+    // Each kind of line ending in turn; UTF-32 columns after an astral character.
+    c.change(uri, 2, "kind: Workflow\r\n# x\r😀: latest\nlatest");
+    let p = c.publishes(SHORT);
+    let starts: Vec<&Value> = p[0].2.iter().map(|d| &d["range"]["start"]).collect();
+    assert_eq!(
+        starts,
+        [
+            &json!({"line": 2, "character": 3}),
+            &json!({"line": 3, "character": 0})
+        ]
+    );
+}

@@ -151,7 +151,7 @@ impl<'a> ScalarSpans<'a> {
 
 fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<OffsetMap> {
     let start = value.span.start as usize;
-    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = crate::yaml::line_start_before(src, start);
     let style = if raw.starts_with('"') {
         ScalarStyle::DoubleQuoted
     } else if raw.starts_with('\'') {
@@ -159,7 +159,7 @@ fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<Of
     } else {
         // A block scalar: its header (`|`, `>-`...) is on an earlier line.
         let before = src[..line_start].trim_end();
-        let header = before.rsplit('\n').next().unwrap_or("");
+        let header = before.rsplit(['\n', '\r']).next().unwrap_or("");
         if header
             .trim_end()
             .rsplit(':')

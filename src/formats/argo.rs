@@ -755,9 +755,7 @@ fn script_source(script: NodeRef<'_>) -> Option<EmbeddedSource> {
         Language::Other
     };
     let span = source.span();
-    let line_start = source.src()[..span.start as usize]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
+    let line_start = crate::yaml::line_start_before(source.src(), span.start as usize);
     Some(EmbeddedSource {
         language,
         text: text.to_string(),

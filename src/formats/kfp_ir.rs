@@ -442,9 +442,7 @@ fn python_source(container: NodeRef<'_>) -> Option<EmbeddedSource> {
     let last = command.items().last()?;
     let text = last.str()?;
     let span = last.span();
-    let line_start = last.src()[..span.start as usize]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
+    let line_start = crate::yaml::line_start_before(last.src(), span.start as usize);
     Some(EmbeddedSource {
         language: Language::Python,
         text: text.to_string(),

@@ -191,7 +191,7 @@ fn image_view(b: &mut Builder<'_>, key: &str, image: &Image) {
 /// KFP's older resource fields (`memoryLimit: 8.0`) are in GB, not bytes.
 fn kfp_gigabytes(src: &str, q: &Quantity) -> bool {
     let start = q.value.span.start as usize;
-    let line_start = src[..start.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = crate::yaml::line_start_before(src, start.min(src.len()));
     // The key before the value, in YAML (`memoryLimit: 80.0`), JSON (`"memoryLimit": 80.0`)
     // or a flow mapping (`{cpuLimit: 8, memoryLimit: 80.0}`); `resourceMemoryLimit` has a
     // capital M and never matches.

@@ -15,8 +15,10 @@ use serde_json::Value;
 use super::{FileContext, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
 use crate::model::{Format, Pipeline};
-use crate::yaml::json::{key_at_pointer, node_at_pointer, to_json};
-use crate::yaml::{NodeRef, Span};
+use crate::yaml::json::{
+    key_at_pointer, merged_entries, node_at_pointer, to_json, unrepresentable_number,
+};
+use crate::yaml::{NodeRef, Resolved, ScalarStyle, Span};
 
 /// An Argo manifest that the Argo API would not accept.
 pub struct InvalidManifest;
@@ -109,6 +111,7 @@ impl Rule for InvalidManifest {
             describe(&error, root, &mut collected);
         }
         let mut problems = collected.problems;
+        problems.extend(unrepresentable(root));
         for (path, (def, fields)) in &collected.missing {
             let fields: Vec<String> = fields
                 .iter()
@@ -157,6 +160,55 @@ fn drop_nulls(value: &mut Value) {
     }
 }
 
+/// What the JSON view leaves out because JSON cannot hold it, and Kubernetes (which turns
+/// YAML into JSON before it decodes a manifest) rejects: numbers that are not finite
+/// (`.inf`, `.nan`, `1e309`) and keys that are collections (a mapping or list used as a
+/// key, usually through an alias). One walk over the document, each node once.
+fn unrepresentable(root: NodeRef<'_>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    // (node, the field it is the value of, as `field_name` shows it)
+    let mut work = vec![(root, String::from("the document"))];
+    while let Some((node, field)) = work.pop() {
+        if !seen.insert(node.id()) {
+            continue;
+        }
+        if node.is_mapping() {
+            for (key, value) in merged_entries(node) {
+                match key.str() {
+                    Some(name) => work.push((value, format!("`{name}`"))),
+                    None => problems.push(Problem {
+                        span: value.span(),
+                        message: format!(
+                            "an entry of {field} has {} as its key (an alias to one?), not a field name",
+                            key.describe()
+                        ),
+                        label: format!("the key of this value is {}", key.describe()),
+                        help: "write the field name as the key; an alias used as a key must refer to a string".into(),
+                    }),
+                }
+            }
+        } else if node.is_sequence() {
+            let base = field.trim_end_matches('`');
+            for (i, item) in node.items().enumerate() {
+                work.push((item, format!("{base}[{i}]`")));
+            }
+        } else if let Some(why) = unrepresentable_number(node) {
+            problems.push(Problem {
+                span: node.span(),
+                message: format!(
+                    "{field} is `{}`, {why}, which Kubernetes cannot read",
+                    node.raw()
+                ),
+                label: why.into(),
+                help: "write a number Kubernetes can read: it turns YAML into JSON, which has no infinity or NaN, and reads integers in 64 bits".into(),
+            });
+        }
+    }
+    problems.sort_by_key(|p| p.span.start);
+    problems
+}
+
 /// One problem, ready to become a finding.
 #[derive(Debug)]
 struct Problem {
@@ -180,6 +232,10 @@ struct Collected {
 fn describe(error: &ValidationError<'_>, root: NodeRef<'_>, collected: &mut Collected) {
     let out = &mut collected.problems;
     let path = error.instance_path().as_str();
+    // Reported on its own by `unrepresentable` (a null in a list stands for it here).
+    if unrepresentable_number(node_at_pointer(root, path)).is_some() {
+        return;
+    }
     let def = def_of(error);
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -484,7 +540,20 @@ fn wrong_type(root: NodeRef<'_>, path: &str, expected: &[JsonType], value: &Valu
     }
     let words: Vec<&str> = expected.iter().map(|t| type_words(*t)).collect();
     let want = join_or(&words);
-    let got = actual(value);
+    // A number as written: `123456789012345678901234567890`, not the float JSON made of it.
+    let node = node_at_pointer(root, path);
+    let written = match (value, node.style(), node.resolved()) {
+        (
+            Value::Number(_),
+            Some(ScalarStyle::Plain),
+            Some(Resolved::Int(_) | Resolved::Float(_)),
+        ) => node.raw().to_string(),
+        _ => value.to_string(),
+    };
+    let got = match value {
+        Value::Number(_) => format!("the number `{written}`"),
+        _ => actual(value),
+    };
     let quoted_number = matches!(value, Value::String(s) if s.parse::<f64>().is_ok())
         && expected
             .iter()
@@ -494,7 +563,7 @@ fn wrong_type(root: NodeRef<'_>, path: &str, expected: &[JsonType], value: &Valu
     } else if matches!(value, Value::String(s) if s.contains("{{")) {
         "Argo reads this field before it substitutes `{{...}}` templates, so it cannot be templated here".to_string()
     } else if expected == [JsonType::String] && matches!(value, Value::Number(_) | Value::Bool(_)) {
-        format!("quote it: `\"{value}\"`")
+        format!("quote it: `\"{written}\"`")
     } else if expected == [JsonType::Array] && matches!(value, Value::String(_)) {
         "make it a list, one item per entry: `[a, b]`".to_string()
     } else {
@@ -675,6 +744,68 @@ mod tests {
             .as_str()
             .unwrap()
             .contains(&format!("hera {}", pinned.trim())));
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_and_collection_keys_are_reported() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: a}\nspec:\n  entrypoint: a\n  activeDeadlineSeconds: 1e309\n  templates:\n  - name: a\n    activeDeadlineSeconds: .nan\n    retryStrategy: {limit: -.inf}\n    container: {image: x, args: [.inf]}\n    inputs: &in {}\n    outputs:\n      *in : 1\n";
+        let found = lint("wf.yaml", text);
+        let expected = [
+            (
+                6,
+                "1e309",
+                "`activeDeadlineSeconds` is `1e309`, not a finite number",
+            ),
+            (
+                9,
+                ".nan",
+                "`activeDeadlineSeconds` is `.nan`, not a finite number",
+            ),
+            (10, "-.inf", "`limit` is `-.inf`, not a finite number"),
+            (11, ".inf", "`args[0]` is `.inf`, not a finite number"),
+            (
+                14,
+                "1",
+                "an entry of `outputs` has a mapping as its key (an alias to one?)",
+            ),
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:?}");
+        for ((line, at, message), want) in found.iter().zip(expected) {
+            assert_eq!((*line, at.as_str()), (want.0, want.1), "{found:?}");
+            assert!(message.starts_with(want.2), "{message}");
+        }
+    }
+
+    #[test]
+    fn merge_keys_are_applied_before_validation() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: a}\nspec:\n  entrypoint: a\n  templates:\n  - &t\n    name: a\n    container: {image: x}\n  - <<: *t\n    name: b\n  - <<: *t\n    name: c\n    contianer: {image: y}\n";
+        let found = lint("wf.yaml", text);
+        // `<<` itself is not a field; the typo next to it still is.
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (14, "contianer"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_shown_as_written() {
+        // A wrong type shows the number as written too.
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: a}\nspec:\n  entrypoint: a\n  templates:\n  - name: 1.50\n    container: {image: x}\n";
+        let found = lint("wf.yaml", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].2,
+            "`name` should be a string, not the number `1.50`"
+        );
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: a}\nspec:\n  entrypoint: a\n  parallelism: 123456789012345678901234567890\n  templates:\n  - name: a\n    container: {image: x}\n";
+        let found = lint("wf.yaml", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].2,
+            "`parallelism` is `123456789012345678901234567890`, an integer beyond 64 bits, which Kubernetes cannot read"
+        );
     }
 
     #[test]

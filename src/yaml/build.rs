@@ -270,7 +270,41 @@ impl DocBuilder {
 
 /// Parses `src` into documents. Never panics; syntax errors are recorded and parsing resumes
 /// at the next `---`.
+/// YAML 1.2 allows a byte order mark at the start of every document, so before a later
+/// document's `---`; granit-parser takes one only at the start of the stream or after `...`.
+/// Such a BOM and the marker after it are read as the marker and three spaces, which keeps
+/// every byte offset (a BOM is three bytes).
+fn bom_before_document_start(src: &str) -> std::borrow::Cow<'_, str> {
+    const BOM_MARKER: &str = "\u{FEFF}---";
+    let at_document_start = |i: usize| {
+        i > 0
+            && matches!(src.as_bytes()[i - 1], b'\n' | b'\r')
+            && src[i + BOM_MARKER.len()..]
+                .bytes()
+                .next()
+                .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    if !src
+        .match_indices(BOM_MARKER)
+        .any(|(i, _)| at_document_start(i))
+    {
+        return std::borrow::Cow::Borrowed(src);
+    }
+    let mut out = String::with_capacity(src.len());
+    let mut copied = 0;
+    for (i, _) in src.match_indices(BOM_MARKER) {
+        if at_document_start(i) {
+            out.push_str(&src[copied..i]);
+            out.push_str("---   ");
+            copied = i + BOM_MARKER.len();
+        }
+    }
+    out.push_str(&src[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
+    let src = &*bom_before_document_start(src);
     let mut file = YamlFile::default();
     // granit-parser counts flow and block nesting apart; the builder bounds their sum.
     let depth = limits.max_nesting_depth.min(limits::MAX_NESTING_DEPTH_CAP);

@@ -4,11 +4,13 @@
 use serde_json::{Map, Number, Value};
 
 use super::resolve::Resolved;
-use super::tree::NodeRef;
+use super::tree::{NodeRef, ScalarStyle};
 
 /// Converts a node to JSON, iteratively. Mapping keys are their text; a repeated key keeps
-/// its last value (as Kubernetes does). Aliases are shared nodes, already bounded by the
-/// parser's alias budget.
+/// its last value (as Kubernetes does), and `<<` merge keys are applied as [`NodeRef::get`]
+/// applies them. Aliases are shared nodes, already bounded by the parser's alias budget.
+/// What JSON cannot hold is for the caller to report: entries whose key is a collection are
+/// left out, numbers JSON cannot carry ([`unrepresentable_number`]) become null.
 pub fn to_json(root: NodeRef<'_>) -> Value {
     enum Work<'a> {
         Visit(NodeRef<'a>),
@@ -21,11 +23,10 @@ pub fn to_json(root: NodeRef<'_>) -> Value {
         match item {
             Work::Visit(node) => {
                 if node.is_mapping() {
-                    let keys: Vec<String> = node
-                        .entries()
-                        .map(|(k, _)| k.str().unwrap_or_default().to_string())
-                        .collect();
-                    let children: Vec<NodeRef<'_>> = node.entries().map(|(_, v)| v).collect();
+                    let (keys, children): (Vec<String>, Vec<NodeRef<'_>>) = merged_entries(node)
+                        .into_iter()
+                        .filter_map(|(k, v)| Some((k.str()?.to_string(), v)))
+                        .unzip();
                     work.push(Work::FinishMap(keys));
                     for child in children.into_iter().rev() {
                         work.push(Work::Visit(child));
@@ -57,11 +58,72 @@ pub fn to_json(root: NodeRef<'_>) -> Value {
     values.pop().unwrap_or(Value::Null)
 }
 
+/// Whether a node is a YAML merge key (`<<`, plain).
+pub fn is_merge_key(key: NodeRef<'_>) -> bool {
+    key.str() == Some("<<") && key.style() == Some(ScalarStyle::Plain)
+}
+
+/// The entries of a mapping with its `<<` merge keys applied, lowest precedence first (so
+/// that the last of a key wins): merged mappings, the last source first, then the mapping's
+/// own entries. A `<<` whose value is not a mapping (or a list of them) stays an entry.
+pub fn merged_entries<'a>(node: NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> {
+    enum Work<'a> {
+        Expand(NodeRef<'a>),
+        Own(NodeRef<'a>),
+    }
+    let is_source =
+        |v: NodeRef<'_>| v.is_mapping() || (v.is_sequence() && v.items().all(|i| i.is_mapping()));
+    let mut out = Vec::new();
+    let mut work = vec![Work::Expand(node)];
+    while let Some(item) = work.pop() {
+        match item {
+            Work::Own(map) => out.extend(
+                map.entries()
+                    .filter(|&(k, v)| !(is_merge_key(k) && is_source(v))),
+            ),
+            Work::Expand(map) => {
+                work.push(Work::Own(map));
+                // Merge sources are aliases of earlier, completed nodes: this cannot loop.
+                for (_, source) in map
+                    .entries()
+                    .filter(|&(k, v)| is_merge_key(k) && is_source(v))
+                {
+                    if source.is_mapping() {
+                        work.push(Work::Expand(source));
+                    } else {
+                        // In a list of sources the first wins: it is expanded last.
+                        work.extend(source.items().map(Work::Expand));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Why a plain scalar that reads as a number cannot be one in a manifest: it is not finite
+/// (`.inf`, `.nan`, or `1e309`, beyond the largest float), or it is an integer beyond 64
+/// bits (YAML reads it as a float, which loses its digits).
+pub fn unrepresentable_number(node: NodeRef<'_>) -> Option<&'static str> {
+    let Some(Resolved::Float(f)) = node.resolved() else {
+        return None;
+    };
+    if !f.is_finite() {
+        return Some("not a finite number");
+    }
+    let digits = node.str()?.trim_start_matches(['-', '+']);
+    digits
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'_')
+        .then_some("an integer beyond 64 bits")
+}
+
 fn scalar(node: NodeRef<'_>) -> Value {
     match node.resolved() {
         None | Some(Resolved::Null) => Value::Null,
         Some(Resolved::Bool(b)) => Value::Bool(b),
         Some(Resolved::Int(i)) => Value::Number(i.into()),
+        Some(Resolved::Float(_)) if unrepresentable_number(node).is_some() => Value::Null,
         Some(Resolved::Float(f)) => Number::from_f64(f).map_or(Value::Null, Value::Number),
         Some(Resolved::Str(s)) => Value::String(s.to_string()),
     }
@@ -133,6 +195,28 @@ mod tests {
         // Past what exists: the deepest existing node.
         let missing = node_at_pointer(root, "/spec/templates/0/container/image");
         assert!(missing.raw().starts_with("name: a"));
+    }
+
+    #[test]
+    fn merge_keys_apply_and_what_json_cannot_hold_is_left_out() {
+        let src = "base: &b {image: a, cpu: 1}\nmore: &m {cpu: 2, gpu: 1}\nt:\n  <<: [*b, *m]\n  image: c\n  timeout: .inf\n  big: 123456789012345678901234567890\n  *b : x\n";
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        let json = to_json(root);
+        // Own entries win; among sources the first wins.
+        assert_eq!(
+            json["t"],
+            serde_json::json!({"image": "c", "cpu": 1, "gpu": 1, "timeout": null, "big": null})
+        );
+        let t = root.get("t").unwrap();
+        let why = |key: &str| unrepresentable_number(t.get(key).unwrap());
+        assert_eq!(why("timeout"), Some("not a finite number"));
+        assert_eq!(why("big"), Some("an integer beyond 64 bits"));
+        assert_eq!(why("image"), None);
+        assert_eq!(
+            unrepresentable_number(root.path(&["base", "cpu"]).unwrap()),
+            None
+        );
     }
 
     #[test]

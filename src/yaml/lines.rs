@@ -1,7 +1,9 @@
 //! Byte offset -> line and column, computed only where a position is shown to a person or
-//! an editor. Wraps rust-analyzer's `line-index` (UTF-16 columns for LSP and SARIF).
+//! an editor. The index is the language server's (`pipelint_lsp::position::LineIndex`), so
+//! the CLI and the LSP agree on where lines break: at `\n`, `\r\n` and a lone `\r`, as
+//! YAML 1.2 says.
 
-use line_index::{TextSize, WideEncoding};
+use pipelint_lsp::position::ColumnUnit;
 
 /// A 1-based position: `column` counts UTF-8 bytes, `column_utf16` UTF-16 code units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -11,69 +13,54 @@ pub struct LineCol {
     pub column_utf16: u32,
 }
 
+#[derive(Debug)]
 pub struct LineIndex {
-    inner: line_index::LineIndex,
-    len: u32,
-}
-
-impl std::fmt::Debug for LineIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LineIndex({} bytes)", self.len)
-    }
+    inner: pipelint_lsp::position::LineIndex,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         LineIndex {
-            inner: line_index::LineIndex::new(text),
-            len: text.len() as u32,
+            inner: pipelint_lsp::position::LineIndex::new(text),
         }
     }
 
     /// The position of `offset`; an offset inside a multi-byte character (`end - 1` of a
     /// span ending in `é`) counts as the start of that character, past the end as the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
-        let mut offset = offset.min(self.len);
-        let lc = loop {
-            match self.inner.try_line_col(TextSize::new(offset)) {
-                Some(lc) => break lc,
-                None if offset > 0 => offset -= 1,
-                None => break line_index::LineCol { line: 0, col: 0 },
-            }
-        };
-        let wide = self
-            .inner
-            .to_wide(WideEncoding::Utf16, lc)
-            .map(|w| w.col)
-            .unwrap_or(lc.col);
+        let (line, column) = self.inner.line_col(offset, ColumnUnit::Utf8);
+        let (_, column_utf16) = self.inner.line_col(offset, ColumnUnit::Utf16);
         LineCol {
-            line: lc.line + 1,
-            column: lc.col + 1,
-            column_utf16: wide + 1,
+            line: line + 1,
+            column: column + 1,
+            column_utf16: column_utf16 + 1,
         }
     }
 
     /// Byte offset of the start of a 1-based line (clamped to the text).
     pub fn line_start(&self, line: u32) -> u32 {
-        let lc = line_index::LineCol {
-            line: line.saturating_sub(1),
-            col: 0,
-        };
-        self.inner.offset(lc).map(u32::from).unwrap_or(self.len)
+        self.inner
+            .line_start(line.saturating_sub(1))
+            .unwrap_or(self.inner.len())
     }
 
     /// Number of lines (a final line without a newline counts).
     pub fn line_count(&self) -> u32 {
-        self.inner.line_col(TextSize::new(self.len)).line + 1
+        self.inner.line_count()
     }
 
     pub fn len(&self) -> u32 {
-        self.len
+        self.inner.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.inner.is_empty()
     }
+}
+
+/// Byte offset where the line holding `offset` starts: after the last `\n` or `\r` before it.
+pub fn line_start_before(src: &str, offset: usize) -> usize {
+    src[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -110,5 +97,23 @@ mod tests {
         let x = text.find('x').unwrap() as u32;
         let lc = idx.line_col(x);
         assert_eq!((lc.column, lc.column_utf16), (8, 6));
+    }
+
+    #[test]
+    fn cr_lf_and_crlf_each_end_a_line() {
+        let text = "a: 1\rb: é\r\nc: 3\nd: x\r";
+        let idx = LineIndex::new(text);
+        let at = |s: &str| idx.line_col(text.find(s).unwrap() as u32);
+        assert_eq!((at("b").line, at("b").column), (2, 1));
+        assert_eq!((at("c").line, at("c").column), (3, 1));
+        let x = at("x");
+        assert_eq!((x.line, x.column, x.column_utf16), (4, 4, 4));
+        assert_eq!(idx.line_count(), 5);
+        assert_eq!(idx.line_start(2), 5);
+        // Inside `é`: the start of the character.
+        let e = text.find('é').unwrap() as u32;
+        assert_eq!(idx.line_col(e + 1), idx.line_col(e));
+        assert_eq!(line_start_before(text, text.find('x').unwrap()), 17);
+        assert_eq!(line_start_before(text, text.find('b').unwrap()), 5);
     }
 }

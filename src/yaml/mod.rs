@@ -15,7 +15,7 @@ mod tree;
 
 pub use build::{parse, ParseLimits};
 pub use decode::{OffsetMap, ScalarOffsets};
-pub use lines::{LineCol, LineIndex};
+pub use lines::{line_start_before, LineCol, LineIndex};
 pub use resolve::Resolved;
 pub(crate) use tree::leading_breaks;
 pub use tree::{

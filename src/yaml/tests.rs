@@ -47,6 +47,28 @@ fn multi_document_files_recover_after_an_error() {
 }
 
 #[test]
+fn a_bom_may_start_every_document() {
+    // YAML 1.2: a BOM before a later document's `---`, whatever line break precedes it.
+    for src in [
+        "a: 1\n\u{FEFF}--- \nb: 2\n",
+        "a: 1\r\u{FEFF}---\rb: 2\r",
+        "\u{FEFF}a: 1\r\n\u{FEFF}---\r\nb: 2",
+    ] {
+        let file = parse_ok(src);
+        assert_eq!(file.documents.len(), 2, "{src:?}");
+        let b = file.documents[1].root(src).unwrap().get("b").unwrap();
+        assert_eq!(&src[b.span().range()], "2", "{src:?}");
+    }
+    // Inside a document it is still an error; a BOM in a value is left alone.
+    let src = "a: 1\n\u{FEFF}b: 2\n";
+    assert_eq!(parse(src, &ParseLimits::default()).errors.len(), 1);
+    let src = "a: \"x\u{FEFF}---\"\n";
+    let file = parse_ok(src);
+    let a = file.documents[0].root(src).unwrap().get("a").unwrap();
+    assert_eq!(a.str(), Some("x\u{FEFF}---"));
+}
+
+#[test]
 fn comments_are_kept_with_positions() {
     let src = "# header\nimage: x  # pipelint: ignore[unpinned-image] pinned upstream\n";
     let file = parse_ok(src);
@@ -196,7 +218,7 @@ fn offset_maps_agree_with_the_parser_on_the_corpus() {
                         continue;
                     }
                     let start = node.span().start as usize;
-                    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+                    let line_start = super::line_start_before(&src, start);
                     let theirs = node.str().unwrap();
                     let leading = tree::leading_breaks(style, theirs);
                     let ours =

@@ -431,7 +431,7 @@ impl<'a> NodeRef<'a> {
             } => Some(self.span().start + decoded.min(self.raw().len()) as u32),
             _ => {
                 let start = self.span().start as usize;
-                let line_start = self.src[..start].rfind('\n').map_or(0, |i| i + 1);
+                let line_start = super::line_start_before(self.src, start);
                 OffsetMap::build(
                     self.raw(),
                     style,
