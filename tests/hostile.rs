@@ -1175,6 +1175,19 @@ fn control_characters_in_a_step_name_are_shown_escaped() {
     );
 }
 
+/// A lone CR (a line break in YAML 1.2) is drawn as a line break in the human snippet, not
+/// sent to the terminal, where it would return the cursor and overwrite the line.
+#[test]
+fn a_lone_cr_in_the_snippet_is_drawn_as_a_line_break() {
+    let human = rendered("human", &[&hostile("cr-line-endings.yaml")]);
+    assert_inert("human", &human);
+    assert!(
+        human.contains(" 12 │         image: python:3.11\n"),
+        "{human}"
+    );
+    assert!(human.contains(" 13 │         resources:\n"), "{human}");
+}
+
 /// The SGR sequences (`ESC [ … m`) the human renderer itself writes with `--color always`.
 fn strip_colour(text: &str) -> String {
     let mut out = String::new();
