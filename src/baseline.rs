@@ -61,7 +61,7 @@ fn entries(report: &RunReport, base: &Path) -> Vec<Entry> {
     out
 }
 
-/// Writes the baseline atomically (a temporary file in the same folder, then a rename).
+/// Writes the baseline atomically (see [`crate::files::write_atomic`]).
 pub fn write(report: &RunReport, path: &Path) -> Result<usize, String> {
     let doc = BaselineFile {
         version: BASELINE_VERSION,
@@ -70,16 +70,16 @@ pub fn write(report: &RunReport, path: &Path) -> Result<usize, String> {
     let count = doc.findings.len();
     let mut text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
     text.push('\n');
-    let tmp = path.with_extension("pipelint-tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::files::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())?;
     Ok(count)
 }
 
 /// Drops the findings the baseline has (each baseline entry absorbs one finding) and
-/// returns how many were dropped.
-pub fn apply(report: &mut RunReport, path: &Path) -> Result<usize, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// returns how many were dropped. The file is read like a pipeline: only a regular file,
+/// only up to `max_size` bytes (it may come from a pull request too).
+pub fn apply(report: &mut RunReport, path: &Path, max_size: u64) -> Result<usize, String> {
+    let text = crate::files::read_regular_text(path, max_size)
+        .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
     let doc: BaselineFile = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not a pipelint baseline: {e}", path.display()))?;
     if doc.version != BASELINE_VERSION {

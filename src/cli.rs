@@ -14,7 +14,7 @@ macro_rules! eprint {
 }
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ use crate::engine::{lint_bytes, lint_inputs, FileReport, Outcome, Settings};
 use crate::finding::Severity;
 use crate::report::{
     render_compact, render_github, render_human_findings, render_json, render_junit, render_sarif,
-    render_statistics, HumanStyle, RepoRoot, Summary,
+    render_statistics, visible, HumanStyle, RepoRoot, Summary,
 };
 use crate::rules::registry;
 
@@ -202,11 +202,13 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
         Command::Check(args) => check(args),
         Command::Config { show, schema } => {
             if schema {
-                print(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(crate::config::schema()).unwrap_or_default()
-                ));
-                return EXIT_OK;
+                return print_then(
+                    &format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(crate::config::schema()).unwrap_or_default()
+                    ),
+                    EXIT_OK,
+                );
             }
             let path = show.unwrap_or_else(|| PathBuf::from("."));
             // For a folder, the config that applies to the files in it.
@@ -218,10 +220,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
             match ConfigResolver::new(None, Overrides::default())
                 .and_then(|mut r| r.for_file(&probe))
             {
-                Ok(config) => {
-                    print(&crate::config::describe(&config));
-                    EXIT_OK
-                }
+                Ok(config) => print_then(&crate::config::describe(&config), EXIT_OK),
                 Err(e) => {
                     eprintln!("error: {e}");
                     EXIT_USAGE
@@ -240,14 +239,10 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
                     meta.summary
                 ));
             }
-            print(&out);
-            EXIT_OK
+            print_then(&out, EXIT_OK)
         }
         Command::Rule { id } => match registry::find(&id) {
-            Some(rule) => {
-                print(rule.meta().doc);
-                EXIT_OK
-            }
+            Some(rule) => print_then(rule.meta().doc, EXIT_OK),
             None => {
                 let ids: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
                 eprintln!("error: no rule `{id}`; rules are: {}", ids.join(", "));
@@ -257,12 +252,34 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
     }
 }
 
-fn print(text: &str) {
+/// Writes to standard output. A closed pipe (`pipelint check | head`) is not an error: the
+/// reader took what it wanted. Any other failure (`> /dev/full`) is: what was printed is
+/// lost, so it is reported and the run exits 2 (see [`stdout_failed`]).
+fn print(text: &str) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    // A closed pipe (`pipelint check | head`) is not an error worth a panic.
-    let _ = lock.write_all(text.as_bytes());
-    let _ = lock.flush();
+    quiet_on_closed_pipe(lock.write_all(text.as_bytes()).and_then(|()| lock.flush()))
+}
+
+fn quiet_on_closed_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// The message and exit code for output that could not be written to standard output.
+fn stdout_failed(e: std::io::Error) -> u8 {
+    eprintln!("error: cannot write to standard output: {e}");
+    EXIT_USAGE
+}
+
+/// [`print`], then `code`; or exit 2 if standard output failed.
+fn print_then(text: &str, code: u8) -> u8 {
+    match print(text) {
+        Ok(()) => code,
+        Err(e) => stdout_failed(e),
+    }
 }
 
 fn check(args: CheckArgs) -> u8 {
@@ -345,11 +362,19 @@ fn check(args: CheckArgs) -> u8 {
     let mut report = lint_inputs(&inputs, &Settings::default());
     let mut stdin_name = None;
     if read_stdin {
-        let mut bytes = Vec::new();
-        if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
-            eprintln!("error: cannot read standard input: {e}");
-            return EXIT_USAGE;
+        let mut settings = Settings::default();
+        if let Some(config) = &stdin_config {
+            settings.config = config.clone();
         }
+        // Capped like a file: past the limit nothing more is read (`input-too-large`).
+        let limit = settings.config.limits.apply(&settings).max_file_size;
+        let bytes = match crate::files::read_up_to(std::io::stdin().lock(), limit) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("error: cannot read standard input: {e}");
+                return EXIT_USAGE;
+            }
+        };
         let name = match &args.stdin_filename {
             Some(name) => {
                 let name = name.to_string_lossy();
@@ -357,10 +382,6 @@ fn check(args: CheckArgs) -> u8 {
             }
             None => "<stdin>".to_string(),
         };
-        let mut settings = Settings::default();
-        if let Some(config) = &stdin_config {
-            settings.config = config.clone();
-        }
         report
             .files
             .push(lint_bytes(name.clone(), &bytes, true, &settings));
@@ -380,7 +401,10 @@ fn check(args: CheckArgs) -> u8 {
         };
     }
     if let Some(path) = &args.baseline {
-        if let Err(e) = crate::baseline::apply(&mut report, path) {
+        let limit = args
+            .max_file_size
+            .unwrap_or(crate::limits::DEFAULT_MAX_FILE_SIZE);
+        if let Err(e) = crate::baseline::apply(&mut report, path, limit) {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
@@ -389,7 +413,11 @@ fn check(args: CheckArgs) -> u8 {
     for file in &report.files {
         if let Outcome::Unreadable(reason) = &file.outcome {
             if args.format != Format::Human || !to_stdout {
-                eprintln!("warning: {}: could not be read: {reason}", file.path);
+                eprintln!(
+                    "warning: {}: could not be read: {}",
+                    visible(&file.path),
+                    visible(reason)
+                );
             }
         }
     }
@@ -457,17 +485,22 @@ fn check(args: CheckArgs) -> u8 {
     match &args.output {
         Some(path) if !to_stdout => {
             if let Err(e) = write_report(path, &rendered) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                eprintln!("error: cannot write the report: {e}");
                 return EXIT_USAGE;
             }
             eprint!("{summary}");
         }
         _ => {
-            print(&rendered);
-            if args.format == Format::Human {
-                print(&summary);
-            } else {
-                eprint!("{summary}");
+            let printed = print(&rendered).and_then(|()| {
+                if args.format == Format::Human {
+                    print(&summary)
+                } else {
+                    eprint!("{summary}");
+                    Ok(())
+                }
+            });
+            if let Err(e) = printed {
+                return stdout_failed(e);
             }
         }
     }
@@ -477,11 +510,17 @@ fn check(args: CheckArgs) -> u8 {
     }
 }
 
-fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+/// `--output FILE`: its folders are created, then the file is written as every file
+/// pipelint writes is (see [`crate::files::write_atomic`]).
+fn write_report(path: &Path, text: &str) -> Result<(), String> {
+    // Only missing folders are made: not even a `mkdir` is tried for `-o /dev/null`.
+    if let Some(parent) = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
-    std::fs::write(path, text)
+    crate::files::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// `check --format json` to standard output, streamed: see [`crate::report::JsonStream`].
@@ -491,12 +530,19 @@ fn check_json_streaming(inputs: Vec<crate::engine::Input>, quiet: bool, fail_on:
     let mut max: Option<Severity> = None;
     crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |file| {
         if let Outcome::Unreadable(reason) = &file.outcome {
-            eprintln!("warning: {}: could not be read: {reason}", file.path);
+            eprintln!(
+                "warning: {}: could not be read: {}",
+                visible(&file.path),
+                visible(reason)
+            );
         }
         max = max.max(file.findings.iter().map(|f| f.severity).max());
         stream.file(file);
     });
-    let summary = stream.finish();
+    let (summary, written) = stream.finish();
+    if let Err(e) = quiet_on_closed_pipe(written) {
+        return stdout_failed(e);
+    }
     if !quiet {
         eprint!("{}\n", summary.line());
     }

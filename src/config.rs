@@ -190,12 +190,15 @@ impl Config {
 
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read the config: {e}"),
-        })?;
+        // Configs come in pull requests too: only a regular file, only up to the size a
+        // pipeline may have (a committed link to `/dev/zero` or a FIFO is an error).
+        let text = crate::files::read_regular_text(path, crate::limits::DEFAULT_MAX_FILE_SIZE)
+            .map_err(|e| ConfigError {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read the config: {e}"),
+            })?;
         Config::from_text(path, &text)
     }
 
@@ -889,7 +892,9 @@ impl ConfigResolver {
             }
             visited.push(d.to_path_buf());
             let candidate = d.join(CONFIG_FILE);
-            if candidate.is_file() {
+            // Whatever is there is loaded, so that a committed link to a FIFO or a device
+            // is an error naming it, not silently replaced by the defaults.
+            if std::fs::symlink_metadata(&candidate).is_ok() {
                 found = Some(Arc::new(self.overrides.apply(Config::load(&candidate)?)));
                 break;
             }

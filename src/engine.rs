@@ -208,36 +208,13 @@ fn too_large(path: String, size: u64, settings: &Settings) -> FileReport {
 }
 
 pub fn lint_path(path: &Path, explicit: bool, settings: &Settings) -> FileReport {
-    use std::io::Read;
+    use crate::files::{read_regular, ReadError};
     // `limits:` of the file's config (and the command-line flags in it) apply.
     let settings = &settings.config.limits.apply(settings);
     let name = display_path(path);
-    // The metadata is checked before opening, so that a FIFO or device is never opened (an
-    // open FIFO blocks until a writer comes), and again on the open file.
-    match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => return unreadable(name, "not a regular file".into()),
-        Ok(meta) if meta.len() > settings.max_file_size => {
-            return too_large(name, meta.len(), settings)
-        }
-        Err(e) => return unreadable(name, e.to_string()),
-        Ok(_) => {}
-    }
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) => return unreadable(name, e.to_string()),
-    };
-    match file.metadata() {
-        Ok(meta) if !meta.is_file() => return unreadable(name, "not a regular file".into()),
-        Err(e) => return unreadable(name, e.to_string()),
-        Ok(_) => {}
-    }
-    // A file that grows while it is read is still read only up to the limit.
-    let mut bytes = Vec::new();
-    match file
-        .take(settings.max_file_size.saturating_add(1))
-        .read_to_end(&mut bytes)
-    {
-        Ok(_) => lint_bytes(name, &bytes, explicit, settings),
+    match read_regular(path, settings.max_file_size) {
+        Ok(bytes) => lint_bytes(name, &bytes, explicit, settings),
+        Err(ReadError::TooLarge { size, .. }) => too_large(name, size, settings),
         Err(e) => unreadable(name, e.to_string()),
     }
 }

@@ -68,11 +68,7 @@ impl KnownTemplates {
 
     fn of_file(path: &Path, max_file_size: u64) -> KnownTemplates {
         let mut known = KnownTemplates::default();
-        let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= max_file_size);
-        if !small {
-            return known;
-        }
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(text) = crate::files::read_regular_text(path, max_file_size) else {
             return known;
         };
         // Cheap pre-filter: most files of a repository are not WorkflowTemplates.

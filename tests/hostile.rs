@@ -748,6 +748,506 @@ fn a_path_that_vanishes_mid_run() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Writes and untrusted reads: pipelint writes only the files the user named, only as
+// regular files (or through a symlink to one), atomically; configs, policies, baselines and
+// standard input are read only as regular files and only up to the size limit.
+
+/// Runs `pipelint ARGS` (no control file: what is checked is the write) with the guards of
+/// every case: no panic, not killed by the watchdog (a blocked open of a FIFO would be).
+fn run_guarded(name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
+    let all: Vec<OsString> = args.iter().map(|a| a.as_ref().to_os_string()).collect();
+    let run = spawn(name, &all);
+    assert_ne!(run.code, Some(101), "{name}: panicked:\n{}", run.stderr);
+    assert!(
+        run.signal.is_none(),
+        "{name}: killed by signal {:?} (blocked?)\n{}",
+        run.signal,
+        run.stderr
+    );
+    eprintln!("hostile case {name:<48} exit {:?}", run.code);
+    run
+}
+
+/// The names in a folder, sorted (to see that no temporary file is left behind).
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn is_char_device(path: &str) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+#[test]
+fn output_and_baseline_are_written_only_as_regular_files() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = temp_dir("writes");
+    for flag in ["--output", "--write-baseline"] {
+        // A symlink to a regular file: the target is written, the link stays a link, and the
+        // target keeps its permissions.
+        let real = dir.join(format!("real{flag}.json"));
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.join(format!("link{flag}.json"));
+        symlink(&real, &link).unwrap();
+        run_guarded(
+            &format!("{flag} through a symlink"),
+            &[&"check", &"--format", &"json", &flag, &link, &CONTROL],
+        )
+        .exit(0);
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let written: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+        assert!(
+            written["findings"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()),
+            "{flag}: {written}"
+        );
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{flag}: the target's permissions are kept");
+
+        // Devices: refused, named, and still devices afterwards (this suite may run as root,
+        // where a rename over /dev/null would replace the device node).
+        for device in ["/dev/null", "/dev/full"] {
+            run_guarded(
+                &format!("{flag} {device}"),
+                &[&"check", &flag, &device, &CONTROL],
+            )
+            .exit(2)
+            .stderr_has(&format!(
+                "{device}: it is a character device, not a regular file"
+            ));
+            assert!(is_char_device(device), "{device} is no longer a device");
+        }
+        // A symlink to a device: refused, naming both.
+        let to_null = dir.join(format!("null{flag}.json"));
+        symlink("/dev/null", &to_null).unwrap();
+        run_guarded(
+            &format!("{flag} symlink to /dev/null"),
+            &[&"check", &flag, &to_null, &CONTROL],
+        )
+        .exit(2)
+        .stderr_has(&format!(
+            "{}: links to /dev/null is a character device",
+            path_str(&to_null)
+        ));
+        assert!(is_char_device("/dev/null"));
+
+        // A FIFO: refused without opening it (an open would block until a reader comes).
+        let fifo = dir.join(format!("pipe{flag}.json"));
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success()));
+        run_guarded(&format!("{flag} FIFO"), &[&"check", &flag, &fifo, &CONTROL])
+            .exit(2)
+            .stderr_has(&format!("{}: it is a FIFO", path_str(&fifo)));
+
+        // A socket and a directory: refused.
+        let socket = dir.join(format!("sock{flag}.json"));
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        run_guarded(
+            &format!("{flag} socket"),
+            &[&"check", &flag, &socket, &CONTROL],
+        )
+        .exit(2)
+        .stderr_has(&format!("{}: it is a socket", path_str(&socket)));
+        let folder = dir.join(format!("folder{flag}.json"));
+        std::fs::create_dir(&folder).unwrap();
+        run_guarded(
+            &format!("{flag} directory"),
+            &[&"check", &flag, &folder, &CONTROL],
+        )
+        .exit(2)
+        .stderr_has(&format!("{}: it is a directory", path_str(&folder)));
+        assert!(folder.is_dir() && names_in(&folder).is_empty());
+    }
+    // Nothing but what the cases made: no temporary file anywhere.
+    let left: Vec<String> = names_in(&dir)
+        .into_iter()
+        .filter(|n| n.contains("pipelint"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Makes `path` unwritable even for root (`chattr +i`), or by its mode where the suite does
+/// not run as root; panics if neither works (the case would prove nothing).
+fn make_unwritable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let immutable = Command::new("chattr")
+        .arg("+i")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !immutable {
+        let mode = if path.is_dir() { 0o555 } else { 0o444 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let probe = if path.is_dir() {
+            std::fs::write(path.join("probe"), "x").is_ok()
+        } else {
+            std::fs::OpenOptions::new().append(true).open(path).is_ok()
+        };
+        assert!(
+            !probe,
+            "{}: could not be made read-only (root without chattr?)",
+            path.display()
+        );
+    }
+    immutable
+}
+
+fn make_writable(path: &Path, immutable: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    if immutable {
+        let _ = Command::new("chattr").arg("-i").arg(path).status();
+    }
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+}
+
+#[test]
+fn a_failed_write_is_exit_2_naming_the_path_and_leaves_nothing_behind() {
+    let dir = temp_dir("readonly");
+    // A read-only folder: the temporary file cannot even be made.
+    let locked = dir.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let immutable = make_unwritable(&locked);
+    for flag in ["--output", "--write-baseline"] {
+        let target = locked.join("out.json");
+        run_guarded(
+            &format!("{flag} into a read-only folder"),
+            &[&"check", &flag, &target, &CONTROL],
+        )
+        .exit(2)
+        .stderr_has(&format!("{}: ", path_str(&target)));
+        assert!(names_in(&locked).is_empty(), "{:?}", names_in(&locked));
+    }
+    make_writable(&locked, immutable);
+    // An existing file that cannot be replaced (the rename fails after the temporary file
+    // was written): the file is untouched and the temporary file removed.
+    let kept = dir.join("kept.json");
+    std::fs::write(&kept, "kept").unwrap();
+    let immutable = make_unwritable(&kept);
+    if immutable {
+        for flag in ["--output", "--write-baseline"] {
+            run_guarded(
+                &format!("{flag} over an immutable file"),
+                &[&"check", &flag, &kept, &CONTROL],
+            )
+            .exit(2)
+            .stderr_has(&format!("{}: ", path_str(&kept)));
+            assert_eq!(std::fs::read_to_string(&kept).unwrap(), "kept");
+            assert_eq!(names_in(&dir), ["kept.json", "locked"]);
+        }
+    }
+    make_writable(&kept, immutable);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A report that cannot be written to standard output is exit 2 with a message, in every
+/// format and on the streamed JSON path; a closed pipe stays quiet.
+#[test]
+fn standard_output_that_fails_is_exit_2_a_closed_pipe_is_quiet() {
+    for format in ["human", "compact", "json", "sarif", "github", "junit"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+            .args(["check", "--format", format, CONTROL])
+            .current_dir(repo_root())
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {stderr}");
+        assert!(
+            stderr.contains("error: cannot write to standard output: No space left on device"),
+            "{format}: {stderr}"
+        );
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .arg("rules")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // A closed pipe: the reader took what it wanted; the exit code is the findings'.
+    for format in ["human", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+            .args(["check", "--fail-on", "warning", "--format", format, CONTROL])
+            .current_dir(repo_root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(!stderr.contains("error:"), "{format}: {stderr}");
+    }
+}
+
+#[test]
+fn config_policy_and_baseline_are_read_only_as_regular_files() {
+    use std::os::unix::fs::symlink;
+    let dir = temp_dir("untrusted-reads");
+    let fifo = dir.join("fifo.yaml");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success()));
+    let zero = dir.join("zero.yaml");
+    symlink("/dev/zero", &zero).unwrap();
+    // --config and --baseline naming a device, a link to one, a FIFO.
+    for (flag, what) in [("--config", "config"), ("--baseline", "baseline")] {
+        for path in [Path::new("/dev/zero"), &zero, &fifo] {
+            let f = path_str(path);
+            run_guarded(
+                &format!("{flag} {}", path.file_name().unwrap().to_string_lossy()),
+                &[&"check", &flag, &f, &CONTROL],
+            )
+            .exit(2)
+            .stderr_has(&f)
+            .stderr_has("not a regular file")
+            .stderr_has(what);
+        }
+    }
+    // A committed `.pipelint.yaml` that links to a device, found next to the file.
+    let repo = dir.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::copy(repo_root().join(CONTROL), repo.join("pipeline.yaml")).unwrap();
+    symlink("/dev/zero", repo.join(".pipelint.yaml")).unwrap();
+    run_guarded(
+        "committed .pipelint.yaml -> /dev/zero",
+        &[&"check", &repo.join("pipeline.yaml")],
+    )
+    .exit(2)
+    .stderr_has(&format!("{}", repo.join(".pipelint.yaml").display()))
+    .stderr_has("not a regular file (a character device)");
+    // A policy path naming a FIFO, a device, and a FIFO inside a policy folder.
+    let policies = dir.join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::rename(&fifo, policies.join("p.yaml")).unwrap();
+    for (name, named) in [
+        ("policy /dev/stdin", "/dev/stdin".to_string()),
+        ("policy folder with a FIFO", path_str(&policies)),
+    ] {
+        let config = dir.join("policy-config.yaml");
+        std::fs::write(&config, format!("policies: [\"{named}\"]\n")).unwrap();
+        let run = run_guarded(name, &[&"check", &"--config", &config, &CONTROL]);
+        run.exit(2).stderr_has("not a regular file");
+        if named == "/dev/stdin" {
+            run.stderr_has("/dev/stdin");
+        } else {
+            run.stderr_has(&path_str(&policies.join("p.yaml")));
+        }
+    }
+    // A baseline over the size limit is refused like a pipeline file.
+    let big = dir.join("big.json");
+    std::fs::write(
+        &big,
+        format!("{{\"version\": 1, \"findings\": []{}}}", " ".repeat(2000)),
+    )
+    .unwrap();
+    run_guarded(
+        "--baseline over --max-file-size",
+        &[
+            &"check",
+            &"--max-file-size",
+            &"1000",
+            &"--baseline",
+            &big,
+            &CONTROL,
+        ],
+    )
+    .exit(2)
+    .stderr_has(&format!("{}: cannot read the baseline: ", path_str(&big)))
+    .stderr_has("over the 1000 byte limit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Standard input gets the file size cap: past it nothing more is read, and the input is
+/// `input-too-large` (an endless stream does not fill the memory).
+#[test]
+fn standard_input_is_capped_like_a_file() {
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(["check", "--format", "json", "--max-file-size", "4096", "-"])
+        .current_dir(repo_root())
+        .stdin(zero)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["input-too-large"], "{report}");
+    assert_eq!(report["files"][0]["path"], "<stdin>");
+}
+
+// ---------------------------------------------------------------------------------------
+// Output cannot be hijacked by what it reports: control characters, line breaks and bidi
+// controls in step names, file names and messages are shown escaped in `human`, `compact`
+// and `github`, so that they neither drive the terminal nor start a line of their own (a
+// GitHub workflow command); JSON keeps the exact text.
+
+const HIJACK: &str = "testdata/hostile/control-chars-in-names.yaml";
+/// The template name of [`HIJACK`], as every text output must show it.
+const HIJACK_SHOWN: &str =
+    r#"x\x1b]0;pwned\x07\r\n::error file=README.md,line=1::injected\u{202e}evil"#;
+
+/// Runs `pipelint check --format FORMAT ARGS` and returns its standard output.
+fn rendered(format: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let mut all: Vec<OsString> = vec!["check".into(), "--format".into(), format.into()];
+    all.extend(args.iter().map(|a| a.as_ref().to_os_string()));
+    let run = spawn(&format!("hijack, {format}"), &all);
+    assert_eq!(run.code, Some(0), "{format}: {}", run.stderr);
+    run.stdout
+}
+
+/// Nothing that drives a terminal or breaks a line is left in `out`.
+fn assert_inert(format: &str, out: &str) {
+    let bad: Vec<char> = out
+        .chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    assert!(bad.is_empty(), "{format}: {bad:?} in\n{out}");
+    // Every line is one the renderer wrote: none starts with a workflow command of its own.
+    let commands = out.lines().filter(|l| l.starts_with("::")).count();
+    let expected = if format == "github" { 1 } else { 0 };
+    assert_eq!(commands, expected, "{format}:\n{out}");
+}
+
+#[test]
+fn control_characters_in_a_step_name_are_shown_escaped() {
+    let compact = rendered("compact", &[&HIJACK]);
+    assert_inert("compact", &compact);
+    assert_eq!(
+        compact,
+        format!(
+            "{HIJACK}:14:16: warning[unpinned-image] step \"{HIJACK_SHOWN}\" runs image \"python:3.11\", not pinned by digest\n"
+        )
+    );
+
+    let github = rendered("github", &[&HIJACK]);
+    assert_inert("github", &github);
+    assert_eq!(
+        github.lines().next().unwrap(),
+        format!(
+            "::warning file={HIJACK},line=14,col=16,endLine=14,endColumn=27,title=pipelint(unpinned-image)::step \"{HIJACK_SHOWN}\" runs image \"python:3.11\", not pinned by digest%0Ahelp: pin it by digest: `image: python:3.11@sha256:<digest>`; get the digest with `crane digest python:3.11` or `docker buildx imagetools inspect python:3.11`"
+        )
+    );
+
+    let human = rendered("human", &[&"--color", &"always", &HIJACK]);
+    assert_inert("human (colour codes aside)", &strip_colour(&human));
+    assert!(
+        strip_colour(&human).contains(&format!("step \"{HIJACK_SHOWN}\" runs image")),
+        "{human}"
+    );
+
+    // JSON is escaped by its format and keeps the exact name.
+    let json: Value = serde_json::from_str(&rendered("json", &[&HIJACK])).unwrap();
+    assert_eq!(
+        json["findings"][0]["message"],
+        "step \"x\u{1b}]0;pwned\u{7}\r\n::error file=README.md,line=1::injected\u{202e}evil\" runs image \"python:3.11\", not pinned by digest"
+    );
+}
+
+/// A lone CR (a line break in YAML 1.2) is drawn as a line break in the human snippet, not
+/// sent to the terminal, where it would return the cursor and overwrite the line.
+#[test]
+fn a_lone_cr_in_the_snippet_is_drawn_as_a_line_break() {
+    let human = rendered("human", &[&hostile("cr-line-endings.yaml")]);
+    assert_inert("human", &human);
+    assert!(
+        human.contains(" 12 │         image: python:3.11\n"),
+        "{human}"
+    );
+    assert!(human.contains(" 13 │         resources:\n"), "{human}");
+}
+
+/// The SGR sequences (`ESC [ … m`) the human renderer itself writes with `--color always`.
+fn strip_colour(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_file_name_with_a_newline_stays_on_its_line() {
+    let dir = temp_dir("newline-name");
+    let name = dir.join("a\n::error file=x::injected\u{1b}[2J.yaml");
+    std::fs::copy(repo_root().join(CONTROL), &name).unwrap();
+    // A raw bidi override on the finding's line, drawn in the human snippet.
+    let source = std::fs::read_to_string(repo_root().join(CONTROL))
+        .unwrap()
+        .replace("image: python:3.11", "image: python:3.11 # \u{202e}lave");
+    let snippet = dir.join("bidi.yaml");
+    std::fs::write(&snippet, source).unwrap();
+    let shown = format!(
+        "{}/a\\n::error file=x::injected\\x1b[2J.yaml",
+        path_str(&dir)
+    );
+
+    let compact = rendered("compact", &[&name]);
+    assert_inert("compact", &compact);
+    assert_eq!(
+        compact,
+        format!("{shown}:12:16: warning[unpinned-image] step \"main\" runs image \"python:3.11\", not pinned by digest\n")
+    );
+    let github = rendered("github", &[&name]);
+    assert_inert("github", &github);
+    assert!(github.starts_with("::warning file="), "{github}");
+    assert!(
+        github.contains(&shown.replace(':', "%3A").replace(',', "%2C")),
+        "{github}"
+    );
+    let human = rendered("human", &[&name, &snippet]);
+    assert_inert("human", &human);
+    assert!(human.contains(&format!("[{shown}:12:16]")), "{human}");
+    assert!(
+        human.contains("12 │         image: python:3.11 # \u{fffd}lave"),
+        "{human}"
+    );
+    let json: Value = serde_json::from_str(&rendered("json", &[&name])).unwrap();
+    assert_eq!(json["findings"][0]["file"], path_str(&name));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------
 // Parsing edge cases: line endings, numbers JSON cannot hold, BOMs, merge and alias keys,
 // a file named `.yaml`.
 

@@ -573,3 +573,51 @@ fn a_slow_document_does_not_hold_up_requests_for_others() {
     assert!(big_answer.get("result").is_some(), "{big_answer}");
     server.stop();
 }
+
+/// A config is untrusted input: a `.pipelint.yaml` that is a link to `/dev/stdin`, or that
+/// names `/dev/stdin` as a policy file, must not make the server read its own protocol
+/// stream (which would swallow the editor's messages and leave it deaf). Each is reported
+/// as a message naming the path, and the server keeps answering.
+#[test]
+fn a_config_naming_dev_stdin_is_refused_not_read() {
+    let dir = std::env::temp_dir().join(format!("pipelint-lsp-stdin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let linked = dir.join("linked");
+    let policy = dir.join("policy");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::fs::create_dir_all(&policy).unwrap();
+    std::os::unix::fs::symlink("/dev/stdin", linked.join(".pipelint.yaml")).unwrap();
+    std::fs::write(policy.join(".pipelint.yaml"), "policies: [/dev/stdin]\n").unwrap();
+    for (folder, expected) in [
+        (
+            &linked,
+            format!("{}", linked.join(".pipelint.yaml").display()),
+        ),
+        (&policy, "/dev/stdin".to_string()),
+    ] {
+        let mut server = Server::start();
+        let uri = format!("file://{}", folder.join("pipeline.yaml").display());
+        server.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
+                                    "text": pipeline("python:latest", 0)}}),
+        );
+        let shown = server.wait_for("the config message", Duration::from_secs(60), |v| {
+            v["method"] == "window/showMessage"
+        });
+        let message = shown["params"]["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains(&expected) && message.contains("not a regular file"),
+            "{message}"
+        );
+        // Linted with the defaults meanwhile, and still answering.
+        server.wait_for("diagnostics", Duration::from_secs(60), |v| {
+            v["method"] == "textDocument/publishDiagnostics"
+                && v["params"]["uri"] == uri.as_str()
+                && has(v, "unpinned-image", 9)
+        });
+        server.probe("after-config");
+        server.stop();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

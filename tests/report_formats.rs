@@ -397,12 +397,12 @@ fn github_annotations_escape_percent_comma_colon_and_newline() {
     assert_eq!(
         lines.len(),
         1,
-        "one finding, one line, newline escaped:\n{text}"
+        "one finding, one line, the step name's newline shown as `\\n`:\n{text}"
     );
     assert_eq!(
         lines[0],
         "::error file=a%2Cb%3Ac%25.yaml,line=10,col=14,endLine=10,endColumn=35,\
-         title=pipelint(unpinned-image)::step \"100%25,a:b%0Ac\" runs image \
+         title=pipelint(unpinned-image)::step \"100%25,a:b\\nc\" runs image \
          \"ghcr.io/acme/x:latest\", not pinned by digest%0Ahelp: pin it by digest: \
          `image: ghcr.io/acme/x:latest@sha256:<digest>`; get the digest with `crane digest \
          ghcr.io/acme/x:latest` or `docker buildx imagetools inspect ghcr.io/acme/x:latest`"

@@ -170,7 +170,9 @@ fn policy_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.is_file()
+            // Not only regular files: a FIFO or a link to a device named `*.yaml` is an
+            // error when it is read, not skipped without a word.
+            !p.is_dir()
                 && p.extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| e == "yaml" || e == "yml")
@@ -182,12 +184,14 @@ fn policy_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn read_file(path: &Path, policies: &mut Vec<Arc<Policy>>) -> Result<(), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: format!("cannot read the policy file: {e}"),
-    })?;
+    // Read like a config: only a regular file, only up to the size a pipeline may have.
+    let text = crate::files::read_regular_text(path, crate::limits::DEFAULT_MAX_FILE_SIZE)
+        .map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read the policy file: {e}"),
+        })?;
     let errors = Errors {
         path,
         lines: LineIndex::new(&text),

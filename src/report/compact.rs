@@ -1,8 +1,10 @@
 use std::fmt::Write;
 
+use super::visible::visible;
 use crate::engine::RunReport;
 
-/// `path:line:col: severity[rule-id] message`, one finding a line.
+/// `path:line:col: severity[rule-id] message`, one finding a line (a newline or control
+/// character in the path or message is shown escaped, see [`visible`]).
 pub fn render_compact(report: &RunReport) -> String {
     let mut out = String::new();
     for (file, f) in report.findings() {
@@ -10,12 +12,12 @@ pub fn render_compact(report: &RunReport) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            file.path,
+            visible(&file.path),
             at.line,
             at.column,
             f.severity.as_str(),
             f.rule,
-            f.message
+            visible(&f.message)
         );
     }
     out

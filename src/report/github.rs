@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::paths::RepoRoot;
+use super::visible::visible;
 use crate::engine::RunReport;
 use crate::finding::Severity;
 
@@ -55,15 +56,19 @@ pub fn render_github(report: &RunReport, root: &RepoRoot) -> String {
     let mut out = String::new();
     for file in &report.files {
         let path = root.display(&file.path);
+        let path = visible(&path);
         for f in &file.findings {
             let start = file.lines.line_col(f.span.start);
             let end = file.lines.line_col(f.span.end.max(f.span.start));
+            // Control characters are made visible before the command's own escaping, so
+            // that only the help's line break below is a line break of the annotation.
             let mut message = f.message.clone();
             if !f.also_steps.is_empty() {
                 message.push_str(&format!(" (also used by {})", f.also_steps.join(", ")));
             }
+            let mut message = visible(&message).into_owned();
             if !f.help.is_empty() {
-                message.push_str(&format!("\nhelp: {}", f.help));
+                message.push_str(&format!("\nhelp: {}", visible(&f.help)));
             }
             let _ = writeln!(
                 out,

@@ -8,6 +8,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
+use super::visible::{visible, visible_same_length};
 use super::Summary;
 use crate::engine::{FileReport, Outcome, RunReport};
 use crate::finding::{Finding, Severity};
@@ -76,15 +77,18 @@ struct Rendered<'a> {
 
 impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&visible(&self.finding.message))
     }
 }
 
+// Every text from the linted file (message, help, labels, the file name and the snippet)
+// is drawn through `visible`: see `super::visible`.
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)?;
+        f.write_str(&visible(&self.finding.message))?;
         if !self.finding.also_steps.is_empty() {
-            write!(f, " (also used by {})", self.finding.also_steps.join(", "))?;
+            let steps = self.finding.also_steps.join(", ");
+            write!(f, " (also used by {})", visible(&steps))?;
         }
         Ok(())
     }
@@ -111,7 +115,7 @@ impl Diagnostic for Rendered<'_> {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         (!self.finding.help.is_empty())
-            .then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display>)
+            .then(|| Box::new(visible(&self.finding.help).into_owned()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -120,14 +124,12 @@ impl Diagnostic for Rendered<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let primary = LabeledSpan::new_primary_with_span(
-            (!self.finding.label.is_empty()).then(|| self.finding.label.clone()),
+            (!self.finding.label.is_empty()).then(|| visible(&self.finding.label).into_owned()),
             span_of(self.finding.span),
         );
-        let related = self
-            .finding
-            .related
-            .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), span_of(l.span)));
+        let related = self.finding.related.iter().map(|l| {
+            LabeledSpan::new_with_span(Some(visible(&l.message).into_owned()), span_of(l.span))
+        });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -146,9 +148,15 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
     if file.findings.is_empty() {
         return;
     }
+    // The snippet's hidden characters are replaced byte for byte, so the line index and
+    // every span still fit the text.
+    let text = match visible_same_length(&file.source) {
+        std::borrow::Cow::Borrowed(_) => file.source.clone(),
+        std::borrow::Cow::Owned(shown) => Arc::from(shown),
+    };
     let source = IndexedSource {
-        name: file.path.clone(),
-        text: file.source.clone(),
+        name: visible(&file.path).into_owned(),
+        text,
         lines: file.lines.clone(),
     };
     for finding in &file.findings {
@@ -166,12 +174,12 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
             let at = file.lines.line_col(finding.span.start);
             out.push_str(&format!(
                 "{}:{}:{}: {}[{}] {}\n",
-                file.path,
+                visible(&file.path),
                 at.line,
                 at.column,
                 finding.severity.as_str(),
                 finding.rule,
-                finding.message
+                visible(&finding.message)
             ));
         }
         out.push('\n');
@@ -203,8 +211,9 @@ pub fn render_human_findings(report: &RunReport, style: HumanStyle) -> String {
         render_file(&handler, file, &mut out);
         if let Outcome::Unreadable(reason) = &file.outcome {
             out.push_str(&format!(
-                "warning: {}: could not be read: {reason}\n",
-                file.path
+                "warning: {}: could not be read: {}\n",
+                visible(&file.path),
+                visible(reason)
             ));
         }
     }

@@ -180,11 +180,11 @@ fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> Js
 /// The JSON report written file by file, byte for byte what [`render_json`] gives for the
 /// same files in the same order: findings are written as each file arrives (its source and
 /// findings can then be dropped); only the `files` entries and the counts are kept to the end.
-/// Like the other renderers' output, a write that fails (a closed pipe) is not an error: the
-/// rest is not written, and the counts are still kept.
+/// A write that fails (a closed pipe, a full disk) stops the writing, not the counting: the
+/// error is returned by [`JsonStream::finish`], for the caller to judge.
 pub struct JsonStream<W: std::io::Write> {
     out: W,
-    failed: bool,
+    failed: Option<std::io::Error>,
     findings: usize,
     /// What the entries of `files` show, packed into one buffer (no allocation per file,
     /// so nothing long-lived is scattered through the heap): see [`JsonStream::file`].
@@ -221,7 +221,7 @@ impl<W: std::io::Write> JsonStream<W> {
     pub fn start(out: W) -> Self {
         let mut stream = JsonStream {
             out,
-            failed: false,
+            failed: None,
             findings: 0,
             files: String::new(),
             outcomes: Vec::new(),
@@ -236,8 +236,10 @@ impl<W: std::io::Write> JsonStream<W> {
     }
 
     fn write(&mut self, text: &str) {
-        if !self.failed && self.out.write_all(text.as_bytes()).is_err() {
-            self.failed = true;
+        if self.failed.is_none() {
+            if let Err(e) = self.out.write_all(text.as_bytes()) {
+                self.failed = Some(e);
+            }
         }
     }
 
@@ -245,12 +247,12 @@ impl<W: std::io::Write> JsonStream<W> {
     /// the output, indented as `to_string_pretty` indents it inside the whole report.
     fn entry(&mut self, first: bool, value: &impl Serialize) {
         self.write(if first { "\n    " } else { ",\n    " });
-        if self.failed {
+        if self.failed.is_some() {
             return;
         }
         let mut ser = serde_json::Serializer::with_formatter(&mut self.out, NestedPretty::at(2));
-        if value.serialize(&mut ser).is_err() {
-            self.failed = true;
+        if let Err(e) = value.serialize(&mut ser) {
+            self.failed = Some(e.into());
         }
     }
 
@@ -276,8 +278,9 @@ impl<W: std::io::Write> JsonStream<W> {
         self.file_count += 1;
     }
 
-    /// Writes the rest of the report; returns the counts (for the summary line).
-    pub fn finish(mut self) -> Summary {
+    /// Writes the rest of the report; returns the counts (for the summary line) and whether
+    /// everything was written.
+    pub fn finish(mut self) -> (Summary, std::io::Result<()>) {
         let summary = std::mem::take(&mut self.summary);
         let tail = skeleton(summary.clone());
         let at = tail.find(FINDINGS_KEY).unwrap_or(0) + FINDINGS_KEY.len();
@@ -299,10 +302,11 @@ impl<W: std::io::Write> JsonStream<W> {
         }
         self.write(if self.file_count == 0 { "]" } else { "\n  ]" });
         self.write(&tail[files_at + FILES_KEY.len()..]);
-        if !self.failed {
-            let _ = self.out.flush();
-        }
-        summary
+        let written = match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        };
+        (summary, written)
     }
 }
 

@@ -8,6 +8,7 @@ mod junit;
 mod paths;
 mod sarif;
 mod statistics;
+mod visible;
 
 pub use compact::render_compact;
 pub use github::render_github;
@@ -17,6 +18,7 @@ pub use junit::render_junit;
 pub use paths::RepoRoot;
 pub use sarif::{render_sarif, FINGERPRINT_KEY};
 pub use statistics::render_statistics;
+pub use visible::visible;
 
 use crate::engine::{FileReport, Outcome, RunReport};
 use crate::finding::Severity;
