@@ -51,7 +51,7 @@ fn stages(c: &mut Criterion) {
             .iter()
             .map(|(path, text)| lint_bytes(path.clone(), text.as_bytes(), false, &settings))
             .collect(),
-        baselined: 0,
+        ..RunReport::default()
     };
     group.bench_function("render json", |b| {
         b.iter(|| black_box(pipelint::report::render_json(black_box(&report))))

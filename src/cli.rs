@@ -22,11 +22,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, ConfigResolver, Overrides, Version};
 use crate::discover::discover;
-use crate::engine::{lint_bytes, lint_inputs, FileReport, Outcome, Settings};
+use crate::engine::{display_path, lint_bytes, lint_inputs, FileReport, Outcome, Settings};
 use crate::finding::Severity;
 use crate::report::{
-    render_compact, render_github, render_human_findings, render_json, render_junit, render_sarif,
-    render_statistics, visible, HumanStyle, RepoRoot, Summary,
+    render_compact, render_github, render_gitlab, render_human_findings, render_json,
+    render_json_lines, render_junit, render_sarif, render_statistics, render_statistics_json,
+    visible, HumanStyle, RepoRoot, Summary,
 };
 use crate::rules::registry;
 
@@ -54,7 +55,11 @@ enum Command {
     /// Lint files and directories (default: the current directory).
     Check(CheckArgs),
     /// List every rule with its default severity.
-    Rules,
+    Rules {
+        /// `text` (aligned columns) or `json`.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// Print the documentation of one rule.
     Rule {
         /// The rule id, e.g. `unpinned-image`.
@@ -68,6 +73,11 @@ enum Command {
         /// Print the JSON Schema of `.pipelint.yaml` (for editor completion).
         #[arg(long, conflicts_with = "show")]
         schema: bool,
+    },
+    /// Print a shell completion script, e.g. `pipelint completions bash > ~/.local/share/bash-completion/completions/pipelint`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
     },
     /// Run the language server on stdin/stdout (for editors; see the README).
     Lsp {
@@ -95,10 +105,29 @@ struct CheckArgs {
     /// statistics still go to the terminal.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Exit with status 1 when a finding is at or above this severity.
+    /// Exit with status 1 when a finding is at or above this severity (findings hidden by
+    /// --min-severity or --min-confidence do not count).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
-    /// Count the findings of each rule, most frequent first.
+    /// Only these rules and policies run (comma-separated ids); replaces the config's
+    /// `select`, `ignore` and `severity: off`, as ruff's --select does.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    select: Option<Vec<String>>,
+    /// Run these rules or policies too, on top of the config's selection.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    extend_select: Vec<String>,
+    /// Never run these rules or policies (on top of the config's `ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    ignore: Vec<String>,
+    /// Show only findings at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    min_severity: Option<MinSeverity>,
+    /// Show only findings at or above this confidence (findings of rules that read a field
+    /// are certain: they count as high).
+    #[arg(long, value_enum, value_name = "CONFIDENCE")]
+    min_confidence: Option<MinConfidence>,
+    /// Print how many findings each rule produced, most frequent first, instead of the
+    /// findings (a JSON array with --format json).
     #[arg(long)]
     statistics: bool,
     /// Print the findings only, without the summary line.
@@ -113,9 +142,11 @@ struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
-    /// Use this config file for every linted file instead of the nearest `.pipelint.yaml`.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// A config file for every linted file instead of the nearest `.pipelint.yaml`, or a
+    /// one-off `KEY=VALUE` setting on top of the config (a YAML value; nested keys dotted:
+    /// `--config rules.unpinned-image.severity=warning`); repeatable.
+    #[arg(long, value_name = "FILE|KEY=VALUE")]
+    config: Vec<String>,
     /// The KFP backend the pipelines will run on (overrides `kfp-backend-version`).
     #[arg(long, value_name = "X.Y.Z", value_parser = parse_version)]
     kfp_backend_version: Option<Version>,
@@ -159,6 +190,39 @@ enum Format {
     Github,
     /// JUnit XML: one testsuite per file, one testcase per rule and step.
     Junit,
+    /// GitLab Code Quality (`artifacts:reports:codequality`), with fingerprints.
+    Gitlab,
+    /// One JSON object per line, each a finding of the `json` format.
+    JsonLines,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RulesFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MinSeverity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl MinSeverity {
+    fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Error => Severity::Error,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MinConfidence {
+    Low,
+    High,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +255,14 @@ enum ColorChoice {
 
 /// Runs the CLI on `args`, writing to stdout/stderr; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
-    let cli = match Cli::try_parse_from(args) {
+    use clap::{CommandFactory, FromArgMatches};
+    // Help wraps to `COLUMNS` or the terminal, and not at all when piped: never at a fixed
+    // width, which would break the commands quoted in it when copied.
+    let command = Cli::command().term_width(help_width());
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -211,6 +282,10 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
                 );
             }
             let path = show.unwrap_or_else(|| PathBuf::from("."));
+            if !path.exists() {
+                eprintln!("error: {}: no such file or directory", path.display());
+                return EXIT_USAGE;
+            }
             // For a folder, the config that applies to the files in it.
             let probe = if path.is_dir() {
                 path.join("pipeline.yaml")
@@ -228,28 +303,93 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
             }
         }
         Command::Lsp { stdio: _ } => crate::lsp::run(),
-        Command::Rules => {
-            let mut out = String::new();
-            for rule in registry::all() {
-                let meta = rule.meta();
-                out.push_str(&format!(
-                    "{:<28} {:<8} {}\n",
-                    meta.id,
-                    meta.default_severity.as_str(),
-                    meta.summary
-                ));
-            }
-            print_then(&out, EXIT_OK)
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "pipelint",
+                &mut out,
+            );
+            print_then(&String::from_utf8_lossy(&out), EXIT_OK)
+        }
+        Command::Rules { format } => {
+            let text = match format {
+                RulesFormat::Text => rules_table(),
+                RulesFormat::Json => rules_json(),
+            };
+            print_then(&text, EXIT_OK)
         }
         Command::Rule { id } => match registry::find(&id) {
             Some(rule) => print_then(rule.meta().doc, EXIT_OK),
             None => {
                 let ids: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
-                eprintln!("error: no rule `{id}`; rules are: {}", ids.join(", "));
+                match crate::config::suggest(&id, &ids) {
+                    suggestion if !suggestion.is_empty() => {
+                        eprintln!("error: no rule `{id}`{suggestion}; `pipelint rules` lists them")
+                    }
+                    _ => eprintln!("error: no rule `{id}`; rules are: {}", ids.join(", ")),
+                }
                 EXIT_USAGE
             }
         },
     }
+}
+
+/// `pipelint rules`: id, default severity and summary, in columns as wide as their widest.
+fn rules_table() -> String {
+    let metas: Vec<_> = registry::all().iter().map(|r| r.meta()).collect();
+    let id_width = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
+    let severity_width = metas
+        .iter()
+        .map(|m| m.default_severity.as_str().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for meta in metas {
+        out.push_str(&format!(
+            "{:<id_width$}  {:<severity_width$}  {}\n",
+            meta.id,
+            meta.default_severity.as_str(),
+            meta.summary
+        ));
+    }
+    out
+}
+
+/// `pipelint rules --format json`: one object per rule, with its options.
+fn rules_json() -> String {
+    let rules: Vec<serde_json::Value> = registry::all()
+        .iter()
+        .map(|r| {
+            let meta = r.meta();
+            serde_json::json!({
+                "id": meta.id,
+                "default_severity": meta.default_severity.as_str(),
+                "summary": meta.summary,
+                "options": meta.options.iter().map(|o| o.name).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&rules).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// `COLUMNS`, else the width of the terminal standard output is.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+        })
+}
+
+/// The width help wraps at; 0 (no wrapping) when there is no terminal and no `COLUMNS`.
+fn help_width() -> usize {
+    terminal_width().unwrap_or(0)
 }
 
 /// Writes to standard output. A closed pipe (`pipelint check | head`) is not an error: the
@@ -305,13 +445,43 @@ fn check(args: CheckArgs) -> u8 {
         paths.push(PathBuf::from("."));
     }
     let stdin_path = args.stdin_filename.as_deref().unwrap_or(dash);
+    // A path that does not exist is reported for itself (exit 2 at the end); the others are
+    // still linted.
+    let (paths, missing): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|p| p.exists() || p.is_symlink());
     let mut inputs = match discover(&paths) {
         Ok(inputs) => inputs,
         Err(missing) => {
+            // Removed between the check above and the walk.
             eprintln!("error: {}: no such file or directory", missing.0.display());
             return EXIT_USAGE;
         }
     };
+    let mut config_file: Option<PathBuf> = None;
+    let mut values = Vec::new();
+    for text in &args.config {
+        match crate::config::ConfigValue::parse(text) {
+            Some(_) if Path::new(text).is_file() => {}
+            Some(Ok(value)) => {
+                values.push(value);
+                continue;
+            }
+            Some(Err(message)) => {
+                eprintln!("error: --config {message}");
+                return EXIT_USAGE;
+            }
+            None => {}
+        }
+        if let Some(first) = &config_file {
+            eprintln!(
+                "error: --config names two files ({} and {text}); one config file applies",
+                first.display()
+            );
+            return EXIT_USAGE;
+        }
+        config_file = Some(PathBuf::from(text));
+    }
     let overrides = Overrides {
         kfp_backend_version: args.kfp_backend_version,
         argo_version: args.argo_version,
@@ -327,12 +497,18 @@ fn check(args: CheckArgs) -> u8 {
             max_alias_expansion: args.max_alias_expansion,
             file_time_budget: args.file_time_budget,
         },
+        selection: crate::config::Selection {
+            select: args.select.clone(),
+            extend_select: args.extend_select.clone(),
+            ignore: args.ignore.clone(),
+        },
+        values,
     };
     // Every config is read and validated before anything is linted: a typo is exit 2.
     // Standard input gets the config of the file it is named after (or of `.`).
     let mut stdin_config = None;
     let resolved =
-        ConfigResolver::new(args.config.as_deref(), overrides).and_then(|mut resolver| {
+        ConfigResolver::new(config_file.as_deref(), overrides).and_then(|mut resolver| {
             for input in &mut inputs {
                 input.config = Some(resolver.for_file(&input.path)?);
             }
@@ -351,6 +527,9 @@ fn check(args: CheckArgs) -> u8 {
     // not grow with the number of files; what needs the whole run first takes the path below.
     if args.format == Format::Json
         && !read_stdin
+        && missing.is_empty()
+        && args.min_severity.is_none()
+        && args.min_confidence.is_none()
         && args.baseline.is_none()
         && args.write_baseline.is_none()
         && !args.statistics
@@ -388,11 +567,37 @@ fn check(args: CheckArgs) -> u8 {
         stdin_name = Some(name);
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
+    for path in &missing {
+        eprintln!("error: {}: no such file or directory", path.display());
+        report.files.push(crate::engine::unreadable(
+            display_path(path),
+            "no such file or directory".to_string(),
+        ));
+    }
+    if !missing.is_empty() {
+        report.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     if let Some(path) = &args.write_baseline {
-        return match crate::baseline::write(&report, path) {
-            Ok(n) => {
-                eprintln!("wrote {n} findings to the baseline {}", path.display());
-                EXIT_OK
+        let limit = args
+            .max_file_size
+            .unwrap_or(crate::limits::DEFAULT_MAX_FILE_SIZE);
+        return match crate::baseline::write(&report, path, limit) {
+            Ok(written) => {
+                let pruned = match written.pruned {
+                    0 => String::new(),
+                    1 => "; 1 entry no longer found was pruned".to_string(),
+                    n => format!("; {n} entries no longer found were pruned"),
+                };
+                eprintln!(
+                    "wrote {} findings to the baseline {}{pruned}",
+                    written.findings,
+                    path.display()
+                );
+                if missing.is_empty() {
+                    EXIT_OK
+                } else {
+                    EXIT_USAGE
+                }
             }
             Err(e) => {
                 eprintln!("error: cannot write the baseline: {e}");
@@ -409,10 +614,19 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     }
+    // What is shown: `--min-severity` and `--min-confidence` hide the rest (and it does not
+    // fail the run either).
+    if args.min_severity.is_some() || args.min_confidence.is_some() {
+        for file in &mut report.files {
+            file.findings
+                .retain(|f| shown(f, args.min_severity, args.min_confidence));
+        }
+    }
     let to_stdout = args.output.as_ref().is_none_or(|p| p == dash);
     for file in &report.files {
         if let Outcome::Unreadable(reason) = &file.outcome {
-            if args.format != Format::Human || !to_stdout {
+            let named_above = missing.iter().any(|m| display_path(m) == file.path);
+            if (args.format != Format::Human || !to_stdout) && !named_above {
                 eprintln!(
                     "warning: {}: could not be read: {}",
                     visible(&file.path),
@@ -437,18 +651,26 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    // What goes to the terminal besides the report: statistics, then the summary line.
+    // What goes to the terminal besides the report: the summary line.
     let mut summary = String::new();
-    if args.statistics {
-        summary.push_str(&render_statistics(&report));
-    }
     if !args.quiet {
         summary.push_str(&Summary::of(&report).line());
         summary.push('\n');
     }
     let rendered = match args.format {
+        // `--statistics`, as ruff's: the table instead of the findings (JSON with `json`).
+        Format::Json if args.statistics => render_statistics_json(&report),
+        _ if args.statistics => render_statistics(&report),
         Format::Human => {
-            let mut text = render_human_findings(&report, HumanStyle { color, width: 100 });
+            let mut text = render_human_findings(
+                &report,
+                HumanStyle {
+                    color,
+                    // Diagnostics need some width to lay out their snippets: without a
+                    // terminal or `COLUMNS`, 100 (stable output for logs and snapshots).
+                    width: terminal_width().unwrap_or(100),
+                },
+            );
             if !to_stdout && !args.quiet {
                 text.push_str(&Summary::of(&report).line());
                 text.push('\n');
@@ -459,6 +681,8 @@ fn check(args: CheckArgs) -> u8 {
         Format::Json => render_json(&report),
         Format::Sarif => render_sarif(&report, &root),
         Format::Github => render_github(&report, &root),
+        Format::Gitlab => render_gitlab(&report, &root),
+        Format::JsonLines => render_json_lines(&report),
         Format::Junit => {
             // Each file's config decides which rules ran on it: JUnit lists those that
             // found nothing as passing testcases, and no others.
@@ -504,10 +728,29 @@ fn check(args: CheckArgs) -> u8 {
             }
         }
     }
+    if !missing.is_empty() {
+        return EXIT_USAGE;
+    }
     match report.max_severity() {
         Some(max) if args.fail_on.fails(max) => EXIT_FINDINGS,
         _ => EXIT_OK,
     }
+}
+
+/// Is a finding at or above `--min-severity` and `--min-confidence`?
+fn shown(
+    finding: &crate::finding::Finding,
+    min_severity: Option<MinSeverity>,
+    min_confidence: Option<MinConfidence>,
+) -> bool {
+    min_severity.is_none_or(|min| finding.severity >= min.severity())
+        && min_confidence.is_none_or(|min| match min {
+            MinConfidence::Low => true,
+            // Rules that read a field are certain.
+            MinConfidence::High => finding
+                .confidence
+                .is_none_or(|c| c == crate::analysis::Confidence::High),
+        })
 }
 
 /// `--output FILE`: its folders are created, then the file is written as every file
@@ -549,5 +792,32 @@ fn check_json_streaming(inputs: Vec<crate::engine::Input>, quiet: bool, fail_on:
     match max {
         Some(max) if fail_on.fails(max) => EXIT_FINDINGS,
         _ => EXIT_OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Confidence;
+    use crate::finding::Finding;
+    use crate::yaml::Span;
+
+    #[test]
+    fn min_severity_and_min_confidence() {
+        let finding = |severity, confidence| Finding {
+            confidence,
+            ..Finding::new("io-step-without-retry", severity, Span::new(0, 0), "m")
+        };
+        let low_warning = finding(Severity::Warning, Some(Confidence::Low));
+        let certain_info = finding(Severity::Info, None);
+        let high_error = finding(Severity::Error, Some(Confidence::High));
+        let high = Some(MinConfidence::High);
+        assert!(!shown(&low_warning, None, high));
+        assert!(shown(&low_warning, None, Some(MinConfidence::Low)));
+        assert!(shown(&certain_info, None, high), "a field rule is certain");
+        assert!(!shown(&certain_info, Some(MinSeverity::Warning), None));
+        assert!(shown(&low_warning, Some(MinSeverity::Warning), None));
+        assert!(!shown(&low_warning, Some(MinSeverity::Error), None));
+        assert!(shown(&high_error, Some(MinSeverity::Error), high));
     }
 }

@@ -86,8 +86,12 @@ pub struct Config {
     pub kfp_backend_version: Option<Version>,
     pub argo_version: Option<Version>,
     pub rules: BTreeMap<String, RuleConfig>,
-    /// Only these rules run (all when empty).
+    /// Only these rules run (all when empty). Policies declared in a config file run
+    /// whatever `select:` says (declaring one is opting in) unless `ignore`d; `--select` on
+    /// the command line is exclusive and covers them too (see `select_covers_policies`).
     pub select: Vec<String>,
+    /// Set by `--select`: policies it does not name are off, like rules.
+    pub select_covers_policies: bool,
     /// These rules never run.
     pub ignore: Vec<String>,
     /// Files below the config's folder that a directory walk skips.
@@ -108,6 +112,12 @@ pub struct Config {
     pub known_templates: Option<Arc<crate::refs::KnownTemplates>>,
     /// `limits:` (file size, nesting depth, alias expansion, work budget); see `crate::limits`.
     pub limits: crate::limits::Configured,
+    /// `--config KEY=VALUE` values set in this config, as typed (for `config --show`).
+    pub values_set: Vec<String>,
+    /// The file exists but sets nothing (`config --show` says so).
+    pub empty: bool,
+    /// `docs-url`: where a rule's documentation is online, `{rule}` standing for its id.
+    pub docs_url: Option<String>,
 }
 
 /// `classify:` globs, matched against step names and images.
@@ -138,6 +148,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: an error of the command line (`--select`, `--config KEY=VALUE`), which has
+        // no position worth printing.
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.path.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -203,6 +218,12 @@ impl Config {
     }
 
     pub fn from_text(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::from_text_checked(path, text, true)
+    }
+
+    /// `check_ids`: whether rule ids in `select`, `ignore`... must be known (a `--config`
+    /// value alone is read without, as it may name a policy of the config it goes into).
+    fn from_text_checked(path: &Path, text: &str, check_ids: bool) -> Result<Config, ConfigError> {
         let lines = LineIndex::new(text);
         let err = |span: Span, message: String| {
             let at = lines.line_col(span.start);
@@ -224,8 +245,15 @@ impl Config {
             path: Some(path.to_path_buf()),
             ..Config::default()
         };
-        let Some(root) = yaml.documents.first().and_then(|d| d.root(text)) else {
-            return Ok(config); // an empty file is the defaults
+        let Some(root) = yaml
+            .documents
+            .first()
+            .and_then(|d| d.root(text))
+            .filter(|r| !r.is_null())
+        else {
+            // An empty file is the defaults.
+            config.empty = true;
+            return Ok(config);
         };
         validate_against_schema(root, &err)?;
         for (key, value) in root.entries() {
@@ -313,6 +341,16 @@ impl Config {
                     }
                 }
                 "limits" => config.limits = crate::limits::Configured::read(value),
+                "docs-url" => {
+                    let template = value.str().unwrap_or("");
+                    if !template.contains("{rule}") {
+                        return Err(err(
+                            value.span(),
+                            format!("`docs-url` should contain `{{rule}}`, where the rule id goes, as in `https://example.com/pipelint/{{rule}}`; not `{template}`"),
+                        ));
+                    }
+                    config.docs_url = Some(template.to_string());
+                }
                 "require-suppression-reason" => {
                     config.require_suppression_reason = value.as_bool().unwrap_or(false)
                 }
@@ -322,13 +360,19 @@ impl Config {
                 _ => {}
             }
         }
-        check_rule_ids(root, &config, &err)?;
+        if check_ids {
+            check_rule_ids(root, &config, &err)?;
+        }
+        config.empty = root.is_mapping() && root.entries().next().is_none();
         Ok(config)
     }
 
     /// Is a rule on for a file at `relative` (a path relative to the config's folder)?
     pub fn rule_enabled(&self, id: &str, relative: Option<&Path>) -> bool {
-        if !self.select.is_empty() && !self.select.iter().any(|s| s == id) {
+        if !self.select.is_empty()
+            && !self.select.iter().any(|s| s == id)
+            && (self.select_covers_policies || !self.is_policy(id))
+        {
             return false;
         }
         if self.ignore.iter().any(|s| s == id) {
@@ -347,6 +391,35 @@ impl Config {
             self.rule(id).and_then(|r| r.severity),
             Some(RuleSeverity::Off)
         )
+    }
+
+    /// The URL of a built-in rule's documentation: `docs-url`, else the rule's page in the
+    /// project's repository when `Cargo.toml` names one; `None` for policies.
+    pub fn rule_url(&self, id: &str) -> Option<String> {
+        registry::find(id)?;
+        let template = match &self.docs_url {
+            Some(template) => template.clone(),
+            None => {
+                let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+                if repository.is_empty() {
+                    return None;
+                }
+                format!("{repository}/blob/main/rules/{{rule}}.md")
+            }
+        };
+        Some(template.replace("{rule}", id))
+    }
+
+    /// Is `id` one of this config's policies (rather than a built-in rule)?
+    pub fn is_policy(&self, id: &str) -> bool {
+        self.policies.iter().any(|p| p.id == id)
+    }
+
+    /// Rule ids and this config's policy ids: what `select`, `ignore` and friends may name.
+    pub fn known_ids(&self) -> Vec<&str> {
+        let mut known: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
+        known.extend(self.policies.iter().map(|p| p.id));
+        known
     }
 
     /// The path of `file` relative to the config's folder, when the file is below it.
@@ -376,8 +449,7 @@ fn check_rule_ids(
     config: &Config,
     err: &dyn Fn(Span, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    let mut known: Vec<&str> = registry::all().iter().map(|r| r.meta().id).collect();
-    known.extend(config.policies.iter().map(|p| p.id));
+    let known = config.known_ids();
     let mut named: Vec<NodeRef<'_>> = Vec::new();
     for key in ["select", "ignore"] {
         named.extend(root.get(key).into_iter().flat_map(|l| l.items()));
@@ -479,6 +551,7 @@ pub fn schema() -> &'static Value {
                     }
                 },
                 "require-suppression-reason": {"type": "boolean"},
+                "docs-url": {"type": "string"},
                 "policies": true,
                 "limits": {
                     "type": ["object", "null"],
@@ -728,7 +801,10 @@ fn read_option(
                     Regex::new(&s).map_err(|e| {
                         err(
                             span,
-                            format!("`{s}` is not a valid regular expression: {e}"),
+                            format!(
+                                "`{s}` is not a valid regular expression: {}",
+                                regex_problem(&e)
+                            ),
                         )
                     })
                 })
@@ -738,14 +814,33 @@ fn read_option(
     }
 }
 
+/// The regex crate's syntax error in one line: its display draws the pattern with a caret
+/// over several lines and ends with its own `error: ...` line, which reads as a second error.
+fn regex_problem(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    last.trim().trim_start_matches("error: ").to_string()
+}
+
 /// The effective configuration as text: where it comes from and every value that differs
 /// from the defaults (`pipelint config --show`).
 pub fn describe(config: &Config) -> String {
     let mut out = String::new();
     let list = |v: &[String]| format!("[{}]", v.join(", "));
     match &config.path {
+        Some(p) if config.empty => out.push_str(&format!(
+            "# from {}, which is empty: built-in defaults\n",
+            p.display()
+        )),
         Some(p) => out.push_str(&format!("# from {}\n", p.display())),
         None => out.push_str("# no .pipelint.yaml applies: built-in defaults\n"),
+    }
+    for value in &config.values_set {
+        out.push_str(&format!("# with --config {value}\n"));
     }
     let version = |v: Option<Version>| v.map_or("(not set)".to_string(), |v| v.to_string());
     out.push_str(&format!(
@@ -787,6 +882,35 @@ pub fn describe(config: &Config) -> String {
         "require-suppression-reason: {}\n",
         config.require_suppression_reason
     ));
+    out.push_str(&format!(
+        "docs-url: {}\n",
+        config
+            .docs_url
+            .as_deref()
+            .unwrap_or("(none: `pipelint rule <id>`)")
+    ));
+    out.push_str("policies:");
+    if config.policies.is_empty() {
+        out.push_str(" []");
+    }
+    out.push('\n');
+    for policy in &config.policies {
+        let enabled = if config.rule_enabled(policy.id, None) {
+            ""
+        } else {
+            "  # not selected"
+        };
+        out.push_str(&format!(
+            "  - id: {}{enabled}\n    severity: {}\n    scope: {}\n    from: {}\n",
+            policy.id,
+            policy.severity.as_str(),
+            match policy.scope {
+                crate::policy::Scope::Step => "step",
+                crate::policy::Scope::Pipeline => "pipeline",
+            },
+            policy.source.display()
+        ));
+    }
     out.push_str("rules:\n");
     for rule in registry::all() {
         let meta = rule.meta();
@@ -794,7 +918,7 @@ pub fn describe(config: &Config) -> String {
         let severity = match rc.and_then(|r| r.severity) {
             Some(RuleSeverity::Off) => "off".to_string(),
             Some(RuleSeverity::Set(s)) => s.as_str().to_string(),
-            None => format!("{} (default)", meta.default_severity.as_str()),
+            None => meta.default_severity.as_str().to_string(),
         };
         let enabled = if config.rule_enabled(meta.id, None) {
             ""
@@ -815,7 +939,7 @@ pub fn describe(config: &Config) -> String {
                 ),
                 Some(OptionValue::Integer(i)) => i.to_string(),
                 Some(OptionValue::Bool(b)) => b.to_string(),
-                None => "(default)".to_string(),
+                None => option.default.to_string(),
             };
             out.push_str(&format!("    {}: {value}\n", option.name));
         }
@@ -828,6 +952,8 @@ pub fn describe(config: &Config) -> String {
 pub struct ConfigResolver {
     explicit: Option<Arc<Config>>,
     by_dir: HashMap<PathBuf, Arc<Config>>,
+    /// The built-in defaults with the overrides applied, made once.
+    defaults: Option<Arc<Config>>,
     overrides: Overrides,
 }
 
@@ -840,10 +966,143 @@ pub struct Overrides {
     pub known_templates: Option<Arc<crate::refs::KnownTemplates>>,
     /// `--max-file-size`, `--max-nesting-depth`, `--max-alias-expansion`, `--file-time-budget`.
     pub limits: crate::limits::Configured,
+    /// `--select`, `--extend-select`, `--ignore`.
+    pub selection: Selection,
+    /// `--config KEY=VALUE`, in command-line order (a later one wins).
+    pub values: Vec<ConfigValue>,
+}
+
+/// Rule selection from the command line, applied on top of each config's own as ruff does:
+/// `--select` replaces the config's selection (its `select`, `ignore` and `severity: off`),
+/// `--extend-select` adds to it, `--ignore` removes from the result. `per-file-ignores`
+/// still apply.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Option<Vec<String>>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    fn is_empty(&self) -> bool {
+        self.select.is_none() && self.extend_select.is_empty() && self.ignore.is_empty()
+    }
+
+    /// Every id must be a rule or a policy of `config`: a typo is an error with a suggestion.
+    fn check(&self, config: &Config) -> Result<(), ConfigError> {
+        let known = config.known_ids();
+        let flags = [
+            ("--select", self.select.as_deref().unwrap_or_default()),
+            ("--extend-select", &self.extend_select[..]),
+            ("--ignore", &self.ignore[..]),
+        ];
+        for (flag, ids) in flags {
+            if let Some(id) = ids.iter().find(|id| !known.contains(&id.as_str())) {
+                let of = match &config.path {
+                    Some(path) => format!("a policy of {}", path.display()),
+                    None => "a policy".to_string(),
+                };
+                return Err(ConfigError {
+                    path: PathBuf::from(flag),
+                    line: 0,
+                    column: 0,
+                    message: format!("`{id}` is not a rule id or {of}{}", suggest(id, &known)),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&self, config: &mut Config) {
+        let turn_on = |config: &mut Config, id: &str| {
+            config.ignore.retain(|i| i != id);
+            if let Some(rc) = config.rules.get_mut(id) {
+                if rc.severity == Some(RuleSeverity::Off) {
+                    rc.severity = None;
+                }
+            }
+        };
+        if let Some(select) = &self.select {
+            config.select = select.clone();
+            config.select_covers_policies = true;
+            config.ignore.clear();
+            for id in select {
+                turn_on(config, id);
+            }
+        }
+        for id in &self.extend_select {
+            turn_on(config, id);
+            if !config.select.is_empty() && !config.select.contains(id) {
+                config.select.push(id.clone());
+            }
+        }
+        config.ignore.extend(self.ignore.iter().cloned());
+    }
+}
+
+/// `--config KEY=VALUE`: one config key (dotted for nested keys, as in
+/// `rules.unpinned-image.severity`) set to a YAML value, as if the config file said so.
+#[derive(Clone, Debug)]
+pub struct ConfigValue {
+    /// As typed, for messages.
+    pub text: String,
+    pub key: Vec<String>,
+    pub value: Value,
+}
+
+impl ConfigValue {
+    /// `None` when `text` is not `KEY=VALUE` (then it names a config file).
+    pub fn parse(text: &str) -> Option<Result<ConfigValue, String>> {
+        let (key, value) = text.split_once('=')?;
+        let key: Vec<String> = key
+            .trim()
+            .split('.')
+            .map(|k| k.trim().to_string())
+            .collect();
+        if key.iter().any(String::is_empty) {
+            return Some(Err(format!(
+                "`{text}`: the key should be a config key like `argo-version` or `rules.unpinned-image.severity`"
+            )));
+        }
+        let yaml = parse(value, &ParseLimits::default());
+        if let Some(e) = yaml.errors.first() {
+            return Some(Err(format!(
+                "`{text}`: the value is not YAML: {}",
+                e.message
+            )));
+        }
+        let value = yaml
+            .documents
+            .first()
+            .and_then(|d| d.root(value))
+            .map(crate::yaml::json::to_json)
+            .unwrap_or(Value::Null);
+        Some(Ok(ConfigValue {
+            text: text.to_string(),
+            key,
+            value,
+        }))
+    }
+
+    /// Sets the key in a config document (a JSON object), creating the mappings above it.
+    fn set_in(&self, doc: &mut Value) {
+        let mut node = doc;
+        for (i, key) in self.key.iter().enumerate() {
+            if !node.is_object() {
+                *node = Value::Object(serde_json::Map::new());
+            }
+            let map = node.as_object_mut().expect("made an object above");
+            if i + 1 == self.key.len() {
+                map.insert(key.clone(), self.value.clone());
+                return;
+            }
+            node = map.entry(key.clone()).or_insert(Value::Null);
+        }
+    }
 }
 
 impl Overrides {
-    fn apply(&self, mut config: Config) -> Config {
+    fn apply(&self, mut config: Config) -> Result<Config, ConfigError> {
         if self.kfp_backend_version.is_some() {
             config.kfp_backend_version = self.kfp_backend_version;
         }
@@ -854,7 +1113,66 @@ impl Overrides {
             config.known_templates = self.known_templates.clone();
         }
         config.limits = config.limits.overridden_by(self.limits);
-        config
+        if !self.selection.is_empty() {
+            self.selection.check(&config)?;
+            self.selection.apply(&mut config);
+        }
+        Ok(config)
+    }
+
+    /// Loads a config file (or the defaults, for `None`) with the `--config KEY=VALUE` values
+    /// set in it, then the other overrides applied.
+    fn load(&self, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let base = match path {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        if self.values.is_empty() {
+            return self.apply(base);
+        }
+        // Each value alone first, so that a typo in one is reported against what was typed.
+        for value in &self.values {
+            let mut doc = Value::Object(serde_json::Map::new());
+            value.set_in(&mut doc);
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            if let Err(mut e) = Config::from_text_checked(Path::new("--config"), &text, false) {
+                e.path = PathBuf::from(format!("--config {}", value.text));
+                e.line = 0;
+                return Err(e);
+            }
+        }
+        let mut doc = match path {
+            Some(path) => {
+                let text =
+                    crate::files::read_regular_text(path, crate::limits::DEFAULT_MAX_FILE_SIZE)
+                        .unwrap_or_default();
+                let yaml = parse(&text, &ParseLimits::default());
+                yaml.documents
+                    .first()
+                    .and_then(|d| d.root(&text))
+                    .map(crate::yaml::json::to_json)
+                    .unwrap_or(Value::Null)
+            }
+            None => Value::Null,
+        };
+        for value in &self.values {
+            value.set_in(&mut doc);
+        }
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        // Without a file, relative paths (policy folders, `exclude`) are read from the
+        // current directory.
+        let at = path.map_or_else(|| PathBuf::from(CONFIG_FILE), Path::to_path_buf);
+        let mut config = Config::from_text(&at, &text).map_err(|mut e| {
+            // A position in the merged document would mean nothing to the user.
+            e.path = PathBuf::from(format!("{} with --config values", at.display()));
+            e.line = 0;
+            e
+        })?;
+        if path.is_none() {
+            config.path = None;
+        }
+        config.values_set = self.values.iter().map(|v| v.text.clone()).collect();
+        self.apply(config)
     }
 }
 
@@ -864,12 +1182,13 @@ impl ConfigResolver {
         overrides: Overrides,
     ) -> Result<ConfigResolver, ConfigError> {
         let explicit = match explicit {
-            Some(path) => Some(Arc::new(overrides.apply(Config::load(path)?))),
+            Some(path) => Some(Arc::new(overrides.load(Some(path))?)),
             None => None,
         };
         Ok(ConfigResolver {
             explicit,
             by_dir: HashMap::new(),
+            defaults: None,
             overrides,
         })
     }
@@ -895,12 +1214,22 @@ impl ConfigResolver {
             // Whatever is there is loaded, so that a committed link to a FIFO or a device
             // is an error naming it, not silently replaced by the defaults.
             if std::fs::symlink_metadata(&candidate).is_ok() {
-                found = Some(Arc::new(self.overrides.apply(Config::load(&candidate)?)));
+                found = Some(Arc::new(self.overrides.load(Some(&candidate))?));
                 break;
             }
             dir = d.parent();
         }
-        let config = found.unwrap_or_else(|| Arc::new(self.overrides.apply(Config::default())));
+        let config = match found {
+            Some(config) => config,
+            None => match &self.defaults {
+                Some(config) => config.clone(),
+                None => {
+                    let config = Arc::new(self.overrides.load(None)?);
+                    self.defaults = Some(config.clone());
+                    config
+                }
+            },
+        };
         for d in visited {
             self.by_dir.insert(d, config.clone());
         }

@@ -69,6 +69,8 @@ pub struct RunReport {
     pub files: Vec<FileReport>,
     /// Findings left out because `--baseline` has them.
     pub baselined: usize,
+    /// Baseline entries of linted files that matched no finding (fixed since).
+    pub stale_baseline: usize,
 }
 
 impl RunReport {
@@ -111,7 +113,7 @@ pub fn lint_inputs(inputs: &[Input], settings: &Settings) -> RunReport {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     RunReport {
         files,
-        baselined: 0,
+        ..RunReport::default()
     }
 }
 
@@ -173,12 +175,14 @@ pub fn lint_inputs_in_order(
     }
 }
 
-fn display_path(path: &Path) -> String {
+/// A path as reports show it: as given, without a leading `./`.
+pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-fn unreadable(path: String, reason: String) -> FileReport {
+/// A file that could not be read (or does not exist): no findings, the reason kept.
+pub fn unreadable(path: String, reason: String) -> FileReport {
     let source: Arc<str> = Arc::from("");
     FileReport {
         path,
@@ -395,6 +399,9 @@ fn gated(config: &Config, mut findings: Vec<Finding>) -> Vec<Finding> {
         }
         None => true,
     });
+    for finding in &mut findings {
+        finding.url = config.rule_url(finding.rule);
+    }
     findings
 }
 
@@ -433,6 +440,7 @@ fn run_rules(
         if let Some(RuleSeverity::Set(level)) = config.rule(finding.rule).and_then(|r| r.severity) {
             finding.severity = level;
         }
+        finding.url = config.rule_url(finding.rule);
     }
     (merge_shared_locations(findings), suppressed)
 }

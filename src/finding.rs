@@ -52,6 +52,9 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// How sure a heuristic rule is; `None` for rules that read a field.
     pub confidence: Option<Confidence>,
+    /// Where the rule's documentation is online (`docs-url` in the config); `None` for
+    /// policies and when no URL is configured.
+    pub url: Option<String>,
 }
 
 impl Finding {
@@ -76,6 +79,7 @@ impl Finding {
             document: None,
             evidence: Vec::new(),
             confidence: None,
+            url: None,
         }
     }
 

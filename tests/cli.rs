@@ -8,12 +8,25 @@ use std::process::{Command, Output};
 use common::repo_root;
 
 fn pipelint(args: &[&str]) -> Output {
+    pipelint_in(&repo_root(), args)
+}
+
+/// The binary run in `dir`, without colour and without the caller's `COLUMNS`.
+fn pipelint_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pipelint"))
         .args(args)
-        .current_dir(repo_root())
+        .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .output()
         .expect("the binary runs")
+}
+
+/// How many compact lines name `[rule]`.
+fn count(text: &str, rule: &str) -> usize {
+    text.lines()
+        .filter(|l| l.contains(&format!("[{rule}]")))
+        .count()
 }
 
 fn stdout(out: &Output) -> String {
@@ -356,4 +369,712 @@ fn target_versions_from_flags() {
         "{}",
         stderr(&bad_flag)
     );
+}
+
+/// Five `unpinned-image` findings (`:latest` and tags) and seven `missing-resource-limits`.
+const MIXED: &str = "testdata/rules/unpinned-image/fail-argo-workflow.yaml";
+
+#[test]
+fn select_extend_select_and_ignore_combine_with_the_config_as_ruffs_do() {
+    let dir = temp_dir("select");
+    std::fs::copy(repo_root().join(MIXED), dir.join("wf.yaml")).unwrap();
+    std::fs::write(
+        dir.join(".pipelint.yaml"),
+        "ignore: [missing-resource-limits]\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--format", "compact", "--fail-on", "never"];
+        args.extend_from_slice(extra);
+        args.push("wf.yaml");
+        let out = pipelint_in(&dir, &args);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        (
+            count(&text, "unpinned-image"),
+            count(&text, "missing-resource-limits"),
+        )
+    };
+    assert_eq!(run(&[]), (5, 0), "the config ignores the limits rule");
+    // --select replaces the config's selection, its `ignore` included.
+    assert_eq!(run(&["--select", "missing-resource-limits"]), (0, 7));
+    assert_eq!(
+        run(&["--select=missing-resource-limits,unpinned-image"]),
+        (5, 7)
+    );
+    // --extend-select adds to it; --ignore removes from the result.
+    assert_eq!(run(&["--extend-select", "missing-resource-limits"]), (5, 7));
+    assert_eq!(
+        run(&[
+            "--extend-select",
+            "missing-resource-limits",
+            "--ignore",
+            "unpinned-image"
+        ]),
+        (0, 7)
+    );
+    // --config KEY=VALUE sets one key on top of the config file.
+    assert_eq!(run(&["--config", "ignore=[]"]), (5, 7));
+    let lenient = pipelint_in(
+        &dir,
+        &[
+            "check",
+            "--config",
+            "rules.unpinned-image.severity=warning",
+            "wf.yaml",
+        ],
+    );
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+
+    // Typos: exit 2, the flag named, the closest id suggested, nothing linted.
+    for (args, expected) in [
+        (
+            vec!["check", "--select", "unpinned-imag", "wf.yaml"],
+            "--select: `unpinned-imag` is not a rule id or a policy of",
+        ),
+        (
+            vec!["check", "--ignore", "missing-resource-limit", "wf.yaml"],
+            "(did you mean `missing-resource-limits`?)",
+        ),
+        (
+            vec!["check", "--config", "rules.unpinned-imag.severity=warning", "wf.yaml"],
+            "--config rules.unpinned-imag.severity=warning: unknown key `unpinned-imag` under `rules` (did you mean `unpinned-image`?)",
+        ),
+        (
+            vec!["check", "--config", "=warning", "wf.yaml"],
+            "the key should be a config key",
+        ),
+    ] {
+        let out = pipelint_in(&dir, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn min_severity_and_min_confidence_filter_what_is_shown() {
+    let all = pipelint(&["check", "--format", "json", "testdata"]);
+    let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let findings = all["findings"].as_array().unwrap();
+    let at_least = |min: &[&str]| {
+        findings
+            .iter()
+            .filter(|f| min.contains(&f["severity"].as_str().unwrap()))
+            .count()
+    };
+    // Rules fire on high-confidence evidence only, so no finding is `low` today; the filter
+    // itself is unit-tested in `src/cli.rs`.
+    let low = findings.iter().filter(|f| f["confidence"] == "low").count();
+    assert!(at_least(&["info"]) > 0, "the test data has infos");
+    for (args, expected) in [
+        (
+            vec!["--min-severity", "warning"],
+            at_least(&["warning", "error"]),
+        ),
+        (vec!["--min-severity", "error"], at_least(&["error"])),
+        (vec!["--min-confidence", "high"], findings.len() - low),
+        (vec!["--min-confidence", "low"], findings.len()),
+    ] {
+        let mut full = vec!["check", "--format", "json", "--fail-on", "never"];
+        full.extend_from_slice(&args);
+        full.push("testdata");
+        let out = pipelint(&full);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let shown = doc["findings"].as_array().unwrap();
+        assert_eq!(shown.len(), expected, "{args:?}");
+        assert_eq!(doc["summary"]["findings"], expected, "{args:?}");
+    }
+    // Only what is shown fails the run.
+    let warnings = "testdata/rules/missing-resource-limits/fail-argo-workflow.yaml";
+    let out = pipelint(&[
+        "check",
+        "--fail-on",
+        "warning",
+        "--min-severity",
+        "error",
+        warnings,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn statistics_alone_print_the_table_instead_of_the_findings() {
+    let findings = stdout(&pipelint(&[
+        "check",
+        "--format",
+        "compact",
+        "testdata/examples",
+    ]));
+    let out = pipelint(&[
+        "check",
+        "--format",
+        "compact",
+        "--statistics",
+        "testdata/examples",
+    ]);
+    let table = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !table.contains("testdata/examples/"),
+        "no findings: {table}"
+    );
+    let mut total = 0;
+    for line in table.lines() {
+        let mut words = line.split_whitespace();
+        let n: usize = words.next().unwrap().parse().unwrap();
+        let rule = words.next().unwrap();
+        assert_eq!(n, count(&findings, rule), "{line}");
+        total += n;
+    }
+    assert_eq!(total, findings.lines().count());
+    assert!(stderr(&out).contains(&format!("{total} findings (")));
+    // As JSON with --format json.
+    let out = pipelint(&[
+        "check",
+        "--format",
+        "json",
+        "--statistics",
+        "testdata/examples",
+    ]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), table.lines().count());
+    for row in rows {
+        let rule = row["rule"].as_str().unwrap();
+        assert_eq!(row["count"], count(&findings, rule), "{row}");
+        let split = row["errors"].as_u64().unwrap()
+            + row["warnings"].as_u64().unwrap()
+            + row["infos"].as_u64().unwrap();
+        assert_eq!(row["count"], split, "{row}");
+    }
+}
+
+#[test]
+fn a_missing_path_is_reported_and_the_others_are_still_linted() {
+    let out = pipelint(&["check", "--format", "compact", MIXED, "no/such/file.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "exit 2 at the end");
+    assert_eq!(
+        count(&stdout(&out), "unpinned-image"),
+        5,
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("error: no/such/file.yaml: no such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+    let json = pipelint(&["check", "--format", "json", MIXED, "no/such/file.yaml"]);
+    assert_eq!(json.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let missing = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "no/such/file.yaml")
+        .expect("listed");
+    assert_eq!(missing["kind"], "unreadable");
+    assert_eq!(doc["summary"]["unreadable"], 1);
+    // `config --show` on a missing path says so.
+    let show = pipelint(&["config", "--show", "no/such/dir"]);
+    assert_eq!(show.status.code(), Some(2));
+    assert!(
+        stderr(&show).contains("no/such/dir: no such file or directory"),
+        "{}",
+        stderr(&show)
+    );
+}
+
+#[test]
+fn baselines_work_from_any_directory_report_stale_entries_and_prune_them() {
+    let dir = temp_dir("baseline-dirs");
+    std::fs::create_dir_all(dir.join("pipelines")).unwrap();
+    let text = std::fs::read_to_string(repo_root().join(MIXED)).unwrap();
+    std::fs::write(dir.join("pipelines/wf.yaml"), &text).unwrap();
+    std::fs::write(dir.join("pipelines/other.yaml"), &text).unwrap();
+    let written = pipelint_in(
+        &dir,
+        &[
+            "check",
+            "--write-baseline",
+            "pipelint-baseline.json",
+            "pipelines",
+        ],
+    );
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let per_file = stdout(&pipelint(&["check", "--format", "compact", MIXED]))
+        .lines()
+        .count();
+    let unpinned = count(
+        &stdout(&pipelint(&["check", "--format", "compact", MIXED])),
+        "unpinned-image",
+    );
+    assert_eq!(unpinned, 5);
+    assert!(
+        stderr(&written).contains(&format!("wrote {} findings", 2 * per_file)),
+        "{}",
+        stderr(&written)
+    );
+    // From the subfolder, `..` in the baseline's path: everything matches.
+    let sub = dir.join("pipelines");
+    let args = [
+        "check",
+        "--format",
+        "compact",
+        "--baseline",
+        "../pipelint-baseline.json",
+        "wf.yaml",
+    ];
+    let out = pipelint_in(&sub, &args);
+    assert_eq!(stdout(&out), "", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains(&format!("{per_file} in the baseline")),
+        "{}",
+        stderr(&out)
+    );
+    // A fixed finding: its entry is reported as stale ...
+    let fixed = text.replacen(
+        "amazon/aws-cli:latest",
+        "amazon/aws-cli@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        1,
+    );
+    assert_ne!(fixed, text);
+    std::fs::write(sub.join("wf.yaml"), &fixed).unwrap();
+    let out = pipelint_in(&sub, &args);
+    assert_eq!(stdout(&out), "", "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{} in the baseline; 1 baseline entry no longer found (--write-baseline prunes it)",
+            per_file - 1
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // ... and --write-baseline from the subfolder prunes it, keeping the other file's entries.
+    let pruned = pipelint_in(
+        &sub,
+        &[
+            "check",
+            "--write-baseline",
+            "../pipelint-baseline.json",
+            "wf.yaml",
+        ],
+    );
+    assert!(
+        stderr(&pruned).contains(&format!(
+            "wrote {} findings to the baseline ../pipelint-baseline.json; 1 entry no longer found was pruned",
+            2 * per_file - 1
+        )),
+        "{}",
+        stderr(&pruned)
+    );
+    let again = pipelint_in(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--baseline",
+            "pipelint-baseline.json",
+            "pipelines",
+        ],
+    );
+    assert!(
+        stderr(&again).contains(&format!("{} in the baseline", 2 * per_file - 1)),
+        "{}",
+        stderr(&again)
+    );
+    assert!(
+        !stderr(&again).contains("no longer found"),
+        "{}",
+        stderr(&again)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn policies_are_checked_against_the_view_and_run_whatever_the_config_selects() {
+    let dir = temp_dir("policy-fields");
+    std::fs::copy(repo_root().join(MIXED), dir.join("wf.yaml")).unwrap();
+    let policy = |field: &str| {
+        format!(
+            "select: [unpinned-image]\npolicies:\n  - id: team-label\n    severity: warning\n    message: has no team label\n    scope: step\n    schema:\n      required: [{field}]\n      properties:\n        {field}:\n          required: [team]\n"
+        )
+    };
+    // `label` for `labels`: a config error at its position, with the right name.
+    std::fs::write(dir.join(".pipelint.yaml"), policy("label")).unwrap();
+    let out = pipelint_in(&dir, &["check", "wf.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(".pipelint.yaml:10:9: policy `team-label`: the step view has no field `label` here, so this would never match (did you mean `labels`?)"),
+        "{}",
+        stderr(&out)
+    );
+    // The look-alike that exists: the policy runs, though `select:` names only a rule.
+    std::fs::write(dir.join(".pipelint.yaml"), policy("labels")).unwrap();
+    let out = pipelint_in(&dir, &["check", "--format", "compact", "wf.yaml"]);
+    assert!(count(&stdout(&out), "team-label") > 0, "{}", stderr(&out));
+    assert_eq!(count(&stdout(&out), "missing-resource-limits"), 0);
+    // --select on the command line is exclusive: the policy is off unless named.
+    let out = pipelint_in(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--select",
+            "unpinned-image",
+            "wf.yaml",
+        ],
+    );
+    assert_eq!(count(&stdout(&out), "team-label"), 0);
+    let out = pipelint_in(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--select",
+            "team-label",
+            "wf.yaml",
+        ],
+    );
+    assert!(count(&stdout(&out), "team-label") > 0);
+    assert_eq!(count(&stdout(&out), "unpinned-image"), 0);
+    // `config --show` lists it.
+    let show = stdout(&pipelint_in(&dir, &["config", "--show"]));
+    assert!(
+        show.contains("policies:\n  - id: team-label\n    severity: warning\n    scope: step"),
+        "{show}"
+    );
+    // An empty config is fine, and `config --show` says it is empty.
+    std::fs::write(dir.join(".pipelint.yaml"), "# nothing yet\n").unwrap();
+    let show = pipelint_in(&dir, &["config", "--show"]);
+    assert_eq!(show.status.code(), Some(0));
+    assert!(
+        stdout(&show).contains(".pipelint.yaml, which is empty"),
+        "{}",
+        stdout(&show)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn help_wraps_to_columns_and_not_at_all_without_a_terminal() {
+    let help = |columns: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pipelint"));
+        command.args(["check", "--help"]).env_remove("COLUMNS");
+        if let Some(columns) = columns {
+            command.env("COLUMNS", columns);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        stdout(&out)
+    };
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap();
+    // Piped, no COLUMNS: a paragraph is one line, longer than the old fixed 100 columns.
+    let unwrapped = help(None);
+    assert!(widest(&unwrapped) > 120, "{unwrapped}");
+    let narrow = help(Some("60"));
+    assert!(widest(&narrow) <= 60, "{narrow}");
+    // Every flag of the issue is documented.
+    for flag in [
+        "--select",
+        "--extend-select",
+        "--ignore",
+        "--config <FILE|KEY=VALUE>",
+        "--min-severity",
+        "--min-confidence",
+        "--statistics",
+        "gitlab",
+        "json-lines",
+    ] {
+        assert!(unwrapped.contains(flag), "{flag} in --help");
+    }
+}
+
+#[test]
+fn rule_typos_rules_json_and_aligned_rules() {
+    let typo = pipelint(&["rule", "unpinned-imag"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("no rule `unpinned-imag` (did you mean `unpinned-image`?)"),
+        "{}",
+        stderr(&typo)
+    );
+    let json = pipelint(&["rules", "--format", "json"]);
+    let rules: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    let ids: Vec<&str> = pipelint::rules::registry::all()
+        .iter()
+        .map(|r| r.meta().id)
+        .collect();
+    assert_eq!(
+        rules
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ids
+    );
+    let limits = rules
+        .iter()
+        .find(|r| r["id"] == "missing-resource-limits")
+        .unwrap();
+    assert_eq!(limits["default_severity"], "warning");
+    assert_eq!(
+        limits["options"],
+        serde_json::json!(["resources", "require-requests"])
+    );
+    // The text list: every summary starts in the same column.
+    let text = stdout(&pipelint(&["rules"]));
+    let columns: Vec<usize> = text
+        .lines()
+        .map(|l| {
+            let after_id = l.find(' ').unwrap();
+            let severity = after_id + l[after_id..].find(|c: char| c != ' ').unwrap();
+            let after_severity = severity + l[severity..].find(' ').unwrap();
+            after_severity + l[after_severity..].find(|c: char| c != ' ').unwrap()
+        })
+        .collect();
+    assert_eq!(columns.len(), ids.len());
+    assert!(columns.windows(2).all(|w| w[0] == w[1]), "{text}");
+}
+
+#[test]
+fn config_show_prints_resolved_values() {
+    let show = stdout(&pipelint(&["config", "--show", "testdata/examples"]));
+    assert!(!show.contains("(default)"), "{show}");
+    assert!(show.contains("  missing-resource-limits:\n    severity: warning\n    resources: [cpu, memory]\n    require-requests: false\n"), "{show}");
+    assert!(show.contains("    default-grace-seconds: 30\n"), "{show}");
+    assert!(show.contains("policies: []\n"), "{show}");
+    let with_value = stdout(&pipelint(&["config", "--show", "testdata/examples"]));
+    assert_eq!(show, with_value, "stable");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef pipelint"),
+        ("fish", "complete -c pipelint"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = pipelint(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("extend-select"),
+            "{shell}: the flags are completed"
+        );
+    }
+    assert_eq!(pipelint(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_regex_is_one_error() {
+    let dir = temp_dir("regex");
+    std::fs::copy(repo_root().join(MIXED), dir.join("wf.yaml")).unwrap();
+    std::fs::write(
+        dir.join(".pipelint.yaml"),
+        "rules:\n  unpinned-image:\n    allow-tags: ['v(']\n",
+    )
+    .unwrap();
+    let out = pipelint_in(&dir, &["check", "wf.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(".pipelint.yaml:3:18: `v(` is not a valid regular expression: unclosed group"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_readme_rule_table_lists_every_registered_rule() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme
+        .split("## What it checks")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    let listed: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| [`"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    let mut registered: Vec<&str> = pipelint::rules::registry::all()
+        .iter()
+        .map(|r| r.meta().id)
+        .collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    registered.sort();
+    assert_eq!(sorted, registered, "README rows: {listed:?}");
+}
+
+/// GitLab's documented Code Quality fields (docs.gitlab.com/ci/testing/code_quality,
+/// "Code Quality report format"), written down as a schema here: the required fields,
+/// their types and the severity scale.
+fn gitlab_code_quality_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["description", "check_name", "fingerprint", "severity", "location"],
+            "properties": {
+                "description": {"type": "string", "minLength": 1},
+                "check_name": {"type": "string", "minLength": 1},
+                "fingerprint": {"type": "string", "minLength": 1},
+                "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+                "location": {
+                    "type": "object",
+                    "required": ["path"],
+                    "properties": {
+                        "path": {"type": "string", "minLength": 1, "not": {"pattern": "^(/|\\./)"}},
+                        "lines": {
+                            "type": "object",
+                            "required": ["begin"],
+                            "properties": {"begin": {"type": "integer", "minimum": 1}}
+                        },
+                        "positions": {
+                            "type": "object",
+                            "required": ["begin"],
+                            "properties": {
+                                "begin": {
+                                    "type": "object",
+                                    "required": ["line"],
+                                    "properties": {"line": {"type": "integer", "minimum": 1}, "column": {"type": "integer", "minimum": 1}}
+                                }
+                            }
+                        }
+                    },
+                    "oneOf": [{"required": ["lines"]}, {"required": ["positions"]}]
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn gitlab_code_quality_and_json_lines() {
+    let out = pipelint(&["check", "--format", "gitlab", "testdata/examples"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let validator = jsonschema::validator_for(&gitlab_code_quality_schema()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert_eq!(errors, Vec::<String>::new());
+    let issues = doc.as_array().unwrap();
+    let compact = stdout(&pipelint(&[
+        "check",
+        "--format",
+        "compact",
+        "testdata/examples",
+    ]));
+    assert_eq!(issues.len(), compact.lines().count());
+    // GitLab shows one issue per fingerprint: each is unique.
+    let mut fingerprints: Vec<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    fingerprints.sort();
+    fingerprints.dedup();
+    assert_eq!(fingerprints.len(), issues.len());
+    let first = &issues[0];
+    let line = compact.lines().next().unwrap();
+    let expected = format!(
+        "{}:{}:{}:",
+        first["location"]["path"].as_str().unwrap(),
+        first["location"]["positions"]["begin"]["line"],
+        first["location"]["positions"]["begin"]["column"]
+    );
+    assert!(line.starts_with(&expected), "{line} vs {expected}");
+    assert!(line.contains(&format!("[{}]", first["check_name"].as_str().unwrap())));
+
+    // json-lines: each line one finding of the json format, in order.
+    let lines = stdout(&pipelint(&[
+        "check",
+        "--format",
+        "json-lines",
+        "testdata/examples",
+    ]));
+    let json = pipelint(&["check", "--format", "json", "testdata/examples"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(lines.lines().count(), findings.len());
+    for (line, finding) in lines.lines().zip(findings) {
+        let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(&parsed, finding);
+    }
+}
+
+#[test]
+fn every_finding_says_where_to_read_more() {
+    let dir = temp_dir("docs-url");
+    std::fs::copy(repo_root().join(MIXED), dir.join("wf.yaml")).unwrap();
+    let docs_lines = |line: &str| {
+        let human = stdout(&pipelint_in(
+            &dir,
+            &["check", "--select", "unpinned-image", "wf.yaml"],
+        ));
+        assert_eq!(human.matches(line).count(), 5, "{line} in {human}");
+    };
+    let json = || {
+        let out = pipelint_in(&dir, &["check", "--format", "json", "wf.yaml"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // Without `docs-url` (and no repository in Cargo.toml): the offline page, no URL.
+    docs_lines("  docs: `pipelint rule unpinned-image`\n");
+    let doc = json();
+    assert!(
+        doc["findings"][0].get("url").is_none(),
+        "{}",
+        doc["findings"][0]
+    );
+
+    std::fs::write(
+        dir.join(".pipelint.yaml"),
+        "docs-url: https://wiki.example.com/pipelint/{rule}\n",
+    )
+    .unwrap();
+    docs_lines("  docs: `pipelint rule unpinned-image` or https://wiki.example.com/pipelint/unpinned-image\n");
+    for f in json()["findings"].as_array().unwrap() {
+        let rule = f["rule"].as_str().unwrap();
+        assert_eq!(
+            f["url"],
+            format!("https://wiki.example.com/pipelint/{rule}")
+        );
+    }
+    let sarif = pipelint_in(&dir, &["check", "--format", "sarif", "wf.yaml"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let unpinned = rules.iter().find(|r| r["id"] == "unpinned-image").unwrap();
+    assert_eq!(
+        unpinned["helpUri"],
+        "https://wiki.example.com/pipelint/unpinned-image"
+    );
+    // A template without `{rule}` would send every finding to one page: refused.
+    std::fs::write(
+        dir.join(".pipelint.yaml"),
+        "docs-url: https://wiki.example.com/\n",
+    )
+    .unwrap();
+    let bad = pipelint_in(&dir, &["check", "wf.yaml"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains(".pipelint.yaml:1:11: `docs-url` should contain `{rule}`"),
+        "{}",
+        stderr(&bad)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -7,18 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::shared_dir;
+use common::require_shared;
 use pipelint::discover::discover;
 use pipelint::engine::{lint_inputs, FileReport, Outcome, RunReport, Settings};
 
-fn corpus() -> Option<(PathBuf, RunReport)> {
-    let Some(shared) = shared_dir() else {
-        eprintln!("skipped: ../shared/corpus is not present (CI has it)");
-        return None;
-    };
-    let dir = shared.join("corpus");
+fn corpus() -> (PathBuf, RunReport) {
+    let dir = require_shared().join("corpus");
     let inputs = discover(std::slice::from_ref(&dir)).expect("corpus exists");
-    Some((dir, lint_inputs(&inputs, &Settings::default())))
+    (dir, lint_inputs(&inputs, &Settings::default()))
 }
 
 fn folder_of(corpus: &Path, file: &FileReport) -> String {
@@ -42,10 +38,9 @@ fn line_text(file: &FileReport, offset: u32) -> String {
 }
 
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn every_corpus_file_is_classified() {
-    let Some((dir, report)) = corpus() else {
-        return;
-    };
+    let (dir, report) = corpus();
     assert!(
         report.files.len() >= 1269,
         "only {} files",
@@ -101,8 +96,9 @@ fn every_corpus_file_is_classified() {
 }
 
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn malformed_corpus_files_are_reported_and_the_run_goes_on() {
-    let Some((_, report)) = corpus() else { return };
+    let (_, report) = corpus();
     let rules_of = |name: &str| -> Vec<&str> {
         let file = report
             .files
@@ -144,10 +140,9 @@ fn malformed_corpus_files_are_reported_and_the_run_goes_on() {
 }
 
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn findings_point_at_the_offending_line() {
-    let Some((dir, report)) = corpus() else {
-        return;
-    };
+    let (dir, report) = corpus();
     let mut seen_folders: BTreeMap<String, usize> = BTreeMap::new();
     for (file, f) in report.findings() {
         let text = line_text(file, f.span.start);
@@ -207,8 +202,9 @@ fn findings_point_at_the_offending_line() {
 }
 
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn known_cases_from_the_corpus_notes() {
-    let Some((_, report)) = corpus() else { return };
+    let (_, report) = corpus();
     let findings_in = |name: &str| -> Vec<(String, u32)> {
         let file = report
             .files
@@ -268,11 +264,9 @@ fn known_cases_from_the_corpus_notes() {
 /// The judgment rules on the corpus files SOURCES.md lists as having real-world defects:
 /// each fires where the file has its defect, and not on the file's clean steps.
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn judgment_rules_on_the_files_with_known_defects() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("skipped: ../shared/corpus is not present (CI has it)");
-        return;
-    };
+    let shared = require_shared();
     let corpus = shared.join("corpus");
     let steps_of = |report: &FileReport, rule: &str| -> Vec<String> {
         let mut steps: Vec<String> = report
@@ -388,10 +382,9 @@ fn judgment_rules_on_the_files_with_known_defects() {
 /// (every credential in the corpus comes from a Secret), and no `missing-timeout` where a
 /// deadline is set.
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn dag_and_hygiene_rules_on_the_corpus() {
-    let Some((dir, report)) = corpus() else {
-        return;
-    };
+    let (dir, report) = corpus();
     let hits = |rule: &str| -> Vec<String> {
         report
             .findings()
@@ -437,10 +430,9 @@ fn dag_and_hygiene_rules_on_the_corpus() {
 /// deliberately malformed e2e file caught at the key, and every other finding in the corpus
 /// accounted for.
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn invalid_manifest_on_the_corpus() {
-    let Some((dir, report)) = corpus() else {
-        return;
-    };
+    let (dir, report) = corpus();
     let mut found: Vec<(String, u32, String)> = Vec::new();
     let mut argo_examples = 0;
     for file in &report.files {
@@ -523,11 +515,9 @@ fn invalid_manifest_on_the_corpus() {
 /// that Argo's own published schema knows for the types of Workflow manifests. Argo's schema
 /// is read from `../shared` for this comparison only; it is never copied into the repository.
 #[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
 fn the_argo_schema_covers_what_argo_publishes() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("skipped: ../shared is not present (CI has it)");
-        return;
-    };
+    let shared = require_shared();
     let read = |path: PathBuf| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     };

@@ -38,7 +38,7 @@ use crate::rules::{registry, FileContext};
 use crate::yaml::json::{node_at_pointer, to_json};
 use crate::yaml::{parse, LineIndex, NodeRef, ParseLimits, Span};
 
-pub use view::{pipeline_view, split_image, step_view, View};
+pub use view::{pipeline_view, split_image, step_view, Shape, View};
 
 /// What a policy's schema is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,6 +367,11 @@ fn compile(
             format!("policy `{id}`: the schema is nested more than {MAX_SCHEMA_DEPTH} levels deep"),
         ));
     }
+    let shape = match scope {
+        Scope::Step => &view::STEP_SHAPE,
+        Scope::Pipeline => &view::PIPELINE_SHAPE,
+    };
+    check_fields(schema_node, shape, &id, scope, err)?;
     let schema = to_json(schema_node);
     let validator = jsonschema::options()
         // The `regex` crate: linear time, no look-around or backreferences.
@@ -399,6 +404,95 @@ fn compile(
         source: source.to_path_buf(),
         validator,
     })
+}
+
+/// Keywords whose subschemas apply to the same value as the schema they are in.
+const SAME_VALUE: &[&str] = &["allOf", "anyOf", "oneOf", "not", "if", "then", "else"];
+/// Keywords whose subschemas apply to the items of an array.
+const ITEMS: &[&str] = &["items", "contains", "prefixItems", "additionalItems"];
+
+/// The subschemas under these keywords: one schema, or each of a list (`allOf: [...]`).
+fn subschemas<'a>(schema: NodeRef<'a>, keywords: &[&str]) -> Vec<NodeRef<'a>> {
+    let mut out = Vec::new();
+    for sub in keywords.iter().filter_map(|k| schema.get(k)) {
+        if sub.is_sequence() {
+            out.extend(sub.items());
+        } else {
+            out.push(sub);
+        }
+    }
+    out
+}
+
+/// Every property a schema names (under `properties`, `required`, `dependentRequired`) must
+/// be a field of the view at that place: a misspelt one would make the policy silently
+/// never fire. The error names the field, suggests the closest and lists the others.
+fn check_fields(
+    schema: NodeRef<'_>,
+    shape: &Shape,
+    id: &str,
+    scope: Scope,
+    err: &dyn Fn(Span, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if !schema.is_mapping() {
+        return Ok(());
+    }
+    for sub in subschemas(schema, SAME_VALUE) {
+        check_fields(sub, shape, id, scope, err)?;
+    }
+    match shape {
+        Shape::Open => Ok(()),
+        Shape::Array(item) => {
+            for sub in subschemas(schema, ITEMS) {
+                check_fields(sub, item, id, scope, err)?;
+            }
+            Ok(())
+        }
+        Shape::Object(fields) => {
+            let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+            let unknown = |node: NodeRef<'_>| -> ConfigError {
+                let name = node.str().unwrap_or("");
+                let view = match scope {
+                    Scope::Step => "step",
+                    Scope::Pipeline => "pipeline",
+                };
+                err(
+                    node.span(),
+                    format!(
+                        "policy `{id}`: the {view} view has no field `{name}` here, so this would never match{}; the fields here: {} (rules/policies.md)",
+                        crate::config::suggest(name, &names),
+                        names.join(", ")
+                    ),
+                )
+            };
+            if let Some(properties) = schema.get("properties") {
+                for (key, sub) in properties.entries() {
+                    let name = key.str().unwrap_or("");
+                    match fields.iter().find(|(n, _)| *n == name) {
+                        Some((_, field)) => check_fields(sub, field, id, scope, err)?,
+                        None => return Err(unknown(key)),
+                    }
+                }
+            }
+            if let Some(required) = schema.get("required") {
+                for item in required.items() {
+                    if !names.contains(&item.str().unwrap_or("")) {
+                        return Err(unknown(item));
+                    }
+                }
+            }
+            if let Some(dependent) = schema.get("dependentRequired") {
+                for (key, list) in dependent.entries() {
+                    for node in std::iter::once(key).chain(list.items()) {
+                        if !names.contains(&node.str().unwrap_or("")) {
+                            return Err(unknown(node));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// A schema error's text for a label: values under `env` are masked (they may be

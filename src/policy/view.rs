@@ -553,3 +553,108 @@ mod tests {
         );
     }
 }
+
+/// The fields of the views, as documented in `rules/policies.md`: a policy's schema that
+/// names a property the view does not have (`label` for `labels`) would never match, so it
+/// is refused when the policy is compiled. Keep in step with the builders above.
+#[derive(Debug)]
+pub enum Shape {
+    /// An object with these fields.
+    Object(&'static [(&'static str, Shape)]),
+    /// An array of these.
+    Array(&'static Shape),
+    /// An object with any keys (labels, resource names) or a scalar: not checked further.
+    Open,
+}
+
+const STRINGS: Shape = Shape::Array(&Shape::Open);
+const IMAGE: Shape = Shape::Object(&[
+    ("reference", Shape::Open),
+    ("registry", Shape::Open),
+    ("repository", Shape::Open),
+    ("tag", Shape::Open),
+    ("digest", Shape::Open),
+    ("templated", Shape::Open),
+    // In `images` items.
+    ("container", Shape::Open),
+    ("container_role", Shape::Open),
+]);
+const ENV: Shape = Shape::Array(&Shape::Object(&[
+    ("name", Shape::Open),
+    ("value", Shape::Open),
+    ("value_from", Shape::Open),
+]));
+const RESOURCES: Shape = Shape::Object(&[("limits", Shape::Open), ("requests", Shape::Open)]);
+const CONTAINER: Shape = Shape::Object(&[
+    ("role", Shape::Open),
+    ("name", Shape::Open),
+    ("image", IMAGE),
+    ("command", STRINGS),
+    ("args", STRINGS),
+    ("env", ENV),
+    ("resources", RESOURCES),
+]);
+
+/// The step view (`scope: step`).
+pub const STEP_SHAPE: Shape = Shape::Object(&[
+    ("name", Shape::Open),
+    ("qualified_name", Shape::Open),
+    ("path", STRINGS),
+    ("pipeline", Shape::Open),
+    ("format", Shape::Open),
+    ("kind", Shape::Open),
+    ("image", IMAGE),
+    ("images", Shape::Array(&IMAGE)),
+    ("command", STRINGS),
+    ("args", STRINGS),
+    ("env", ENV),
+    ("resources", RESOURCES),
+    ("containers", Shape::Array(&CONTAINER)),
+    (
+        "retry",
+        Shape::Object(&[
+            ("limit", Shape::Open),
+            ("policy", Shape::Open),
+            (
+                "backoff",
+                Shape::Object(&[
+                    ("duration", Shape::Open),
+                    ("factor", Shape::Open),
+                    ("max_duration", Shape::Open),
+                ]),
+            ),
+        ]),
+    ),
+    (
+        "caching",
+        Shape::Object(&[("enabled", Shape::Open), ("key", Shape::Open)]),
+    ),
+    ("timeout", Shape::Open),
+    ("timeout_seconds", Shape::Open),
+    ("grace_period_seconds", Shape::Open),
+    ("node_selector", Shape::Open),
+    (
+        "tolerations",
+        Shape::Array(&Shape::Object(&[
+            ("key", Shape::Open),
+            ("value", Shape::Open),
+            ("effect", Shape::Open),
+        ])),
+    ),
+    ("annotations", Shape::Open),
+    ("labels", Shape::Open),
+]);
+
+/// The pipeline view (`scope: pipeline`).
+pub const PIPELINE_SHAPE: Shape = Shape::Object(&[
+    ("name", Shape::Open),
+    ("format", Shape::Open),
+    ("sdk_version", Shape::Open),
+    ("schema_version", Shape::Open),
+    ("timeout", Shape::Open),
+    ("timeout_seconds", Shape::Open),
+    ("entrypoint", Shape::Open),
+    ("labels", Shape::Open),
+    ("annotations", Shape::Open),
+    ("steps", Shape::Array(&STEP_SHAPE)),
+]);

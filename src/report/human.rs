@@ -182,6 +182,14 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
                 visible(&finding.message)
             ));
         }
+        // Where to read more: the rule's page, offline and (when configured) online.
+        if crate::rules::registry::find(finding.rule).is_some() {
+            out.push_str(&format!("  docs: `pipelint rule {}`", finding.rule));
+            if let Some(url) = &finding.url {
+                out.push_str(&format!(" or {url}"));
+            }
+            out.push('\n');
+        }
         out.push('\n');
     }
 }

@@ -65,6 +65,9 @@ struct JsonFinding<'a> {
     evidence: Vec<JsonEvidence<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     confidence: Option<Confidence>,
+    /// The rule's documentation online (`docs-url`); omitted when none is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -140,6 +143,19 @@ pub fn render_json(report: &RunReport) -> String {
     out
 }
 
+/// `--format json-lines`: one finding a line, each the object of the JSON report's
+/// `findings` array (as ruff's `json-lines` is its `json` array, one element a line).
+pub fn render_json_lines(report: &RunReport) -> String {
+    let mut out = String::new();
+    for (file, f) in report.findings() {
+        if let Ok(line) = serde_json::to_string(&finding_entry(file, f)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> JsonFinding<'a> {
     JsonFinding {
         rule: f.rule,
@@ -174,6 +190,7 @@ fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> Js
             })
             .collect(),
         confidence: f.confidence,
+        url: f.url.as_deref(),
     }
 }
 

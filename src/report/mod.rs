@@ -2,6 +2,7 @@
 
 mod compact;
 mod github;
+mod gitlab;
 mod human;
 mod json;
 mod junit;
@@ -12,12 +13,14 @@ mod visible;
 
 pub use compact::render_compact;
 pub use github::render_github;
+pub use gitlab::render_gitlab;
 pub use human::{render_human, render_human_findings, HumanStyle};
-pub use json::{render_json, JsonStream, JSON_FORMAT_VERSION};
+pub use json::{render_json, render_json_lines, JsonStream, JSON_FORMAT_VERSION};
 pub use junit::render_junit;
+pub(crate) use paths::normalize;
 pub use paths::RepoRoot;
 pub use sarif::{render_sarif, FINGERPRINT_KEY};
-pub use statistics::render_statistics;
+pub use statistics::{render_statistics, render_statistics_json};
 pub use visible::visible;
 
 use crate::engine::{FileReport, Outcome, RunReport};
@@ -40,12 +43,21 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings left out because the baseline has them.
     pub baselined: usize,
+    /// Baseline entries of linted files that matched no finding: fixed since, pruned by
+    /// `--write-baseline`. Left out of JSON when 0 (the report without a baseline is as it was).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stale_baseline: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
     pub fn of(report: &RunReport) -> Summary {
         let mut s = Summary {
             baselined: report.baselined,
+            stale_baseline: report.stale_baseline,
             ..Summary::default()
         };
         for file in &report.files {
@@ -101,6 +113,17 @@ impl Summary {
         }
         if self.baselined > 0 {
             line.push_str(&format!("; {} in the baseline", self.baselined));
+        }
+        if self.stale_baseline > 0 {
+            line.push_str(&format!(
+                "; {} no longer found (--write-baseline prunes {})",
+                plural(self.stale_baseline, "baseline entry", "baseline entries"),
+                if self.stale_baseline == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ));
         }
         if self.not_pipelines + self.unparseable > 0 {
             line.push_str(&format!(

@@ -68,7 +68,7 @@ impl RepoRoot {
 }
 
 /// `.` and `..` resolved without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

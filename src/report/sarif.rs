@@ -76,6 +76,9 @@ struct ReportingDescriptor {
     short_description: Text,
     full_description: Text,
     help: Help,
+    /// The rule's documentation online (`docs-url`), when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
 }
@@ -251,6 +254,7 @@ fn descriptor(meta: &'static RuleMeta) -> ReportingDescriptor {
         default_configuration: Configuration {
             level: level(meta.default_severity),
         },
+        help_uri: None,
         properties: RuleProperties {
             tags: tags(meta.id),
         },
@@ -311,6 +315,13 @@ pub fn render_sarif(report: &RunReport, root: &RepoRoot) -> String {
         .collect();
     let mut descriptors: Vec<ReportingDescriptor> =
         rules.iter().map(|r| descriptor(r.meta())).collect();
+    // The URL a finding of the rule carries (every file's config gives the same template
+    // in practice; the first one found is kept).
+    for (_, f) in report.findings() {
+        if let (Some(url), Some(&i)) = (&f.url, index.get(f.rule)) {
+            descriptors[i].help_uri.get_or_insert_with(|| url.clone());
+        }
+    }
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for file in &report.files {
@@ -353,6 +364,7 @@ pub fn render_sarif(report: &RunReport, root: &RepoRoot) -> String {
                         default_configuration: Configuration {
                             level: level(f.severity),
                         },
+                        help_uri: None,
                         properties: RuleProperties { tags: tags(f.rule) },
                     });
                     descriptors.len() - 1

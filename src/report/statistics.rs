@@ -14,9 +14,28 @@ struct Counts {
     infos: usize,
 }
 
-/// One line per rule that fired: count, rule id, and the split by severity, sorted by count
-/// (descending) then rule id. Empty when there are no findings.
-pub fn render_statistics(report: &RunReport) -> String {
+/// `--statistics --format json`: an array of `{rule, count, errors, warnings, infos}`, in
+/// the order of the table.
+pub fn render_statistics_json(report: &RunReport) -> String {
+    let rows: Vec<serde_json::Value> = rows(report)
+        .into_iter()
+        .map(|(id, c)| {
+            serde_json::json!({
+                "rule": id,
+                "count": c.total,
+                "errors": c.errors,
+                "warnings": c.warnings,
+                "infos": c.infos,
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string());
+    out.push('\n');
+    out
+}
+
+/// Counts per rule, sorted by count (descending) then rule id.
+fn rows(report: &RunReport) -> Vec<(&str, Counts)> {
     let mut by_rule: BTreeMap<&str, Counts> = BTreeMap::new();
     for (_, f) in report.findings() {
         let c = by_rule.entry(f.rule).or_default();
@@ -29,6 +48,13 @@ pub fn render_statistics(report: &RunReport) -> String {
     }
     let mut rows: Vec<(&str, Counts)> = by_rule.into_iter().collect();
     rows.sort_by(|a, b| b.1.total.cmp(&a.1.total).then(a.0.cmp(b.0)));
+    rows
+}
+
+/// One line per rule that fired: count, rule id, and the split by severity, sorted by count
+/// (descending) then rule id. Empty when there are no findings.
+pub fn render_statistics(report: &RunReport) -> String {
+    let rows = rows(report);
     let width = rows.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
     let count_width = rows.first().map_or(1, |(_, c)| c.total.to_string().len());
     let mut out = String::new();

@@ -15,14 +15,20 @@ static META: RuleMeta = RuleMeta {
         OptionSpec {
             name: "checkpoint-annotations",
             kind: OptionKind::Strings,
+            // Besides the built-in `pipelint.dev/checkpoint-seconds`.
+            default: "[]",
         },
         OptionSpec {
             name: "checkpoint-env",
             kind: OptionKind::Strings,
+            // Besides the conventional names (`*CHECKPOINT*SECONDS`...).
+            default: "[]",
         },
         OptionSpec {
             name: "default-grace-seconds",
             kind: OptionKind::Integer,
+            // The Kubernetes default.
+            default: "30",
         },
     ],
 };

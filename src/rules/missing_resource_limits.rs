@@ -11,8 +11,9 @@ static META: RuleMeta = RuleMeta {
     default_severity: Severity::Warning,
     doc: include_str!("../../rules/missing-resource-limits.md"),
     options: &[
-        OptionSpec { name: "resources", kind: OptionKind::Strings },
-        OptionSpec { name: "require-requests", kind: OptionKind::Bool },
+        // As `Options::default()`.
+        OptionSpec { name: "resources", kind: OptionKind::Strings, default: "[cpu, memory]" },
+        OptionSpec { name: "require-requests", kind: OptionKind::Bool, default: "false" },
     ],
 };
 

@@ -40,6 +40,8 @@ pub enum OptionKind {
 pub struct OptionSpec {
     pub name: &'static str,
     pub kind: OptionKind,
+    /// The value when the config sets none, as `config --show` prints it (YAML).
+    pub default: &'static str,
 }
 
 /// Static facts about a rule; the doc is `rules/<id>.md`, compiled in.

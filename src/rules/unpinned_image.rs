@@ -15,6 +15,7 @@ static META: RuleMeta = RuleMeta {
     options: &[OptionSpec {
         name: "allow-tags",
         kind: OptionKind::Regexes,
+        default: "[]",
     }],
 };
 

@@ -16,6 +16,16 @@ pub fn shared_dir() -> Option<PathBuf> {
     dir.join("corpus").is_dir().then_some(dir)
 }
 
+/// `../shared`, for the tests that cannot run without it. Those are `#[ignore]`d with the
+/// reason, so that `cargo test` in a clone without it reports them as ignored rather than as
+/// passed; `.ci/run` (which has `../shared`) runs them with `--ignored`, as anyone with
+/// `../shared` can. Run without it, such a test fails: it never passes having checked nothing.
+pub fn require_shared() -> PathBuf {
+    shared_dir().unwrap_or_else(|| {
+        panic!("../shared (with corpus/) is not present beside the repository: this test needs it")
+    })
+}
+
 /// Lints one file as the CLI would, with the `.pipelint.yaml` above it inside `testdata/`
 /// (fixtures that need a target version keep one in their folder).
 pub fn lint_file(path: &Path) -> FileReport {
@@ -53,7 +63,7 @@ pub fn render_plain(file: FileReport) -> String {
     render_human(
         &RunReport {
             files: vec![file],
-            baselined: 0,
+            ..RunReport::default()
         },
         HumanStyle {
             color: false,
