@@ -83,7 +83,11 @@ fn entries(report: &RunReport, base: &Path) -> Vec<Entry> {
 fn read(path: &Path, max_size: u64) -> Result<BaselineFile, String> {
     let text = crate::files::read_regular_text(path, max_size)
         .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
-    let doc: BaselineFile = serde_json::from_str(&text)
+    parse(path, &text)
+}
+
+fn parse(path: &Path, text: &str) -> Result<BaselineFile, String> {
+    let doc: BaselineFile = serde_json::from_str(text)
         .map_err(|e| format!("{}: not a pipelint baseline: {e}", path.display()))?;
     if doc.version != BASELINE_VERSION {
         return Err(format!(
@@ -119,9 +123,17 @@ pub fn write(report: &RunReport, path: &Path, max_size: u64) -> Result<Written, 
     let mut findings = entries(report, &base);
     let mut pruned = 0;
     // Only a regular file (or a link to one) can hold a previous baseline; anything else is
-    // refused by the write below, with its own message.
-    if path.is_file() {
-        let previous = read(path, max_size)?;
+    // refused by the write below, with its own message. An empty file is no baseline yet; a
+    // file that is something else (a mistyped `--write-baseline pipeline.yaml`) is never
+    // overwritten.
+    let existing = match path.is_file() {
+        true => crate::files::read_regular_text(path, max_size)
+            .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?,
+        false => String::new(),
+    };
+    if !existing.trim().is_empty() {
+        let previous = parse(path, &existing)
+            .map_err(|e| format!("{e}; it was not overwritten: remove it or name another file"))?;
         let mut today: HashMap<&str, usize> = HashMap::new();
         for entry in &findings {
             *today.entry(entry.fingerprint.as_str()).or_default() += 1;

@@ -791,7 +791,13 @@ fn output_and_baseline_are_written_only_as_regular_files() {
         // A symlink to a regular file: the target is written, the link stays a link, and the
         // target keeps its permissions.
         let real = dir.join(format!("real{flag}.json"));
-        std::fs::write(&real, "old").unwrap();
+        // An empty file is no baseline yet, and any report may be replaced.
+        let old = if flag == "--write-baseline" {
+            ""
+        } else {
+            "old"
+        };
+        std::fs::write(&real, old).unwrap();
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
         let link = dir.join(format!("link{flag}.json"));
         symlink(&real, &link).unwrap();
@@ -813,6 +819,19 @@ fn output_and_baseline_are_written_only_as_regular_files() {
         );
         let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640, "{flag}: the target's permissions are kept");
+        if flag == "--write-baseline" {
+            // A file that is not a baseline (a mistyped path) is never overwritten.
+            let other = dir.join("pipeline-named-by-mistake.yaml");
+            std::fs::write(&other, "kind: Workflow\n").unwrap();
+            run_guarded(
+                "--write-baseline over a file that is not a baseline",
+                &[&"check", &flag, &other, &CONTROL],
+            )
+            .exit(2)
+            .stderr_has("not a pipelint baseline")
+            .stderr_has("it was not overwritten");
+            assert_eq!(std::fs::read_to_string(&other).unwrap(), "kind: Workflow\n");
+        }
 
         // Devices: refused, named, and still devices afterwards (this suite may run as root,
         // where a rename over /dev/null would replace the device node).
