@@ -493,6 +493,9 @@ fn shell_evidence(
         );
     }
     for hit in shell::scan(text) {
+        if !room_for(out, hit.question) {
+            continue;
+        }
         let matched = text[hit.range.clone()]
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -505,6 +508,14 @@ fn shell_evidence(
             confidence: Confidence::High,
         });
     }
+}
+
+/// Evidence kept per question and step: rules show the first few, and a script that
+/// repeats one command a million times must not hold a million descriptions.
+const MAX_EVIDENCE_PER_QUESTION: usize = 64;
+
+fn room_for(out: &[Evidence], question: Question) -> bool {
+    out.iter().filter(|e| e.question == question).count() < MAX_EVIDENCE_PER_QUESTION
 }
 
 const REMOTE_SCHEMES: &[&str] = &[
@@ -719,6 +730,9 @@ fn python_evidence(
                     text: &str,
                     description: String,
                     confidence: Confidence| {
+        if !room_for(out, question) {
+            return;
+        }
         out.push(Evidence {
             question,
             text: text.to_string(),
