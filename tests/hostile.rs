@@ -995,3 +995,55 @@ fn a_huge_jobs_count_is_capped() {
     )
     .exit(1);
 }
+
+/// Config and policy files come in pull requests: the limits of a pipeline apply to them,
+/// and one over them stops the run (exit 2) with the file and position.
+#[test]
+fn configs_and_policies_too_complex_are_errors_at_a_position() {
+    let dir = temp_dir("bounded-config");
+    let mut bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+    for i in 1..9 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let config = dir.join("bomb-config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "ignore: [unpinned-image]\nx-bomb:\n{}",
+            bomb.lines().map(|l| format!("  {l}\n")).collect::<String>()
+        ),
+    )
+    .unwrap();
+    let run = spawn(
+        "a config with an alias bomb",
+        &[
+            "check".into(),
+            "--config".into(),
+            config.clone().into(),
+            CONTROL.into(),
+        ],
+    );
+    run.exit(2).stderr_has(&format!(
+        "{}:8:47: too complex: aliases expand to more than 1000000 nodes",
+        path_str(&config)
+    ));
+    let policy = dir.join("bomb-policy.yaml");
+    std::fs::write(&policy, bomb).unwrap();
+    let config = dir.join("policy-config.yaml");
+    std::fs::write(&config, "policies: [bomb-policy.yaml]\n").unwrap();
+    let run = spawn(
+        "a policy file with an alias bomb",
+        &[
+            "check".into(),
+            "--config".into(),
+            config.into(),
+            CONTROL.into(),
+        ],
+    );
+    run.exit(2).stderr_has(&format!(
+        "{}:6:45: too complex: aliases expand to more than 1000000 nodes",
+        path_str(&policy)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
