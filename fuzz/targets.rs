@@ -16,7 +16,12 @@ use pipelint::yaml::{parse, LineIndex, ParseLimits, Span};
 pub type Target = fn(&[u8]);
 
 /// The targets by name, as `cargo fuzz` and the stable harness call them.
-pub const TARGETS: &[(&str, Target)] = &[("yaml", yaml), ("lint", lint), ("config", config)];
+pub const TARGETS: &[(&str, Target)] = &[
+    ("yaml", yaml),
+    ("lint", lint),
+    ("config", config),
+    ("scanners", scanners),
+];
 
 fn check_span(src: &str, span: Span, what: &str) {
     assert!(span.start <= span.end, "{what}: inverted span {span:?}");
@@ -144,6 +149,41 @@ pub fn config(data: &[u8]) {
             );
             assert!(e.column >= 1, "{e}");
         }
+    }
+}
+
+/// (d) The embedded-source scanners on any text: every call, argument list, string and shell
+/// match lies inside the text on character boundaries, and a call's string arguments are a
+/// range of the scan's literals (calls nest: their ranges must too).
+pub fn scanners(data: &[u8]) {
+    use pipelint::analysis::{python, shell};
+    let text = String::from_utf8_lossy(data);
+    let inside = |r: &std::ops::Range<usize>, what: &str| {
+        assert!(
+            r.start <= r.end && text.get(r.clone()).is_some(),
+            "{what}: {r:?} is outside the text (len {}) or not on character boundaries",
+            text.len()
+        );
+    };
+    let scan = python::scan(&text);
+    for call in &scan.calls {
+        inside(&call.range, "call name");
+        inside(&call.args, "call arguments");
+        assert!(call.range.end <= call.args.start, "{call:?}");
+        assert!(call.string_args.end <= scan.arg_strings.len(), "{call:?}");
+        let _ = scan.string_args(call);
+    }
+    for lit in &scan.strings {
+        inside(&lit.range, "string literal");
+    }
+    let mut last = 0;
+    for hit in shell::scan(&text) {
+        inside(&hit.range, "shell match");
+        assert!(hit.range.start >= last, "shell matches are sorted");
+        last = hit.range.start;
+    }
+    for code in shell::python_snippets(&text) {
+        inside(&code, "python -c snippet");
     }
 }
 

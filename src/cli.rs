@@ -35,6 +35,8 @@ use crate::rules::registry;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+/// `--jobs` starts at most this many threads per core.
+const MAX_JOBS_PER_CORE: usize = 4;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -139,7 +141,7 @@ struct CheckArgs {
     /// The file name that `-` (standard input) is reported under, and its config found from.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most four per core).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
     /// A config file for every linted file instead of the nearest `.pipelint.yaml`, or a
@@ -428,9 +430,12 @@ fn check(args: CheckArgs) -> u8 {
             eprintln!("error: --jobs must be at least 1");
             return EXIT_USAGE;
         }
+        // Linting is CPU work: threads beyond a few per core only cost memory, and
+        // `-j 100000` must not try to start 100,000 of them.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         // Only fails if a global pool already exists, which a fresh process never has.
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs)
+            .num_threads(jobs.min(cores * MAX_JOBS_PER_CORE))
             .build_global();
     }
     let dash = Path::new("-");

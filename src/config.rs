@@ -137,6 +137,41 @@ pub struct ConfigSuppression {
     pub reason: Option<String>,
 }
 
+/// Parses a config or policy file under the limits a pipeline gets (size, nesting depth,
+/// alias expansion, work budget): they come in pull requests too. Too large or too complex
+/// is an error at a position, never a silent fall-back to the defaults.
+pub(crate) fn parse_bounded(
+    text: &str,
+    err: &dyn Fn(Span, String) -> ConfigError,
+) -> Result<crate::yaml::YamlFile, ConfigError> {
+    use crate::limits;
+    if text.len() as u64 > limits::DEFAULT_MAX_FILE_SIZE {
+        return Err(err(
+            Span::default(),
+            format!(
+                "the file is {} bytes, over the {} byte limit",
+                text.len(),
+                limits::DEFAULT_MAX_FILE_SIZE
+            ),
+        ));
+    }
+    let meter = limits::Meter::start(limits::DEFAULT_WORK_BUDGET);
+    let yaml = parse(text, &ParseLimits::default());
+    if let Some(e) = yaml.too_complex.first() {
+        return Err(err(e.span, format!("too complex: {}", e.message)));
+    }
+    if let Some(at) = meter.exhausted_at() {
+        return Err(err(
+            at,
+            format!(
+                "too complex: reading it needs more than {} units of work",
+                meter.budget()
+            ),
+        ));
+    }
+    Ok(yaml)
+}
+
 /// An error in a config file, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -234,7 +269,7 @@ impl Config {
                 message,
             }
         };
-        let yaml = parse(text, &ParseLimits::default());
+        let yaml = parse_bounded(text, &err)?;
         if let Some(e) = yaml.errors.first() {
             return Err(err(e.span, format!("invalid YAML: {}", e.message)));
         }
@@ -1243,6 +1278,36 @@ mod tests {
 
     fn load(text: &str) -> Result<Config, ConfigError> {
         Config::from_text(Path::new(".pipelint.yaml"), text)
+    }
+
+    /// A config gets the limits of a pipeline, and one over them is an error at a position:
+    /// never the defaults in its place (the `ignore:` beside the bomb is not dropped quietly).
+    #[test]
+    fn a_config_too_complex_is_an_error_at_a_position() {
+        let mut bomb =
+            "ignore: [missing-timeout]\nx:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+        }
+        let e = load(&bomb).unwrap_err();
+        assert_eq!((e.line, e.column), (8, 47), "{e:?}");
+        assert!(e
+            .message
+            .contains("too complex: aliases expand to more than 1000000 nodes"));
+        let e = load(&format!("ignore: {}\n", "[".repeat(1_000))).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 264), "{e:?}");
+        assert!(
+            e.message.contains("nested more than 255 levels deep"),
+            "{e:?}"
+        );
+        // The look-alike: an alias within the limits is read.
+        let c = load("rules:\n  unpinned-image: &r {severity: warning}\n  missing-timeout: *r\n")
+            .unwrap();
+        assert_eq!(
+            c.rule("missing-timeout").unwrap().severity,
+            Some(RuleSeverity::Set(Severity::Warning))
+        );
     }
 
     #[test]

@@ -302,6 +302,21 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         Outcome::Pipeline(_) => analyze_steps(&source, &pipelines, &settings.config),
         _ => Vec::new(),
     };
+    let relative = settings.config.relative(Path::new(&path));
+    // The rules and suppressions are metered too: a file whose findings cost more than the
+    // budget stops with `input-too-complex`, like one whose model does.
+    let mut linted = None;
+    if meter.exhausted_at().is_none() && matches!(outcome, Outcome::Pipeline(_)) {
+        let result = run_rules(
+            &source,
+            &yaml,
+            &pipelines,
+            &facts,
+            &settings.config,
+            relative.as_deref(),
+        );
+        linted = meter.exhausted_at().is_none().then_some(result);
+    }
     if let Some(at) = meter.exhausted_at() {
         if !yaml.too_complex.iter().any(|e| e.span == at) {
             let document = yaml
@@ -321,16 +336,22 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         pipelines.clear();
     }
     drop(meter);
-    let relative = settings.config.relative(Path::new(&path));
-    let (findings, suppressed) = match outcome {
-        Outcome::Pipeline(_) => run_rules(
-            &source,
-            &yaml,
-            &pipelines,
-            &facts,
-            &settings.config,
-            relative.as_deref(),
-        ),
+    // Without pipelines, the rules read only the YAML (syntax, limits): linear, unmetered.
+    let (findings, suppressed) = match (linted, &outcome) {
+        (Some(result), _) => result,
+        (None, Outcome::Pipeline(_)) => {
+            let (mut findings, suppressed) = run_rules(
+                &source,
+                &yaml,
+                &pipelines,
+                &[],
+                &settings.config,
+                relative.as_deref(),
+            );
+            // Whether a suppression silences something is unknown in a file not linted.
+            findings.retain(|f| f.rule != crate::suppress::UNUSED_SUPPRESSION);
+            (findings, suppressed)
+        }
         _ => (Vec::new(), 0),
     };
     FileReport {
@@ -378,8 +399,15 @@ fn analyze_steps(src: &str, pipelines: &[Pipeline], config: &Config) -> Vec<Vec<
                             .map(|a| a.value.len())
                             .sum::<usize>();
                     let cost = 1 + read as u64 / limits::SCRIPT_BYTES_PER_UNIT;
-                    if limits::charge(cost, s.span) {
-                        analyze(s, p, src, &options)
+                    if !limits::charge(cost, s.span) {
+                        return StepFacts::default();
+                    }
+                    // Tasks that share an executor are classified once each: what a step's
+                    // evidence holds is paid for as findings are.
+                    let facts = analyze(s, p, src, &options);
+                    let held = facts.evidence.len() as u64 * limits::EVIDENCE_COST;
+                    if limits::charge(held, s.span) {
+                        facts
                     } else {
                         StepFacts::default()
                     }
@@ -421,18 +449,38 @@ fn run_rules(
         facts,
     };
     let mut findings = Vec::new();
+    // What the findings made so far cost (each is sorted, matched against suppressions and
+    // rendered): `false` once the file's work budget is spent.
+    let charge = |findings: &[Finding], from: usize| {
+        let made = (findings.len() - from) as u64;
+        let at = findings.last().map_or(Span::default(), |f| f.span);
+        limits::charge(1 + made * limits::FINDING_COST, at)
+    };
     for rule in registry::all() {
         if !config.rule_enabled(rule.meta().id, relative) {
             continue;
         }
+        let from = findings.len();
         rule.check_file(&cx, &mut findings);
         for pipeline in pipelines {
             rule.check_pipeline(&cx, pipeline, &mut findings);
         }
+        if !charge(&findings, from) {
+            return (Vec::new(), 0);
+        }
     }
     // Organisation policies (`policies:` in the config); a policy's id is its rule id.
+    let from = findings.len();
     crate::policy::check(&cx, &mut findings);
+    if !charge(&findings, from) {
+        return (Vec::new(), 0);
+    }
     let mut findings = merge_shared_locations(findings);
+    // Suppression reads every comment and config entry once.
+    let directives = (yaml.comments.len() + config.suppressions.len()) as u64;
+    if !limits::charge(directives, Span::default()) {
+        return (Vec::new(), 0);
+    }
     let suppressed = crate::suppress::apply(&mut findings, src, yaml, pipelines, config, relative);
     // Suppression findings obey the same selection and severity settings as any rule.
     findings.retain(|f| config.rule_enabled(f.rule, relative));

@@ -8,8 +8,11 @@
 //! - the nodes aliases may add when a document is read as expanded (`--max-alias-expansion`);
 //! - a per-file work budget (`--file-time-budget`), counted in work units, not seconds, so
 //!   that a loaded machine never changes the output: one unit is about one YAML event; a
-//!   pipeline step built by an adapter costs [`STEP_COST`], and the embedded scripts a step
-//!   runs cost a unit per [`SCRIPT_BYTES_PER_UNIT`] bytes.
+//!   pipeline step built by an adapter costs [`STEP_COST`] (and a unit per
+//!   [`COPIED_BYTES_PER_UNIT`] bytes of command line it copies), the embedded scripts a step
+//!   runs cost a unit per [`SCRIPT_BYTES_PER_UNIT`] bytes and [`EVIDENCE_COST`] per piece
+//!   of evidence found in them, a finding a rule makes costs
+//!   [`FINDING_COST`], and suppression a unit per comment and config entry.
 //!
 //! The last three give `input-too-complex`. The budget is metered per thread by
 //! [`Meter`]: code that may do unbounded work for a small input (expanding a KFP component
@@ -37,6 +40,16 @@ pub const DEFAULT_WORK_BUDGET: u64 = 50_000_000;
 pub const STEP_COST: u64 = 1_000;
 /// What copying one name or value into the model costs.
 pub const COPY_COST: u64 = 40;
+/// What one finding costs: every rule's findings are sorted, merged, matched against the
+/// suppressions and rendered, so a file that makes findings without end is stopped by the
+/// budget like one whose model is too large.
+pub const FINDING_COST: u64 = 500;
+/// Bytes of command line a KFP task copies from its executor per unit: more than reading
+/// costs, since every copy is held until the file is done.
+pub const COPIED_BYTES_PER_UNIT: u64 = 2;
+/// What one piece of evidence the classifiers find costs (its description is kept with the
+/// step and read by several rules).
+pub const EVIDENCE_COST: u64 = 100;
 /// Bytes of embedded script or command line the classifiers read per unit.
 pub const SCRIPT_BYTES_PER_UNIT: u64 = 8;
 

@@ -3,6 +3,7 @@
 //! that survives recompiling KFP IR), and `suppressions:` entries in the config. A
 //! suppression that silences nothing is itself a finding.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -130,46 +131,87 @@ pub fn apply(
 ) -> usize {
     let lines = LineIndex::new(src);
     let mut directives = directives(src, yaml, pipelines, &lines);
-    let step_anchor_lines = |f: &Finding| -> Vec<u32> {
-        let Some(doc) = f.document else {
-            return Vec::new();
-        };
-        pipelines
-            .iter()
-            .filter(|p| p.document == doc)
-            .flat_map(|p| p.steps.iter())
-            .filter(|s| !f.step_path.is_empty() && s.path == f.step_path)
-            .flat_map(|s| s.anchors.iter().map(|a| lines.line_col(a.start).line))
-            .collect()
-    };
-    let before = findings.len();
-    findings.retain(|f| {
-        let line = lines.line_col(f.span.start).line;
-        let anchors = step_anchor_lines(f);
-        let mut silenced = false;
-        for d in &mut directives {
-            let applies = match &d.kind {
-                Kind::Comment(l) => *l == line || anchors.contains(l),
-                Kind::Annotation(doc, path) => f.document == Some(*doc) && *path == f.step_path,
-            };
-            if !applies {
-                continue;
-            }
+    // Everything a finding is matched against is indexed once, so that each finding costs
+    // the directives that apply to it, not every directive, step and config entry.
+    let mut anchor_lines: HashMap<(usize, &[String]), Vec<u32>> = HashMap::new();
+    for pipeline in pipelines {
+        for step in &pipeline.steps {
+            anchor_lines
+                .entry((pipeline.document, step.path.as_slice()))
+                .or_default()
+                .extend(step.anchors.iter().map(|a| lines.line_col(a.start).line));
+        }
+    }
+    let mut on_line: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut on_step: HashMap<(usize, Vec<String>), Vec<usize>> = HashMap::new();
+    for (i, d) in directives.iter().enumerate() {
+        match &d.kind {
+            Kind::Comment(line) => on_line.entry(*line).or_default().push(i),
+            Kind::Annotation(doc, path) => on_step.entry((*doc, path.clone())).or_default().push(i),
+        }
+    }
+    // Per directive, where each rule id is named; emptied once marked used (a later finding
+    // is still silenced by it, and does not walk the list again).
+    let mut named: Vec<HashMap<String, Vec<usize>>> = directives
+        .iter()
+        .map(|d| {
+            let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, (id, _)) in d.rules.iter().enumerate() {
-                if id == f.rule {
-                    d.used[i] = true;
-                    silenced = true;
+                ids.entry(id.clone()).or_default().push(i);
+            }
+            ids
+        })
+        .collect();
+    // Config entries for this file, by rule, then by step (`None`: every step).
+    let mut by_config: HashMap<&str, HashSet<Option<&str>>> = HashMap::new();
+    for s in &config.suppressions {
+        let for_file = s
+            .path
+            .as_ref()
+            .is_none_or(|(_, m)| relative.is_some_and(|r| m.is_match(r)));
+        if for_file {
+            by_config
+                .entry(s.rule.as_str())
+                .or_default()
+                .insert(s.step.as_deref());
+        }
+    }
+    let before = findings.len();
+    let mut lines_to_check: Vec<u32> = Vec::new();
+    findings.retain(|f| {
+        lines_to_check.clear();
+        lines_to_check.push(lines.line_col(f.span.start).line);
+        if let Some(doc) = f.document.filter(|_| !f.step_path.is_empty()) {
+            if let Some(anchors) = anchor_lines.get(&(doc, f.step_path.as_slice())) {
+                lines_to_check.extend(anchors);
+            }
+        }
+        lines_to_check.sort_unstable();
+        lines_to_check.dedup();
+        let comments = lines_to_check
+            .iter()
+            .filter_map(|l| on_line.get(l))
+            .flatten();
+        let annotations = f
+            .document
+            .and_then(|doc| on_step.get(&(doc, f.step_path.clone())))
+            .into_iter()
+            .flatten();
+        let mut silenced = false;
+        for &d in comments.chain(annotations) {
+            if let Some(at) = named[d].get_mut(f.rule) {
+                silenced = true;
+                for i in at.drain(..) {
+                    directives[d].used[i] = true;
                 }
             }
         }
-        let by_config = config.suppressions.iter().any(|s| {
-            s.rule == f.rule
-                && s.step
-                    .as_ref()
-                    .is_none_or(|step| f.step.as_ref() == Some(step) || f.also_steps.contains(step))
-                && s.path
-                    .as_ref()
-                    .is_none_or(|(_, m)| relative.is_some_and(|r| m.is_match(r)))
+        let by_config = by_config.get(f.rule).is_some_and(|steps| {
+            steps.contains(&None)
+                || f.step
+                    .iter()
+                    .chain(&f.also_steps)
+                    .any(|step| steps.contains(&Some(step.as_str())))
         });
         !(silenced || by_config)
     });

@@ -229,6 +229,11 @@ fn fuzz_config() {
     fuzz("config");
 }
 
+#[test]
+fn fuzz_scanners() {
+    fuzz("scanners");
+}
+
 /// Every saved crash, through every target.
 #[test]
 fn regressions_replay() {

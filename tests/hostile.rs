@@ -585,10 +585,11 @@ fn deep_nesting_alias_bombs_and_exponential_expansion() {
     );
     // A small budget stops a normal file early, at a position, deterministically.
     let f = hostile("templates-calling-each-other.yaml");
-    // (1,500 units: enough for the control file's one step, not for this file's two.)
+    // (2,000 units: enough for the control file's one step and its one finding, not for this
+    // file's two steps.)
     check(
-        "--file-time-budget 1500",
-        &[&"--file-time-budget", &"1500", &f],
+        "--file-time-budget 2000",
+        &[&"--file-time-budget", &"2000", &f],
     )
     .exit(1)
     .expect(
@@ -596,7 +597,7 @@ fn deep_nesting_alias_bombs_and_exponential_expansion() {
         "input-too-complex",
         12,
         7,
-        "more than 1500 units of work",
+        "more than 2000 units of work",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1369,4 +1370,304 @@ fn boms_merge_keys_alias_keys_and_a_file_named_dot_yaml() {
         16,
         "python:3.11",
     );
+}
+
+// Bounded work: inputs of 1–4 MB along each path that was quadratic (each doubling of the
+// input four times the time). Each must finish under the guards with its findings, or stop
+// at a position with `input-too-complex` where the work budget runs out.
+// ---------------------------------------------------------------------------------------
+
+/// An Argo Workflow with one template (line 7) that runs `source` with `command`.
+fn argo_script(command: &str, source: &str) -> String {
+    let mut text = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{generateName: big-}}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    activeDeadlineSeconds: 60\n    script:\n      image: python:3.11@sha256:{}\n      resources: {{limits: {{cpu: 1, memory: 1Gi}}}}\n      command: [{command}]\n      source: |\n",
+        "0".repeat(64)
+    );
+    for line in source.lines() {
+        text.push_str("        ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// An Argo Workflow with one container template (line 7) whose `args` is one double-quoted
+/// scalar (escapes in it: its offsets need a map), and `extra` lines in the template.
+fn argo_args(args: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{generateName: big-}}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    activeDeadlineSeconds: 60\n{extra}    container:\n      image: python:3.11@sha256:{}\n      resources: {{limits: {{cpu: 1, memory: 1Gi}}}}\n      command: [sh, -c]\n      args: [\"{args}\"]\n",
+        "0".repeat(64)
+    )
+}
+
+#[test]
+fn embedded_python_of_any_shape_is_read_in_linear_time() {
+    let dir = temp_dir("bounded-python");
+    let write = |name: &str, text: String| {
+        assert!(
+            (1 << 20..4 << 20).contains(&text.len()),
+            "{name}: {}",
+            text.len()
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path_str(&path)
+    };
+    // f(random.random(), 's3://b/k', f(random.random(), 's3://b/k', f(...))): 40,000 levels.
+    let n = 40_000;
+    let source = "import random\nx = ".to_string()
+        + &"f(random.random(), 's3://b/k', ".repeat(n)
+        + &")".repeat(n);
+    let f = write("nested-calls.yaml", argo_script("python", &source));
+    check("40,000 nested calls in embedded Python", &[&f])
+        .exit(0)
+        .expect(
+            &f,
+            "io-step-without-retry",
+            7,
+            5,
+            "the remote path `s3://b/k`",
+        );
+    // One statement that is a list of 150,000 calls.
+    let source = "import requests\nx = [".to_string() + &"requests.get(u), ".repeat(150_000) + "]";
+    let f = write("call-list.yaml", argo_script("python", &source));
+    check("a list of 150,000 calls in one statement", &[&f])
+        .exit(0)
+        .expect(&f, "io-step-without-retry", 7, 5, "calls `requests.get`");
+    // 100,000 f-strings, each with a call inside, in one call's arguments.
+    let source = "import uuid\nprint(".to_string() + &"f'{uuid.uuid4()}', ".repeat(100_000) + ")";
+    let f = write("fstring-calls.yaml", argo_script("python", &source));
+    check("100,000 f-strings with calls in one call", &[&f]).exit(0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn many_shell_matches_in_one_scalar_are_read_in_linear_time() {
+    let dir = temp_dir("bounded-shell");
+    let write = |name: &str, text: String| {
+        assert!(
+            (1 << 20..4 << 20).contains(&text.len()),
+            "{name}: {}",
+            text.len()
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path_str(&path)
+    };
+    let f = write(
+        "aws-cp.yaml",
+        argo_args(&"aws s3 cp s3://a/b c\\t; ".repeat(50_000), ""),
+    );
+    check("50,000 `aws s3 cp` in one double-quoted args scalar", &[&f])
+        .exit(0)
+        .expect(
+            &f,
+            "io-step-without-retry",
+            7,
+            5,
+            "command runs `aws s3 cp`",
+        );
+    // Every INSERT of one statement-less text asked whether an upsert follows it.
+    let f = write(
+        "inserts.yaml",
+        argo_args(
+            &"INSERT INTO t VALUES (1) ".repeat(60_000),
+            "    retryStrategy: {limit: 2}\n",
+        ),
+    );
+    check("60,000 `INSERT INTO` in one scalar, retried", &[&f])
+        .exit(0)
+        .expect(&f, "retry-on-non-idempotent-step", 9, 5, "INSERT INTO");
+    // The same text as a `script` (its source is one block scalar).
+    let f = write(
+        "script-wget.yaml",
+        argo_script(
+            "sh",
+            &"kubectl get x; wget https://x/a -O a\n".repeat(40_000),
+        ),
+    );
+    check("40,000 `wget` lines in a shell script", &[&f])
+        .exit(0)
+        .expect(&f, "io-step-without-retry", 7, 5, "script runs `wget`");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A KFP pipeline compiled by kfp 2.15.2 whose one executor command holds `pins` `kfp==`
+/// pins, every thousandth of another release, run by `tasks` tasks.
+fn kfp_pins(pins: usize, tasks: usize) -> String {
+    let command: String = (0..pins)
+        .map(|i| {
+            let version = if i % 1000 == 999 { "2.13.0" } else { "2.15.2" };
+            format!("pip install 'kfp=={version}'\\n")
+        })
+        .collect();
+    let mut text = format!(
+        "# PIPELINE DEFINITION\ncomponents:\n  comp-a:\n    executorLabel: exec-a\ndeploymentSpec:\n  executors:\n    exec-a:\n      container:\n        command: [sh, -c, \"{command}\"]\n        image: python:3.11@sha256:{}\npipelineInfo:\n  name: pins\nroot:\n  dag:\n    tasks:\n",
+        "0".repeat(64)
+    );
+    for i in 0..tasks {
+        text.push_str(&format!(
+            "      t{i}:\n        componentRef: {{name: comp-a}}\n        taskInfo: {{name: t{i}}}\n"
+        ));
+    }
+    text + "schemaVersion: 2.1.0\nsdkVersion: kfp-2.15.2\n"
+}
+
+#[test]
+fn many_kfp_pins_and_tasks_sharing_them_stay_bounded() {
+    let dir = temp_dir("bounded-pins");
+    let write = |name: &str, text: String| {
+        assert!(
+            (1 << 20..4 << 20).contains(&text.len()),
+            "{name}: {}",
+            text.len()
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path_str(&path)
+    };
+    // 40,000 pins, the 40 of another release each reported once although 20 tasks share
+    // the executor (the first is the 1,000th pin, 27 bytes each, the first at column 41).
+    let f = write("pins.yaml", kfp_pins(40_000, 20));
+    let run = check("40,000 kfp== pins shared by 20 tasks", &[&f]);
+    run.exit(0);
+    let found = run.findings(&f, "sdk-backend-version-mismatch");
+    assert_eq!(found.len(), 40, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), (9, 41 + 999 * 27));
+    assert!(found[0].3.contains("install `kfp==2.13.0`"), "{found:?}");
+    // 100,000 pins (2.8 MB) copied into each of 2,000 tasks: the budget stops the copies at
+    // the executor, long before they fill the memory.
+    let f = write("pins-copied.yaml", kfp_pins(100_000, 2_000));
+    check("100,000 kfp== pins run by 2,000 tasks", &[&f])
+        .exit(1)
+        .expect(&f, "input-too-complex", 8, 7, "units of work");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An Argo Workflow of `n` container templates, each with an unpinned image, no timeout and
+/// no limits, and a suppression comment `comment` on its image line.
+fn argo_templates(n: usize, comment: &str) -> String {
+    let mut text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: many-}\nspec:\n  entrypoint: t0\n  templates:\n".to_string();
+    for i in 0..n {
+        text.push_str(&format!(
+            "  - name: t{i}\n    container:\n      image: python:3.11  # {comment}\n      command: [sh, -c, \"aws s3 cp s3://a/b c\"]\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn many_templates_with_many_findings_and_suppressions_stay_bounded() {
+    let dir = temp_dir("bounded-templates");
+    let write = |name: &str, text: String| {
+        assert!(
+            (1 << 20..4 << 20).contains(&text.len()),
+            "{name}: {}",
+            text.len()
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path_str(&path)
+    };
+    // 8,000 templates: every unpinned image suppressed on its line, the rest reported.
+    let f = write(
+        "suppressed.yaml",
+        argo_templates(
+            8_000,
+            "pipelint: ignore[unpinned-image] pinned by the deploy job",
+        ),
+    );
+    // (Three rules only: the report of every finding would be large for the test itself.)
+    let config = dir.join("select.yaml");
+    std::fs::write(
+        &config,
+        "select: [missing-timeout, unpinned-image, unused-suppression]\n",
+    )
+    .unwrap();
+    let run = check(
+        "8,000 templates, each with findings and a suppression",
+        &[&"--config", &config, &f],
+    );
+    run.exit(0).expect(&f, "missing-timeout", 7, 5, "t0");
+    assert_eq!(run.findings(&f, "missing-timeout").len(), 8_000);
+    assert!(run.findings(&f, "unpinned-image").is_empty());
+    assert!(run.findings(&f, "unused-suppression").is_empty());
+    assert_eq!(run.json()["summary"]["suppressed"], 8_000, "{}", run.stdout);
+    // 25,000 templates: the findings cost more than the file's budget. The file stops at a
+    // position; its suppressions are not reported as unused (they were never matched).
+    let f = write(
+        "over-budget.yaml",
+        argo_templates(25_000, "pipelint: ignore[missing-timeout]"),
+    );
+    let run = check("25,000 templates with findings over the budget", &[&f]);
+    run.exit(1);
+    let found = run.findings(&f, "input-too-complex");
+    assert!(
+        found.len() == 1 && found[0].3.contains("units of work"),
+        "{found:?}"
+    );
+    assert!(run.findings(&f, "unused-suppression").is_empty());
+    assert!(run.findings(&f, "missing-timeout").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_huge_jobs_count_is_capped() {
+    check(
+        "-j 100000",
+        &[&"-j", &"100000", &hostile("kfp-diamond.yaml")],
+    )
+    .exit(1);
+}
+
+/// Config and policy files come in pull requests: the limits of a pipeline apply to them,
+/// and one over them stops the run (exit 2) with the file and position.
+#[test]
+fn configs_and_policies_too_complex_are_errors_at_a_position() {
+    let dir = temp_dir("bounded-config");
+    let mut bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+    for i in 1..9 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let config = dir.join("bomb-config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "ignore: [unpinned-image]\nx-bomb:\n{}",
+            bomb.lines().map(|l| format!("  {l}\n")).collect::<String>()
+        ),
+    )
+    .unwrap();
+    let run = spawn(
+        "a config with an alias bomb",
+        &[
+            "check".into(),
+            "--config".into(),
+            config.clone().into(),
+            CONTROL.into(),
+        ],
+    );
+    run.exit(2).stderr_has(&format!(
+        "{}:8:47: too complex: aliases expand to more than 1000000 nodes",
+        path_str(&config)
+    ));
+    let policy = dir.join("bomb-policy.yaml");
+    std::fs::write(&policy, bomb).unwrap();
+    let config = dir.join("policy-config.yaml");
+    std::fs::write(&config, "policies: [bomb-policy.yaml]\n").unwrap();
+    let run = spawn(
+        "a policy file with an alias bomb",
+        &[
+            "check".into(),
+            "--config".into(),
+            config.into(),
+            CONTROL.into(),
+        ],
+    );
+    run.exit(2).stderr_has(&format!(
+        "{}:6:45: too complex: aliases expand to more than 1000000 nodes",
+        path_str(&policy)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
 }

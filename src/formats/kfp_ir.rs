@@ -137,7 +137,7 @@ pub fn adapt(
     }
     let mut steps = Vec::new();
     // DAG components whose tasks are in `p.tasks` (a sub-pipeline used twice is one DAG).
-    let mut dags_seen: Vec<String> = Vec::new();
+    let mut dags_seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     while let Some((dag, path, ancestry)) = stack.pop() {
         // A component used by several parents is expanded once per path: bounded by the
         // file's work budget (`input-too-complex`), since paths can double at every level.
@@ -148,10 +148,7 @@ pub fn adapt(
             continue;
         };
         let dag_name = ancestry.last().map_or("root", String::as_str).to_string();
-        let first_visit = !dags_seen.contains(&dag_name);
-        if first_visit {
-            dags_seen.push(dag_name.clone());
-        }
+        let first_visit = dags_seen.insert(dag_name.clone());
         // Pushed in reverse so that steps come out in file order.
         let mut nested = Vec::new();
         for (task_key, task) in tasks.entries() {
@@ -374,6 +371,14 @@ fn build_step(
                 });
             c.command = text_list(container, "command", p);
             c.args = text_list(container, "args", p);
+            // Every task that runs the executor holds its own copy of the command line (the
+            // embedded program with it): paid by size, so that a large executor shared by
+            // thousands of tasks exhausts the budget, not the memory.
+            let copied: usize = c.command.iter().chain(&c.args).map(|a| a.value.len()).sum();
+            let _ = crate::limits::charge(
+                copied as u64 / crate::limits::COPIED_BYTES_PER_UNIT,
+                key.span(),
+            );
             if let Some(env) = list_at(container, "env", p) {
                 c.env = env
                     .items()

@@ -36,7 +36,7 @@ use crate::config::ConfigError;
 use crate::finding::{Finding, Severity};
 use crate::rules::{registry, FileContext};
 use crate::yaml::json::{node_at_pointer, to_json};
-use crate::yaml::{parse, LineIndex, NodeRef, ParseLimits, Span};
+use crate::yaml::{LineIndex, NodeRef, Span};
 
 pub use view::{pipeline_view, split_image, step_view, Shape, View};
 
@@ -197,7 +197,7 @@ fn read_file(path: &Path, policies: &mut Vec<Arc<Policy>>) -> Result<(), ConfigE
         lines: LineIndex::new(&text),
     };
     let err = |span: Span, message: String| errors.at(span, message);
-    let yaml = parse(&text, &ParseLimits::default());
+    let yaml = crate::config::parse_bounded(&text, &err)?;
     if let Some(e) = yaml.errors.first() {
         return Err(err(e.span, format!("invalid YAML: {}", e.message)));
     }

@@ -1,7 +1,8 @@
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::{FileContext, Rule, RuleMeta};
-use crate::analysis::span_in_scalar;
+use crate::analysis::ScalarSpans;
 use crate::config::Version;
 use crate::finding::{Finding, Severity};
 use crate::model::{ArgoFlavor, ArgoKind, Format, Pipeline};
@@ -118,25 +119,36 @@ fn find_keys(root: NodeRef<'_>, path: &[String]) -> Vec<Span> {
     found
 }
 
-/// `kfp==2.14.3` pins in executor commands: the KFP runtime inside the pod.
-fn runtime_pins(pipeline: &Pipeline) -> Vec<(&crate::model::Spanned<String>, usize, String)> {
+/// `kfp==2.14.3` pins in executor commands: the KFP runtime inside the pod, with their spans.
+/// Tasks share executors: each command item is read once (by span), and its offset map is
+/// built once for all its pins.
+fn runtime_pins(src: &str, pipeline: &Pipeline) -> Vec<(Span, String)> {
     let mut out = Vec::new();
-    for step in &pipeline.steps {
-        for container in &step.containers {
-            for item in &container.command {
-                let text = &item.value;
-                let mut from = 0;
-                while let Some(i) = text[from..].find("kfp==") {
-                    let at = from + i;
-                    let version: String = text[at + 5..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
-                        .collect();
-                    if !version.is_empty() {
-                        out.push((item, at, version));
-                    }
-                    from = at + 5;
-                }
+    let mut items_read = HashSet::new();
+    let mut pins_seen = HashSet::new();
+    let commands = pipeline
+        .steps
+        .iter()
+        .flat_map(|step| &step.containers)
+        .flat_map(|container| &container.command);
+    for item in commands {
+        if !items_read.insert(item.span) {
+            continue;
+        }
+        let text = &item.value;
+        let spans = ScalarSpans::new(src, item);
+        for (at, _) in text.match_indices("kfp==") {
+            let version: String = text[at + 5..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                .collect();
+            if version.is_empty() {
+                continue;
+            }
+            let span = spans.span(at..at + 5 + version.len());
+            // Pins of a scalar whose offsets cannot be mapped all land on the whole scalar.
+            if pins_seen.insert(span) {
+                out.push((span, version));
             }
         }
     }
@@ -160,13 +172,7 @@ impl SdkBackendVersionMismatch {
     fn check_kfp(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
         let sdk = pipeline.sdk_version.as_ref();
         // Skew inside the file: the runtime pinned in the executors vs the compiling SDK.
-        let mut seen = Vec::new();
-        for (item, at, runtime) in runtime_pins(pipeline) {
-            let span = span_in_scalar(cx.src, item, at..at + 5 + runtime.len());
-            if seen.contains(&span) {
-                continue;
-            }
-            seen.push(span);
+        for (span, runtime) in runtime_pins(cx.src, pipeline) {
             if let Some(sdk) = sdk {
                 if !same_release(&sdk.value, &runtime) {
                     out.push(
