@@ -164,11 +164,17 @@ pub fn apply(
         .collect();
     // Config entries for this file, by rule, then by step (`None`: every step).
     let mut by_config: HashMap<&str, HashSet<Option<&str>>> = HashMap::new();
+    // Only entries that could silence one of this file's findings are looked at further,
+    // so a path glob is compiled only when its rule and step occur.
+    let rules: HashSet<&str> = findings.iter().map(|f| f.rule).collect();
+    let steps: HashSet<&str> = findings.iter().filter_map(|f| f.step.as_deref()).collect();
     for s in &config.suppressions {
-        let for_file = s
-            .path
-            .as_ref()
-            .is_none_or(|(_, m)| relative.is_some_and(|r| m.is_match(r)));
+        let candidate = rules.contains(s.rule.as_str())
+            && s.step.as_deref().is_none_or(|step| steps.contains(step));
+        let for_file = candidate
+            && s.path
+                .as_ref()
+                .is_none_or(|glob| relative.is_some_and(|r| glob.is_match(r)));
         if for_file {
             by_config
                 .entry(s.rule.as_str())
