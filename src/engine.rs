@@ -460,27 +460,36 @@ fn run_rules(
     (merge_shared_locations(findings), suppressed)
 }
 
-/// Sorts by position and rule, and folds findings of one rule at one place (a KFP executor
-/// shared by several tasks, a `templateDefaults` image inherited by several templates) into
-/// one that names every step.
-fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by(|a, b| {
-        (a.span.start, a.span.end, a.rule, a.document).cmp(&(
+/// Sorts by position and rule, and folds findings that are the same into one that names
+/// every step: one rule, one place, one message but for the step's name (a KFP executor
+/// shared by several tasks, a `templateDefaults` image inherited by several templates).
+/// Findings that only share a place (one inherited `retryStrategy`, two different problems
+/// of two steps) stay apart: merging them would hide one.
+fn merge_shared_locations(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut keyed: Vec<(String, Finding)> = findings
+        .into_iter()
+        .map(|f| (message_without_step(&f), f))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| {
+        (a.span.start, a.span.end, a.rule, a.document, ka).cmp(&(
             b.span.start,
             b.span.end,
             b.rule,
             b.document,
+            kb,
         ))
     });
-    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut merged: Vec<Finding> = Vec::with_capacity(keyed.len());
+    let mut last_key = String::new();
     // The steps already named by the last merged finding (a set, so that a place shared by
     // thousands of steps is not quadratic).
     let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for finding in findings {
+    for (key, finding) in keyed {
         if let Some(last) = merged.last_mut() {
             if last.rule == finding.rule
                 && last.span == finding.span
                 && last.document == finding.document
+                && last_key == key
             {
                 if let Some(step) = finding.step {
                     if named.insert(step.clone()) {
@@ -493,7 +502,21 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
         }
         named.clear();
         named.extend(finding.step.clone());
+        last_key = key;
         merged.push(finding);
     }
     merged
+}
+
+/// A finding's message with the name it shows for its step (`step "train"`, or the
+/// qualified `step "outer/train"`) taken out: what must be equal for two findings to merge.
+fn message_without_step(finding: &Finding) -> String {
+    let Some(step) = &finding.step else {
+        return finding.message.clone();
+    };
+    let shown = match finding.step_path.len() {
+        0..=2 => step.clone(),
+        _ => finding.step_path[1..].join("/"),
+    };
+    finding.message.replacen(&format!("\"{shown}\""), "\"\"", 1)
 }
