@@ -44,6 +44,9 @@ pub enum Outcome {
     Pipeline(Vec<&'static str>),
     /// YAML/JSON that holds no pipeline: skipped quietly.
     NotPipeline,
+    /// A pipeline in a format pipelint does not lint (`kfp-tekton`, `tekton`): skipped,
+    /// counted and named.
+    Unsupported(&'static str),
     /// Not valid YAML and not recognisably a pipeline: skipped, counted.
     Unparseable,
     /// Could not be read (permissions, too large, not text): reported.
@@ -316,6 +319,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         }
         FileKind::NotPipeline if yaml.is_incomplete() => Outcome::Unparseable,
         FileKind::NotPipeline => Outcome::NotPipeline,
+        FileKind::Unsupported(label) => Outcome::Unsupported(label),
     };
     let facts = match outcome {
         Outcome::Pipeline(_) => analyze_steps(&source, &pipelines, &settings.config),
@@ -519,4 +523,37 @@ fn message_without_step(finding: &Finding) -> String {
         _ => finding.step_path[1..].join("/"),
     };
     finding.message.replacen(&format!("\"{shown}\""), "\"\"", 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::Span;
+
+    fn at(rule: &'static str, step: &str, message: &str) -> Finding {
+        let mut f = Finding::new(
+            rule,
+            crate::finding::Severity::Warning,
+            Span::new(10, 20),
+            message,
+        );
+        f.step = Some(step.to_string());
+        f.step_path = vec!["p".to_string(), step.to_string()];
+        f.document = Some(0);
+        f
+    }
+
+    #[test]
+    fn only_findings_that_say_the_same_are_merged() {
+        let merged = merge_shared_locations(vec![
+            at("r", "a", "step \"a\" runs image \"x:latest\""),
+            at("r", "b", "step \"b\" POSTs to an endpoint"),
+            at("r", "c", "step \"c\" runs image \"x:latest\""),
+        ]);
+        assert_eq!(merged.len(), 2, "{merged:#?}");
+        let image = merged.iter().find(|f| f.message.contains("image")).unwrap();
+        assert_eq!(image.also_steps, vec!["c".to_string()]);
+        let post = merged.iter().find(|f| f.message.contains("POST")).unwrap();
+        assert!(post.also_steps.is_empty());
+    }
 }

@@ -796,14 +796,41 @@ fn read_caching(
             "labels",
             "pipelines.kubeflow.org/enable_caching",
         ])?;
+        // `max_cache_staleness: P0D` (what `op.execution_options.caching_strategy
+        // .max_cache_staleness = "P0D"` writes) accepts no cached result: caching is off.
+        let staleness = tpl.path(&[
+            "metadata",
+            "annotations",
+            "pipelines.kubeflow.org/max_cache_staleness",
+        ]);
+        let never_reused = staleness
+            .and_then(|s| s.scalar_text())
+            .is_some_and(is_zero_iso_duration);
         return Some(Caching {
-            enabled: label.scalar_text() == Some("true"),
+            enabled: label.scalar_text() == Some("true") && !never_reused,
             span: label.span(),
             origin: Origin::Step,
             key: None,
         });
     }
     None
+}
+
+/// An ISO 8601 duration of zero length: `P0D`, `PT0S`, `P0Y0M0DT0H0M0S`.
+fn is_zero_iso_duration(value: &str) -> bool {
+    let v = value.trim().to_ascii_uppercase();
+    let Some(body) = v.strip_prefix('P') else {
+        return false;
+    };
+    let numbers: Vec<&str> = body
+        .split(|c: char| c.is_ascii_alphabetic())
+        .filter(|n| !n.is_empty())
+        .collect();
+    !numbers.is_empty()
+        && body.chars().any(|c| c.is_ascii_alphabetic())
+        && numbers
+            .iter()
+            .all(|n| n.parse::<f64>().is_ok_and(|x| x == 0.0))
 }
 
 fn script_source(script: NodeRef<'_>) -> Option<EmbeddedSource> {
