@@ -20,14 +20,19 @@ static META: RuleMeta = RuleMeta {
     }],
 };
 
-/// The longest total backoff wait accepted when the option is not set: a day.
-const DEFAULT_MAX_TOTAL_WAIT_SECONDS: u64 = 24 * 3600;
+/// The longest total backoff wait accepted when the option is not set: six hours, longer
+/// than a patient wait for an upstream outage, shorter than a retry that outlives a nightly
+/// run (`limit: 10`, `factor: 2` from one minute waits 17 hours).
+const DEFAULT_MAX_TOTAL_WAIT_SECONDS: u64 = 6 * 3600;
+
+/// Counting stops past a century of waiting: a limit of a million retries must not cost a
+/// million steps, and the message only needs the order of magnitude.
+const COUNT_UP_TO_SECONDS: f64 = 100.0 * 365.0 * 86400.0;
 
 /// Seconds spent waiting between attempts, when every retry of `retry` runs: the sum of
-/// `duration × factor^i`, each wait capped by `cap` (Argo 3.7+). Counting stops once it
-/// passes `stop_above` (a limit of a million retries must not cost a million steps).
-/// `None` when a value is templated or unreadable.
-fn total_wait(retry: &Retry, retries: i64, stop_above: u64) -> Option<f64> {
+/// `duration × factor^i`, each wait capped by `cap` (Argo 3.7+). `None` when a value is
+/// templated or unreadable.
+fn total_wait(retry: &Retry, retries: i64) -> Option<f64> {
     let Some(duration) = &retry.backoff_duration else {
         return Some(0.0); // no backoff: Argo retries at once
     };
@@ -50,7 +55,7 @@ fn total_wait(retry: &Retry, retries: i64, stop_above: u64) -> Option<f64> {
     let mut wait = base;
     for _ in 0..retries {
         total += cap.map_or(wait, |c| wait.min(c));
-        if total > stop_above as f64 {
+        if total > COUNT_UP_TO_SECONDS {
             break;
         }
         wait *= factor;
@@ -64,7 +69,8 @@ fn human(seconds: f64) -> String {
         s if s < 120.0 => format!("{s:.0} s"),
         s if s < 2.0 * 3600.0 => format!("{:.0} min", s / 60.0),
         s if s < 2.0 * 86400.0 => format!("{:.1} h", s / 3600.0),
-        s => format!("{:.0} days", s / 86400.0),
+        s if s < COUNT_UP_TO_SECONDS => format!("{:.0} days", s / 86400.0),
+        _ => "more than a century".to_string(),
     }
 }
 
@@ -124,7 +130,7 @@ impl Rule for UnboundedRetry {
                         ),
                     ),
                 };
-                let Some(total) = total_wait(retry, retries, bound) else {
+                let Some(total) = total_wait(retry, retries) else {
                     return;
                 };
                 let bounded_by_max = retry
@@ -136,7 +142,7 @@ impl Rule for UnboundedRetry {
                     return;
                 }
                 (
-                    format!("step \"{}\" waits {} or more between its {retries} retries{inherited}, longer than {what}", step.qualified_name(), human(total)),
+                    format!("step \"{}\" waits {} in total between its {retries} retries{inherited}, longer than {what}", step.qualified_name(), human(total)),
                     "backoff waits outlast the bound".to_string(),
                 )
             }
@@ -147,5 +153,48 @@ impl Rule for UnboundedRetry {
             .label(label)
             .help(help);
         out.push(at_step(finding, pipeline, step));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Spanned;
+    use crate::yaml::Span;
+
+    fn retry(duration: &str, factor: Option<&str>, cap: Option<&str>) -> Retry {
+        let text = |v: &str| Spanned::new(v.to_string(), Span::new(0, 1));
+        Retry {
+            span: Span::new(0, 1),
+            origin: Origin::Step,
+            limit: None,
+            policy: None,
+            backoff_duration: Some(text(duration)),
+            backoff_factor: factor.map(text),
+            backoff_max_duration: None,
+            backoff_cap: cap.map(text),
+        }
+    }
+
+    #[test]
+    fn waits_add_up_as_argo_spaces_them() {
+        // 1, 2 and 4 minutes: the bounded backoff of the review (r02).
+        assert_eq!(total_wait(&retry("1m", Some("2"), None), 3), Some(420.0));
+        // No factor: the same wait each time.
+        assert_eq!(total_wait(&retry("5m", None, None), 4), Some(1200.0));
+        // `cap` bounds each wait: 30, 60, 120, 240, then 300 s.
+        assert_eq!(
+            total_wait(&retry("30s", Some("2"), Some("5m")), 5),
+            Some(750.0)
+        );
+        // Templated values are unknown.
+        assert_eq!(
+            total_wait(&retry("{{inputs.parameters.d}}", None, None), 3),
+            None
+        );
+        // A huge limit stops counting instead of looping.
+        assert!(
+            total_wait(&retry("1s", Some("10"), None), i64::MAX).unwrap() > COUNT_UP_TO_SECONDS
+        );
     }
 }
