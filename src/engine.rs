@@ -44,6 +44,9 @@ pub enum Outcome {
     Pipeline(Vec<&'static str>),
     /// YAML/JSON that holds no pipeline: skipped quietly.
     NotPipeline,
+    /// A pipeline in a format pipelint does not lint (`kfp-tekton`, `tekton`): skipped,
+    /// counted and named.
+    Unsupported(&'static str),
     /// Not valid YAML and not recognisably a pipeline: skipped, counted.
     Unparseable,
     /// Could not be read (permissions, too large, not text): reported.
@@ -297,6 +300,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         }
         FileKind::NotPipeline if yaml.is_incomplete() => Outcome::Unparseable,
         FileKind::NotPipeline => Outcome::NotPipeline,
+        FileKind::Unsupported(label) => Outcome::Unsupported(label),
     };
     let facts = match outcome {
         Outcome::Pipeline(_) => analyze_steps(&source, &pipelines, &settings.config),
@@ -493,27 +497,36 @@ fn run_rules(
     (merge_shared_locations(findings), suppressed)
 }
 
-/// Sorts by position and rule, and folds findings of one rule at one place (a KFP executor
-/// shared by several tasks, a `templateDefaults` image inherited by several templates) into
-/// one that names every step.
-fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by(|a, b| {
-        (a.span.start, a.span.end, a.rule, a.document).cmp(&(
+/// Sorts by position and rule, and folds findings that are the same into one that names
+/// every step: one rule, one place, one message but for the step's name (a KFP executor
+/// shared by several tasks, a `templateDefaults` image inherited by several templates).
+/// Findings that only share a place (one inherited `retryStrategy`, two different problems
+/// of two steps) stay apart: merging them would hide one.
+fn merge_shared_locations(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut keyed: Vec<(String, Finding)> = findings
+        .into_iter()
+        .map(|f| (message_without_step(&f), f))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| {
+        (a.span.start, a.span.end, a.rule, a.document, ka).cmp(&(
             b.span.start,
             b.span.end,
             b.rule,
             b.document,
+            kb,
         ))
     });
-    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut merged: Vec<Finding> = Vec::with_capacity(keyed.len());
+    let mut last_key = String::new();
     // The steps already named by the last merged finding (a set, so that a place shared by
     // thousands of steps is not quadratic).
     let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for finding in findings {
+    for (key, finding) in keyed {
         if let Some(last) = merged.last_mut() {
             if last.rule == finding.rule
                 && last.span == finding.span
                 && last.document == finding.document
+                && last_key == key
             {
                 if let Some(step) = finding.step {
                     if named.insert(step.clone()) {
@@ -526,7 +539,54 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
         }
         named.clear();
         named.extend(finding.step.clone());
+        last_key = key;
         merged.push(finding);
     }
     merged
+}
+
+/// A finding's message with the name it shows for its step (`step "train"`, or the
+/// qualified `step "outer/train"`) taken out: what must be equal for two findings to merge.
+fn message_without_step(finding: &Finding) -> String {
+    let Some(step) = &finding.step else {
+        return finding.message.clone();
+    };
+    let shown = match finding.step_path.len() {
+        0..=2 => step.clone(),
+        _ => finding.step_path[1..].join("/"),
+    };
+    finding.message.replacen(&format!("\"{shown}\""), "\"\"", 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::Span;
+
+    fn at(rule: &'static str, step: &str, message: &str) -> Finding {
+        let mut f = Finding::new(
+            rule,
+            crate::finding::Severity::Warning,
+            Span::new(10, 20),
+            message,
+        );
+        f.step = Some(step.to_string());
+        f.step_path = vec!["p".to_string(), step.to_string()];
+        f.document = Some(0);
+        f
+    }
+
+    #[test]
+    fn only_findings_that_say_the_same_are_merged() {
+        let merged = merge_shared_locations(vec![
+            at("r", "a", "step \"a\" runs image \"x:latest\""),
+            at("r", "b", "step \"b\" POSTs to an endpoint"),
+            at("r", "c", "step \"c\" runs image \"x:latest\""),
+        ]);
+        assert_eq!(merged.len(), 2, "{merged:#?}");
+        let image = merged.iter().find(|f| f.message.contains("image")).unwrap();
+        assert_eq!(image.also_steps, vec!["c".to_string()]);
+        let post = merged.iter().find(|f| f.message.contains("POST")).unwrap();
+        assert!(post.also_steps.is_empty());
+    }
 }

@@ -125,6 +125,9 @@ pub struct Pipeline {
     /// Deadline of the whole run: Argo `spec.activeDeadlineSeconds`, KFP
     /// `platforms.kubernetes.pipelineConfig.activeDeadlineSeconds`.
     pub timeout: Option<Spanned<String>>,
+    /// Argo `spec.templateDefaults` `timeout` / `activeDeadlineSeconds`: applies to the
+    /// templates this manifest calls through `templateRef` too.
+    pub default_timeout: Option<Spanned<String>>,
     /// Argo `metadata.labels` / `metadata.annotations` of the manifest.
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     pub annotations: Vec<(Spanned<String>, Spanned<String>)>,
@@ -174,6 +177,7 @@ impl Pipeline {
             exit_templates: Vec::new(),
             workflow_template_ref: None,
             timeout: None,
+            default_timeout: None,
             labels: Vec::new(),
             annotations: Vec::new(),
         }
@@ -242,6 +246,8 @@ pub struct Step {
     pub artifacts: Vec<Artifact>,
     /// An Argo `resource` template: what it does to which object.
     pub resource: Option<ResourceAction>,
+    /// Argo `daemon: true`: a server Argo stops when the scope that started it ends.
+    pub daemon: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -288,7 +294,27 @@ impl Step {
             anchors: vec![span],
             artifacts: Vec::new(),
             resource: None,
+            daemon: false,
         }
+    }
+
+    /// Whether the step runs a pod of its own that could hang: a container, script or
+    /// container set, other than a stand-in the backend runs without a pod (kfp-kubernetes
+    /// CreatePVC/DeletePVC stubs, the KFP v2 backend's system templates) or an Argo daemon,
+    /// which Argo stops when the scope that started it ends.
+    pub fn holds_a_pod(&self) -> bool {
+        let runs_container = matches!(
+            self.kind,
+            StepKind::Container | StepKind::Script | StepKind::ContainerSet
+        );
+        let mut main = self
+            .containers
+            .iter()
+            .filter(|c| c.role != ContainerRole::Init && c.role != ContainerRole::Sidecar)
+            .peekable();
+        let all_stubs =
+            main.peek().is_some() && main.all(|c| c.image.as_ref().is_some_and(|i| i.stub));
+        runs_container && !self.system && !self.daemon && !all_stubs
     }
 
     /// The name to show: the task name, prefixed by the sub-pipelines or DAG groups it sits
@@ -354,6 +380,10 @@ pub struct Image {
     /// A stand-in that is never pulled as written (kfp-kubernetes `argostub/*`, the KFP v2
     /// backend's placeholder) or a backend system image.
     pub stub: bool,
+    /// A templated reference (`{{workflow.parameters.image}}`) with the parameters' defaults
+    /// of the same file put in: what runs unless the caller passes another value. The span
+    /// is the default value's.
+    pub default: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -411,7 +441,11 @@ pub struct Retry {
     pub policy: Option<Spanned<String>>,
     pub backoff_duration: Option<Spanned<String>>,
     pub backoff_factor: Option<Spanned<String>>,
+    /// Argo `backoff.maxDuration` (no retry starts after that long), KFP `backoffMaxDuration`
+    /// (the longest single wait).
     pub backoff_max_duration: Option<Spanned<String>>,
+    /// Argo 3.7+ `backoff.cap`: the longest single wait.
+    pub backoff_cap: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone)]

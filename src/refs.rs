@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::engine::Input;
 use crate::formats::adapt_file;
-use crate::model::{ArgoKind, Format, Pipeline};
+use crate::model::{ArgoKind, Format, Pipeline, StepKind};
 use crate::yaml::{parse, ParseLimits};
 
 /// The (Cluster)WorkflowTemplates of a run, by scope and name, with their template names.
@@ -24,6 +24,34 @@ pub struct KnownTemplates {
     /// `(cluster_scope, metadata.name)` -> template names. Two manifests of the same name
     /// (other namespaces, say) add up.
     templates: BTreeMap<(bool, String), BTreeSet<String>>,
+    /// `(cluster_scope, metadata.name, template)` -> whether the template has a deadline,
+    /// for `missing-timeout` to follow `templateRef` chains.
+    deadlines: BTreeMap<(bool, String, String), TemplateDeadline>,
+}
+
+/// Whether a template of a (Cluster)WorkflowTemplate is bounded in time when another
+/// workflow calls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateDeadline {
+    /// It has a `timeout` / `activeDeadlineSeconds` (its own or from `templateDefaults`), or
+    /// runs no pod that could hang (a daemon, a suspend, an HTTP call...).
+    Bounded,
+    /// It runs a container with no deadline.
+    Unbounded,
+    /// A DAG or steps template: bounded when everything it calls is.
+    Calls(Vec<TemplateCall>),
+}
+
+/// A call made by a DAG or steps template: a template of the same manifest, or a
+/// `templateRef` to another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateCall {
+    Local(String),
+    Ref {
+        cluster_scope: bool,
+        name: String,
+        template: String,
+    },
 }
 
 impl KnownTemplates {
@@ -41,6 +69,68 @@ impl KnownTemplates {
             .entry((cluster, name.value.clone()))
             .or_default()
             .extend(pipeline.steps.iter().map(|s| s.name.clone()));
+        for step in &pipeline.steps {
+            let deadline = match step.kind {
+                StepKind::Group => TemplateDeadline::Calls(
+                    pipeline
+                        .tasks
+                        .iter()
+                        .filter(|t| t.parent == step.name)
+                        .filter_map(|t| match (&t.template_ref, &t.template) {
+                            (Some(r), _) => Some(TemplateCall::Ref {
+                                cluster_scope: r.cluster_scope,
+                                name: r.name.as_ref()?.value.clone(),
+                                template: r.template.as_ref()?.value.clone(),
+                            }),
+                            (None, Some(local)) => Some(TemplateCall::Local(local.value.clone())),
+                            (None, None) => None,
+                        })
+                        .collect(),
+                ),
+                _ if step.timeout.is_some() || !step.holds_a_pod() => TemplateDeadline::Bounded,
+                _ => TemplateDeadline::Unbounded,
+            };
+            self.deadlines
+                .insert((cluster, name.value.clone(), step.name.clone()), deadline);
+        }
+    }
+
+    /// Whether template `template` of the (Cluster)WorkflowTemplate `name` is bounded in
+    /// time, following the DAGs and `templateRef`s it calls. `None` when the run does not
+    /// define it (or a chain leaves the run). The first template found without a deadline
+    /// is returned as `(scope, manifest, template)`.
+    pub fn unbounded_along(
+        &self,
+        cluster_scope: bool,
+        name: &str,
+        template: &str,
+    ) -> Option<Option<(bool, String, String)>> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![(cluster_scope, name.to_string(), template.to_string())];
+        let mut resolved_all = true;
+        while let Some(key) = stack.pop() {
+            if !seen.insert(key.clone()) || seen.len() > 10_000 {
+                continue;
+            }
+            match self.deadlines.get(&key) {
+                None => resolved_all = false,
+                Some(TemplateDeadline::Bounded) => {}
+                Some(TemplateDeadline::Unbounded) => return Some(Some(key)),
+                Some(TemplateDeadline::Calls(calls)) => {
+                    for call in calls {
+                        stack.push(match call {
+                            TemplateCall::Local(t) => (key.0, key.1.clone(), t.clone()),
+                            TemplateCall::Ref {
+                                cluster_scope,
+                                name,
+                                template,
+                            } => (*cluster_scope, name.clone(), template.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        resolved_all.then_some(None)
     }
 
     /// The template names of the (Cluster)WorkflowTemplate `name`, if the run defines it.
@@ -61,6 +151,15 @@ impl KnownTemplates {
             .reduce(KnownTemplates::default, |mut a, b| {
                 for (key, names) in b.templates {
                     a.templates.entry(key).or_default().extend(names);
+                }
+                // Two manifests of one name: a template without a deadline in either wins.
+                for (key, deadline) in b.deadlines {
+                    match a.deadlines.get(&key) {
+                        Some(TemplateDeadline::Unbounded) => {}
+                        _ => {
+                            a.deadlines.insert(key, deadline);
+                        }
+                    }
                 }
                 a
             })

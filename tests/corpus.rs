@@ -337,10 +337,14 @@ fn judgment_rules_on_the_files_with_known_defects() {
         &corpus.join("kfp-v1-argo/sdk-1.8.22__preemptible_tpu_gpu.yaml"),
         &settings,
     );
+    // A warning, not an error: v1 is deprecated, and the 2.x backend still runs v1
+    // pipelines (Kubeflow's version-compatibility page; issue 14).
     assert!(v1
         .findings
         .iter()
-        .any(|f| f.rule == "sdk-backend-version-mismatch" && f.message.contains("KFP v1 SDK")));
+        .any(|f| f.rule == "sdk-backend-version-mismatch"
+            && f.message.contains("KFP v1 SDK")
+            && f.severity == pipelint::finding::Severity::Warning));
 
     // The Llama fine-tune checkpoints with torchrun but states no checkpoint time; once it
     // does (here by annotation), the 30 s default grace period is reported on that line.
@@ -411,6 +415,44 @@ fn dag_and_hygiene_rules_on_the_corpus() {
     assert_eq!(hits("plaintext-secret"), Vec::<String>::new());
     let timeouts = hits("missing-timeout");
     assert!(timeouts.len() > 1000, "{}", timeouts.len());
+    // Steps without a pod that could hang (review of real pipelines, issue 14): the
+    // kfp-kubernetes CreatePVC/DeletePVC stubs and Argo daemons get no `missing-timeout`;
+    // the daemon's client still does.
+    let steps_with_timeout_findings = |name: &str| -> Vec<String> {
+        let file = report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .unwrap();
+        file.findings
+            .iter()
+            .filter(|f| f.rule == "missing-timeout")
+            .map(|f| f.step.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(
+        steps_with_timeout_findings("argo-examples/daemon-nginx.yaml"),
+        ["nginx-client"]
+    );
+    let pvc =
+        steps_with_timeout_findings("kfp-ir/valid__critical__pipeline_with_volume_long_name.yaml");
+    assert!(
+        pvc.iter()
+            .all(|s| !s.contains("createpvc") && !s.contains("deletepvc")),
+        "{pvc:?}"
+    );
+    // Unbounded retries: only Argo's "retry until it succeeds" example (and Hera's copy),
+    // no `limit` by design there, flagged for what it is. Bounded backoffs (a `limit`, no
+    // `maxDuration`) are not findings any more, and no step of the corpus is both retried
+    // and non-idempotent.
+    assert_eq!(
+        hits("unbounded-retry"),
+        [
+            "argo-examples/retry-container-to-completion.yaml:12",
+            "hera-examples/upstream__retry-container-to-completion.yaml:16",
+        ]
+    );
+    assert_eq!(hits("retry-on-non-idempotent-step"), Vec::<String>::new());
     // `whalesay` sets `activeDeadlineSeconds`; only `say` is flagged.
     let global = report
         .files

@@ -11,6 +11,7 @@ use common::{lint_file, repo_root};
 const RULES: &[&str] = &[
     "io-step-without-retry",
     "retry-on-non-idempotent-step",
+    "unbounded-retry",
     "cache-on-random-step",
     "grace-period-shorter-than-checkpoint",
     "sdk-backend-version-mismatch",

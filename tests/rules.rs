@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use common::{expected_lines, lint_file, render_plain, repo_root};
+use common::{expected_lines, lint_file, lint_with, render_plain, repo_root};
 use pipelint::rules::registry;
 
 /// Fixtures of a rule, subfolders included (a subfolder may hold a `.pipelint.yaml` that
@@ -42,6 +42,23 @@ fn snapshot_name(rule: &str, path: &std::path::Path) -> String {
     rel.to_string_lossy().replace(['/', '\\'], "__")
 }
 
+/// Fixtures in a `strict-refs/` folder are linted as with `--strict-refs`, the run being the
+/// fixture itself: its own (Cluster)WorkflowTemplates are the known ones.
+fn strict_refs_settings(path: &std::path::Path) -> pipelint::engine::Settings {
+    let input = pipelint::engine::Input {
+        path: path.to_path_buf(),
+        explicit: true,
+        config: None,
+    };
+    let mut settings = pipelint::engine::Settings::default();
+    let known = pipelint::refs::KnownTemplates::collect(&[input], settings.max_file_size);
+    settings.config = std::sync::Arc::new(pipelint::config::Config {
+        known_templates: Some(std::sync::Arc::new(known)),
+        ..pipelint::config::Config::default()
+    });
+    settings
+}
+
 fn check_rule(rule: &str) {
     let files = fixtures(rule);
     assert!(!files.is_empty(), "no fixtures for {rule}");
@@ -50,7 +67,11 @@ fn check_rule(rule: &str) {
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut report = lint_file(path);
+        let mut report = if path.parent().is_some_and(|d| d.ends_with("strict-refs")) {
+            lint_with(path, &strict_refs_settings(path))
+        } else {
+            lint_file(path)
+        };
         report.findings.retain(|f| f.rule == rule);
         let got: BTreeSet<u32> = report
             .findings
@@ -177,6 +198,11 @@ fn broken_dependency() {
 #[test]
 fn dependency_cycle() {
     check_rule("dependency-cycle");
+}
+
+#[test]
+fn unbounded_retry() {
+    check_rule("unbounded-retry");
 }
 
 #[test]

@@ -92,6 +92,55 @@ struct WorkflowContext<'a> {
     node_selector: Vec<(Spanned<String>, Spanned<String>)>,
     tolerations: Option<NodeRef<'a>>,
     affinity: Option<NodeRef<'a>>,
+    /// `spec.arguments.parameters`: name and default value.
+    parameters: Vec<(String, Spanned<String>)>,
+}
+
+/// `name` and `value` (or `default`) of each item of a `parameters` list.
+fn parameter_defaults(parameters: Option<NodeRef<'_>>) -> Vec<(String, Spanned<String>)> {
+    parameters
+        .into_iter()
+        .flat_map(|l| l.items())
+        .filter_map(|item| {
+            let name = item.get("name")?.scalar_text()?.to_string();
+            let value = item.get("value").or_else(|| item.get("default"))?;
+            Some((name, text(value)?))
+        })
+        .collect()
+}
+
+/// `reference` with each `{{workflow.parameters.x}}` / `{{inputs.parameters.x}}` replaced by
+/// that parameter's default in the same file; `None` when any placeholder has none (or is
+/// of another kind). The span is the first default's.
+fn with_defaults(
+    reference: &str,
+    workflow: &[(String, Spanned<String>)],
+    inputs: &[(String, Spanned<String>)],
+) -> Option<Spanned<String>> {
+    let mut out = String::new();
+    let mut span = None;
+    let mut rest = reference;
+    while let Some(open) = rest.find("{{") {
+        let close = open + rest[open..].find("}}")?;
+        out.push_str(&rest[..open]);
+        let inner = rest[open + 2..close].trim();
+        let (scope, name) = if let Some(n) = inner.strip_prefix("workflow.parameters.") {
+            (workflow, n)
+        } else if let Some(n) = inner.strip_prefix("inputs.parameters.") {
+            (inputs, n)
+        } else {
+            return None;
+        };
+        let (_, value) = scope.iter().rev().find(|(k, _)| k == name)?;
+        if value.value.contains("{{") {
+            return None;
+        }
+        out.push_str(&value.value);
+        span.get_or_insert(value.span);
+        rest = &rest[close + 2..];
+    }
+    out.push_str(rest);
+    Some(Spanned::new(out, span?))
 }
 
 pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: usize) -> Pipeline {
@@ -132,7 +181,12 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         node_selector: text_map(spec, "nodeSelector", &mut p),
         tolerations: list_at(spec, "tolerations", &mut p),
         affinity: spec.get("affinity").filter(|n| n.is_mapping()),
+        parameters: parameter_defaults(spec.path(&["arguments", "parameters"])),
     };
+    p.default_timeout = ["timeout", "activeDeadlineSeconds"]
+        .iter()
+        .find_map(|f| ctx.defaults.and_then(|d| d.get(f)))
+        .and_then(text);
     let pipeline_name = p.display_name().to_string();
     let Some(templates) = list_at(spec, "templates", &mut p) else {
         return p;
@@ -355,6 +409,16 @@ fn build_step(
             step.containers.push(c);
         }
     }
+    let inputs = parameter_defaults(tpl.path(&["inputs", "parameters"]));
+    for c in &mut step.containers {
+        if let Some(image) = c
+            .image
+            .as_mut()
+            .filter(|i| is_templated(&i.reference.value))
+        {
+            image.default = with_defaults(&image.reference.value, &ctx.parameters, &inputs);
+        }
+    }
     if step.system || flavor == ArgoFlavor::KfpV2Backend {
         for c in &mut step.containers {
             if let Some(image) = &mut c.image {
@@ -363,6 +427,10 @@ fn build_step(
         }
     }
 
+    step.daemon = tpl
+        .get("daemon")
+        .and_then(|d| d.scalar_text())
+        .is_some_and(|d| d == "true");
     step.retry = read_retry(tpl, defaults, ctx.retry, p);
     step.caching = read_caching(tpl, defaults, flavor);
     step.timeout = ["timeout", "activeDeadlineSeconds"]
@@ -503,6 +571,7 @@ fn read_container(
         reference,
         origin: Origin::Step,
         stub: false,
+        default: None,
     });
     c.image = own_image.or_else(|| {
         defaults
@@ -512,6 +581,7 @@ fn read_container(
                 reference,
                 origin: Origin::TemplateDefaults,
                 stub: false,
+                default: None,
             })
     });
     c.command = text_list(body, "command", p);
@@ -696,9 +766,8 @@ fn read_retry(
         policy: strategy.get("retryPolicy").and_then(text),
         backoff_duration: backoff.and_then(|b| b.get("duration")).and_then(text),
         backoff_factor: backoff.and_then(|b| b.get("factor")).and_then(text),
-        backoff_max_duration: backoff
-            .and_then(|b| b.get("maxDuration").or_else(|| b.get("cap")))
-            .and_then(text),
+        backoff_max_duration: backoff.and_then(|b| b.get("maxDuration")).and_then(text),
+        backoff_cap: backoff.and_then(|b| b.get("cap")).and_then(text),
     })
 }
 
@@ -727,14 +796,41 @@ fn read_caching(
             "labels",
             "pipelines.kubeflow.org/enable_caching",
         ])?;
+        // `max_cache_staleness: P0D` (what `op.execution_options.caching_strategy
+        // .max_cache_staleness = "P0D"` writes) accepts no cached result: caching is off.
+        let staleness = tpl.path(&[
+            "metadata",
+            "annotations",
+            "pipelines.kubeflow.org/max_cache_staleness",
+        ]);
+        let never_reused = staleness
+            .and_then(|s| s.scalar_text())
+            .is_some_and(is_zero_iso_duration);
         return Some(Caching {
-            enabled: label.scalar_text() == Some("true"),
+            enabled: label.scalar_text() == Some("true") && !never_reused,
             span: label.span(),
             origin: Origin::Step,
             key: None,
         });
     }
     None
+}
+
+/// An ISO 8601 duration of zero length: `P0D`, `PT0S`, `P0Y0M0DT0H0M0S`.
+fn is_zero_iso_duration(value: &str) -> bool {
+    let v = value.trim().to_ascii_uppercase();
+    let Some(body) = v.strip_prefix('P') else {
+        return false;
+    };
+    let numbers: Vec<&str> = body
+        .split(|c: char| c.is_ascii_alphabetic())
+        .filter(|n| !n.is_empty())
+        .collect();
+    !numbers.is_empty()
+        && body.chars().any(|c| c.is_ascii_alphabetic())
+        && numbers
+            .iter()
+            .all(|n| n.parse::<f64>().is_ok_and(|x| x == 0.0))
 }
 
 fn script_source(script: NodeRef<'_>) -> Option<EmbeddedSource> {

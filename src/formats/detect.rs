@@ -11,6 +11,10 @@ pub enum FileKind {
     Pipeline,
     /// Valid YAML/JSON, but nothing pipelint lints (a ConfigMap, a Helm values file...).
     NotPipeline,
+    /// A pipeline in a format pipelint does not lint (KFP-Tekton `PipelineRun`s of Data
+    /// Science Pipelines 1.x and Elyra): named, so that it is not mistaken for "not a
+    /// pipeline". The label says which format.
+    Unsupported(&'static str),
 }
 
 /// The comment the KFP compiler writes at the top of every YAML IR file.
@@ -21,7 +25,27 @@ enum Detected<'a> {
     /// A PlatformSpec document (`platforms:`), belonging to the IR document before it.
     Platform(NodeRef<'a>),
     Argo(ArgoKind, NodeRef<'a>),
+    /// A pipeline format pipelint does not lint, by label.
+    Unsupported(&'static str),
     Other,
+}
+
+/// Tekton `PipelineRun` / `Pipeline` documents: `kfp-tekton` when the KFP-Tekton compiler
+/// wrote them (it leaves `pipelines.kubeflow.org/*` annotations or labels, such as
+/// `pipelines.kubeflow.org/pipeline_spec`), `tekton` otherwise.
+fn tekton_format(root: NodeRef<'_>, api_version: &str, kind: &str) -> Option<&'static str> {
+    if !api_version.starts_with("tekton.dev/") || !matches!(kind, "PipelineRun" | "Pipeline") {
+        return None;
+    }
+    let from_kfp = ["annotations", "labels"].iter().any(|field| {
+        root.path(&["metadata", field]).is_some_and(|m| {
+            m.entries().any(|(k, _)| {
+                k.str()
+                    .is_some_and(|k| k.starts_with("pipelines.kubeflow.org/"))
+            })
+        })
+    });
+    Some(if from_kfp { "kfp-tekton" } else { "tekton" })
 }
 
 fn detect(root: NodeRef<'_>) -> Detected<'_> {
@@ -47,6 +71,9 @@ fn detect(root: NodeRef<'_>) -> Detected<'_> {
             let platform = root.path(&["spec", "platformSpec"]);
             return Detected::Kfp(KfpWrapper::PipelineVersion, spec, platform);
         }
+    }
+    if let Some(label) = tekton_format(root, api_version, kind) {
+        return Detected::Unsupported(label);
     }
     let argo_kind = match kind {
         "Workflow" => ArgoKind::Workflow,
@@ -83,6 +110,7 @@ fn is_pipeline_spec(node: NodeRef<'_>) -> bool {
 /// Builds the model of every pipeline in a parsed file.
 pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
     let mut pipelines: Vec<Pipeline> = Vec::new();
+    let mut unsupported: Option<&'static str> = None;
     let mut pending_kfp: Option<(KfpWrapper, NodeRef<'_>, Option<NodeRef<'_>>, usize)> = None;
     let flush = |pending: &mut Option<(KfpWrapper, NodeRef<'_>, Option<NodeRef<'_>>, usize)>,
                  pipelines: &mut Vec<Pipeline>| {
@@ -117,6 +145,10 @@ pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
                 let flavor = argo_flavor(root);
                 pipelines.push(argo::adapt(kind, flavor, root, doc.index));
             }
+            Detected::Unsupported(label) => {
+                flush(&mut pending_kfp, &mut pipelines);
+                unsupported.get_or_insert(label);
+            }
             Detected::Other => {}
         }
     }
@@ -136,10 +168,10 @@ pub fn adapt_file(file: &YamlFile, src: &str) -> (Vec<Pipeline>, FileKind) {
         );
         pipelines.push(empty);
     }
-    let kind = if pipelines.is_empty() {
-        FileKind::NotPipeline
-    } else {
-        FileKind::Pipeline
+    let kind = match (pipelines.is_empty(), unsupported) {
+        (false, _) => FileKind::Pipeline,
+        (true, Some(label)) => FileKind::Unsupported(label),
+        (true, None) => FileKind::NotPipeline,
     };
     (pipelines, kind)
 }

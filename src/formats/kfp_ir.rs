@@ -336,6 +336,7 @@ fn build_step(
             backoff_duration: policy.get("backoffDuration").and_then(text),
             backoff_factor: policy.get("backoffFactor").and_then(text),
             backoff_max_duration: policy.get("backoffMaxDuration").and_then(text),
+            backoff_cap: None,
         });
     }
 
@@ -366,6 +367,7 @@ fn build_step(
                 .and_then(text)
                 .map(|reference| Image {
                     stub: is_stub_image(&reference.value),
+                    default: None,
                     reference,
                     origin: Origin::Step,
                 });
@@ -548,6 +550,7 @@ fn apply_platform(step: &mut Step, platform: NodeRef<'_>, p: &mut Pipeline) {
                 reference,
                 origin: Origin::Step,
                 stub: false,
+                default: None,
             });
             c.command = text_list(init, "command", p);
             c.args = text_list(init, "args", p);

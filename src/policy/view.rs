@@ -408,7 +408,12 @@ fn step_fields(b: &mut Builder<'_>, pipeline: &Pipeline, step: &Step, src: &str)
         let mut backoff = r.child("backoff", retry.span);
         backoff.text("duration", &retry.backoff_duration);
         backoff.text("factor", &retry.backoff_factor);
-        backoff.text("max_duration", &retry.backoff_max_duration);
+        // `max_duration` has always meant "some bound": Argo's `maxDuration`, or else `cap`.
+        let bound = retry
+            .backoff_max_duration
+            .clone()
+            .or_else(|| retry.backoff_cap.clone());
+        backoff.text("max_duration", &bound);
         let value = backoff.finish();
         r.set("backoff", value, retry.span);
         let value = r.finish();

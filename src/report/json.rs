@@ -111,6 +111,7 @@ fn outcome_entry<'a>(path: &'a str, outcome: &'a Outcome) -> JsonFile<'a> {
     let (kind, formats, error) = match outcome {
         Outcome::Pipeline(formats) => ("pipeline", formats.clone(), None),
         Outcome::NotPipeline => ("not-pipeline", Vec::new(), None),
+        Outcome::Unsupported(format) => ("unsupported-pipeline", vec![*format], None),
         Outcome::Unparseable => ("unparseable", Vec::new(), None),
         Outcome::Unreadable(reason) => ("unreadable", Vec::new(), Some(reason.as_str())),
     };

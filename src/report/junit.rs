@@ -139,7 +139,7 @@ fn suite(file: &FileReport, root: &RepoRoot, ran: &RuleRan<'_>) -> Option<Suite>
                 escape_text(&message)
             );
         }
-        Outcome::NotPipeline | Outcome::Unparseable => return None,
+        Outcome::NotPipeline | Outcome::Unparseable | Outcome::Unsupported(_) => return None,
     }
     let cases = cases(file);
     for case in &cases {

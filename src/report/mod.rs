@@ -33,6 +33,8 @@ pub struct Summary {
     pub pipeline_files: usize,
     pub pipelines: usize,
     pub not_pipelines: usize,
+    /// Pipelines in a format pipelint does not lint (KFP-Tekton `PipelineRun`s).
+    pub unsupported: usize,
     pub unparseable: usize,
     pub unreadable: usize,
     pub findings: usize,
@@ -75,6 +77,7 @@ impl Summary {
                 self.pipelines += formats.len();
             }
             Outcome::NotPipeline => self.not_pipelines += 1,
+            Outcome::Unsupported(_) => self.unsupported += 1,
             Outcome::Unparseable => self.unparseable += 1,
             Outcome::Unreadable(_) => self.unreadable += 1,
         }
@@ -133,6 +136,12 @@ impl Summary {
                     "other YAML/JSON file",
                     "other YAML/JSON files"
                 )
+            ));
+        }
+        if self.unsupported > 0 {
+            line.push_str(&format!(
+                "; {} in a pipeline format pipelint does not lint (Tekton)",
+                plural(self.unsupported, "file", "files")
             ));
         }
         if self.unreadable > 0 {

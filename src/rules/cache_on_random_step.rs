@@ -1,7 +1,7 @@
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
-use crate::model::{Format, Pipeline, Step};
+use crate::model::{ArgoFlavor, Format, Pipeline, Step};
 
 /// A step whose output depends on randomness or time, with its result cached.
 pub struct CacheOnRandomStep;
@@ -50,6 +50,10 @@ impl Rule for CacheOnRandomStep {
             Format::KfpIr(_) => (
                 "caching is on: reruns with the same inputs reuse the first result",
                 "turn caching off for this task: `task.set_caching_options(enable_caching=False)`, or make it deterministic by seeding from a pipeline parameter (`random.seed(seed)`, `np.random.default_rng(seed)`, `random_state=seed`), then recompile",
+            ),
+            Format::Argo(_, ArgoFlavor::KfpV1) => (
+                "caching is on (`pipelines.kubeflow.org/enable_caching`): reruns with the same inputs reuse the first result",
+                "turn caching off for this step in the KFP v1 pipeline: `op.execution_options.caching_strategy.max_cache_staleness = \"P0D\"`, and recompile; or make it deterministic by seeding from a pipeline parameter (`random.seed(seed)`, `np.random.default_rng(seed)`, `random_state=seed`)",
             ),
             Format::Argo(..) => (
                 "memoized: reruns with the same key reuse the first result",

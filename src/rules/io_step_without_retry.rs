@@ -100,8 +100,8 @@ impl Rule for IoStepWithoutRetry {
             ),
         };
         let help = match pipeline.format {
-            Format::KfpIr(_) => "a timeout or a throttled API fails the whole run; let the backend retry the task: `task.set_retry(num_retries=3, backoff_duration=\"30s\", backoff_max_duration=\"10m\")`, and recompile. If the step must not run twice, make it idempotent first, or declare it with `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/io\", \"false\")`",
-            Format::Argo(..) => "a timeout or a throttled API fails the whole run; add `retryStrategy: {limit: \"3\", retryPolicy: Always, backoff: {duration: \"30s\", factor: \"2\", maxDuration: \"10m\"}}` to the template (or once under `spec.templateDefaults`)",
+            Format::KfpIr(_) => "a timeout or a throttled API fails the whole run; make a second attempt safe (run-scoped output paths), then let the backend retry the task: `task.set_retry(num_retries=3, backoff_duration=\"30s\", backoff_max_duration=\"10m\")`, and recompile. If the step already retries well on its own (a retry loop in its code) or only talks to a sidecar, declare it: `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/io\", \"false\")`; if it must never run twice: `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/idempotent\", \"false\")`",
+            Format::Argo(..) => "a timeout or a throttled API fails the whole run; make a second attempt safe (run-scoped output paths), then add `retryStrategy: {limit: \"3\", retryPolicy: Always, backoff: {duration: \"30s\", factor: \"2\", maxDuration: \"10m\"}}` to the template (or once under `spec.templateDefaults`). If the step already retries well on its own (a retry loop in its code) or only talks to a sidecar, declare it under the template's `metadata.annotations`: `pipelint.dev/io: \"false\"`; if it must never run twice: `pipelint.dev/idempotent: \"false\"`",
         };
         let mut finding = Finding::new(META.id, META.default_severity, step.span, message)
             .label(label)

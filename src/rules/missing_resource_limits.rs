@@ -1,6 +1,6 @@
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
-use crate::model::{is_accelerator, ContainerRole, Format, Pipeline, Step};
+use crate::model::{is_accelerator, ContainerRole, Format, Pipeline, Resources, Step};
 
 /// A container without CPU or memory limits, or with an accelerator requested but not limited.
 pub struct MissingResourceLimits;
@@ -41,6 +41,93 @@ fn join_or(names: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
+}
+
+/// What to propose as the limit of `name`: the container's own request for it (a limit
+/// below the request is rejected, and the request is what the team sized), else a common
+/// starting point.
+fn proposed_limit(resources: &Resources, name: &str, kfp: bool) -> String {
+    if let Some(request) = resources.request(name) {
+        let value = request.value.value.trim();
+        // KFP's older `memoryRequest` is a number of GB.
+        if kfp && name == "memory" && value.parse::<f64>().is_ok() {
+            return format!("{value}G");
+        }
+        return value.to_string();
+    }
+    match name {
+        "cpu" => "2".to_string(),
+        "memory" if kfp => "8G".to_string(),
+        "memory" => "8Gi".to_string(),
+        _ => "1".to_string(),
+    }
+}
+
+/// The fix, written with the step's own values: only the missing limits are proposed, each
+/// at least the container's request; limits it already has are kept as they are.
+fn fix_help(
+    format: Format,
+    options: &Options,
+    r: &Resources,
+    missing: &[String],
+    accelerators: &[String],
+) -> String {
+    let kfp = format.is_kfp_ir();
+    let mut wanted: Vec<&String> = accelerators.iter().collect();
+    wanted.extend(missing.iter().filter(|m| !accelerators.contains(m)));
+    let why = "without limits the step can starve its node or be OOM-killed hours in";
+    let mut help = if wanted.is_empty() {
+        let requests: Vec<String> = options
+            .resources
+            .iter()
+            .filter(|n| r.request(n).is_none())
+            .map(|n| match r.limit(n) {
+                Some(limit) => format!("{n}: {}", limit.value.value),
+                None => format!("{n}: {}", proposed_limit(r, n, kfp)),
+            })
+            .collect();
+        match format {
+            Format::KfpIr(_) => "set requests on the task (`task.set_cpu_request(...)`, `task.set_memory_request(...)`) and recompile".to_string(),
+            Format::Argo(..) => format!("add `requests: {{{}}}` under the container's `resources`", requests.join(", ")),
+        }
+    } else if kfp {
+        let calls: Vec<String> = wanted
+            .iter()
+            .map(|n| match n.as_str() {
+                "cpu" => format!("`task.set_cpu_limit(\"{}\")`", proposed_limit(r, n, true)),
+                "memory" => format!(
+                    "`task.set_memory_limit(\"{}\")`",
+                    proposed_limit(r, n, true)
+                ),
+                other => format!(
+                    "`task.set_accelerator_type(\"{other}\").set_accelerator_limit({})`",
+                    proposed_limit(r, other, true)
+                ),
+            })
+            .collect();
+        format!(
+            "set the missing limits on the task, {}, and recompile; {why}",
+            calls.join(" and ")
+        )
+    } else {
+        let mut limits: Vec<String> = r
+            .limits
+            .iter()
+            .filter(|q| !wanted.contains(&&q.name))
+            .map(|q| format!("{}: {}", q.name, q.value.value))
+            .collect();
+        limits.extend(
+            wanted
+                .iter()
+                .map(|n| format!("{n}: {}", proposed_limit(r, n, false))),
+        );
+        format!("set the container's `resources.limits` to `{{{}}}` (or once for every template under `spec.templateDefaults`); {why}", limits.join(", "))
+    };
+    let only_cpu = missing.len() == 1 && missing[0] == "cpu" && accelerators.is_empty();
+    if only_cpu && r.limit("memory").is_some() {
+        help.push_str(". If CPU limits are left off on purpose (they throttle a busy step), require memory limits only: `rules: {missing-resource-limits: {resources: [memory]}}` in `.pipelint.yaml`");
+    }
+    help
 }
 
 impl MissingResourceLimits {
@@ -137,10 +224,13 @@ impl MissingResourceLimits {
             } else {
                 format!("no {} request", join_or(&missing_requests))
             };
-            let help = match pipeline.format {
-                Format::KfpIr(_) => "set limits on the task, e.g. `task.set_cpu_limit(\"2\").set_memory_limit(\"8G\")`, and recompile; without them the step can starve its node or be OOM-killed hours in".to_string(),
-                Format::Argo(..) => "add `resources: {limits: {cpu: \"2\", memory: 8Gi}, requests: {cpu: \"1\", memory: 8Gi}}` to the container, or once for every template under `spec.templateDefaults`; without limits the step can starve its node or be OOM-killed hours in".to_string(),
-            };
+            let help = fix_help(
+                pipeline.format,
+                options,
+                r,
+                &missing_limits,
+                &unlimited_accelerators,
+            );
             let finding = Finding::new(
                 META.id,
                 severity,

@@ -2,7 +2,7 @@
 
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
-use crate::model::{ArgoFlavor, ArgoKind, Format, Pipeline, Step, StepKind};
+use crate::model::{ArgoFlavor, ArgoKind, Format, Pipeline, Step};
 
 /// A container step with no timeout of its own, from defaults, or for the whole run.
 pub struct MissingTimeout;
@@ -37,6 +37,7 @@ impl Rule for MissingTimeout {
         for step in &pipeline.steps {
             self.check_step(cx, pipeline, step, out);
         }
+        self.check_template_refs(cx, pipeline, out);
     }
 
     fn check_step(
@@ -46,11 +47,9 @@ impl Rule for MissingTimeout {
         step: &Step,
         out: &mut Vec<Finding>,
     ) {
-        let runs_container = matches!(
-            step.kind,
-            StepKind::Container | StepKind::Script | StepKind::ContainerSet
-        );
-        if step.system || !runs_container || step.timeout.is_some() {
+        // Stubs the backend runs without a pod (kfp-kubernetes CreatePVC/DeletePVC) and Argo
+        // daemons (stopped when their scope ends) cannot hang a pod.
+        if !step.holds_a_pod() || step.timeout.is_some() {
             return;
         }
         let (label, help) = match pipeline.format {
@@ -75,5 +74,62 @@ impl Rule for MissingTimeout {
         .label(label)
         .help(help);
         out.push(at_step(finding, pipeline, step));
+    }
+}
+
+impl MissingTimeout {
+    /// With `--strict-refs`, tasks that call a template of another (Cluster)WorkflowTemplate:
+    /// reported when no deadline exists anywhere along the `templateRef` chain (the called
+    /// manifest's own `spec.activeDeadlineSeconds` does not bound a run that calls it).
+    fn check_template_refs(
+        &self,
+        cx: &FileContext<'_>,
+        pipeline: &Pipeline,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(known) = &cx.config.known_templates else {
+            return;
+        };
+        if !matches!(
+            pipeline.format,
+            Format::Argo(ArgoKind::Workflow | ArgoKind::CronWorkflow, _)
+        ) || pipeline.default_timeout.is_some()
+        {
+            return;
+        }
+        for task in &pipeline.tasks {
+            let Some(reference) = &task.template_ref else {
+                continue;
+            };
+            let (Some(name), Some(template)) = (&reference.name, &reference.template) else {
+                continue;
+            };
+            let Some(Some((_, manifest, unbounded))) =
+                known.unbounded_along(reference.cluster_scope, &name.value, &template.value)
+            else {
+                continue;
+            };
+            let kind = if reference.cluster_scope {
+                "ClusterWorkflowTemplate"
+            } else {
+                "WorkflowTemplate"
+            };
+            let mut finding = Finding::new(
+                META.id,
+                META.default_severity,
+                reference.span,
+                format!(
+                    "step \"{}\" has no timeout: template \"{unbounded}\" of {kind} \"{manifest}\" runs a container with none, and neither does this workflow",
+                    task.name.value
+                ),
+            )
+            .label("no deadline along this `templateRef`")
+            .help("bound the whole run with `spec.activeDeadlineSeconds`, every template with `spec.templateDefaults.activeDeadlineSeconds` (it also applies to the templates called through `templateRef`), or give the called template its own `activeDeadlineSeconds` / `timeout`");
+            finding.pipeline = Some(pipeline.display_name().to_string());
+            finding.step = Some(task.name.value.clone());
+            finding.step_path = vec![pipeline.display_name().to_string(), task.name.value.clone()];
+            finding.document = Some(pipeline.document);
+            out.push(finding);
+        }
     }
 }

@@ -16,6 +16,7 @@ mod plaintext_secret;
 pub mod registry;
 mod retry_on_non_idempotent_step;
 mod sdk_backend_version_mismatch;
+mod unbounded_retry;
 mod unpinned_image;
 mod unused_suppression;
 mod yaml_syntax;
@@ -23,7 +24,7 @@ mod yaml_syntax;
 use crate::analysis::StepFacts;
 use crate::config::Config;
 use crate::finding::{Finding, Severity};
-use crate::model::{Pipeline, Step};
+use crate::model::{Pipeline, Step, StepKind};
 use crate::yaml::YamlFile;
 
 /// The type of a rule option in `.pipelint.yaml`.
@@ -90,8 +91,11 @@ pub trait Rule: Send + Sync {
     /// Problems of the file as a whole (syntax, duplicate keys).
     fn check_file(&self, _cx: &FileContext<'_>, _out: &mut Vec<Finding>) {}
 
+    /// Calls [`Rule::check_step`] for every step that runs something: DAG, steps, suspend
+    /// and other group templates are not steps for the step rules (a `templateDefaults`
+    /// retry inherited by a DAG retries its children, which are checked themselves).
     fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
-        for step in &pipeline.steps {
+        for step in pipeline.steps.iter().filter(|s| s.kind != StepKind::Group) {
             self.check_step(cx, pipeline, step, out);
         }
     }

@@ -13,6 +13,7 @@ static RULES: &[&dyn Rule] = &[
     &super::missing_resource_limits::MissingResourceLimits,
     &super::io_step_without_retry::IoStepWithoutRetry,
     &super::retry_on_non_idempotent_step::RetryOnNonIdempotentStep,
+    &super::unbounded_retry::UnboundedRetry,
     &super::cache_on_random_step::CacheOnRandomStep,
     &super::grace_period_shorter_than_checkpoint::GracePeriodShorterThanCheckpoint,
     &super::sdk_backend_version_mismatch::SdkBackendVersionMismatch,

@@ -29,6 +29,9 @@ struct FieldRow {
     sdk: Option<String>,
     kinds: Vec<String>,
     replacement: Option<String>,
+    /// How a message names the field, when its last key alone says too little
+    /// (`secretAsEnv.optional` rather than `optional`).
+    shown: Option<String>,
     source: String,
 }
 
@@ -61,6 +64,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
                         .filter_map(|k| k.str().map(str::to_string))
                         .collect(),
                     replacement: text("replacement"),
+                    shown: text("shown"),
                     source: text("source").unwrap_or_default(),
                 })
             })
@@ -71,6 +75,87 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         argo: rows("argo"),
     }
 });
+
+/// One series of `rules/sdk-backend-version-mismatch.releases.yaml`.
+#[derive(Debug)]
+struct Release {
+    /// `(major, minor)` of a KFP backend or Argo release series.
+    series: (u32, u32),
+    /// KFP: the SDK series the backend shipped with.
+    sdk: Option<String>,
+    source: String,
+}
+
+struct Releases {
+    kfp: Vec<Release>,
+    argo: Vec<Release>,
+}
+
+const RELEASES_TEXT: &str = include_str!("../../rules/sdk-backend-version-mismatch.releases.yaml");
+
+static RELEASES: LazyLock<Releases> = LazyLock::new(|| {
+    let file = parse(RELEASES_TEXT, &ParseLimits::default());
+    let root = file.documents.first().and_then(|d| d.root(RELEASES_TEXT));
+    let rows = |section: &str, key: &str| -> Vec<Release> {
+        let mut rows: Vec<Release> = root
+            .and_then(|r| r.get(section))
+            .into_iter()
+            .flat_map(|l| l.items())
+            .filter_map(|row| {
+                let text = |k: &str| row.get(k).and_then(|v| v.scalar_text()).map(str::to_string);
+                let v = Version::parse(&text(key)?)?;
+                Some(Release {
+                    series: (v.0, v.1),
+                    sdk: text("sdk"),
+                    source: text("source").unwrap_or_default(),
+                })
+            })
+            .collect();
+        rows.sort_by_key(|r| r.series);
+        rows
+    };
+    Releases {
+        kfp: rows("kfp", "backend"),
+        argo: rows("argo", "release"),
+    }
+});
+
+/// Whether a target version is one the release table knows.
+#[derive(Debug, PartialEq, Eq)]
+enum Known<'a> {
+    /// A listed series (any patch release of it).
+    Release(&'a Release),
+    /// Below the oldest or above the newest series listed: the tables say nothing.
+    Beyond { newest: (u32, u32) },
+    /// Between listed series, where no release exists: the nearest below and above.
+    Never(Option<&'a Release>, Option<&'a Release>),
+}
+
+fn known(releases: &[Release], target: Version) -> Known<'_> {
+    let series = (target.0, target.1);
+    let (Some(first), Some(last)) = (releases.first(), releases.last()) else {
+        return Known::Beyond { newest: series };
+    };
+    if series < first.series || series > last.series {
+        return Known::Beyond {
+            newest: last.series,
+        };
+    }
+    match releases.iter().find(|r| r.series == series) {
+        Some(r) => Known::Release(r),
+        None => Known::Never(
+            releases.iter().rev().find(|r| r.series < series),
+            releases.iter().find(|r| r.series > series),
+        ),
+    }
+}
+
+impl PartialEq for Release {
+    fn eq(&self, other: &Self) -> bool {
+        self.series == other.series
+    }
+}
+impl Eq for Release {}
 
 /// Key spans of every node at `path` under `root` (`*` one level, `**` any number).
 fn find_keys(root: NodeRef<'_>, path: &[String]) -> Vec<Span> {
@@ -223,20 +308,21 @@ impl SdkBackendVersionMismatch {
                 ));
             }
         }
-        if let Some(sdk) = sdk {
-            if let Some(v) = Version::parse(&sdk.value) {
-                if (v.0, v.1) > (target.0, target.1) && v.0 == target.0 {
-                    out.push(self.finding(
-                        pipeline,
-                        Severity::Warning,
-                        sdk.span,
-                        format!("pipeline \"{}\" was compiled by {} for KFP backend {target}; fields a newer SDK writes may be rejected", pipeline.display_name(), sdk.value),
-                        "newer than the target backend",
-                        "compile with the SDK release that matches the backend (pin `kfp==` in the environment that compiles), or upgrade the backend",
-                    ));
-                }
+        // SDK and backend numbers were different series before 2.14 (backend 2.5.0 shipped
+        // with SDK 2.13): no comparison of the two numbers; the fields decide.
+        let shipped_sdk = match known(&RELEASES.kfp, target) {
+            Known::Release(release) => release.sdk.clone(),
+            Known::Never(below, above) => {
+                out.push(self.never_released(pipeline, "KFP backend", target, below, above));
+                return;
             }
-        }
+            Known::Beyond { newest } => {
+                if (target.0, target.1) > newest {
+                    out.push(self.beyond_tables(pipeline, "KFP backend", target, newest));
+                }
+                None
+            }
+        };
         // Fields the target backend does not know (PipelineSpec and PlatformSpec documents).
         let mut roots: Vec<NodeRef<'_>> = Vec::new();
         for doc in &cx.yaml.documents {
@@ -265,7 +351,11 @@ impl SdkBackendVersionMismatch {
             }
             for root in &roots {
                 for span in find_keys(*root, &row.path) {
-                    let field = row.path.last().map_or("", String::as_str);
+                    let field = row
+                        .shown
+                        .as_deref()
+                        .or_else(|| row.path.last().map(String::as_str))
+                        .unwrap_or("");
                     out.push(self.finding(
                         pipeline,
                         Severity::Error,
@@ -273,8 +363,9 @@ impl SdkBackendVersionMismatch {
                         format!("`{field}` needs KFP backend {added} or later; the target is {target}"),
                         "unknown to the target backend",
                         &format!(
-                            "the backend rejects IR with fields it does not know; upgrade the backend to {added}, or drop the setting from the pipeline source and recompile{} (source: {})",
+                            "the backend rejects IR with fields it does not know; upgrade the backend to {added}, or drop the setting from the pipeline source and recompile{}{} (source: {})",
                             row.sdk.as_ref().map(|s| format!(" (it is written by SDK {s} and later)")).unwrap_or_default(),
+                            shipped_sdk.as_ref().map(|s| format!("; backend {}.{} shipped with SDK {s}", target.0, target.1)).unwrap_or_default(),
                             row.source
                         ),
                     ));
@@ -306,19 +397,33 @@ impl SdkBackendVersionMismatch {
                 } else {
                     at
                 };
-                out.push(self.finding(
-                    pipeline,
-                    Severity::Error,
-                    at,
-                    format!("pipeline \"{}\" was compiled by the KFP v1 SDK, but the target is KFP backend {target}", pipeline.display_name()),
-                    "KFP v1 output (Argo YAML)",
-                    "a KFP 2.x backend does not run v1-compiled Argo YAML as a v2 pipeline: port the pipeline to the KFP v2 SDK and compile it to IR",
-                ));
+                if let Known::Never(below, above) = known(&RELEASES.kfp, target) {
+                    out.push(self.never_released(pipeline, "KFP backend", target, below, above));
+                } else {
+                    out.push(self.finding(
+                        pipeline,
+                        Severity::Warning,
+                        at,
+                        format!("pipeline \"{}\" was compiled by the KFP v1 SDK, which is deprecated; the target KFP backend {target} still runs it, as a v1 pipeline", pipeline.display_name()),
+                        "KFP v1 output (Argo YAML)",
+                        "a KFP 2.x backend runs v1 pipelines with v1 features only (the old UI, no v2 artifacts, caching or PlatformSpec); port the pipeline to the KFP v2 SDK and compile it to IR before v1 support goes",
+                    ));
+                }
             }
         }
         let Some(target) = cx.config.argo_version else {
             return;
         };
+        match known(&RELEASES.argo, target) {
+            Known::Never(below, above) => {
+                out.push(self.never_released(pipeline, "Argo Workflows", target, below, above));
+                return;
+            }
+            Known::Beyond { newest } if (target.0, target.1) > newest => {
+                out.push(self.beyond_tables(pipeline, "Argo Workflows", target, newest));
+            }
+            _ => {}
+        }
         let Some(doc) = cx
             .yaml
             .documents
@@ -369,6 +474,75 @@ impl SdkBackendVersionMismatch {
         }
     }
 
+    /// A target version that no release has: an error naming the nearest releases, rather
+    /// than a guess at what it runs.
+    fn never_released(
+        &self,
+        pipeline: &Pipeline,
+        what: &str,
+        target: Version,
+        below: Option<&Release>,
+        above: Option<&Release>,
+    ) -> Finding {
+        let name = |r: &Release| format!("{}.{}", r.series.0, r.series.1);
+        let nearest: Vec<String> = below.iter().chain(above.iter()).map(|r| name(r)).collect();
+        let at = pipeline
+            .sdk_version
+            .as_ref()
+            .map_or(Span::new(pipeline.span.start, pipeline.span.start), |s| {
+                s.span
+            });
+        let sources: Vec<&str> = below
+            .iter()
+            .chain(above.iter())
+            .map(|r| r.source.as_str())
+            .collect();
+        self.finding(
+            pipeline,
+            Severity::Error,
+            at,
+            format!(
+                "the target {what} {target} was never released (the nearest releases are {}); pipelint cannot tell what it accepts",
+                nearest.join(" and ")
+            ),
+            "checked against an unreleased version",
+            &format!(
+                "set `{}` (or `--{}`) to the release the cluster runs: {} (sources: {})",
+                if what == "Argo Workflows" { "argo-version" } else { "kfp-backend-version" },
+                if what == "Argo Workflows" { "argo-version" } else { "kfp-backend-version" },
+                nearest.iter().map(|n| format!("{n}.x")).collect::<Vec<_>>().join(" or "),
+                sources.join("; ")
+            ),
+        )
+    }
+
+    /// A target newer than every release the tables know: accepted, and said so once.
+    fn beyond_tables(
+        &self,
+        pipeline: &Pipeline,
+        what: &str,
+        target: Version,
+        newest: (u32, u32),
+    ) -> Finding {
+        let at = pipeline
+            .sdk_version
+            .as_ref()
+            .map_or(Span::new(pipeline.span.start, pipeline.span.start), |s| {
+                s.span
+            });
+        self.finding(
+            pipeline,
+            Severity::Info,
+            at,
+            format!(
+                "the target {what} {target} is newer than the release tables of this pipelint, which stop at {}.{}: fields added after that release are not checked",
+                newest.0, newest.1
+            ),
+            "newer than the tables",
+            "nothing to do if the version is right; a newer pipelint knows more releases",
+        )
+    }
+
     fn finding(
         &self,
         pipeline: &Pipeline,
@@ -416,6 +590,42 @@ mod tests {
                 row.path
             );
         }
+    }
+
+    #[test]
+    fn the_release_table_knows_which_versions_exist() {
+        assert!(RELEASES
+            .kfp
+            .iter()
+            .chain(RELEASES.argo.iter())
+            .all(|r| !r.source.is_empty()));
+        let series = |k: Known<'_>| match k {
+            Known::Never(below, above) => (below.map(|r| r.series), above.map(|r| r.series)),
+            other => panic!("{other:?}"),
+        };
+        // Backend 2.5.0 was followed by 2.14.0: nothing in between was ever released.
+        assert_eq!(
+            series(known(&RELEASES.kfp, Version(2, 13, 0))),
+            (Some((2, 5)), Some((2, 14)))
+        );
+        assert!(
+            matches!(known(&RELEASES.kfp, Version(2, 5, 3)), Known::Release(r) if r.sdk.as_deref() == Some("2.13"))
+        );
+        assert!(
+            matches!(known(&RELEASES.kfp, Version(2, 99, 0)), Known::Beyond { newest } if newest >= (2, 17))
+        );
+        assert!(matches!(
+            known(&RELEASES.kfp, Version(0, 5, 0)),
+            Known::Beyond { .. }
+        ));
+        assert_eq!(
+            series(known(&RELEASES.argo, Version(3, 9, 0))),
+            (Some((3, 7)), Some((4, 0)))
+        );
+        assert!(matches!(
+            known(&RELEASES.argo, Version(3, 6, 7)),
+            Known::Release(_)
+        ));
     }
 
     #[test]

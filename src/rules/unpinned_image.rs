@@ -76,10 +76,25 @@ impl UnpinnedImage {
             let Some(image) = &container.image else {
                 continue;
             };
-            let reference = image.reference.value.trim();
-            if image.stub || is_templated(reference) || reference.is_empty() {
+            let written = image.reference.value.trim();
+            if image.stub || written.is_empty() {
                 continue;
             }
+            // A templated image is unknown until the run, unless the same file gives its
+            // parameters a default that is `:latest` or untagged: that is what runs when
+            // nobody passes another value. Other defaults stay unknown (a caller may pin).
+            let default = match (is_templated(written), &image.default) {
+                (false, _) => None,
+                (true, Some(d)) if !is_templated(&d.value) => {
+                    let parsed = parse_image(d.value.trim());
+                    if parsed.digest.is_some() || parsed.tag.is_some_and(|t| t != "latest") {
+                        continue;
+                    }
+                    Some(d)
+                }
+                (true, _) => continue,
+            };
+            let reference = default.map_or(written, |d| d.value.trim());
             let parsed = parse_image(reference);
             if parsed.digest.is_some_and(is_digest) {
                 continue;
@@ -114,12 +129,17 @@ impl UnpinnedImage {
                     container.name.as_deref().unwrap_or("?")
                 ),
             };
-            let message = match parsed.tag {
-                None => format!(
+            let message = match (default, parsed.tag) {
+                (Some(_), _) => format!(
+                    "step \"{}\" runs image \"{written}\"{what}, whose default in this file is \"{reference}\" ({})",
+                    step.qualified_name(),
+                    if parsed.tag.is_none() { "no tag or digest" } else { "not pinned by digest" }
+                ),
+                (None, None) => format!(
                     "step \"{}\" runs image \"{reference}\"{what} with no tag or digest",
                     step.qualified_name()
                 ),
-                Some(_) => format!(
+                (None, Some(_)) => format!(
                     "step \"{}\" runs image \"{reference}\"{what}, not pinned by digest",
                     step.qualified_name()
                 ),
@@ -129,17 +149,25 @@ impl UnpinnedImage {
                 parsed.name,
                 parsed.tag.map(|t| format!(":{t}")).unwrap_or_default()
             );
-            let how = match pipeline.format {
+            let how = match (pipeline.format, default) {
+                (_, Some(_)) => format!(
+                    "pin the default by digest where the parameter is declared: `value: {pinned}` (a caller that passes its own image should pin it too); get the digest with `crane digest {reference}`"
+                ),
+                (format, None) => match format {
                 Format::KfpIr(_) => format!(
                     "pin it by digest in the component, e.g. `@dsl.component(base_image=\"{pinned}\")`, and recompile; get the digest with `crane digest {reference}` or `docker buildx imagetools inspect {reference}`"
                 ),
                 Format::Argo(..) => format!(
                     "pin it by digest: `image: {pinned}`; get the digest with `crane digest {reference}` or `docker buildx imagetools inspect {reference}`"
                 ),
+                },
             };
             let mut finding = Finding::new(META.id, severity, image.reference.span, message)
                 .label(label)
                 .help(how);
+            if let Some(d) = default {
+                finding = finding.related(d.span, "the parameter's default");
+            }
             if image.origin != crate::model::Origin::Step {
                 finding = finding.related(
                     step.span,
@@ -209,6 +237,7 @@ mod tests {
             reference: Spanned::new(image.into(), Span::new(5, 10)),
             origin: Origin::Step,
             stub: false,
+            default: None,
         });
         step.containers.push(c);
         step

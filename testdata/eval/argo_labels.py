@@ -50,10 +50,10 @@ LABELS = {
          "75 s upload on GKE Spot (~30 s notice), although the grace period is 600 s"),
     ],
     "argo/unbounded-polling.yaml": [
-        ("wait-for-drop", "retryStrategy", "retry-on-non-idempotent-step",
+        ("wait-for-drop", "retryStrategy", "unbounded-retry",
          "retryStrategy: {} polls with no limit"),
-        ("import-drop", "retryStrategy", "retry-on-non-idempotent-step",
-         "limit 10, factor 2, no maxDuration or cap: the last wait is 2^9 minutes"),
+        ("import-drop", "retryStrategy", "unbounded-retry",
+         "limit 10, factor 2, no maxDuration or cap: the waits add up to 1023 minutes, past the 6-hour ceiling"),
     ],
     "argo/workflowtemplate-defaults.yaml": [
         ("download-geonames", "", "io-step-without-retry", "curl download, overrides the default retry with limit 0"),

@@ -2,7 +2,7 @@
 
 Compiled by kfp 2.15.2 for a cluster that runs KFP backend 2.4.0:
 
-* `sdkVersion: kfp-2.15.2` is newer than the backend;
+* `sdkVersion: kfp-2.15.2` alone is not a finding (the fields decide);
 * `tolerationJson` (a toleration from a pipeline parameter) needs backend 2.5.0;
 * `nodeAffinityJson` needs backend 2.14.0.
 The backend's protojson decoder rejects the unknown fields at upload
@@ -15,7 +15,6 @@ from kfp import dsl
 OUTPUT = "testdata/rules/sdk-backend-version-mismatch/with-target/fail-kfp.yaml"
 RULE = "sdk-backend-version-mismatch"
 EXPECT = [
-    ("@pipeline", "sdkVersion", RULE),
     ("@platform", "platforms/kubernetes/deploymentSpec/executors/exec-train/tolerations/?tolerationJson", RULE),
     ("@platform", "platforms/kubernetes/deploymentSpec/executors/exec-train/nodeAffinity/?nodeAffinityJson", RULE),
 ]

@@ -8,10 +8,10 @@ SPARK = "apache/spark-py:3.5.1@sha256:4ffdff975d63aff72fe61c1529d4b5337c60cf5845
 
 OUTPUT = "hera/retry-policies.yaml"
 LABELS = [
-    ("wait-for-export", "retryStrategy", "retry-on-non-idempotent-step",
+    ("wait-for-export", "retryStrategy", "unbounded-retry",
      "retryStrategy with a policy and a fixed backoff but no limit: polls forever"),
-    ("compact-tables", "retryStrategy", "retry-on-non-idempotent-step",
-     "limit 10 with factor 2 and neither maxDuration nor cap: the last wait is 2^9 minutes"),
+    ("compact-tables", "retryStrategy", "unbounded-retry",
+     "limit 10 with factor 2 and neither maxDuration nor cap: the waits add up to 1023 minutes, past the 6-hour ceiling"),
 ]
 
 with Workflow(generate_name="lake-maintenance-", entrypoint="main") as w:
