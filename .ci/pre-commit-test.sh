@@ -142,4 +142,28 @@ expect 0 "pre-commit run with the README's config, fixed" \
     "$pre_commit" run --all-files
 expect 0 "try-repo pipelint-system, fixed" \
     with_pipelint "$pre_commit" try-repo "$snap" pipelint-system --ref "$rev" --all-files
+
+# The hook builds with Cargo.lock or not at all: a lockfile that no longer matches
+# Cargo.toml (here, one package dropped from it) fails the install instead of resolving
+# newer versions.
+git_ -C "$snap" checkout -q -b stale-lock
+python3 - "$snap/Cargo.lock" <<'EOF'
+import re, sys
+path = sys.argv[1]
+lock = open(path).read()
+stale = re.sub(r'\[\[package\]\]\nname = "strsim"\n.*?\n\n', "", lock, count=1, flags=re.S)
+assert stale != lock, "no strsim package in Cargo.lock"
+open(path, "w").write(stale)
+EOF
+git_ -C "$snap" commit -qam "stale lockfile"
+start=$SECONDS
+got=0
+(cd "$user" && "$pre_commit" try-repo "$snap" pipelint --ref "$(git -C "$snap" rev-parse HEAD)" --all-files) \
+    >"$work/out" 2>&1 || got=$?
+echo "try-repo pipelint with a stale Cargo.lock: exit $got (want 3, install failed), $((SECONDS - start)) s"
+if [ "$got" -ne 3 ] || ! grep -q -- '--locked was passed' "$work/out"; then
+    echo "    the hook's install did not refuse the stale lockfile"
+    sed 's/^/    /' "$work/out"
+    status=1
+fi
 exit $status
