@@ -4,10 +4,10 @@
 #   .ci/pre-commit-test.sh PRE_COMMIT_BINARY PIPELINT_BINARY
 #
 # A throwaway git repository holds a good and a bad pipeline (and YAML/JSON that is not a
-# pipeline). `pre-commit try-repo` runs the `pipelint` hook (language: rust, so pre-commit
-# builds pipelint with `cargo install`) and the `pipelint-system` hook (pipelint on PATH),
-# and then `pre-commit run` with the README's three-line config: each must fail on the bad
-# file with our message, and pass once the file is fixed.
+# pipeline). `pre-commit run` with the README's three-line config installs the `pipelint`
+# hook (language: python, so pre-commit runs `pip install .`: maturin builds pipelint with
+# Cargo.lock) and runs it; `pre-commit try-repo` runs the `pipelint-system` hook (pipelint on
+# PATH). Each must fail on the bad file with our message, and pass once the file is fixed.
 #
 # pre-commit installs hooks from a git repository at a commit, so this one tests a
 # snapshot of the working tree (tracked and untracked files, less what .gitignore
@@ -21,13 +21,10 @@ here=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PRE_COMMIT_HOME="$work/cache"
-# The hook's `cargo install` builds here, so a second run on the same machine is quick.
-# Every try-repo clones afresh and rebuilds the pipelint crates; a lighter release profile
-# (no LTO, parallel codegen, opt-level 1) makes that several times faster and changes
-# nothing about what the hook does.
-export CARGO_TARGET_DIR="$here/target/pre-commit-install"
-export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+# The hook's build uses CI's release profile and target directory (the wheel step of
+# .ci/run built there first), so it compiles the pipelint crates and reuses the rest.
+# shellcheck source=.ci/ci-release.sh
+source .ci/ci-release.sh
 git_() { git -c user.name=ci -c user.email=ci@localhost -c init.defaultBranch=main -c commit.gpgsign=false "$@"; }
 
 snap="$work/pipelint"
@@ -82,7 +79,9 @@ import re, sys
 readme, repo, rev = sys.argv[1:]
 section = open(readme).read().split("### pre-commit", 1)[1]
 snippet = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
-snippet = re.sub(r"<your fork[^>]*>", repo, snippet)
+# The repository as users write it: here, the snapshot at its commit.
+assert "repo: https://github.com/pipelint/pipelint\n" in snippet, snippet
+snippet = snippet.replace("https://github.com/pipelint/pipelint", repo)
 snippet = re.sub(r"<[^>]*(commit|tag|rev)[^>]*>", rev, snippet)
 assert "<" not in snippet, snippet
 print(snippet, end="")
@@ -126,22 +125,45 @@ expect() {
 
 with_pipelint() { PATH="$(dirname "$pipelint"):$PATH" "$@"; }
 
-expect 1 "try-repo pipelint (language: rust), bad file" \
-    "$pre_commit" try-repo "$snap" pipelint --ref "$rev" --all-files
+# The python hook is built once, by the first run (the snapshot is a new repository for
+# pre-commit: nothing cached); the fixed run reuses that environment.
+expect 1 "pre-commit run with the README's config (pipelint, language: python: installs it), bad file" \
+    "$pre_commit" run --all-files
+echo "pre-commit's cache after the install: $(du -sh "$PRE_COMMIT_HOME" | cut -f1)"
 expect 1 "try-repo pipelint-system (language: system), bad file" \
     with_pipelint "$pre_commit" try-repo "$snap" pipelint-system --ref "$rev" --all-files
-expect 1 "pre-commit run with the README's config, bad file" \
-    "$pre_commit" run --all-files
 
 # Fix the bad file the way the message says: pin the image by digest.
 sed -i 's/image: python:latest/image: python:3.12-slim@sha256:0c5e9e0f5a2cb7d3d4f5ea2d9d1dcfd5d7a4f2c6b8e0a1b2c3d4e5f60718293a/' \
     "$user/pipelines/bad.yaml"
 git_ -C "$user" add -A
 
-expect 0 "try-repo pipelint, fixed" \
-    "$pre_commit" try-repo "$snap" pipelint --ref "$rev" --all-files
-expect 0 "try-repo pipelint-system, fixed" \
-    with_pipelint "$pre_commit" try-repo "$snap" pipelint-system --ref "$rev" --all-files
 expect 0 "pre-commit run with the README's config, fixed" \
     "$pre_commit" run --all-files
+expect 0 "try-repo pipelint-system, fixed" \
+    with_pipelint "$pre_commit" try-repo "$snap" pipelint-system --ref "$rev" --all-files
+
+# The hook builds with Cargo.lock or not at all: a lockfile that no longer matches
+# Cargo.toml (here, one package dropped from it) fails the install instead of resolving
+# newer versions.
+git_ -C "$snap" checkout -q -b stale-lock
+python3 - "$snap/Cargo.lock" <<'EOF'
+import re, sys
+path = sys.argv[1]
+lock = open(path).read()
+stale = re.sub(r'\[\[package\]\]\nname = "strsim"\n.*?\n\n', "", lock, count=1, flags=re.S)
+assert stale != lock, "no strsim package in Cargo.lock"
+open(path, "w").write(stale)
+EOF
+git_ -C "$snap" commit -qam "stale lockfile"
+start=$SECONDS
+got=0
+(cd "$user" && "$pre_commit" try-repo "$snap" pipelint --ref "$(git -C "$snap" rev-parse HEAD)" --all-files) \
+    >"$work/out" 2>&1 || got=$?
+echo "try-repo pipelint with a stale Cargo.lock: exit $got (want 3, install failed), $((SECONDS - start)) s"
+if [ "$got" -ne 3 ] || ! grep -q -- '--locked was passed' "$work/out"; then
+    echo "    the hook's install did not refuse the stale lockfile"
+    sed 's/^/    /' "$work/out"
+    status=1
+fi
 exit $status
