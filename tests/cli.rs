@@ -1031,13 +1031,27 @@ fn every_finding_says_where_to_read_more() {
         let out = pipelint_in(&dir, &["check", "--format", "json", "wf.yaml"]);
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
-    // Without `docs-url` (and no repository in Cargo.toml): the offline page, no URL.
-    docs_lines("  docs: `pipelint rule unpinned-image`\n");
+    // Without `docs-url`: the offline page, and the rule's page in the repository that
+    // Cargo.toml names (none without one).
+    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    let default_url =
+        (!repository.is_empty()).then(|| format!("{repository}/blob/main/rules/unpinned-image.md"));
+    match &default_url {
+        Some(url) => docs_lines(&format!(
+            "  docs: `pipelint rule unpinned-image` or {url}\n"
+        )),
+        None => docs_lines("  docs: `pipelint rule unpinned-image`\n"),
+    }
     let doc = json();
-    assert!(
-        doc["findings"][0].get("url").is_none(),
-        "{}",
-        doc["findings"][0]
+    let unpinned = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "unpinned-image")
+        .unwrap();
+    assert_eq!(
+        unpinned.get("url").and_then(|u| u.as_str()),
+        default_url.as_deref()
     );
 
     std::fs::write(

@@ -236,16 +236,20 @@ impl Decoder {
     /// Block scalars: `raw` starts at the first content character; its column is the indent.
     fn block(&mut self, raw: &str, indent: usize, folded: bool) {
         // The first line's indentation is not part of `raw`; later lines carry it in full.
-        let mut lines = raw.split_inclusive('\n');
-        let Some(first) = lines.next() else { return };
-        self.emit(first, 0, true);
-        let mut at = first.len();
+        // Lines end at LF, CRLF or a lone CR (YAML 1.2); the value has LF for each.
+        let mut lines = lines_with_breaks(raw);
+        let Some((first, first_break)) = lines.next() else {
+            return;
+        };
+        self.emit(&raw[first.clone()], first.start, true);
+        self.line_break(raw, first_break);
         // Folding joins two lines with a space only when both are ordinary text lines:
         // empty and more-indented lines keep their breaks.
-        let mut prev_ordinary = !first.trim().is_empty();
-        for line in lines {
-            let skip = line.bytes().take(indent).take_while(|&b| b == b' ').count();
-            let content = &line[skip..];
+        let mut prev_ordinary = !raw[first].trim().is_empty();
+        for (line, line_break) in lines {
+            let text = &raw[line.clone()];
+            let skip = text.bytes().take(indent).take_while(|&b| b == b' ').count();
+            let content = &text[skip..];
             let ordinary = !content.trim().is_empty() && !content.starts_with([' ', '\t']);
             if folded && prev_ordinary && ordinary && self.ends_with_break {
                 self.len -= 1;
@@ -253,13 +257,56 @@ impl Decoder {
                 if let Some(text) = &mut self.text {
                     text.pop();
                 }
-                self.emit(" ", at, false);
+                // The break's own point, if it had one, now lies past the end.
+                if self
+                    .points
+                    .last()
+                    .is_some_and(|&(d, _)| d as usize >= self.len)
+                {
+                    self.points.pop();
+                }
+                self.emit(" ", line.start, false);
             }
-            self.emit(content, at + skip, true);
+            self.emit(content, line.start + skip, true);
+            self.line_break(raw, line_break);
             prev_ordinary = ordinary;
-            at += line.len();
         }
     }
+
+    /// A line break of a block scalar: LF as written, CRLF and CR as the LF they stand for.
+    fn line_break(&mut self, raw: &str, at: std::ops::Range<usize>) {
+        match &raw[at.clone()] {
+            "" => {}
+            "\n" => self.emit("\n", at.start, true),
+            _ => self.emit("\n", at.start, false),
+        }
+    }
+}
+
+/// The lines of `raw` as (content, break) byte ranges; a break is LF, CRLF or a lone CR, and
+/// empty for a last line without one.
+fn lines_with_breaks(
+    raw: &str,
+) -> impl Iterator<Item = (std::ops::Range<usize>, std::ops::Range<usize>)> + '_ {
+    let bytes = raw.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(bytes.len(), |i| start + i);
+        let after = if end < bytes.len() {
+            skip_break(bytes, end)
+        } else {
+            end
+        };
+        let line = (start..end, end..after);
+        start = after;
+        Some(line)
+    })
 }
 
 fn skip_break(bytes: &[u8], i: usize) -> usize {
@@ -391,5 +438,33 @@ mod tests {
         assert_eq!(decoded, "import random\nprint(random.random())\n");
         let p = decoded.find("print").unwrap();
         assert_eq!(map.source_offset(p) - 10, raw.find("print").unwrap() as u32);
+    }
+
+    #[test]
+    fn block_lines_end_at_lf_crlf_and_a_lone_cr() {
+        for raw in [
+            "import random\r    x = 1\r    print(random.random())\r",
+            "import random\r\n    x = 1\r\n    print(random.random())\r\n",
+            "import random\r    x = 1\r\n    print(random.random())\n",
+        ] {
+            let decoded = decode_for_test(raw, ScalarStyle::Literal, 4, 0);
+            assert_eq!(
+                decoded, "import random\nx = 1\nprint(random.random())\n",
+                "{raw:?}"
+            );
+            let map = OffsetMap::build(raw, ScalarStyle::Literal, 10, 4, 0).unwrap();
+            let p = decoded.find("print").unwrap();
+            assert_eq!(map.source_offset(p) - 10, raw.find("print").unwrap() as u32);
+            let folded = decode_for_test(raw, ScalarStyle::Folded, 4, 0);
+            assert_eq!(
+                folded, "import random x = 1 print(random.random())\n",
+                "{raw:?}"
+            );
+            let map = OffsetMap::build(raw, ScalarStyle::Folded, 10, 4, 0).unwrap();
+            let p = folded.find("print").unwrap();
+            assert_eq!(map.source_offset(p) - 10, raw.find("print").unwrap() as u32);
+            let x = folded.find("x = 1").unwrap();
+            assert_eq!(map.source_offset(x) - 10, raw.find("x = 1").unwrap() as u32);
+        }
     }
 }
