@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::engine::Input;
 use crate::formats::adapt_file;
-use crate::model::{ArgoKind, Format, Pipeline};
+use crate::model::{ArgoKind, Format, Pipeline, TemplateInterface};
 use crate::yaml::{parse, ParseLimits};
 
 /// The (Cluster)WorkflowTemplates of a run, by scope and name, with their template names.
@@ -24,6 +24,9 @@ pub struct KnownTemplates {
     /// `(cluster_scope, metadata.name)` -> template names. Two manifests of the same name
     /// (other namespaces, say) add up.
     templates: BTreeMap<(bool, String), BTreeSet<String>>,
+    /// What each of those templates declares (references left out), for arguments and
+    /// outputs through `templateRef`.
+    interfaces: BTreeMap<(bool, String), BTreeMap<String, TemplateInterface>>,
 }
 
 impl KnownTemplates {
@@ -41,6 +44,29 @@ impl KnownTemplates {
             .entry((cluster, name.value.clone()))
             .or_default()
             .extend(pipeline.steps.iter().map(|s| s.name.clone()));
+        let interfaces = self
+            .interfaces
+            .entry((cluster, name.value.clone()))
+            .or_default();
+        for template in &pipeline.templates {
+            let declared = TemplateInterface {
+                references: Vec::new(),
+                ..template.clone()
+            };
+            interfaces.insert(template.name.clone(), declared);
+        }
+    }
+
+    /// What template `template` of the (Cluster)WorkflowTemplate `name` declares.
+    pub fn interface(
+        &self,
+        cluster_scope: bool,
+        name: &str,
+        template: &str,
+    ) -> Option<&TemplateInterface> {
+        self.interfaces
+            .get(&(cluster_scope, name.to_string()))?
+            .get(template)
     }
 
     /// The template names of the (Cluster)WorkflowTemplate `name`, if the run defines it.
@@ -61,6 +87,9 @@ impl KnownTemplates {
             .reduce(KnownTemplates::default, |mut a, b| {
                 for (key, names) in b.templates {
                     a.templates.entry(key).or_default().extend(names);
+                }
+                for (key, interfaces) in b.interfaces {
+                    a.interfaces.entry(key).or_default().extend(interfaces);
                 }
                 a
             })
