@@ -4,7 +4,7 @@
 use super::callee::{callee, did_you_mean};
 use super::{FileContext, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
-use crate::model::{is_templated, Pipeline, Task, TemplateInterface};
+use crate::model::{is_templated, ArgoKind, Format, Pipeline, Task, TemplateInterface};
 
 /// A DAG task or step that leaves out a required input of the template it calls, or passes an
 /// argument the template does not declare that misspells one it leaves out.
@@ -146,6 +146,62 @@ fn check_call(
     }
 }
 
+/// The entry point is called with `spec.arguments`: its required input parameters must be
+/// there. Judged only for a Workflow or CronWorkflow that carries its whole spec (a
+/// WorkflowTemplate gets its arguments from the Workflow that runs it).
+fn check_entrypoint(pipeline: &Pipeline, out: &mut Vec<Finding>) {
+    let own_spec = matches!(
+        pipeline.format,
+        Format::Argo(ArgoKind::Workflow | ArgoKind::CronWorkflow, _)
+    ) && pipeline.workflow_template_ref.is_none();
+    let Some(entry) = pipeline.entrypoint.as_ref().filter(|_| own_spec) else {
+        return;
+    };
+    let Some(called) = pipeline.templates.iter().find(|t| t.name == entry.value) else {
+        return;
+    };
+    let passed: Vec<&str> = pipeline
+        .workflow_parameters
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let missing: Vec<&str> = called
+        .inputs
+        .iter()
+        .filter(|i| i.required && !i.artifact && !passed.contains(&i.name.as_str()))
+        .map(|i| i.name.as_str())
+        .collect();
+    let Some(first) = missing.first() else {
+        return;
+    };
+    let near: String = missing
+        .iter()
+        .map(|m| did_you_mean(m, passed.iter().copied()))
+        .collect();
+    let mut f = Finding::new(
+        META.id,
+        META.default_severity,
+        entry.span,
+        format!(
+            "the entrypoint \"{}\" needs input parameter {}, which `spec.arguments.parameters` does not pass",
+            entry.value,
+            missing
+                .iter()
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .label(format!("required input not passed{near}"))
+    .help(format!(
+        "declare it under `spec.arguments.parameters` (a value given with `argo submit -p` then overrides it), or give the input a default; Argo rejects the workflow with `inputs.parameters.{first} was not supplied`"
+    ));
+    f.pipeline = Some(pipeline.display_name().to_string());
+    f.document = Some(pipeline.document);
+    out.push(f);
+}
+
 impl Rule for ArgumentMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -160,5 +216,6 @@ impl Rule for ArgumentMismatch {
                 check_call(pipeline, task, called, out);
             }
         }
+        check_entrypoint(pipeline, out);
     }
 }
