@@ -1,6 +1,6 @@
 //! `undefined-reference`: a `{{...}}` variable that Argo cannot resolve in its scope.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::callee::{callee, did_you_mean};
 use super::{FileContext, Rule, RuleMeta};
@@ -64,6 +64,11 @@ const POD_VARIABLES: &[&str] = &["name"];
 struct Site<'a> {
     template: &'a TemplateInterface,
     task: Option<&'a Task>,
+    /// The DAG tasks and steps of the template (looked up once per template: a search of
+    /// the whole pipeline per reference would be quadratic).
+    tasks: &'a [&'a Task],
+    /// What `task` waits for, directly or not: computed on first use.
+    ancestors: std::cell::OnceCell<BTreeSet<&'a str>>,
 }
 
 fn finding(pipeline: &Pipeline, site: &Site<'_>, r: &Reference, message: String) -> Finding {
@@ -86,19 +91,19 @@ fn finding(pipeline: &Pipeline, site: &Site<'_>, r: &Reference, message: String)
 }
 
 /// The tasks (or steps) `task` waits for, directly or not.
-fn ancestors<'a>(pipeline: &'a Pipeline, task: &'a Task) -> BTreeSet<&'a str> {
+fn ancestors<'a>(siblings: &[&'a Task], task: &'a Task) -> BTreeSet<&'a str> {
+    let by_name: BTreeMap<&str, &Task> = siblings
+        .iter()
+        .filter(|t| t.in_steps == task.in_steps)
+        .map(|t| (t.name.value.as_str(), *t))
+        .collect();
     let mut seen = BTreeSet::new();
     let mut todo: Vec<&str> = task.depends.iter().map(|d| d.value.as_str()).collect();
     while let Some(name) = todo.pop() {
         if !seen.insert(name) {
             continue;
         }
-        let upstream = pipeline
-            .tasks
-            .iter()
-            .filter(|t| t.parent == task.parent && t.in_steps == task.in_steps)
-            .find(|t| t.name.value == name);
-        if let Some(up) = upstream {
+        if let Some(up) = by_name.get(name) {
             todo.extend(up.depends.iter().map(|d| d.value.as_str()));
         }
     }
@@ -277,10 +282,11 @@ fn check_node(
         ("task", "dag.tasks")
     };
     let (name, attr) = rest.split_once('.').unwrap_or((rest, ""));
-    let siblings: Vec<&Task> = pipeline
+    let siblings: Vec<&Task> = site
         .tasks
         .iter()
-        .filter(|t| t.parent == site.template.name && t.in_steps == steps)
+        .copied()
+        .filter(|t| t.in_steps == steps)
         .collect();
     let Some(target) = siblings.iter().find(|t| t.name.value == name) else {
         let label = if siblings.is_empty() {
@@ -310,7 +316,8 @@ fn check_node(
         return;
     };
     if let Some(task) = site.task.filter(|t| t.name.value != name) {
-        if !ancestors(pipeline, task).contains(name) {
+        let waited = site.ancestors.get_or_init(|| ancestors(site.tasks, task));
+        if !waited.contains(name) {
             let (label, help) = if steps {
                 (
                     format!("`{name}` does not run in an earlier group of steps"),
@@ -386,10 +393,22 @@ impl Rule for UndefinedReference {
     }
 
     fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        let mut by_template: BTreeMap<&str, Vec<&Task>> = BTreeMap::new();
+        for task in &pipeline.tasks {
+            by_template
+                .entry(task.parent.as_str())
+                .or_default()
+                .push(task);
+        }
         for template in &pipeline.templates {
+            let tasks: &[&Task] = by_template
+                .get(template.name.as_str())
+                .map_or(&[], Vec::as_slice);
             let site = Site {
                 template,
                 task: None,
+                tasks,
+                ancestors: std::cell::OnceCell::new(),
             };
             for r in &template.references {
                 check(cx, pipeline, &site, r, out);
@@ -397,10 +416,12 @@ impl Rule for UndefinedReference {
             if !template.group {
                 continue;
             }
-            for task in pipeline.tasks.iter().filter(|t| t.parent == template.name) {
+            for task in tasks {
                 let site = Site {
                     template,
                     task: Some(task),
+                    tasks,
+                    ancestors: std::cell::OnceCell::new(),
                 };
                 for r in &task.references {
                     check(cx, pipeline, &site, r, out);
