@@ -206,6 +206,10 @@ pub struct Task {
     pub arguments: Vec<Argument>,
     /// Argo `withItems`, `withParam` or `withSequence`: `{{item}}` is defined.
     pub looped: bool,
+    /// The `{{item.<key>}}` keys a loop defines, when they are known: the keys of the
+    /// mappings of `withItems` (none for scalar items and `withSequence`). `None` when any key
+    /// may come (`withParam`, templated or mixed items).
+    pub item_keys: Option<Vec<String>>,
     /// Argo `inline` template: what it declares is not tracked.
     pub inline: bool,
     /// `{{...}}` written in the task or step (arguments, `when`, `withParam`...).

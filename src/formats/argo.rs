@@ -937,6 +937,7 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                 hooks: task_hooks(task),
                 arguments: task_arguments(task),
                 looped: is_looped(task),
+                item_keys: item_keys(task),
                 inline: task.get("inline").is_some(),
                 references: references_in(task, &["inline"]),
             });
@@ -967,6 +968,7 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                     hooks: task_hooks(entry),
                     arguments: task_arguments(entry),
                     looped: is_looped(entry),
+                    item_keys: item_keys(entry),
                     inline: entry.get("inline").is_some(),
                     references: references_in(entry, &["inline"]),
                 });
@@ -981,6 +983,30 @@ fn is_looped(task: NodeRef<'_>) -> bool {
     ["withItems", "withParam", "withSequence"]
         .iter()
         .any(|k| task.get(k).is_some_and(|v| !v.is_null()))
+}
+
+/// The `{{item.<key>}}` keys a loop defines, as Argo's validator scopes them
+/// (`addItemsToScope`): the keys of mapping items, `[i]` for list items, none for scalar
+/// items and `withSequence`; `None` (anything) for `withParam` or templated items.
+fn item_keys(task: NodeRef<'_>) -> Option<Vec<String>> {
+    if task.get("withSequence").is_some_and(|v| !v.is_null()) {
+        return Some(Vec::new());
+    }
+    let items = task.get("withItems").filter(|v| v.is_sequence())?;
+    let mut keys: Vec<String> = Vec::new();
+    for item in items.items() {
+        if item.is_mapping() {
+            keys.extend(
+                item.entries()
+                    .filter_map(|(k, _)| k.str().map(str::to_string)),
+            );
+        } else if item.is_sequence() {
+            keys.extend((0..item.len()).map(|i| format!("[{i}]")));
+        } else if item.str().is_some_and(is_templated) {
+            return None;
+        }
+    }
+    Some(keys)
 }
 
 /// `arguments.parameters` and `arguments.artifacts` of a DAG task or step, by name.

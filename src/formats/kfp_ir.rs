@@ -183,6 +183,7 @@ pub fn adapt(
                     hooks: Vec::new(),
                     arguments: Vec::new(),
                     looped: false,
+                    item_keys: None,
                     inline: false,
                     references: Vec::new(),
                 });

@@ -127,7 +127,29 @@ fn check(
     }
     let shown = format!("{{{{{tag}}}}}");
     if tag == "item" || tag.starts_with("item.") {
-        if !site.task.is_some_and(|t| t.looped) {
+        let looped = site.task.filter(|t| t.looped);
+        let key = tag
+            .strip_prefix("item.")
+            .map(|k| k.split('.').next().unwrap_or(k));
+        let known = looped.and_then(|t| t.item_keys.as_deref());
+        if let (Some(key), Some(keys)) = (key, known) {
+            if !keys.iter().any(|k| k == key) {
+                let label = if keys.is_empty() {
+                    "the items of this loop are not mappings: use `{{item}}`".to_string()
+                } else {
+                    format!(
+                        "no key `{key}` in the items of `withItems`{}",
+                        did_you_mean(key, keys.iter().map(String::as_str))
+                    )
+                };
+                out.push(
+                    finding(pipeline, site, r, format!("`{shown}`: the loop's items have no key \"{key}\""))
+                        .label(label)
+                        .help("Argo rejects the workflow with `failed to resolve`: use a key that the `withItems` mappings have"),
+                );
+            }
+        }
+        if looped.is_none() {
             out.push(
                 finding(pipeline, site, r, format!("`{shown}` is used outside a loop"))
                     .label("no `withItems`, `withParam` or `withSequence` here")
