@@ -154,8 +154,22 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         };
         let step = build_step(&name.value, &pipeline_name, tpl, flavor, &ctx, &mut p);
         collect_tasks(&name.value, tpl, &mut p);
-        p.templates
-            .push(template_interface(&name.value, tpl, step.kind));
+        let mut interface = template_interface(&name.value, tpl, step.kind);
+        // `spec.templateDefaults` is merged into every template: its inputs and outputs too.
+        if let Some(defaults) = ctx.defaults {
+            let inherited = template_interface(&name.value, defaults, step.kind);
+            for declared in inherited.inputs {
+                if !interface.inputs.iter().any(|d| d.name == declared.name) {
+                    interface.inputs.push(declared);
+                }
+            }
+            for declared in inherited.outputs {
+                if !interface.outputs.iter().any(|d| d.name == declared.name) {
+                    interface.outputs.push(declared);
+                }
+            }
+        }
+        p.templates.push(interface);
         p.steps.push(step);
     }
     p
