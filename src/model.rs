@@ -39,6 +39,19 @@ pub fn is_templated(value: &str) -> bool {
     value.contains("{{")
 }
 
+/// ` (did you mean `x`?)` when a candidate is close to `name` (edit distance at most 2, or a
+/// quarter of the shorter name).
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(name.len().min(c.len()) / 4))
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KfpWrapper {
@@ -131,6 +144,51 @@ pub struct Pipeline {
     /// Argo `metadata.labels` / `metadata.annotations` of the manifest.
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     pub annotations: Vec<(Spanned<String>, Spanned<String>)>,
+    /// Argo templates: what each declares and the `{{...}}` references its own fields make.
+    pub templates: Vec<TemplateInterface>,
+    /// Argo `spec.arguments.parameters` names (`None` when the spec has no `arguments`).
+    pub workflow_parameters: Option<Vec<String>>,
+}
+
+/// What an Argo template takes and gives, and the references written in it.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateInterface {
+    pub name: String,
+    /// A `steps` or `dag` template: its tasks carry their own references.
+    pub group: bool,
+    /// A leaf template that runs a pod (container, script, containerSet, resource).
+    pub pod: bool,
+    pub inputs: Vec<Declared>,
+    pub outputs: Vec<Declared>,
+    /// `{{...}}` written in the template's fields, except inside its DAG tasks or steps.
+    pub references: Vec<Reference>,
+}
+
+/// An input or output an Argo template declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub name: String,
+    pub artifact: bool,
+    /// An input the caller must supply: no value, default, `valueFrom` or location, not
+    /// `optional`.
+    pub required: bool,
+}
+
+/// One `{{...}}` tag in a string of the manifest, as Argo's template engine reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The text between the braces, as written (spaces kept: `=` must come first for an
+    /// expression).
+    pub tag: String,
+    /// The whole `{{...}}` in the file.
+    pub span: Span,
+}
+
+/// An argument a DAG task or step passes to the template it calls.
+#[derive(Debug, Clone)]
+pub struct Argument {
+    pub name: Spanned<String>,
+    pub artifact: bool,
 }
 
 /// An Argo DAG task or `steps` entry: a call of a template, with what it waits for.
@@ -147,6 +205,18 @@ pub struct Task {
     pub template_ref: Option<TemplateRef>,
     /// Other templates of the workflow the task runs: `onExit`, `hooks.<h>.template`.
     pub hooks: Vec<Spanned<String>>,
+    /// Argo `arguments.parameters` and `arguments.artifacts`.
+    pub arguments: Vec<Argument>,
+    /// Argo `withItems`, `withParam` or `withSequence`: `{{item}}` is defined.
+    pub looped: bool,
+    /// The `{{item.<key>}}` keys a loop defines, when they are known: the keys of the
+    /// mappings of `withItems` (none for scalar items and `withSequence`). `None` when any key
+    /// may come (`withParam`, templated or mixed items).
+    pub item_keys: Option<Vec<String>>,
+    /// Argo `inline` template: what it declares is not tracked.
+    pub inline: bool,
+    /// `{{...}}` written in the task or step (arguments, `when`, `withParam`...).
+    pub references: Vec<Reference>,
 }
 
 /// Argo `templateRef` / `workflowTemplateRef`: a (Cluster)WorkflowTemplate by name.
@@ -180,6 +250,8 @@ impl Pipeline {
             default_timeout: None,
             labels: Vec::new(),
             annotations: Vec::new(),
+            templates: Vec::new(),
+            workflow_parameters: None,
         }
     }
 

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::engine::Input;
 use crate::formats::adapt_file;
-use crate::model::{ArgoKind, Format, Pipeline, StepKind};
+use crate::model::{ArgoKind, Format, Pipeline, StepKind, TemplateInterface};
 use crate::yaml::{parse, ParseLimits};
 
 /// The (Cluster)WorkflowTemplates of a run, by scope and name, with their template names.
@@ -27,6 +27,9 @@ pub struct KnownTemplates {
     /// `(cluster_scope, metadata.name, template)` -> whether the template has a deadline,
     /// for `missing-timeout` to follow `templateRef` chains.
     deadlines: BTreeMap<(bool, String, String), TemplateDeadline>,
+    /// What each of those templates declares (references left out), for arguments and
+    /// outputs through `templateRef`.
+    interfaces: BTreeMap<(bool, String), BTreeMap<String, TemplateInterface>>,
 }
 
 /// Whether a template of a (Cluster)WorkflowTemplate is bounded in time when another
@@ -69,6 +72,17 @@ impl KnownTemplates {
             .entry((cluster, name.value.clone()))
             .or_default()
             .extend(pipeline.steps.iter().map(|s| s.name.clone()));
+        let interfaces = self
+            .interfaces
+            .entry((cluster, name.value.clone()))
+            .or_default();
+        for template in &pipeline.templates {
+            let declared = TemplateInterface {
+                references: Vec::new(),
+                ..template.clone()
+            };
+            interfaces.insert(template.name.clone(), declared);
+        }
         for step in &pipeline.steps {
             let deadline = match step.kind {
                 StepKind::Group => TemplateDeadline::Calls(
@@ -133,6 +147,18 @@ impl KnownTemplates {
         resolved_all.then_some(None)
     }
 
+    /// What template `template` of the (Cluster)WorkflowTemplate `name` declares.
+    pub fn interface(
+        &self,
+        cluster_scope: bool,
+        name: &str,
+        template: &str,
+    ) -> Option<&TemplateInterface> {
+        self.interfaces
+            .get(&(cluster_scope, name.to_string()))?
+            .get(template)
+    }
+
     /// The template names of the (Cluster)WorkflowTemplate `name`, if the run defines it.
     pub fn templates(&self, cluster_scope: bool, name: &str) -> Option<&BTreeSet<String>> {
         self.templates.get(&(cluster_scope, name.to_string()))
@@ -160,6 +186,9 @@ impl KnownTemplates {
                             a.deadlines.insert(key, deadline);
                         }
                     }
+                }
+                for (key, interfaces) in b.interfaces {
+                    a.interfaces.entry(key).or_default().extend(interfaces);
                 }
                 a
             })

@@ -58,3 +58,53 @@ fn template_refs_resolve_across_the_files_of_a_run() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn rule_lines(dir: &std::path::Path, rule: &str, args: &[&str]) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(["check", "--format", "compact"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&format!("[{rule}]")))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn arguments_and_outputs_are_checked_through_template_refs_of_the_run() {
+    let dir = temp_dir("strict-arguments");
+    std::fs::write(
+        dir.join("library.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata:\n  name: ml-steps\nspec:\n  templates:\n    - name: train\n      inputs:\n        parameters:\n          - name: epochs\n      container:\n        image: ghcr.io/acme/trainer:1.4.0\n      outputs:\n        parameters:\n          - name: score\n            valueFrom: {path: /tmp/score}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("wf.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: churn-\nspec:\n  entrypoint: main\n  templates:\n    - name: main\n      steps:\n        - - name: train\n            templateRef: {name: ml-steps, template: train}\n            arguments:\n              parameters:\n                - {name: epoch, value: \"3\"}\n        - - name: report\n            template: report\n            arguments:\n              parameters:\n                - {name: score, value: \"{{steps.train.outputs.parameters.scor}}\"}\n    - name: report\n      inputs:\n        parameters:\n          - name: score\n      container:\n        image: ghcr.io/acme/report:1.0.0\n",
+    )
+    .unwrap();
+    // Without the flag, the WorkflowTemplate of the other file is unknown: nothing to judge.
+    assert!(rule_lines(&dir, "argument-mismatch", &["wf.yaml"]).is_empty());
+    assert!(rule_lines(&dir, "undefined-reference", &["wf.yaml"]).is_empty());
+    let arguments = rule_lines(&dir, "argument-mismatch", &["--strict-refs", "."]);
+    assert_eq!(arguments.len(), 2, "{arguments:#?}");
+    assert!(
+        arguments[0].starts_with("wf.yaml:10:19:") && arguments[0].contains("\"epochs\""),
+        "{arguments:#?}"
+    );
+    assert!(
+        arguments[1].starts_with("wf.yaml:14:26:") && arguments[1].contains("\"epoch\""),
+        "{arguments:#?}"
+    );
+    let references = rule_lines(&dir, "undefined-reference", &["--strict-refs", "."]);
+    assert_eq!(references.len(), 1, "{references:#?}");
+    assert!(
+        references[0].starts_with("wf.yaml:19:41:")
+            && references[0].contains("has no output parameter \"scor\""),
+        "{references:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -196,6 +196,16 @@ fn broken_dependency() {
 }
 
 #[test]
+fn undefined_reference() {
+    check_rule("undefined-reference");
+}
+
+#[test]
+fn argument_mismatch() {
+    check_rule("argument-mismatch");
+}
+
+#[test]
 fn dependency_cycle() {
     check_rule("dependency-cycle");
 }

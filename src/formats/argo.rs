@@ -208,6 +208,22 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         };
         let step = build_step(&name.value, &pipeline_name, tpl, flavor, &ctx, &mut p);
         collect_tasks(&name.value, tpl, &mut p);
+        let mut interface = template_interface(&name.value, tpl, step.kind);
+        // `spec.templateDefaults` is merged into every template: its inputs and outputs too.
+        if let Some(defaults) = ctx.defaults {
+            let inherited = template_interface(&name.value, defaults, step.kind);
+            for declared in inherited.inputs {
+                if !interface.inputs.iter().any(|d| d.name == declared.name) {
+                    interface.inputs.push(declared);
+                }
+            }
+            for declared in inherited.outputs {
+                if !interface.outputs.iter().any(|d| d.name == declared.name) {
+                    interface.outputs.push(declared);
+                }
+            }
+        }
+        p.templates.push(interface);
         p.steps.push(step);
     }
     p
@@ -223,6 +239,118 @@ fn read_workflow_refs(spec: NodeRef<'_>, p: &mut Pipeline) {
         .entry("workflowTemplateRef")
         .and_then(|(k, v)| template_ref(k, v));
     p.timeout = spec.get("activeDeadlineSeconds").and_then(text);
+    p.workflow_parameters = spec.get("arguments").filter(|a| a.is_mapping()).map(|a| {
+        a.get("parameters")
+            .into_iter()
+            .flat_map(|l| l.items())
+            .filter_map(|item| item.get("name")?.scalar_text().map(str::to_string))
+            .collect()
+    });
+}
+
+/// Keys of an input artifact that give it a value without an argument.
+const ARTIFACT_SOURCES: &[&str] = &[
+    "s3",
+    "gcs",
+    "git",
+    "http",
+    "raw",
+    "artifactory",
+    "hdfs",
+    "oss",
+    "azure",
+    "plugin",
+    "from",
+    "fromExpression",
+    // A key in the artifact repository (`HasLocationOrKey` in Argo's `ProcessArgs`).
+    "key",
+];
+
+/// What a template declares and the references written in its own fields.
+fn template_interface(name: &str, tpl: NodeRef<'_>, kind: StepKind) -> TemplateInterface {
+    let group = tpl.get("dag").is_some() || tpl.get("steps").is_some();
+    let declared = |section: &str, key: &str, input: bool| -> Vec<Declared> {
+        tpl.path(&[section, key])
+            .into_iter()
+            .flat_map(|l| l.items())
+            .filter_map(|item| {
+                let name = item.get("name")?.scalar_text()?.to_string();
+                let artifact = key == "artifacts";
+                let supplied = if artifact {
+                    item.get("optional").and_then(|o| o.as_bool()) == Some(true)
+                        || ARTIFACT_SOURCES.iter().any(|k| item.get(k).is_some())
+                } else {
+                    ["value", "default", "valueFrom"]
+                        .iter()
+                        .any(|k| item.get(k).is_some_and(|v| !v.is_null()))
+                };
+                Some(Declared {
+                    name,
+                    artifact,
+                    required: input && !supplied,
+                })
+            })
+            .collect()
+    };
+    let mut inputs = declared("inputs", "parameters", true);
+    inputs.extend(declared("inputs", "artifacts", true));
+    let mut outputs = declared("outputs", "parameters", false);
+    outputs.extend(declared("outputs", "artifacts", false));
+    TemplateInterface {
+        name: name.to_string(),
+        group,
+        pod: !group && kind != StepKind::Group,
+        inputs,
+        outputs,
+        // A group template's tasks and steps are read with their own scope (`collect_tasks`).
+        references: references_in(tpl, &["dag", "steps"]),
+    }
+}
+
+/// Every `{{...}}` in the scalars under `node` (keys in `skip` left out at the top level),
+/// found as Argo's template engine finds them: from `{{` to the next `}}`, with no escape.
+fn references_in(node: NodeRef<'_>, skip: &[&str]) -> Vec<Reference> {
+    let mut out = Vec::new();
+    let mut stack: Vec<NodeRef<'_>> = Vec::new();
+    if node.is_mapping() {
+        stack.extend(
+            node.entries()
+                .filter(|(k, _)| !k.str().is_some_and(|k| skip.contains(&k)))
+                .map(|(_, v)| v),
+        );
+    } else {
+        stack.push(node);
+    }
+    while let Some(node) = stack.pop() {
+        // Aliases can make the tree a graph many times its size: the walk is metered.
+        if !crate::limits::charge(1, node.span()) {
+            break;
+        }
+        if node.is_mapping() {
+            stack.extend(node.entries().map(|(_, v)| v));
+        } else if node.is_sequence() {
+            stack.extend(node.items());
+        } else if let Some(text) = node.str() {
+            tags_in(text, node, &mut out);
+        }
+    }
+    out.sort_by_key(|r| r.span.start);
+    out
+}
+
+fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
+    let mut from = 0;
+    while let Some(open) = text[from..].find("{{").map(|i| from + i) {
+        let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
+            break;
+        };
+        let span = node.source_span(open..close + 2).unwrap_or(node.span());
+        out.push(Reference {
+            tag: text[open + 2..close].to_string(),
+            span,
+        });
+        from = close + 2;
+    }
 }
 
 /// `hooks.<name>.template` of a workflow, DAG task or step.
@@ -917,6 +1045,11 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                     .entry("templateRef")
                     .and_then(|(k, v)| template_ref(k, v)),
                 hooks: task_hooks(task),
+                arguments: task_arguments(task),
+                looped: is_looped(task),
+                item_keys: item_keys(task),
+                inline: task.get("inline").is_some(),
+                references: references_in(task, &["inline"]),
             });
         }
     }
@@ -943,12 +1076,64 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                         .entry("templateRef")
                         .and_then(|(k, v)| template_ref(k, v)),
                     hooks: task_hooks(entry),
+                    arguments: task_arguments(entry),
+                    looped: is_looped(entry),
+                    item_keys: item_keys(entry),
+                    inline: entry.get("inline").is_some(),
+                    references: references_in(entry, &["inline"]),
                 });
                 current.push(name);
             }
             previous = current;
         }
     }
+}
+
+fn is_looped(task: NodeRef<'_>) -> bool {
+    ["withItems", "withParam", "withSequence"]
+        .iter()
+        .any(|k| task.get(k).is_some_and(|v| !v.is_null()))
+}
+
+/// The `{{item.<key>}}` keys a loop defines, as Argo's validator scopes them
+/// (`addItemsToScope`): the keys of mapping items, `[i]` for list items, none for scalar
+/// items and `withSequence`; `None` (anything) for `withParam` or templated items.
+fn item_keys(task: NodeRef<'_>) -> Option<Vec<String>> {
+    if task.get("withSequence").is_some_and(|v| !v.is_null()) {
+        return Some(Vec::new());
+    }
+    let items = task.get("withItems").filter(|v| v.is_sequence())?;
+    let mut keys: Vec<String> = Vec::new();
+    for item in items.items() {
+        if item.is_mapping() {
+            keys.extend(
+                item.entries()
+                    .filter_map(|(k, _)| k.str().map(str::to_string)),
+            );
+        } else if item.is_sequence() {
+            keys.extend((0..item.len()).map(|i| format!("[{i}]")));
+        } else if item.str().is_some_and(is_templated) {
+            return None;
+        }
+    }
+    Some(keys)
+}
+
+/// `arguments.parameters` and `arguments.artifacts` of a DAG task or step, by name.
+fn task_arguments(task: NodeRef<'_>) -> Vec<Argument> {
+    let mut out = Vec::new();
+    for (key, artifact) in [("parameters", false), ("artifacts", true)] {
+        let items = task
+            .path(&["arguments", key])
+            .into_iter()
+            .flat_map(|l| l.items());
+        for item in items {
+            if let Some(name) = item.get("name").and_then(text) {
+                out.push(Argument { name, artifact });
+            }
+        }
+    }
+    out
 }
 
 /// `onExit` and `hooks.<h>.template` of a DAG task or step.

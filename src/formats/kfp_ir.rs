@@ -178,7 +178,19 @@ pub fn adapt(
                     in_steps: false,
                     template_ref: None,
                     hooks: Vec::new(),
+                    arguments: Vec::new(),
+                    looped: false,
+                    item_keys: None,
+                    inline: false,
+                    references: Vec::new(),
                 });
+            }
+            if first_visit {
+                let parent = match ancestry.last() {
+                    Some(name) => components.and_then(|c| c.get(name)),
+                    None => Some(root),
+                };
+                check_bindings(task_name, task, parent, tasks, components, &mut p);
             }
             let mut task_path = path.clone();
             task_path.push(task_name.to_string());
@@ -251,6 +263,97 @@ pub fn adapt(
     }
     p.steps = steps;
     p
+}
+
+/// Names declared under `<definitions>.<section>` of a component (`inputDefinitions`,
+/// `outputDefinitions`; `parameters`, `artifacts`).
+fn definitions<'a>(
+    component: Option<NodeRef<'a>>,
+    definitions: &str,
+    section: &str,
+) -> Vec<&'a str> {
+    component
+        .and_then(|c| c.path(&[definitions, section]))
+        .into_iter()
+        .flat_map(|m| m.entries())
+        .filter_map(|(k, _)| k.str())
+        .collect()
+}
+
+/// A task input bound to an input the parent component does not define
+/// (`componentInputParameter`/`componentInputArtifact`), or to an output its producer's
+/// component does not define (`taskOutputParameter`/`taskOutputArtifact`). The compiler never
+/// writes either; the backend's driver fails the task when it resolves the input. A producer
+/// that is not a task of the DAG is `broken-dependency`'s.
+fn check_bindings(
+    task_name: &str,
+    task: NodeRef<'_>,
+    parent: Option<NodeRef<'_>>,
+    siblings: NodeRef<'_>,
+    components: Option<NodeRef<'_>>,
+    p: &mut Pipeline,
+) {
+    for (section, input_key, output_key, output_field) in [
+        (
+            "parameters",
+            "componentInputParameter",
+            "taskOutputParameter",
+            "outputParameterKey",
+        ),
+        (
+            "artifacts",
+            "componentInputArtifact",
+            "taskOutputArtifact",
+            "outputArtifactKey",
+        ),
+    ] {
+        let Some(inputs) = task.path(&["inputs", section]) else {
+            continue;
+        };
+        let kind = &section[..section.len() - 1];
+        for (_, input) in inputs.entries() {
+            if let Some(bound) = input.get(input_key).and_then(text) {
+                let declared = definitions(parent, "inputDefinitions", section);
+                if !declared.contains(&bound.value.as_str()) && !is_templated(&bound.value) {
+                    p.problem(
+                        bound.span,
+                        format!(
+                            "task `{task_name}` takes input {kind} `{}` of its parent, which the parent does not define under `inputDefinitions.{section}`{}",
+                            bound.value,
+                            crate::model::did_you_mean(&bound.value, declared.iter().copied())
+                        ),
+                    );
+                }
+            }
+            let Some(output) = input.get(output_key) else {
+                continue;
+            };
+            let producer = output.get("producerTask").and_then(text);
+            let key = output.get(output_field).and_then(text);
+            let (Some(producer), Some(key)) = (producer, key) else {
+                continue;
+            };
+            let Some(component) = siblings
+                .path(&[&producer.value, "componentRef", "name"])
+                .and_then(|n| n.scalar_text())
+                .and_then(|name| components?.get(name))
+            else {
+                continue;
+            };
+            let declared = definitions(Some(component), "outputDefinitions", section);
+            if !declared.contains(&key.value.as_str()) {
+                p.problem(
+                    key.span,
+                    format!(
+                        "task `{task_name}` takes output {kind} `{}` of task `{}`, whose component does not define it under `outputDefinitions.{section}`{}",
+                        key.value,
+                        producer.value,
+                        crate::model::did_you_mean(&key.value, declared.iter().copied())
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// The tasks a KFP task waits for: `dependentTasks`, and the producers of its inputs

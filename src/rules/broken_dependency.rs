@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{FileContext, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
-use crate::model::{is_templated, ArgoKind, Format, Pipeline, Spanned, Task, TemplateRef};
+use crate::model::{
+    did_you_mean, is_templated, ArgoKind, Format, Pipeline, Spanned, Task, TemplateRef,
+};
 
 /// A dependency on a task that is not in the same DAG, or a call of a template that the
 /// workflow (or the referenced WorkflowTemplate) does not define.
@@ -29,18 +31,6 @@ fn tasks_by_dag(pipeline: &Pipeline) -> BTreeMap<&str, BTreeSet<&str>> {
             .insert(task.name.value.as_str());
     }
     by_dag
-}
-
-/// ` (did you mean `x`?)` for a close name.
-fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    candidates
-        .into_iter()
-        .filter(|c| *c != name)
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= 2.max(name.len().min(c.len()) / 4))
-        .min()
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default()
 }
 
 fn task_finding(

@@ -1,7 +1,9 @@
 //! The rules: one file each, named by its id, listed once in [`registry`].
 
+mod argument_mismatch;
 mod broken_dependency;
 mod cache_on_random_step;
+mod callee;
 mod dependency_cycle;
 mod duplicate_key;
 mod grace_period_shorter_than_checkpoint;
@@ -17,6 +19,7 @@ pub mod registry;
 mod retry_on_non_idempotent_step;
 mod sdk_backend_version_mismatch;
 mod unbounded_retry;
+mod undefined_reference;
 mod unpinned_image;
 mod unused_suppression;
 mod yaml_syntax;

@@ -19,6 +19,8 @@ static RULES: &[&dyn Rule] = &[
     &super::sdk_backend_version_mismatch::SdkBackendVersionMismatch,
     &super::broken_dependency::BrokenDependency,
     &super::dependency_cycle::DependencyCycle,
+    &super::undefined_reference::UndefinedReference,
+    &super::argument_mismatch::ArgumentMismatch,
     &super::missing_timeout::MissingTimeout,
     &super::plaintext_secret::PlaintextSecret,
     &super::unused_suppression::UnusedSuppression,

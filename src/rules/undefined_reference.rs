@@ -1,0 +1,454 @@
+//! `undefined-reference`: a `{{...}}` variable that Argo cannot resolve in its scope.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::callee::{callee, did_you_mean};
+use super::{FileContext, Rule, RuleMeta};
+use crate::finding::{Finding, Severity};
+use crate::model::{ArgoKind, Format, Pipeline, Reference, Task, TemplateInterface};
+
+/// A `{{inputs.parameters.x}}`, `{{workflow.parameters.x}}`, `{{steps.S...}}`,
+/// `{{tasks.T...}}` or `{{item}}` that names nothing in scope.
+pub struct UndefinedReference;
+
+static META: RuleMeta = RuleMeta {
+    id: "undefined-reference",
+    summary:
+        "a `{{...}}` variable names an input, parameter, step, task or output that is not in scope",
+    default_severity: Severity::Error,
+    doc: include_str!("../../rules/undefined-reference.md"),
+    options: &[],
+};
+
+/// Roots of the tags Argo checks (`GlobalVarValidWorkflowVariablePrefix` in
+/// `workflow/common/common.go`); any other `{{...}}` (Jinja, Go templates, `{{retries}}`)
+/// is left as written by Argo and never flagged here.
+const CHECKED_ROOTS: &[&str] = &[
+    "item.",
+    "steps.",
+    "inputs.",
+    "outputs.",
+    "pod.",
+    "workflow.",
+    "tasks.",
+];
+
+/// The global `workflow.*` variables Argo defines, from the "Workflow Variables" page
+/// (https://argo-workflows.readthedocs.io/en/latest/variables/, Argo Workflows v4.1,
+/// `docs/variables.md`) and the validator (`workflow/validate/validate.go`). A tag is known
+/// when it equals `workflow.<name>` or starts with `workflow.<name>.`.
+const WORKFLOW_VARIABLES: &[&str] = &[
+    "name",
+    "namespace",
+    "mainEntrypoint",
+    "serviceAccountName",
+    "uid",
+    "parameters",
+    // Set by `globalName` outputs anywhere in the run; not tracked.
+    "outputs",
+    // Keys come from the manifest and from the controller's workflow defaults: unknowable.
+    "annotations",
+    "labels",
+    "creationTimestamp",
+    "priority",
+    "duration",
+    "scheduledTime",
+    "status",
+    "failures",
+];
+
+/// The `pod.*` variables (`pod.name` in pod templates).
+const POD_VARIABLES: &[&str] = &["name"];
+
+/// Where a reference is written: a template's own fields, or one of its tasks/steps.
+struct Site<'a> {
+    template: &'a TemplateInterface,
+    task: Option<&'a Task>,
+    /// The DAG tasks and steps of the template (looked up once per template: a search of
+    /// the whole pipeline per reference would be quadratic).
+    tasks: &'a [&'a Task],
+    /// What `task` waits for, directly or not: computed on first use.
+    ancestors: std::cell::OnceCell<BTreeSet<&'a str>>,
+}
+
+fn finding(pipeline: &Pipeline, site: &Site<'_>, r: &Reference, message: String) -> Finding {
+    let mut f = Finding::new(META.id, META.default_severity, r.span, message);
+    f.pipeline = Some(pipeline.display_name().to_string());
+    let mut path = vec![
+        pipeline.display_name().to_string(),
+        site.template.name.clone(),
+    ];
+    match site.task {
+        Some(task) => {
+            f.step = Some(task.name.value.clone());
+            path.push(task.name.value.clone());
+        }
+        None => f.step = Some(site.template.name.clone()),
+    }
+    f.step_path = path;
+    f.document = Some(pipeline.document);
+    f
+}
+
+/// The tasks (or steps) `task` waits for, directly or not.
+fn ancestors<'a>(siblings: &[&'a Task], task: &'a Task) -> BTreeSet<&'a str> {
+    let by_name: BTreeMap<&str, &Task> = siblings
+        .iter()
+        .filter(|t| t.in_steps == task.in_steps)
+        .map(|t| (t.name.value.as_str(), *t))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<&str> = task.depends.iter().map(|d| d.value.as_str()).collect();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        if let Some(up) = by_name.get(name) {
+            todo.extend(up.depends.iter().map(|d| d.value.as_str()));
+        }
+    }
+    seen
+}
+
+fn check(
+    cx: &FileContext<'_>,
+    pipeline: &Pipeline,
+    site: &Site<'_>,
+    r: &Reference,
+    out: &mut Vec<Finding>,
+) {
+    // `{{= expr }}` is an expression template, evaluated at run time.
+    if r.tag.starts_with('=') {
+        return;
+    }
+    let tag = r.tag.trim();
+    if tag != "item" && !CHECKED_ROOTS.iter().any(|root| tag.starts_with(root)) {
+        return;
+    }
+    let shown = format!("{{{{{tag}}}}}");
+    if tag == "item" || tag.starts_with("item.") {
+        let looped = site.task.filter(|t| t.looped);
+        let key = tag
+            .strip_prefix("item.")
+            .map(|k| k.split('.').next().unwrap_or(k));
+        let known = looped.and_then(|t| t.item_keys.as_deref());
+        if let (Some(key), Some(keys)) = (key, known) {
+            if !keys.iter().any(|k| k == key) {
+                let label = if keys.is_empty() {
+                    "the items of this loop are not mappings: use `{{item}}`".to_string()
+                } else {
+                    format!(
+                        "no key `{key}` in the items of `withItems`{}",
+                        did_you_mean(key, keys.iter().map(String::as_str))
+                    )
+                };
+                out.push(
+                    finding(pipeline, site, r, format!("`{shown}`: the loop's items have no key \"{key}\""))
+                        .label(label)
+                        .help("Argo rejects the workflow with `failed to resolve`: use a key that the `withItems` mappings have"),
+                );
+            }
+        }
+        if looped.is_none() {
+            out.push(
+                finding(pipeline, site, r, format!("`{shown}` is used outside a loop"))
+                    .label("no `withItems`, `withParam` or `withSequence` here")
+                    .help("`{{item}}` is defined only in the DAG task or step that has `withItems`, `withParam` or `withSequence`; pass the item to the template as an argument"),
+            );
+        }
+    } else if let Some(rest) = tag.strip_prefix("inputs.") {
+        check_input(pipeline, site, r, &shown, rest, out);
+    } else if let Some(rest) = tag.strip_prefix("workflow.") {
+        check_workflow(pipeline, site, r, &shown, rest, out);
+    } else if let Some(rest) = tag.strip_prefix("pod.") {
+        if !POD_VARIABLES.contains(&rest) {
+            out.push(
+                finding(
+                    pipeline,
+                    site,
+                    r,
+                    format!("`{shown}` is not an Argo variable"),
+                )
+                .label(format!(
+                    "no pod variable `{rest}`{}",
+                    did_you_mean(rest, POD_VARIABLES.iter().copied())
+                ))
+                .help("the pod variable Argo defines is `{{pod.name}}`"),
+            );
+        }
+    } else if tag.starts_with("steps.name") || tag.starts_with("tasks.name") {
+        // `{{steps.name}}`/`{{tasks.name}}`: the current node's name (the validator accepts
+        // the whole prefix).
+    } else if let Some(rest) = tag.strip_prefix("steps.") {
+        check_node(cx, pipeline, site, r, &shown, rest, true, out);
+    } else if let Some(rest) = tag.strip_prefix("tasks.") {
+        check_node(cx, pipeline, site, r, &shown, rest, false, out);
+    }
+}
+
+fn check_input(
+    pipeline: &Pipeline,
+    site: &Site<'_>,
+    r: &Reference,
+    shown: &str,
+    rest: &str,
+    out: &mut Vec<Finding>,
+) {
+    let (name, artifact) = if let Some(name) = rest.strip_prefix("parameters.") {
+        (name, false)
+    } else if let Some(name) = rest.strip_prefix("artifacts.") {
+        (name.strip_suffix(".path").unwrap_or(name), true)
+    } else {
+        return;
+    };
+    let declared: Vec<&str> = site
+        .template
+        .inputs
+        .iter()
+        .filter(|d| d.artifact == artifact)
+        .map(|d| d.name.as_str())
+        .collect();
+    if declared.contains(&name) {
+        return;
+    }
+    let kind = if artifact { "artifact" } else { "parameter" };
+    out.push(
+        finding(
+            pipeline,
+            site,
+            r,
+            format!(
+                "`{shown}`: template \"{}\" has no input {kind} \"{name}\"",
+                site.template.name
+            ),
+        )
+        .label(format!(
+            "not an input {kind} of `{}`{}",
+            site.template.name,
+            did_you_mean(name, declared.iter().copied())
+        ))
+        .help(format!(
+            "declare it under `inputs.{kind}s` of the template, or fix the name; Argo rejects the workflow with `failed to resolve {shown}`"
+        )),
+    );
+}
+
+fn check_workflow(
+    pipeline: &Pipeline,
+    site: &Site<'_>,
+    r: &Reference,
+    shown: &str,
+    rest: &str,
+    out: &mut Vec<Finding>,
+) {
+    if let Some(name) = rest.strip_prefix("parameters.") {
+        // Only a Workflow that carries its whole spec knows all its parameters: a
+        // WorkflowTemplate's callers and a `workflowTemplateRef` add their own.
+        let own_spec = matches!(
+            pipeline.format,
+            Format::Argo(ArgoKind::Workflow | ArgoKind::CronWorkflow, _)
+        ) && pipeline.workflow_template_ref.is_none();
+        let declared: Vec<&str> = pipeline
+            .workflow_parameters
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !own_spec || name == "json" || declared.contains(&name) {
+            return;
+        }
+        out.push(
+            finding(
+                pipeline,
+                site,
+                r,
+                format!("`{shown}`: the workflow has no parameter \"{name}\""),
+            )
+            .label(format!(
+                "not in `spec.arguments.parameters`{}",
+                did_you_mean(name, declared.iter().copied())
+            ))
+            .help("declare it under `spec.arguments.parameters`, or fix the name; Argo rejects the workflow at submission"),
+        );
+        return;
+    }
+    let head = rest.split('.').next().unwrap_or(rest);
+    if WORKFLOW_VARIABLES.contains(&head) {
+        return;
+    }
+    out.push(
+        finding(pipeline, site, r, format!("`{shown}` is not an Argo variable"))
+            .label(format!(
+                "no workflow variable `{head}`{}",
+                did_you_mean(head, WORKFLOW_VARIABLES.iter().copied())
+            ))
+            .help("see Argo's list of workflow variables (`workflow.name`, `workflow.uid`, `workflow.parameters.<name>`, ...)"),
+    );
+}
+
+/// `{{steps.S.<attr>}}` / `{{tasks.T.<attr>}}`.
+#[allow(clippy::too_many_arguments)]
+fn check_node(
+    cx: &FileContext<'_>,
+    pipeline: &Pipeline,
+    site: &Site<'_>,
+    r: &Reference,
+    shown: &str,
+    rest: &str,
+    steps: bool,
+    out: &mut Vec<Finding>,
+) {
+    let (noun, list) = if steps {
+        ("step", "steps")
+    } else {
+        ("task", "dag.tasks")
+    };
+    let (name, attr) = rest.split_once('.').unwrap_or((rest, ""));
+    let siblings: Vec<&Task> = site
+        .tasks
+        .iter()
+        .copied()
+        .filter(|t| t.in_steps == steps)
+        .collect();
+    let Some(target) = siblings.iter().find(|t| t.name.value == name) else {
+        let label = if siblings.is_empty() {
+            format!("template `{}` has no `{list}`", site.template.name)
+        } else {
+            format!(
+                "not a {noun} of `{}`{}",
+                site.template.name,
+                did_you_mean(name, siblings.iter().map(|t| t.name.value.as_str()))
+            )
+        };
+        out.push(
+            finding(
+                pipeline,
+                site,
+                r,
+                format!(
+                    "`{shown}`: no {noun} \"{name}\" in template \"{}\"",
+                    site.template.name
+                ),
+            )
+            .label(label)
+            .help(format!(
+                "name a {noun} of the same `{list}`; Argo rejects the workflow with `failed to resolve {shown}`"
+            )),
+        );
+        return;
+    };
+    if let Some(task) = site.task.filter(|t| t.name.value != name) {
+        let waited = site.ancestors.get_or_init(|| ancestors(site.tasks, task));
+        if !waited.contains(name) {
+            let (label, help) = if steps {
+                (
+                    format!("`{name}` does not run in an earlier group of steps"),
+                    "a step can use only the steps of earlier groups (`- - name:` lists): move it to a later group",
+                )
+            } else {
+                (
+                    format!("`{}` does not wait for `{name}`", task.name.value),
+                    "add the task to `dependencies` or `depends`: a task can use only the tasks it waits for",
+                )
+            };
+            out.push(
+                finding(
+                    pipeline,
+                    site,
+                    r,
+                    format!(
+                        "`{shown}`: {noun} \"{}\" uses {noun} \"{name}\", which has not run",
+                        task.name.value
+                    ),
+                )
+                .label(label)
+                .help(help),
+            );
+            return;
+        }
+    }
+    let (output, artifact) = if let Some(o) = attr.strip_prefix("outputs.parameters.") {
+        (o, false)
+    } else if let Some(o) = attr.strip_prefix("outputs.artifacts.") {
+        (o, true)
+    } else {
+        return;
+    };
+    let Some(called) = callee(cx, pipeline, target) else {
+        return;
+    };
+    let declared: Vec<&str> = called
+        .outputs
+        .iter()
+        .filter(|d| d.artifact == artifact)
+        .map(|d| d.name.as_str())
+        .collect();
+    if declared.contains(&output) {
+        return;
+    }
+    let kind = if artifact { "artifact" } else { "parameter" };
+    out.push(
+        finding(
+            pipeline,
+            site,
+            r,
+            format!(
+                "`{shown}`: template \"{}\" (run by {noun} \"{name}\") has no output {kind} \"{output}\"",
+                called.name
+            ),
+        )
+        .label(format!(
+            "not an output {kind} of `{}`{}",
+            called.name,
+            did_you_mean(output, declared.iter().copied())
+        ))
+        .help(format!(
+            "declare it under `outputs.{kind}s` of template `{}`, or fix the name",
+            called.name
+        )),
+    );
+}
+
+impl Rule for UndefinedReference {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        let mut by_template: BTreeMap<&str, Vec<&Task>> = BTreeMap::new();
+        for task in &pipeline.tasks {
+            by_template
+                .entry(task.parent.as_str())
+                .or_default()
+                .push(task);
+        }
+        for template in &pipeline.templates {
+            let tasks: &[&Task] = by_template
+                .get(template.name.as_str())
+                .map_or(&[], Vec::as_slice);
+            let site = Site {
+                template,
+                task: None,
+                tasks,
+                ancestors: std::cell::OnceCell::new(),
+            };
+            for r in &template.references {
+                check(cx, pipeline, &site, r, out);
+            }
+            if !template.group {
+                continue;
+            }
+            for task in tasks {
+                let site = Site {
+                    template,
+                    task: Some(task),
+                    tasks,
+                    ancestors: std::cell::OnceCell::new(),
+                };
+                for r in &task.references {
+                    check(cx, pipeline, &site, r, out);
+                }
+            }
+        }
+    }
+}
