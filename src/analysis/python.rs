@@ -297,7 +297,10 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
                 }
                 j += 1;
             }
-            out.push(range.start + start..range.start + j.saturating_sub(1).max(start));
+            // Up to the closing `}` (ASCII, so a char boundary); an unclosed field runs to
+            // the end of the token, never into the middle of its last character.
+            let end = if depth == 0 { j - 1 } else { b.len() };
+            out.push(range.start + start..range.start + end.max(start));
             i = j;
         } else {
             i += 1;
@@ -417,7 +420,10 @@ fn scan_tokens<'a>(
     }
     // Expressions inside f-strings are code too: `f"model-{uuid.uuid4()}"`.
     for field in fields {
-        let inner: Vec<Token> = tokenize(&src[field.clone()])
+        let Some(field_text) = src.get(field.clone()) else {
+            continue;
+        };
+        let inner: Vec<Token> = tokenize(field_text)
             .into_iter()
             .map(|t| Token {
                 kind: t.kind,
