@@ -151,12 +151,14 @@ impl<'a> ScalarSpans<'a> {
 
 fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<OffsetMap> {
     let start = value.span.start as usize;
-    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    // Only a block scalar needs its line (for its indentation): a flow sequence of quoted
+    // scalars on one long line must not walk back to the line start for each of them.
     let style = if raw.starts_with('"') {
         ScalarStyle::DoubleQuoted
     } else if raw.starts_with('\'') {
         ScalarStyle::SingleQuoted
     } else {
+        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
         // A block scalar: its header (`|`, `>-`...) is on an earlier line.
         let before = src[..line_start].trim_end();
         let header = before.rsplit('\n').next().unwrap_or("");
@@ -174,7 +176,13 @@ fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<Of
         }
     };
     let leading = crate::yaml::leading_breaks(style, &value.value);
-    OffsetMap::build(raw, style, value.span.start, start - line_start, leading)
+    let block_indent = match style {
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            start - src[..start].rfind('\n').map_or(0, |i| i + 1)
+        }
+        _ => 0,
+    };
+    OffsetMap::build(raw, style, value.span.start, block_indent, leading)
 }
 
 /// Classifies one step.
@@ -454,12 +462,16 @@ fn command_evidence(
         starts.push(joined.len());
         joined.push_str(&item.value);
     }
+    // One offset map per item, built on its first match (not once per match).
+    let spans: Vec<ScalarSpans> = shell_items
+        .iter()
+        .map(|item| ScalarSpans::new(src, item))
+        .collect();
     let to_span = |r: Range<usize>| -> Span {
         let i = starts.partition_point(|&s| s <= r.start).saturating_sub(1);
-        let item = shell_items[i];
         let local = r.start - starts[i];
-        let end = (r.end - starts[i]).min(item.value.len());
-        span_in_scalar(src, item, local..end.max(local))
+        let end = (r.end - starts[i]).min(shell_items[i].value.len());
+        spans[i].span(local..end.max(local))
     };
     shell_evidence(&joined, &to_span, "command", out);
 }
@@ -672,21 +684,35 @@ fn python_evidence(
     ]);
     let any_seed = seeded_random || seeded_numpy || seeded_torch || seeded_tf;
     // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output.
-    let sleeps: Vec<Range<usize>> = scan
+    // Sleep calls nest or are apart: their argument ranges merged, a call's place among them
+    // is one binary search, and the words in them one set (not a scan per call).
+    let mut sleeps: Vec<Range<usize>> = scan
         .calls
         .iter()
         .filter(|c| c.method() == "sleep")
         .map(|c| c.args.clone())
         .collect();
+    sleeps.sort_by_key(|s| s.start);
+    let sleeps = sleeps
+        .into_iter()
+        .fold(Vec::<Range<usize>>::new(), |mut merged, s| {
+            match merged.last_mut() {
+                Some(last) if s.start < last.end => last.end = last.end.max(s.end),
+                _ => merged.push(s),
+            }
+            merged
+        });
+    let sleep_words: std::collections::HashSet<&str> = sleeps
+        .iter()
+        .flat_map(|s| words(source.get(s.clone()).unwrap_or("")).map(|(_, w)| w))
+        .collect();
     let in_sleep = |call: &python::Call| {
-        sleeps.iter().any(|s| {
-            (s.start <= call.range.start && call.range.end <= s.end)
-                || call.assigned_to.as_ref().is_some_and(|v| {
-                    source[s.clone()]
-                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .any(|w| w == *v)
-                })
-        })
+        let i = sleeps.partition_point(|s| s.start <= call.range.start);
+        (i > 0 && call.range.end <= sleeps[i - 1].end)
+            || call
+                .assigned_to
+                .as_ref()
+                .is_some_and(|v| sleep_words.contains(v))
     };
     let mut push = |question: Question,
                     range: Range<usize>,
@@ -702,28 +728,43 @@ fn python_evidence(
         });
     };
     // Variables holding a URL or a remote path: `csv_url = "https://..."`.
-    let remote_vars: Vec<(&str, &str)> = scan
-        .strings
-        .iter()
-        .filter(|s| is_remote(&s.body) || is_url(&s.body))
-        .filter_map(|s| Some((s.assigned_to?, s.body.as_ref())))
-        .collect();
+    let mut remote_vars: std::collections::HashMap<&str, &str> = Default::default();
+    for s in &scan.strings {
+        if let Some(var) = s
+            .assigned_to
+            .filter(|_| is_remote(&s.body) || is_url(&s.body))
+        {
+            remote_vars.entry(var).or_insert(s.body.as_ref());
+        }
+    }
+    // Where such a variable is used, in source order: a call's arguments use one if an
+    // occurrence falls inside them (one binary search per call, not a scan of its text).
+    let remote_uses: Vec<(usize, usize, &str)> = if remote_vars.is_empty() {
+        Vec::new()
+    } else {
+        words(source)
+            .filter_map(|(at, w)| Some((at, at + w.len(), *remote_vars.get(w)?)))
+            .collect()
+    };
+    let remote_literals = scan.first_string_arg(|s| is_remote(s) || is_url(s));
+    let hub_ids = scan.first_string_arg(is_hub_id);
+    let appends = scan.first_string_arg(|s| s == "append");
     for call in &scan.calls {
         let name = call.name.as_ref();
         let method = call.method();
         let shown = call.written.as_ref();
         let has_seed_kw = |k: &str| call.keyword(k).is_some_and(|v| v != "None");
-        let args_text = source.get(call.args.clone()).unwrap_or("");
-        let remote_var = remote_vars.iter().find(|(var, _)| {
-            args_text
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .any(|w| w == *var)
-        });
-        let remote_literal = call.string_args.iter().find(|s| is_remote(s) || is_url(s));
+        let remote_var = {
+            let i = remote_uses.partition_point(|(at, _, _)| *at < call.args.start);
+            remote_uses
+                .get(i)
+                .filter(|(_, end, _)| *end <= call.args.end)
+                .map(|(_, _, url)| *url)
+        };
+        let remote_literal = remote_literals.find(call);
         let remote_arg = remote_literal.is_some() || remote_var.is_some();
         let on = remote_literal
-            .copied()
-            .or(remote_var.map(|(_, url)| *url))
+            .or(remote_var)
             .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
             .unwrap_or_default();
 
@@ -731,7 +772,7 @@ fn python_evidence(
         if IO_CALL_PREFIXES.iter().any(|p| name.starts_with(p))
             || (method == "from_pretrained"
                 // A Hub id (`org/model`), not a local directory or an artifact's `.path`.
-                && call.string_args.iter().any(|s| is_hub_id(s))
+                && hub_ids.find(call).is_some()
                 && call.keyword("local_files_only") != Some("True"))
             || (remote_arg
                 && (name.starts_with("pandas.read_")
@@ -789,9 +830,7 @@ fn python_evidence(
             {
                 Some("appends rows with `to_sql(if_exists=\"append\")`")
             }
-            "mode" if call.string_args.contains(&"append") => {
-                Some("appends with `.mode(\"append\")`")
-            }
+            "mode" if appends.find(call).is_some() => Some("appends with `.mode(\"append\")`"),
             "push" if shown.contains("images") => Some("pushes an image"),
             m if m.starts_with("create_namespaced_") => Some("creates a Kubernetes object"),
             _ => None,
@@ -935,6 +974,21 @@ fn python_evidence(
             );
         }
     }
+}
+
+/// The identifier-like words of `text` (letters, digits, `_`) with their byte offsets.
+fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while chars.next_if(|&(_, c)| !is_word(c)).is_some() {}
+        let (start, _) = *chars.peek()?;
+        let mut end = start;
+        while let Some((i, c)) = chars.next_if(|&(_, c)| is_word(c)) {
+            end = i + c.len_utf8();
+        }
+        Some((start, &text[start..end]))
+    })
 }
 
 fn contains_ignore_ascii_case(haystack: &str, needle: &[u8]) -> bool {

@@ -175,8 +175,10 @@ pub struct Call<'a> {
     pub positional: usize,
     /// Keyword arguments with the source text of their value.
     pub keywords: Vec<(&'a str, &'a str)>,
-    /// String literals among the arguments (bodies, without quotes).
-    pub string_args: Vec<&'a str>,
+    /// String literals among the arguments, at any depth (bodies, without quotes): indices
+    /// into [`Scan::arg_strings`]. A range, not a list: calls nest (`f(g(h("x")))`), and a
+    /// list per call would copy the inner strings once per enclosing call.
+    pub string_args: Range<usize>,
     /// Byte range from the opening to the closing parenthesis.
     pub args: Range<usize>,
     /// The variable the statement assigns (`wait = base * random.uniform(1, 2)`).
@@ -214,9 +216,51 @@ pub struct StrLit<'a> {
 #[derive(Debug, Default)]
 pub struct Scan<'a> {
     pub calls: Vec<Call<'a>>,
+    /// Every string literal token in source order (bodies, without quotes);
+    /// [`Call::string_args`] indexes it.
+    pub arg_strings: Vec<&'a str>,
     pub strings: Vec<StrLit<'a>>,
     /// Modules imported (resolved), with the range of the import statement's name.
     pub imports: Vec<(String, Range<usize>)>,
+}
+
+impl<'a> Scan<'a> {
+    /// The string literals among `call`'s arguments.
+    pub fn string_args(&self, call: &Call) -> &[&'a str] {
+        &self.arg_strings[call.string_args.clone()]
+    }
+
+    /// Answers "the first string argument of a call that satisfies `pred`" in constant time
+    /// per call, `pred` run once per literal: calls nest, and searching each call's
+    /// arguments would be quadratic in the nesting depth.
+    pub fn first_string_arg(&self, pred: impl Fn(&str) -> bool) -> FirstStringArg<'_, 'a> {
+        let mut next = vec![u32::MAX; self.arg_strings.len() + 1];
+        for k in (0..self.arg_strings.len()).rev() {
+            next[k] = if pred(self.arg_strings[k]) {
+                k as u32
+            } else {
+                next[k + 1]
+            };
+        }
+        FirstStringArg {
+            strings: &self.arg_strings,
+            next,
+        }
+    }
+}
+
+/// See [`Scan::first_string_arg`].
+pub struct FirstStringArg<'s, 'a> {
+    strings: &'s [&'a str],
+    /// `next[k]`: the first index at or after `k` whose literal satisfies the predicate.
+    next: Vec<u32>,
+}
+
+impl<'a> FirstStringArg<'_, 'a> {
+    pub fn find(&self, call: &Call) -> Option<&'a str> {
+        let k = *self.next.get(call.string_args.start)? as usize;
+        (k < call.string_args.end).then(|| self.strings[k])
+    }
 }
 
 /// Scans Python source.
@@ -270,9 +314,14 @@ fn scan_tokens<'a>(
     let mut out = Scan::default();
     let mut fields: Vec<Range<usize>> = Vec::new();
     let text = |t: &Token| &src[t.range.clone()];
+    let shape = Shape::of(src, tokens, &mut out.arg_strings);
+    let mut statement_start = 0;
     let mut i = 0;
     while i < tokens.len() {
         let at_statement_start = i == 0 || tokens[i - 1].kind == Kind::Newline;
+        if at_statement_start {
+            statement_start = i;
+        }
         let t = &tokens[i];
         if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from")
         {
@@ -327,7 +376,8 @@ fn scan_tokens<'a>(
             && matches!(text(&tokens[i - 2]), ")" | "]");
         if chained && tokens.get(i + 1).is_some_and(|n| text(n) == "(") {
             let written = format!("<expr>.{}", text(t));
-            let (mut call, _) = read_call(src, tokens, i, i, Cow::Borrowed(text(t)), aliases);
+            let at = (statement_start, i, i);
+            let mut call = read_call(src, tokens, &shape, at, Cow::Borrowed(text(t)), aliases);
             call.name = Cow::Owned(written);
             out.calls.push(call);
             i += 1;
@@ -353,10 +403,10 @@ fn scan_tokens<'a>(
                 } else {
                     Cow::Owned(tokens[start..=end].iter().map(text).collect())
                 };
-                let (call, next) = read_call(src, tokens, start, end, written, aliases);
-                out.calls.push(call);
+                let at = (statement_start, start, end);
+                out.calls
+                    .push(read_call(src, tokens, &shape, at, written, aliases));
                 // Continue inside the arguments: nested calls count too.
-                let _ = next;
                 i = end + 1;
                 continue;
             }
@@ -375,7 +425,12 @@ fn scan_tokens<'a>(
             })
             .collect();
         let nested = scan_tokens(src, &inner, aliases);
-        out.calls.extend(nested.calls);
+        let base = out.arg_strings.len();
+        out.arg_strings.extend(nested.arg_strings);
+        out.calls.extend(nested.calls.into_iter().map(|mut call| {
+            call.string_args = base + call.string_args.start..base + call.string_args.end;
+            call
+        }));
     }
     out
 }
@@ -481,73 +536,106 @@ fn read_import(
     end
 }
 
+// Tokens visited while reading calls, counted in tests: the scan must stay linear in the
+// source, whatever its nesting (a call's arguments are read once, not once per enclosing
+// call, and no call walks back to its statement's start).
+#[cfg(test)]
+thread_local! {
+    static TOKENS_VISITED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn visited(n: usize) {
+    #[cfg(test)]
+    TOKENS_VISITED.with(|v| v.set(v.get() + n));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
+/// The bracket structure of a token list, found in one pass so that reading a call costs
+/// only its own arguments (not those of the calls nested in them).
+struct Shape {
+    /// For an opening bracket, the index of its closing one (`tokens.len()` if unclosed).
+    closing: Vec<usize>,
+    /// For each token, how many string literals come before it.
+    strings_before: Vec<usize>,
+}
+
+impl Shape {
+    fn of<'a>(src: &'a str, tokens: &[Token], strings: &mut Vec<&'a str>) -> Shape {
+        let mut closing = vec![usize::MAX; tokens.len()];
+        let mut strings_before = Vec::with_capacity(tokens.len() + 1);
+        let first_string = strings.len();
+        let mut open: Vec<usize> = Vec::new();
+        for (i, t) in tokens.iter().enumerate() {
+            strings_before.push(strings.len() - first_string);
+            match (t.kind, &src[t.range.clone()]) {
+                (Kind::Op, "(" | "[" | "{") => open.push(i),
+                // Any closer ends the innermost bracket, as the tokenizer counts depth.
+                (Kind::Op, ")" | "]" | "}") => {
+                    if let Some(o) = open.pop() {
+                        closing[o] = i;
+                    }
+                }
+                (Kind::Str, _) => strings.push(string_body(src, &t.range).0),
+                _ => {}
+            }
+        }
+        strings_before.push(strings.len() - first_string);
+        visited(tokens.len());
+        for o in open {
+            closing[o] = tokens.len();
+        }
+        Shape {
+            closing,
+            strings_before,
+        }
+    }
+}
+
+/// Reads the call whose dotted name spans tokens `start..=end` (followed by `(`), in the
+/// statement that starts at token `statement`.
 fn read_call<'a>(
     src: &'a str,
     tokens: &[Token],
-    start: usize,
-    end: usize,
+    shape: &Shape,
+    (statement, start, end): (usize, usize, usize),
     written: Cow<'a, str>,
     aliases: &HashMap<String, String>,
-) -> (Call<'a>, usize) {
+) -> Call<'a> {
     let text = |i: usize| &src[tokens[i].range.clone()];
+    let open = end + 1;
+    let close = shape.closing[open];
     let mut call = Call {
         name: resolve(&written, aliases),
         written,
         range: tokens[start].range.start..tokens[end].range.end,
         positional: 0,
         keywords: Vec::new(),
-        string_args: Vec::new(),
-        args: tokens[end + 1].range.start..tokens[end + 1].range.end,
+        string_args: shape.strings_before[open]..shape.strings_before[close],
+        args: tokens[open].range.start..tokens.get(close).map_or(src.len(), |t| t.range.end),
         assigned_to: None,
     };
-    // Back to the start of the statement: `name = ...`?
-    let mut k = start;
-    while k > 0 && tokens[k - 1].kind != Kind::Newline {
-        k -= 1;
+    // `name = ...` at the start of the statement?
+    if statement + 1 < start && tokens[statement].kind == Kind::Name && text(statement + 1) == "=" {
+        call.assigned_to = Some(text(statement));
     }
-    if k + 1 < start && tokens[k].kind == Kind::Name && text(k + 1) == "=" {
-        call.assigned_to = Some(text(k));
-    }
-    // Arguments: split at depth-1 commas.
-    let open = end + 1;
-    let mut depth = 0;
-    let mut j = open;
-    let mut arg_start = open + 1;
-    let mut any = false;
-    while j < tokens.len() {
-        let t = text(j);
-        match t {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => {
-                depth -= 1;
-                if depth == 0 {
-                    if any {
-                        classify_arg(src, tokens, arg_start, j, &mut call);
-                    }
-                    call.args.end = tokens[j].range.end;
-                    return (call, j + 1);
-                }
-            }
-            "," if depth == 1 => {
-                classify_arg(src, tokens, arg_start, j, &mut call);
-                arg_start = j + 1;
-                any = false;
-                j += 1;
-                continue;
-            }
-            _ => {}
-        }
-        if j > open && depth >= 1 {
-            any = true;
-        }
-        if tokens[j].kind == Kind::Str && depth >= 1 {
-            let (body, _) = string_body(src, &tokens[j].range);
-            call.string_args.push(body);
+    // Arguments: split at the commas between them, stepping over nested brackets whole.
+    let mut j = open + 1;
+    let mut arg_start = j;
+    while j < close {
+        visited(1);
+        if text(j) == "," {
+            classify_arg(src, tokens, arg_start, j, &mut call);
+            arg_start = j + 1;
+        } else if tokens[j].kind == Kind::Op && matches!(text(j), "(" | "[" | "{") {
+            j = shape.closing[j];
         }
         j += 1;
     }
-    call.args.end = src.len();
-    (call, j)
+    if arg_start < close.min(tokens.len()) {
+        classify_arg(src, tokens, arg_start, close.min(tokens.len()), &mut call);
+    }
+    call
 }
 
 fn classify_arg<'a>(src: &'a str, tokens: &[Token], from: usize, to: usize, call: &mut Call<'a>) {
@@ -622,6 +710,71 @@ mod tests {
             names,
             ["requests.post", "dict", "uuid.uuid4", "cur.execute"]
         );
-        assert_eq!(scan.calls[3].string_args, ["INSERT INTO runs VALUES (%s)"]);
+        assert_eq!(
+            scan.string_args(&scan.calls[3]),
+            ["INSERT INTO runs VALUES (%s)"]
+        );
+    }
+
+    /// Tokens visited by [`scan`] on `src`.
+    fn work(src: &str) -> usize {
+        TOKENS_VISITED.with(|v| v.set(0));
+        let scan = scan(src);
+        assert!(!scan.calls.is_empty());
+        TOKENS_VISITED.with(|v| v.get())
+    }
+
+    /// Each shape of source, at n and 2n: twice the source, at most a little over twice
+    /// the work (quadratic work would be four times).
+    #[test]
+    fn work_is_linear_in_nesting_and_in_statement_length() {
+        let shapes: [(&str, fn(usize) -> String); 4] = [
+            ("nested calls", |n| {
+                "x = ".to_string() + &"f(random.random(), 's3://b', ".repeat(n) + &")".repeat(n)
+            }),
+            ("nested brackets in one call", |n| {
+                "x = f(".to_string() + &"[(".repeat(n) + &")]".repeat(n) + ")"
+            }),
+            ("a long list of calls in one statement", |n| {
+                "x = [".to_string() + &"random.random(), ".repeat(n) + "]"
+            }),
+            ("chained calls", |n| {
+                "x = f()".to_string() + &".g(1)".repeat(n)
+            }),
+        ];
+        for (what, make) in shapes {
+            let (small, large) = (work(&make(2_000)), work(&make(4_000)));
+            assert!(
+                large <= small * 2 + 100,
+                "{what}: {small} tokens visited for n, {large} for 2n"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_calls_see_the_strings_of_their_arguments_at_any_depth() {
+        let src = "requests.get(os.path.join('s3://b', name), f('x'))\nopen(path)\n";
+        let scan = scan(src);
+        let args: Vec<(&str, &[&str])> = scan
+            .calls
+            .iter()
+            .map(|c| (c.name.as_ref(), scan.string_args(c)))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("requests.get", &["s3://b", "x"][..]),
+                ("os.path.join", &["s3://b"][..]),
+                ("f", &["x"][..]),
+                ("open", &[][..]),
+            ]
+        );
+        let remote = scan.first_string_arg(|s| s.starts_with("s3://"));
+        let found: Vec<Option<&str>> = scan.calls.iter().map(|c| remote.find(c)).collect();
+        assert_eq!(found, [Some("s3://b"), Some("s3://b"), None, None]);
+        // An unclosed call runs to the end of the source.
+        let scan = super::scan("f(a, 'x', g('y'");
+        assert_eq!(scan.string_args(&scan.calls[0]), ["x", "y"]);
+        assert_eq!(scan.calls[0].positional, 3);
     }
 }

@@ -123,6 +123,7 @@ pub struct ShellHit {
 
 pub fn scan(text: &str) -> Vec<ShellHit> {
     let mut hits = Vec::new();
+    let upserts = std::cell::OnceCell::new();
     // The patterns that can match: those with a needle in the text, and those without any.
     let (set, owners) = &*NEEDLES;
     let mut candidates = vec![false; PATTERNS.len()];
@@ -140,15 +141,12 @@ pub fn scan(text: &str) -> Vec<ShellHit> {
                     continue;
                 }
                 // An upsert is idempotent.
-                if m.as_str().to_ascii_uppercase().starts_with("INSERT") {
-                    let rest = text[m.end()..].to_ascii_uppercase();
-                    let statement = rest.split(';').next().unwrap_or("");
-                    if ["ON CONFLICT", "ON DUPLICATE KEY"]
-                        .iter()
-                        .any(|w| statement.contains(w))
-                    {
-                        continue;
-                    }
+                if m.as_str().to_ascii_uppercase().starts_with("INSERT")
+                    && upserts
+                        .get_or_init(|| Upserts::of(text))
+                        .in_statement_after(m.end())
+                {
+                    continue;
                 }
                 hits.push(ShellHit {
                     question: pattern.question,
@@ -160,6 +158,40 @@ pub fn scan(text: &str) -> Vec<ShellHit> {
     }
     hits.sort_by_key(|h| h.range.start);
     hits
+}
+
+/// Where SQL statements end (`;`) and where an upsert clause starts, found once per text:
+/// a text with many `INSERT INTO` asks about each without reading the rest of the text again.
+struct Upserts {
+    semicolons: Vec<usize>,
+    /// Start and end of each `ON CONFLICT` / `ON DUPLICATE KEY`, in any case.
+    clauses: Vec<(usize, usize)>,
+}
+
+impl Upserts {
+    fn of(text: &str) -> Upserts {
+        let upper = text.to_ascii_uppercase();
+        let mut clauses: Vec<(usize, usize)> = ["ON CONFLICT", "ON DUPLICATE KEY"]
+            .iter()
+            .flat_map(|w| upper.match_indices(w).map(|(at, w)| (at, at + w.len())))
+            .collect();
+        clauses.sort_unstable();
+        Upserts {
+            semicolons: text.match_indices(';').map(|(at, _)| at).collect(),
+            clauses,
+        }
+    }
+
+    /// Does the statement that goes on at `at` have an upsert clause after `at`?
+    fn in_statement_after(&self, at: usize) -> bool {
+        let i = self.semicolons.partition_point(|&s| s < at);
+        let statement_end = self.semicolons.get(i).copied().unwrap_or(usize::MAX);
+        let j = self.clauses.partition_point(|&(start, _)| start < at);
+        // Clauses hold no `;`: the first one after `at` decides.
+        self.clauses
+            .get(j)
+            .is_some_and(|&(_, end)| end <= statement_end)
+    }
 }
 
 #[cfg(test)]
@@ -240,5 +272,22 @@ mod tests {
         assert!(!questions("kubectl -n recsys create job refresh --from=cronjob/x").is_empty());
         assert_eq!(questions("date -u -d yesterday +%F")[0].0, Question::Random);
         assert_eq!(questions("echo $RANDOM > /tmp/x")[0].0, Question::Random);
+    }
+
+    /// An upsert clause counts only in its own statement, and every `INSERT INTO` of a long
+    /// text is judged by its own.
+    #[test]
+    fn upserts_are_judged_per_statement() {
+        let text = "INSERT INTO a VALUES (1) ON CONFLICT DO NOTHING; INSERT INTO b VALUES (2); \
+                    insert into c values (3) on duplicate key update x=1; INSERT INTO d VALUES (4)";
+        let inserts: Vec<&str> = scan(text)
+            .iter()
+            .map(|h| &text[h.range.end + 1..h.range.end + 2])
+            .collect();
+        assert_eq!(inserts, ["b", "d"]);
+        let many = "INSERT INTO t VALUES (1) ".repeat(5_000) + "ON CONFLICT DO NOTHING";
+        assert!(scan(&many).is_empty());
+        let many = "INSERT INTO t VALUES (1); ".repeat(5_000);
+        assert_eq!(scan(&many).len(), 5_000);
     }
 }
