@@ -278,7 +278,7 @@ pub fn analyze(
         let Some(row) = knowledge
             .rows
             .iter()
-            .find(|r| r.artifact.iter().any(|l| *l == artifact.location))
+            .find(|r| r.artifact.contains(&artifact.location))
         else {
             continue;
         };

@@ -747,7 +747,8 @@ mod tests {
     /// the work (quadratic work would be four times).
     #[test]
     fn work_is_linear_in_nesting_and_in_statement_length() {
-        let shapes: [(&str, fn(usize) -> String); 4] = [
+        type Shape = (&'static str, fn(usize) -> String);
+        let shapes: [Shape; 4] = [
             ("nested calls", |n| {
                 "x = ".to_string() + &"f(random.random(), 's3://b', ".repeat(n) + &")".repeat(n)
             }),
