@@ -177,7 +177,8 @@ pub fn scanners(data: &[u8]) {
         inside(&lit.range, "string literal");
     }
     let mut last = 0;
-    for hit in shell::scan(&text) {
+    let knowledge = &pipelint::analysis::knowledge::BUILTIN_KNOWLEDGE;
+    for hit in shell::scan(knowledge, &text) {
         inside(&hit.range, "shell match");
         assert!(hit.range.start >= last, "shell matches are sorted");
         last = hit.range.start;

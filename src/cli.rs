@@ -81,12 +81,85 @@ enum Command {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
+    /// Show why pipelint thinks each step does IO, has a non-idempotent effect or is random:
+    /// per step, each question's verdict and the declarations and knowledge rows that decided it.
+    Classify(ClassifyArgs),
     /// Run the language server on stdin/stdout (for editors; see the README).
     Lsp {
         /// Accepted for editors that pass it; stdio is the only transport.
         #[arg(long)]
         stdio: bool,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct ClassifyArgs {
+    /// A KFP IR or Argo file.
+    path: PathBuf,
+    /// Only the step (or template) with this name.
+    #[arg(long, value_name = "NAME")]
+    step: Option<String>,
+    /// `human` (default) or `json`.
+    #[arg(long, value_enum, default_value = "human")]
+    format: ClassifyFormat,
+    /// Use this config file instead of the nearest `.pipelint.yaml`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ClassifyFormat {
+    Human,
+    Json,
+}
+
+/// Step names and evidence come from the file: the human text escapes control characters
+/// like every other text output; JSON is escaped by its format.
+fn visible_if_human(text: String, format: ClassifyFormat) -> String {
+    match format {
+        ClassifyFormat::Human => text
+            .split_inclusive('\n')
+            .map(|line| match line.strip_suffix('\n') {
+                Some(line) => format!("{}\n", visible(line)),
+                None => visible(line).into_owned(),
+            })
+            .collect(),
+        ClassifyFormat::Json => text,
+    }
+}
+
+/// `pipelint classify`.
+fn classify(args: ClassifyArgs) -> u8 {
+    let config = match ConfigResolver::new(args.config.as_deref(), Overrides::default())
+        .and_then(|mut r| r.for_file(&args.path))
+    {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match crate::classify::classify_file(&args.path, &config, args.step.as_deref()) {
+        Ok(steps) => {
+            let shown = args.path.to_string_lossy().replace('\\', "/");
+            let text = match args.format {
+                ClassifyFormat::Human => crate::classify::render_human(&shown, &steps),
+                ClassifyFormat::Json => format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "path": shown,
+                        "steps": steps,
+                    }))
+                    .unwrap_or_default()
+                ),
+            };
+            print_then(&visible_if_human(text, args.format), EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -304,6 +377,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
                 }
             }
         }
+        Command::Classify(args) => classify(args),
         Command::Lsp { stdio: _ } => crate::lsp::run(),
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -101,6 +101,8 @@ pub struct Config {
     pub per_file_ignores: Vec<(String, GlobMatcher, Vec<String>)>,
     /// Steps declared idempotent / doing IO / deterministic, by step name or image glob.
     pub classify: Classify,
+    /// The classifiers' knowledge with the rows of `knowledge:` added; `None`: built-in only.
+    pub knowledge: Option<Arc<crate::analysis::knowledge::Knowledge>>,
     /// Findings silenced by path glob + rule (+ step name).
     pub suppressions: Vec<ConfigSuppression>,
     /// A suppression comment or annotation must give a reason.
@@ -373,6 +375,26 @@ impl Config {
                         }
                     }
                 }
+                "knowledge" => {
+                    // Rows of the same shape as the built-in ones (already checked against
+                    // the schema); each row is checked as the built-in rows are.
+                    let mut rows = Vec::new();
+                    for item in value.items() {
+                        let row: crate::analysis::knowledge::Row =
+                            serde_json::from_value(crate::yaml::json::to_json(item))
+                                .map_err(|e| err(item.span(), format!("knowledge row: {e}")))?;
+                        if let Err(e) = row.check() {
+                            return Err(err(item.span(), e));
+                        }
+                        rows.push(row);
+                    }
+                    let knowledge = crate::analysis::knowledge::Knowledge::from_files(
+                        crate::analysis::knowledge::BUILTIN,
+                        &rows,
+                    )
+                    .map_err(|e| err(value.span(), e))?;
+                    config.knowledge = Some(Arc::new(knowledge));
+                }
                 "suppressions" => {
                     for entry in value.items() {
                         let text = |k: &str| {
@@ -596,6 +618,10 @@ pub fn schema() -> &'static Value {
                     "type": "object",
                     "additionalProperties": false,
                     "properties": {"idempotent": string_list, "io": string_list, "deterministic": string_list}
+                },
+                "knowledge": {
+                    "type": "array",
+                    "items": crate::analysis::knowledge::row_schema()
                 },
                 "suppressions": {
                     "type": "array",

@@ -378,18 +378,7 @@ fn looks_like_pipeline(text: &str) -> bool {
 
 /// What the classifiers find in each step, metered by the size of what they read.
 fn analyze_steps(src: &str, pipelines: &[Pipeline], config: &Config) -> Vec<Vec<StepFacts>> {
-    const GRACE: &str = "grace-period-shorter-than-checkpoint";
-    let options = AnalysisOptions {
-        checkpoint_annotations: config
-            .strings(GRACE, "checkpoint-annotations")
-            .map(<[String]>::to_vec)
-            .unwrap_or_default(),
-        checkpoint_env: config
-            .strings(GRACE, "checkpoint-env")
-            .map(<[String]>::to_vec)
-            .unwrap_or_default(),
-        classify: config.classify.clone(),
-    };
+    let options = analysis_options(config);
     pipelines
         .iter()
         .map(|p| {
@@ -419,6 +408,23 @@ fn analyze_steps(src: &str, pipelines: &[Pipeline], config: &Config) -> Vec<Vec<
                 .collect()
         })
         .collect()
+}
+
+/// What the classifiers take from the config (also `pipelint classify`).
+pub(crate) fn analysis_options(config: &Config) -> AnalysisOptions {
+    const GRACE: &str = "grace-period-shorter-than-checkpoint";
+    AnalysisOptions {
+        checkpoint_annotations: config
+            .strings(GRACE, "checkpoint-annotations")
+            .map(<[String]>::to_vec)
+            .unwrap_or_default(),
+        checkpoint_env: config
+            .strings(GRACE, "checkpoint-env")
+            .map(<[String]>::to_vec)
+            .unwrap_or_default(),
+        classify: config.classify.clone(),
+        knowledge: config.knowledge.clone(),
+    }
 }
 
 /// Applies `severity:` and `off` from the config to findings made outside a rule.

@@ -164,6 +164,15 @@ pub fn charge(units: u64, at: Span) -> bool {
     })
 }
 
+/// Runs `f` outside any meter (the current one is restored after): work that is not the
+/// file's, such as reading pipelint's own built-in knowledge on first use.
+pub fn unmetered<T>(f: impl FnOnce() -> T) -> T {
+    let previous = METER.with(|m| m.replace(None));
+    let out = f();
+    METER.with(|m| m.set(previous));
+    out
+}
+
 /// Whether the budget of the current [`Meter`] is spent.
 pub fn exhausted() -> bool {
     METER.with(|m| m.get().is_some_and(|s| s.exhausted_at.is_some()))

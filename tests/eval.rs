@@ -19,6 +19,13 @@ const RULES: &[&str] = &[
 
 const MIN_PRECISION: f64 = 0.95;
 const MIN_RECALL: f64 = 0.9;
+/// The judgment rules, whose classifiers are the knowledge rows: held to more.
+const JUDGMENT_RULES: &[&str] = &[
+    "io-step-without-retry",
+    "retry-on-non-idempotent-step",
+    "cache-on-random-step",
+];
+const MIN_RECALL_JUDGMENT: f64 = 0.95;
 
 #[test]
 fn precision_and_recall_on_the_evaluation_set() {
@@ -98,7 +105,12 @@ fn precision_and_recall_on_the_evaluation_set() {
         for (file, line, _) in &fneg {
             table.push_str(&format!("    missed:      {file}:{line}\n"));
         }
-        if precision < MIN_PRECISION || recall < MIN_RECALL {
+        let min_recall = if JUDGMENT_RULES.contains(rule) {
+            MIN_RECALL_JUDGMENT
+        } else {
+            MIN_RECALL
+        };
+        if precision < MIN_PRECISION || recall < min_recall {
             below.push(*rule);
         }
         totals.insert(rule, (tp, fp.len(), fneg.len()));
@@ -106,6 +118,6 @@ fn precision_and_recall_on_the_evaluation_set() {
     eprintln!("{table}");
     assert!(
         below.is_empty(),
-        "below precision {MIN_PRECISION} / recall {MIN_RECALL}: {below:?}\n{table}"
+        "below precision {MIN_PRECISION} / recall {MIN_RECALL} ({MIN_RECALL_JUDGMENT} for the judgment rules): {below:?}\n{table}"
     );
 }

@@ -3,6 +3,7 @@
 //! what matched and the exact span, inside embedded sources too.
 
 pub mod durations;
+pub mod knowledge;
 pub mod python;
 pub mod shell;
 
@@ -41,6 +42,8 @@ pub struct Evidence {
     pub description: String,
     pub span: Span,
     pub confidence: Confidence,
+    /// The knowledge row that matched (`torch-dataloader-shuffle`), if one did.
+    pub row: Option<String>,
 }
 
 /// A declaration by annotation (`pipelint.dev/idempotent: "true"`): beats any heuristic.
@@ -110,6 +113,16 @@ pub struct AnalysisOptions {
     pub checkpoint_env: Vec<String>,
     /// `classify:` from the config: steps declared by name or image glob.
     pub classify: crate::config::Classify,
+    /// The knowledge rows, the config's (`knowledge:`) included; `None`: the built-in rows.
+    pub knowledge: Option<std::sync::Arc<knowledge::Knowledge>>,
+}
+
+impl AnalysisOptions {
+    pub fn knowledge(&self) -> &knowledge::Knowledge {
+        self.knowledge
+            .as_deref()
+            .unwrap_or(&knowledge::BUILTIN_KNOWLEDGE)
+    }
 }
 
 pub const ANNOTATION_IO: &str = "pipelint.dev/io";
@@ -193,18 +206,21 @@ pub fn analyze(
     options: &AnalysisOptions,
 ) -> StepFacts {
     let _ = pipeline;
+    let knowledge = options.knowledge();
     let mut facts = StepFacts::default();
     read_declarations(step, options, &mut facts);
     if let Some(source) = &step.source {
         let spans = source.spans(src);
         match source.language {
             Language::Python => python_evidence(
+                knowledge,
                 &source.text,
                 &|r| spans.span(r),
                 "source",
                 &mut facts.evidence,
             ),
             Language::Shell => shell_evidence(
+                knowledge,
                 &source.text,
                 &|r| spans.span(r),
                 "script",
@@ -214,27 +230,37 @@ pub fn analyze(
         }
     }
     for container in &step.containers {
-        // kaniko pushes what it builds to every `--destination`.
-        let kaniko = container
-            .image
-            .as_ref()
-            .is_some_and(|i| i.reference.value.contains("kaniko"));
-        if kaniko {
-            if let Some(arg) = container
+        // Rows about a container image and one of its arguments (kaniko's `--destination`).
+        for row in knowledge.rows.iter().filter(|r| r.image.is_some()) {
+            let (Some(image), Some(question)) = (&row.image, row.question.question()) else {
+                continue;
+            };
+            let runs = container
+                .image
+                .as_ref()
+                .is_some_and(|i| knowledge::wildcard(image, &i.reference.value));
+            if !runs {
+                continue;
+            }
+            let arg = row.arg.as_deref().unwrap_or("*");
+            if let Some(found) = container
                 .args
                 .iter()
-                .find(|a| a.value.starts_with("--destination"))
+                .chain(&container.command)
+                .find(|a| knowledge::wildcard(arg, &a.value))
             {
                 facts.evidence.push(Evidence {
-                    question: Question::NonIdempotent,
-                    text: "--destination".into(),
-                    description: "kaniko pushes the image it builds to `--destination`".into(),
-                    span: arg.span,
-                    confidence: Confidence::High,
+                    question,
+                    text: found.value.clone(),
+                    description: row.phrase.clone(),
+                    span: found.span,
+                    confidence: row.confidence(),
+                    row: Some(row.id.clone()),
                 });
             }
         }
         command_evidence(
+            knowledge,
             src,
             step.source.as_ref(),
             &container.command,
@@ -249,13 +275,21 @@ pub fn analyze(
     }
     for artifact in &step.artifacts {
         let direction = if artifact.input { "input" } else { "output" };
-        // Argo's executor retries transient storage errors for a few seconds; an outage
-        // longer than that fails the step, which only a retryStrategy runs again.
+        let Some(row) = knowledge
+            .rows
+            .iter()
+            .find(|r| r.artifact.contains(&artifact.location))
+        else {
+            continue;
+        };
+        let Some(question) = row.question.question() else {
+            continue;
+        };
         facts.evidence.push(Evidence {
-            question: Question::Io,
+            question,
             text: artifact.location.clone(),
             description: format!(
-                "{direction} artifact `{}` is {} {}",
+                "{direction} artifact `{}` is {} {}{}",
                 artifact.name,
                 if artifact.input {
                     "downloaded from"
@@ -263,9 +297,16 @@ pub fn analyze(
                     "uploaded to"
                 },
                 location_name(&artifact.location),
+                // Why a weak row is weak.
+                if row.confidence() == Confidence::Low {
+                    format!(": it {}", row.phrase)
+                } else {
+                    String::new()
+                },
             ),
             span: artifact.span,
-            confidence: Confidence::High,
+            confidence: row.confidence(),
+            row: Some(row.id.clone()),
         });
     }
     if let Some(resource) = &step.resource {
@@ -276,6 +317,7 @@ pub fn analyze(
                 description: "resource template creates an object with `generateName`: every attempt creates another one".into(),
                 span: resource.action.span,
                 confidence: Confidence::High,
+                row: None,
             });
         }
     }
@@ -287,14 +329,32 @@ pub fn analyze(
                 .into(),
             span: step.span,
             confidence: Confidence::Low,
+            row: None,
         });
     }
-    name_evidence(step, &mut facts.evidence);
+    name_evidence(knowledge, step, &mut facts.evidence);
     facts.evidence.sort_by_key(|e| (e.span.start, e.question));
     facts
         .evidence
         .dedup_by(|a, b| a.span == b.span && a.question == b.question);
     facts
+}
+
+/// The evidence `knowledge` finds in a Python or shell text, with spans into the text
+/// (examples in `testdata/classify/`, and anything that has a bare program).
+pub fn evidence_in(
+    knowledge: &knowledge::Knowledge,
+    language: Language,
+    text: &str,
+) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let to_span = |r: Range<usize>| Span::new(r.start as u32, r.end as u32);
+    match language {
+        Language::Python => python_evidence(knowledge, text, &to_span, "source", &mut out),
+        Language::Shell => shell_evidence(knowledge, text, &to_span, "script", &mut out),
+        Language::Other => {}
+    }
+    out
 }
 
 fn location_name(location: &str) -> &str {
@@ -418,6 +478,7 @@ fn checkpoint_from_env(
 /// Command and args: items that hold Python source are scanned as Python (a lightweight
 /// component's module, `python -c "..."`); the rest is joined as the shell sees it.
 fn command_evidence(
+    knowledge: &knowledge::Knowledge,
     src: &str,
     source: Option<&EmbeddedSource>,
     command: &[Spanned<String>],
@@ -439,7 +500,7 @@ fn command_evidence(
             && !text.contains("#!/bin/");
         if python_next || looks_python {
             let spans = ScalarSpans::new(src, item);
-            python_evidence(text, &|r| spans.span(r), "command", out);
+            python_evidence(knowledge, text, &|r| spans.span(r), "command", out);
             python_next = false;
             continue;
         }
@@ -473,10 +534,11 @@ fn command_evidence(
         let end = (r.end - starts[i]).min(shell_items[i].value.len());
         spans[i].span(local..end.max(local))
     };
-    shell_evidence(&joined, &to_span, "command", out);
+    shell_evidence(knowledge, &joined, &to_span, "command", out);
 }
 
 fn shell_evidence(
+    knowledge: &knowledge::Knowledge,
     text: &str,
     to_span: &dyn Fn(Range<usize>) -> Span,
     what: &str,
@@ -486,14 +548,19 @@ fn shell_evidence(
     for code in shell::python_snippets(text) {
         let base = code.start;
         python_evidence(
+            knowledge,
             &text[code],
             &|r: Range<usize>| to_span(base + r.start..base + r.end),
             what,
             out,
         );
     }
-    for hit in shell::scan(text) {
-        if !room_for(out, hit.question) {
+    for hit in shell::scan(knowledge, text) {
+        let row = &knowledge.rows[hit.row];
+        let Some(question) = row.question.question() else {
+            continue;
+        };
+        if !room_for(out, question) {
             continue;
         }
         let matched = text[hit.range.clone()]
@@ -501,11 +568,12 @@ fn shell_evidence(
             .collect::<Vec<_>>()
             .join(" ");
         out.push(Evidence {
-            question: hit.question,
-            description: format!("{what} runs `{matched}`: {}", hit.what),
+            question,
+            description: format!("{what} runs `{matched}`: {}", row.phrase),
             text: matched,
             span: to_span(hit.range),
-            confidence: Confidence::High,
+            confidence: row.confidence(),
+            row: Some(row.id.clone()),
         });
     }
 }
@@ -518,13 +586,21 @@ fn room_for(out: &[Evidence], question: Question) -> bool {
     out.iter().filter(|e| e.question == question).count() < MAX_EVIDENCE_PER_QUESTION
 }
 
-const REMOTE_SCHEMES: &[&str] = &[
-    "s3://", "s3a://", "gs://", "gcs://", "abfs://", "abfss://", "az://", "wasbs://", "hdfs://",
-    "oss://",
-];
-
-fn is_remote(s: &str) -> bool {
-    REMOTE_SCHEMES.iter().any(|p| s.starts_with(p))
+/// A URL to the pod itself (`localhost`, `127.0.0.1`, `[::1]`): a sidecar, not the network.
+fn is_loopback(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .unwrap_or("");
+    ["localhost", "127.0.0.1", "[::1]", "0.0.0.0"]
+        .iter()
+        .any(|h| {
+            rest.starts_with(h)
+                && rest[h.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| ":/?".contains(c))
+        })
 }
 
 /// `meta-llama/Llama-2-7b-hf`: a Hugging Face Hub repository id.
@@ -542,158 +618,180 @@ fn is_hub_id(s: &str) -> bool {
 }
 
 fn is_url(s: &str) -> bool {
-    s.starts_with("http://") || s.starts_with("https://") || s.starts_with("ftp://")
+    (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("ftp://"))
+        && !is_loopback(s)
 }
 
-/// Calls that do network or storage IO, by resolved-name prefix.
-const IO_CALL_PREFIXES: &[&str] = &[
-    "boto3.",
-    "botocore.",
-    "aioboto3.",
-    "requests.",
-    "httpx.",
-    "urllib.request.",
-    "urllib3.",
-    "aiohttp.",
-    "google.cloud.storage",
-    "google.cloud.bigquery",
-    "google.cloud.pubsub",
-    "gcsfs.",
-    "s3fs.",
-    "adlfs.",
-    "smart_open.",
-    "azure.storage.",
-    "psycopg2.connect",
-    "psycopg.connect",
-    "pymysql.connect",
-    "mysql.connector.connect",
-    "sqlalchemy.create_engine",
-    "snowflake.connector",
-    "pymongo.",
-    "redis.",
-    "ftplib.",
-    "paramiko.",
-    "datasets.load_dataset",
-    "huggingface_hub.",
-    "tensorflow.io.gfile",
-    "wget.download",
-    "minio.",
-    "kaggle.",
-    "gdown.",
-    "tensorflow_datasets.load",
-];
+/// A keyword's value without its quotes (`"append"` -> `append`).
+fn unquoted(v: &str) -> &str {
+    v.trim_matches(['"', '\''])
+}
 
-const RANDOM_FNS: &[&str] = &[
-    "random",
-    "randint",
-    "randrange",
-    "choice",
-    "choices",
-    "sample",
-    "shuffle",
-    "uniform",
-    "gauss",
-    "normalvariate",
-    "lognormvariate",
-    "betavariate",
-    "expovariate",
-    "gammavariate",
-    "triangular",
-    "getrandbits",
-    "randbytes",
-    "vonmisesvariate",
-    "paretovariate",
-    "weibullvariate",
-];
+/// Interprets the knowledge rows over one Python program.
+struct PythonProgram<'s, 'a> {
+    scan: &'s python::Scan<'a>,
+    /// Variables assigned from a call, to the call that made the value (followed through
+    /// `ds = ds.map(f)`): the receivers of method rows.
+    receivers: HashMap<&'a str, usize>,
+    /// Generators the program seeds (`torch`, `numpy`...).
+    seeded: std::collections::BTreeSet<&'s str>,
+    /// Per row: a call of the program that makes one of its `on` values (for receivers
+    /// that cannot be followed), and whether its program conditions hold. Computed once per
+    /// row, not once per call: a long program has many calls.
+    made_by_program: std::cell::RefCell<HashMap<usize, Option<usize>>>,
+    program_holds: std::cell::RefCell<HashMap<usize, bool>>,
+}
 
-const TORCH_RANDOM: &[&str] = &[
-    "rand",
-    "randn",
-    "randint",
-    "randperm",
-    "rand_like",
-    "randn_like",
-    "randint_like",
-    "normal",
-    "bernoulli",
-    "multinomial",
-    "poisson",
-];
+impl<'s, 'a> PythonProgram<'s, 'a> {
+    fn new(knowledge: &'s knowledge::Knowledge, scan: &'s python::Scan<'a>) -> Self {
+        let mut receivers: HashMap<&'a str, usize> = HashMap::new();
+        // The outermost call of an assignment makes the value: `x = a(b())` is `a`'s.
+        let mut last: Option<(&str, usize)> = None;
+        for (i, call) in scan.calls.iter().enumerate() {
+            let Some(var) = call.assigned_to else {
+                continue;
+            };
+            let nested = last.is_some_and(|(v, end)| v == var && call.range.start < end);
+            if nested || call.name.starts_with("<expr>") {
+                continue;
+            }
+            last = Some((var, call.args.end));
+            let head = call.written.split('.').next().unwrap_or("");
+            let made_by = match receivers.get(head) {
+                Some(&from) if head != var || call.written.contains('.') => from,
+                _ => i,
+            };
+            receivers.insert(var, made_by);
+        }
+        let mut program = PythonProgram {
+            scan,
+            receivers,
+            seeded: Default::default(),
+            made_by_program: Default::default(),
+            program_holds: Default::default(),
+        };
+        let mut seeded = std::collections::BTreeSet::new();
+        for call in &scan.calls {
+            for (index, row) in knowledge.call_rows(call.method()) {
+                if row.question == RowQuestion::Seeds
+                    && program.matches(index, row, call).is_some()
+                    && program.holds_for_program(index, row)
+                {
+                    seeded.extend(row.seeds.iter().map(String::as_str));
+                }
+            }
+        }
+        program.seeded = seeded;
+        program
+    }
 
-/// scikit-learn callables whose result depends on `random_state`.
-const SKLEARN_RANDOM: &[&str] = &[
-    "train_test_split",
-    "ShuffleSplit",
-    "StratifiedShuffleSplit",
-    "GroupShuffleSplit",
-    "RandomForestClassifier",
-    "RandomForestRegressor",
-    "ExtraTreesClassifier",
-    "ExtraTreesRegressor",
-    "GradientBoostingClassifier",
-    "GradientBoostingRegressor",
-    "HistGradientBoostingClassifier",
-    "HistGradientBoostingRegressor",
-    "DecisionTreeClassifier",
-    "DecisionTreeRegressor",
-    "KMeans",
-    "MiniBatchKMeans",
-    "SGDClassifier",
-    "SGDRegressor",
-    "MLPClassifier",
-    "MLPRegressor",
-    "IsolationForest",
-    "TSNE",
-    "RandomizedSearchCV",
-    "BaggingClassifier",
-    "BaggingRegressor",
-    "AdaBoostClassifier",
-    "AdaBoostRegressor",
-    "resample",
-    "shuffle",
-    "RandomTreesEmbedding",
-    "GaussianMixture",
-];
+    /// The call that made `call`'s receiver, if known.
+    fn maker(&self, call: &python::Call) -> Option<&'s python::Call<'a>> {
+        let head = call.written.split('.').next()?;
+        self.receivers.get(head).map(|&i| &self.scan.calls[i])
+    }
 
-const SKLEARN_SHUFFLE_ONLY: &[&str] = &[
-    "KFold",
-    "StratifiedKFold",
-    "RepeatedKFold",
-    "RepeatedStratifiedKFold",
-];
+    /// `imported` and `program-calls`: conditions on the whole program.
+    fn holds_for_program(&self, index: usize, row: &knowledge::Row) -> bool {
+        if row.imported.is_empty() && row.program_calls.is_empty() {
+            return true;
+        }
+        *self
+            .program_holds
+            .borrow_mut()
+            .entry(index)
+            .or_insert_with(|| {
+                let scan = self.scan;
+                (row.imported.is_empty()
+                    || scan
+                        .imports
+                        .iter()
+                        .map(|(m, _)| m.as_str())
+                        .chain(scan.aliases.values().map(String::as_str))
+                        .any(|m| row.imported.iter().any(|p| knowledge::wildcard(p, m))))
+                    && (row.program_calls.is_empty()
+                        || scan.calls.iter().any(|c| {
+                            row.program_calls
+                                .iter()
+                                .any(|p| knowledge::wildcard(p, &c.name))
+                        }))
+            })
+    }
+
+    /// Does `row` match `call`'s name? The name to show when it does (qualified).
+    fn matches(&self, index: usize, row: &knowledge::Row, call: &python::Call) -> Option<String> {
+        let name = call.name.as_ref();
+        if row.call.iter().any(|p| knowledge::wildcard(p, name)) {
+            if row.except.iter().any(|p| knowledge::wildcard(p, name)) {
+                return None;
+            }
+            return Some(name.to_string());
+        }
+        for pattern in &row.method {
+            let parts = pattern.split('.').count();
+            let components = name.split('.').count();
+            if components < parts {
+                continue;
+            }
+            let at = if components == parts {
+                0
+            } else {
+                name.match_indices('.')
+                    .nth_back(parts - 1)
+                    .map(|(i, _)| i + 1)?
+            };
+            if !knowledge::wildcard(pattern, &name[at..]) {
+                continue;
+            }
+            if row.on.is_empty() {
+                return Some(name.to_string());
+            }
+            if at == 0 {
+                continue; // a bare function, not a method
+            }
+            let receiver = &name[..at - 1];
+            let on = |made: &str| row.on.iter().any(|p| knowledge::wildcard(p, made));
+            if on(receiver) {
+                return Some(name.to_string());
+            }
+            if let Some(maker) = self.maker(call) {
+                if on(&maker.name) {
+                    return Some(format!("{}(...).{}", maker.name, &name[at..]));
+                }
+                continue;
+            }
+            let head = call.written.split('.').next().unwrap_or("");
+            if self.scan.aliases.contains_key(head) {
+                continue; // a module's function, not a value's method
+            }
+            // A receiver we cannot follow (a parameter, an attribute, a chained call): the
+            // program must make such a value somewhere.
+            let made = *self
+                .made_by_program
+                .borrow_mut()
+                .entry(index)
+                .or_insert_with(|| self.scan.calls.iter().position(|c| on(&c.name)));
+            if let Some(made) = made {
+                let made = &self.scan.calls[made].name;
+                return Some(format!("{made}(...).{}", &name[at..]));
+            }
+        }
+        None
+    }
+}
+
+use knowledge::RowQuestion;
+use std::collections::HashMap;
 
 fn python_evidence(
+    knowledge: &knowledge::Knowledge,
     source: &str,
     to_span: &dyn Fn(Range<usize>) -> Span,
     what: &str,
     out: &mut Vec<Evidence>,
 ) {
     let scan = python::scan(source);
-    let called = |prefixes: &[&str]| {
-        scan.calls.iter().any(|c| {
-            prefixes.iter().any(|p| {
-                c.name
-                    .strip_prefix(p)
-                    .is_some_and(|r| r.is_empty() || r.starts_with('.'))
-            })
-        })
-    };
-    let seeded_random = called(&["random.seed"]);
-    let seeded_numpy = called(&["numpy.random.seed"]);
-    let seeded_torch = called(&[
-        "torch.manual_seed",
-        "torch.random.manual_seed",
-        "torch.cuda.manual_seed_all",
-    ]) || scan
-        .calls
-        .iter()
-        .any(|c| c.method() == "seed_everything" || c.name == "transformers.set_seed");
-    let seeded_tf = called(&[
-        "tensorflow.random.set_seed",
-        "tensorflow.keras.utils.set_random_seed",
-        "keras.utils.set_random_seed",
-    ]);
-    let any_seed = seeded_random || seeded_numpy || seeded_torch || seeded_tf;
+    let program = PythonProgram::new(knowledge, &scan);
     // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output.
     // Sleep calls nest or are apart: their argument ranges merged, a call's place among them
     // is one binary search, and the words in them one set (not a scan per call).
@@ -725,11 +823,11 @@ fn python_evidence(
                 .as_ref()
                 .is_some_and(|v| sleep_words.contains(v))
     };
-    let mut push = |question: Question,
+    let mut push = |row: &knowledge::Row,
+                    question: Question,
                     range: Range<usize>,
                     text: &str,
-                    description: String,
-                    confidence: Confidence| {
+                    description: String| {
         if !room_for(out, question) {
             return;
         }
@@ -738,11 +836,17 @@ fn python_evidence(
             text: text.to_string(),
             description,
             span: to_span(range),
-            confidence,
+            confidence: if row.question == RowQuestion::Seeds {
+                Confidence::Low
+            } else {
+                row.confidence()
+            },
+            row: Some(row.id.clone()),
         });
     };
+    let is_remote = |s: &str| knowledge.is_remote(s);
     // Variables holding a URL or a remote path: `csv_url = "https://..."`.
-    let mut remote_vars: std::collections::HashMap<&str, &str> = Default::default();
+    let mut remote_vars: HashMap<&str, &str> = Default::default();
     for s in &scan.strings {
         if let Some(var) = s
             .assigned_to
@@ -762,12 +866,8 @@ fn python_evidence(
     };
     let remote_literals = scan.first_string_arg(|s| is_remote(s) || is_url(s));
     let hub_ids = scan.first_string_arg(is_hub_id);
-    let appends = scan.first_string_arg(|s| s == "append");
+    let loopbacks = scan.first_string_arg(is_loopback);
     for call in &scan.calls {
-        let name = call.name.as_ref();
-        let method = call.method();
-        let shown = call.written.as_ref();
-        let has_seed_kw = |k: &str| call.keyword(k).is_some_and(|v| v != "None");
         let remote_var = {
             let i = remote_uses.partition_point(|(at, _, _)| *at < call.args.start);
             remote_uses
@@ -781,211 +881,112 @@ fn python_evidence(
             .or(remote_var)
             .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
             .unwrap_or_default();
-
-        // IO
-        if IO_CALL_PREFIXES.iter().any(|p| name.starts_with(p))
-            || (method == "from_pretrained"
-                // A Hub id (`org/model`), not a local directory or an artifact's `.path`.
-                && hub_ids.find(call).is_some()
-                && call.keyword("local_files_only") != Some("True"))
-            || (remote_arg
-                && (name.starts_with("pandas.read_")
-                    || method.starts_with("read_")
-                    || method == "open"
-                    || method == "load"
-                    || method == "download"
-                    || method == "copy"))
-        {
-            push(
-                Question::Io,
-                call.range.clone(),
-                shown,
-                format!("{what} calls `{shown}`{on}"),
-                Confidence::High,
-            );
-        }
-
-        // Non-idempotent effects
-        let effect = match method {
-            "register_model" | "create_model_version" | "create_registered_model" => {
-                Some("registers a model version")
-            }
-            "upload" if name.contains("aiplatform.Model") => {
-                Some("uploads a new model to Vertex AI")
-            }
-            "post" if name.starts_with("requests.") || name.starts_with("httpx.") => {
-                Some("POSTs to an HTTP endpoint")
-            }
-            "chat_postMessage" | "chat_postEphemeral" | "files_upload_v2" => {
-                Some("sends a Slack message")
-            }
-            "send_message" if name.contains("slack") || shown.contains("slack") => {
-                Some("sends a Slack message")
-            }
-            "sendmail" | "send_message"
-                if name.starts_with("smtplib")
-                    || shown.contains("smtp")
-                    || shown.contains("server") =>
-            {
-                Some("sends an email")
-            }
-            "publish"
-                if scan
-                    .imports
+        // A client of a sidecar in the same pod (`OpenAI(base_url="http://127.0.0.1:8000")`).
+        let loopback = loopbacks.find(call).is_some()
+            || program
+                .maker(call)
+                .is_some_and(|m| loopbacks.find(m).is_some());
+        let strings = scan.string_args(call);
+        let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
+        for (index, row) in knowledge.call_rows(call.method()) {
+            // A seeding call is context for the random question: shown, never decisive.
+            let question = row.question.question().unwrap_or(Question::Random);
+            let conditions =
+                row.keyword
                     .iter()
-                    .any(|(m, _)| m.starts_with("boto3") || m.contains("pubsub")) =>
+                    .all(|(k, v)| keyword(k).is_some_and(|x| knowledge::wildcard(v, unquoted(x))))
+                    && !row.keyword_not.iter().any(|(k, vs)| {
+                        keyword(k).is_some_and(|x| vs.iter().any(|v| v == unquoted(x)))
+                    })
+                    && row.present.iter().all(|k| keyword(k).is_some())
+                    && (row.present_any.is_empty()
+                        || row.present_any.iter().any(|k| keyword(k).is_some()))
+                    && row.absent.iter().all(|k| keyword(k).is_none())
+                    && (!row.no_positional || call.positional == 0)
+                    && (!row.remote_arg || remote_arg)
+                    && (!row.hub_id_arg || hub_ids.find(call).is_some())
+                    && (row.first_arg_not.is_empty()
+                        || strings
+                            .first()
+                            .is_none_or(|s| !row.first_arg_not.iter().any(|n| n == s)))
+                    && row
+                        .string_arg
+                        .as_ref()
+                        .is_none_or(|a| strings.iter().any(|s| s == a))
+                    && !row
+                        .unless_string_arg
+                        .iter()
+                        .any(|a| strings.iter().any(|s| s == a))
+                    && !row.unless_seeded.iter().any(|g| {
+                        if g == "any" {
+                            !program.seeded.is_empty()
+                        } else {
+                            program.seeded.contains(g.as_str())
+                        }
+                    });
+            if !conditions
+                || (question == Question::Io && loopback)
+                || (row.question == RowQuestion::Random && in_sleep(call))
             {
-                Some("publishes a notification")
+                continue;
             }
-            "to_sql"
-                if call
-                    .keyword("if_exists")
-                    .is_some_and(|v| v.trim_matches(['"', '\'']) == "append") =>
-            {
-                Some("appends rows with `to_sql(if_exists=\"append\")`")
+            let Some(shown) = program.matches(index, row, call) else {
+                continue;
+            };
+            // Conditions on the whole program, last: once per row and program.
+            if !program.holds_for_program(index, row) {
+                continue;
             }
-            "mode" if appends.find(call).is_some() => Some("appends with `.mode(\"append\")`"),
-            "push" if shown.contains("images") => Some("pushes an image"),
-            m if m.starts_with("create_namespaced_") => Some("creates a Kubernetes object"),
-            _ => None,
-        };
-        if name.starts_with("pdpyras.")
-            || name.starts_with("pagerduty")
-            || name.starts_with("slack_sdk.webhook")
-        {
+            let on = if question == Question::Io {
+                on.as_str()
+            } else {
+                ""
+            };
             push(
-                Question::NonIdempotent,
+                row,
+                question,
                 call.range.clone(),
-                shown,
-                format!("{what} calls `{shown}`: sends a notification"),
-                Confidence::High,
-            );
-        } else if let Some(effect) = effect {
-            push(
-                Question::NonIdempotent,
-                call.range.clone(),
-                shown,
-                format!("{what} calls `{shown}`: {effect}"),
-                Confidence::High,
-            );
-        }
-
-        // Randomness and time
-        let random = if let Some(f) = name.strip_prefix("random.") {
-            (RANDOM_FNS.contains(&f) && !seeded_random)
-                .then(|| format!("calls `{shown}` with no `random.seed`"))
-        } else if let Some(f) = name.strip_prefix("numpy.random.") {
-            match f {
-                "default_rng" | "RandomState" | "Generator" => (call.positional == 0
-                    && !has_seed_kw("seed"))
-                .then(|| format!("calls `{shown}()` with no seed")),
-                "seed" | "SeedSequence" | "PCG64" | "MT19937" | "Philox" | "SFC64"
-                | "BitGenerator" => None,
-                _ => (!seeded_numpy).then(|| format!("calls `{shown}` with no `np.random.seed`")),
-            }
-        } else if let Some(f) = name.strip_prefix("torch.") {
-            let random_op = TORCH_RANDOM.contains(&f) || f.starts_with("nn.init.");
-            (random_op && !seeded_torch)
-                .then(|| format!("calls `{shown}` with no `torch.manual_seed`"))
-        } else if let Some(f) = name.strip_prefix("tensorflow.random.") {
-            (f != "set_seed" && !seeded_tf && !has_seed_kw("seed"))
-                .then(|| format!("calls `{shown}` with no `tf.random.set_seed`"))
-        } else if name.starts_with("sklearn.") && SKLEARN_RANDOM.contains(&method) {
-            (!has_seed_kw("random_state"))
-                .then(|| format!("calls `{shown}` with no `random_state`"))
-        } else if name.starts_with("sklearn.") && SKLEARN_SHUFFLE_ONLY.contains(&method) {
-            (call.keyword("shuffle") == Some("True") && !has_seed_kw("random_state"))
-                .then(|| format!("calls `{shown}(shuffle=True)` with no `random_state`"))
-        } else if name == "uuid.uuid4" || name == "uuid.uuid1" {
-            Some(format!("calls `{shown}`: a new value on every run"))
-        } else if matches!(
-            name,
-            "datetime.datetime.now"
-                | "datetime.datetime.utcnow"
-                | "datetime.datetime.today"
-                | "datetime.date.today"
-                | "pandas.Timestamp.now"
-                | "pandas.Timestamp.today"
-                | "pandas.Timestamp.utcnow"
-        ) {
-            Some(format!(
-                "calls `{shown}`: the output depends on when it runs"
-            ))
-        } else if call.keyword("shuffle") == Some("True") {
-            (!any_seed && !has_seed_kw("seed") && !has_seed_kw("random_state"))
-                .then(|| format!("calls `{shown}(shuffle=True)` with no seed"))
-        } else if method == "sample"
-            && (call.keyword("frac").is_some() || call.keyword("n").is_some())
-        {
-            (!has_seed_kw("random_state"))
-                .then(|| format!("calls `{shown}` with no `random_state`"))
-        } else {
-            None
-        };
-        if let Some(reason) = random.filter(|_| !in_sleep(call)) {
-            push(
-                Question::Random,
-                call.range.clone(),
-                shown,
-                format!("{what} {reason}"),
-                Confidence::High,
-            );
-        }
-        if matches!(name, "time.time" | "time.time_ns") {
-            push(
-                Question::Random,
-                call.range.clone(),
-                shown,
-                format!("{what} calls `{shown}`"),
-                Confidence::Low,
+                &shown,
+                format!("{what} calls `{shown}`{on}: {}", row.phrase),
             );
         }
     }
     for lit in &scan.strings {
         let body = lit.body.trim_start();
-        // Most literals hold no SQL: the upper-case copy is made only for those that may.
-        let upper = if contains_ignore_ascii_case(body, b"insert into") {
-            body.to_ascii_uppercase()
-        } else {
-            String::new()
-        };
-        if (upper.starts_with("INSERT INTO")
-            || upper.contains("\nINSERT INTO")
-            || upper.contains(" INSERT INTO "))
-            && !["ON CONFLICT", "ON DUPLICATE KEY", "MERGE "]
-                .iter()
-                .any(|w| upper.contains(w))
-        {
-            let at = upper.find("INSERT INTO").unwrap_or(0) + (lit.body.len() - body.len());
-            push(Question::NonIdempotent, lit.range.start + at..lit.range.start + at + 11, "INSERT INTO", format!("{what} runs SQL `INSERT INTO` (no upsert): a second attempt inserts the rows again"), Confidence::High);
-        }
         if is_remote(body) {
             let end = lit.range.start
                 + lit
                     .body
                     .len()
                     .min(body.len() + (lit.body.len() - body.len()));
-            push(
-                Question::Io,
-                lit.range.start..end,
-                body,
-                format!(
+            out.push(Evidence {
+                question: Question::Io,
+                text: body.to_string(),
+                description: format!(
                     "{what} uses the remote path `{}`",
                     body.split_whitespace().next().unwrap_or(body)
                 ),
-                Confidence::High,
-            );
+                span: to_span(lit.range.start..end),
+                confidence: Confidence::High,
+                row: None,
+            });
         }
-        // Shell commands run from Python (`subprocess.run("aws s3 cp ...", shell=True)`).
-        for hit in shell::scan(&lit.body) {
+        // Shell commands and SQL in Python strings (`subprocess.run("aws s3 cp ...")`,
+        // `cur.execute("INSERT INTO ...")`): the same rows as in a shell.
+        for hit in shell::scan(knowledge, &lit.body) {
+            let row = &knowledge.rows[hit.row];
+            let Some(question) = row.question.question() else {
+                continue;
+            };
             let matched = lit.body[hit.range.clone()].to_string();
-            push(
-                hit.question,
-                lit.range.start + hit.range.start..lit.range.start + hit.range.end,
-                &matched,
-                format!("{what} runs `{matched}`: {}", hit.what),
-                Confidence::High,
-            );
+            out.push(Evidence {
+                question,
+                description: format!("{what} runs `{matched}`: {}", row.phrase),
+                text: matched,
+                span: to_span(lit.range.start + hit.range.start..lit.range.start + hit.range.end),
+                confidence: row.confidence(),
+                row: Some(row.id.clone()),
+            });
         }
     }
 }
@@ -1003,13 +1004,6 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
         }
         Some((start, &text[start..end]))
     })
-}
-
-fn contains_ignore_ascii_case(haystack: &str, needle: &[u8]) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Compiles a built-in pattern with ASCII classes: `\s`, `\w`, `\d` and `\b` become their
@@ -1065,34 +1059,20 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 }
 
 /// Names hint at what a step does: weak evidence, shown but never decisive.
-fn name_evidence(step: &Step, out: &mut Vec<Evidence>) {
+fn name_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut Vec<Evidence>) {
     let name = step.name.to_ascii_lowercase();
-    let hints: &[(Question, &[&str])] = &[
-        (
-            Question::Io,
-            &[
-                "download", "upload", "fetch", "ingest", "export", "sync", "s3", "gcs", "bigquery",
-            ],
-        ),
-        (
-            Question::NonIdempotent,
-            &[
-                "register", "publish", "push", "deploy", "notify", "alert", "insert",
-            ],
-        ),
-        (
-            Question::Random,
-            &["random", "shuffle", "sample", "flip-coin", "coin"],
-        ),
-    ];
-    for (question, words) in hints {
-        if let Some(word) = words.iter().find(|w| name.contains(**w)) {
+    for row in &knowledge.rows {
+        let Some(question) = row.question.question() else {
+            continue;
+        };
+        if let Some(word) = row.step_name.iter().find(|w| name.contains(w.as_str())) {
             out.push(Evidence {
-                question: *question,
+                question,
                 text: word.to_string(),
                 description: format!("the step's name mentions `{word}`"),
                 span: step.span,
                 confidence: Confidence::Low,
+                row: Some(row.id.clone()),
             });
         }
     }

@@ -222,6 +222,9 @@ pub struct Scan<'a> {
     pub strings: Vec<StrLit<'a>>,
     /// Modules imported (resolved), with the range of the import statement's name.
     pub imports: Vec<(String, Range<usize>)>,
+    /// Names bound by imports (`np` -> `numpy`): a call on one of them is on a module, not
+    /// on a value.
+    pub aliases: HashMap<String, String>,
 }
 
 impl<'a> Scan<'a> {
@@ -265,8 +268,10 @@ impl<'a> FirstStringArg<'_, 'a> {
 
 /// Scans Python source.
 pub fn scan(src: &str) -> Scan<'_> {
-    let mut out = scan_tokens(src, &tokenize(src), &mut HashMap::new());
+    let mut aliases = HashMap::new();
+    let mut out = scan_tokens(src, &tokenize(src), &mut aliases);
     out.calls.sort_by_key(|c| c.range.start);
+    out.aliases = aliases;
     out
 }
 
@@ -372,13 +377,27 @@ fn scan_tokens<'a>(
             i = last + 1;
             continue;
         }
-        // A method called on an expression: `boto3.client("sns").publish(...)`.
-        let chained = i >= 2
+        // A method called on an expression: `boto3.client("sns").publish(...)`, also
+        // through attributes: `df.write.mode("append")` after a call (`).write.mode(`).
+        // Only before `(`: a walk back from every attribute would be quadratic in a chain.
+        let calls_next = tokens.get(i + 1).is_some_and(|n| text(n) == "(");
+        let mut back = i;
+        while calls_next
             && t.kind == Kind::Name
-            && text(&tokens[i - 1]) == "."
-            && matches!(text(&tokens[i - 2]), ")" | "]");
-        if chained && tokens.get(i + 1).is_some_and(|n| text(n) == "(") {
-            let written = format!("<expr>.{}", text(t));
+            && back >= 3
+            && text(&tokens[back - 1]) == "."
+            && tokens[back - 2].kind == Kind::Name
+            && text(&tokens[back - 3]) == "."
+        {
+            back -= 2;
+        }
+        let chained = back >= 2
+            && t.kind == Kind::Name
+            && text(&tokens[back - 1]) == "."
+            && matches!(text(&tokens[back - 2]), ")" | "]");
+        if chained && calls_next {
+            let attrs: String = tokens[back..=i].iter().map(text).collect();
+            let written = format!("<expr>.{attrs}");
             let at = (statement_start, i, i);
             let mut call = read_call(src, tokens, &shape, at, Cow::Borrowed(text(t)), aliases);
             call.name = Cow::Owned(written);

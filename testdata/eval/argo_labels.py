@@ -11,6 +11,10 @@ listed, with `[]` when nothing should be reported.
 GRACE = "grace-period-shorter-than-checkpoint"
 
 LABELS = {
+    "argo/bq-shell-loads.yaml": [
+        ("load-spend", "retryStrategy", "retry-on-non-idempotent-step",
+         "`bq load` without --replace appends, retried three times"),
+    ],
     "argo/clean-pipeline.yaml": [],
     "argo/cron-refresh.yaml": [
         ("@workflow", "spec/workflowSpec/retryStrategy", "retry-on-non-idempotent-step",
@@ -22,13 +26,25 @@ LABELS = {
         ("apply-prices", "retryStrategy", "retry-on-non-idempotent-step",
          "declared pipelint.dev/idempotent: \"false\", retried twice"),
     ],
+    "argo/demand-features.yaml": [
+        ("download-holidays", "", "io-step-without-retry", "pandas read_json of an https:// URL, no retry"),
+    ],
+    # fetch-stock only reads a declared s3 input artifact: the executor downloads it before
+    # the main container starts, with its own retry and backoff, so its label was withdrawn
+    # (see README). The executor's http driver makes a single request, so fetch-price-list
+    # keeps its label.
     "argo/etl-s3-artifacts.yaml": [
-        ("fetch-price-list", "", "io-step-without-retry", "http input artifact, no retry"),
-        ("fetch-stock", "", "io-step-without-retry", "s3 input artifact, no retry"),
+        ("fetch-price-list", "", "io-step-without-retry",
+         "http input artifact (the executor fetches it once, no backoff), no retry"),
     ],
     "argo/grace-workflow-patch.yaml": [
         ("train-asr", "metadata/annotations/pipelint.dev~1checkpoint-seconds", GRACE,
          "checkpoint 2m, grace 90 s from the workflow-level podSpecPatch"),
+    ],
+    "argo/instructlab-refresh.yaml": [
+        ("download-teacher", "", "io-step-without-retry", "`ilab model download` from the Hub, no retry"),
+        ("generate-data", "memoize", "cache-on-random-step", "random.shuffle with no seed, memoized under a fixed key"),
+        ("check-base-digest", "", "io-step-without-retry", "`crane digest` asks the registry, no retry"),
     ],
     "argo/kfp-v1-pipeline.yaml": [
         ("download-data", "", "io-step-without-retry",
@@ -44,6 +60,20 @@ LABELS = {
     "argo/ml-training-dag.yaml": [
         ("@workflow", "spec/templateDefaults/retryStrategy", "retry-on-non-idempotent-step",
          "templateDefaults retry applies to register (mlflow.register_model)"),
+    ],
+    "argo/oncall-digest-cron.yaml": [
+        ("@workflow", "spec/workflowSpec/retryStrategy", "retry-on-non-idempotent-step",
+         "workflow-level retry applies to page-oncall, a PagerDuty trigger POST with no dedup_key"),
+    ],
+    "argo/serving-release.yaml": [
+        ("build-push", "retryStrategy", "retry-on-non-idempotent-step", "`buildah push` to the registry, retried"),
+        ("@workflow", "spec/templateDefaults/retryStrategy", "retry-on-non-idempotent-step",
+         "templateDefaults retry applies to warmup-job (`kubectl create` of a generateName Job) and publish-client (`npm publish`)"),
+    ],
+    "argo/shell-asset-staging.yaml": [
+        ("fetch-gazetteer", "", "io-step-without-retry", "`az storage blob download-batch`, no retry"),
+        ("fetch-labels", "", "io-step-without-retry", "`git clone` and `git lfs pull`, no retry"),
+        ("mirror-base-image", "", "io-step-without-retry", "`skopeo copy` from a remote registry, no retry"),
     ],
     "argo/spot-finetune.yaml": [
         ("finetune-gke", "container/env[CHECKPOINT_UPLOAD_SECONDS]/value", GRACE,

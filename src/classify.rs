@@ -1,0 +1,241 @@
+//! `pipelint classify PATH [--step NAME]`: per step, each question's verdict (does IO? is
+//! non-idempotent? is random?) and what decided it: a declaration (annotation or the
+//! config's `classify:`), or the knowledge rows that matched, with their spans.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::analysis::{analyze, Confidence, Declared, Evidence, Question, StepFacts};
+use crate::config::Config;
+use crate::formats::{adapt_file, FileKind};
+use crate::yaml::{parse, LineIndex};
+
+/// One step's verdicts.
+#[derive(Debug, Serialize)]
+pub struct ClassifiedStep {
+    pub pipeline: Option<String>,
+    pub step: String,
+    pub line: u32,
+    pub questions: Vec<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointShown>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Verdict {
+    pub question: Question,
+    pub answer: bool,
+    /// `declared`, `evidence` or `none`.
+    pub decided_by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<DeclaredShown>,
+    pub evidence: Vec<EvidenceShown>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeclaredShown {
+    pub value: bool,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceShown {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    pub confidence: Confidence,
+    pub text: String,
+    pub description: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckpointShown {
+    pub seconds: u64,
+    pub source: String,
+    pub line: u32,
+}
+
+/// Classifies the steps of one file (those named `step`, if given).
+pub fn classify_file(
+    path: &Path,
+    config: &Config,
+    step: Option<&str>,
+) -> Result<Vec<ClassifiedStep>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| format!("{}: not UTF-8 text: {e}", path.display()))?;
+    classify_text(text, config, step).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// [`classify_file`] on text.
+pub fn classify_text(
+    text: &str,
+    config: &Config,
+    step: Option<&str>,
+) -> Result<Vec<ClassifiedStep>, String> {
+    let lines = LineIndex::new(text);
+    let yaml = parse(text, &crate::yaml::ParseLimits::default());
+    if let Some(e) = yaml.errors.first() {
+        let at = lines.line_col(e.span.start);
+        return Err(format!(
+            "{}:{}: invalid YAML: {}",
+            at.line, at.column, e.message
+        ));
+    }
+    let (pipelines, kind) = adapt_file(&yaml, text);
+    if kind == FileKind::NotPipeline {
+        return Err("not a KFP or Argo pipeline".into());
+    }
+    let options = crate::engine::analysis_options(config);
+    let mut out = Vec::new();
+    for pipeline in &pipelines {
+        for s in &pipeline.steps {
+            if s.system
+                || s.kind == crate::model::StepKind::Group
+                || step.is_some_and(|n| n != s.name)
+            {
+                continue;
+            }
+            let facts = analyze(s, pipeline, text, &options);
+            out.push(shown(&lines, pipeline, s, &facts));
+        }
+    }
+    if let (Some(name), true) = (step, out.is_empty()) {
+        return Err(format!("no step named `{name}`"));
+    }
+    Ok(out)
+}
+
+fn shown(
+    lines: &LineIndex,
+    pipeline: &crate::model::Pipeline,
+    step: &crate::model::Step,
+    facts: &StepFacts,
+) -> ClassifiedStep {
+    let questions = [
+        (Question::Io, &facts.declared_io, facts.does_io(), false),
+        (
+            Question::NonIdempotent,
+            &facts.declared_idempotent,
+            facts.is_non_idempotent(),
+            true,
+        ),
+        (
+            Question::Random,
+            &facts.declared_deterministic,
+            facts.is_random(),
+            true,
+        ),
+    ]
+    .into_iter()
+    .map(|(question, declared, answer, negated)| {
+        let evidence: Vec<EvidenceShown> = facts
+            .evidence
+            .iter()
+            .filter(|e| e.question == question)
+            .map(|e| evidence_shown(lines, e))
+            .collect();
+        let decided_by = if declared.is_some() {
+            "declared"
+        } else if facts.strong(question).next().is_some() {
+            "evidence"
+        } else {
+            "none"
+        };
+        Verdict {
+            question,
+            answer,
+            decided_by,
+            // `idempotent: true` declares "not non-idempotent": shown as the answer it gives.
+            declared: declared.as_ref().map(|d: &Declared| {
+                let at = lines.line_col(d.span.start);
+                DeclaredShown {
+                    value: if negated { !d.value } else { d.value },
+                    line: at.line,
+                    column: at.column,
+                }
+            }),
+            evidence,
+        }
+    })
+    .collect();
+    ClassifiedStep {
+        pipeline: pipeline.name.as_ref().map(|n| n.value.clone()),
+        step: step.name.clone(),
+        line: lines.line_col(step.span.start).line,
+        questions,
+        checkpoint: facts.checkpoint.as_ref().map(|c| CheckpointShown {
+            seconds: c.seconds,
+            source: c.source.clone(),
+            line: lines.line_col(c.span.start).line,
+        }),
+    }
+}
+
+fn evidence_shown(lines: &LineIndex, e: &Evidence) -> EvidenceShown {
+    let at = lines.line_col(e.span.start);
+    EvidenceShown {
+        row: e.row.clone(),
+        confidence: e.confidence,
+        text: e.text.clone(),
+        description: e.description.clone(),
+        line: at.line,
+        column: at.column,
+    }
+}
+
+fn question_name(q: Question) -> &'static str {
+    match q {
+        Question::Io => "io",
+        Question::NonIdempotent => "non-idempotent",
+        Question::Random => "random",
+    }
+}
+
+/// The human rendering: one block per step.
+pub fn render_human(path: &str, steps: &[ClassifiedStep]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        let _ = writeln!(out, "{path}:{}: step `{}`", s.line, s.step);
+        for v in &s.questions {
+            let answer = if v.answer { "yes" } else { "no" };
+            let _ = write!(out, "  {:<15} {answer:<4}", question_name(v.question));
+            match (&v.declared, v.decided_by) {
+                (Some(d), _) => {
+                    let _ = writeln!(out, "declared at {}:{}", d.line, d.column);
+                }
+                (None, "evidence") => {
+                    let _ = writeln!(out, "by evidence");
+                }
+                _ => {
+                    let _ = writeln!(out, "no decisive evidence");
+                }
+            }
+            for e in &v.evidence {
+                let row = e.row.as_deref().unwrap_or("(structure)");
+                let weak = if e.confidence == Confidence::Low {
+                    " (weak)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "    {}:{} [{row}]{weak} {}",
+                    e.line, e.column, e.description
+                );
+            }
+        }
+        if let Some(c) = &s.checkpoint {
+            let _ = writeln!(
+                out,
+                "  checkpoint      {}s from {} (line {})",
+                c.seconds, c.source, c.line
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! The knowledge rows by example: every case of `testdata/classify/*.yaml` is a tiny
+//! program, command or Argo template with the row it exercises and whether the row fires
+//! (a look-alike must not, and must leave the row's question unanswered). A row without an
+//! example that fires is a failure: knowledge is added with its example.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::repo_root;
+use pipelint::analysis::knowledge::{parse_yaml, RowConfidence, RowQuestion, BUILTIN_KNOWLEDGE};
+use pipelint::analysis::{evidence_in, Confidence, Question};
+use pipelint::model::Language;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasesFile {
+    cases: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    row: String,
+    #[serde(default = "yes")]
+    fires: bool,
+    python: Option<String>,
+    shell: Option<String>,
+    /// One Argo template's body (below `- name:`), wrapped into a Workflow.
+    template: Option<String>,
+    /// The template's name (default `main`).
+    name: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What the classifiers said about a case: the rows that matched, and the questions
+/// answered by high-confidence evidence.
+struct Outcome {
+    rows: BTreeSet<String>,
+    strong: BTreeSet<Question>,
+}
+
+fn outcome(case: &Case) -> Outcome {
+    let k = &*BUILTIN_KNOWLEDGE;
+    let evidence = if let Some(code) = &case.python {
+        evidence_in(k, Language::Python, code)
+    } else if let Some(script) = &case.shell {
+        evidence_in(k, Language::Shell, script)
+    } else if let Some(template) = &case.template {
+        let body: String = template.lines().map(|l| format!("      {l}\n")).collect();
+        let name = case.name.as_deref().unwrap_or("main");
+        let text = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: example-\nspec:\n  entrypoint: {name}\n  templates:\n    - name: {name}\n{body}"
+        );
+        let steps =
+            pipelint::classify::classify_text(&text, &pipelint::config::Config::default(), None)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{text}", case.row));
+        let mut rows = BTreeSet::new();
+        let mut strong = BTreeSet::new();
+        for step in steps {
+            for v in step.questions {
+                for e in v.evidence {
+                    rows.extend(e.row.clone());
+                    if e.confidence == Confidence::High {
+                        strong.insert(v.question);
+                    }
+                }
+            }
+        }
+        return Outcome { rows, strong };
+    } else {
+        panic!("case for `{}` has no python, shell or template", case.row)
+    };
+    Outcome {
+        rows: evidence.iter().filter_map(|e| e.row.clone()).collect(),
+        strong: evidence
+            .iter()
+            .filter(|e| e.confidence == Confidence::High)
+            .map(|e| e.question)
+            .collect(),
+    }
+}
+
+#[test]
+fn every_row_has_an_example_and_its_examples_hold() {
+    let k = &*BUILTIN_KNOWLEDGE;
+    let rows: BTreeMap<&str, _> = k.rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let dir = repo_root().join("testdata/classify");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut fired_examples: BTreeSet<String> = BTreeSet::new();
+    let mut failures = Vec::new();
+    let (mut examples, mut look_alikes) = (0, 0);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let file: CasesFile =
+            parse_yaml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for case in &file.cases {
+            let Some(row) = rows.get(case.row.as_str()) else {
+                failures.push(format!("{}: no row `{}`", path.display(), case.row));
+                continue;
+            };
+            let got = outcome(case);
+            let matched = got.rows.contains(&case.row);
+            let decisive = row.confidence == RowConfidence::High;
+            let problem = match (row.question.question(), case.fires) {
+                // A seeding row fires and leaves the program not random.
+                (None, true) if !matched || got.strong.contains(&Question::Random) => Some(
+                    "the seeding row should match and leave the program not random".to_string(),
+                ),
+                (Some(q), true) if !matched || (decisive && !got.strong.contains(&q)) => {
+                    Some(format!(
+                        "should fire and answer {q:?} (rows matched: {:?})",
+                        got.rows
+                    ))
+                }
+                (_, false) if matched => Some("a look-alike should not match".to_string()),
+                (Some(q), false) if decisive && got.strong.contains(&q) => Some(format!(
+                    "a look-alike should leave {q:?} unanswered (rows matched: {:?})",
+                    got.rows
+                )),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                failures.push(format!("{} `{}`: {problem}", path.display(), case.row));
+            }
+            if case.fires {
+                examples += 1;
+                fired_examples.insert(case.row.clone());
+            } else {
+                look_alikes += 1;
+            }
+        }
+    }
+    for row in &k.rows {
+        if !fired_examples.contains(&row.id) {
+            failures.push(format!("row `{}` has no example that fires", row.id));
+        }
+    }
+    eprintln!(
+        "{} rows, {examples} examples, {look_alikes} look-alikes",
+        k.rows.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Seeding rows are the only ones with no question of their own.
+    assert!(k
+        .rows
+        .iter()
+        .all(|r| (r.question == RowQuestion::Seeds) == r.question.question().is_none()));
+}
+
+fn pipelint(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+/// `pipelint classify` shows each question's verdict per step, with the declaration or the
+/// rows (and their spans) that decided it.
+#[test]
+fn classify_explains_each_step() {
+    let path = "testdata/classify/pipelines/explain.yaml";
+    let out = pipelint(&["classify", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let human = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("classify_human", human);
+
+    let out = pipelint(&["classify", "--format", "json", "--step", "publish", path]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "only the step asked for");
+    insta::assert_json_snapshot!("classify_json_publish", json);
+
+    let out = pipelint(&["classify", "--step", "nope", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no step named `nope`"));
+}
+
+/// Rows in `.pipelint.yaml` teach the classifiers an organisation's own libraries: the rules
+/// act on them as on built-in rows.
+#[test]
+fn user_rows_extend_the_knowledge() {
+    let path = repo_root().join("testdata/classify/user-rows/pipeline.yaml");
+    let report = common::lint_file(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    for rule in ["io-step-without-retry", "retry-on-non-idempotent-step"] {
+        let got: Vec<u32> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| report.lines.line_col(f.span.start).line)
+            .collect();
+        assert_eq!(got, common::expected_lines(&text, rule), "{rule}");
+    }
+    let config = pipelint::config::Config::load(
+        &repo_root().join("testdata/classify/user-rows/.pipelint.yaml"),
+    )
+    .unwrap();
+    let steps = pipelint::classify::classify_text(&text, &config, Some("shuffle-seeded")).unwrap();
+    let random = steps[0]
+        .questions
+        .iter()
+        .find(|v| v.question == Question::Random)
+        .unwrap();
+    assert!(!random.answer, "seeded by the user's `acme.seed_all`");
+    assert!(random
+        .evidence
+        .iter()
+        .any(|e| e.row.as_deref() == Some("acme-seed-all")));
+}
+
+/// User rows are validated as strictly as the rest of the config: unknown fields, a row that
+/// matches nothing, a bad pattern and a duplicate id are errors at the row.
+#[test]
+fn user_rows_are_validated() {
+    let load = |text: &str| {
+        pipelint::config::Config::from_text(std::path::Path::new(".pipelint.yaml"), text)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let row = "knowledge:\n  - id: acme\n    question: io\n    phrase: p\n";
+    let e = load(&format!("{row}    calls: [acme.x]\n")).unwrap_err();
+    assert!(e.contains("calls"), "{e}");
+    let e = load(row).unwrap_err();
+    assert!(e.contains("should match one thing"), "{e}");
+    assert!(e.starts_with(".pipelint.yaml:2:"), "{e}");
+    let e = load(&format!("{row}    command: '(unclosed'\n")).unwrap_err();
+    assert!(e.contains("invalid `command` pattern"), "{e}");
+    let e =
+        load("knowledge:\n  - {id: aws-sdk, question: io, phrase: p, call: [x]}\n").unwrap_err();
+    assert!(e.contains("defined twice"), "{e}");
+    let e = load(&format!("{row}    call: [acme.x]\n    question: maybe\n")).unwrap_err();
+    assert!(e.contains("question"), "{e}");
+    assert!(load(&format!("{row}    call: [acme.x]\n")).is_ok());
+}
