@@ -63,7 +63,7 @@ def push_image(version: str, dist: dsl.Input[dsl.Artifact]):
 
 @dsl.pipeline(name="sdk-release", description="Publish a feature-store SDK release.")
 def sdk_release(version: str = "3.8.0"):
-    dist = build_dist(version=version)
+    dist = build_dist(version=version).set_retry(**RETRY)
     publish_wheel(dist=dist.outputs["dist"]).set_retry(**RETRY)
     github_release(version=version, dist=dist.outputs["dist"]).set_retry(**RETRY)
     publish_npm(dist=dist.outputs["dist"]).set_retry(**RETRY)
