@@ -88,25 +88,33 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
+        // Built for every file linted: line breaks are searched a word at a time, and
+        // characters only where the text is not ASCII.
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            // A `\r` ends a line unless a `\n` follows (then the pair does).
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                starts.push(i as u32 + 1);
+            }
+        }
         let mut wide = Vec::new();
-        let (mut saved_utf16, mut saved_utf32) = (0u32, 0u32);
-        for (i, c) in text.char_indices() {
-            match c {
-                '\n' => starts.push(i as u32 + 1),
-                // A `\r` ends a line unless a `\n` follows (then the pair does).
-                '\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i as u32 + 1),
-                c if !c.is_ascii() => {
-                    let utf8_len = c.len_utf8() as u32;
-                    saved_utf16 += utf8_len - c.len_utf16() as u32;
-                    saved_utf32 += utf8_len - 1;
-                    wide.push(WideChar {
-                        offset: i as u32,
-                        utf8_len: utf8_len as u8,
-                        saved_utf16,
-                        saved_utf32,
-                    });
-                }
-                _ => {}
+        if !text.is_ascii() {
+            let (mut saved_utf16, mut saved_utf32) = (0u32, 0u32);
+            let mut i = 0;
+            while let Some(skip) = bytes[i..].iter().position(|&b| b >= 0x80) {
+                i += skip;
+                let Some(c) = text[i..].chars().next() else {
+                    break;
+                };
+                let utf8_len = c.len_utf8() as u32;
+                saved_utf16 += utf8_len - c.len_utf16() as u32;
+                saved_utf32 += utf8_len - 1;
+                wide.push(WideChar {
+                    offset: i as u32,
+                    utf8_len: utf8_len as u8,
+                    saved_utf16,
+                    saved_utf32,
+                });
+                i += utf8_len as usize;
             }
         }
         LineIndex {

@@ -167,8 +167,10 @@ fn drop_nulls(value: &mut Value) {
 fn unrepresentable(root: NodeRef<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    // (node, the field it is the value of, as `field_name` shows it)
-    let mut work = vec![(root, String::from("the document"))];
+    // The field each node is the value of, written out only for a problem (a string per
+    // node cost more than the rest of the walk).
+    let mut names = vec![FieldName::Document];
+    let mut work = vec![(root, 0usize)];
     while let Some((node, field)) = work.pop() {
         if !seen.insert(node.id()) {
             continue;
@@ -176,11 +178,15 @@ fn unrepresentable(root: NodeRef<'_>) -> Vec<Problem> {
         if node.is_mapping() {
             for (key, value) in merged_entries(node) {
                 match key.str() {
-                    Some(name) => work.push((value, format!("`{name}`"))),
+                    Some(name) => {
+                        names.push(FieldName::Key(name));
+                        work.push((value, names.len() - 1));
+                    }
                     None => problems.push(Problem {
                         span: value.span(),
                         message: format!(
-                            "an entry of {field} has {} as its key (an alias to one?), not a field name",
+                            "an entry of {} has {} as its key (an alias to one?), not a field name",
+                            unrepresentable_field(&names, field),
                             key.describe()
                         ),
                         label: format!("the key of this value is {}", key.describe()),
@@ -189,15 +195,16 @@ fn unrepresentable(root: NodeRef<'_>) -> Vec<Problem> {
                 }
             }
         } else if node.is_sequence() {
-            let base = field.trim_end_matches('`');
             for (i, item) in node.items().enumerate() {
-                work.push((item, format!("{base}[{i}]`")));
+                names.push(FieldName::Item(field, i));
+                work.push((item, names.len() - 1));
             }
         } else if let Some(why) = unrepresentable_number(node) {
             problems.push(Problem {
                 span: node.span(),
                 message: format!(
-                    "{field} is `{}`, {why}, which Kubernetes cannot read",
+                    "{} is `{}`, {why}, which Kubernetes cannot read",
+                    unrepresentable_field(&names, field),
                     node.raw()
                 ),
                 label: why.into(),
@@ -207,6 +214,26 @@ fn unrepresentable(root: NodeRef<'_>) -> Vec<Problem> {
     }
     problems.sort_by_key(|p| p.span.start);
     problems
+}
+
+/// Where a value sits, for [`unrepresentable`]'s messages.
+enum FieldName<'a> {
+    Document,
+    Key(&'a str),
+    /// Item `.1` of the list that is the value of name `.0`.
+    Item(usize, usize),
+}
+
+/// `` `limit` ``, `` `args[0]` ``, or "the document".
+fn unrepresentable_field(names: &[FieldName<'_>], at: usize) -> String {
+    match names[at] {
+        FieldName::Document => "the document".to_string(),
+        FieldName::Key(name) => format!("`{name}`"),
+        FieldName::Item(list, i) => {
+            let base = unrepresentable_field(names, list);
+            format!("{}[{i}]`", base.trim_end_matches('`'))
+        }
+    }
 }
 
 /// One problem, ready to become a finding.
