@@ -80,7 +80,9 @@ async def test_bad_kfp_ir_file_gets_exact_ranges_and_evidence(client: LanguageCl
     cache = next(d for d in params.diagnostics if d.code == "cache-on-random-step")
     (evidence,) = cache.related_information
     assert tup(evidence.location.range) == rng(42, 68, 42, 81)
-    assert evidence.message == "source calls `random.sample` with no `random.seed`"
+    assert evidence.message == (
+        "source calls `random.sample`: draws from Python's random module with no `random.seed`"
+    )
 
 
 async def test_utf8_positions_when_the_client_prefers_them(client_utf8: LanguageClient, workspace):
