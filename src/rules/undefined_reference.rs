@@ -201,17 +201,11 @@ fn check_input(
     } else {
         return;
     };
-    let declared: Vec<&str> = site
-        .template
-        .inputs
-        .iter()
-        .filter(|d| d.artifact == artifact)
-        .map(|d| d.name.as_str())
-        .collect();
+    let declared = names_of(&site.template.inputs, artifact);
     if declared.contains(&name) {
         return;
     }
-    let kind = if artifact { "artifact" } else { "parameter" };
+    let kind = kind_of(artifact);
     out.push(
         finding(
             pipeline,
@@ -377,16 +371,11 @@ fn check_node(
     let Some(called) = callee(cx, pipeline, target) else {
         return;
     };
-    let declared: Vec<&str> = called
-        .outputs
-        .iter()
-        .filter(|d| d.artifact == artifact)
-        .map(|d| d.name.as_str())
-        .collect();
+    let declared = names_of(&called.outputs, artifact);
     if declared.contains(&output) {
         return;
     }
-    let kind = if artifact { "artifact" } else { "parameter" };
+    let kind = kind_of(artifact);
     out.push(
         finding(
             pipeline,
@@ -450,5 +439,22 @@ impl Rule for UndefinedReference {
                 }
             }
         }
+    }
+}
+
+/// The names of the declared parameters (or artifacts) of one list.
+fn names_of(declared: &[crate::model::Declared], artifact: bool) -> Vec<&str> {
+    declared
+        .iter()
+        .filter(|d| d.artifact == artifact)
+        .map(|d| d.name.as_str())
+        .collect()
+}
+
+fn kind_of(artifact: bool) -> &'static str {
+    if artifact {
+        "artifact"
+    } else {
+        "parameter"
     }
 }
