@@ -2,16 +2,19 @@
 //! `pipelint-lsp` crate (`lsp/`); this module implements its [`Analyzer`] with the same
 //! engine, rules and `.pipelint.yaml` discovery as `pipelint check`.
 
+mod config_help;
+mod navigate;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pipelint_lsp::{
-    Analysis, Analyzer, DocumentRef, Edit, Finding as LspFinding, Fix, FixKind, Related,
-    Severity as LspSeverity,
+    Analysis, Analyzer, Completion, DocumentRef, Edit, Finding as LspFinding, Fix, FixKind,
+    LintOptions, Related, Severity as LspSeverity, Symbol, Target,
 };
 use serde_json::json;
 
-use crate::config::{Config, ConfigResolver, CONFIG_FILE};
+use crate::config::{Config, ConfigResolver, Overrides, Selection, CONFIG_FILE};
 use crate::engine::{lint_bytes, Outcome, Settings};
 use crate::finding::{Finding, Severity};
 use crate::fix::{ignore_anchors, ignore_comment, quick_fix, FixContext, TextEdit};
@@ -115,6 +118,18 @@ fn edit(e: TextEdit) -> Edit {
     }
 }
 
+/// The client's `select` and `ignore`, as `--select` and `--ignore`.
+fn overrides(options: &LintOptions) -> Overrides {
+    Overrides {
+        selection: Selection {
+            select: (!options.select.is_empty()).then(|| options.select.clone()),
+            extend_select: Vec::new(),
+            ignore: options.ignore.clone(),
+        },
+        ..Overrides::default()
+    }
+}
+
 fn is_config_file(path: Option<&Path>) -> bool {
     path.and_then(Path::file_name)
         .is_some_and(|name| name == CONFIG_FILE)
@@ -124,15 +139,33 @@ impl PipelintAnalyzer {
     /// The config for a document: the nearest `.pipelint.yaml` above its file (above its
     /// workspace folder for an unsaved one), as `pipelint check` finds it. A broken config
     /// is reported once and the defaults are used, so the editor keeps working.
+    ///
+    /// The client's settings apply as the same command-line options would: `configPath` as
+    /// `--config-file`, `select` and `ignore` as `--select` and `--ignore`.
     fn config_for(&self, doc: &DocumentRef<'_>) -> (Arc<Config>, Option<String>) {
         let anchor: Option<PathBuf> = doc
             .path
             .map(Path::to_path_buf)
             .or_else(|| doc.workspace_folder.map(|f| f.join("untitled.yaml")));
-        let Some(anchor) = anchor else {
+        let options = doc.options;
+        let explicit = options
+            .config_path
+            .as_ref()
+            .map(|p| match doc.workspace_folder {
+                Some(folder) if p.is_relative() => folder.join(p),
+                _ => p.clone(),
+            });
+        let resolved = ConfigResolver::new(explicit.as_deref(), overrides(options)).and_then(
+            |mut resolver| match (&explicit, &anchor) {
+                (Some(_), _) => resolver.for_file(Path::new("untitled.yaml")),
+                (None, Some(anchor)) => resolver.for_file(anchor),
+                (None, None) => Ok(Arc::new(Config::default())),
+            },
+        );
+        let Some(_) = anchor.as_ref().or(explicit.as_ref()) else {
             return (Arc::new(Config::default()), None);
         };
-        match ConfigResolver::default().for_file(&anchor) {
+        match resolved {
             Ok(config) => (config, None),
             Err(e) => (
                 Arc::new(Config::default()),
@@ -268,6 +301,85 @@ impl Analyzer for PipelintAnalyzer {
         Some(meta.doc.to_string())
     }
 
+    fn rule_summary(&self, rule: &str) -> Option<String> {
+        Some(registry::find(rule)?.meta().summary.to_string())
+    }
+
+    fn definition(&self, doc: &DocumentRef<'_>, offset: usize) -> Vec<Target> {
+        if is_config_file(doc.path) || doc.text.len() as u64 > limits::DEFAULT_MAX_FILE_SIZE {
+            return Vec::new();
+        }
+        let folder = doc
+            .workspace_folder
+            .or_else(|| doc.path.and_then(Path::parent));
+        navigate::definition(doc.text, offset, folder, limits::DEFAULT_MAX_FILE_SIZE)
+    }
+
+    fn symbols(&self, doc: &DocumentRef<'_>) -> Vec<Symbol> {
+        if is_config_file(doc.path) {
+            return Vec::new();
+        }
+        // Under the limits and work budget a lint has: past them, no outline.
+        let (config, _) = self.config_for(doc);
+        let settings = config.limits.apply(&Settings {
+            config: config.clone(),
+            ..Settings::default()
+        });
+        if doc.text.len() as u64 > settings.max_file_size {
+            return Vec::new();
+        }
+        let _cancel = CancelOn::new(doc.cancel.flag().clone());
+        let meter = Meter::start(settings.work_budget);
+        let yaml = parse(doc.text, &settings.parse_limits);
+        if limits::exhausted() {
+            return Vec::new();
+        }
+        let pipelines = adapt_file(&yaml, doc.text).0;
+        if meter.exhausted_at().is_some() {
+            return Vec::new();
+        }
+        navigate::symbols(&pipelines)
+    }
+
+    fn completion(&self, doc: &DocumentRef<'_>, offset: usize) -> Vec<Completion> {
+        if !is_config_file(doc.path) {
+            return Vec::new();
+        }
+        config_help::completion(doc.text, offset)
+    }
+
+    fn hover_at(&self, doc: &DocumentRef<'_>, offset: usize) -> Option<String> {
+        if !is_config_file(doc.path) {
+            return None;
+        }
+        config_help::hover(doc.text, offset)
+    }
+
+    fn workspace_files(&self, folder: &Path, options: &LintOptions) -> Vec<PathBuf> {
+        // As `pipelint check <folder>`: the walk, then each file's config's `exclude`.
+        let Ok(inputs) = crate::discover::discover(&[folder.to_path_buf()]) else {
+            return Vec::new();
+        };
+        let explicit = options.config_path.as_ref().map(|p| folder.join(p));
+        let Ok(mut resolver) = ConfigResolver::new(explicit.as_deref(), overrides(options)) else {
+            return Vec::new();
+        };
+        inputs
+            .into_iter()
+            .filter(|i| !is_config_file(Some(&i.path)))
+            .filter(|i| {
+                resolver
+                    .for_file(&i.path)
+                    .map_or(true, |c| !c.excludes(&i.path))
+            })
+            .map(|i| i.path)
+            .collect()
+    }
+
+    fn watched_patterns(&self) -> &'static [&'static str] {
+        &["**/*.yaml", "**/*.yml", "**/*.json"]
+    }
+
     fn config_file_names(&self) -> &'static [&'static str] {
         &[CONFIG_FILE]
     }
@@ -293,6 +405,8 @@ mod tests {
     const KFP: &str = include_str!("../lsp/tests/e2e/fixtures/kfp-bad.yaml");
 
     static NOT_CANCELLED: std::sync::LazyLock<Cancel> = std::sync::LazyLock::new(Cancel::new);
+    static NO_OPTIONS: std::sync::LazyLock<LintOptions> =
+        std::sync::LazyLock::new(LintOptions::default);
 
     fn doc(text: &str) -> DocumentRef<'_> {
         DocumentRef {
@@ -301,6 +415,7 @@ mod tests {
             text,
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
+            options: &NO_OPTIONS,
         }
     }
 
@@ -428,6 +543,7 @@ mod tests {
             text,
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
+            options: &NO_OPTIONS,
         };
         let a = PipelintAnalyzer.analyze(&d).unwrap();
         assert_eq!(a.findings.len(), 1);

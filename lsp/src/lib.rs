@@ -9,15 +9,19 @@
 
 mod analyzer;
 mod convert;
+mod navigate;
 pub mod position;
 mod server;
+pub mod settings;
 pub mod transport;
 pub mod uri;
+mod workspace;
 
 use std::sync::Arc;
 
 pub use analyzer::{
-    Analysis, Analyzer, Cancel, DocumentRef, Edit, Finding, Fix, FixKind, Related, Severity,
+    Analysis, Analyzer, Cancel, Completion, CompletionKind, DocumentRef, Edit, Finding, Fix,
+    FixKind, LintOptions, Related, Severity, Symbol, SymbolKind, Target,
 };
 pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
 
