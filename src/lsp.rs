@@ -555,4 +555,69 @@ mod tests {
         };
         assert!(PipelintAnalyzer.analyze(&ok).unwrap().findings.is_empty());
     }
+
+    #[test]
+    fn the_clients_select_ignore_and_config_path_apply_as_on_the_command_line() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-options-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("ci")).unwrap();
+        std::fs::write(
+            dir.join("ci/strict.yaml"),
+            "rules:\n  unpinned-image:\n    severity: info\n",
+        )
+        .unwrap();
+        let path = dir.join("wf.yaml");
+        let lint = |options: &LintOptions| {
+            let d = DocumentRef {
+                uri: "file:///wf.yaml",
+                path: Some(&path),
+                text: ARGO,
+                workspace_folder: Some(&dir),
+                cancel: &NOT_CANCELLED,
+                options,
+            };
+            PipelintAnalyzer.analyze(&d).unwrap()
+        };
+        let all = lint(&LintOptions::default());
+        assert!(
+            rules(&all).contains(&"missing-resource-limits"),
+            "{:?}",
+            rules(&all)
+        );
+        let selected = lint(&LintOptions {
+            select: vec!["unpinned-image".into()],
+            ..LintOptions::default()
+        });
+        assert_eq!(rules(&selected), ["unpinned-image"]);
+        let ignored = lint(&LintOptions {
+            ignore: vec!["unpinned-image".into()],
+            ..LintOptions::default()
+        });
+        assert!(!rules(&ignored).contains(&"unpinned-image"));
+        assert!(rules(&ignored).contains(&"missing-resource-limits"));
+        // `configPath`, relative to the workspace folder.
+        let configured = lint(&LintOptions {
+            config_path: Some("ci/strict.yaml".into()),
+            ..LintOptions::default()
+        });
+        let image = configured
+            .findings
+            .iter()
+            .find(|f| f.rule == "unpinned-image")
+            .unwrap();
+        assert_eq!(image.severity, LspSeverity::Info);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn workspace_files_are_the_ones_check_walks_less_the_excluded() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-walk-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("generated")).unwrap();
+        std::fs::write(dir.join(".pipelint.yaml"), "exclude: [\"generated/**\"]\n").unwrap();
+        std::fs::write(dir.join("wf.yaml"), ARGO).unwrap();
+        std::fs::write(dir.join("generated/wf.yaml"), ARGO).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not yaml").unwrap();
+        let files = PipelintAnalyzer.workspace_files(&dir, &LintOptions::default());
+        assert_eq!(files, [dir.join("wf.yaml")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

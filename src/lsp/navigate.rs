@@ -285,3 +285,143 @@ pub fn symbols(pipelines: &[Pipeline]) -> Vec<Symbol> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARGO: &str = include_str!("../../lsp/tests/e2e/fixtures/argo-bad.yaml");
+    const ARGO_REF: &str = include_str!("../../lsp/tests/e2e/fixtures/argo-ref.yaml");
+    const SHARED: &str = include_str!("../../lsp/tests/e2e/fixtures/shared-templates.yaml");
+    const KFP: &str = include_str!("../../lsp/tests/e2e/fixtures/kfp-bad.yaml");
+
+    /// The text the definition at the `nth` occurrence of `at` (plus `delta`) names.
+    fn goes_to(src: &str, at: &str, nth: usize, delta: usize) -> Vec<String> {
+        let offset = src.match_indices(at).nth(nth).unwrap().0 + delta;
+        definition(src, offset, None, u64::MAX)
+            .iter()
+            .map(|t| src[t.name_span.clone()].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn argo_template_calls_go_to_the_template() {
+        // `template: train` in the DAG -> `- name: train` of the templates.
+        let found = definition(
+            ARGO,
+            ARGO.find("template: train").unwrap() + 11,
+            None,
+            u64::MAX,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].name_span.start,
+            ARGO.find("name: train\n").unwrap() + 6
+        );
+        assert_eq!(goes_to(ARGO, "entrypoint: main", 0, 13), ["main"]);
+        // Look-alikes: a task's own name and an image are not references.
+        assert!(goes_to(ARGO, "{name: fetch", 0, 8).is_empty());
+        assert!(goes_to(ARGO, "amazon/aws-cli", 0, 2).is_empty());
+    }
+
+    #[test]
+    fn kfp_component_and_executor_references() {
+        let comp = definition(
+            KFP,
+            KFP.find("name: comp-train").unwrap() + 8,
+            None,
+            u64::MAX,
+        );
+        assert_eq!(comp.len(), 1);
+        assert_eq!(&KFP[comp[0].name_span.clone()], "comp-train");
+        assert_eq!(comp[0].name_span.start, KFP.find("comp-train:").unwrap());
+        let exec = definition(
+            KFP,
+            KFP.find("executorLabel: exec-train").unwrap() + 16,
+            None,
+            u64::MAX,
+        );
+        assert_eq!(exec.len(), 1);
+        assert_eq!(exec[0].name_span.start, KFP.find("exec-train:").unwrap());
+        // The component's own key and the pipeline name lead nowhere.
+        assert!(goes_to(KFP, "comp-train:", 0, 2).is_empty());
+        assert!(goes_to(KFP, "name: sample-and-train", 0, 8).is_empty());
+    }
+
+    #[test]
+    fn template_ref_goes_to_the_workflow_template_in_another_file() {
+        let dir = std::env::temp_dir().join(format!("pipelint-nav-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("shared-templates.yaml"), SHARED).unwrap();
+        std::fs::write(dir.join("argo-ref.yaml"), ARGO_REF).unwrap();
+        let at = ARGO_REF.find("template: prepare-data").unwrap() + 12;
+        let found = definition(ARGO_REF, at, Some(&dir), u64::MAX);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].path.as_deref(),
+            Some(dir.join("shared-templates.yaml").as_path())
+        );
+        let text = found[0].text.as_ref().unwrap();
+        assert_eq!(
+            found[0].name_span.start,
+            SHARED.find("prepare-data").unwrap()
+        );
+        assert_eq!(&text[found[0].name_span.clone()], "prepare-data");
+        // On the WorkflowTemplate's name: its `metadata.name`.
+        let at = ARGO_REF.find("name: shared-steps").unwrap() + 8;
+        let found = definition(ARGO_REF, at, Some(&dir), u64::MAX);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].name_span.start,
+            SHARED.find("shared-steps").unwrap()
+        );
+        // A local `template:` next to it stays in the file.
+        assert_eq!(goes_to(ARGO_REF, "template: report", 0, 11), ["report"]);
+        // Without the workspace, or a ClusterWorkflowTemplate of that name: nothing.
+        assert!(definition(ARGO_REF, at, None, u64::MAX).is_empty());
+        let cluster = ARGO_REF.replace(
+            "name: shared-steps",
+            "name: shared-steps\n              clusterScope: true",
+        );
+        let at = cluster.find("template: prepare-data").unwrap() + 12;
+        assert!(definition(&cluster, at, Some(&dir), u64::MAX).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_outline_lists_each_pipelines_steps() {
+        let yaml = parse(KFP, &ParseLimits::default());
+        let outline = symbols(&adapt(&yaml, KFP));
+        assert_eq!(outline.len(), 1);
+        assert_eq!(outline[0].name, "sample-and-train");
+        let steps: Vec<&str> = outline[0]
+            .children
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(steps, ["sample-rows", "train"]);
+        let yaml = parse(ARGO, &ParseLimits::default());
+        let outline = symbols(&adapt(&yaml, ARGO));
+        let steps: Vec<(&str, SymbolKind)> = outline[0]
+            .children
+            .iter()
+            .map(|s| (s.name.as_str(), s.kind))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("main", SymbolKind::Group),
+                ("fetch", SymbolKind::Step),
+                ("train", SymbolKind::Step)
+            ]
+        );
+        assert_eq!(
+            outline[0].children[1].detail.as_deref(),
+            Some("amazon/aws-cli:latest")
+        );
+    }
+
+    fn adapt(yaml: &YamlFile, src: &str) -> Vec<Pipeline> {
+        crate::formats::adapt_file(yaml, src).0
+    }
+}
