@@ -155,16 +155,13 @@ impl PipelintAnalyzer {
                 Some(folder) if p.is_relative() => folder.join(p),
                 _ => p.clone(),
             });
-        let resolved = ConfigResolver::new(explicit.as_deref(), overrides(options)).and_then(
-            |mut resolver| match (&explicit, &anchor) {
-                (Some(_), _) => resolver.for_file(Path::new("untitled.yaml")),
-                (None, Some(anchor)) => resolver.for_file(anchor),
-                (None, None) => Ok(Arc::new(Config::default())),
-            },
-        );
-        let Some(_) = anchor.as_ref().or(explicit.as_ref()) else {
+        // With an explicit config, every document gets it, wherever the document is.
+        let Some(anchor) = anchor.or_else(|| explicit.as_ref().map(|_| "untitled.yaml".into()))
+        else {
             return (Arc::new(Config::default()), None);
         };
+        let resolved = ConfigResolver::new(explicit.as_deref(), overrides(options))
+            .and_then(|mut resolver| resolver.for_file(&anchor));
         match resolved {
             Ok(config) => (config, None),
             Err(e) => (
