@@ -24,7 +24,8 @@ pub struct FileReport {
     len: u64,
     modified: Option<SystemTime>,
     result_id: String,
-    /// Empty for a file that is not a pipeline.
+    /// Other YAML gets no report (unless it had one before: then an empty one).
+    pipeline: bool,
     items: Vec<Diagnostic>,
 }
 
@@ -63,6 +64,9 @@ pub fn run(analyzer: &dyn Analyzer, job: &WorkspaceJob) -> Option<Value> {
                 continue;
             };
             let uri = uri::from_path(&path);
+            if !report.pipeline && !job.previous.contains_key(&uri) {
+                continue;
+            }
             if !reported.insert(uri.clone()) {
                 continue; // nested folders
             }
@@ -133,6 +137,7 @@ fn report_of(
         len,
         modified,
         result_id: format!("{}-{len}-{stamp}", job.generation),
+        pipeline: analysis.is_some(),
         items: convert::capped(&all, job.max_diagnostics),
     };
     job.reports
