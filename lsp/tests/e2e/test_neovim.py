@@ -23,6 +23,7 @@ vim.lsp.config("pipelint", {
   cmd = { vim.env.PIPELINT_BIN, "lsp", "--stdio" },
   filetypes = { "yaml", "json" },
   root_markers = { ".pipelint.yaml", ".git" },
+  init_options = { logLevel = "warning" },
 })
 vim.lsp.enable("pipelint")
 
