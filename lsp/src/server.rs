@@ -286,6 +286,8 @@ struct Server {
     workspace_reports: workspace::Reports,
     /// Bumped when settings or the config change: older result ids no longer hold.
     report_generation: u64,
+    /// Requests running on a worker that `$/cancelRequest` stops (workspace diagnostics).
+    cancellable: Vec<(RequestId, Cancel)>,
     folders: Vec<(String, PathBuf)>,
     docs: HashMap<String, Doc>,
     jobs: Sender<Work>,
@@ -342,6 +344,7 @@ pub fn serve(
         refresh_support: false,
         workspace_reports: Arc::default(),
         report_generation: 0,
+        cancellable: Vec::new(),
         folders: Vec::new(),
         docs: HashMap::new(),
         jobs: job_tx,
@@ -620,6 +623,7 @@ impl Server {
                 recv(results) -> done => match done {
                     Ok(Done::Lint(result)) => self.on_result(result),
                     Ok(Done::Reply(response, log)) => {
+                        self.cancellable.retain(|(id, _)| *id != response.id);
                         if let Some(log) = log {
                             self.log(LogLevel::Error, log);
                         }
@@ -681,9 +685,14 @@ impl Server {
         let _ = self.jobs.send(Work::Lint(job));
     }
 
+    /// Lints every open document again (the config or the settings changed): their last
+    /// results no longer answer requests.
     fn relint_all(&mut self) {
         let uris: Vec<String> = self.docs.keys().cloned().collect();
         for uri in uris {
+            if let Some(doc) = self.docs.get_mut(&uri) {
+                doc.cache = None;
+            }
             self.dispatch(&uri);
         }
     }
@@ -1099,6 +1108,10 @@ impl Server {
         else {
             return;
         };
+        if let Some(at) = self.cancellable.iter().position(|(r, _)| *r == id) {
+            self.cancellable.remove(at).1.cancel();
+            return; // the task answers
+        }
         for doc in self.docs.values_mut() {
             if let Some(at) = doc.waiting.iter().position(|w| *w.id() == id) {
                 doc.waiting.remove(at);
@@ -1186,8 +1199,16 @@ impl Server {
             return;
         };
         let Some(cached) = doc.cache.clone().filter(|c| c.version == doc.version) else {
+            // A pull (sent by the editor after every change) waits for the debounce; a
+            // request the user made starts the lint now.
+            let pull = matches!(request, Waiting::Pull(..));
             doc.waiting.push(request);
-            if doc.linting.is_none() || doc.deadline.is_some() {
+            let due = if pull {
+                doc.linting.is_none() && doc.deadline.is_none()
+            } else {
+                doc.linting.is_none() || doc.deadline.is_some()
+            };
+            if due {
                 self.dispatch(uri);
             }
             return;
@@ -1306,10 +1327,18 @@ impl Server {
             generation: self.report_generation,
             cancel: Cancel::new(),
         };
+        self.cancellable.push((id.clone(), job.cancel.clone()));
         let task: Task = Box::new(move |analyzer: &dyn Analyzer| {
             match catch_unwind(AssertUnwindSafe(|| workspace::run(analyzer, &job))) {
                 Ok(Some(report)) => Done::Reply(Response::new_ok(id, report), None),
-                Ok(None) => Done::Reply(content_modified(id), None),
+                Ok(None) => Done::Reply(
+                    Response::new_err(
+                        id,
+                        ErrorCode::RequestCanceled as i32,
+                        "cancelled by the client".into(),
+                    ),
+                    None,
+                ),
                 Err(payload) => Done::Reply(
                     Response::new_ok(id, json!({"items": []})),
                     Some(format!(

@@ -838,3 +838,52 @@ fn the_log_says_only_warnings_unless_asked_for_more() {
     );
     assert_eq!(c.finish(), Exit::WithoutShutdown);
 }
+
+#[test]
+fn a_pull_after_an_edit_waits_for_the_debounce_and_stale_text_is_never_linted() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize_with(
+        json!({"textDocument": {"diagnostic": {}}}),
+        json!({"debounceMs": 300}),
+    );
+    let uri = "file:///w/typed.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: alpine\n");
+    let first = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(c.response(&first).unwrap()["items"], json!([]));
+    let calls = analyzer.calls.load(Ordering::SeqCst);
+    // Typing: a pull after each change, as editors send them.
+    let mut pulls = Vec::new();
+    for (version, text) in [
+        (2, "kind: Workflow\nimage: l\n"),
+        (3, "kind: Workflow\nimage: latest\n"),
+    ] {
+        c.change(uri, version, text);
+        pulls.push(c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        ));
+    }
+    // The first pull is told its text changed; the last gets the last text's findings.
+    assert_eq!(c.response(&pulls[0]).unwrap_err().0, -32801);
+    let last = c.response(&pulls[1]).unwrap();
+    assert_eq!(starts(last["items"].as_array().unwrap()), [(1, 7)]);
+    // One lint for the two changes: version 2 was never linted.
+    assert_eq!(analyzer.calls.load(Ordering::SeqCst), calls + 1);
+    // A config change makes the last report stale: the next pull is a new one.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"maxDiagnostics": 5}}),
+    );
+    let again = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}, "previousResultId": last["resultId"]}),
+    );
+    let again = c.response(&again).unwrap();
+    assert_eq!(again["kind"], "full");
+    assert_ne!(again["resultId"], last["resultId"]);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
