@@ -223,8 +223,23 @@ impl Analyzer for PipelintAnalyzer {
         if doc.cancel.is_cancelled() || !matches!(report.outcome, Outcome::Pipeline(_)) {
             return None;
         }
+        // The config's `docs-url`, when it sets one, links each finding to its rule's page
+        // (before the client's `docsUrl`; the repository's pages are not linked unasked: the
+        // link ends every message in editors that cannot show `codeDescription`).
+        let config = &settings.config;
+        let findings = report
+            .findings
+            .iter()
+            .map(|f| LspFinding {
+                doc_url: config
+                    .docs_url
+                    .as_ref()
+                    .and_then(|_| config.rule_url(f.rule)),
+                ..to_lsp(f)
+            })
+            .collect();
         Some(Analysis {
-            findings: report.findings.iter().map(to_lsp).collect(),
+            findings,
             messages: message.into_iter().collect(),
         })
     }
@@ -602,6 +617,41 @@ mod tests {
             .find(|f| f.rule == "unpinned-image")
             .unwrap();
         assert_eq!(image.severity, LspSeverity::Info);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_configs_docs_url_links_each_finding() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-docs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wf.yaml");
+        let lint = || {
+            let d = DocumentRef {
+                uri: "file:///wf.yaml",
+                path: Some(&path),
+                text: ARGO,
+                workspace_folder: Some(&dir),
+                cancel: &NOT_CANCELLED,
+                options: &NO_OPTIONS,
+            };
+            PipelintAnalyzer.analyze(&d).unwrap()
+        };
+        // No `docs-url`: no link from the config (the client's setting may still give one).
+        assert!(lint().findings.iter().all(|f| f.doc_url.is_none()));
+        std::fs::write(
+            dir.join(".pipelint.yaml"),
+            "docs-url: https://wiki.example/pipelint/{rule}\n",
+        )
+        .unwrap();
+        let image = lint()
+            .findings
+            .into_iter()
+            .find(|f| f.rule == "unpinned-image")
+            .unwrap();
+        assert_eq!(
+            image.doc_url.as_deref(),
+            Some("https://wiki.example/pipelint/unpinned-image")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
