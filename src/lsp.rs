@@ -568,6 +568,20 @@ mod tests {
         assert!(PipelintAnalyzer.analyze(&ok).unwrap().findings.is_empty());
     }
 
+    /// The Argo fixture as the open document `wf.yaml` of the workspace folder `dir`.
+    fn lint_file_in(dir: &Path, options: &LintOptions) -> Analysis {
+        let path = dir.join("wf.yaml");
+        let d = DocumentRef {
+            uri: "file:///wf.yaml",
+            path: Some(&path),
+            text: ARGO,
+            workspace_folder: Some(dir),
+            cancel: &NOT_CANCELLED,
+            options,
+        };
+        PipelintAnalyzer.analyze(&d).unwrap()
+    }
+
     #[test]
     fn the_clients_select_ignore_and_config_path_apply_as_on_the_command_line() {
         let dir = std::env::temp_dir().join(format!("pipelint-lsp-options-{}", std::process::id()));
@@ -577,18 +591,7 @@ mod tests {
             "rules:\n  unpinned-image:\n    severity: info\n",
         )
         .unwrap();
-        let path = dir.join("wf.yaml");
-        let lint = |options: &LintOptions| {
-            let d = DocumentRef {
-                uri: "file:///wf.yaml",
-                path: Some(&path),
-                text: ARGO,
-                workspace_folder: Some(&dir),
-                cancel: &NOT_CANCELLED,
-                options,
-            };
-            PipelintAnalyzer.analyze(&d).unwrap()
-        };
+        let lint = |options: &LintOptions| lint_file_in(&dir, options);
         let all = lint(&LintOptions::default());
         assert!(
             rules(&all).contains(&"missing-resource-limits"),
@@ -624,18 +627,7 @@ mod tests {
     fn the_configs_docs_url_links_each_finding() {
         let dir = std::env::temp_dir().join(format!("pipelint-lsp-docs-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("wf.yaml");
-        let lint = || {
-            let d = DocumentRef {
-                uri: "file:///wf.yaml",
-                path: Some(&path),
-                text: ARGO,
-                workspace_folder: Some(&dir),
-                cancel: &NOT_CANCELLED,
-                options: &NO_OPTIONS,
-            };
-            PipelintAnalyzer.analyze(&d).unwrap()
-        };
+        let lint = || lint_file_in(&dir, &NO_OPTIONS);
         // No `docs-url`: no link from the config (the client's setting may still give one).
         assert!(lint().findings.iter().all(|f| f.doc_url.is_none()));
         std::fs::write(
