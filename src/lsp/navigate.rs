@@ -2,9 +2,9 @@
 //!
 //! Definitions are found in the YAML tree by the field the cursor is on: an Argo task's
 //! `template:` (and `entrypoint`, `onExit`) names a template of the same manifest; a
-//! `templateRef` names a template of a (Cluster)WorkflowTemplate, looked for in the files of
-//! the workspace; a KFP task's `componentRef.name` names a key of `components`, and a
-//! component's `executorLabel` a key of `deploymentSpec.executors`. The outline is the
+//! `templateRef` (or `workflowTemplateRef`) names a (Cluster)WorkflowTemplate, looked for in
+//! the files of the workspace; a KFP task's `componentRef.name` names a key of `components`,
+//! and a component's `executorLabel` a key of `deploymentSpec.executors`. The outline is the
 //! model's pipelines and steps, as the rules see them.
 
 use std::path::Path;
@@ -138,7 +138,8 @@ pub fn definition(src: &str, offset: usize, folder: Option<&Path>, max_size: u64
     };
     let found = if is_argo(root) {
         match (key(path, 0), key(path, 1)) {
-            (Some("template"), Some("templateRef")) | (Some("name"), Some("templateRef")) => {
+            (Some("template"), Some("templateRef"))
+            | (Some("name"), Some("templateRef" | "workflowTemplateRef")) => {
                 let reference = at.parents.last().and_then(|r| template_ref(*r));
                 return reference.map_or_else(Vec::new, |(wt, template, cluster)| {
                     let wanted = if key(path, 0) == Some("name") {
@@ -370,6 +371,18 @@ mod tests {
         // On the WorkflowTemplate's name: its `metadata.name`.
         let at = ARGO_REF.find("name: shared-steps").unwrap() + 8;
         let found = definition(ARGO_REF, at, Some(&dir), u64::MAX);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].name_span.start,
+            SHARED.find("shared-steps").unwrap()
+        );
+        // `spec.workflowTemplateRef` names the whole WorkflowTemplate.
+        let whole = ARGO_REF.replace(
+            "  entrypoint: main\n",
+            "  workflowTemplateRef:\n    name: shared-steps\n  entrypoint: main\n",
+        );
+        let at = whole.find("    name: shared-steps").unwrap() + 12;
+        let found = definition(&whole, at, Some(&dir), u64::MAX);
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].name_span.start,
