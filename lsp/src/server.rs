@@ -524,8 +524,11 @@ impl Server {
         if let Some(options) = pointer(params, "/initializationOptions") {
             self.apply_settings(options);
         }
+        // Auto: pull only where the server can ask for a pull again after a config change
+        // (`workspace/diagnostic/refresh`); Neovim 0.10 and 0.11 pull but cannot be asked,
+        // and would keep showing diagnostics of the old config until the next edit.
         self.pull = match self.settings.diagnostic_mode {
-            DiagnosticMode::Auto => can_pull,
+            DiagnosticMode::Auto => can_pull && self.refresh_support,
             DiagnosticMode::Pull => true,
             DiagnosticMode::Push => false,
         };

@@ -46,7 +46,8 @@ impl LogLevel {
 }
 
 /// Whether diagnostics of open documents are pushed (`publishDiagnostics`) or pulled by the
-/// client (`textDocument/diagnostic`); `Auto` pulls when the client can.
+/// client (`textDocument/diagnostic`); `Auto` pulls when the client can pull and accepts
+/// `workspace/diagnostic/refresh`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiagnosticMode {
     Auto,
