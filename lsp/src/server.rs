@@ -901,7 +901,12 @@ impl Server {
                 });
                 None
             }),
+            // Completion is for the config file: in a pipeline, where the trigger characters
+            // are typed all the time, it is answered at once without reading the document.
             "textDocument/completion" => position_params(&req.params).map(|(uri, pos)| {
+                if !self.is_config(&uri) {
+                    return Some(Value::Null);
+                }
                 self.on_text(&uri, id.clone(), move |analyzer, doc, lines, enc| {
                     let offset = lines.offset(pos, enc);
                     navigate::completions(&analyzer.completion(doc, offset))

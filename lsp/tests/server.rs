@@ -755,6 +755,12 @@ fn outline_and_definition_do_not_wait_for_a_lint() {
         json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
     );
     assert_eq!(c.response(&none).unwrap(), json!([]));
+    // Completion is for config files only: none here, at once.
+    let completion = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 0}}),
+    );
+    assert_eq!(c.response(&completion).unwrap(), Value::Null);
     assert!(analyzer.cancelled.lock().unwrap().is_empty());
     assert_eq!(c.finish(), Exit::WithoutShutdown);
 }
