@@ -204,6 +204,11 @@ impl LogFile {
             }
         }
         match OpenOptions::new().create(true).append(true).open(&wanted) {
+            // Checked again on what was opened: the path may have changed in between.
+            Ok(file) if !file.metadata().is_ok_and(|m| m.is_file()) => Err(format!(
+                "logFile {} is not a regular file; not logging to it",
+                wanted.display()
+            )),
             Ok(file) => {
                 self.file = Some(file);
                 self.path = Some(wanted);
