@@ -5,7 +5,9 @@
 //! closed, or is linted again) is cancelled: a queued one is skipped, a running one stops at
 //! the analyzer's next check. Hover and code actions on a document whose lint is not done
 //! wait for it without holding up the loop, and fixes are computed on a worker too, so a
-//! slow document never delays the answers for the others.
+//! slow document never delays the answers for the others. Definition, outline, completion
+//! and workspace diagnostics need no lint: they are answered on a worker from the current
+//! text (or the files on disk) at once.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
