@@ -540,6 +540,10 @@ fn merge_shared_locations(findings: Vec<Finding>) -> Vec<Finding> {
                     }
                 }
                 last.severity = last.severity.max(finding.severity);
+                // The same fix for the other step: one fix that fixes both.
+                if let (Some(fix), Some(other)) = (&mut last.fix, &finding.fix) {
+                    fix.absorb(other);
+                }
                 continue;
             }
         }

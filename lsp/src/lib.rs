@@ -7,6 +7,7 @@
 //! [`run`]. (The dependency points this way so that `pipelint` stays one binary without a
 //! package cycle.)
 
+mod actions;
 mod analyzer;
 mod convert;
 pub mod position;

@@ -124,6 +124,8 @@ struct FixJob {
     cached: Cached,
     /// Indices into the findings (and diagnostics) of `cached`.
     hits: Vec<usize>,
+    /// Whether to offer "Fix all pipelint problems in this file" too.
+    fix_all: bool,
     encoding: Encoding,
     cancel: Cancel,
 }
@@ -237,9 +239,22 @@ fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
             }
         }
     }
+    let fix_all = job
+        .fix_all
+        .then(|| {
+            catch_unwind(AssertUnwindSafe(|| analyzer.fix_all(&doc)))
+                .ok()
+                .flatten()
+        })
+        .flatten()
+        .filter(|_| !job.cancel.is_cancelled())
+        .map(|edits| {
+            crate::actions::fix_all_action(&edits, &job.uri, &job.cached.lines, job.encoding)
+        });
     let actions: Vec<CodeActionResponse> = quick
         .into_iter()
         .chain(suppress)
+        .chain(fix_all)
         .map(CodeActionResponse::CodeAction)
         .collect();
     Done::Reply(Response::new_ok(job.request, actions), None)
@@ -448,7 +463,10 @@ impl Server {
             })),
             hover_provider: Some(HoverProvider::Bool(true)),
             code_action_provider: Some(CodeActionProvider::CodeActionOptions(CodeActionOptions {
-                code_action_kinds: Some(vec![lsp_types::CodeActionKind::QuickFix]),
+                code_action_kinds: Some(vec![
+                    lsp_types::CodeActionKind::QuickFix,
+                    lsp_types::CodeActionKind::new(crate::actions::FIX_ALL),
+                ]),
                 ..CodeActionOptions::default()
             })),
             workspace: Some(WorkspaceOptions {
@@ -1080,12 +1098,22 @@ impl Server {
             .lines
             .line_of(cached.lines.offset(p.range.end, encoding))
             .max(first);
-        let hits = Self::findings_on_lines(cached, first, last);
-        let Some(doc) = self
-            .docs
-            .get(uri)
-            .filter(|_| wants_quickfix && !hits.is_empty())
-        else {
+        let hits = if wants_quickfix {
+            Self::findings_on_lines(cached, first, last)
+        } else {
+            Vec::new()
+        };
+        // Fix-all only when some finding of the document carries a fix.
+        let fix_all = crate::actions::wants_fix_all(p.context.only.as_deref())
+            && cached.analysis.as_ref().is_some_and(|a| {
+                a.findings.iter().any(|f| {
+                    f.data
+                        .as_ref()
+                        .and_then(|d| d.get("fix"))
+                        .is_some_and(|x| !x.is_null())
+                })
+            });
+        let Some(doc) = self.docs.get(uri).filter(|_| !hits.is_empty() || fix_all) else {
             self.send(Response::new_ok(id, Vec::<Value>::new()));
             return;
         };
@@ -1097,6 +1125,7 @@ impl Server {
             folder: self.folder_of(doc.path.as_ref()),
             cached: cached.clone(),
             hits,
+            fix_all,
             encoding,
             cancel: doc.text_cancel.clone(),
         };

@@ -118,6 +118,7 @@ pub(crate) fn at_step(mut finding: Finding, pipeline: &Pipeline, step: &Step) ->
     finding.pipeline = Some(pipeline.display_name().to_string());
     finding.step = Some(step.name.clone());
     finding.step_path = step.path.clone();
+    finding.step_span = Some(step.span);
     finding.document = Some(pipeline.document);
     finding
 }
