@@ -341,7 +341,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
     }
     drop(meter);
     // Without pipelines, the rules read only the YAML (syntax, limits): linear, unmetered.
-    let (findings, suppressed) = match (linted, &outcome) {
+    let (mut findings, suppressed) = match (linted, &outcome) {
         (Some(result), _) => result,
         (None, Outcome::Pipeline(_)) => {
             let (mut findings, suppressed) = run_rules(
@@ -358,6 +358,13 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         }
         _ => (Vec::new(), 0),
     };
+    // A file that does not parse whole is never rewritten (`--fix` leaves it): its findings
+    // offer no fix.
+    if yaml.is_incomplete() {
+        for finding in &mut findings {
+            finding.fix = None;
+        }
+    }
     FileReport {
         path,
         lines: Arc::new(LineIndex::new(&source)),

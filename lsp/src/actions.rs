@@ -12,14 +12,13 @@ use crate::position::{Encoding, LineMap};
 /// The kind of the fix-all action.
 pub const FIX_ALL: &str = "source.fixAll.pipelint";
 
-/// Whether a request's `only` (absent: any kind) lets the fix-all action through: it names
-/// the action's kind or one of its parents (`source`, `source.fixAll`).
-pub fn wants_fix_all(only: Option<&[CodeActionKind]>) -> bool {
-    only.is_none_or(|kinds| {
-        kinds.iter().any(|k| {
-            let k = String::from(k.clone());
-            !k.is_empty() && (FIX_ALL == k || FIX_ALL.starts_with(&format!("{k}.")))
-        })
+/// Whether a request's `only` asks for the fix-all action: it names its kind or one of its
+/// parents (`source`, `source.fixAll`), as an editor does to fix on save. A request without
+/// `only` (the light bulb) gets it only where a diagnostic it hits has a fix of its own.
+pub fn asks_for_fix_all(only: &[CodeActionKind]) -> bool {
+    only.iter().any(|k| {
+        let k = String::from(k.clone());
+        !k.is_empty() && (FIX_ALL == k || FIX_ALL.starts_with(&format!("{k}.")))
     })
 }
 
@@ -60,12 +59,15 @@ mod tests {
                 .map(|k| CodeActionKind::from(*k))
                 .collect::<Vec<_>>()
         };
-        assert!(wants_fix_all(None));
-        assert!(wants_fix_all(Some(&kinds(&["source.fixAll"]))));
-        assert!(wants_fix_all(Some(&kinds(&["source"]))));
-        assert!(wants_fix_all(Some(&kinds(&["source.fixAll.pipelint"]))));
-        assert!(!wants_fix_all(Some(&kinds(&["quickfix"]))));
-        assert!(!wants_fix_all(Some(&kinds(&["source.fixAll.ruff"]))));
-        assert!(!wants_fix_all(Some(&kinds(&["source.organizeImports"]))));
+        assert!(asks_for_fix_all(&kinds(&["source.fixAll"])));
+        assert!(asks_for_fix_all(&kinds(&["source"])));
+        assert!(asks_for_fix_all(&kinds(&[
+            "quickfix",
+            "source.fixAll.pipelint"
+        ])));
+        assert!(!asks_for_fix_all(&kinds(&["quickfix"])));
+        assert!(!asks_for_fix_all(&kinds(&["source.fixAll.ruff"])));
+        assert!(!asks_for_fix_all(&kinds(&["source.organizeImports"])));
+        assert!(!asks_for_fix_all(&[]));
     }
 }

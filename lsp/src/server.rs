@@ -1103,16 +1103,19 @@ impl Server {
         } else {
             Vec::new()
         };
-        // Fix-all only when some finding of the document carries a fix.
-        let fix_all = crate::actions::wants_fix_all(p.context.only.as_deref())
-            && cached.analysis.as_ref().is_some_and(|a| {
-                a.findings.iter().any(|f| {
-                    f.data
-                        .as_ref()
-                        .and_then(|d| d.get("fix"))
-                        .is_some_and(|x| !x.is_null())
-                })
-            });
+        // "Fix all" when asked for by kind, else beside a diagnostic that has a fix; never
+        // for a document where no finding carries one (the analyzer's `data.fix`).
+        let has_fix = |f: &Finding| {
+            f.data
+                .as_ref()
+                .and_then(|d| d.get("fix"))
+                .is_some_and(|x| !x.is_null())
+        };
+        let findings: &[Finding] = cached.analysis.as_ref().map_or(&[], |a| &a.findings);
+        let fix_all = match p.context.only.as_deref() {
+            None => hits.iter().any(|&i| has_fix(&findings[i])),
+            Some(kinds) => crate::actions::asks_for_fix_all(kinds) && findings.iter().any(has_fix),
+        };
         let Some(doc) = self.docs.get(uri).filter(|_| !hits.is_empty() || fix_all) else {
             self.send(Response::new_ok(id, Vec::<Value>::new()));
             return;

@@ -333,9 +333,14 @@ fn limits_fix(source: &Source<'_>, container: &Container, wanted: &[String]) -> 
             source.insert_entries(resources, &[("limits".to_string(), Value::Map(entries))])?
         }
     };
+    let (limits, requests) = if wanted.len() == 1 {
+        ("limit", "request")
+    } else {
+        ("limits", "requests")
+    };
     Ok(Fix::unsafe_(
         format!(
-            "set the {} limit from the container's request",
+            "set the {} {limits} from the container's {requests}",
             join_or(wanted).replace(" or ", " and ")
         ),
         vec![edit],
