@@ -464,6 +464,7 @@ fn run_rules(
         pipelines,
         config,
         facts,
+        source: crate::fix::edit::Source::new(src, yaml),
     };
     let mut findings = Vec::new();
     // What the findings made so far cost (each is sorted, matched against suppressions and

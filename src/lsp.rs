@@ -461,6 +461,29 @@ mod tests {
     }
 
     #[test]
+    fn fix_all_applies_the_safe_fixes_in_one_narrow_edit() {
+        const FIXABLE: &str = include_str!("../lsp/tests/e2e/fixtures/argo-fixable.yaml");
+        let a = PipelintAnalyzer;
+        let edits = a.fix_all(&doc(FIXABLE)).unwrap();
+        let [edit] = edits.as_slice() else {
+            panic!("{edits:?}");
+        };
+        // From the first change to the last, not the whole text.
+        assert!(
+            edit.span.start > 0 && edit.span.end < FIXABLE.len(),
+            "{edit:?}"
+        );
+        let mut fixed = FIXABLE.to_string();
+        fixed.replace_range(edit.span.clone(), &edit.new_text);
+        assert!(fixed.contains("retryStrategy: {retryPolicy: Always, limit: \"3\"}"));
+        assert!(fixed.contains("imagePullPolicy: IfNotPresent"));
+        assert!(a.analyze(&doc(&fixed)).unwrap().findings.is_empty());
+        assert_eq!(a.fix_all(&doc(&fixed)), None);
+        // Only unsafe fixes (the retry of an IO step): nothing for "fix all".
+        assert_eq!(a.fix_all(&doc(ARGO)), None);
+    }
+
+    #[test]
     fn the_config_file_is_checked_where_it_is_written() {
         let path = Path::new("/nowhere/.pipelint.yaml");
         let text = "rules:\n  unpinned-imag:\n    severity: error\n";

@@ -191,11 +191,13 @@ fn within(inner: Span, outer: Span) -> bool {
 /// Descents stop here: deeper than any document the parser accepts.
 const MAX_DEPTH: usize = 1024;
 
-/// The source and tree a fix is built on.
-#[derive(Clone, Copy)]
+/// The source and tree a fix is built on. One per file ([`crate::rules::FileContext`]
+/// holds it), so that what is shared through anchors is worked out once, not per fix.
 pub struct Source<'a> {
     pub src: &'a str,
     pub yaml: &'a YamlFile,
+    /// Per document (in `yaml.documents` order): the nodes used from more than one place.
+    shared: std::cell::OnceCell<Vec<std::collections::HashSet<NodeId>>>,
 }
 
 /// A mapping entry a fix edits, with the mapping that holds it.
@@ -208,7 +210,43 @@ pub struct Entry<'a> {
 
 impl<'a> Source<'a> {
     pub fn new(src: &'a str, yaml: &'a YamlFile) -> Self {
-        Source { src, yaml }
+        Source {
+            src,
+            yaml,
+            shared: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The nodes of each document that an alias or a merge key uses besides the place they
+    /// are written (one pass over the documents that have an anchor at all).
+    fn shared(&self) -> &[std::collections::HashSet<NodeId>] {
+        self.shared.get_or_init(|| {
+            self.yaml
+                .documents
+                .iter()
+                .map(|doc| {
+                    let text = self.src.get(doc.span.range()).unwrap_or("");
+                    let mut uses: std::collections::HashMap<NodeId, usize> =
+                        std::collections::HashMap::new();
+                    if text.contains('&') {
+                        for n in doc.all_nodes(self.src) {
+                            let children: Vec<NodeId> = if n.is_mapping() {
+                                n.entries().flat_map(|(k, v)| [k.id(), v.id()]).collect()
+                            } else {
+                                n.items().map(|i| i.id()).collect()
+                            };
+                            for id in children {
+                                *uses.entry(id).or_default() += 1;
+                            }
+                        }
+                    }
+                    uses.into_iter()
+                        .filter(|&(_, n)| n > 1)
+                        .map(|(id, _)| id)
+                        .collect()
+                })
+                .collect()
+        })
     }
 
     fn document_at(&self, at: u32) -> Option<&'a Document> {
@@ -290,26 +328,15 @@ impl<'a> Source<'a> {
         let Some(first) = nodes.first() else {
             return Ok(());
         };
-        let Some(doc) = self.document_at(first.span().start) else {
+        let Some(at) =
+            self.yaml.documents.iter().position(|d| {
+                d.span.start <= first.span().start && first.span().start <= d.span.end
+            })
+        else {
             return Ok(());
         };
-        let text = self.src.get(doc.span.range()).unwrap_or("");
-        if !text.contains('&') {
-            return Ok(()); // no anchor: nothing is shared
-        }
-        let wanted: std::collections::HashSet<NodeId> = nodes.iter().map(|n| n.id()).collect();
-        let mut uses: std::collections::HashMap<NodeId, usize> = std::collections::HashMap::new();
-        for n in doc.all_nodes(self.src) {
-            let children: Vec<NodeId> = if n.is_mapping() {
-                n.entries().flat_map(|(k, v)| [k.id(), v.id()]).collect()
-            } else {
-                n.items().map(|i| i.id()).collect()
-            };
-            for id in children.into_iter().filter(|id| wanted.contains(id)) {
-                *uses.entry(id).or_default() += 1;
-            }
-        }
-        if uses.values().any(|&n| n > 1) {
+        let shared = &self.shared()[at];
+        if nodes.iter().any(|n| shared.contains(&n.id())) {
             return Err(NoFix::new(
                 "the place to edit is shared through a YAML anchor (`&`, `*`, `<<`); an edit would change every place that uses it",
             ));
@@ -504,8 +531,7 @@ impl<'a> Source<'a> {
         }
         let (line_start, _) = line_bounds(self.src, k.span().start as usize);
         let column = k.span().start as usize - line_start;
-        let opens_line = indent_of(self.src, line_start) == column
-            && !raw.lines().next().is_some_and(|l| l.len() == raw.len());
+        let opens_line = indent_of(self.src, line_start) == column && raw.contains(['\n', '\r']);
         let text = if opens_line {
             let nl = newline(self.src);
             parts

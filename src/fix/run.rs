@@ -179,7 +179,7 @@ mod tests {
         std::fs::write(outside.join("secret"), "b: 2\n").unwrap();
         symlink(outside.join("secret"), inside.join("planted.yaml")).unwrap();
         symlink("wf.yaml", inside.join("alias.yaml")).unwrap();
-        let area = WritableArea::new(&[inside.clone()]);
+        let area = WritableArea::new(std::slice::from_ref(&inside));
         assert!(area.check(&inside.join("wf.yaml")).is_ok());
         assert!(
             area.check(&inside.join("alias.yaml")).is_ok(),

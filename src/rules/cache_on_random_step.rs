@@ -1,7 +1,6 @@
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
-use crate::fix::edit::Source;
 use crate::fix::{Fix, NoFix};
 use crate::model::{ArgoFlavor, Caching, Format, Origin, Pipeline, Step};
 
@@ -87,7 +86,7 @@ fn caching_fix(
     step: &Step,
     caching: &Caching,
 ) -> Result<Fix, NoFix> {
-    let source = Source::new(cx.src, cx.yaml);
+    let source = &cx.source;
     match format {
         // `enableCache: true` -> `false` on the task.
         Format::KfpIr(_) => {

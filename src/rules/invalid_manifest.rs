@@ -268,7 +268,7 @@ fn rename_fix(
     key: Span,
     name: &str,
 ) -> Result<crate::fix::Fix, crate::fix::NoFix> {
-    let source = crate::fix::edit::Source::new(cx.src, cx.yaml);
+    let source = &cx.source;
     let entry = source.entry_at_key(key)?;
     let edit = source.rename_key(entry, name)?;
     Ok(crate::fix::Fix::safe(

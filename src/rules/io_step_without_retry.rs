@@ -1,7 +1,7 @@
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
-use crate::fix::edit::{Source, Value};
+use crate::fix::edit::Value;
 use crate::fix::{Fix, NoFix};
 use crate::model::{Format, Pipeline, Step, StepKind};
 
@@ -144,7 +144,7 @@ pub(crate) fn bounded_retry_strategy() -> Vec<(String, Value)> {
 /// Argo: the bounded retry inserted into the template, after its first line, in the file's
 /// style. Unsafe: a second attempt runs the step's effects again.
 fn retry_fix(cx: &FileContext<'_>, step: &Step) -> Result<Fix, NoFix> {
-    let source = Source::new(cx.src, cx.yaml);
+    let source = &cx.source;
     let template = source.mapping_opened_at(step.span)?;
     let edit = source.insert_entries(template, &bounded_retry_strategy())?;
     Ok(Fix::unsafe_(

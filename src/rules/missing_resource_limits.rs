@@ -289,7 +289,7 @@ impl Rule for MissingResourceLimits {
                 .bool(META.id, "require-requests")
                 .unwrap_or(defaults.require_requests),
         };
-        self.check_with(&options, &Source::new(cx.src, cx.yaml), pipeline, step, out);
+        self.check_with(&options, &cx.source, pipeline, step, out);
     }
 }
 

@@ -67,6 +67,8 @@ pub struct FileContext<'a> {
     pub config: &'a Config,
     /// What the classifiers found, per pipeline and step (same order as the model).
     pub facts: &'a [Vec<StepFacts>],
+    /// The text and tree as fixes edit them (see [`crate::fix::edit`]).
+    pub source: crate::fix::edit::Source<'a>,
 }
 
 impl FileContext<'_> {

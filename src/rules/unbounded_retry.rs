@@ -4,7 +4,7 @@ use super::io_step_without_retry::{retry_count, RetryCount};
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::analysis::durations::parse_seconds;
 use crate::finding::{Finding, Severity};
-use crate::fix::edit::{Source, Value};
+use crate::fix::edit::Value;
 use crate::fix::{Fix, NoFix};
 use crate::model::{Format, Origin, Pipeline, Retry, Step};
 
@@ -183,7 +183,7 @@ fn go_duration(seconds: u64) -> String {
 /// the `templateDefaults` or workflow one it inherits). Safe: only retries that would run
 /// past the bound are dropped.
 fn cap_fix(cx: &FileContext<'_>, retry: &Retry, cap: Cap) -> Result<Fix, NoFix> {
-    let source = Source::new(cx.src, cx.yaml);
+    let source = &cx.source;
     let strategy = source.entry_at_key(retry.span)?.value;
     match cap {
         Cap::Limit => {

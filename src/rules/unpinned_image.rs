@@ -227,8 +227,8 @@ impl Rule for UnpinnedImage {
             allow_tags: cx.config.regexes(META.id, "allow-tags").to_vec(),
             digests: cx.config.image_digests.clone(),
         };
-        let source = Source::new(cx.src, cx.yaml);
-        self.check_with(&options, Some(&source), pipeline, step, out);
+        let source = &cx.source;
+        self.check_with(&options, Some(source), pipeline, step, out);
     }
 }
 
