@@ -3,7 +3,7 @@ use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
 use crate::fix::edit::Value;
 use crate::fix::{Fix, NoFix};
-use crate::model::{Format, Pipeline, Step, StepKind};
+use crate::model::{ArgoFlavor, Format, Pipeline, Step, StepKind};
 
 /// A step that does network or storage IO with no retry to absorb a transient failure.
 pub struct IoStepWithoutRetry;
@@ -109,8 +109,8 @@ impl Rule for IoStepWithoutRetry {
             .label(label)
             .help(help)
             .with_evidence(evidence);
-        if matches!(pipeline.format, Format::Argo(..)) && ignored.is_none() {
-            finding = finding.with_fix(retry_fix(cx, step));
+        if let (Format::Argo(_, flavor), None) = (pipeline.format, &ignored) {
+            finding = finding.with_fix(retry_fix(cx, flavor, step));
         }
         if let Some(declared) = &facts.declared_io {
             finding = finding.related(declared.span, "declared by annotation `pipelint.dev/io`");
@@ -143,13 +143,20 @@ pub(crate) fn bounded_retry_strategy() -> Vec<(String, Value)> {
 
 /// Argo: the bounded retry inserted into the template, after its first line, in the file's
 /// style. Unsafe: a second attempt runs the step's effects again.
-fn retry_fix(cx: &FileContext<'_>, step: &Step) -> Result<Fix, NoFix> {
+fn retry_fix(cx: &FileContext<'_>, flavor: ArgoFlavor, step: &Step) -> Result<Fix, NoFix> {
     let source = &cx.source;
     let template = source.mapping_opened_at(step.span)?;
     let edit = source.insert_entries(template, &bounded_retry_strategy())?;
+    // The KFP v1 compiler writes this file: the next compile drops the edit.
+    let recompiled = match flavor {
+        ArgoFlavor::KfpV1 => {
+            " (the file is compiled from Python: also call `op.set_retry(3)` there)"
+        }
+        _ => "",
+    };
     Ok(Fix::unsafe_(
         format!(
-            "add a bounded `retryStrategy` to template \"{}\" (3 retries, backoff from 30s, none started after 10m)",
+            "add a bounded `retryStrategy` to template \"{}\" (3 retries, backoff from 30s, none started after 10m){recompiled}",
             step.name
         ),
         vec![edit],
