@@ -706,6 +706,15 @@ fn add_ignore_silences_every_finding_once() {
         std::fs::read_to_string(dir.join("fixable.yaml")).unwrap(),
         text
     );
+    // JSON cannot hold a comment: the file stays as it is, and the run says so.
+    let json = "{\"apiVersion\": \"argoproj.io/v1alpha1\", \"kind\": \"Workflow\", \"metadata\": {\"name\": \"w\"}, \"spec\": {\"entrypoint\": \"main\", \"templates\": [{\"name\": \"main\", \"container\": {\"image\": \"python:3.11\"}}]}}\n";
+    std::fs::write(dir.join("wf.json"), json).unwrap();
+    let (_, _, err) = pipelint(&["check", "--add-ignore", "why", "wf.json"], &dir, None);
+    assert!(
+        err.contains("wf.json: JSON cannot hold an ignore comment"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("wf.json")).unwrap(), json);
     // A reason on two lines would break out of the comment.
     let (code, _, err) = pipelint(
         &["check", "--add-ignore", "a\nb", "fixable.yaml"],

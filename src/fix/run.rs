@@ -81,7 +81,21 @@ pub fn fix_bytes(
     };
     let lint = |t: &str| lint_bytes(name.clone(), t.as_bytes(), explicit, settings);
     let choose = |t: &str, r: &FileReport| candidates(mode, t, r, settings);
-    let fixed = fix_text(&name, text, &lint, &choose);
+    let mut fixed = fix_text(&name, text, &lint, &choose);
+    if mode.ignore_reason.is_some() {
+        let yaml = parse(&fixed.text, &settings.parse_limits);
+        let left = fixed
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.rule != UNUSED_SUPPRESSION)
+            .count();
+        if left > 0 && super::edit::Source::new(&fixed.text, &yaml).is_json() {
+            fixed.dropped.push(format!(
+                "{name}: JSON cannot hold an ignore comment; {left} finding(s) stay (silence them with `suppressions:` in the config, or the `pipelint.dev/ignore` annotation)"
+            ));
+        }
+    }
     let change = fixed
         .changed(text)
         .then(|| (text.to_string(), fixed.text.clone()));
