@@ -91,7 +91,14 @@ pub fn fix_text(
             report,
         };
     }
-    let mut seen: HashSet<String> = HashSet::from([text.clone()]);
+    // Texts of earlier rounds, by hash: a round that comes back to one stops the loop.
+    let hash = |t: &str| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        t.hash(&mut h);
+        h.finish()
+    };
+    let mut seen: HashSet<u64> = HashSet::from([hash(&text)]);
     let mut refused: HashSet<Vec<TextEdit>> = HashSet::new();
     for _ in 0..MAX_ROUNDS {
         let base = damage(&parse(&text, &ParseLimits::default()));
@@ -150,7 +157,7 @@ pub fn fix_text(
             }
             chosen = good;
         }
-        if next == text || !seen.insert(next.clone()) {
+        if next == text || !seen.insert(hash(&next)) {
             break;
         }
         let next_report = lint(&next);
