@@ -255,8 +255,16 @@ impl MissingResourceLimits {
                     wanted.push(name.clone());
                 }
             }
+            // A container with nothing to copy gets no fix and no word about one: there
+            // is nothing to place, only sizes to choose, which the help already asks for.
+            let copyable = wanted.iter().all(|name| {
+                container
+                    .resources
+                    .request(name)
+                    .is_some_and(|q| q.origin == Origin::Step)
+            });
             let finding = match pipeline.format {
-                Format::Argo(..) if !wanted.is_empty() => {
+                Format::Argo(..) if !wanted.is_empty() && copyable => {
                     finding.with_fix(limits_fix(source, container, &wanted))
                 }
                 _ => finding,
