@@ -78,6 +78,15 @@ check() {
 }
 
 check "fixture (relative URIs, evidence)" "$work/fixture.sarif"
+# Fixes: `fixes` with `artifactChanges` (insertions, replacements, removals), safe and unsafe.
+"$bin" check --format sarif --quiet --image-digests testdata/fix/images.lock \
+    testdata/fix/fixable.yaml >"$work/fixes.sarif" || true
+fixes=$(python3 -c 'import json,sys; print(sum(len(r.get("fixes", [])) for r in json.load(open(sys.argv[1]))["runs"][0]["results"]))' "$work/fixes.sarif")
+if [ "$fixes" -lt 6 ]; then
+    echo "testdata/fix/fixable.yaml gave $fixes fixes in SARIF, expected 6" >&2
+    status=1
+fi
+check "fixes (artifactChanges)" "$work/fixes.sarif"
 if [ -d ../shared/corpus ]; then
     "$bin" check ../shared/corpus --format sarif --quiet >"$work/corpus.sarif" || true
     check "../shared/corpus" "$work/corpus.sarif"

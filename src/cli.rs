@@ -232,6 +232,25 @@ struct CheckArgs {
     /// file of this run defines (every input is read once more before linting).
     #[arg(long)]
     strict_refs: bool,
+    /// Apply the safe fixes to the files (or print the fixed text of `-`), then report the
+    /// findings that remain.
+    #[arg(long, conflicts_with = "write_baseline")]
+    fix: bool,
+    /// Apply unsafe fixes too (they change what runs) with --fix or --diff.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print what --fix would change as a unified diff and write nothing; exit 1 when there
+    /// is something to fix.
+    #[arg(long, conflicts_with = "write_baseline")]
+    diff: bool,
+    /// Digests the unpinned-image fix may pin images to: lines `image:tag sha256:<digest>`
+    /// (from `crane digest` or your registry; pipelint never looks one up).
+    #[arg(long, value_name = "FILE")]
+    image_digests: Option<PathBuf>,
+    /// Append `# pipelint: ignore[rule-id] REASON` to the line of every finding (ruff's
+    /// --add-noqa), then report what remains.
+    #[arg(long, value_name = "REASON", conflicts_with_all = ["fix", "diff", "write_baseline"])]
+    add_ignore: Option<String>,
     /// Files larger than this many bytes are not read (`input-too-large`; default 64 MiB).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_file_size: Option<u64>,
@@ -561,7 +580,29 @@ fn check(args: CheckArgs) -> u8 {
         }
         config_file = Some(PathBuf::from(text));
     }
+    let image_digests = match &args.image_digests {
+        Some(path) => match crate::fix::digests::ImageDigests::read(path) {
+            Ok(digests) => Some(Arc::new(digests)),
+            Err(e) => {
+                eprintln!("error: --image-digests {e}");
+                return EXIT_USAGE;
+            }
+        },
+        None => None,
+    };
+    let fixing = args.fix || args.diff || args.add_ignore.is_some();
+    if let Some(reason) = &args.add_ignore {
+        if reason.contains(['\n', '\r']) {
+            eprintln!("error: --add-ignore takes a reason on one line");
+            return EXIT_USAGE;
+        }
+    }
+    if fixing && read_stdin && !paths.is_empty() {
+        eprintln!("error: with --fix, --diff or --add-ignore, `-` cannot be mixed with other paths (the fixed text of `-` goes to standard output)");
+        return EXIT_USAGE;
+    }
     let overrides = Overrides {
+        image_digests,
         kfp_backend_version: args.kfp_backend_version,
         argo_version: args.argo_version,
         known_templates: args.strict_refs.then(|| {
@@ -605,6 +646,7 @@ fn check(args: CheckArgs) -> u8 {
     // JSON on standard output is written file by file (the same bytes), so that memory does
     // not grow with the number of files; what needs the whole run first takes the path below.
     if args.format == Format::Json
+        && !fixing
         && !read_stdin
         && missing.is_empty()
         && args.min_severity.is_none()
@@ -617,7 +659,17 @@ fn check(args: CheckArgs) -> u8 {
     {
         return check_json_streaming(inputs, args.quiet, args.fail_on);
     }
-    let mut report = lint_inputs(&inputs, &Settings::default());
+    let mode = crate::fix::run::Mode {
+        unsafe_fixes: args.unsafe_fixes,
+        ignore_reason: args.add_ignore.clone(),
+    };
+    let mut fixes = FixTally::default();
+    let mut report = if fixing {
+        let area = crate::fix::run::WritableArea::new(&paths);
+        fix_files(&inputs, &mode, args.diff, &area, &mut fixes)
+    } else {
+        lint_inputs(&inputs, &Settings::default())
+    };
     let mut stdin_name = None;
     if read_stdin {
         let mut settings = Settings::default();
@@ -640,9 +692,23 @@ fn check(args: CheckArgs) -> u8 {
             }
             None => "<stdin>".to_string(),
         };
-        report
-            .files
-            .push(lint_bytes(name.clone(), &bytes, true, &settings));
+        if fixing {
+            let fixed = crate::fix::run::fix_bytes(name.clone(), &bytes, true, &settings, &mode);
+            fixes.count(&fixed);
+            let shown = match &fixed.change {
+                Some((old, new)) if args.diff => crate::fix::diff::unified(&name, old, new),
+                Some((_, new)) => new.clone(),
+                None if args.diff => String::new(),
+                // Nothing changed: the text as it came, as ruff prints it.
+                None => String::from_utf8_lossy(&bytes).into_owned(),
+            };
+            fixes.stdin_text = Some(shown);
+            report.files.push(fixed.report);
+        } else {
+            report
+                .files
+                .push(lint_bytes(name.clone(), &bytes, true, &settings));
+        }
         stdin_name = Some(name);
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
     }
@@ -701,6 +767,29 @@ fn check(args: CheckArgs) -> u8 {
                 .retain(|f| shown(f, args.min_severity, args.min_confidence));
         }
     }
+    for message in &fixes.messages {
+        eprintln!("warning: {}", visible(message));
+    }
+    if args.diff {
+        // The diff is the output; the counts go to standard error.
+        let text = fixes
+            .stdin_text
+            .take()
+            .unwrap_or_else(|| fixes.diffs.concat());
+        if let Err(e) = print(&text) {
+            return stdout_failed(e);
+        }
+        if !args.quiet {
+            eprintln!("{}", fixes.would_fix_line());
+        }
+        return if !missing.is_empty() {
+            EXIT_USAGE
+        } else if fixes.changed_files > 0 {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
+        };
+    }
     let to_stdout = args.output.as_ref().is_none_or(|p| p == dash);
     for file in &report.files {
         if let Outcome::Unreadable(reason) = &file.outcome {
@@ -735,6 +824,23 @@ fn check(args: CheckArgs) -> u8 {
     if !args.quiet {
         summary.push_str(&Summary::of(&report).line());
         summary.push('\n');
+        if fixing {
+            summary.push_str(&fixes.fixed_line(&report, args.add_ignore.is_some()));
+            summary.push('\n');
+        }
+    }
+    // `-` with --fix: standard output gets the text; the findings that remain and the
+    // counts go to standard error, as ruff does.
+    if let Some(text) = fixes.stdin_text.take() {
+        if let Err(e) = print(&text) {
+            return stdout_failed(e);
+        }
+        eprint!("{}", render_compact(&report));
+        eprint!("{summary}");
+        return match report.max_severity() {
+            Some(max) if args.fail_on.fails(max) => EXIT_FINDINGS,
+            _ => EXIT_OK,
+        };
     }
     let rendered = match args.format {
         // `--statistics`, as ruff's: the table instead of the findings (JSON with `json`).
@@ -814,6 +920,129 @@ fn check(args: CheckArgs) -> u8 {
         Some(max) if args.fail_on.fails(max) => EXIT_FINDINGS,
         _ => EXIT_OK,
     }
+}
+
+/// What `--fix`, `--diff` and `--add-ignore` did, for the counts and messages of the run.
+#[derive(Default)]
+struct FixTally {
+    applied: usize,
+    changed_files: usize,
+    /// Dropped fixes and files not written.
+    messages: Vec<String>,
+    /// `--diff`: the diff of each changed file, in report order.
+    diffs: Vec<String>,
+    /// `-`: the text (or diff) to print instead of a report.
+    stdin_text: Option<String>,
+}
+
+impl FixTally {
+    fn count(&mut self, fixed: &crate::fix::run::FileFix) {
+        self.applied += fixed.applied;
+        self.changed_files += usize::from(fixed.change.is_some());
+        self.messages.extend(fixed.dropped.iter().cloned());
+    }
+
+    fn would_fix_line(&self) -> String {
+        match self.changed_files {
+            0 => "nothing to fix".to_string(),
+            files => format!(
+                "would fix {} in {}",
+                plural(self.applied, "problem"),
+                plural(files, "file")
+            ),
+        }
+    }
+
+    fn fixed_line(&self, report: &crate::engine::RunReport, ignoring: bool) -> String {
+        let remaining = report.findings().count();
+        let verb = if ignoring { "ignored" } else { "fixed" };
+        let mut line = format!(
+            "{verb} {} in {}; {} remaining",
+            plural(self.applied, "problem"),
+            plural(self.changed_files, "file"),
+            plural(remaining, "finding"),
+        );
+        let unsafe_left = report
+            .findings()
+            .filter(|(_, f)| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == crate::fix::Applicability::Unsafe)
+            })
+            .count();
+        if unsafe_left > 0 && !ignoring {
+            line.push_str(&format!(
+                " ({unsafe_left} with an unsafe fix: --unsafe-fixes)"
+            ));
+        }
+        line
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Fixes every input (in parallel), writes what changed unless `diff_only`, and returns the
+/// report of what remains.
+fn fix_files(
+    inputs: &[crate::engine::Input],
+    mode: &crate::fix::run::Mode,
+    diff_only: bool,
+    area: &crate::fix::run::WritableArea,
+    tally: &mut FixTally,
+) -> crate::engine::RunReport {
+    use rayon::prelude::*;
+    let settings = Settings::default();
+    let mut fixed: Vec<(PathBuf, crate::fix::run::FileFix)> = inputs
+        .par_iter()
+        .map(|input| {
+            (
+                input.path.clone(),
+                crate::fix::run::fix_input(input, &settings, mode),
+            )
+        })
+        .collect();
+    fixed.sort_by(|a, b| a.1.report.path.cmp(&b.1.report.path));
+    let mut report = crate::engine::RunReport::default();
+    for (path, mut file) in fixed {
+        if let Some((old, new)) = &file.change {
+            if diff_only {
+                tally
+                    .diffs
+                    .push(crate::fix::diff::unified(&file.report.path, old, new));
+            } else {
+                let written = area.check(&path).and_then(|()| {
+                    crate::files::write_atomic(&path, new.as_bytes()).map_err(|e| e.to_string())
+                });
+                if let Err(e) = written {
+                    tally
+                        .messages
+                        .push(format!("{e}: the fixes were not written"));
+                    // What the file still says.
+                    let input = inputs.iter().find(|i| i.path == path);
+                    let explicit = input.is_some_and(|i| i.explicit);
+                    let settings = match input.and_then(|i| i.config.clone()) {
+                        Some(config) => Settings {
+                            config,
+                            ..Settings::default()
+                        },
+                        None => Settings::default(),
+                    };
+                    file.report = crate::engine::lint_path(&path, explicit, &settings);
+                    file.change = None;
+                    file.applied = 0;
+                }
+            }
+        }
+        tally.count(&file);
+        report.files.push(file.report);
+    }
+    report
 }
 
 /// Is a finding at or above `--min-severity` and `--min-confidence`?

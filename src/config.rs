@@ -112,6 +112,8 @@ pub struct Config {
     /// With `--strict-refs`: the WorkflowTemplates of the whole run (set by the command
     /// line, like the target versions); `None` when references to other files go unchecked.
     pub known_templates: Option<Arc<crate::refs::KnownTemplates>>,
+    /// `--image-digests FILE`: digests `unpinned-image` may pin images to (its fix).
+    pub image_digests: Option<Arc<crate::fix::digests::ImageDigests>>,
     /// `limits:` (file size, nesting depth, alias expansion, work budget); see `crate::limits`.
     pub limits: crate::limits::Configured,
     /// `--config KEY=VALUE` values set in this config, as typed (for `config --show`).
@@ -1051,6 +1053,8 @@ pub struct Overrides {
     pub argo_version: Option<Version>,
     /// `--strict-refs`: the WorkflowTemplates collected from every input.
     pub known_templates: Option<Arc<crate::refs::KnownTemplates>>,
+    /// `--image-digests FILE`, read once.
+    pub image_digests: Option<Arc<crate::fix::digests::ImageDigests>>,
     /// `--max-file-size`, `--max-nesting-depth`, `--max-alias-expansion`, `--file-time-budget`.
     pub limits: crate::limits::Configured,
     /// `--select`, `--extend-select`, `--ignore`.
@@ -1198,6 +1202,9 @@ impl Overrides {
         }
         if self.known_templates.is_some() {
             config.known_templates = self.known_templates.clone();
+        }
+        if self.image_digests.is_some() {
+            config.image_digests = self.image_digests.clone();
         }
         config.limits = config.limits.overridden_by(self.limits);
         if !self.selection.is_empty() {

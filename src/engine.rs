@@ -341,7 +341,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
     }
     drop(meter);
     // Without pipelines, the rules read only the YAML (syntax, limits): linear, unmetered.
-    let (findings, suppressed) = match (linted, &outcome) {
+    let (mut findings, suppressed) = match (linted, &outcome) {
         (Some(result), _) => result,
         (None, Outcome::Pipeline(_)) => {
             let (mut findings, suppressed) = run_rules(
@@ -358,6 +358,13 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         }
         _ => (Vec::new(), 0),
     };
+    // A file that does not parse whole is never rewritten (`--fix` leaves it): its findings
+    // offer no fix.
+    if yaml.is_incomplete() {
+        for finding in &mut findings {
+            finding.fix = None;
+        }
+    }
     FileReport {
         path,
         lines: Arc::new(LineIndex::new(&source)),
@@ -457,6 +464,7 @@ fn run_rules(
         pipelines,
         config,
         facts,
+        source: crate::fix::edit::Source::new(src, yaml),
     };
     let mut findings = Vec::new();
     // What the findings made so far cost (each is sorted, matched against suppressions and
@@ -540,6 +548,10 @@ fn merge_shared_locations(findings: Vec<Finding>) -> Vec<Finding> {
                     }
                 }
                 last.severity = last.severity.max(finding.severity);
+                // The same fix for the other step: one fix that fixes both.
+                if let (Some(fix), Some(other)) = (&mut last.fix, &finding.fix) {
+                    fix.absorb(other);
+                }
                 continue;
             }
         }

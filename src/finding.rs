@@ -1,6 +1,7 @@
 //! What a rule reports: plain data, rendered by `report/`.
 
 use crate::analysis::{Confidence, Evidence};
+use crate::fix::{Fix, NoFix};
 use crate::yaml::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -44,6 +45,8 @@ pub struct Finding {
     pub step: Option<String>,
     /// From the pipeline down to the step.
     pub step_path: Vec<String>,
+    /// The line that opens the step (where an ignore comment for the whole step goes).
+    pub step_span: Option<Span>,
     /// Other steps reported at the same place (KFP executors shared by several tasks).
     pub also_steps: Vec<String>,
     pub related: Vec<Label>,
@@ -55,6 +58,8 @@ pub struct Finding {
     /// Where the rule's documentation is online (`docs-url` in the config); `None` for
     /// policies and when no URL is configured.
     pub url: Option<String>,
+    /// The rule's fix for this finding, when it can place one safely (see [`crate::fix`]).
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -74,13 +79,32 @@ impl Finding {
             pipeline: None,
             step: None,
             step_path: Vec::new(),
+            step_span: None,
             also_steps: Vec::new(),
             related: Vec::new(),
             document: None,
             evidence: Vec::new(),
             confidence: None,
             url: None,
+            fix: None,
         }
+    }
+
+    /// Attaches the rule's fix; when none can be placed here, the help says why, so the
+    /// user knows to edit by hand.
+    pub fn with_fix(mut self, fix: Result<Fix, NoFix>) -> Self {
+        match fix {
+            Ok(fix) if !fix.edits.is_empty() => self.fix = Some(fix),
+            Ok(_) => {}
+            Err(NoFix(reason)) => {
+                if !self.help.is_empty() {
+                    self.help.push_str("; ");
+                }
+                self.help
+                    .push_str(&format!("no automatic fix here: {reason}"));
+            }
+        }
+        self
     }
 
     /// Attaches evidence: kept as data for JSON and shown as secondary labels.

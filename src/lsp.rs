@@ -17,9 +17,8 @@ use serde_json::json;
 use crate::config::{Config, ConfigResolver, Overrides, Selection, CONFIG_FILE};
 use crate::engine::{lint_bytes, Outcome, Settings};
 use crate::finding::{Finding, Severity};
-use crate::fix::{ignore_anchors, ignore_comment, quick_fix, FixContext, TextEdit};
-use crate::formats::adapt_file;
-use crate::limits::{self, CancelOn, Meter};
+use crate::fix::{ignore_comment, Applicability, TextEdit};
+use crate::limits::{self, CancelOn};
 use crate::rules::registry;
 use crate::yaml::{parse, LineIndex, Span};
 
@@ -73,42 +72,56 @@ fn to_lsp(f: &Finding) -> LspFinding {
             })
             .collect(),
         doc_url: None,
-        // What a fix needs to find the step again.
+        // The finding's own fix, and where an ignore comment for its step may go: code actions
+        // are built from these, without linting again.
         data: Some(json!({
-            "document": f.document,
-            "step": f.step,
-            "step_path": f.step_path,
-            "also_steps": f.also_steps,
+            "fix": f.fix.as_ref().map(|fix| json!({
+                "message": fix.message,
+                "applicability": fix.applicability.as_str(),
+                "edits": fix.edits.iter().map(|e| json!({
+                    "start": e.span.start,
+                    "end": e.span.end,
+                    "text": e.new_text,
+                })).collect::<Vec<_>>(),
+            })),
+            "step_start": f.step_span.map(|s| s.start),
         })),
     }
 }
 
-/// The engine finding behind a diagnostic, as far as fixes need it.
-fn from_lsp(f: &LspFinding) -> Option<Finding> {
-    let rule = registry::find(&f.rule)?.meta().id;
-    let mut finding = Finding::new(
-        rule,
-        Severity::Warning,
-        Span::new(f.span.start as u32, f.span.end as u32),
-        f.message.clone(),
-    );
-    if let Some(data) = &f.data {
-        finding.document = data["document"].as_u64().map(|d| d as usize);
-        finding.step = data["step"].as_str().map(str::to_string);
-        let strings = |key: &str| -> Vec<String> {
-            data[key]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        finding.step_path = strings("step_path");
-        finding.also_steps = strings("also_steps");
+/// The quick fix carried in a diagnostic's data (see [`to_lsp`]).
+fn carried_fix(f: &LspFinding) -> Option<Fix> {
+    let fix = f.data.as_ref()?.get("fix")?;
+    let safe = fix.get("applicability")?.as_str()? == Applicability::Safe.as_str();
+    let message = fix.get("message")?.as_str()?;
+    let edits = fix
+        .get("edits")?
+        .as_array()?
+        .iter()
+        .map(|e| {
+            Some(Edit {
+                span: e.get("start")?.as_u64()? as usize..e.get("end")?.as_u64()? as usize,
+                new_text: e.get("text")?.as_str()?.to_string(),
+            })
+        })
+        .collect::<Option<Vec<Edit>>>()?;
+    let mut title = capitalized(message);
+    if !safe {
+        title.push_str(" (unsafe: changes what runs)");
     }
-    Some(finding)
+    Some(Fix {
+        title,
+        kind: FixKind::QuickFix,
+        edits,
+        preferred: safe,
+    })
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn edit(e: TextEdit) -> Edit {
@@ -245,9 +258,9 @@ impl Analyzer for PipelintAnalyzer {
     }
 
     fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&LspFinding]) -> Vec<Vec<Fix>> {
-        // The document is read again under the limits and work budget its lint had (a
-        // component reused at every level of a deep KFP DAG expands exponentially): past the
-        // budget, no model, so only ignore comments are offered; too large, nothing.
+        // Each quick fix travels in its diagnostic's data. The ignore comment needs the
+        // document's comments and scalars: one parse under the limits the lint had, no model
+        // and no lint; too large, nothing.
         let (config, _) = self.config_for(doc);
         let settings = config.limits.apply(&Settings {
             config: config.clone(),
@@ -257,44 +270,29 @@ impl Analyzer for PipelintAnalyzer {
             return vec![Vec::new(); findings.len()];
         }
         let _cancel = CancelOn::new(doc.cancel.flag().clone());
-        let meter = Meter::start(settings.work_budget);
         let yaml = parse(doc.text, &settings.parse_limits);
-        let mut pipelines = if limits::exhausted() {
-            Vec::new()
-        } else {
-            adapt_file(&yaml, doc.text).0
-        };
-        if meter.exhausted_at().is_some() {
-            pipelines.clear();
-        }
-        drop(meter);
         if doc.cancel.is_cancelled() {
             return vec![Vec::new(); findings.len()];
         }
-        let cx = FixContext {
-            src: doc.text,
-            yaml: &yaml,
-            pipelines: &pipelines,
-        };
         findings
             .iter()
             .map(|f| {
-                let Some(finding) = from_lsp(f) else {
-                    return Vec::new();
-                };
-                let mut fixes = Vec::new();
-                if let Some(q) = quick_fix(&cx, &finding) {
-                    fixes.push(Fix {
-                        title: q.title,
-                        kind: FixKind::QuickFix,
-                        edits: q.edits.into_iter().map(edit).collect(),
-                        preferred: true,
-                    });
+                let mut fixes: Vec<Fix> = carried_fix(f).into_iter().collect();
+                if f.rule == INVALID_CONFIG {
+                    return fixes;
                 }
-                let anchors = ignore_anchors(&cx, &finding);
-                if let Some(e) = ignore_comment(doc.text, &yaml, finding.rule, &anchors) {
+                let mut anchors = vec![f.span.start as u32];
+                if let Some(step) = f
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get("step_start"))
+                    .and_then(serde_json::Value::as_u64)
+                {
+                    anchors.push(step as u32);
+                }
+                if let Some(e) = ignore_comment(doc.text, &yaml, &f.rule, "reason", &anchors) {
                     fixes.push(Fix {
-                        title: format!("Ignore {} on this line", finding.rule),
+                        title: format!("Ignore {} on this line", f.rule),
                         kind: FixKind::Suppress,
                         edits: vec![edit(e)],
                         preferred: false,
@@ -303,6 +301,50 @@ impl Analyzer for PipelintAnalyzer {
                 fixes
             })
             .collect()
+    }
+
+    fn fix_all(&self, doc: &DocumentRef<'_>) -> Option<Vec<Edit>> {
+        if is_config_file(doc.path) {
+            return None;
+        }
+        let (config, _) = self.config_for(doc);
+        let settings = Settings {
+            config,
+            ..Settings::default()
+        };
+        let _cancel = CancelOn::new(doc.cancel.flag().clone());
+        let name = doc
+            .path
+            .map_or_else(|| doc.uri.to_string(), |p| p.display().to_string());
+        let lint = |text: &str| lint_bytes(name.clone(), text.as_bytes(), false, &settings);
+        // "Fix all" is what `pipelint check --fix` does: the safe fixes.
+        let fixed = crate::fix::apply::fix_text(&name, doc.text, &lint, &|_, report| {
+            crate::fix::apply::fixes_of(report, false)
+        });
+        if doc.cancel.is_cancelled() || !fixed.changed(doc.text) {
+            return None;
+        }
+        // One edit over the lines that changed, so the editor keeps the rest (and the cursor).
+        let (old, new) = (doc.text.as_bytes(), fixed.text.as_bytes());
+        let mut start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        while !doc.text.is_char_boundary(start) || !fixed.text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut tail = old[start..]
+            .iter()
+            .rev()
+            .zip(new[start..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !doc.text.is_char_boundary(old.len() - tail)
+            || !fixed.text.is_char_boundary(new.len() - tail)
+        {
+            tail -= 1;
+        }
+        Some(vec![Edit {
+            span: start..old.len() - tail,
+            new_text: fixed.text[start..new.len() - tail].to_string(),
+        }])
     }
 
     fn rule_doc(&self, rule: &str) -> Option<String> {
@@ -543,6 +585,29 @@ mod tests {
             ignored.contains("--recursive]}  # pipelint: ignore[unpinned-image] reason\n"),
             "{ignored}"
         );
+    }
+
+    #[test]
+    fn fix_all_applies_the_safe_fixes_in_one_narrow_edit() {
+        const FIXABLE: &str = include_str!("../lsp/tests/e2e/fixtures/argo-fixable.yaml");
+        let a = PipelintAnalyzer;
+        let edits = a.fix_all(&doc(FIXABLE)).unwrap();
+        let [edit] = edits.as_slice() else {
+            panic!("{edits:?}");
+        };
+        // From the first change to the last, not the whole text.
+        assert!(
+            edit.span.start > 0 && edit.span.end < FIXABLE.len(),
+            "{edit:?}"
+        );
+        let mut fixed = FIXABLE.to_string();
+        fixed.replace_range(edit.span.clone(), &edit.new_text);
+        assert!(fixed.contains("retryStrategy: {retryPolicy: Always, limit: \"3\"}"));
+        assert!(fixed.contains("imagePullPolicy: IfNotPresent"));
+        assert!(a.analyze(&doc(&fixed)).unwrap().findings.is_empty());
+        assert_eq!(a.fix_all(&doc(&fixed)), None);
+        // Only unsafe fixes (the retry of an IO step): nothing for "fix all".
+        assert_eq!(a.fix_all(&doc(ARGO)), None);
     }
 
     #[test]

@@ -201,6 +201,12 @@ pub trait Analyzer: Send + Sync + 'static {
     /// in order. Called only when the editor asks for code actions.
     fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&Finding]) -> Vec<Vec<Fix>>;
 
+    /// The edits of "Fix all pipelint problems in this file" (`source.fixAll.pipelint`):
+    /// every safe fix, applied until stable; `None` when there is nothing to fix.
+    fn fix_all(&self, _doc: &DocumentRef<'_>) -> Option<Vec<Edit>> {
+        None
+    }
+
     /// The rule's documentation, in Markdown, for hover.
     fn rule_doc(&self, rule: &str) -> Option<String>;
 

@@ -8,6 +8,7 @@
 //! [`run`]. (The dependency points this way so that `pipelint` stays one binary without a
 //! package cycle.)
 
+mod actions;
 mod analyzer;
 mod convert;
 mod navigate;

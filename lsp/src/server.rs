@@ -133,6 +133,8 @@ struct FixJob {
     cached: Cached,
     /// Indices into the findings (and diagnostics) of `cached`.
     hits: Vec<usize>,
+    /// Whether to offer "Fix all pipelint problems in this file" too.
+    fix_all: bool,
     encoding: Encoding,
     options: Arc<LintOptions>,
     cancel: Cancel,
@@ -255,9 +257,22 @@ fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
             }
         }
     }
+    let fix_all = job
+        .fix_all
+        .then(|| {
+            catch_unwind(AssertUnwindSafe(|| analyzer.fix_all(&doc)))
+                .ok()
+                .flatten()
+        })
+        .flatten()
+        .filter(|_| !job.cancel.is_cancelled())
+        .map(|edits| {
+            crate::actions::fix_all_action(&edits, &job.uri, &job.cached.lines, job.encoding)
+        });
     let actions: Vec<CodeActionResponse> = quick
         .into_iter()
         .chain(suppress)
+        .chain(fix_all)
         .map(CodeActionResponse::CodeAction)
         .collect();
     Done::Reply(Response::new_ok(job.request, actions), None)
@@ -550,7 +565,10 @@ impl Server {
             definition_provider: Some(lsp_types::DefinitionProvider::Bool(true)),
             document_symbol_provider: Some(lsp_types::DocumentSymbolProvider::Bool(true)),
             code_action_provider: Some(CodeActionProvider::CodeActionOptions(CodeActionOptions {
-                code_action_kinds: Some(vec![lsp_types::CodeActionKind::QuickFix]),
+                code_action_kinds: Some(vec![
+                    lsp_types::CodeActionKind::QuickFix,
+                    lsp_types::CodeActionKind::new(crate::actions::FIX_ALL),
+                ]),
                 ..CodeActionOptions::default()
             })),
             workspace: Some(WorkspaceOptions {
@@ -1422,12 +1440,25 @@ impl Server {
             .lines
             .line_of(cached.lines.offset(p.range.end, encoding))
             .max(first);
-        let hits = Self::findings_on_lines(cached, first, last);
-        let Some(doc) = self
-            .docs
-            .get(uri)
-            .filter(|_| wants_quickfix && !hits.is_empty())
-        else {
+        let hits = if wants_quickfix {
+            Self::findings_on_lines(cached, first, last)
+        } else {
+            Vec::new()
+        };
+        // "Fix all" when asked for by kind, else beside a diagnostic that has a fix; never
+        // for a document where no finding carries one (the analyzer's `data.fix`).
+        let has_fix = |f: &Finding| {
+            f.data
+                .as_ref()
+                .and_then(|d| d.get("fix"))
+                .is_some_and(|x| !x.is_null())
+        };
+        let findings: &[Finding] = cached.analysis.as_ref().map_or(&[], |a| &a.findings);
+        let fix_all = match p.context.only.as_deref() {
+            None => hits.iter().any(|&i| has_fix(&findings[i])),
+            Some(kinds) => crate::actions::asks_for_fix_all(kinds) && findings.iter().any(has_fix),
+        };
+        let Some(doc) = self.docs.get(uri).filter(|_| !hits.is_empty() || fix_all) else {
             self.send(Response::new_ok(id, Vec::<Value>::new()));
             return;
         };
@@ -1439,6 +1470,7 @@ impl Server {
             folder: self.folder_of(doc.path.as_ref()),
             cached: cached.clone(),
             hits,
+            fix_all,
             encoding,
             options: self.settings.options.clone(),
             cancel: doc.text_cancel.clone(),

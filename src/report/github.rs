@@ -70,6 +70,9 @@ pub fn render_github(report: &RunReport, root: &RepoRoot) -> String {
             if !f.help.is_empty() {
                 message.push_str(&format!("\nhelp: {}", visible(&f.help)));
             }
+            if let Some(note) = super::fix_note(f) {
+                message.push_str(&format!("\n{}", visible(&note)));
+            }
             let _ = writeln!(
                 out,
                 "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",

@@ -114,8 +114,17 @@ impl Diagnostic for Rendered<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.finding.help.is_empty())
-            .then(|| Box::new(visible(&self.finding.help).into_owned()) as Box<dyn fmt::Display>)
+        let help = [
+            Some(self.finding.help.clone()),
+            super::fix_note(self.finding),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|h| !h.is_empty())
+        .map(|h| visible(&h).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+        (!help.is_empty()).then(|| Box::new(help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

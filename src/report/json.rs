@@ -68,6 +68,24 @@ struct JsonFinding<'a> {
     /// The rule's documentation online (`docs-url`); omitted when none is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
+    /// The finding's fix (`pipelint check --fix`); omitted when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    /// `safe` (`--fix`) or `unsafe` (`--fix --unsafe-fixes`).
+    applicability: &'static str,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// Replace the text at `span` (empty: insert at its start) with `replacement`.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    span: JsonSpan,
+    replacement: &'a str,
 }
 
 #[derive(Serialize)]
@@ -192,6 +210,18 @@ fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> Js
             .collect(),
         confidence: f.confidence,
         url: f.url.as_deref(),
+        fix: f.fix.as_ref().map(|fix| JsonFix {
+            applicability: fix.applicability.as_str(),
+            message: &fix.message,
+            edits: fix
+                .edits
+                .iter()
+                .map(|e| JsonEdit {
+                    span: json_span(&file.lines, e.span),
+                    replacement: &e.new_text,
+                })
+                .collect(),
+        }),
     }
 }
 

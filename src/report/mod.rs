@@ -24,7 +24,19 @@ pub use statistics::{render_statistics, render_statistics_json};
 pub use visible::visible;
 
 use crate::engine::{FileReport, Outcome, RunReport};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
+
+/// The line that tells a reader a finding can be fixed, and how: `fix available (`--fix`):
+/// ...`, or for a fix that changes what runs, `unsafe fix available (`--unsafe-fixes`): ...`.
+pub(crate) fn fix_note(finding: &Finding) -> Option<String> {
+    let fix = finding.fix.as_ref()?;
+    Some(match fix.applicability {
+        crate::fix::Applicability::Safe => format!("fix available (`--fix`): {}", fix.message),
+        crate::fix::Applicability::Unsafe => {
+            format!("unsafe fix available (`--unsafe-fixes`): {}", fix.message)
+        }
+    })
+}
 
 /// Counts for the closing summary line and the JSON `summary` object.
 #[derive(Debug, Default, Clone, serde::Serialize)]

@@ -130,7 +130,39 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// The finding's fix (SARIF §3.55): one artifact change, its replacements.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix {
+    description: Text,
+    artifact_changes: Vec<ArtifactChange>,
+    properties: FixProperties,
+}
+
+#[derive(Serialize)]
+struct FixProperties {
+    /// `safe` or `unsafe` (SARIF has no word for it).
+    applicability: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement>,
+}
+
+/// `deletedRegion` replaced by `insertedContent` (an empty region: an insertion).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement {
+    deleted_region: Region,
+    inserted_content: Text,
 }
 
 #[derive(Serialize)]
@@ -396,6 +428,31 @@ pub fn render_sarif(report: &RunReport, root: &RepoRoot) -> String {
                     FINGERPRINT_KEY,
                     format!("{fingerprint}:{n}"),
                 )]),
+                fixes: f
+                    .fix
+                    .iter()
+                    .map(|fix| SarifFix {
+                        description: Text {
+                            text: fix.message.clone(),
+                        },
+                        artifact_changes: vec![ArtifactChange {
+                            artifact_location: artifact(root, &file.path),
+                            replacements: fix
+                                .edits
+                                .iter()
+                                .map(|e| Replacement {
+                                    deleted_region: region(file, e.span),
+                                    inserted_content: Text {
+                                        text: e.new_text.clone(),
+                                    },
+                                })
+                                .collect(),
+                        }],
+                        properties: FixProperties {
+                            applicability: fix.applicability.as_str(),
+                        },
+                    })
+                    .collect(),
                 properties: ResultProperties {
                     pipeline: f.pipeline.as_deref(),
                     step: f.step.as_deref(),

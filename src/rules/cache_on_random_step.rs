@@ -1,7 +1,8 @@
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
-use crate::model::{ArgoFlavor, Format, Pipeline, Step};
+use crate::fix::{Fix, NoFix};
+use crate::model::{ArgoFlavor, Caching, Format, Origin, Pipeline, Step};
 
 /// A step whose output depends on randomness or time, with its result cached.
 pub struct CacheOnRandomStep;
@@ -71,7 +72,63 @@ impl Rule for CacheOnRandomStep {
         )
         .label(label)
         .help(help)
-        .with_evidence(evidence);
+        .with_evidence(evidence)
+        .with_fix(caching_fix(cx, pipeline.format, step, caching));
         out.push(at_step(finding, pipeline, step));
+    }
+}
+
+/// Turns the cache off where the finding points. Unsafe: reruns compute anew instead of
+/// reusing a result, and a KFP file is recompiled from Python, where the change belongs too.
+fn caching_fix(
+    cx: &FileContext<'_>,
+    format: Format,
+    step: &Step,
+    caching: &Caching,
+) -> Result<Fix, NoFix> {
+    let source = &cx.source;
+    match format {
+        // `enableCache: true` -> `false` on the task.
+        Format::KfpIr(_) => {
+            let value = source.entry_at_key(caching.span)?.value;
+            if value.as_bool() != Some(true) {
+                return Err(NoFix::new(
+                    "`enableCache` is not written as `true` on the task",
+                ));
+            }
+            let edit = source.replace_plain(value, "false")?;
+            Ok(Fix::unsafe_(
+                format!(
+                    "set `enableCache: false` on task \"{}\" (the IR is compiled from Python: also call `task.set_caching_options(enable_caching=False)` there, or the next compile turns it back on)",
+                    step.name
+                ),
+                vec![edit],
+            ))
+        }
+        // The KFP v1 caching label, `"true"` -> `"false"`.
+        Format::Argo(_, ArgoFlavor::KfpV1) => {
+            let value = source.node_at(caching.span)?;
+            let edit = source.replace_scalar(value, "false")?;
+            Ok(Fix::unsafe_(
+                format!(
+                    "set the caching label of step \"{}\" to `false` (the file is compiled from Python: set `max_cache_staleness = \"P0D\"` there too)",
+                    step.name
+                ),
+                vec![edit],
+            ))
+        }
+        Format::Argo(..) => {
+            if caching.origin != Origin::Step {
+                return Err(NoFix::new(
+                    "`memoize` comes from `spec.templateDefaults`, which other templates inherit",
+                ));
+            }
+            let entry = source.entry_at_key(caching.span)?;
+            let edit = source.remove_entry(entry)?;
+            Ok(Fix::unsafe_(
+                format!("remove `memoize` from template \"{}\"", step.name),
+                vec![edit],
+            ))
+        }
     }
 }

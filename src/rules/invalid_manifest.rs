@@ -137,6 +137,9 @@ impl Rule for InvalidManifest {
             )
             .label(problem.label)
             .help(problem.help);
+            if let Some(&(_, name)) = collected.renames.iter().find(|(at, _)| *at == problem.span) {
+                finding = finding.with_fix(rename_fix(cx, problem.span, name));
+            }
             finding.pipeline = Some(pipeline.display_name().to_string());
             finding.document = Some(pipeline.document);
             out.push(finding);
@@ -254,6 +257,24 @@ struct Collected {
     /// `(mapping, field)` for each unknown key reported as a likely typo of `field`: the
     /// field is then not reported missing as well.
     suggested: Vec<(String, String)>,
+    /// Unknown keys with exactly one field they can be a typo of: the key, and the field.
+    renames: Vec<(Span, &'static str)>,
+}
+
+/// The fix of a misspelled key with one candidate: the key renamed in place. Safe: the
+/// backend rejects or ignores the key as written.
+fn rename_fix(
+    cx: &FileContext<'_>,
+    key: Span,
+    name: &str,
+) -> Result<crate::fix::Fix, crate::fix::NoFix> {
+    let source = &cx.source;
+    let entry = source.entry_at_key(key)?;
+    let edit = source.rename_key(entry, name)?;
+    Ok(crate::fix::Fix::safe(
+        format!("rename it to `{name}`"),
+        vec![edit],
+    ))
 }
 
 fn describe(error: &ValidationError<'_>, root: NodeRef<'_>, collected: &mut Collected) {
@@ -268,6 +289,9 @@ fn describe(error: &ValidationError<'_>, root: NodeRef<'_>, collected: &mut Coll
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             for key in unexpected {
                 let (problem, suggestion) = unknown_field(root, path, def, key);
+                if let Some(only) = suggestion.filter(|_| candidates(key, &fields_of(def)) == 1) {
+                    collected.renames.push((problem.span, only));
+                }
                 out.push(problem);
                 if let Some(field) = suggestion {
                     collected
@@ -385,6 +409,23 @@ fn fields_of(def: Option<&str>) -> Vec<&'static str> {
 
 /// The allowed field a mistyped one most likely meant: the same word in another case, or
 /// one within a couple of edits.
+/// How many allowed fields a mistyped key is close enough to (as [`closest`] counts).
+fn candidates(key: &str, fields: &[&str]) -> usize {
+    let lower = key.to_ascii_lowercase();
+    fields
+        .iter()
+        .filter(|f| strsim::damerau_levenshtein(&lower, &f.to_ascii_lowercase()) <= typo_limit(key))
+        .count()
+}
+
+fn typo_limit(key: &str) -> usize {
+    match key.chars().count() {
+        0..=3 => 1,
+        4..=7 => 2,
+        _ => 3,
+    }
+}
+
 fn closest<'a>(key: &str, fields: &[&'a str]) -> Option<&'a str> {
     let lower = key.to_ascii_lowercase();
     let limit = match key.chars().count() {

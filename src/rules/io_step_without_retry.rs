@@ -1,7 +1,9 @@
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
-use crate::model::{Format, Pipeline, Step, StepKind};
+use crate::fix::edit::Value;
+use crate::fix::{Fix, NoFix};
+use crate::model::{ArgoFlavor, Format, Pipeline, Step, StepKind};
 
 /// A step that does network or storage IO with no retry to absorb a transient failure.
 pub struct IoStepWithoutRetry;
@@ -107,9 +109,56 @@ impl Rule for IoStepWithoutRetry {
             .label(label)
             .help(help)
             .with_evidence(evidence);
+        if let (Format::Argo(_, flavor), None) = (pipeline.format, &ignored) {
+            finding = finding.with_fix(retry_fix(cx, flavor, step));
+        }
         if let Some(declared) = &facts.declared_io {
             finding = finding.related(declared.span, "declared by annotation `pipelint.dev/io`");
         }
         out.push(at_step(finding, pipeline, step));
     }
+}
+
+/// The retry a fix adds: three more attempts, 30 s, 1 min and 2 min apart, none started after
+/// ten minutes. `Always` because an IO failure usually ends the main container (a failure,
+/// which `OnError` does not retry) or its artifact loading (an error, which `OnFailure` does
+/// not). Quoted numbers: Argo reads `limit` and `factor` as int-or-string.
+pub(crate) fn bounded_retry_strategy() -> Vec<(String, Value)> {
+    vec![(
+        "retryStrategy".to_string(),
+        Value::map([
+            ("limit", Value::quoted("3")),
+            ("retryPolicy", Value::plain("Always")),
+            (
+                "backoff",
+                Value::map([
+                    ("duration", Value::quoted("30s")),
+                    ("factor", Value::quoted("2")),
+                    ("maxDuration", Value::quoted("10m")),
+                ]),
+            ),
+        ]),
+    )]
+}
+
+/// Argo: the bounded retry inserted into the template, after its first line, in the file's
+/// style. Unsafe: a second attempt runs the step's effects again.
+fn retry_fix(cx: &FileContext<'_>, flavor: ArgoFlavor, step: &Step) -> Result<Fix, NoFix> {
+    let source = &cx.source;
+    let template = source.mapping_opened_at(step.span)?;
+    let edit = source.insert_entries(template, &bounded_retry_strategy())?;
+    // The KFP v1 compiler writes this file: the next compile drops the edit.
+    let recompiled = match flavor {
+        ArgoFlavor::KfpV1 => {
+            " (the file is compiled from Python: also call `op.set_retry(3)` there)"
+        }
+        _ => "",
+    };
+    Ok(Fix::unsafe_(
+        format!(
+            "add a bounded `retryStrategy` to template \"{}\" (3 retries, backoff from 30s, none started after 10m){recompiled}",
+            step.name
+        ),
+        vec![edit],
+    ))
 }

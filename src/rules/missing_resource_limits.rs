@@ -1,6 +1,10 @@
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
-use crate::model::{is_accelerator, ContainerRole, Format, Pipeline, Resources, Step};
+use crate::fix::edit::{Source, Value};
+use crate::fix::{Fix, NoFix};
+use crate::model::{
+    is_accelerator, Container, ContainerRole, Format, Origin, Pipeline, Resources, Step,
+};
 
 /// A container without CPU or memory limits, or with an accelerator requested but not limited.
 pub struct MissingResourceLimits;
@@ -134,6 +138,7 @@ impl MissingResourceLimits {
     fn check_with(
         &self,
         options: &Options,
+        source: &Source<'_>,
         pipeline: &Pipeline,
         step: &Step,
         out: &mut Vec<Finding>,
@@ -243,6 +248,27 @@ impl MissingResourceLimits {
             )
             .label(label)
             .help(help);
+            // The limits the container lacks, where it requests an amount to copy.
+            let mut wanted = unlimited_accelerators.clone();
+            for name in &missing_limits {
+                if !wanted.contains(name) {
+                    wanted.push(name.clone());
+                }
+            }
+            // A container with nothing to copy gets no fix and no word about one: there
+            // is nothing to place, only sizes to choose, which the help already asks for.
+            let copyable = wanted.iter().all(|name| {
+                container
+                    .resources
+                    .request(name)
+                    .is_some_and(|q| q.origin == Origin::Step)
+            });
+            let finding = match pipeline.format {
+                Format::Argo(..) if !wanted.is_empty() && copyable => {
+                    finding.with_fix(limits_fix(source, container, &wanted))
+                }
+                _ => finding,
+            };
             out.push(at_step(finding, pipeline, step));
         }
     }
@@ -271,6 +297,60 @@ impl Rule for MissingResourceLimits {
                 .bool(META.id, "require-requests")
                 .unwrap_or(defaults.require_requests),
         };
-        self.check_with(&options, pipeline, step, out);
+        self.check_with(&options, &cx.source, pipeline, step, out);
     }
+}
+
+/// Argo: `limits` equal to the container's own requests, for each of `wanted`, added to its
+/// `resources.limits` (or a new `limits` beside `requests`). Offered only when every wanted
+/// limit has a request written on the container to copy: pipelint does not guess sizes.
+/// Unsafe: a limit throttles CPU and OOM-kills a container that uses more than it asked for.
+fn limits_fix(source: &Source<'_>, container: &Container, wanted: &[String]) -> Result<Fix, NoFix> {
+    let r = &container.resources;
+    let mut entries = Vec::new();
+    for name in wanted {
+        let request = r
+            .request(name)
+            .filter(|q| q.origin == Origin::Step)
+            .ok_or_else(|| {
+                NoFix::new(format!(
+                    "the container requests no {name} to copy into its limit"
+                ))
+            })?;
+        let raw = source.src.get(request.value.span.range()).unwrap_or("");
+        if raw.is_empty() || raw.contains(['\n', '\r']) || raw.starts_with(['|', '>']) {
+            return Err(NoFix::new(format!(
+                "the {name} request is not written on one line"
+            )));
+        }
+        entries.push((name.clone(), Value::Raw(raw.to_string())));
+    }
+    let resources = r
+        .span
+        .ok_or_else(|| NoFix::new("the container has no `resources` of its own"))?;
+    let edit = match r.limits_span {
+        Some(limits) => {
+            let limits = source.entry_at_key(limits)?.value;
+            if !limits.is_mapping() {
+                return Err(NoFix::new("`limits` is not a mapping"));
+            }
+            source.insert_entries(limits, &entries)?
+        }
+        None => {
+            let resources = source.entry_at_key(resources)?.value;
+            source.insert_entries(resources, &[("limits".to_string(), Value::Map(entries))])?
+        }
+    };
+    let (limits, requests) = if wanted.len() == 1 {
+        ("limit", "request")
+    } else {
+        ("limits", "requests")
+    };
+    Ok(Fix::unsafe_(
+        format!(
+            "set the {} {limits} from the container's {requests}",
+            join_or(wanted).replace(" or ", " and ")
+        ),
+        vec![edit],
+    ))
 }

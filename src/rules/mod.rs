@@ -67,6 +67,8 @@ pub struct FileContext<'a> {
     pub config: &'a Config,
     /// What the classifiers found, per pipeline and step (same order as the model).
     pub facts: &'a [Vec<StepFacts>],
+    /// The text and tree as fixes edit them (see [`crate::fix::edit`]).
+    pub source: crate::fix::edit::Source<'a>,
 }
 
 impl FileContext<'_> {
@@ -118,6 +120,7 @@ pub(crate) fn at_step(mut finding: Finding, pipeline: &Pipeline, step: &Step) ->
     finding.pipeline = Some(pipeline.display_name().to_string());
     finding.step = Some(step.name.clone());
     finding.step_path = step.path.clone();
+    finding.step_span = Some(step.span);
     finding.document = Some(pipeline.document);
     finding
 }

@@ -4,6 +4,8 @@ use super::io_step_without_retry::{retry_count, RetryCount};
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::analysis::durations::parse_seconds;
 use crate::finding::{Finding, Severity};
+use crate::fix::edit::Value;
+use crate::fix::{Fix, NoFix};
 use crate::model::{Format, Origin, Pipeline, Retry, Step};
 
 /// A retry strategy with no bound: no `limit`, or waits that add up past the deadline.
@@ -98,7 +100,7 @@ impl Rule for UnboundedRetry {
             Origin::Workflow => " (from the workflow's `spec.retryStrategy`)",
             _ => "",
         };
-        let (message, label) = match retry_count(step) {
+        let (message, label, cap) = match retry_count(step) {
             RetryCount::Unbounded => {
                 // `maxDuration` stops retrying once that much time has passed.
                 if retry.backoff_max_duration.is_some() {
@@ -107,6 +109,7 @@ impl Rule for UnboundedRetry {
                 (
                     format!("step \"{}\" retries without a `limit`{inherited}: a broken step retries until someone stops it", step.qualified_name()),
                     "no `limit` and no `backoff.maxDuration`: retries never stop".to_string(),
+                    Cap::Limit,
                 )
             }
             RetryCount::Some(retries) => {
@@ -145,6 +148,7 @@ impl Rule for UnboundedRetry {
                 (
                     format!("step \"{}\" waits {} in total between its {retries} retries{inherited}, longer than {what}", step.qualified_name(), human(total)),
                     "backoff waits outlast the bound".to_string(),
+                    Cap::MaxDuration(bound),
                 )
             }
             RetryCount::None | RetryCount::Unknown => return,
@@ -152,8 +156,63 @@ impl Rule for UnboundedRetry {
         let help = "give the `retryStrategy` a `limit` and bound its waits: `retryStrategy: {limit: \"3\", backoff: {duration: \"30s\", factor: \"2\", maxDuration: \"10m\"}}` (`maxDuration` stops retrying after that long; from Argo 3.7, `cap` bounds each wait)";
         let finding = Finding::new(META.id, META.default_severity, retry.span, message)
             .label(label)
-            .help(help);
+            .help(help)
+            .with_fix(cap_fix(cx, retry, cap));
         out.push(at_step(finding, pipeline, step));
+    }
+}
+
+/// How a fix bounds the retries.
+enum Cap {
+    /// `limit: "3"`: a broken step stops after three more attempts.
+    Limit,
+    /// `backoff.maxDuration` set to the bound (seconds): no retry starts after that long.
+    MaxDuration(u64),
+}
+
+/// A Go duration for `seconds`, in the largest unit that divides it: `6h`, `90m`, `45s`.
+fn go_duration(seconds: u64) -> String {
+    match seconds {
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// The cap, written into the `retryStrategy` the finding points at (the template's own, or
+/// the `templateDefaults` or workflow one it inherits). Safe: only retries that would run
+/// past the bound are dropped.
+fn cap_fix(cx: &FileContext<'_>, retry: &Retry, cap: Cap) -> Result<Fix, NoFix> {
+    let source = &cx.source;
+    let strategy = source.entry_at_key(retry.span)?.value;
+    match cap {
+        Cap::Limit => {
+            let edit =
+                source.insert_entries(strategy, &[("limit".to_string(), Value::quoted("3"))])?;
+            Ok(Fix::safe("cap the retries: `limit: \"3\"`", vec![edit]))
+        }
+        Cap::MaxDuration(bound) => {
+            let duration = go_duration(bound);
+            let message =
+                format!("stop retrying after {duration}: `backoff.maxDuration: \"{duration}\"`");
+            let backoff = strategy
+                .entries()
+                .find(|(k, _)| k.str() == Some("backoff"))
+                .map(|(k, _)| k.span())
+                .ok_or_else(|| NoFix::new("the retry has no `backoff` mapping"))?;
+            let backoff = source.entry_at_key(backoff)?.value;
+            let edit = match backoff
+                .entries()
+                .find(|(k, _)| k.str() == Some("maxDuration"))
+            {
+                Some((_, value)) => source.replace_scalar(value, &duration)?,
+                None => source.insert_entries(
+                    backoff,
+                    &[("maxDuration".to_string(), Value::quoted(duration.clone()))],
+                )?,
+            };
+            Ok(Fix::safe(message, vec![edit]))
+        }
     }
 }
 

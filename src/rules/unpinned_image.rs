@@ -2,6 +2,9 @@ use regex::Regex;
 
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
+use crate::fix::digests::ImageDigests;
+use crate::fix::edit::Source;
+use crate::fix::{Fix, NoFix};
 use crate::model::{is_templated, ContainerRole, Format, Pipeline, Step};
 
 /// An image referenced by tag (or by nothing) instead of by digest.
@@ -24,6 +27,8 @@ static META: RuleMeta = RuleMeta {
 pub struct Options {
     /// Tags matching one of these are accepted (for registries that enforce immutable tags).
     pub allow_tags: Vec<Regex>,
+    /// `--image-digests`: the digests a fix may pin images to.
+    pub digests: Option<std::sync::Arc<ImageDigests>>,
 }
 
 /// An image reference split into its parts: `registry:5000/team/name:tag@sha256:...`.
@@ -65,6 +70,7 @@ impl UnpinnedImage {
     fn check_with(
         &self,
         options: &Options,
+        source: Option<&Source<'_>>,
         pipeline: &Pipeline,
         step: &Step,
         out: &mut Vec<Finding>,
@@ -168,6 +174,11 @@ impl UnpinnedImage {
             if let Some(d) = default {
                 finding = finding.related(d.span, "the parameter's default");
             }
+            let digest = options.digests.as_ref().and_then(|d| d.digest(reference));
+            if let (Some(source), Some(digest)) = (source, digest) {
+                let at = default.map_or(image.reference.span, |d| d.span);
+                finding = finding.with_fix(pin_fix(source, at, reference, digest));
+            }
             if image.origin != crate::model::Origin::Step {
                 finding = finding.related(
                     step.span,
@@ -177,6 +188,27 @@ impl UnpinnedImage {
             out.push(at_step(finding, pipeline, step));
         }
     }
+}
+
+/// The image pinned to the digest the user's `--image-digests` file gives for it, the tag
+/// kept for readers (`python:3.11@sha256:...`). Safe: the digest is what the tag names today,
+/// by the user's word; pipelint never looks one up.
+fn pin_fix(
+    source: &Source<'_>,
+    at: crate::yaml::Span,
+    reference: &str,
+    digest: &str,
+) -> Result<Fix, NoFix> {
+    let node = source.node_at(at)?;
+    if node.str().map(str::trim) != Some(reference) {
+        return Err(NoFix::new("the image is not written as one plain value"));
+    }
+    let pinned = format!("{reference}@{digest}");
+    let edit = source.replace_scalar(node, &pinned)?;
+    Ok(Fix::safe(
+        format!("pin the image by digest: `{pinned}`"),
+        vec![edit],
+    ))
 }
 
 impl Rule for UnpinnedImage {
@@ -193,8 +225,10 @@ impl Rule for UnpinnedImage {
     ) {
         let options = Options {
             allow_tags: cx.config.regexes(META.id, "allow-tags").to_vec(),
+            digests: cx.config.image_digests.clone(),
         };
-        self.check_with(&options, pipeline, step, out);
+        let source = &cx.source;
+        self.check_with(&options, Some(source), pipeline, step, out);
     }
 }
 
@@ -255,10 +289,12 @@ mod tests {
         );
         let options = Options {
             allow_tags: vec![Regex::new(r"^v?\d+\.\d+\.\d+$").unwrap()],
+            digests: None,
         };
         let mut out = Vec::new();
         UnpinnedImage.check_with(
             &options,
+            None,
             &pipeline,
             &step_with_image("acme/trainer:v1.2.3"),
             &mut out,
@@ -266,6 +302,7 @@ mod tests {
         assert!(out.is_empty());
         UnpinnedImage.check_with(
             &options,
+            None,
             &pipeline,
             &step_with_image("acme/trainer:1.2"),
             &mut out,
@@ -274,6 +311,7 @@ mod tests {
         assert_eq!(out[0].severity, Severity::Warning);
         UnpinnedImage.check_with(
             &options,
+            None,
             &pipeline,
             &step_with_image("acme/trainer:latest"),
             &mut out,

@@ -29,6 +29,11 @@ pub fn require_shared() -> PathBuf {
 /// Lints one file as the CLI would, with the `.pipelint.yaml` above it inside `testdata/`
 /// (fixtures that need a target version keep one in their folder).
 pub fn lint_file(path: &Path) -> FileReport {
+    lint_with(path, &settings_for(path))
+}
+
+/// The settings [`lint_file`] lints a fixture with.
+pub fn settings_for(path: &Path) -> Settings {
     let mut settings = Settings::default();
     let mut dir = path.parent();
     while let Some(d) = dir {
@@ -44,7 +49,7 @@ pub fn lint_file(path: &Path) -> FileReport {
         }
         dir = d.parent();
     }
-    lint_with(path, &settings)
+    settings
 }
 
 /// Lints one file with the given settings.

@@ -20,11 +20,13 @@ async def actions_for(client: LanguageClient, uri: str, diagnostic: types.Diagno
             context=types.CodeActionContext(diagnostics=[diagnostic]),
         )
     )
-    # Only the actions for this diagnostic (others may share its lines).
+    # Only the actions for this diagnostic (others may share its lines; "Fix all" has none).
     return {
         a.title: a
         for a in result or []
-        if any(d.code == diagnostic.code and d.range == diagnostic.range for d in a.diagnostics)
+        if any(
+            d.code == diagnostic.code and d.range == diagnostic.range for d in a.diagnostics or []
+        )
     }
 
 
@@ -45,10 +47,14 @@ async def test_retry_quick_fix_on_an_argo_io_template(client: LanguageClient, wo
     text = path.read_text(encoding="utf-8")
     uri, io = await open_and_find(client, path, "io-step-without-retry")
     actions = await actions_for(client, uri, io)
-    title = 'Add a bounded retryStrategy to template "fetch" (3 retries, backoff up to 10m)'
+    title = (
+        'Add a bounded `retryStrategy` to template "fetch" (3 retries, backoff from 30s, '
+        "none started after 10m) (unsafe: changes what runs)"
+    )
     assert set(actions) == {title, "Ignore io-step-without-retry on this line"}
     fix = actions[title]
-    assert fix.is_preferred
+    # A fix that changes what runs is offered, never preferred (not applied by "auto fix").
+    assert not fix.is_preferred
     assert [d.code for d in fix.diagnostics] == ["io-step-without-retry"]
     fixed = apply_edits(text, edits_of(fix, uri))
     assert fixed == text.replace(
@@ -77,8 +83,9 @@ async def test_cache_quick_fix_on_a_random_kfp_task(client: LanguageClient, work
     text = path.read_text(encoding="utf-8")
     uri, cache = await open_and_find(client, path, "cache-on-random-step")
     actions = await actions_for(client, uri, cache)
-    title = 'Disable caching for task "sample-rows" (enableCache: false)'
-    assert title in actions, list(actions)
+    title = next((t for t in actions if t.startswith("Set `enableCache: false` on task")), None)
+    assert title is not None, list(actions)
+    assert '"sample-rows"' in title and "set_caching_options(enable_caching=False)" in title
     fixed = apply_edits(text, edits_of(actions[title], uri))
     expected = text.replace(
         "      sample-rows:\n        cachingOptions:\n          enableCache: true\n",
@@ -90,6 +97,68 @@ async def test_cache_quick_fix_on_a_random_kfp_task(client: LanguageClient, work
     change_doc(client, uri, 2, fixed)
     _, params = await wait_publish(client, uri, since=since)
     assert "cache-on-random-step" not in {d.code for d in params.diagnostics}
+
+
+async def test_a_safe_quick_fix_is_preferred_and_clears_its_finding(
+    client: LanguageClient, workspace
+):
+    path = workspace / "argo-fixable.yaml"
+    text = path.read_text(encoding="utf-8")
+    uri, typo = await open_and_find(client, path, "invalid-manifest")
+    actions = await actions_for(client, uri, typo)
+    fix = actions["Rename it to `imagePullPolicy`"]
+    assert fix.is_preferred
+    fixed = apply_edits(text, edits_of(fix, uri))
+    assert fixed == text.replace("imagePullPolice:", "imagePullPolicy:")
+    since = len(client.publishes)
+    change_doc(client, uri, 2, fixed)
+    _, params = await wait_publish(client, uri, since=since)
+    assert [d.code for d in params.diagnostics] == ["unbounded-retry"]
+
+
+async def fix_all_action(client: LanguageClient, uri: str, only):
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[], only=only),
+        )
+    )
+    return [a for a in result or [] if a.kind == "source.fixAll.pipelint"]
+
+
+async def test_fix_all_applies_every_safe_fix(client: LanguageClient, workspace):
+    path = workspace / "argo-fixable.yaml"
+    text = path.read_text(encoding="utf-8")
+    uri = open_doc(client, path)
+    _, params = await wait_publish(client, uri, version=1)
+    assert {d.code for d in params.diagnostics} == {"unbounded-retry", "invalid-manifest"}
+    # Asked for by kind, as an editor does on save; not offered to a request for quick fixes
+    # only.
+    assert await fix_all_action(client, uri, [types.CodeActionKind.QuickFix]) == []
+    (action,) = await fix_all_action(client, uri, [types.CodeActionKind.SourceFixAll])
+    assert action.title == "Fix all pipelint problems in this file"
+    fixed = apply_edits(text, list(action.edit.changes[uri]))
+    assert fixed == text.replace(
+        "retryStrategy: {retryPolicy: Always}", 'retryStrategy: {retryPolicy: Always, limit: "3"}'
+    ).replace("imagePullPolice:", "imagePullPolicy:")
+    since = len(client.publishes)
+    change_doc(client, uri, 2, fixed)
+    _, params = await wait_publish(client, uri, since=since)
+    assert list(params.diagnostics) == []
+    # Nothing left to fix: no action.
+    assert await fix_all_action(client, uri, [types.CodeActionKind.SourceFixAll]) == []
+
+
+async def test_fix_all_leaves_unsafe_fixes_to_the_user(client: LanguageClient, workspace):
+    path = workspace / "argo-bad.yaml"
+    uri = open_doc(client, path)
+    _, params = await wait_publish(client, uri, version=1)
+    assert "io-step-without-retry" in {d.code for d in params.diagnostics}
+    # Its only fix is unsafe: "Fix all" (safe fixes) has nothing to do.
+    assert await fix_all_action(client, uri, [types.CodeActionKind.SourceFixAll]) == []
 
 
 async def test_no_quick_fix_invents_a_digest(client: LanguageClient, workspace):
