@@ -18,7 +18,8 @@ use crate::config::{Config, ConfigResolver, Overrides, Selection, CONFIG_FILE};
 use crate::engine::{lint_bytes, Outcome, Settings};
 use crate::finding::{Finding, Severity};
 use crate::fix::{ignore_comment, Applicability, TextEdit};
-use crate::limits::{self, CancelOn};
+use crate::formats::adapt_file;
+use crate::limits::{self, CancelOn, Meter};
 use crate::rules::registry;
 use crate::yaml::{parse, LineIndex, Span};
 
