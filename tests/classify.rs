@@ -28,7 +28,9 @@ struct Case {
     shell: Option<String>,
     /// One Argo template's body (below `- name:`), wrapped into a Workflow.
     template: Option<String>,
-    /// The template's name (default `main`).
+    /// A whole pipeline file (a KFP importer: structure no template shows).
+    pipeline: Option<String>,
+    /// The template's name (default `main`); for `pipeline`, the step to look at.
     name: Option<String>,
 }
 
@@ -49,14 +51,21 @@ fn outcome(case: &Case) -> Outcome {
         evidence_in(k, Language::Python, code)
     } else if let Some(script) = &case.shell {
         evidence_in(k, Language::Shell, script)
-    } else if let Some(template) = &case.template {
-        let body: String = template.lines().map(|l| format!("      {l}\n")).collect();
-        let name = case.name.as_deref().unwrap_or("main");
-        let text = format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: example-\nspec:\n  entrypoint: {name}\n  templates:\n    - name: {name}\n{body}"
-        );
+    } else if case.template.is_some() || case.pipeline.is_some() {
+        let (text, step) = match (&case.template, &case.pipeline) {
+            (Some(template), _) => {
+                let body: String = template.lines().map(|l| format!("      {l}\n")).collect();
+                let name = case.name.as_deref().unwrap_or("main");
+                let text = format!(
+                    "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: example-\nspec:\n  entrypoint: {name}\n  templates:\n    - name: {name}\n{body}"
+                );
+                (text, None)
+            }
+            (None, Some(pipeline)) => (pipeline.clone(), case.name.as_deref()),
+            (None, None) => unreachable!(),
+        };
         let steps =
-            pipelint::classify::classify_text(&text, &pipelint::config::Config::default(), None)
+            pipelint::classify::classify_text(&text, &pipelint::config::Config::default(), step)
                 .unwrap_or_else(|e| panic!("{}: {e}\n{text}", case.row));
         let mut rows = BTreeSet::new();
         let mut strong = BTreeSet::new();
@@ -72,7 +81,10 @@ fn outcome(case: &Case) -> Outcome {
         }
         return Outcome { rows, strong };
     } else {
-        panic!("case for `{}` has no python, shell or template", case.row)
+        panic!(
+            "case for `{}` has no python, shell, template or pipeline",
+            case.row
+        )
     };
     Outcome {
         rows: evidence.iter().filter_map(|e| e.row.clone()).collect(),
@@ -87,7 +99,7 @@ fn outcome(case: &Case) -> Outcome {
 #[test]
 fn every_row_has_an_example_and_its_examples_hold() {
     let k = &*BUILTIN_KNOWLEDGE;
-    let rows: BTreeMap<&str, _> = k.rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let rows: BTreeMap<&str, _> = k.rows.iter().map(|r| (&*r.id, r)).collect();
     let dir = repo_root().join("testdata/classify");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -140,7 +152,7 @@ fn every_row_has_an_example_and_its_examples_hold() {
         }
     }
     for row in &k.rows {
-        if !fired_examples.contains(&row.id) {
+        if !fired_examples.contains(&*row.id) {
             failures.push(format!("row `{}` has no example that fires", row.id));
         }
     }
@@ -247,4 +259,81 @@ fn user_rows_are_validated() {
     let e = load(&format!("{row}    call: [acme.x]\n    question: maybe\n")).unwrap_err();
     assert!(e.contains("question"), "{e}");
     assert!(load(&format!("{row}    call: [acme.x]\n")).is_ok());
+}
+
+/// Every pipeline file under `dir` (YAML and JSON, at any depth).
+fn pipeline_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            // Hostile inputs test limits and time, not verdicts (and classify applies none).
+            if !path.ends_with("hostile") {
+                pipeline_files(&path, out);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The prefilter (one automaton over the rows' trigger words) only skips work: every
+/// step's verdicts, evidence and spans are the same with it off, on every file under `dirs`.
+/// Returns how many steps were compared.
+fn prefilter_changes_nothing(dirs: &[std::path::PathBuf]) -> usize {
+    use pipelint::analysis::knowledge::Knowledge;
+    let with = pipelint::config::Config::default();
+    let mut without = pipelint::config::Config::default();
+    without.knowledge = Some(std::sync::Arc::new(
+        Knowledge::with_user_rows(&[]).unwrap().without_prefilter(),
+    ));
+    let mut files = Vec::new();
+    for dir in dirs {
+        pipeline_files(dir, &mut files);
+    }
+    let (mut steps, mut evidence) = (0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue; // not UTF-8: no steps either way
+        };
+        let a = pipelint::classify::classify_text(&text, &with, None);
+        let b = pipelint::classify::classify_text(&text, &without, None);
+        let show = |r: Result<Vec<_>, String>| match r {
+            Ok(s) => serde_json::to_string_pretty(&serde_json::json!({ "steps": s })).unwrap(),
+            Err(e) => e,
+        };
+        let (a, b) = (show(a), show(b));
+        assert!(
+            a == b,
+            "{}: the prefilter changed the classification",
+            path.display()
+        );
+        steps += a.matches("\"step\":").count();
+        evidence += a.matches("\"description\":").count();
+    }
+    eprintln!(
+        "{} files, {steps} steps, {evidence} pieces of evidence: the same with and without the prefilter",
+        files.len()
+    );
+    assert!(evidence > 0);
+    steps
+}
+
+#[test]
+fn the_prefilter_changes_no_verdict_on_the_test_files() {
+    let steps = prefilter_changes_nothing(&[repo_root().join("testdata")]);
+    assert!(steps > 500, "{steps} steps");
+}
+
+#[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
+fn the_prefilter_changes_no_verdict_on_the_corpus() {
+    let steps = prefilter_changes_nothing(&[common::require_shared().join("corpus")]);
+    assert!(steps > 1_000, "{steps} steps");
 }

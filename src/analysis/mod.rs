@@ -9,7 +9,7 @@ pub mod shell;
 
 use std::ops::Range;
 
-use crate::model::{is_templated, EmbeddedSource, Language, Pipeline, Spanned, Step, StepKind};
+use crate::model::{is_templated, EmbeddedSource, Language, Pipeline, Spanned, Step};
 use crate::yaml::{OffsetMap, ScalarOffsets, ScalarStyle, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -252,10 +252,10 @@ pub fn analyze(
                 facts.evidence.push(Evidence {
                     question,
                     text: found.value.clone(),
-                    description: row.phrase.clone(),
+                    description: row.phrase.to_string(),
                     span: found.span,
                     confidence: row.confidence(),
-                    row: Some(row.id.clone()),
+                    row: Some(row.id.to_string()),
                 });
             }
         }
@@ -269,7 +269,8 @@ pub fn analyze(
         );
         for env in &container.env {
             if facts.checkpoint.is_none() {
-                facts.checkpoint = checkpoint_from_env(env, options);
+                facts.checkpoint =
+                    checkpoint_from_env(&knowledge.shapes.checkpoint_env, env, options);
             }
         }
     }
@@ -278,7 +279,7 @@ pub fn analyze(
         let Some(row) = knowledge
             .rows
             .iter()
-            .find(|r| r.artifact.contains(&artifact.location))
+            .find(|r| r.artifact.iter().any(|a| *a == artifact.location))
         else {
             continue;
         };
@@ -296,7 +297,7 @@ pub fn analyze(
                 } else {
                     "uploaded to"
                 },
-                location_name(&artifact.location),
+                knowledge.location_name(&artifact.location),
                 // Why a weak row is weak.
                 if row.confidence() == Confidence::Low {
                     format!(": it {}", row.phrase)
@@ -306,32 +307,10 @@ pub fn analyze(
             ),
             span: artifact.span,
             confidence: row.confidence(),
-            row: Some(row.id.clone()),
+            row: Some(row.id.to_string()),
         });
     }
-    if let Some(resource) = &step.resource {
-        if resource.action.value == "create" && resource.generate_name {
-            facts.evidence.push(Evidence {
-                question: Question::NonIdempotent,
-                text: "action: create".into(),
-                description: "resource template creates an object with `generateName`: every attempt creates another one".into(),
-                span: resource.action.span,
-                confidence: Confidence::High,
-                row: None,
-            });
-        }
-    }
-    if step.kind == StepKind::Importer {
-        facts.evidence.push(Evidence {
-            question: Question::Io,
-            text: "importer".into(),
-            description: "a KFP importer (it registers the artifact's URI; it reads no data)"
-                .into(),
-            span: step.span,
-            confidence: Confidence::Low,
-            row: None,
-        });
-    }
+    structure_evidence(knowledge, step, &mut facts.evidence);
     name_evidence(knowledge, step, &mut facts.evidence);
     facts.evidence.sort_by_key(|e| (e.span.start, e.question));
     facts
@@ -355,21 +334,6 @@ pub fn evidence_in(
         Language::Other => {}
     }
     out
-}
-
-fn location_name(location: &str) -> &str {
-    match location {
-        "s3" => "S3",
-        "gcs" => "GCS",
-        "http" => "an HTTP URL",
-        "git" => "a git repository",
-        "oss" => "Alibaba OSS",
-        "azure" => "Azure Blob storage",
-        "hdfs" => "HDFS",
-        "artifactory" => "Artifactory",
-        "huggingface" => "the Hugging Face Hub",
-        other => other,
-    }
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -434,8 +398,10 @@ fn read_declarations(step: &Step, options: &AnalysisOptions, facts: &mut StepFac
     }
 }
 
-/// Env vars that say how long a checkpoint takes (not how often one is taken).
+/// Env vars that say how long a checkpoint takes (not how often one is taken): the
+/// configured names, and the names `shapes.checkpoint-env` describes.
 fn checkpoint_from_env(
+    words: &knowledge::CheckpointEnv,
     env: &crate::model::EnvVar,
     options: &AnalysisOptions,
 ) -> Option<Checkpoint> {
@@ -445,27 +411,17 @@ fn checkpoint_from_env(
         return None;
     }
     let upper = name.to_ascii_uppercase();
+    let has = |list: &knowledge::List| list.iter().any(|w| upper.contains(&**w));
     let configured = options.checkpoint_env.iter().any(|n| n == name);
-    let conventional = (upper.contains("CHECKPOINT") || upper.contains("CKPT"))
-        && ["SAVE", "UPLOAD", "WRITE", "FLUSH", "TIMEOUT", "DURATION"]
-            .iter()
-            .any(|w| upper.contains(w))
-        && ![
-            "INTERVAL", "EVERY", "FREQ", "STEPS", "EPOCH", "PERIOD", "KEEP", "MAX_TO", "LIMIT",
-            "COUNT", "PATH", "DIR", "URI", "BUCKET",
-        ]
-        .iter()
-        .any(|w| upper.contains(w));
+    let conventional = has(&words.subject) && has(&words.duration) && !has(&words.not);
     if !(configured || conventional) {
         return None;
     }
+    let ends = |list: &knowledge::List| list.iter().any(|w| upper.ends_with(&**w));
     let mut seconds = durations::parse_seconds(&value.value)?;
-    if upper.ends_with("_MINUTES") || upper.ends_with("_MINS") || upper.ends_with("_MIN") {
+    if ends(&words.minutes_suffix) {
         seconds *= 60;
-    } else if upper.ends_with("_MS")
-        || upper.ends_with("_MILLIS")
-        || upper.ends_with("_MILLISECONDS")
-    {
+    } else if ends(&words.millis_suffix) {
         seconds /= 1000;
     }
     Some(Checkpoint {
@@ -473,6 +429,40 @@ fn checkpoint_from_env(
         span: value.span,
         source: format!("env `{name}`"),
     })
+}
+
+/// Rows about a step's structure: an Argo resource template's action, a kind of step.
+fn structure_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut Vec<Evidence>) {
+    for row in &knowledge.rows {
+        let Some(question) = row.question.question() else {
+            continue;
+        };
+        let (text, span) = if let Some(action) = &row.resource {
+            let Some(resource) = &step.resource else {
+                continue;
+            };
+            if resource.action.value != **action || (row.generate_name && !resource.generate_name) {
+                continue;
+            }
+            (format!("action: {action}"), resource.action.span)
+        } else if let Some(kind) = &row.step_kind {
+            let named = serde_json::to_value(step.kind).ok();
+            if named.as_ref().and_then(|v| v.as_str()) != Some(&**kind) {
+                continue;
+            }
+            (kind.to_string(), step.span)
+        } else {
+            continue;
+        };
+        out.push(Evidence {
+            question,
+            text,
+            description: row.phrase.to_string(),
+            span,
+            confidence: row.confidence(),
+            row: Some(row.id.to_string()),
+        });
+    }
 }
 
 /// Command and args: items that hold Python source are scanned as Python (a lightweight
@@ -573,7 +563,7 @@ fn shell_evidence(
             text: matched,
             span: to_span(hit.range),
             confidence: row.confidence(),
-            row: Some(row.id.clone()),
+            row: Some(row.id.to_string()),
         });
     }
 }
@@ -584,42 +574,6 @@ const MAX_EVIDENCE_PER_QUESTION: usize = 64;
 
 fn room_for(out: &[Evidence], question: Question) -> bool {
     out.iter().filter(|e| e.question == question).count() < MAX_EVIDENCE_PER_QUESTION
-}
-
-/// A URL to the pod itself (`localhost`, `127.0.0.1`, `[::1]`): a sidecar, not the network.
-fn is_loopback(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"))
-        .unwrap_or("");
-    ["localhost", "127.0.0.1", "[::1]", "0.0.0.0"]
-        .iter()
-        .any(|h| {
-            rest.starts_with(h)
-                && rest[h.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| ":/?".contains(c))
-        })
-}
-
-/// `meta-llama/Llama-2-7b-hf`: a Hugging Face Hub repository id.
-fn is_hub_id(s: &str) -> bool {
-    let mut parts = s.split('/');
-    let (Some(org), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let ok = |p: &str| {
-        !p.is_empty()
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    };
-    ok(org) && ok(name) && !org.starts_with('.')
-}
-
-fn is_url(s: &str) -> bool {
-    (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("ftp://"))
-        && !is_loopback(s)
 }
 
 /// A keyword's value without its quotes (`"append"` -> `append`).
@@ -643,7 +597,11 @@ struct PythonProgram<'s, 'a> {
 }
 
 impl<'s, 'a> PythonProgram<'s, 'a> {
-    fn new(knowledge: &'s knowledge::Knowledge, scan: &'s python::Scan<'a>) -> Self {
+    fn new(
+        knowledge: &'s knowledge::Knowledge,
+        scan: &'s python::Scan<'a>,
+        candidates: &knowledge::Candidates,
+    ) -> Self {
         let mut receivers: HashMap<&'a str, usize> = HashMap::new();
         // The outermost call of an assignment makes the value: `x = a(b())` is `a`'s.
         let mut last: Option<(&str, usize)> = None;
@@ -673,11 +631,12 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         let mut seeded = std::collections::BTreeSet::new();
         for call in &scan.calls {
             for (index, row) in knowledge.call_rows(call.method()) {
-                if row.question == RowQuestion::Seeds
+                if candidates.row(index)
+                    && row.question == RowQuestion::Seeds
                     && program.matches(index, row, call).is_some()
                     && program.holds_for_program(index, row)
                 {
-                    seeded.extend(row.seeds.iter().map(String::as_str));
+                    seeded.extend(row.seeds.iter().map(|g| &**g));
                 }
             }
         }
@@ -727,7 +686,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             }
             return Some(name.to_string());
         }
-        for pattern in &row.method {
+        for pattern in row.method.iter() {
             let parts = pattern.split('.').count();
             let components = name.split('.').count();
             if components < parts {
@@ -751,11 +710,17 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             }
             let receiver = &name[..at - 1];
             let on = |made: &str| row.on.iter().any(|p| knowledge::wildcard(p, made));
-            if on(receiver) {
+            // `on-arg`: the constructor's call must be seen, with that string argument.
+            let made_with_arg = |maker: &python::Call| {
+                row.on_arg
+                    .as_ref()
+                    .is_none_or(|a| self.scan.string_args(maker).iter().any(|s| *s == &**a))
+            };
+            if on(receiver) && row.on_arg.is_none() {
                 return Some(name.to_string());
             }
             if let Some(maker) = self.maker(call) {
-                if on(&maker.name) {
+                if on(&maker.name) && made_with_arg(maker) {
                     return Some(format!("{}(...).{}", maker.name, &name[at..]));
                 }
                 continue;
@@ -770,7 +735,12 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 .made_by_program
                 .borrow_mut()
                 .entry(index)
-                .or_insert_with(|| self.scan.calls.iter().position(|c| on(&c.name)));
+                .or_insert_with(|| {
+                    self.scan
+                        .calls
+                        .iter()
+                        .position(|c| on(&c.name) && made_with_arg(c))
+                });
             if let Some(made) = made {
                 let made = &self.scan.calls[made].name;
                 return Some(format!("{made}(...).{}", &name[at..]));
@@ -790,15 +760,27 @@ fn python_evidence(
     what: &str,
     out: &mut Vec<Evidence>,
 ) {
+    // One pass of the prefilter: a program without any row's trigger word (or a remote
+    // scheme) has nothing to find; the others try only the rows whose words they have.
+    let candidates = knowledge.candidates(source);
+    if candidates.nothing() {
+        return;
+    }
     let scan = python::scan(source);
-    let program = PythonProgram::new(knowledge, &scan);
-    // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output.
-    // Sleep calls nest or are apart: their argument ranges merged, a call's place among them
+    let program = PythonProgram::new(knowledge, &scan, &candidates);
+    // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output
+    // (`shapes.random-ignored-in`). Such calls nest or are apart: their argument ranges merged, a call's place among them
     // is one binary search, and the words in them one set (not a scan per call).
     let mut sleeps: Vec<Range<usize>> = scan
         .calls
         .iter()
-        .filter(|c| c.method() == "sleep")
+        .filter(|c| {
+            knowledge
+                .shapes
+                .random_ignored_in
+                .iter()
+                .any(|m| **m == *c.method())
+        })
         .map(|c| c.args.clone())
         .collect();
     sleeps.sort_by_key(|s| s.start);
@@ -841,7 +823,7 @@ fn python_evidence(
             } else {
                 row.confidence()
             },
-            row: Some(row.id.clone()),
+            row: Some(row.id.to_string()),
         });
     };
     let is_remote = |s: &str| knowledge.is_remote(s);
@@ -850,7 +832,7 @@ fn python_evidence(
     for s in &scan.strings {
         if let Some(var) = s
             .assigned_to
-            .filter(|_| is_remote(&s.body) || is_url(&s.body))
+            .filter(|_| is_remote(&s.body) || knowledge.is_url(&s.body))
         {
             remote_vars.entry(var).or_insert(s.body.as_ref());
         }
@@ -864,9 +846,10 @@ fn python_evidence(
             .filter_map(|(at, w)| Some((at, at + w.len(), *remote_vars.get(w)?)))
             .collect()
     };
-    let remote_literals = scan.first_string_arg(|s| is_remote(s) || is_url(s));
-    let hub_ids = scan.first_string_arg(is_hub_id);
-    let loopbacks = scan.first_string_arg(is_loopback);
+    let remote_literals = scan.first_string_arg(|s| is_remote(s) || knowledge.is_url(s));
+    let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
+    let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
+    let shell_rows = candidates.any_of(&knowledge.commands);
     for call in &scan.calls {
         let remote_var = {
             let i = remote_uses.partition_point(|(at, _, _)| *at < call.args.start);
@@ -889,6 +872,9 @@ fn python_evidence(
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
         for (index, row) in knowledge.call_rows(call.method()) {
+            if !candidates.row(index) {
+                continue;
+            }
             // A seeding call is context for the random question: shown, never decisive.
             let question = row.question.question().unwrap_or(Question::Random);
             let conditions =
@@ -921,7 +907,7 @@ fn python_evidence(
                         if g == "any" {
                             !program.seeded.is_empty()
                         } else {
-                            program.seeded.contains(g.as_str())
+                            program.seeded.contains(&**g)
                         }
                     });
             if !conditions
@@ -973,6 +959,9 @@ fn python_evidence(
         }
         // Shell commands and SQL in Python strings (`subprocess.run("aws s3 cp ...")`,
         // `cur.execute("INSERT INTO ...")`): the same rows as in a shell.
+        if !shell_rows {
+            continue;
+        }
         for hit in shell::scan(knowledge, &lit.body) {
             let row = &knowledge.rows[hit.row];
             let Some(question) = row.question.question() else {
@@ -985,7 +974,7 @@ fn python_evidence(
                 text: matched,
                 span: to_span(lit.range.start + hit.range.start..lit.range.start + hit.range.end),
                 confidence: row.confidence(),
-                row: Some(row.id.clone()),
+                row: Some(row.id.to_string()),
             });
         }
     }
@@ -1065,14 +1054,14 @@ fn name_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut Vec<Ev
         let Some(question) = row.question.question() else {
             continue;
         };
-        if let Some(word) = row.step_name.iter().find(|w| name.contains(w.as_str())) {
+        if let Some(word) = row.step_name.iter().find(|w| name.contains(&***w)) {
             out.push(Evidence {
                 question,
                 text: word.to_string(),
                 description: format!("the step's name mentions `{word}`"),
                 span: step.span,
                 confidence: Confidence::Low,
-                row: Some(row.id.clone()),
+                row: Some(row.id.to_string()),
             });
         }
     }
