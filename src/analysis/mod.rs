@@ -594,11 +594,17 @@ struct PythonProgram<'s, 'a> {
     /// row, not once per call: a long program has many calls.
     made_by_program: std::cell::RefCell<HashMap<usize, Option<usize>>>,
     program_holds: std::cell::RefCell<HashMap<usize, bool>>,
+    /// Names the program binds to a literal (`rows = []`): their methods are a list's, a
+    /// dict's or a string's, never a client's. Found on the first receiver that cannot be
+    /// followed.
+    literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
+    source: &'a str,
 }
 
 impl<'s, 'a> PythonProgram<'s, 'a> {
     fn new(
         knowledge: &'s knowledge::Knowledge,
+        source: &'a str,
         scan: &'s python::Scan<'a>,
         candidates: &knowledge::Candidates,
     ) -> Self {
@@ -627,6 +633,8 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             seeded: Default::default(),
             made_by_program: Default::default(),
             program_holds: Default::default(),
+            literal_bound: Default::default(),
+            source,
         };
         let mut seeded = std::collections::BTreeSet::new();
         for call in &scan.calls {
@@ -642,6 +650,52 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         }
         program.seeded = seeded;
         program
+    }
+
+    /// `call`'s name, qualified: a method on a value the program made is shown on the call
+    /// that made it (`boto3.client(...).upload_file`, not `s3.upload_file`).
+    fn qualified(&self, call: &python::Call) -> String {
+        let head = call.written.split('.').next().unwrap_or("");
+        match self.maker(call) {
+            Some(maker) if head.len() < call.written.len() => {
+                format!("{}(...){}", maker.name, &call.written[head.len()..])
+            }
+            _ => call.name.to_string(),
+        }
+    }
+
+    /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
+    fn bound_to_literal(&self, name: &str) -> bool {
+        self.literal_bound
+            .get_or_init(|| {
+                let bytes = self.source.as_bytes();
+                words(self.source)
+                    .filter(|&(at, w)| {
+                        let mut i = at + w.len();
+                        let skip = |i: &mut usize| {
+                            while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                                *i += 1;
+                            }
+                        };
+                        skip(&mut i);
+                        // `=`, not `==`, and not a keyword argument inside a call.
+                        if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+                            return false;
+                        }
+                        let line_start = self.source[..at].rfind('\n').map_or(0, |n| n + 1);
+                        if !self.source[line_start..at].trim().is_empty() {
+                            return false;
+                        }
+                        i += 1;
+                        skip(&mut i);
+                        bytes
+                            .get(i)
+                            .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+                    })
+                    .map(|(_, w)| w)
+                    .collect()
+            })
+            .contains(name)
     }
 
     /// The call that made `call`'s receiver, if known.
@@ -703,7 +757,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             if row.on.is_empty() {
-                return Some(name.to_string());
+                return Some(self.qualified(call));
             }
             if at == 0 {
                 continue; // a bare function, not a method
@@ -728,6 +782,9 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             let head = call.written.split('.').next().unwrap_or("");
             if self.scan.aliases.contains_key(head) {
                 continue; // a module's function, not a value's method
+            }
+            if self.bound_to_literal(head) {
+                continue; // `rows = []; rows.append(r)`: a list's method
             }
             // A receiver we cannot follow (a parameter, an attribute, a chained call): the
             // program must make such a value somewhere.
@@ -767,7 +824,7 @@ fn python_evidence(
         return;
     }
     let scan = python::scan(source);
-    let program = PythonProgram::new(knowledge, &scan, &candidates);
+    let program = PythonProgram::new(knowledge, source, &scan, &candidates);
     // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output
     // (`shapes.random-ignored-in`). Such calls nest or are apart: their argument ranges merged, a call's place among them
     // is one binary search, and the words in them one set (not a scan per call).
