@@ -32,6 +32,46 @@ pub enum Confidence {
     High,
 }
 
+/// The questions asked about a step: a rule needs only some (IO where nothing retries,
+/// non-idempotent effects where something does, randomness where results are cached), and
+/// the rows of the others are not tried. `pipelint classify` asks them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub io: bool,
+    pub non_idempotent: bool,
+    pub random: bool,
+}
+
+impl Asked {
+    pub const ALL: Asked = Asked {
+        io: true,
+        non_idempotent: true,
+        random: true,
+    };
+    pub const NONE: Asked = Asked {
+        io: false,
+        non_idempotent: false,
+        random: false,
+    };
+
+    pub fn question(self, question: Question) -> bool {
+        match question {
+            Question::Io => self.io,
+            Question::NonIdempotent => self.non_idempotent,
+            Question::Random => self.random,
+        }
+    }
+
+    /// A row's question is asked (a seeding row answers the random question).
+    pub fn row(self, row: &knowledge::Row) -> bool {
+        self.question(row.question.question().unwrap_or(Question::Random))
+    }
+
+    pub fn any(self) -> bool {
+        self.io || self.non_idempotent || self.random
+    }
+}
+
 /// What matched, where, and how sure we are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evidence {
@@ -198,22 +238,36 @@ fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<Of
     OffsetMap::build(raw, style, value.span.start, block_indent, leading)
 }
 
-/// Classifies one step.
+/// Classifies one step, answering the questions `asked` (the evidence of the others stays
+/// empty; declarations and the checkpoint are always read).
 pub fn analyze(
     step: &Step,
     pipeline: &Pipeline,
     src: &str,
     options: &AnalysisOptions,
+    asked: Asked,
 ) -> StepFacts {
     let _ = pipeline;
     let knowledge = options.knowledge();
     let mut facts = StepFacts::default();
     read_declarations(step, options, &mut facts);
+    if !asked.any() {
+        for container in &step.containers {
+            for env in &container.env {
+                if facts.checkpoint.is_none() {
+                    facts.checkpoint =
+                        checkpoint_from_env(&knowledge.shapes.checkpoint_env, env, options);
+                }
+            }
+        }
+        return facts;
+    }
     if let Some(source) = &step.source {
         let spans = source.spans(src);
         match source.language {
             Language::Python => python_evidence(
                 knowledge,
+                asked,
                 &source.text,
                 &|r| spans.span(r),
                 "source",
@@ -221,6 +275,7 @@ pub fn analyze(
             ),
             Language::Shell => shell_evidence(
                 knowledge,
+                asked,
                 &source.text,
                 &|r| spans.span(r),
                 "script",
@@ -231,7 +286,11 @@ pub fn analyze(
     }
     for container in &step.containers {
         // Rows about a container image and one of its arguments (kaniko's `--destination`).
-        for row in knowledge.rows.iter().filter(|r| r.image.is_some()) {
+        for row in knowledge
+            .rows
+            .iter()
+            .filter(|r| r.image.is_some() && asked.row(r))
+        {
             let (Some(image), Some(question)) = (&row.image, row.question.question()) else {
                 continue;
             };
@@ -261,6 +320,7 @@ pub fn analyze(
         }
         command_evidence(
             knowledge,
+            asked,
             src,
             step.source.as_ref(),
             &container.command,
@@ -279,7 +339,7 @@ pub fn analyze(
         let Some(row) = knowledge
             .rows
             .iter()
-            .find(|r| r.artifact.iter().any(|a| *a == artifact.location))
+            .find(|r| asked.row(r) && r.artifact.iter().any(|a| *a == artifact.location))
         else {
             continue;
         };
@@ -310,8 +370,8 @@ pub fn analyze(
             row: Some(row.id.to_string()),
         });
     }
-    structure_evidence(knowledge, step, &mut facts.evidence);
-    name_evidence(knowledge, step, &mut facts.evidence);
+    structure_evidence(knowledge, asked, step, &mut facts.evidence);
+    name_evidence(knowledge, asked, step, &mut facts.evidence);
     facts.evidence.sort_by_key(|e| (e.span.start, e.question));
     facts
         .evidence
@@ -329,8 +389,12 @@ pub fn evidence_in(
     let mut out = Vec::new();
     let to_span = |r: Range<usize>| Span::new(r.start as u32, r.end as u32);
     match language {
-        Language::Python => python_evidence(knowledge, text, &to_span, "source", &mut out),
-        Language::Shell => shell_evidence(knowledge, text, &to_span, "script", &mut out),
+        Language::Python => {
+            python_evidence(knowledge, Asked::ALL, text, &to_span, "source", &mut out)
+        }
+        Language::Shell => {
+            shell_evidence(knowledge, Asked::ALL, text, &to_span, "script", &mut out)
+        }
         Language::Other => {}
     }
     out
@@ -432,9 +496,14 @@ fn checkpoint_from_env(
 }
 
 /// Rows about a step's structure: an Argo resource template's action, a kind of step.
-fn structure_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut Vec<Evidence>) {
+fn structure_evidence(
+    knowledge: &knowledge::Knowledge,
+    asked: Asked,
+    step: &Step,
+    out: &mut Vec<Evidence>,
+) {
     for row in &knowledge.rows {
-        let Some(question) = row.question.question() else {
+        let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
         let (text, span) = if let Some(action) = &row.resource {
@@ -469,6 +538,7 @@ fn structure_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut V
 /// component's module, `python -c "..."`); the rest is joined as the shell sees it.
 fn command_evidence(
     knowledge: &knowledge::Knowledge,
+    asked: Asked,
     src: &str,
     source: Option<&EmbeddedSource>,
     command: &[Spanned<String>],
@@ -490,7 +560,7 @@ fn command_evidence(
             && !text.contains("#!/bin/");
         if python_next || looks_python {
             let spans = ScalarSpans::new(src, item);
-            python_evidence(knowledge, text, &|r| spans.span(r), "command", out);
+            python_evidence(knowledge, asked, text, &|r| spans.span(r), "command", out);
             python_next = false;
             continue;
         }
@@ -524,11 +594,12 @@ fn command_evidence(
         let end = (r.end - starts[i]).min(shell_items[i].value.len());
         spans[i].span(local..end.max(local))
     };
-    shell_evidence(knowledge, &joined, &to_span, "command", out);
+    shell_evidence(knowledge, asked, &joined, &to_span, "command", out);
 }
 
 fn shell_evidence(
     knowledge: &knowledge::Knowledge,
+    asked: Asked,
     text: &str,
     to_span: &dyn Fn(Range<usize>) -> Span,
     what: &str,
@@ -539,13 +610,14 @@ fn shell_evidence(
         let base = code.start;
         python_evidence(
             knowledge,
+            asked,
             &text[code],
             &|r: Range<usize>| to_span(base + r.start..base + r.end),
             what,
             out,
         );
     }
-    for hit in shell::scan(knowledge, text) {
+    for hit in shell::scan(knowledge, text, asked) {
         let row = &knowledge.rows[hit.row];
         let Some(question) = row.question.question() else {
             continue;
@@ -812,6 +884,7 @@ use std::collections::HashMap;
 
 fn python_evidence(
     knowledge: &knowledge::Knowledge,
+    asked: Asked,
     source: &str,
     to_span: &dyn Fn(Range<usize>) -> Span,
     what: &str,
@@ -819,7 +892,7 @@ fn python_evidence(
 ) {
     // One pass of the prefilter: a program without any row's trigger word (or a remote
     // scheme) has nothing to find; the others try only the rows whose words they have.
-    let candidates = knowledge.candidates(source);
+    let candidates = knowledge.candidates_asked(source, asked);
     if candidates.nothing() {
         return;
     }
@@ -996,7 +1069,7 @@ fn python_evidence(
     }
     for lit in &scan.strings {
         let body = lit.body.trim_start();
-        if is_remote(body) {
+        if asked.io && is_remote(body) {
             let end = lit.range.start
                 + lit
                     .body
@@ -1019,7 +1092,7 @@ fn python_evidence(
         if !shell_rows {
             continue;
         }
-        for hit in shell::scan(knowledge, &lit.body) {
+        for hit in shell::scan(knowledge, &lit.body, asked) {
             let row = &knowledge.rows[hit.row];
             let Some(question) = row.question.question() else {
                 continue;
@@ -1105,10 +1178,15 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 }
 
 /// Names hint at what a step does: weak evidence, shown but never decisive.
-fn name_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut Vec<Evidence>) {
+fn name_evidence(
+    knowledge: &knowledge::Knowledge,
+    asked: Asked,
+    step: &Step,
+    out: &mut Vec<Evidence>,
+) {
     let name = step.name.to_ascii_lowercase();
     for row in &knowledge.rows {
-        let Some(question) = row.question.question() else {
+        let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
         if let Some(word) = row.step_name.iter().find(|w| name.contains(&***w)) {

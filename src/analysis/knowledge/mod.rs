@@ -262,6 +262,25 @@ impl Knowledge {
         found
     }
 
+    /// [`Knowledge::candidates`] among the rows of the questions `asked` (a remote path
+    /// counts only when IO is asked).
+    pub fn candidates_asked(&self, text: &str, asked: super::Asked) -> Candidates {
+        let mut found = self.candidates(text);
+        if asked == super::Asked::ALL {
+            return found;
+        }
+        if found.rows.is_empty() {
+            found.rows = vec![true; self.rows.len()];
+        }
+        found.any_row = false;
+        for (candidate, row) in found.rows.iter_mut().zip(&self.rows) {
+            *candidate &= asked.row(row);
+            found.any_row |= *candidate;
+        }
+        found.remote_path &= asked.io;
+        found
+    }
+
     /// The call and method rows that may match a call whose name ends in `last`, in row order.
     pub fn call_rows(&self, last: &str) -> impl Iterator<Item = (usize, &Row)> {
         // Two sorted lists merged, without a list per call.
