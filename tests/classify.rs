@@ -289,10 +289,12 @@ fn pipeline_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 fn prefilter_changes_nothing(dirs: &[std::path::PathBuf]) -> usize {
     use pipelint::analysis::knowledge::Knowledge;
     let with = pipelint::config::Config::default();
-    let mut without = pipelint::config::Config::default();
-    without.knowledge = Some(std::sync::Arc::new(
-        Knowledge::with_user_rows(&[]).unwrap().without_prefilter(),
-    ));
+    let without = pipelint::config::Config {
+        knowledge: Some(std::sync::Arc::new(
+            Knowledge::with_user_rows(&[]).unwrap().without_prefilter(),
+        )),
+        ..Default::default()
+    };
     let mut files = Vec::new();
     for dir in dirs {
         pipeline_files(dir, &mut files);

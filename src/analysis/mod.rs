@@ -617,7 +617,7 @@ fn shell_evidence(
             out,
         );
     }
-    for hit in shell::scan(knowledge, text, asked) {
+    for hit in shell::scan_asked(knowledge, text, asked) {
         let row = &knowledge.rows[hit.row];
         let Some(question) = row.question.question() else {
             continue;
@@ -1092,7 +1092,7 @@ fn python_evidence(
         if !shell_rows {
             continue;
         }
-        for hit in shell::scan(knowledge, &lit.body, asked) {
+        for hit in shell::scan_asked(knowledge, &lit.body, asked) {
             let row = &knowledge.rows[hit.row];
             let Some(question) = row.question.question() else {
                 continue;

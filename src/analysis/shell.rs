@@ -56,8 +56,13 @@ pub struct ShellHit {
     pub range: Range<usize>,
 }
 
+/// The matches of every row in a shell text.
+pub fn scan(knowledge: &Knowledge, text: &str) -> Vec<ShellHit> {
+    scan_asked(knowledge, text, super::Asked::ALL)
+}
+
 /// The matches of the rows `asked` about in a shell text.
-pub fn scan(knowledge: &Knowledge, text: &str, asked: super::Asked) -> Vec<ShellHit> {
+pub fn scan_asked(knowledge: &Knowledge, text: &str, asked: super::Asked) -> Vec<ShellHit> {
     scan_candidates(knowledge, text, &knowledge.candidates_asked(text, asked))
 }
 
@@ -161,7 +166,7 @@ mod tests {
     use crate::analysis::knowledge::{RowQuestion, BUILTIN_KNOWLEDGE};
 
     fn questions(text: &str) -> Vec<(RowQuestion, String)> {
-        scan(&BUILTIN_KNOWLEDGE, text, crate::analysis::Asked::ALL)
+        scan(&BUILTIN_KNOWLEDGE, text)
             .into_iter()
             .map(|h| {
                 (
@@ -255,7 +260,7 @@ mod tests {
     /// text is judged by its own.
     #[test]
     fn upserts_are_judged_per_statement() {
-        let scan = |t: &str| scan(&BUILTIN_KNOWLEDGE, t, crate::analysis::Asked::ALL);
+        let scan = |t: &str| scan(&BUILTIN_KNOWLEDGE, t);
         let text = "INSERT INTO a VALUES (1) ON CONFLICT DO NOTHING; INSERT INTO b VALUES (2); \
                     insert into c values (3) on duplicate key update x=1; INSERT INTO d VALUES (4)";
         let inserts: Vec<&str> = scan(text)

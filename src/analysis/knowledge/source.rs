@@ -11,9 +11,12 @@ use serde_json::{Map, Value};
 
 use super::row::{Row, Shapes};
 
+/// A row with the file and line it starts on.
+pub type PlacedRow = (Row, String, usize);
+
 /// The rows of a knowledge directory's `*.yaml` files (in name order) and their shapes, or
 /// every problem found, one a line: `file:line: row `id`: what is wrong`.
-pub fn read_dir(dir: &Path) -> Result<(Vec<(Row, String, usize)>, Shapes), String> {
+pub fn read_dir(dir: &Path) -> Result<(Vec<PlacedRow>, Shapes), String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -32,10 +35,8 @@ pub fn read_dir(dir: &Path) -> Result<(Vec<(Row, String, usize)>, Shapes), Strin
 }
 
 /// [`read_dir`] over (file name, text) pairs.
-pub fn read_texts(
-    files: &[(String, String)],
-) -> Result<(Vec<(Row, String, usize)>, Shapes), String> {
-    let mut rows: Vec<(Row, String, usize)> = Vec::new();
+pub fn read_texts(files: &[(String, String)]) -> Result<(Vec<PlacedRow>, Shapes), String> {
+    let mut rows: Vec<PlacedRow> = Vec::new();
     let mut shapes = Map::new();
     let mut errors = Vec::new();
     for (name, text) in files {
@@ -85,7 +86,7 @@ pub fn read_texts(
 fn read_file(
     name: &str,
     text: &str,
-    rows: &mut Vec<(Row, String, usize)>,
+    rows: &mut Vec<PlacedRow>,
     shapes: &mut Map<String, Value>,
 ) -> Result<(), String> {
     let (value, row_lines) = to_json(text).map_err(|(line, e)| format!("{name}:{line}: {e}"))?;
