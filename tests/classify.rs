@@ -21,7 +21,13 @@ struct CasesFile {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
-    row: String,
+    /// The row the case exercises; or `shape`, a key of a knowledge file's `shapes:`.
+    row: Option<String>,
+    shape: Option<String>,
+    /// For a shape: words the evidence says when it fires (and must not say otherwise)...
+    says: Option<String>,
+    /// ...or the checkpoint seconds read from the env (`checkpoint-env`).
+    checkpoint: Option<u64>,
     #[serde(default = "yes")]
     fires: bool,
     python: Option<String>,
@@ -43,6 +49,8 @@ fn yes() -> bool {
 struct Outcome {
     rows: BTreeSet<String>,
     strong: BTreeSet<Question>,
+    descriptions: Vec<String>,
+    checkpoint: Option<u64>,
 }
 
 fn outcome(case: &Case) -> Outcome {
@@ -66,23 +74,32 @@ fn outcome(case: &Case) -> Outcome {
         };
         let steps =
             pipelint::classify::classify_text(&text, &pipelint::config::Config::default(), step)
-                .unwrap_or_else(|e| panic!("{}: {e}\n{text}", case.row));
+                .unwrap_or_else(|e| panic!("{:?}: {e}\n{text}", case.row));
         let mut rows = BTreeSet::new();
         let mut strong = BTreeSet::new();
+        let mut descriptions = Vec::new();
+        let mut checkpoint = None;
         for step in steps {
+            checkpoint = checkpoint.or(step.checkpoint.as_ref().map(|c| c.seconds));
             for v in step.questions {
                 for e in v.evidence {
                     rows.extend(e.row.clone());
+                    descriptions.push(e.description.clone());
                     if e.confidence == Confidence::High {
                         strong.insert(v.question);
                     }
                 }
             }
         }
-        return Outcome { rows, strong };
+        return Outcome {
+            rows,
+            strong,
+            descriptions,
+            checkpoint,
+        };
     } else {
         panic!(
-            "case for `{}` has no python, shell, template or pipeline",
+            "case for {:?} has no python, shell, template or pipeline",
             case.row
         )
     };
@@ -93,7 +110,54 @@ fn outcome(case: &Case) -> Outcome {
             .filter(|e| e.confidence == Confidence::High)
             .map(|e| e.question)
             .collect(),
+        descriptions: evidence.iter().map(|e| e.description.clone()).collect(),
+        checkpoint: None,
     }
+}
+
+/// A shape's case: what it says, or the checkpoint it reads, when it fires, and not otherwise.
+fn shape_problem(case: &Case, got: &Outcome) -> Option<String> {
+    let said = case
+        .says
+        .as_ref()
+        .map(|w| got.descriptions.iter().any(|d| d.contains(w.as_str())));
+    match (said, case.checkpoint, case.fires) {
+        (Some(said), None, fires) if said != fires => Some(format!(
+            "the evidence should {}say {:?} (it says {:?})",
+            if fires { "" } else { "not " },
+            case.says,
+            got.descriptions
+        )),
+        (None, Some(seconds), true) if got.checkpoint != Some(seconds) => Some(format!(
+            "should read a {seconds}s checkpoint, not {:?}",
+            got.checkpoint
+        )),
+        (None, Some(_), false) if got.checkpoint.is_some() => Some(format!(
+            "should read no checkpoint, not {:?}",
+            got.checkpoint
+        )),
+        (None, None, _) | (Some(_), Some(_), _) => {
+            Some("a shape's case has `says` or `checkpoint`".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The keys of the knowledge files' `shapes:`.
+fn shape_keys() -> BTreeSet<String> {
+    let dir = repo_root().join("src/analysis/knowledge");
+    let mut keys = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let value: serde_json::Value = parse_yaml(&text).unwrap();
+            if let Some(shapes) = value["shapes"].as_object() {
+                keys.extend(shapes.keys().cloned());
+            }
+        }
+    }
+    keys
 }
 
 #[test]
@@ -108,6 +172,7 @@ fn every_row_has_an_example_and_its_examples_hold() {
         .collect();
     files.sort();
     let mut fired_examples: BTreeSet<String> = BTreeSet::new();
+    let mut fired_shapes: BTreeSet<String> = BTreeSet::new();
     let mut failures = Vec::new();
     let (mut examples, mut look_alikes) = (0, 0);
     for path in &files {
@@ -115,12 +180,28 @@ fn every_row_has_an_example_and_its_examples_hold() {
         let file: CasesFile =
             parse_yaml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for case in &file.cases {
-            let Some(row) = rows.get(case.row.as_str()) else {
-                failures.push(format!("{}: no row `{}`", path.display(), case.row));
+            let Some(row_id) = &case.row else {
+                let Some(shape) = &case.shape else {
+                    failures.push(format!(
+                        "{}: a case without `row` or `shape`",
+                        path.display()
+                    ));
+                    continue;
+                };
+                if let Some(problem) = shape_problem(case, &outcome(case)) {
+                    failures.push(format!("{} shape `{shape}`: {problem}", path.display()));
+                }
+                if case.fires {
+                    fired_shapes.insert(shape.clone());
+                }
+                continue;
+            };
+            let Some(row) = rows.get(row_id.as_str()) else {
+                failures.push(format!("{}: no row `{row_id}`", path.display()));
                 continue;
             };
             let got = outcome(case);
-            let matched = got.rows.contains(&case.row);
+            let matched = got.rows.contains(row_id);
             let decisive = row.confidence == RowConfidence::High;
             let problem = match (row.question.question(), case.fires) {
                 // A seeding row fires and leaves the program not random.
@@ -141,11 +222,11 @@ fn every_row_has_an_example_and_its_examples_hold() {
                 _ => None,
             };
             if let Some(problem) = problem {
-                failures.push(format!("{} `{}`: {problem}", path.display(), case.row));
+                failures.push(format!("{} `{row_id}`: {problem}", path.display()));
             }
             if case.fires {
                 examples += 1;
-                fired_examples.insert(case.row.clone());
+                fired_examples.insert(row_id.clone());
             } else {
                 look_alikes += 1;
             }
@@ -155,6 +236,11 @@ fn every_row_has_an_example_and_its_examples_hold() {
         if !fired_examples.contains(&*row.id) {
             failures.push(format!("row `{}` has no example that fires", row.id));
         }
+    }
+    let shapes = shape_keys();
+    assert!(shapes.len() >= 7, "{shapes:?}");
+    for shape in shapes.difference(&fired_shapes) {
+        failures.push(format!("shape `{shape}` has no example that fires"));
     }
     eprintln!(
         "{} rows, {examples} examples, {look_alikes} look-alikes",
