@@ -111,11 +111,13 @@ impl Emit for RowConfidence {
     }
 }
 
-/// `Type { field: value, ... }`, every field named (a new field that is not written here
-/// fails to compile: the destructuring below lists them all).
+/// `Type { field: value, ... }`, every field named: the fields are listed once, for a
+/// destructuring without `..` (a new field that is not listed here fails to compile) and for
+/// the output.
 macro_rules! emit_struct {
-    ($out:expr, $name:literal, $($field:ident),* $(,)?) => {{
-        $out.push_str(concat!($name, " {"));
+    ($out:expr, $value:expr, $name:ident { $($field:ident),* $(,)? }) => {{
+        let $name { $($field),* } = $value;
+        $out.push_str(concat!(stringify!($name), " {"));
         $(
             $out.push_str(concat!(" ", stringify!($field), ": "));
             $field.emit($out);
@@ -127,129 +129,81 @@ macro_rules! emit_struct {
 
 impl Emit for Row {
     fn emit(&self, out: &mut String) {
-        let Row {
-            id,
-            question,
-            confidence,
-            phrase,
-            reference,
-            call,
-            except,
-            method,
-            on,
-            on_arg,
-            command,
-            needles,
-            artifact,
-            step_name,
-            image,
-            arg,
-            resource,
-            generate_name,
-            step_kind,
-            keyword,
-            keyword_not,
-            present,
-            present_any,
-            absent,
-            no_positional,
-            remote_arg,
-            hub_id_arg,
-            first_arg_not,
-            string_arg,
-            unless_string_arg,
-            program_calls,
-            imported,
-            unless_seeded,
-            seeds,
-            unless_in_command,
-            unless_in_statement,
-        } = self;
         emit_struct!(
             out,
-            "Row",
-            id,
-            question,
-            confidence,
-            phrase,
-            reference,
-            call,
-            except,
-            method,
-            on,
-            on_arg,
-            command,
-            needles,
-            artifact,
-            step_name,
-            image,
-            arg,
-            resource,
-            generate_name,
-            step_kind,
-            keyword,
-            keyword_not,
-            present,
-            present_any,
-            absent,
-            no_positional,
-            remote_arg,
-            hub_id_arg,
-            first_arg_not,
-            string_arg,
-            unless_string_arg,
-            program_calls,
-            imported,
-            unless_seeded,
-            seeds,
-            unless_in_command,
-            unless_in_statement,
+            self,
+            Row {
+                id,
+                question,
+                confidence,
+                phrase,
+                reference,
+                call,
+                except,
+                method,
+                on,
+                on_arg,
+                command,
+                needles,
+                artifact,
+                step_name,
+                image,
+                arg,
+                resource,
+                generate_name,
+                step_kind,
+                keyword,
+                keyword_not,
+                present,
+                present_any,
+                absent,
+                no_positional,
+                remote_arg,
+                hub_id_arg,
+                first_arg_not,
+                string_arg,
+                unless_string_arg,
+                program_calls,
+                imported,
+                unless_seeded,
+                seeds,
+                unless_in_command,
+                unless_in_statement,
+            }
         );
     }
 }
 
 impl Emit for Shapes {
     fn emit(&self, out: &mut String) {
-        let Shapes {
-            remote_schemes,
-            url_schemes,
-            loopback_hosts,
-            hub_id_chars,
-            random_ignored_in,
-            location_names,
-            checkpoint_env,
-        } = self;
         emit_struct!(
             out,
-            "Shapes",
-            remote_schemes,
-            url_schemes,
-            loopback_hosts,
-            hub_id_chars,
-            random_ignored_in,
-            location_names,
-            checkpoint_env,
+            self,
+            Shapes {
+                remote_schemes,
+                url_schemes,
+                loopback_hosts,
+                hub_id_chars,
+                random_ignored_in,
+                location_names,
+                checkpoint_env,
+            }
         );
     }
 }
 
 impl Emit for CheckpointEnv {
     fn emit(&self, out: &mut String) {
-        let CheckpointEnv {
-            subject,
-            duration,
-            not,
-            minutes_suffix,
-            millis_suffix,
-        } = self;
         emit_struct!(
             out,
-            "CheckpointEnv",
-            subject,
-            duration,
-            not,
-            minutes_suffix,
-            millis_suffix,
+            self,
+            CheckpointEnv {
+                subject,
+                duration,
+                not,
+                minutes_suffix,
+                millis_suffix,
+            }
         );
     }
 }
