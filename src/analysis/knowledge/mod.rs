@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::{Confidence, Question};
 
@@ -65,8 +65,10 @@ impl Row {
 
     /// Words one of which a text has whenever the row can match in it: the last component
     /// of a Python name (the call writes it, or its `from ... import` does), the longest
-    /// literal run of it when it has a `*` (or of the module when it is only `*`), a
-    /// command's needles. `None`: the row does not match in text (artifacts, names...).
+    /// literal run of it when it has a `*` (or of the module when it is only `*`); for a
+    /// name that is all `*`, a keyword the row requires (`shuffle=`); a command's needles.
+    /// `None`: the row does not match in text (artifacts, names...); an empty word: it can
+    /// match in any text.
     fn triggers(&self) -> Option<Vec<&str>> {
         if self.command.is_some() {
             return Some(self.needles.iter().map(|n| &**n).collect());
@@ -74,21 +76,38 @@ impl Row {
         if self.call.is_empty() && self.method.is_empty() {
             return None;
         }
+        let required_keyword = self
+            .keyword
+            .iter()
+            .map(|(k, _)| &**k)
+            .chain(self.present.iter().map(|k| &**k))
+            .max_by_key(|k| k.len())
+            .unwrap_or("");
         let words = self.call.iter().chain(self.method.iter()).map(|p| {
             let p: &str = p;
             let last = p.rsplit('.').next().unwrap_or(p);
             let word = longest_literal_of(last);
-            if word.is_empty() {
-                // `boto3.*`: the module is written in its import.
-                p.split('.')
-                    .map(longest_literal_of)
-                    .max_by_key(|w| w.len())
-                    .unwrap_or("")
+            if !word.is_empty() {
+                return word;
+            }
+            // `boto3.*`: the module is written in its import.
+            let module = p
+                .split('.')
+                .map(longest_literal_of)
+                .max_by_key(|w| w.len())
+                .unwrap_or("");
+            if module.is_empty() {
+                required_keyword
             } else {
-                word
+                module
             }
         });
         Some(words.collect())
+    }
+
+    /// A command row whose pattern ignores case (`(?i:insert\s+into)`): its needles too.
+    fn ignores_case(&self) -> bool {
+        self.command.as_ref().is_some_and(|c| c.contains("(?i"))
     }
 }
 
@@ -117,16 +136,77 @@ pub struct Knowledge {
 /// without any skips the scan; the others try only their candidates.
 #[derive(Debug)]
 struct Prefilter {
-    /// `None`: every row is a candidate everywhere (to check that the prefilter changes no
+    /// `false`: every row is a candidate everywhere (to check that the prefilter changes no
     /// verdict, see [`Knowledge::without_prefilter`]).
-    automaton: Option<AhoCorasick>,
-    /// Per pattern of the automaton: the rows it triggers (none: a remote scheme).
-    rows_of: Vec<Vec<usize>>,
-    /// Patterns that are remote schemes: a remote path is evidence without a row.
-    schemes: Vec<bool>,
+    enabled: bool,
+    /// The words as written (Python names are case-sensitive)...
+    exact: Triggers,
+    /// ...and the needles of the command rows that ignore case (`INSERT INTO`), folded.
+    folded: Triggers,
     /// Rows that match in text but have no trigger words (a user's command row without
     /// `needles`): candidates everywhere.
     untriggered: Vec<usize>,
+}
+
+/// One automaton and what its patterns stand for.
+#[derive(Debug, Default)]
+struct Triggers {
+    /// `None` when there are no words.
+    automaton: Option<AhoCorasick>,
+    /// Per pattern: the rows it triggers (none: a remote scheme).
+    rows_of: Vec<Vec<usize>>,
+    /// Patterns that are remote schemes: a remote path is evidence without a row.
+    schemes: Vec<bool>,
+}
+
+impl Triggers {
+    /// `words`: (word, the row it triggers or `None` for a remote scheme), in order.
+    fn new<'w>(words: impl Iterator<Item = (&'w str, Option<usize>)>, fold: bool) -> Triggers {
+        let mut triggers = Triggers::default();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (word, row) in words {
+            let at = *index.entry(word).or_insert_with(|| {
+                patterns.push(word);
+                triggers.rows_of.push(Vec::new());
+                triggers.schemes.push(false);
+                patterns.len() - 1
+            });
+            match row {
+                Some(r) => triggers.rows_of[at].push(r),
+                None => triggers.schemes[at] = true,
+            }
+        }
+        if !patterns.is_empty() {
+            // The non-contiguous NFA: the cheapest to build (a run pays for it once), and
+            // fast enough to search with its prefilter.
+            triggers.automaton = Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(fold)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .build(&patterns)
+                    .expect("trigger words build an automaton"),
+            );
+        }
+        triggers
+    }
+
+    fn mark(&self, text: &str, found: &mut Candidates) {
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        for m in automaton.find_overlapping_iter(text) {
+            let p = m.pattern().as_usize();
+            if self.schemes[p] {
+                found.remote_path = true;
+            }
+            for &row in &self.rows_of[p] {
+                found.rows[row] = true;
+                found.any_row = true;
+            }
+        }
+    }
 }
 
 /// The rows that can match in a text, as [`Knowledge::candidates`] found them.
@@ -228,19 +308,19 @@ impl Knowledge {
     /// The same knowledge with the prefilter off: every row is tried on every text. The
     /// verdicts must not differ (tests/classify.rs compares them on every test file).
     pub fn without_prefilter(mut self) -> Knowledge {
-        self.prefilter.automaton = None;
+        self.prefilter.enabled = false;
         self
     }
 
     /// The rows that can match somewhere in `text`.
     pub fn candidates(&self, text: &str) -> Candidates {
-        let Some(automaton) = &self.prefilter.automaton else {
+        if !self.prefilter.enabled {
             return Candidates {
                 rows: Vec::new(),
                 any_row: true,
                 remote_path: true,
             };
-        };
+        }
         let mut found = Candidates {
             rows: vec![false; self.rows.len()],
             any_row: !self.prefilter.untriggered.is_empty(),
@@ -249,16 +329,8 @@ impl Knowledge {
         for &row in &self.prefilter.untriggered {
             found.rows[row] = true;
         }
-        for m in automaton.find_overlapping_iter(text) {
-            let p = m.pattern().as_usize();
-            if self.prefilter.schemes[p] {
-                found.remote_path = true;
-            }
-            for &row in &self.prefilter.rows_of[p] {
-                found.rows[row] = true;
-                found.any_row = true;
-            }
-        }
+        self.prefilter.exact.mark(text, &mut found);
+        self.prefilter.folded.mark(text, &mut found);
         found
     }
 
@@ -372,46 +444,30 @@ impl Knowledge {
 
 impl Prefilter {
     fn new(rows: &[Row], shapes: &Shapes) -> Prefilter {
-        let mut words: Vec<String> = Vec::new();
-        let mut rows_of: Vec<Vec<usize>> = Vec::new();
-        let mut schemes: Vec<bool> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut add = |word: &str, row: Option<usize>| {
-            // Case is ignored (shell patterns may ignore it): more candidates, never fewer.
-            let key = word.to_ascii_lowercase();
-            let at = *index.entry(key.clone()).or_insert_with(|| {
-                words.push(key);
-                rows_of.push(Vec::new());
-                schemes.push(false);
-                words.len() - 1
-            });
-            match row {
-                Some(r) => rows_of[at].push(r),
-                None => schemes[at] = true,
-            }
-        };
         let mut untriggered = Vec::new();
+        let mut exact: Vec<(&str, Option<usize>)> = Vec::new();
+        let mut folded: Vec<(&str, Option<usize>)> = Vec::new();
         for (i, row) in rows.iter().enumerate() {
             match row.triggers() {
-                Some(words) if words.iter().any(|w| w.is_empty()) || words.is_empty() => {
+                Some(words) if words.is_empty() || words.iter().any(|w| w.is_empty()) => {
                     untriggered.push(i)
                 }
-                Some(words) => words.into_iter().for_each(|w| add(w, Some(i))),
+                Some(words) => {
+                    let into = if row.ignores_case() {
+                        &mut folded
+                    } else {
+                        &mut exact
+                    };
+                    into.extend(words.into_iter().map(|w| (w, Some(i))));
+                }
                 None => {}
             }
         }
-        for scheme in shapes.remote_schemes.iter() {
-            add(scheme, None);
-        }
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&words)
-            .expect("trigger words build an automaton");
+        exact.extend(shapes.remote_schemes.iter().map(|s| (&**s, None)));
         Prefilter {
-            automaton: Some(automaton),
-            rows_of,
-            schemes,
+            enabled: true,
+            exact: Triggers::new(exact.into_iter(), false),
+            folded: Triggers::new(folded.into_iter(), true),
             untriggered,
         }
     }
@@ -642,6 +698,41 @@ mod tests {
         ];
         let e = source::read_texts(&two).unwrap_err();
         assert_eq!(e, "b.yaml: `shapes.url-schemes` is set in another file too");
+    }
+
+    /// Every built-in row that matches in text has trigger words (none is tried on every
+    /// text); a program without any of them is skipped whole; one with a word tries only
+    /// the rows of that word; a row's case-insensitive needle matches in any case.
+    #[test]
+    fn the_prefilter_skips_texts_without_trigger_words() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let untriggered: Vec<&str> = k
+            .prefilter
+            .untriggered
+            .iter()
+            .map(|&i| &*k.rows[i].id)
+            .collect();
+        assert!(untriggered.is_empty(), "{untriggered:?}");
+        assert!(k
+            .candidates("def total(xs):\n    return sum(x * 2 for x in xs)\n")
+            .nothing());
+        let rows = |text: &str| -> Vec<&str> {
+            let c = k.candidates(text);
+            assert!(!c.nothing());
+            (0..k.rows.len())
+                .filter(|&i| c.row(i))
+                .map(|i| &*k.rows[i].id)
+                .collect()
+        };
+        let shuffled = rows("batches = make(ds, shuffle=True)");
+        assert!(shuffled.contains(&"shuffle-keyword"), "{shuffled:?}");
+        assert!(
+            !shuffled.contains(&"aws-sdk") && shuffled.len() < 10,
+            "{shuffled:?}"
+        );
+        assert!(rows("cur.execute('Insert Into t VALUES (1)')").contains(&"sql-insert"));
+        assert!(k.candidates("x = 's3://bucket/key'").remote_path);
+        assert!(!k.candidates("x = 'S3://bucket/key'").remote_path);
     }
 
     #[test]
