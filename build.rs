@@ -15,7 +15,7 @@ mod row;
 #[path = "src/analysis/knowledge/source.rs"]
 mod source;
 
-use row::{CheckpointEnv, Row, RowConfidence, RowQuestion, Shapes, Text};
+use row::{CheckpointEnv, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerWord};
 
 const DIR: &str = "src/analysis/knowledge";
 
@@ -37,6 +37,18 @@ fn main() {
     out.push_str("];\n\n/// The built-in shapes.\npub static BUILTIN_SHAPES: Shapes = ");
     shapes.emit(&mut out);
     out.push_str(";\n");
+    let rows: Vec<Row> = rows.into_iter().map(|(row, _, _)| row).collect();
+    let (triggers, untriggered) = row::trigger_table(&rows, &shapes.remote_schemes);
+    out.push_str("\n/// The prefilter's words for the built-in rows.\npub static BUILTIN_TRIGGERS: &[TriggerWord] = &[\n");
+    for t in &triggers {
+        out.push_str("    ");
+        t.emit(&mut out);
+        out.push_str(",\n");
+    }
+    let _ = write!(
+        out,
+        "];\n\n/// Built-in rows without a trigger word (tried on every text).\npub static BUILTIN_UNTRIGGERED: &[u32] = &{untriggered:?};\n"
+    );
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("knowledge.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| fail(&format!("{}: {e}", dest.display())));
 }
@@ -54,6 +66,12 @@ trait Emit {
 impl Emit for Text {
     fn emit(&self, out: &mut String) {
         let _ = write!(out, "Cow::Borrowed({:?})", &**self);
+    }
+}
+
+impl Emit for u32 {
+    fn emit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
     }
 }
 
@@ -203,6 +221,21 @@ impl Emit for CheckpointEnv {
                 not,
                 minutes_suffix,
                 millis_suffix,
+            }
+        );
+    }
+}
+
+impl Emit for TriggerWord {
+    fn emit(&self, out: &mut String) {
+        emit_struct!(
+            out,
+            self,
+            TriggerWord {
+                word,
+                rows,
+                scheme,
+                folded,
             }
         );
     }

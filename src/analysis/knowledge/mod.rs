@@ -17,7 +17,7 @@ use super::{Confidence, Question};
 mod row;
 #[cfg(test)]
 mod source;
-pub use row::{CheckpointEnv, List, Row, RowConfidence, RowQuestion, Shapes, Text};
+pub use row::{CheckpointEnv, List, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerWord};
 
 // `BUILTIN_ROWS` and `BUILTIN_SHAPES`, written by build.rs from the YAML files beside this
 // module (which validated every row: a bad row fails the build with its file and line).
@@ -62,58 +62,6 @@ impl Row {
         }
         Ok(())
     }
-
-    /// Words one of which a text has whenever the row can match in it: the last component
-    /// of a Python name (the call writes it, or its `from ... import` does), the longest
-    /// literal run of it when it has a `*` (or of the module when it is only `*`); for a
-    /// name that is all `*`, a keyword the row requires (`shuffle=`); a command's needles.
-    /// `None`: the row does not match in text (artifacts, names...); an empty word: it can
-    /// match in any text.
-    fn triggers(&self) -> Option<Vec<&str>> {
-        if self.command.is_some() {
-            return Some(self.needles.iter().map(|n| &**n).collect());
-        }
-        if self.call.is_empty() && self.method.is_empty() {
-            return None;
-        }
-        let required_keyword = self
-            .keyword
-            .iter()
-            .map(|(k, _)| &**k)
-            .chain(self.present.iter().map(|k| &**k))
-            .max_by_key(|k| k.len())
-            .unwrap_or("");
-        let words = self.call.iter().chain(self.method.iter()).map(|p| {
-            let p: &str = p;
-            let last = p.rsplit('.').next().unwrap_or(p);
-            let word = longest_literal_of(last);
-            if !word.is_empty() {
-                return word;
-            }
-            // `boto3.*`: the module is written in its import.
-            let module = p
-                .split('.')
-                .map(longest_literal_of)
-                .max_by_key(|w| w.len())
-                .unwrap_or("");
-            if module.is_empty() {
-                required_keyword
-            } else {
-                module
-            }
-        });
-        Some(words.collect())
-    }
-
-    /// A command row whose pattern ignores case (`(?i:insert\s+into)`): its needles too.
-    fn ignores_case(&self) -> bool {
-        self.command.as_ref().is_some_and(|c| c.contains("(?i"))
-    }
-}
-
-/// The longest run of `pattern` without a `*`.
-fn longest_literal_of(pattern: &str) -> &str {
-    pattern.split('*').max_by_key(|run| run.len()).unwrap_or("")
 }
 
 /// All rows, indexed for the interpreters.
@@ -160,22 +108,15 @@ struct Triggers {
 }
 
 impl Triggers {
-    /// `words`: (word, the row it triggers or `None` for a remote scheme), in order.
-    fn new<'w>(words: impl Iterator<Item = (&'w str, Option<usize>)>, fold: bool) -> Triggers {
+    fn new<'w>(words: impl Iterator<Item = &'w TriggerWord>, fold: bool) -> Triggers {
         let mut triggers = Triggers::default();
         let mut patterns: Vec<&str> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for (word, row) in words {
-            let at = *index.entry(word).or_insert_with(|| {
-                patterns.push(word);
-                triggers.rows_of.push(Vec::new());
-                triggers.schemes.push(false);
-                patterns.len() - 1
-            });
-            match row {
-                Some(r) => triggers.rows_of[at].push(r),
-                None => triggers.schemes[at] = true,
-            }
+        for t in words {
+            patterns.push(&t.word);
+            triggers
+                .rows_of
+                .push(t.rows.iter().map(|&r| r as usize).collect());
+            triggers.schemes.push(t.scheme);
         }
         if !patterns.is_empty() {
             // The non-contiguous NFA: the cheapest to build (a run pays for it once), and
@@ -240,6 +181,7 @@ impl Knowledge {
         Knowledge::new(
             BUILTIN_ROWS.iter().chain(user).cloned().collect(),
             BUILTIN_SHAPES.clone(),
+            BUILTIN_ROWS.len(),
         )
     }
 
@@ -262,19 +204,29 @@ impl Knowledge {
             rows.extend(file.rows);
         }
         rows.extend(user.iter().cloned());
-        Knowledge::new(rows, BUILTIN_SHAPES.clone())
+        Knowledge::new(rows, BUILTIN_SHAPES.clone(), 0)
     }
 
-    fn new(rows: Vec<Row>, shapes: Shapes) -> Result<Knowledge, String> {
-        let mut seen = std::collections::HashSet::new();
-        for row in &rows {
+    /// `rows[..built_in]` are the built-in rows, checked when they were compiled (with
+    /// their prefilter words); the others are checked here.
+    fn new(rows: Vec<Row>, shapes: Shapes, built_in: usize) -> Result<Knowledge, String> {
+        for (i, row) in rows.iter().enumerate().skip(built_in) {
             row.check_shape()?;
-            if !seen.insert(&*row.id) {
+            if rows[..i].iter().any(|r| r.id == row.id) {
                 return Err(format!("row `{}` is defined twice", row.id));
             }
         }
+        let (triggers, untriggered) = if built_in == BUILTIN_ROWS.len() && rows.len() == built_in {
+            (
+                Cow::Borrowed(BUILTIN_TRIGGERS),
+                Cow::Borrowed(BUILTIN_UNTRIGGERED),
+            )
+        } else {
+            let (t, u) = row::trigger_table(&rows, &shapes.remote_schemes);
+            (Cow::Owned(t), Cow::Owned(u))
+        };
         let mut k = Knowledge {
-            prefilter: Prefilter::new(&rows, &shapes),
+            prefilter: Prefilter::new(&triggers, &untriggered),
             rows,
             shapes,
             by_last: HashMap::new(),
@@ -443,32 +395,12 @@ impl Knowledge {
 }
 
 impl Prefilter {
-    fn new(rows: &[Row], shapes: &Shapes) -> Prefilter {
-        let mut untriggered = Vec::new();
-        let mut exact: Vec<(&str, Option<usize>)> = Vec::new();
-        let mut folded: Vec<(&str, Option<usize>)> = Vec::new();
-        for (i, row) in rows.iter().enumerate() {
-            match row.triggers() {
-                Some(words) if words.is_empty() || words.iter().any(|w| w.is_empty()) => {
-                    untriggered.push(i)
-                }
-                Some(words) => {
-                    let into = if row.ignores_case() {
-                        &mut folded
-                    } else {
-                        &mut exact
-                    };
-                    into.extend(words.into_iter().map(|w| (w, Some(i))));
-                }
-                None => {}
-            }
-        }
-        exact.extend(shapes.remote_schemes.iter().map(|s| (&**s, None)));
+    fn new(triggers: &[TriggerWord], untriggered: &[u32]) -> Prefilter {
         Prefilter {
             enabled: true,
-            exact: Triggers::new(exact.into_iter(), false),
-            folded: Triggers::new(folded.into_iter(), true),
-            untriggered,
+            exact: Triggers::new(triggers.iter().filter(|t| !t.folded), false),
+            folded: Triggers::new(triggers.iter().filter(|t| t.folded), true),
+            untriggered: untriggered.iter().map(|&i| i as usize).collect(),
         }
     }
 }
@@ -663,6 +595,10 @@ mod tests {
             shape_keys += value["shapes"].as_object().map_or(0, |m| m.len());
         }
         assert_eq!(shape_keys, 7, "every field of `Shapes` set once");
+        let (triggers, untriggered) =
+            row::trigger_table(&parsed.rows, &BUILTIN_SHAPES.remote_schemes);
+        assert_eq!(format!("{triggers:?}"), format!("{BUILTIN_TRIGGERS:?}"));
+        assert_eq!(untriggered, BUILTIN_UNTRIGGERED);
     }
 
     /// What the build stops on: a bad row, named by file, line and id; every problem at once.

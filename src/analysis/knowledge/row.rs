@@ -172,6 +172,53 @@ where
 }
 
 impl Row {
+    /// Words one of which a text has whenever the row can match in it: the last component
+    /// of a Python name (the call writes it, or its `from ... import` does), the longest
+    /// literal run of it when it has a `*` (or of the module when it is only `*`); for a
+    /// name that is all `*`, a keyword the row requires (`shuffle=`); a command's needles.
+    /// `None`: the row does not match in text (artifacts, names...); an empty word: it can
+    /// match in any text.
+    pub fn triggers(&self) -> Option<Vec<&str>> {
+        if self.command.is_some() {
+            return Some(self.needles.iter().map(|n| &**n).collect());
+        }
+        if self.call.is_empty() && self.method.is_empty() {
+            return None;
+        }
+        let required_keyword = self
+            .keyword
+            .iter()
+            .map(|(k, _)| &**k)
+            .chain(self.present.iter().map(|k| &**k))
+            .max_by_key(|k| k.len())
+            .unwrap_or("");
+        let words = self.call.iter().chain(self.method.iter()).map(|p| {
+            let p: &str = p;
+            let last = p.rsplit('.').next().unwrap_or(p);
+            let word = longest_literal_of(last);
+            if !word.is_empty() {
+                return word;
+            }
+            // `boto3.*`: the module is written in its import.
+            let module = p
+                .split('.')
+                .map(longest_literal_of)
+                .max_by_key(|w| w.len())
+                .unwrap_or("");
+            if module.is_empty() {
+                required_keyword
+            } else {
+                module
+            }
+        });
+        Some(words.collect())
+    }
+
+    /// A command row whose pattern ignores case (`(?i:insert\s+into)`): its needles too.
+    pub fn ignores_case(&self) -> bool {
+        self.command.as_ref().is_some_and(|c| c.contains("(?i"))
+    }
+
     /// The kinds of thing the row matches (a well-formed row has one).
     pub fn kinds(&self) -> Vec<&'static str> {
         let mut kinds = Vec::new();
@@ -304,4 +351,98 @@ pub struct CheckpointEnv {
     /// Name endings that make the value milliseconds (`_MS`).
     #[serde(default)]
     pub millis_suffix: List,
+}
+
+/// The longest run of `pattern` without a `*`.
+fn longest_literal_of(pattern: &str) -> &str {
+    pattern.split('*').max_by_key(|run| run.len()).unwrap_or("")
+}
+
+/// One word of the prefilter: a text that contains it may match the rows listed.
+#[derive(Clone, Debug)]
+pub struct TriggerWord {
+    pub word: Text,
+    /// Indices of the rows it triggers.
+    pub rows: Cow<'static, [u32]>,
+    /// A remote scheme (`s3://`): a remote path is evidence without a row.
+    pub scheme: bool,
+    /// Matched in any case (a command row whose pattern ignores case).
+    pub folded: bool,
+}
+
+/// The prefilter's words for `rows` (and the remote schemes), each once, and the rows that
+/// have none (tried on every text). A word that contains another word of the same case
+/// rule hands its rows to the shorter one: a text with the longer word has the shorter
+/// one too, so no row is lost, the texts without any word are the same, and the automaton
+/// is half the size.
+pub fn trigger_table(rows: &[Row], remote_schemes: &[Text]) -> (Vec<TriggerWord>, Vec<u32>) {
+    let mut untriggered = Vec::new();
+    let mut pairs: Vec<(&str, bool, Option<u32>)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        match row.triggers() {
+            Some(ws) if ws.is_empty() || ws.iter().any(|w| w.is_empty()) => {
+                untriggered.push(i as u32)
+            }
+            Some(ws) => {
+                let folded = row.ignores_case();
+                pairs.extend(ws.into_iter().map(|w| (w, folded, Some(i as u32))));
+            }
+            None => {}
+        }
+    }
+    pairs.extend(remote_schemes.iter().map(|s| (&**s, false, None)));
+    // Each (word, case rule) once, with its rows and whether it is a remote scheme.
+    let mut words: Vec<(&str, bool, Vec<u32>, bool)> = Vec::new();
+    for (word, folded, row) in pairs {
+        let at = match words
+            .iter()
+            .position(|(w, f, _, _)| *w == word && *f == folded)
+        {
+            Some(at) => at,
+            None => {
+                words.push((word, folded, Vec::new(), false));
+                words.len() - 1
+            }
+        };
+        match row {
+            Some(r) => words[at].2.push(r),
+            None => words[at].3 = true,
+        }
+    }
+    // Shortest first: a word's rows go to the shortest word it contains.
+    words.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then(a.0.cmp(b.0)));
+    let mut kept: Vec<(&str, bool, Vec<u32>, bool)> = Vec::new();
+    for (word, folded, rs, scheme) in words {
+        let contains = |k: &str| {
+            if folded {
+                word.to_ascii_lowercase().contains(&k.to_ascii_lowercase())
+            } else {
+                word.contains(k)
+            }
+        };
+        match kept
+            .iter_mut()
+            .find(|(k, f, _, _)| *f == folded && contains(k))
+        {
+            Some(shorter) => {
+                shorter.2.extend(rs);
+                shorter.3 |= scheme;
+            }
+            None => kept.push((word, folded, rs, scheme)),
+        }
+    }
+    let table = kept
+        .into_iter()
+        .map(|(word, folded, mut rs, scheme)| {
+            rs.sort_unstable();
+            rs.dedup();
+            TriggerWord {
+                word: Cow::Owned(word.to_string()),
+                rows: Cow::Owned(rs),
+                scheme,
+                folded,
+            }
+        })
+        .collect();
+    (table, untriggered)
 }
