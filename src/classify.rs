@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::{analyze, Confidence, Declared, Evidence, Question, StepFacts};
+use crate::analysis::{analyze, Asked, Confidence, Declared, Evidence, Question, StepFacts};
 use crate::config::Config;
 use crate::formats::{adapt_file, FileKind};
 use crate::yaml::{parse, LineIndex};
@@ -100,7 +100,8 @@ pub fn classify_text(
             {
                 continue;
             }
-            let facts = analyze(s, pipeline, text, &options);
+            // Every question, each with its evidence (the rules ask only what they use).
+            let facts = analyze(s, pipeline, text, &options, Asked::ALL);
             out.push(shown(&lines, pipeline, s, &facts));
         }
     }
@@ -238,4 +239,76 @@ pub fn render_human(path: &str, steps: &[ClassifiedStep]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                // Hostile inputs test limits, not verdicts.
+                if !path.ends_with("hostile") {
+                    files(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "json") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The rules ask only the questions they can use about a step; each asked question gets
+    /// the same evidence as when all are asked (`pipelint classify`), on every test file.
+    #[test]
+    fn an_asked_question_has_the_evidence_of_all_questions_asked() {
+        let config = Config::default();
+        let options = crate::engine::analysis_options(&config);
+        let mut paths = Vec::new();
+        files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata"),
+            &mut paths,
+        );
+        let (mut steps, mut skipped) = (0, 0);
+        for path in &paths {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let yaml = parse(&text, &crate::yaml::ParseLimits::default());
+            let (pipelines, _) = adapt_file(&yaml, &text);
+            for pipeline in &pipelines {
+                for step in &pipeline.steps {
+                    let asked = crate::rules::questions_asked(&config, pipeline, step);
+                    let all = analyze(step, pipeline, &text, &options, Asked::ALL);
+                    let some = analyze(step, pipeline, &text, &options, asked);
+                    for q in [Question::Io, Question::NonIdempotent, Question::Random] {
+                        let of = |f: &StepFacts| -> Vec<Evidence> {
+                            f.evidence
+                                .iter()
+                                .filter(|e| e.question == q)
+                                .cloned()
+                                .collect()
+                        };
+                        if asked.question(q) {
+                            assert_eq!(of(&some), of(&all), "{}: {}", path.display(), step.name);
+                        } else {
+                            assert!(of(&some).is_empty());
+                            skipped += usize::from(!of(&all).is_empty());
+                        }
+                    }
+                    steps += 1;
+                }
+            }
+        }
+        eprintln!("{steps} steps; {skipped} answers not asked for that had evidence");
+        assert!(
+            steps > 500 && skipped > 0,
+            "{steps} steps, {skipped} skipped"
+        );
+    }
 }

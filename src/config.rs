@@ -390,11 +390,8 @@ impl Config {
                         }
                         rows.push(row);
                     }
-                    let knowledge = crate::analysis::knowledge::Knowledge::from_files(
-                        crate::analysis::knowledge::BUILTIN,
-                        &rows,
-                    )
-                    .map_err(|e| err(value.span(), e))?;
+                    let knowledge = crate::analysis::knowledge::Knowledge::with_user_rows(&rows)
+                        .map_err(|e| err(value.span(), e))?;
                     config.knowledge = Some(Arc::new(knowledge));
                 }
                 "suppressions" => {

@@ -404,7 +404,13 @@ fn analyze_steps(src: &str, pipelines: &[Pipeline], config: &Config) -> Vec<Vec<
                     }
                     // Tasks that share an executor are classified once each: what a step's
                     // evidence holds is paid for as findings are.
-                    let facts = analyze(s, p, src, &options);
+                    let facts = analyze(
+                        s,
+                        p,
+                        src,
+                        &options,
+                        crate::rules::questions_asked(config, p, s),
+                    );
                     let held = facts.evidence.len() as u64 * limits::EVIDENCE_COST;
                     if limits::charge(held, s.span) {
                         facts

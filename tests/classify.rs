@@ -21,14 +21,22 @@ struct CasesFile {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
-    row: String,
+    /// The row the case exercises; or `shape`, a key of a knowledge file's `shapes:`.
+    row: Option<String>,
+    shape: Option<String>,
+    /// For a shape: words the evidence says when it fires (and must not say otherwise)...
+    says: Option<String>,
+    /// ...or the checkpoint seconds read from the env (`checkpoint-env`).
+    checkpoint: Option<u64>,
     #[serde(default = "yes")]
     fires: bool,
     python: Option<String>,
     shell: Option<String>,
     /// One Argo template's body (below `- name:`), wrapped into a Workflow.
     template: Option<String>,
-    /// The template's name (default `main`).
+    /// A whole pipeline file (a KFP importer: structure no template shows).
+    pipeline: Option<String>,
+    /// The template's name (default `main`); for `pipeline`, the step to look at.
     name: Option<String>,
 }
 
@@ -41,6 +49,8 @@ fn yes() -> bool {
 struct Outcome {
     rows: BTreeSet<String>,
     strong: BTreeSet<Question>,
+    descriptions: Vec<String>,
+    checkpoint: Option<u64>,
 }
 
 fn outcome(case: &Case) -> Outcome {
@@ -49,30 +59,49 @@ fn outcome(case: &Case) -> Outcome {
         evidence_in(k, Language::Python, code)
     } else if let Some(script) = &case.shell {
         evidence_in(k, Language::Shell, script)
-    } else if let Some(template) = &case.template {
-        let body: String = template.lines().map(|l| format!("      {l}\n")).collect();
-        let name = case.name.as_deref().unwrap_or("main");
-        let text = format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: example-\nspec:\n  entrypoint: {name}\n  templates:\n    - name: {name}\n{body}"
-        );
+    } else if case.template.is_some() || case.pipeline.is_some() {
+        let (text, step) = match (&case.template, &case.pipeline) {
+            (Some(template), _) => {
+                let body: String = template.lines().map(|l| format!("      {l}\n")).collect();
+                let name = case.name.as_deref().unwrap_or("main");
+                let text = format!(
+                    "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: example-\nspec:\n  entrypoint: {name}\n  templates:\n    - name: {name}\n{body}"
+                );
+                (text, None)
+            }
+            (None, Some(pipeline)) => (pipeline.clone(), case.name.as_deref()),
+            (None, None) => unreachable!(),
+        };
         let steps =
-            pipelint::classify::classify_text(&text, &pipelint::config::Config::default(), None)
-                .unwrap_or_else(|e| panic!("{}: {e}\n{text}", case.row));
+            pipelint::classify::classify_text(&text, &pipelint::config::Config::default(), step)
+                .unwrap_or_else(|e| panic!("{:?}: {e}\n{text}", case.row));
         let mut rows = BTreeSet::new();
         let mut strong = BTreeSet::new();
+        let mut descriptions = Vec::new();
+        let mut checkpoint = None;
         for step in steps {
+            checkpoint = checkpoint.or(step.checkpoint.as_ref().map(|c| c.seconds));
             for v in step.questions {
                 for e in v.evidence {
                     rows.extend(e.row.clone());
+                    descriptions.push(e.description.clone());
                     if e.confidence == Confidence::High {
                         strong.insert(v.question);
                     }
                 }
             }
         }
-        return Outcome { rows, strong };
+        return Outcome {
+            rows,
+            strong,
+            descriptions,
+            checkpoint,
+        };
     } else {
-        panic!("case for `{}` has no python, shell or template", case.row)
+        panic!(
+            "case for {:?} has no python, shell, template or pipeline",
+            case.row
+        )
     };
     Outcome {
         rows: evidence.iter().filter_map(|e| e.row.clone()).collect(),
@@ -81,13 +110,60 @@ fn outcome(case: &Case) -> Outcome {
             .filter(|e| e.confidence == Confidence::High)
             .map(|e| e.question)
             .collect(),
+        descriptions: evidence.iter().map(|e| e.description.clone()).collect(),
+        checkpoint: None,
     }
+}
+
+/// A shape's case: what it says, or the checkpoint it reads, when it fires, and not otherwise.
+fn shape_problem(case: &Case, got: &Outcome) -> Option<String> {
+    let said = case
+        .says
+        .as_ref()
+        .map(|w| got.descriptions.iter().any(|d| d.contains(w.as_str())));
+    match (said, case.checkpoint, case.fires) {
+        (Some(said), None, fires) if said != fires => Some(format!(
+            "the evidence should {}say {:?} (it says {:?})",
+            if fires { "" } else { "not " },
+            case.says,
+            got.descriptions
+        )),
+        (None, Some(seconds), true) if got.checkpoint != Some(seconds) => Some(format!(
+            "should read a {seconds}s checkpoint, not {:?}",
+            got.checkpoint
+        )),
+        (None, Some(_), false) if got.checkpoint.is_some() => Some(format!(
+            "should read no checkpoint, not {:?}",
+            got.checkpoint
+        )),
+        (None, None, _) | (Some(_), Some(_), _) => {
+            Some("a shape's case has `says` or `checkpoint`".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The keys of the knowledge files' `shapes:`.
+fn shape_keys() -> BTreeSet<String> {
+    let dir = repo_root().join("src/analysis/knowledge");
+    let mut keys = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let value: serde_json::Value = parse_yaml(&text).unwrap();
+            if let Some(shapes) = value["shapes"].as_object() {
+                keys.extend(shapes.keys().cloned());
+            }
+        }
+    }
+    keys
 }
 
 #[test]
 fn every_row_has_an_example_and_its_examples_hold() {
     let k = &*BUILTIN_KNOWLEDGE;
-    let rows: BTreeMap<&str, _> = k.rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let rows: BTreeMap<&str, _> = k.rows.iter().map(|r| (&*r.id, r)).collect();
     let dir = repo_root().join("testdata/classify");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -96,6 +172,7 @@ fn every_row_has_an_example_and_its_examples_hold() {
         .collect();
     files.sort();
     let mut fired_examples: BTreeSet<String> = BTreeSet::new();
+    let mut fired_shapes: BTreeSet<String> = BTreeSet::new();
     let mut failures = Vec::new();
     let (mut examples, mut look_alikes) = (0, 0);
     for path in &files {
@@ -103,12 +180,28 @@ fn every_row_has_an_example_and_its_examples_hold() {
         let file: CasesFile =
             parse_yaml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for case in &file.cases {
-            let Some(row) = rows.get(case.row.as_str()) else {
-                failures.push(format!("{}: no row `{}`", path.display(), case.row));
+            let Some(row_id) = &case.row else {
+                let Some(shape) = &case.shape else {
+                    failures.push(format!(
+                        "{}: a case without `row` or `shape`",
+                        path.display()
+                    ));
+                    continue;
+                };
+                if let Some(problem) = shape_problem(case, &outcome(case)) {
+                    failures.push(format!("{} shape `{shape}`: {problem}", path.display()));
+                }
+                if case.fires {
+                    fired_shapes.insert(shape.clone());
+                }
+                continue;
+            };
+            let Some(row) = rows.get(row_id.as_str()) else {
+                failures.push(format!("{}: no row `{row_id}`", path.display()));
                 continue;
             };
             let got = outcome(case);
-            let matched = got.rows.contains(&case.row);
+            let matched = got.rows.contains(row_id);
             let decisive = row.confidence == RowConfidence::High;
             let problem = match (row.question.question(), case.fires) {
                 // A seeding row fires and leaves the program not random.
@@ -129,20 +222,25 @@ fn every_row_has_an_example_and_its_examples_hold() {
                 _ => None,
             };
             if let Some(problem) = problem {
-                failures.push(format!("{} `{}`: {problem}", path.display(), case.row));
+                failures.push(format!("{} `{row_id}`: {problem}", path.display()));
             }
             if case.fires {
                 examples += 1;
-                fired_examples.insert(case.row.clone());
+                fired_examples.insert(row_id.clone());
             } else {
                 look_alikes += 1;
             }
         }
     }
     for row in &k.rows {
-        if !fired_examples.contains(&row.id) {
+        if !fired_examples.contains(&*row.id) {
             failures.push(format!("row `{}` has no example that fires", row.id));
         }
+    }
+    let shapes = shape_keys();
+    assert!(shapes.len() >= 7, "{shapes:?}");
+    for shape in shapes.difference(&fired_shapes) {
+        failures.push(format!("shape `{shape}` has no example that fires"));
     }
     eprintln!(
         "{} rows, {examples} examples, {look_alikes} look-alikes",
@@ -247,4 +345,83 @@ fn user_rows_are_validated() {
     let e = load(&format!("{row}    call: [acme.x]\n    question: maybe\n")).unwrap_err();
     assert!(e.contains("question"), "{e}");
     assert!(load(&format!("{row}    call: [acme.x]\n")).is_ok());
+}
+
+/// Every pipeline file under `dir` (YAML and JSON, at any depth).
+fn pipeline_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            // Hostile inputs test limits and time, not verdicts (and classify applies none).
+            if !path.ends_with("hostile") {
+                pipeline_files(&path, out);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The prefilter (one automaton over the rows' trigger words) only skips work: every
+/// step's verdicts, evidence and spans are the same with it off, on every file under `dirs`.
+/// Returns how many steps were compared.
+fn prefilter_changes_nothing(dirs: &[std::path::PathBuf]) -> usize {
+    use pipelint::analysis::knowledge::Knowledge;
+    let with = pipelint::config::Config::default();
+    let without = pipelint::config::Config {
+        knowledge: Some(std::sync::Arc::new(
+            Knowledge::with_user_rows(&[]).unwrap().without_prefilter(),
+        )),
+        ..Default::default()
+    };
+    let mut files = Vec::new();
+    for dir in dirs {
+        pipeline_files(dir, &mut files);
+    }
+    let (mut steps, mut evidence) = (0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue; // not UTF-8: no steps either way
+        };
+        let a = pipelint::classify::classify_text(&text, &with, None);
+        let b = pipelint::classify::classify_text(&text, &without, None);
+        let show = |r: Result<Vec<_>, String>| match r {
+            Ok(s) => serde_json::to_string_pretty(&serde_json::json!({ "steps": s })).unwrap(),
+            Err(e) => e,
+        };
+        let (a, b) = (show(a), show(b));
+        assert!(
+            a == b,
+            "{}: the prefilter changed the classification",
+            path.display()
+        );
+        steps += a.matches("\"step\":").count();
+        evidence += a.matches("\"description\":").count();
+    }
+    eprintln!(
+        "{} files, {steps} steps, {evidence} pieces of evidence: the same with and without the prefilter",
+        files.len()
+    );
+    assert!(evidence > 0);
+    steps
+}
+
+#[test]
+fn the_prefilter_changes_no_verdict_on_the_test_files() {
+    let steps = prefilter_changes_nothing(&[repo_root().join("testdata")]);
+    assert!(steps > 500, "{steps} steps");
+}
+
+#[test]
+#[ignore = "needs ../shared (the corpus of real pipelines); CI runs it: cargo test -- --ignored"]
+fn the_prefilter_changes_no_verdict_on_the_corpus() {
+    let steps = prefilter_changes_nothing(&[common::require_shared().join("corpus")]);
+    assert!(steps > 1_000, "{steps} steps");
 }

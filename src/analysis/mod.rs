@@ -9,7 +9,7 @@ pub mod shell;
 
 use std::ops::Range;
 
-use crate::model::{is_templated, EmbeddedSource, Language, Pipeline, Spanned, Step, StepKind};
+use crate::model::{is_templated, EmbeddedSource, Language, Pipeline, Spanned, Step};
 use crate::yaml::{OffsetMap, ScalarOffsets, ScalarStyle, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -30,6 +30,46 @@ pub enum Confidence {
     Low,
     /// The step runs a known command or call.
     High,
+}
+
+/// The questions asked about a step: a rule needs only some (IO where nothing retries,
+/// non-idempotent effects where something does, randomness where results are cached), and
+/// the rows of the others are not tried. `pipelint classify` asks them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub io: bool,
+    pub non_idempotent: bool,
+    pub random: bool,
+}
+
+impl Asked {
+    pub const ALL: Asked = Asked {
+        io: true,
+        non_idempotent: true,
+        random: true,
+    };
+    pub const NONE: Asked = Asked {
+        io: false,
+        non_idempotent: false,
+        random: false,
+    };
+
+    pub fn question(self, question: Question) -> bool {
+        match question {
+            Question::Io => self.io,
+            Question::NonIdempotent => self.non_idempotent,
+            Question::Random => self.random,
+        }
+    }
+
+    /// A row's question is asked (a seeding row answers the random question).
+    pub fn row(self, row: &knowledge::Row) -> bool {
+        self.question(row.question.question().unwrap_or(Question::Random))
+    }
+
+    pub fn any(self) -> bool {
+        self.io || self.non_idempotent || self.random
+    }
 }
 
 /// What matched, where, and how sure we are.
@@ -198,22 +238,36 @@ fn scalar_offset_map(src: &str, value: &Spanned<String>, raw: &str) -> Option<Of
     OffsetMap::build(raw, style, value.span.start, block_indent, leading)
 }
 
-/// Classifies one step.
+/// Classifies one step, answering the questions `asked` (the evidence of the others stays
+/// empty; declarations and the checkpoint are always read).
 pub fn analyze(
     step: &Step,
     pipeline: &Pipeline,
     src: &str,
     options: &AnalysisOptions,
+    asked: Asked,
 ) -> StepFacts {
     let _ = pipeline;
     let knowledge = options.knowledge();
     let mut facts = StepFacts::default();
     read_declarations(step, options, &mut facts);
+    if !asked.any() {
+        for container in &step.containers {
+            for env in &container.env {
+                if facts.checkpoint.is_none() {
+                    facts.checkpoint =
+                        checkpoint_from_env(&knowledge.shapes.checkpoint_env, env, options);
+                }
+            }
+        }
+        return facts;
+    }
     if let Some(source) = &step.source {
         let spans = source.spans(src);
         match source.language {
             Language::Python => python_evidence(
                 knowledge,
+                asked,
                 &source.text,
                 &|r| spans.span(r),
                 "source",
@@ -221,6 +275,7 @@ pub fn analyze(
             ),
             Language::Shell => shell_evidence(
                 knowledge,
+                asked,
                 &source.text,
                 &|r| spans.span(r),
                 "script",
@@ -231,7 +286,11 @@ pub fn analyze(
     }
     for container in &step.containers {
         // Rows about a container image and one of its arguments (kaniko's `--destination`).
-        for row in knowledge.rows.iter().filter(|r| r.image.is_some()) {
+        for row in knowledge
+            .rows
+            .iter()
+            .filter(|r| r.image.is_some() && asked.row(r))
+        {
             let (Some(image), Some(question)) = (&row.image, row.question.question()) else {
                 continue;
             };
@@ -252,15 +311,16 @@ pub fn analyze(
                 facts.evidence.push(Evidence {
                     question,
                     text: found.value.clone(),
-                    description: row.phrase.clone(),
+                    description: row.phrase.to_string(),
                     span: found.span,
                     confidence: row.confidence(),
-                    row: Some(row.id.clone()),
+                    row: Some(row.id.to_string()),
                 });
             }
         }
         command_evidence(
             knowledge,
+            asked,
             src,
             step.source.as_ref(),
             &container.command,
@@ -269,7 +329,8 @@ pub fn analyze(
         );
         for env in &container.env {
             if facts.checkpoint.is_none() {
-                facts.checkpoint = checkpoint_from_env(env, options);
+                facts.checkpoint =
+                    checkpoint_from_env(&knowledge.shapes.checkpoint_env, env, options);
             }
         }
     }
@@ -278,7 +339,7 @@ pub fn analyze(
         let Some(row) = knowledge
             .rows
             .iter()
-            .find(|r| r.artifact.contains(&artifact.location))
+            .find(|r| asked.row(r) && r.artifact.iter().any(|a| *a == artifact.location))
         else {
             continue;
         };
@@ -296,7 +357,7 @@ pub fn analyze(
                 } else {
                     "uploaded to"
                 },
-                location_name(&artifact.location),
+                knowledge.location_name(&artifact.location),
                 // Why a weak row is weak.
                 if row.confidence() == Confidence::Low {
                     format!(": it {}", row.phrase)
@@ -306,33 +367,11 @@ pub fn analyze(
             ),
             span: artifact.span,
             confidence: row.confidence(),
-            row: Some(row.id.clone()),
+            row: Some(row.id.to_string()),
         });
     }
-    if let Some(resource) = &step.resource {
-        if resource.action.value == "create" && resource.generate_name {
-            facts.evidence.push(Evidence {
-                question: Question::NonIdempotent,
-                text: "action: create".into(),
-                description: "resource template creates an object with `generateName`: every attempt creates another one".into(),
-                span: resource.action.span,
-                confidence: Confidence::High,
-                row: None,
-            });
-        }
-    }
-    if step.kind == StepKind::Importer {
-        facts.evidence.push(Evidence {
-            question: Question::Io,
-            text: "importer".into(),
-            description: "a KFP importer (it registers the artifact's URI; it reads no data)"
-                .into(),
-            span: step.span,
-            confidence: Confidence::Low,
-            row: None,
-        });
-    }
-    name_evidence(knowledge, step, &mut facts.evidence);
+    structure_evidence(knowledge, asked, step, &mut facts.evidence);
+    name_evidence(knowledge, asked, step, &mut facts.evidence);
     facts.evidence.sort_by_key(|e| (e.span.start, e.question));
     facts
         .evidence
@@ -350,26 +389,15 @@ pub fn evidence_in(
     let mut out = Vec::new();
     let to_span = |r: Range<usize>| Span::new(r.start as u32, r.end as u32);
     match language {
-        Language::Python => python_evidence(knowledge, text, &to_span, "source", &mut out),
-        Language::Shell => shell_evidence(knowledge, text, &to_span, "script", &mut out),
+        Language::Python => {
+            python_evidence(knowledge, Asked::ALL, text, &to_span, "source", &mut out)
+        }
+        Language::Shell => {
+            shell_evidence(knowledge, Asked::ALL, text, &to_span, "script", &mut out)
+        }
         Language::Other => {}
     }
     out
-}
-
-fn location_name(location: &str) -> &str {
-    match location {
-        "s3" => "S3",
-        "gcs" => "GCS",
-        "http" => "an HTTP URL",
-        "git" => "a git repository",
-        "oss" => "Alibaba OSS",
-        "azure" => "Azure Blob storage",
-        "hdfs" => "HDFS",
-        "artifactory" => "Artifactory",
-        "huggingface" => "the Hugging Face Hub",
-        other => other,
-    }
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -434,8 +462,10 @@ fn read_declarations(step: &Step, options: &AnalysisOptions, facts: &mut StepFac
     }
 }
 
-/// Env vars that say how long a checkpoint takes (not how often one is taken).
+/// Env vars that say how long a checkpoint takes (not how often one is taken): the
+/// configured names, and the names `shapes.checkpoint-env` describes.
 fn checkpoint_from_env(
+    words: &knowledge::CheckpointEnv,
     env: &crate::model::EnvVar,
     options: &AnalysisOptions,
 ) -> Option<Checkpoint> {
@@ -445,27 +475,17 @@ fn checkpoint_from_env(
         return None;
     }
     let upper = name.to_ascii_uppercase();
+    let has = |list: &knowledge::List| list.iter().any(|w| upper.contains(&**w));
     let configured = options.checkpoint_env.iter().any(|n| n == name);
-    let conventional = (upper.contains("CHECKPOINT") || upper.contains("CKPT"))
-        && ["SAVE", "UPLOAD", "WRITE", "FLUSH", "TIMEOUT", "DURATION"]
-            .iter()
-            .any(|w| upper.contains(w))
-        && ![
-            "INTERVAL", "EVERY", "FREQ", "STEPS", "EPOCH", "PERIOD", "KEEP", "MAX_TO", "LIMIT",
-            "COUNT", "PATH", "DIR", "URI", "BUCKET",
-        ]
-        .iter()
-        .any(|w| upper.contains(w));
+    let conventional = has(&words.subject) && has(&words.duration) && !has(&words.not);
     if !(configured || conventional) {
         return None;
     }
+    let ends = |list: &knowledge::List| list.iter().any(|w| upper.ends_with(&**w));
     let mut seconds = durations::parse_seconds(&value.value)?;
-    if upper.ends_with("_MINUTES") || upper.ends_with("_MINS") || upper.ends_with("_MIN") {
+    if ends(&words.minutes_suffix) {
         seconds *= 60;
-    } else if upper.ends_with("_MS")
-        || upper.ends_with("_MILLIS")
-        || upper.ends_with("_MILLISECONDS")
-    {
+    } else if ends(&words.millis_suffix) {
         seconds /= 1000;
     }
     Some(Checkpoint {
@@ -475,10 +495,50 @@ fn checkpoint_from_env(
     })
 }
 
+/// Rows about a step's structure: an Argo resource template's action, a kind of step.
+fn structure_evidence(
+    knowledge: &knowledge::Knowledge,
+    asked: Asked,
+    step: &Step,
+    out: &mut Vec<Evidence>,
+) {
+    for row in &knowledge.rows {
+        let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
+            continue;
+        };
+        let (text, span) = if let Some(action) = &row.resource {
+            let Some(resource) = &step.resource else {
+                continue;
+            };
+            if resource.action.value != **action || (row.generate_name && !resource.generate_name) {
+                continue;
+            }
+            (format!("action: {action}"), resource.action.span)
+        } else if let Some(kind) = &row.step_kind {
+            let named = serde_json::to_value(step.kind).ok();
+            if named.as_ref().and_then(|v| v.as_str()) != Some(&**kind) {
+                continue;
+            }
+            (kind.to_string(), step.span)
+        } else {
+            continue;
+        };
+        out.push(Evidence {
+            question,
+            text,
+            description: row.phrase.to_string(),
+            span,
+            confidence: row.confidence(),
+            row: Some(row.id.to_string()),
+        });
+    }
+}
+
 /// Command and args: items that hold Python source are scanned as Python (a lightweight
 /// component's module, `python -c "..."`); the rest is joined as the shell sees it.
 fn command_evidence(
     knowledge: &knowledge::Knowledge,
+    asked: Asked,
     src: &str,
     source: Option<&EmbeddedSource>,
     command: &[Spanned<String>],
@@ -500,7 +560,7 @@ fn command_evidence(
             && !text.contains("#!/bin/");
         if python_next || looks_python {
             let spans = ScalarSpans::new(src, item);
-            python_evidence(knowledge, text, &|r| spans.span(r), "command", out);
+            python_evidence(knowledge, asked, text, &|r| spans.span(r), "command", out);
             python_next = false;
             continue;
         }
@@ -534,11 +594,12 @@ fn command_evidence(
         let end = (r.end - starts[i]).min(shell_items[i].value.len());
         spans[i].span(local..end.max(local))
     };
-    shell_evidence(knowledge, &joined, &to_span, "command", out);
+    shell_evidence(knowledge, asked, &joined, &to_span, "command", out);
 }
 
 fn shell_evidence(
     knowledge: &knowledge::Knowledge,
+    asked: Asked,
     text: &str,
     to_span: &dyn Fn(Range<usize>) -> Span,
     what: &str,
@@ -549,13 +610,14 @@ fn shell_evidence(
         let base = code.start;
         python_evidence(
             knowledge,
+            asked,
             &text[code],
             &|r: Range<usize>| to_span(base + r.start..base + r.end),
             what,
             out,
         );
     }
-    for hit in shell::scan(knowledge, text) {
+    for hit in shell::scan_asked(knowledge, text, asked) {
         let row = &knowledge.rows[hit.row];
         let Some(question) = row.question.question() else {
             continue;
@@ -573,7 +635,7 @@ fn shell_evidence(
             text: matched,
             span: to_span(hit.range),
             confidence: row.confidence(),
-            row: Some(row.id.clone()),
+            row: Some(row.id.to_string()),
         });
     }
 }
@@ -584,42 +646,6 @@ const MAX_EVIDENCE_PER_QUESTION: usize = 64;
 
 fn room_for(out: &[Evidence], question: Question) -> bool {
     out.iter().filter(|e| e.question == question).count() < MAX_EVIDENCE_PER_QUESTION
-}
-
-/// A URL to the pod itself (`localhost`, `127.0.0.1`, `[::1]`): a sidecar, not the network.
-fn is_loopback(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"))
-        .unwrap_or("");
-    ["localhost", "127.0.0.1", "[::1]", "0.0.0.0"]
-        .iter()
-        .any(|h| {
-            rest.starts_with(h)
-                && rest[h.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| ":/?".contains(c))
-        })
-}
-
-/// `meta-llama/Llama-2-7b-hf`: a Hugging Face Hub repository id.
-fn is_hub_id(s: &str) -> bool {
-    let mut parts = s.split('/');
-    let (Some(org), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let ok = |p: &str| {
-        !p.is_empty()
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    };
-    ok(org) && ok(name) && !org.starts_with('.')
-}
-
-fn is_url(s: &str) -> bool {
-    (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("ftp://"))
-        && !is_loopback(s)
 }
 
 /// A keyword's value without its quotes (`"append"` -> `append`).
@@ -640,10 +666,20 @@ struct PythonProgram<'s, 'a> {
     /// row, not once per call: a long program has many calls.
     made_by_program: std::cell::RefCell<HashMap<usize, Option<usize>>>,
     program_holds: std::cell::RefCell<HashMap<usize, bool>>,
+    /// Names the program binds to a literal (`rows = []`): their methods are a list's, a
+    /// dict's or a string's, never a client's. Found on the first receiver that cannot be
+    /// followed.
+    literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
+    source: &'a str,
 }
 
 impl<'s, 'a> PythonProgram<'s, 'a> {
-    fn new(knowledge: &'s knowledge::Knowledge, scan: &'s python::Scan<'a>) -> Self {
+    fn new(
+        knowledge: &'s knowledge::Knowledge,
+        source: &'a str,
+        scan: &'s python::Scan<'a>,
+        candidates: &knowledge::Candidates,
+    ) -> Self {
         let mut receivers: HashMap<&'a str, usize> = HashMap::new();
         // The outermost call of an assignment makes the value: `x = a(b())` is `a`'s.
         let mut last: Option<(&str, usize)> = None;
@@ -669,20 +705,69 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             seeded: Default::default(),
             made_by_program: Default::default(),
             program_holds: Default::default(),
+            literal_bound: Default::default(),
+            source,
         };
         let mut seeded = std::collections::BTreeSet::new();
         for call in &scan.calls {
             for (index, row) in knowledge.call_rows(call.method()) {
-                if row.question == RowQuestion::Seeds
+                if candidates.row(index)
+                    && row.question == RowQuestion::Seeds
                     && program.matches(index, row, call).is_some()
                     && program.holds_for_program(index, row)
                 {
-                    seeded.extend(row.seeds.iter().map(String::as_str));
+                    seeded.extend(row.seeds.iter().map(|g| &**g));
                 }
             }
         }
         program.seeded = seeded;
         program
+    }
+
+    /// `call`'s name, qualified: a method on a value the program made is shown on the call
+    /// that made it (`boto3.client(...).upload_file`, not `s3.upload_file`).
+    fn qualified(&self, call: &python::Call) -> String {
+        let head = call.written.split('.').next().unwrap_or("");
+        match self.maker(call) {
+            Some(maker) if head.len() < call.written.len() => {
+                format!("{}(...){}", maker.name, &call.written[head.len()..])
+            }
+            _ => call.name.to_string(),
+        }
+    }
+
+    /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
+    fn bound_to_literal(&self, name: &str) -> bool {
+        self.literal_bound
+            .get_or_init(|| {
+                let bytes = self.source.as_bytes();
+                words(self.source)
+                    .filter(|&(at, w)| {
+                        let mut i = at + w.len();
+                        let skip = |i: &mut usize| {
+                            while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                                *i += 1;
+                            }
+                        };
+                        skip(&mut i);
+                        // `=`, not `==`, and not a keyword argument inside a call.
+                        if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+                            return false;
+                        }
+                        let line_start = self.source[..at].rfind('\n').map_or(0, |n| n + 1);
+                        if !self.source[line_start..at].trim().is_empty() {
+                            return false;
+                        }
+                        i += 1;
+                        skip(&mut i);
+                        bytes
+                            .get(i)
+                            .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+                    })
+                    .map(|(_, w)| w)
+                    .collect()
+            })
+            .contains(name)
     }
 
     /// The call that made `call`'s receiver, if known.
@@ -727,7 +812,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             }
             return Some(name.to_string());
         }
-        for pattern in &row.method {
+        for pattern in row.method.iter() {
             let parts = pattern.split('.').count();
             let components = name.split('.').count();
             if components < parts {
@@ -744,18 +829,24 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             if row.on.is_empty() {
-                return Some(name.to_string());
+                return Some(self.qualified(call));
             }
             if at == 0 {
                 continue; // a bare function, not a method
             }
             let receiver = &name[..at - 1];
             let on = |made: &str| row.on.iter().any(|p| knowledge::wildcard(p, made));
-            if on(receiver) {
+            // `on-arg`: the constructor's call must be seen, with that string argument.
+            let made_with_arg = |maker: &python::Call| {
+                row.on_arg
+                    .as_ref()
+                    .is_none_or(|a| self.scan.string_args(maker).iter().any(|s| *s == &**a))
+            };
+            if on(receiver) && row.on_arg.is_none() {
                 return Some(name.to_string());
             }
             if let Some(maker) = self.maker(call) {
-                if on(&maker.name) {
+                if on(&maker.name) && made_with_arg(maker) {
                     return Some(format!("{}(...).{}", maker.name, &name[at..]));
                 }
                 continue;
@@ -764,13 +855,21 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             if self.scan.aliases.contains_key(head) {
                 continue; // a module's function, not a value's method
             }
+            if self.bound_to_literal(head) {
+                continue; // `rows = []; rows.append(r)`: a list's method
+            }
             // A receiver we cannot follow (a parameter, an attribute, a chained call): the
             // program must make such a value somewhere.
             let made = *self
                 .made_by_program
                 .borrow_mut()
                 .entry(index)
-                .or_insert_with(|| self.scan.calls.iter().position(|c| on(&c.name)));
+                .or_insert_with(|| {
+                    self.scan
+                        .calls
+                        .iter()
+                        .position(|c| on(&c.name) && made_with_arg(c))
+                });
             if let Some(made) = made {
                 let made = &self.scan.calls[made].name;
                 return Some(format!("{made}(...).{}", &name[at..]));
@@ -785,20 +884,33 @@ use std::collections::HashMap;
 
 fn python_evidence(
     knowledge: &knowledge::Knowledge,
+    asked: Asked,
     source: &str,
     to_span: &dyn Fn(Range<usize>) -> Span,
     what: &str,
     out: &mut Vec<Evidence>,
 ) {
+    // One pass of the prefilter: a program without any row's trigger word (or a remote
+    // scheme) has nothing to find; the others try only the rows whose words they have.
+    let candidates = knowledge.candidates_asked(source, asked);
+    if candidates.nothing() {
+        return;
+    }
     let scan = python::scan(source);
-    let program = PythonProgram::new(knowledge, &scan);
-    // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output.
-    // Sleep calls nest or are apart: their argument ranges merged, a call's place among them
+    let program = PythonProgram::new(knowledge, source, &scan, &candidates);
+    // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output
+    // (`shapes.random-ignored-in`). Such calls nest or are apart: their argument ranges merged, a call's place among them
     // is one binary search, and the words in them one set (not a scan per call).
     let mut sleeps: Vec<Range<usize>> = scan
         .calls
         .iter()
-        .filter(|c| c.method() == "sleep")
+        .filter(|c| {
+            knowledge
+                .shapes
+                .random_ignored_in
+                .iter()
+                .any(|m| **m == *c.method())
+        })
         .map(|c| c.args.clone())
         .collect();
     sleeps.sort_by_key(|s| s.start);
@@ -841,7 +953,7 @@ fn python_evidence(
             } else {
                 row.confidence()
             },
-            row: Some(row.id.clone()),
+            row: Some(row.id.to_string()),
         });
     };
     let is_remote = |s: &str| knowledge.is_remote(s);
@@ -850,7 +962,7 @@ fn python_evidence(
     for s in &scan.strings {
         if let Some(var) = s
             .assigned_to
-            .filter(|_| is_remote(&s.body) || is_url(&s.body))
+            .filter(|_| is_remote(&s.body) || knowledge.is_url(&s.body))
         {
             remote_vars.entry(var).or_insert(s.body.as_ref());
         }
@@ -864,9 +976,10 @@ fn python_evidence(
             .filter_map(|(at, w)| Some((at, at + w.len(), *remote_vars.get(w)?)))
             .collect()
     };
-    let remote_literals = scan.first_string_arg(|s| is_remote(s) || is_url(s));
-    let hub_ids = scan.first_string_arg(is_hub_id);
-    let loopbacks = scan.first_string_arg(is_loopback);
+    let remote_literals = scan.first_string_arg(|s| is_remote(s) || knowledge.is_url(s));
+    let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
+    let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
+    let shell_rows = candidates.any_of(&knowledge.commands);
     for call in &scan.calls {
         let remote_var = {
             let i = remote_uses.partition_point(|(at, _, _)| *at < call.args.start);
@@ -889,6 +1002,9 @@ fn python_evidence(
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
         for (index, row) in knowledge.call_rows(call.method()) {
+            if !candidates.row(index) {
+                continue;
+            }
             // A seeding call is context for the random question: shown, never decisive.
             let question = row.question.question().unwrap_or(Question::Random);
             let conditions =
@@ -921,7 +1037,7 @@ fn python_evidence(
                         if g == "any" {
                             !program.seeded.is_empty()
                         } else {
-                            program.seeded.contains(g.as_str())
+                            program.seeded.contains(&**g)
                         }
                     });
             if !conditions
@@ -953,7 +1069,7 @@ fn python_evidence(
     }
     for lit in &scan.strings {
         let body = lit.body.trim_start();
-        if is_remote(body) {
+        if asked.io && is_remote(body) {
             let end = lit.range.start
                 + lit
                     .body
@@ -973,7 +1089,10 @@ fn python_evidence(
         }
         // Shell commands and SQL in Python strings (`subprocess.run("aws s3 cp ...")`,
         // `cur.execute("INSERT INTO ...")`): the same rows as in a shell.
-        for hit in shell::scan(knowledge, &lit.body) {
+        if !shell_rows {
+            continue;
+        }
+        for hit in shell::scan_asked(knowledge, &lit.body, asked) {
             let row = &knowledge.rows[hit.row];
             let Some(question) = row.question.question() else {
                 continue;
@@ -985,7 +1104,7 @@ fn python_evidence(
                 text: matched,
                 span: to_span(lit.range.start + hit.range.start..lit.range.start + hit.range.end),
                 confidence: row.confidence(),
-                row: Some(row.id.clone()),
+                row: Some(row.id.to_string()),
             });
         }
     }
@@ -1059,20 +1178,25 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 }
 
 /// Names hint at what a step does: weak evidence, shown but never decisive.
-fn name_evidence(knowledge: &knowledge::Knowledge, step: &Step, out: &mut Vec<Evidence>) {
+fn name_evidence(
+    knowledge: &knowledge::Knowledge,
+    asked: Asked,
+    step: &Step,
+    out: &mut Vec<Evidence>,
+) {
     let name = step.name.to_ascii_lowercase();
     for row in &knowledge.rows {
-        let Some(question) = row.question.question() else {
+        let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
-        if let Some(word) = row.step_name.iter().find(|w| name.contains(w.as_str())) {
+        if let Some(word) = row.step_name.iter().find(|w| name.contains(&***w)) {
             out.push(Evidence {
                 question,
                 text: word.to_string(),
                 description: format!("the step's name mentions `{word}`"),
                 span: step.span,
                 confidence: Confidence::Low,
-                row: Some(row.id.clone()),
+                row: Some(row.id.to_string()),
             });
         }
     }

@@ -4,45 +4,29 @@
 use std::ops::Range;
 use std::sync::{LazyLock, OnceLock};
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
-use super::knowledge::{Knowledge, Row};
+use super::knowledge::{Candidates, Knowledge, Row};
 
 /// The shell rows of a [`Knowledge`], ready to search: each pattern compiled on first use
-/// (most runs need only a few), and every needle in one literal automaton (cheap to build,
-/// unlike a set of the patterns themselves): one pass over a text says which needles it
-/// has, so a text, however short, costs one search before any pattern runs.
+/// (most runs need only a few). Which patterns run on a text is the knowledge's prefilter's
+/// answer: those with one of their needles in it.
 #[derive(Debug)]
 pub struct ShellTable {
     /// Row index and its pattern, anchored where a command word starts.
     patterns: Vec<(usize, String, OnceLock<Regex>)>,
-    needles: RegexSet,
-    /// Entry `i` is the pattern (index into `patterns`) that needle `i` belongs to.
-    owners: Vec<usize>,
 }
 
 impl ShellTable {
     pub fn new(rows: &[Row], commands: &[usize]) -> ShellTable {
         let mut patterns = Vec::new();
-        let (mut needles, mut owners) = (Vec::new(), Vec::new());
         for &i in commands {
-            let row = &rows[i];
-            let Some(re) = &row.command else { continue };
+            let Some(re) = &rows[i].command else { continue };
             // A command word starts the text or follows a separator.
             let source = format!(r"(?:^|[\s;&|(`'\x22=]){re}");
-            // A pattern that ignores case has needles that ignore case.
-            let case = if source.contains("(?i:") { "(?i)" } else { "" };
-            for n in &row.needles {
-                needles.push(format!("{case}{}", regex::escape(n)));
-                owners.push(patterns.len());
-            }
             patterns.push((i, source, OnceLock::new()));
         }
-        ShellTable {
-            patterns,
-            needles: RegexSet::new(needles).expect("literal needles"),
-            owners,
-        }
+        ShellTable { patterns }
     }
 
     fn regex(&self, k: usize) -> &Regex {
@@ -72,30 +56,36 @@ pub struct ShellHit {
     pub range: Range<usize>,
 }
 
+/// The matches of every row in a shell text.
 pub fn scan(knowledge: &Knowledge, text: &str) -> Vec<ShellHit> {
+    scan_asked(knowledge, text, super::Asked::ALL)
+}
+
+/// The matches of the rows `asked` about in a shell text.
+pub fn scan_asked(knowledge: &Knowledge, text: &str, asked: super::Asked) -> Vec<ShellHit> {
+    scan_candidates(knowledge, text, &knowledge.candidates_asked(text, asked))
+}
+
+/// [`scan`] with the prefilter's candidates for `text` already known.
+pub fn scan_candidates(
+    knowledge: &Knowledge,
+    text: &str,
+    candidates: &Candidates,
+) -> Vec<ShellHit> {
     let table = knowledge.shell();
     let mut hits = Vec::new();
-    // The patterns that can match: those with a needle in the text, and those without any.
-    let mut candidates = vec![false; table.patterns.len()];
-    for n in table.needles.matches(text).iter() {
-        candidates[table.owners[n]] = true;
-    }
-    for (k, candidate) in candidates.into_iter().enumerate() {
-        let row = &knowledge.rows[table.patterns[k].0];
-        let upserts = std::cell::OnceCell::new();
-        if !candidate && !row.needles.is_empty() {
+    for (k, (index, _, _)) in table.patterns.iter().enumerate() {
+        if !candidates.row(*index) {
             continue;
         }
+        let row = &knowledge.rows[*index];
+        let upserts = std::cell::OnceCell::new();
         for caps in table.regex(k).captures_iter(text) {
             let Some(m) = caps.get(1) else { continue };
             // The idempotent forms: `--replace`, `--skip-existing`, a local destination.
             if !row.unless_in_command.is_empty() {
                 let command = command_around(text, m.start(), m.end());
-                if row
-                    .unless_in_command
-                    .iter()
-                    .any(|w| command.contains(w.as_str()))
-                {
+                if row.unless_in_command.iter().any(|w| command.contains(&**w)) {
                     continue;
                 }
             }
@@ -108,7 +98,7 @@ pub fn scan(knowledge: &Knowledge, text: &str) -> Vec<ShellHit> {
                 continue;
             }
             hits.push(ShellHit {
-                row: table.patterns[k].0,
+                row: *index,
                 range: m.range(),
             });
         }
@@ -135,7 +125,7 @@ struct Upserts {
 }
 
 impl Upserts {
-    fn of(text: &str, words: &[String]) -> Upserts {
+    fn of(text: &str, words: &[super::knowledge::Text]) -> Upserts {
         let upper = text.to_ascii_uppercase();
         let mut clauses: Vec<(usize, usize)> = words
             .iter()

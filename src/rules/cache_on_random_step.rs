@@ -15,6 +15,11 @@ static META: RuleMeta = RuleMeta {
     options: &[],
 };
 
+/// Can this rule fire on `step`, whatever it does? Only then is its question asked.
+pub(crate) fn asks(step: &Step) -> bool {
+    !step.system && step.caching.as_ref().is_some_and(|c| c.enabled)
+}
+
 impl Rule for CacheOnRandomStep {
     fn meta(&self) -> &'static RuleMeta {
         &META

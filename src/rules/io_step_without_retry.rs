@@ -42,8 +42,8 @@ pub(crate) enum RetryCount {
 }
 
 /// Why the KFP backend would drop a task's retry policy, if it would.
-fn kfp_retry_ignored(cx: &FileContext<'_>, step: &Step) -> Option<String> {
-    if let Some(target) = cx.config.kfp_backend_version {
+fn kfp_retry_ignored(config: &crate::config::Config, step: &Step) -> Option<String> {
+    if let Some(target) = config.kfp_backend_version {
         if target < crate::config::Version(2, 5, 0) {
             return Some(format!(
                 "the KFP backend {target} ignores task retry policies (honoured from 2.5.0, kubeflow/pipelines#11673)"
@@ -54,6 +54,16 @@ fn kfp_retry_ignored(cx: &FileContext<'_>, step: &Step) -> Option<String> {
         .iter()
         .any(|p| p.starts_with("for-loop"))
         .then(|| "the KFP backend ignores retry policies of tasks inside `dsl.ParallelFor` (kubeflow/pipelines#13897)".to_string())
+}
+
+/// Can this rule fire on `step`, whatever it does? Only then are its questions asked (IO,
+/// and non-idempotent effects, which silence it).
+pub(crate) fn asks(config: &crate::config::Config, pipeline: &Pipeline, step: &Step) -> bool {
+    !step.system
+        && step.kind != StepKind::Group
+        && (retry_count(step) == RetryCount::None
+            || (matches!(pipeline.format, Format::KfpIr(_))
+                && kfp_retry_ignored(config, step).is_some()))
 }
 
 impl Rule for IoStepWithoutRetry {
@@ -79,7 +89,7 @@ impl Rule for IoStepWithoutRetry {
         }
         let is_kfp = matches!(pipeline.format, Format::KfpIr(_));
         let ignored = if is_kfp {
-            kfp_retry_ignored(cx, step)
+            kfp_retry_ignored(cx.config, step)
         } else {
             None
         };

@@ -124,3 +124,19 @@ pub(crate) fn at_step(mut finding: Finding, pipeline: &Pipeline, step: &Step) ->
     finding.document = Some(pipeline.document);
     finding
 }
+
+/// The questions the judgment rules can use about a step: the classifiers answer only these
+/// (`pipelint classify` asks all).
+pub(crate) fn questions_asked(
+    config: &crate::config::Config,
+    pipeline: &Pipeline,
+    step: &Step,
+) -> crate::analysis::Asked {
+    let io = io_step_without_retry::asks(config, pipeline, step);
+    crate::analysis::Asked {
+        io,
+        // A non-idempotent effect also silences the IO rule.
+        non_idempotent: io || retry_on_non_idempotent_step::asks(step),
+        random: cache_on_random_step::asks(step),
+    }
+}

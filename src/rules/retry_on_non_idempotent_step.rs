@@ -15,6 +15,11 @@ static META: RuleMeta = RuleMeta {
     options: &[],
 };
 
+/// Can this rule fire on `step`, whatever it does? Only then is its question asked.
+pub(crate) fn asks(step: &Step) -> bool {
+    !step.system && step.retry.is_some() && retry_count(step) != RetryCount::None
+}
+
 impl Rule for RetryOnNonIdempotentStep {
     fn meta(&self) -> &'static RuleMeta {
         &META

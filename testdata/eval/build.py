@@ -32,6 +32,7 @@ from expect_markers import MarkerError, list_item_named, mapping_get, resolve_li
 RULES = {
     "io-step-without-retry",
     "retry-on-non-idempotent-step",
+    "unbounded-retry",
     "cache-on-random-step",
     "grace-period-shorter-than-checkpoint",
     "sdk-backend-version-mismatch",

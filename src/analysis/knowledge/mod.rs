@@ -6,30 +6,31 @@
 //! The Python and shell scanners interpret these rows: no classifier knowledge is written
 //! in Rust.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use serde::Deserialize;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::{Confidence, Question};
 
-/// The built-in knowledge files, one per question.
-pub const BUILTIN: &[(&str, &str)] = &[
+mod row;
+#[cfg(test)]
+mod source;
+pub use row::{CheckpointEnv, List, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerWord};
+
+// `BUILTIN_ROWS` and `BUILTIN_SHAPES`, written by build.rs from the YAML files beside this
+// module (which validated every row: a bad row fails the build with its file and line).
+include!(concat!(env!("OUT_DIR"), "/knowledge.rs"));
+
+/// The built-in knowledge files, as text: tests read them with the project's own parser.
+#[cfg(test)]
+const BUILTIN: &[(&str, &str)] = &[
+    ("checkpoint.yaml", include_str!("checkpoint.yaml")),
     ("io.yaml", include_str!("io.yaml")),
     ("non-idempotent.yaml", include_str!("non-idempotent.yaml")),
     ("random.yaml", include_str!("random.yaml")),
 ];
-
-/// What a row answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RowQuestion {
-    Io,
-    NonIdempotent,
-    Random,
-    /// Makes the randomness of the listed generators (`seeds:`) deterministic for the program.
-    Seeds,
-}
 
 impl RowQuestion {
     pub fn question(self) -> Option<Question> {
@@ -42,157 +43,12 @@ impl RowQuestion {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RowConfidence {
-    /// Fires a rule on its own.
-    High,
-    /// Shown as context, never decisive.
-    Low,
-}
-
-fn high() -> RowConfidence {
-    RowConfidence::High
-}
-
-/// One row of knowledge. Exactly one of the match fields (`call`, `method`, `command`,
-/// `artifact`, `step-name`, `image`) is set; the conditions narrow it.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Row {
-    /// A stable name: evidence and `pipelint classify` cite it, examples refer to it.
-    pub id: String,
-    pub question: RowQuestion,
-    #[serde(default = "high")]
-    pub confidence: RowConfidence,
-    /// What the match means, for messages ("calls the OpenAI API").
-    pub phrase: String,
-    /// A documentation URL, or why the row is right (every built-in row has one).
-    #[serde(default)]
-    pub reference: String,
-
-    // What it matches.
-    /// Python callables by qualified name after import resolution; `*` matches any text
-    /// (`boto3.*`, `torchvision.transforms.Random*`).
-    #[serde(default)]
-    pub call: Vec<String>,
-    /// Qualified names `call` must not match (`numpy.random.seed` among `numpy.random.*`).
-    #[serde(default)]
-    pub except: Vec<String>,
-    /// Python methods, matched on the last components of the called name
-    /// (`chat.completions.create`); `*` as in `call`.
-    #[serde(default)]
-    pub method: Vec<String>,
-    /// For `method`: the constructors the receiver comes from (`openai.OpenAI`). A receiver
-    /// assigned from a call is checked against it; otherwise the program must call one.
-    #[serde(default)]
-    pub on: Vec<String>,
-    /// A shell command: a regular expression whose first group is the matched command
-    /// (`(twine\s+upload)`); it matches where a command word starts.
-    #[serde(default)]
-    pub command: Option<String>,
-    /// Words every match of `command` contains (one of them): texts without any are skipped.
-    #[serde(default)]
-    pub needles: Vec<String>,
-    /// Argo artifact locations (`s3`, `http`...).
-    #[serde(default)]
-    pub artifact: Vec<String>,
-    /// Words in a step's name (always low confidence).
-    #[serde(default)]
-    pub step_name: Vec<String>,
-    /// A container image (glob), together with `arg`.
-    #[serde(default)]
-    pub image: Option<String>,
-    /// For `image`: an argument (glob) that must be present.
-    #[serde(default)]
-    pub arg: Option<String>,
-
-    // Conditions on the call's arguments.
-    /// Keywords equal to a value (source text, quotes ignored, `*` as in `call`):
-    /// `shuffle: "True"`.
-    #[serde(default)]
-    pub keyword: std::collections::BTreeMap<String, String>,
-    /// Keywords that must not equal any of the values: `local_files_only: ["True"]`.
-    #[serde(default)]
-    pub keyword_not: std::collections::BTreeMap<String, Vec<String>>,
-    /// Keywords that must all be present (and not `None`).
-    #[serde(default)]
-    pub present: Vec<String>,
-    /// At least one of these keywords present (and not `None`).
-    #[serde(default)]
-    pub present_any: Vec<String>,
-    /// Keywords that must be absent (or `None`): `random_state`.
-    #[serde(default)]
-    pub absent: Vec<String>,
-    /// No positional argument (`default_rng()`).
-    #[serde(default)]
-    pub no_positional: bool,
-    /// An argument is a remote URI or URL (a literal, or a variable assigned one).
-    #[serde(default)]
-    pub remote_arg: bool,
-    /// A string argument is a Hugging Face Hub id (`org/name`).
-    #[serde(default)]
-    pub hub_id_arg: bool,
-    /// The first string argument is none of these (`json`, `csv`: a packaged builder).
-    #[serde(default)]
-    pub first_arg_not: Vec<String>,
-    /// A string argument equals this (`append` in `.mode("append")`).
-    #[serde(default)]
-    pub string_arg: Option<String>,
-    /// No string argument equals one of these (`dedup_key`: PagerDuty deduplicates).
-    #[serde(default)]
-    pub unless_string_arg: Vec<String>,
-    /// The program also calls one of these (`*.backward`: it trains what it builds).
-    #[serde(default)]
-    pub program_calls: Vec<String>,
-    /// The program imports one of these modules (patterns).
-    #[serde(default)]
-    pub imported: Vec<String>,
-    /// Not when the program seeds one of these generators (`any`: any of them).
-    #[serde(default)]
-    pub unless_seeded: Vec<String>,
-    /// For `seeds` rows: the generators seeded (`random`, `numpy`, `torch`, `tensorflow`).
-    #[serde(default)]
-    pub seeds: Vec<String>,
-    /// For `command`: not when the command (up to the next `;`, `|`, `&` or line end)
-    /// contains one of these (`--replace`, `--skip-existing`).
-    #[serde(default)]
-    pub unless_in_command: Vec<String>,
-    /// For `command`: not when its SQL statement (up to the next `;`) contains one of these,
-    /// in any case (`ON CONFLICT`).
-    #[serde(default)]
-    pub unless_in_statement: Vec<String>,
-}
-
 impl Row {
     pub fn confidence(&self) -> Confidence {
         match self.confidence {
             RowConfidence::High => Confidence::High,
             RowConfidence::Low => Confidence::Low,
         }
-    }
-
-    fn kinds(&self) -> Vec<&'static str> {
-        let mut kinds = Vec::new();
-        if !self.call.is_empty() {
-            kinds.push("call");
-        }
-        if !self.method.is_empty() {
-            kinds.push("method");
-        }
-        if self.command.is_some() {
-            kinds.push("command");
-        }
-        if !self.artifact.is_empty() {
-            kinds.push("artifact");
-        }
-        if !self.step_name.is_empty() {
-            kinds.push("step-name");
-        }
-        if self.image.is_some() {
-            kinds.push("image");
-        }
-        kinds
     }
 
     /// A user's row is well formed: [`Row::check_shape`], and its pattern compiles (the
@@ -206,56 +62,13 @@ impl Row {
         }
         Ok(())
     }
-
-    /// One thing matched, seeds only on seeds rows, `on` only with `method`.
-    pub fn check_shape(&self) -> Result<(), String> {
-        let kinds = self.kinds();
-        if kinds.len() != 1 {
-            return Err(format!(
-                "row `{}` should match one thing (call, method, command, artifact, step-name or image), not {}",
-                self.id,
-                if kinds.is_empty() { "none".to_string() } else { kinds.join(" and ") }
-            ));
-        }
-        if self.question == RowQuestion::Seeds && self.seeds.is_empty() {
-            return Err(format!("row `{}` seeds nothing: list `seeds:`", self.id));
-        }
-        if self.question != RowQuestion::Seeds && !self.seeds.is_empty() {
-            return Err(format!(
-                "row `{}` lists `seeds:` but answers another question",
-                self.id
-            ));
-        }
-        if !self.on.is_empty() && self.method.is_empty() {
-            return Err(format!("row `{}`: `on` goes with `method`", self.id));
-        }
-        if let Some(re) = &self.command {
-            if !re.contains('(') {
-                return Err(format!(
-                    "row `{}`: `command` needs a group around the matched command",
-                    self.id
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A knowledge file: `rows:`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    rows: Vec<Row>,
-    /// URI schemes that make a path remote (`s3://`).
-    #[serde(default, rename = "remote-schemes")]
-    remote_schemes: Vec<String>,
 }
 
 /// All rows, indexed for the interpreters.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Knowledge {
     pub rows: Vec<Row>,
-    pub remote_schemes: Vec<String>,
+    pub shapes: Shapes,
     /// Call and method rows by the last component of a pattern without `*` in it.
     by_last: HashMap<String, Vec<usize>>,
     /// Call and method rows whose last component has a `*`: tried on every call.
@@ -263,30 +76,169 @@ pub struct Knowledge {
     /// Shell rows, in order.
     pub commands: Vec<usize>,
     shell: std::sync::OnceLock<super::shell::ShellTable>,
+    prefilter: Prefilter,
+}
+
+/// One Aho-Corasick automaton over every row's trigger words (and the remote schemes):
+/// one pass over a program or command says which rows can match in it at all. A text
+/// without any skips the scan; the others try only their candidates.
+#[derive(Debug)]
+struct Prefilter {
+    /// `false`: every row is a candidate everywhere (to check that the prefilter changes no
+    /// verdict, see [`Knowledge::without_prefilter`]).
+    enabled: bool,
+    /// The words as written (Python names are case-sensitive)...
+    exact: Triggers,
+    /// ...and the needles of the command rows that ignore case (`INSERT INTO`), folded.
+    folded: Triggers,
+    /// Rows that match in text but have no trigger words (a user's command row without
+    /// `needles`): candidates everywhere.
+    untriggered: Vec<usize>,
+}
+
+/// One automaton and what its patterns stand for.
+#[derive(Debug, Default)]
+struct Triggers {
+    /// `None` when there are no words.
+    automaton: Option<AhoCorasick>,
+    /// Per pattern: the rows it triggers (none: a remote scheme).
+    rows_of: Vec<Vec<usize>>,
+    /// Patterns that are remote schemes: a remote path is evidence without a row.
+    schemes: Vec<bool>,
+}
+
+impl Triggers {
+    fn new<'w>(words: impl Iterator<Item = &'w TriggerWord>, fold: bool) -> Triggers {
+        let mut triggers = Triggers::default();
+        let mut patterns: Vec<&str> = Vec::new();
+        for t in words {
+            patterns.push(&t.word);
+            triggers
+                .rows_of
+                .push(t.rows.iter().map(|&r| r as usize).collect());
+            triggers.schemes.push(t.scheme);
+        }
+        if !patterns.is_empty() {
+            // The non-contiguous NFA: the cheapest to build (a run pays for it once), and
+            // fast enough to search with its prefilter.
+            triggers.automaton = Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(fold)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .build(&patterns)
+                    .expect("trigger words build an automaton"),
+            );
+        }
+        triggers
+    }
+
+    fn mark(&self, text: &str, found: &mut Candidates) {
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        for m in automaton.find_overlapping_iter(text) {
+            let p = m.pattern().as_usize();
+            if self.schemes[p] {
+                found.remote_path = true;
+            }
+            for &row in &self.rows_of[p] {
+                found.rows[row] = true;
+                found.any_row = true;
+            }
+        }
+    }
+}
+
+/// The rows that can match in a text, as [`Knowledge::candidates`] found them.
+#[derive(Clone, Debug)]
+pub struct Candidates {
+    rows: Vec<bool>,
+    any_row: bool,
+    /// The text has a remote scheme (`s3://`).
+    pub remote_path: bool,
+}
+
+impl Candidates {
+    pub fn row(&self, index: usize) -> bool {
+        self.rows.get(index).copied().unwrap_or(true)
+    }
+
+    /// No row can match and no remote path is there: the text can be skipped.
+    pub fn nothing(&self) -> bool {
+        !self.any_row && !self.remote_path
+    }
+
+    /// Does any of `rows` have a candidate?
+    pub fn any_of(&self, rows: &[usize]) -> bool {
+        rows.iter().any(|&i| self.row(i))
+    }
 }
 
 impl Knowledge {
-    /// Reads knowledge files (name, YAML text), then user rows.
+    /// The built-in rows and shapes (static: nothing to parse), then `user` rows.
+    pub fn with_user_rows(user: &[Row]) -> Result<Knowledge, String> {
+        Knowledge::new(
+            BUILTIN_ROWS.iter().chain(user).cloned().collect(),
+            BUILTIN_SHAPES.clone(),
+            BUILTIN_ROWS.len(),
+        )
+    }
+
+    /// Reads the rows of knowledge files (name, YAML text), then user rows, with the
+    /// built-in shapes: for rows written as text (tests); the built-in rows are compiled in
+    /// ([`Knowledge::with_user_rows`]).
     pub fn from_files(files: &[(&str, &str)], user: &[Row]) -> Result<Knowledge, String> {
-        let mut k = Knowledge::default();
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[serde(default)]
+            rows: Vec<Row>,
+            #[serde(default)]
+            #[allow(dead_code)]
+            shapes: Option<serde_json::Value>,
+        }
+        let mut rows = Vec::new();
         for (name, text) in files {
             let file: File = parse_yaml(text).map_err(|e| format!("{name}: {e}"))?;
-            k.rows.extend(file.rows);
-            k.remote_schemes.extend(file.remote_schemes);
+            rows.extend(file.rows);
         }
-        k.rows.extend(user.iter().cloned());
-        let mut seen = std::collections::HashSet::new();
-        for row in &k.rows {
+        rows.extend(user.iter().cloned());
+        Knowledge::new(rows, BUILTIN_SHAPES.clone(), 0)
+    }
+
+    /// `rows[..built_in]` are the built-in rows, checked when they were compiled (with
+    /// their prefilter words); the others are checked here.
+    fn new(rows: Vec<Row>, shapes: Shapes, built_in: usize) -> Result<Knowledge, String> {
+        for (i, row) in rows.iter().enumerate().skip(built_in) {
             row.check_shape()?;
-            if !seen.insert(row.id.as_str()) {
+            if rows[..i].iter().any(|r| r.id == row.id) {
                 return Err(format!("row `{}` is defined twice", row.id));
             }
         }
+        let (triggers, untriggered) = if built_in == BUILTIN_ROWS.len() && rows.len() == built_in {
+            (
+                Cow::Borrowed(BUILTIN_TRIGGERS),
+                Cow::Borrowed(BUILTIN_UNTRIGGERED),
+            )
+        } else {
+            let (t, u) = row::trigger_table(&rows, &shapes.remote_schemes);
+            (Cow::Owned(t), Cow::Owned(u))
+        };
+        let mut k = Knowledge {
+            prefilter: Prefilter::new(&triggers, &untriggered),
+            rows,
+            shapes,
+            by_last: HashMap::new(),
+            always: Vec::new(),
+            commands: Vec::new(),
+            shell: std::sync::OnceLock::new(),
+        };
         for (i, row) in k.rows.iter().enumerate() {
             let mut lasts: Vec<&str> = row
                 .call
                 .iter()
-                .chain(&row.method)
+                .chain(row.method.iter())
                 .map(|p| p.rsplit('.').next().unwrap_or(p))
                 .collect();
             lasts.sort_unstable();
@@ -303,6 +255,54 @@ impl Knowledge {
             }
         }
         Ok(k)
+    }
+
+    /// The same knowledge with the prefilter off: every row is tried on every text. The
+    /// verdicts must not differ (tests/classify.rs compares them on every test file).
+    pub fn without_prefilter(mut self) -> Knowledge {
+        self.prefilter.enabled = false;
+        self
+    }
+
+    /// The rows that can match somewhere in `text`.
+    pub fn candidates(&self, text: &str) -> Candidates {
+        if !self.prefilter.enabled {
+            return Candidates {
+                rows: Vec::new(),
+                any_row: true,
+                remote_path: true,
+            };
+        }
+        let mut found = Candidates {
+            rows: vec![false; self.rows.len()],
+            any_row: !self.prefilter.untriggered.is_empty(),
+            remote_path: false,
+        };
+        for &row in &self.prefilter.untriggered {
+            found.rows[row] = true;
+        }
+        self.prefilter.exact.mark(text, &mut found);
+        self.prefilter.folded.mark(text, &mut found);
+        found
+    }
+
+    /// [`Knowledge::candidates`] among the rows of the questions `asked` (a remote path
+    /// counts only when IO is asked).
+    pub fn candidates_asked(&self, text: &str, asked: super::Asked) -> Candidates {
+        let mut found = self.candidates(text);
+        if asked == super::Asked::ALL {
+            return found;
+        }
+        if found.rows.is_empty() {
+            found.rows = vec![true; self.rows.len()];
+        }
+        found.any_row = false;
+        for (candidate, row) in found.rows.iter_mut().zip(&self.rows) {
+            *candidate &= asked.row(row);
+            found.any_row |= *candidate;
+        }
+        found.remote_path &= asked.io;
+        found
     }
 
     /// The call and method rows that may match a call whose name ends in `last`, in row order.
@@ -333,10 +333,75 @@ impl Knowledge {
             .get_or_init(|| super::shell::ShellTable::new(&self.rows, &self.commands))
     }
 
+    /// A path or URI in remote storage (`s3://...`).
     pub fn is_remote(&self, s: &str) -> bool {
-        self.remote_schemes
+        self.shapes
+            .remote_schemes
             .iter()
-            .any(|p| s.starts_with(p.as_str()))
+            .any(|p| s.starts_with(&**p))
+    }
+
+    /// A URL whose host is the pod itself (`http://localhost:8000`): a sidecar.
+    pub fn is_loopback(&self, s: &str) -> bool {
+        let Some(rest) = self
+            .shapes
+            .url_schemes
+            .iter()
+            .find_map(|scheme| s.strip_prefix(&**scheme))
+        else {
+            return false;
+        };
+        self.shapes.loopback_hosts.iter().any(|h| {
+            rest.starts_with(&**h)
+                && rest[h.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| ":/?".contains(c))
+        })
+    }
+
+    /// A URL of the network (`https://...`), not of the pod itself.
+    pub fn is_url(&self, s: &str) -> bool {
+        self.shapes
+            .url_schemes
+            .iter()
+            .any(|scheme| s.starts_with(&**scheme))
+            && !self.is_loopback(s)
+    }
+
+    /// `meta-llama/Llama-2-7b-hf`: a Hugging Face Hub repository id.
+    pub fn is_hub_id(&self, s: &str) -> bool {
+        let mut parts = s.split('/');
+        let (Some(org), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let extra = &*self.shapes.hub_id_chars;
+        let ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+        };
+        ok(org) && ok(name) && !org.starts_with('.')
+    }
+
+    /// The name of an Argo artifact location for messages (`s3`: `S3`).
+    pub fn location_name<'a>(&'a self, location: &'a str) -> &'a str {
+        self.shapes
+            .location_names
+            .iter()
+            .find(|(k, _)| k == location)
+            .map_or(location, |(_, v)| &**v)
+    }
+}
+
+impl Prefilter {
+    fn new(triggers: &[TriggerWord], untriggered: &[u32]) -> Prefilter {
+        Prefilter {
+            enabled: true,
+            exact: Triggers::new(triggers.iter().filter(|t| !t.folded), false),
+            folded: Triggers::new(triggers.iter().filter(|t| t.folded), true),
+            untriggered: untriggered.iter().map(|&i| i as usize).collect(),
+        }
     }
 }
 
@@ -362,6 +427,9 @@ pub fn row_schema() -> serde_json::Value {
         "image",
         "arg",
         "string-arg",
+        "on-arg",
+        "resource",
+        "step-kind",
     ] {
         props.insert(key.into(), text.clone());
     }
@@ -387,7 +455,7 @@ pub fn row_schema() -> serde_json::Value {
     ] {
         props.insert(key.into(), list.clone());
     }
-    for key in ["no-positional", "remote-arg", "hub-id-arg"] {
+    for key in ["no-positional", "remote-arg", "hub-id-arg", "generate-name"] {
         props.insert(key.into(), flag.clone());
     }
     props.insert(
@@ -420,12 +488,9 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Strin
     serde_json::from_value(crate::yaml::json::to_json(root)).map_err(|e| e.to_string())
 }
 
-/// The built-in knowledge.
+/// The built-in knowledge, indexed on first use (the rows themselves are static).
 pub static BUILTIN_KNOWLEDGE: LazyLock<Arc<Knowledge>> = LazyLock::new(|| {
-    // Read whatever file's work budget is being metered: the cost is pipelint's, not the file's.
-    crate::limits::unmetered(|| {
-        Arc::new(Knowledge::from_files(BUILTIN, &[]).expect("built-in knowledge is valid"))
-    })
+    Arc::new(Knowledge::with_user_rows(&[]).expect("built-in knowledge is valid"))
 });
 
 /// `*` matches any run of characters; everything else is literal.
@@ -499,7 +564,7 @@ mod tests {
         let k = &*BUILTIN_KNOWLEDGE;
         for (name, text) in BUILTIN {
             let value: serde_json::Value = parse_yaml(text).unwrap();
-            for row in value["rows"].as_array().unwrap() {
+            for row in value["rows"].as_array().into_iter().flatten() {
                 for key in row.as_object().unwrap().keys() {
                     assert!(
                         props.contains_key(key),
@@ -509,6 +574,101 @@ mod tests {
             }
         }
         assert!(!k.rows.is_empty());
+    }
+
+    /// The static tables are the YAML files: the rows build.rs wrote are the rows the
+    /// project's own YAML parser reads from the files, field for field, in order.
+    #[test]
+    fn the_static_tables_are_the_files() {
+        let parsed = Knowledge::from_files(BUILTIN, &[]).unwrap();
+        assert_eq!(parsed.rows.len(), BUILTIN_ROWS.len());
+        for (read, built) in parsed.rows.iter().zip(BUILTIN_ROWS) {
+            assert_eq!(format!("{read:?}"), format!("{built:?}"));
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/analysis/knowledge");
+        let (rows, shapes) = source::read_dir(&dir).unwrap();
+        assert_eq!(rows.len(), BUILTIN_ROWS.len());
+        assert_eq!(format!("{shapes:?}"), format!("{BUILTIN_SHAPES:?}"));
+        let mut shape_keys = 0;
+        for (_, text) in BUILTIN {
+            let value: serde_json::Value = parse_yaml(text).unwrap();
+            shape_keys += value["shapes"].as_object().map_or(0, |m| m.len());
+        }
+        assert_eq!(shape_keys, 7, "every field of `Shapes` set once");
+        let (triggers, untriggered) =
+            row::trigger_table(&parsed.rows, &BUILTIN_SHAPES.remote_schemes);
+        assert_eq!(format!("{triggers:?}"), format!("{BUILTIN_TRIGGERS:?}"));
+        assert_eq!(untriggered, BUILTIN_UNTRIGGERED);
+    }
+
+    /// What the build stops on: a bad row, named by file, line and id; every problem at once.
+    #[test]
+    fn the_build_names_a_bad_row_by_file_line_and_id() {
+        let file = |text: &str| vec![("k.yaml".to_string(), text.to_string())];
+        let good = "  - {id: a, question: io, phrase: p, reference: r, call: [a.b]}\n";
+        let text = format!("rows:\n{good}  - id: b\n    question: io\n    phrase: p\n    reference: r\n    cal: [x]\n");
+        let e = source::read_texts(&file(&text)).unwrap_err();
+        assert_eq!(e, "k.yaml:3: row `b`: unknown field `cal`, expected one of `id`, `question`, `confidence`, `phrase`, `reference`, `call`, `except`, `method`, `on`, `on-arg`, `command`, `needles`, `artifact`, `step-name`, `image`, `arg`, `resource`, `generate-name`, `step-kind`, `keyword`, `keyword-not`, `present`, `present-any`, `absent`, `no-positional`, `remote-arg`, `hub-id-arg`, `first-arg-not`, `string-arg`, `unless-string-arg`, `program-calls`, `imported`, `unless-seeded`, `seeds`, `unless-in-command`, `unless-in-statement`");
+        let text = format!("rows:\n{good}{good}  - {{id: c, question: io, phrase: p, call: [x]}}\n  - {{id: d, question: io, phrase: p, reference: r, command: '(x)'}}\n");
+        let e = source::read_texts(&file(&text)).unwrap_err();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "k.yaml:3: row `a` is defined twice (first at k.yaml:2)",
+                "k.yaml:4: row `c` has no `reference` (a documentation URL, or why)",
+                "k.yaml:5: row `d`: `command` needs `needles:`, words every match contains (the prefilter)",
+            ]
+        );
+        let e = source::read_texts(&file("rows:\n  - {id: a\n")).unwrap_err();
+        assert!(e.starts_with("k.yaml:"), "{e}");
+        let two = vec![
+            (
+                "a.yaml".to_string(),
+                "shapes: {url-schemes: [x]}\n".to_string(),
+            ),
+            (
+                "b.yaml".to_string(),
+                "shapes: {url-schemes: [y]}\n".to_string(),
+            ),
+        ];
+        let e = source::read_texts(&two).unwrap_err();
+        assert_eq!(e, "b.yaml: `shapes.url-schemes` is set in another file too");
+    }
+
+    /// Every built-in row that matches in text has trigger words (none is tried on every
+    /// text); a program without any of them is skipped whole; one with a word tries only
+    /// the rows of that word; a row's case-insensitive needle matches in any case.
+    #[test]
+    fn the_prefilter_skips_texts_without_trigger_words() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let untriggered: Vec<&str> = k
+            .prefilter
+            .untriggered
+            .iter()
+            .map(|&i| &*k.rows[i].id)
+            .collect();
+        assert!(untriggered.is_empty(), "{untriggered:?}");
+        assert!(k
+            .candidates("def total(xs):\n    return sum(x * 2 for x in xs)\n")
+            .nothing());
+        let rows = |text: &str| -> Vec<&str> {
+            let c = k.candidates(text);
+            assert!(!c.nothing());
+            (0..k.rows.len())
+                .filter(|&i| c.row(i))
+                .map(|i| &*k.rows[i].id)
+                .collect()
+        };
+        let shuffled = rows("batches = make(ds, shuffle=True)");
+        assert!(shuffled.contains(&"shuffle-keyword"), "{shuffled:?}");
+        assert!(
+            !shuffled.contains(&"aws-sdk") && shuffled.len() < 10,
+            "{shuffled:?}"
+        );
+        assert!(rows("cur.execute('Insert Into t VALUES (1)')").contains(&"sql-insert"));
+        assert!(k.candidates("x = 's3://bucket/key'").remote_path);
+        assert!(!k.candidates("x = 'S3://bucket/key'").remote_path);
     }
 
     #[test]
