@@ -14,6 +14,7 @@ pub mod engine;
 pub mod files;
 pub mod finding;
 pub mod fix;
+pub mod kfp_source;
 pub mod formats;
 pub mod limits;
 pub mod lsp;

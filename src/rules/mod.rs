@@ -21,6 +21,7 @@ mod sdk_backend_version_mismatch;
 mod unbounded_retry;
 mod undefined_reference;
 mod unpinned_image;
+mod stale_compiled_pipeline;
 mod unused_suppression;
 mod yaml_syntax;
 
