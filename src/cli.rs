@@ -22,9 +22,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, ConfigResolver, Overrides, Version};
 use crate::discover::discover;
-use crate::kfp_source::SourceMaps;
 use crate::engine::{display_path, lint_bytes, lint_inputs, FileReport, Outcome, Settings};
 use crate::finding::Severity;
+use crate::kfp_source::SourceMaps;
 use crate::report::{
     render_compact, render_github, render_gitlab, render_human_findings, render_json,
     render_json_lines, render_junit, render_sarif, render_statistics, render_statistics_json,
@@ -755,12 +755,7 @@ fn check(args: CheckArgs) -> u8 {
     let mut maps = SourceMaps::new(args.kfp_source.clone(), report_at_source);
     let configs = input_configs(&inputs);
     for file in &mut report.files {
-        let settings = settings_for(
-            &configs,
-            file,
-            stdin_name.as_deref(),
-            stdin_config.as_ref(),
-        );
+        let settings = settings_for(&configs, file, stdin_name.as_deref(), stdin_config.as_ref());
         maps.apply(file, &settings);
     }
     for warning in &maps.warnings {

@@ -110,9 +110,9 @@ fn nested_pipeline_findings_land_on_their_python_lines() {
     ];
     for (rule, step, python) in expected {
         let line = line_of(python);
-        let found = text.lines().find(|l| {
-            l.contains(&format!("[{rule}] step \"{step}\""))
-        });
+        let found = text
+            .lines()
+            .find(|l| l.contains(&format!("[{rule}] step \"{step}\"")));
         let found = found.unwrap_or_else(|| panic!("no {rule} on {step}:\n{text}"));
         assert!(
             found.starts_with(&format!("{NESTED_PY}:{line}:")),
@@ -128,7 +128,14 @@ fn nested_pipeline_findings_land_on_their_python_lines() {
 /// there; the other rules of the same line stay.
 #[test]
 fn an_ignore_comment_on_the_mapped_python_line_suppresses() {
-    let args = ["check", NESTED_IR, "--format", "compact", "--report-at", "source"];
+    let args = [
+        "check",
+        NESTED_IR,
+        "--format",
+        "compact",
+        "--report-at",
+        "source",
+    ];
     let with = pipelint(&[&args[..], &["--kfp-source", "testdata/kfp-src"]].concat());
     let text = stdout(&with);
     let line = line_of("export_model(model=train_task.outputs[\"model\"])");
@@ -146,11 +153,7 @@ fn an_ignore_comment_on_the_mapped_python_line_suppresses() {
     assert!(summary.contains("; 1 suppressed"), "{summary}");
     // Without the Python, the IR has nothing that silences it.
     let empty = temp_dir("empty-source");
-    let without = pipelint(&[
-        &args[..],
-        &["--kfp-source", empty.to_str().unwrap()],
-    ]
-    .concat());
+    let without = pipelint(&[&args[..], &["--kfp-source", empty.to_str().unwrap()]].concat());
     assert!(
         stdout(&without).contains("[missing-timeout] step \"exit-handler-1/export-model\""),
         "{}",
@@ -203,16 +206,24 @@ fn human_and_json_show_the_python_places() {
     let human = stdout(&pipelint(&args));
     insta::assert_snapshot!("io_step_human_with_python", human);
 
-    let json = stdout(&pipelint(&[&args[..], &["--format", "json", "--report-at", "source"]].concat()));
+    let json = stdout(&pipelint(
+        &[&args[..], &["--format", "json", "--report-at", "source"]].concat(),
+    ));
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let findings = doc["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        assert_eq!(f["file"], "testdata/rules/io-step-without-retry/fail-kfp.yaml");
+        assert_eq!(
+            f["file"],
+            "testdata/rules/io-step-without-retry/fail-kfp.yaml"
+        );
         assert_eq!(f["reported_at"], "source");
         let sources = f["sources"].as_array().unwrap();
         assert!(!sources.is_empty(), "{f}");
-        assert_eq!(sources[0]["file"], "testdata/kfp-src/io_step_without_retry_fail.py");
+        assert_eq!(
+            sources[0]["file"],
+            "testdata/kfp-src/io_step_without_retry_fail.py"
+        );
         assert!(sources[0]["start"]["line"].as_u64().unwrap() > 100, "{f}");
     }
     // `fetch-labels` sets `set_retry(num_retries=0)`: reported at that call.
@@ -246,7 +257,14 @@ fn github_annotations_and_sarif_locations() {
         assert!(line.contains(&format!("file={py},")), "{line}");
         assert!(line.contains(&format!("compiled into {ir}:")), "{line}");
     }
-    let on_ir = stdout(&pipelint(&["check", ir, "--format", "github", "--report-at", "ir"]));
+    let on_ir = stdout(&pipelint(&[
+        "check",
+        ir,
+        "--format",
+        "github",
+        "--report-at",
+        "ir",
+    ]));
     for line in on_ir.lines() {
         assert!(line.contains(&format!("file={ir},")), "{line}");
     }
@@ -254,7 +272,14 @@ fn github_annotations_and_sarif_locations() {
     // A fixture whose findings carry fixes (cache-on-random-step turns caching off).
     let ir = "testdata/rules/cache-on-random-step/fail-kfp.yaml";
     let py = "testdata/kfp-src/cache_on_random_step_fail.py";
-    let sarif = stdout(&pipelint(&["check", ir, "--format", "sarif", "--report-at", "source"]));
+    let sarif = stdout(&pipelint(&[
+        "check",
+        ir,
+        "--format",
+        "sarif",
+        "--report-at",
+        "source",
+    ]));
     let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert!(!results.is_empty());
@@ -288,7 +313,11 @@ fn repository(name: &str, python: Option<&str>) -> PathBuf {
     let dir = temp_dir(name);
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     std::fs::create_dir_all(dir.join("pipelines")).unwrap();
-    std::fs::copy(repo_root().join(NESTED_IR), dir.join("pipelines/nested.yaml")).unwrap();
+    std::fs::copy(
+        repo_root().join(NESTED_IR),
+        dir.join("pipelines/nested.yaml"),
+    )
+    .unwrap();
     if let Some(python) = python {
         std::fs::create_dir_all(dir.join("src")).unwrap();
         std::fs::write(dir.join("src/training.py"), python).unwrap();
@@ -307,22 +336,43 @@ fn the_repository_around_the_ir_is_scanned_honouring_gitignore() {
     let compact = |dir: &Path| {
         stdout(&pipelint_in(
             dir,
-            &["check", "pipelines/nested.yaml", "--format", "compact", "--report-at", "source"],
+            &[
+                "check",
+                "pipelines/nested.yaml",
+                "--format",
+                "compact",
+                "--report-at",
+                "source",
+            ],
         ))
     };
     let mapped = compact(&dir);
-    assert!(mapped.lines().all(|l| l.starts_with("src/training.py:")), "{mapped}");
+    assert!(
+        mapped.lines().all(|l| l.starts_with("src/training.py:")),
+        "{mapped}"
+    );
     std::fs::write(dir.join(".gitignore"), "src/\n").unwrap();
     let ignored = compact(&dir);
-    assert!(ignored.lines().all(|l| l.starts_with("pipelines/nested.yaml:")), "{ignored}");
+    assert!(
+        ignored
+            .lines()
+            .all(|l| l.starts_with("pipelines/nested.yaml:")),
+        "{ignored}"
+    );
     // The config key names the folder instead.
-    std::fs::write(dir.join("pipelines/.pipelint.yaml"), "kfp-source: ../src-copy\n").unwrap();
+    std::fs::write(
+        dir.join("pipelines/.pipelint.yaml"),
+        "kfp-source: ../src-copy\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(dir.join("src-copy")).unwrap();
     std::fs::write(dir.join("src-copy/training.py"), nested_python()).unwrap();
     std::fs::write(dir.join(".gitignore"), "src/\nsrc-copy/\n").unwrap();
     let configured = compact(&dir);
     assert!(
-        configured.lines().all(|l| l.starts_with("src-copy/training.py:")),
+        configured
+            .lines()
+            .all(|l| l.starts_with("src-copy/training.py:")),
         "{configured}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -334,9 +384,21 @@ fn the_repository_around_the_ir_is_scanned_honouring_gitignore() {
 fn a_repository_without_sources_changes_nothing() {
     let outside = temp_dir("outside");
     std::fs::copy(repo_root().join(NESTED_IR), outside.join("nested.yaml")).unwrap();
-    let repo = repository("no-sources", Some("import os\n\ndef main():\n    print(os.getcwd())\n"));
+    let repo = repository(
+        "no-sources",
+        Some("import os\n\ndef main():\n    print(os.getcwd())\n"),
+    );
     std::fs::copy(repo_root().join(NESTED_IR), repo.join("nested.yaml")).unwrap();
-    for format in ["human", "compact", "json", "sarif", "github", "gitlab", "junit", "json-lines"] {
+    for format in [
+        "human",
+        "compact",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+        "junit",
+        "json-lines",
+    ] {
         let args = ["check", "nested.yaml", "--format", format];
         let a = pipelint_in(&outside, &args);
         let b = pipelint_in(&repo, &args);
@@ -360,16 +422,31 @@ fn a_repository_without_sources_changes_nothing() {
 fn ambiguous_and_stale_sources_are_not_pointed_into() {
     let dir = repository("ambiguous", Some(&nested_python()));
     std::fs::write(dir.join("src/copy.py"), nested_python()).unwrap();
-    let args = ["check", "pipelines/nested.yaml", "--format", "compact", "--report-at", "source"];
+    let args = [
+        "check",
+        "pipelines/nested.yaml",
+        "--format",
+        "compact",
+        "--report-at",
+        "source",
+    ];
     let text = stdout(&pipelint_in(&dir, &args));
-    assert!(text.lines().all(|l| l.starts_with("pipelines/nested.yaml:")), "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("pipelines/nested.yaml:")),
+        "{text}"
+    );
     assert!(!text.contains("stale-compiled-pipeline"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let changed = nested_python().replace("return rows > 1000", "return rows > 500");
     let dir = repository("stale", Some(&changed));
     let text = stdout(&pipelint_in(&dir, &args));
-    assert!(text.lines().all(|l| l.starts_with("pipelines/nested.yaml:")), "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("pipelines/nested.yaml:")),
+        "{text}"
+    );
     let stale: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("[stale-compiled-pipeline]"))
@@ -380,7 +457,10 @@ fn ambiguous_and_stale_sources_are_not_pointed_into() {
         "{}",
         stale[0]
     );
-    let json = stdout(&pipelint_in(&dir, &["check", "pipelines/nested.yaml", "--format", "json"]));
+    let json = stdout(&pipelint_in(
+        &dir,
+        &["check", "pipelines/nested.yaml", "--format", "json"],
+    ));
     assert!(!json.contains("\"sources\""), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -404,16 +484,34 @@ fn hostile_python_is_bounded_and_symlinks_are_not_followed() {
     std::os::unix::fs::symlink(&outside, dir.join("linked-dir")).unwrap();
     let out = pipelint_in(
         &dir,
-        &["check", "pipelines/nested.yaml", "--format", "compact", "--report-at", "source"],
+        &[
+            "check",
+            "pipelines/nested.yaml",
+            "--format",
+            "compact",
+            "--report-at",
+            "source",
+        ],
     );
     let text = stdout(&out);
     assert!(!text.is_empty());
-    assert!(text.lines().all(|l| l.starts_with("pipelines/nested.yaml:")), "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.starts_with("pipelines/nested.yaml:")),
+        "{text}"
+    );
     // A budget too small for the hostile file: scanning stops with a clear warning, the
     // IR is still linted.
     let small = pipelint_in(
         &dir,
-        &["check", "pipelines/nested.yaml", "--format", "compact", "--file-time-budget", "20000"],
+        &[
+            "check",
+            "pipelines/nested.yaml",
+            "--format",
+            "compact",
+            "--file-time-budget",
+            "20000",
+        ],
     );
     let warning = String::from_utf8(small.stderr).unwrap();
     assert!(

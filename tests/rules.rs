@@ -62,7 +62,9 @@ fn strict_refs_settings(path: &std::path::Path) -> pipelint::engine::Settings {
 /// A rule that reads the Python a KFP pipeline was compiled from keeps that Python in
 /// `testdata/rules/<rule-id>/python/`: its fixtures are linted with it as `--kfp-source`.
 fn python_beside(rule: &str) -> Option<pipelint::kfp_source::SourceIndex> {
-    let dir = std::path::Path::new("testdata/rules").join(rule).join("python");
+    let dir = std::path::Path::new("testdata/rules")
+        .join(rule)
+        .join("python");
     dir.is_dir().then(|| {
         let settings = pipelint::engine::Settings::default();
         pipelint::kfp_source::SourceIndex::scan(&dir, settings.max_file_size, settings.work_budget)
@@ -333,10 +335,8 @@ fn doc_examples_behave_as_documented() {
             .filter_map(|p| p.split("```").next())
             .collect();
         let sources = (!python.is_empty()).then(|| {
-            let dir = std::env::temp_dir().join(format!(
-                "pipelint-doc-{id}-{}",
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("pipelint-doc-{id}-{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("pipeline.py"), python.concat()).unwrap();
             let settings = pipelint::engine::Settings::default();

@@ -73,7 +73,11 @@ fn relative_from(base: &Path, path: &Path) -> Option<String> {
         return None;
     }
     let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
-    parts.extend(p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
     Some(parts.join("/"))
 }
 
@@ -129,7 +133,11 @@ impl SourceIndex {
                 .unwrap_or_else(|| crate::engine::display_path(&path));
             let at = index.files.len();
             for (k, f) in py.functions.iter().enumerate() {
-                index.by_name.entry(f.name.clone()).or_default().push((at, k));
+                index
+                    .by_name
+                    .entry(f.name.clone())
+                    .or_default()
+                    .push((at, k));
             }
             index.by_path.insert(shown.clone(), at);
             index.files.push(SourceFile {
@@ -155,8 +163,18 @@ impl SourceIndex {
 
     /// The component function `name` called from file `from`: the file's own, else the one
     /// function of that name in the index, else the one whose text is `embedded`.
-    fn callee(&self, from: usize, name: &str, embedded: Option<&str>) -> Option<(usize, &PyFunction)> {
-        if let Some(f) = self.files[from].py.functions.iter().find(|f| f.name == name) {
+    fn callee(
+        &self,
+        from: usize,
+        name: &str,
+        embedded: Option<&str>,
+    ) -> Option<(usize, &PyFunction)> {
+        if let Some(f) = self.files[from]
+            .py
+            .functions
+            .iter()
+            .find(|f| f.name == name)
+        {
             return Some((from, f));
         }
         let all: Vec<(usize, &PyFunction)> = self
@@ -181,7 +199,12 @@ impl SourceIndex {
         }
     }
 
-    fn location(&self, file: usize, range: std::ops::Range<usize>, message: String) -> SourceLocation {
+    fn location(
+        &self,
+        file: usize,
+        range: std::ops::Range<usize>,
+        message: String,
+    ) -> SourceLocation {
         let f = &self.files[file];
         SourceLocation {
             path: f.path.clone(),
@@ -226,12 +249,17 @@ struct Resolved<'a> {
 /// KFP control-flow groups: `for-loop-2`, `condition-3`, `condition-branches-1`,
 /// `exit-handler-1` are DAG keys the compiler makes, not calls in Python.
 fn is_group(name: &str) -> bool {
-    ["for-loop-", "condition-branches-", "condition-", "exit-handler-"]
-        .iter()
-        .any(|p| {
-            name.strip_prefix(p)
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
+    [
+        "for-loop-",
+        "condition-branches-",
+        "condition-",
+        "exit-handler-",
+    ]
+    .iter()
+    .any(|p| {
+        name.strip_prefix(p)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// The function the IR embeds for a lightweight component, from its `def` line on, as
@@ -299,7 +327,10 @@ impl SourceIndex {
 /// How one IR pipeline relates to the Python.
 enum Match<'a> {
     /// Every task found, every embedded function the same: map findings.
-    Mapped { file: usize, func: &'a PyFunction },
+    Mapped {
+        file: usize,
+        func: &'a PyFunction,
+    },
     /// The pipeline's functions are there, but an embedded one differs: the IR is older.
     Stale {
         /// The first component that differs: its function and file.
@@ -319,55 +350,58 @@ fn match_pipeline<'a>(index: &'a SourceIndex, pipeline: &Pipeline) -> Match<'a> 
         .iter()
         .filter(|s| !s.system && s.kind != StepKind::Group)
         .collect();
-    // (resolved every task, embedded functions that differ, the candidate)
-    let mut scored: Vec<(usize, usize, Option<(String, usize, Span)>, usize, &PyFunction)> =
-        Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
     for (file, func) in index
         .functions()
         .filter(|(_, f)| f.kind == FunctionKind::Pipeline && f.component_name == name)
     {
-        let mut resolved = 0;
-        let mut differ = 0;
-        let mut first_diff = None;
+        let mut candidate = Candidate {
+            file,
+            func,
+            resolved: 0,
+            unmatched: 0,
+            first_diff: None,
+        };
         for step in &steps {
             let embedded = embedded_function(step);
             let Some(r) = index.resolve(file, func, &step.path, embedded.as_deref()) else {
                 continue;
             };
-            resolved += 1;
-            if let Some(embedded) = &embedded {
-                // By name when the text did not pick one: it is the function called.
-                let callee = r
-                    .callee
-                    .or_else(|| index.callee(r.file, function_name(embedded), None));
-                match callee {
-                    Some((_, f)) if f.text == *embedded => {}
-                    Some((cf, f)) => {
-                        differ += 1;
-                        first_diff.get_or_insert((
-                            f.name.clone(),
-                            cf,
-                            step.span,
-                        ));
-                    }
-                    None => {}
+            candidate.resolved += 1;
+            let Some(embedded) = &embedded else {
+                continue;
+            };
+            // By name when the text did not pick one: it is the function called.
+            let callee = r
+                .callee
+                .or_else(|| index.callee(r.file, function_name(embedded), None));
+            match callee {
+                Some((_, f)) if f.text == *embedded => {}
+                Some((cf, f)) => {
+                    candidate.unmatched += 1;
+                    candidate
+                        .first_diff
+                        .get_or_insert((f.name.clone(), cf, step.span));
                 }
+                // Several functions of that name, none the embedded one: not a match,
+                // and not known to be stale either.
+                None => candidate.unmatched += 1,
             }
         }
-        if resolved == steps.len() {
-            scored.push((resolved, differ, first_diff, file, func));
+        if candidate.resolved == steps.len() {
+            candidates.push(candidate);
         }
     }
     // A pipeline defined twice (copies, examples) is mapped only when exactly one
     // definition matches what was compiled; staleness is said only when there is one
     // candidate, so that it is never claimed of code the IR did not come from.
-    let exact: Vec<_> = scored.iter().filter(|s| s.1 == 0).collect();
-    match (exact.as_slice(), scored.as_slice()) {
+    let exact: Vec<&Candidate> = candidates.iter().filter(|c| c.unmatched == 0).collect();
+    match (exact.as_slice(), candidates.as_slice()) {
         ([one], _) => Match::Mapped {
-            file: one.3,
-            func: one.4,
+            file: one.file,
+            func: one.func,
         },
-        ([], [only]) => match &only.2 {
+        ([], [only]) => match &only.first_diff {
             Some((component, file, span)) => Match::Stale {
                 component: component.clone(),
                 file: *file,
@@ -377,6 +411,18 @@ fn match_pipeline<'a>(index: &'a SourceIndex, pipeline: &Pipeline) -> Match<'a> 
         },
         _ => Match::Unknown,
     }
+}
+
+/// A pipeline function that may be the one an IR pipeline was compiled from.
+struct Candidate<'a> {
+    file: usize,
+    func: &'a PyFunction,
+    /// IR tasks found in it (all of them, or it is no candidate).
+    resolved: usize,
+    /// Lightweight components whose embedded function is not the repository's.
+    unmatched: usize,
+    /// The first that differs: its function, file, and the IR task it is reported at.
+    first_diff: Option<(String, usize, Span)>,
 }
 
 /// The id of the staleness finding.
@@ -509,7 +555,10 @@ pub fn attach(
         }
     }
     if let Some(mut finding) = stale {
-        finding.pipeline = pipelines.first().and_then(|p| p.name.as_ref()).map(|n| n.value.clone());
+        finding.pipeline = pipelines
+            .first()
+            .and_then(|p| p.name.as_ref())
+            .map(|n| n.value.clone());
         finding.document = pipelines.first().map(|p| p.document);
         finding.url = config.rule_url(STALE);
         if let Some(crate::config::RuleSeverity::Set(level)) =

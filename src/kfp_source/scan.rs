@@ -360,7 +360,8 @@ fn tasks_in(
             // A chained call: `create(...).set_retry(...)`; the `.` before it follows the
             // closing parenthesis of the call it is chained to.
             let method = attrs.rsplit('.').next().unwrap_or(attrs);
-            let before = src[..call.range.start].trim_end_matches(|c: char| c.is_whitespace() || c == '\\');
+            let before =
+                src[..call.range.start].trim_end_matches(|c: char| c.is_whitespace() || c == '\\');
             let Some(before) = before.strip_suffix('.') else {
                 continue;
             };
@@ -495,7 +496,11 @@ def pipe():
         let names: Vec<&str> = pipe.tasks.iter().map(|t| t.task_name.as_str()).collect();
         assert_eq!(names, ["step", "step-2", "step-3"]);
         let methods = |i: usize| -> Vec<&str> {
-            pipe.tasks[i].config.iter().map(|c| c.method.as_str()).collect()
+            pipe.tasks[i]
+                .config
+                .iter()
+                .map(|c| c.method.as_str())
+                .collect()
         };
         assert_eq!(methods(0), ["set_retry", "set_caching_options"]);
         assert_eq!(
@@ -503,6 +508,9 @@ def pipe():
             ["set_cpu_limit", "kfp.kubernetes.add_pod_annotation"]
         );
         assert!(methods(2).is_empty());
-        assert_eq!(&src[pipe.tasks[1].config[0].call.clone()], "b.set_cpu_limit('1')");
+        assert_eq!(
+            &src[pipe.tasks[1].config[0].call.clone()],
+            "b.set_cpu_limit('1')"
+        );
     }
 }

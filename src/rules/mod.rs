@@ -18,10 +18,10 @@ mod plaintext_secret;
 pub mod registry;
 mod retry_on_non_idempotent_step;
 mod sdk_backend_version_mismatch;
+mod stale_compiled_pipeline;
 mod unbounded_retry;
 mod undefined_reference;
 mod unpinned_image;
-mod stale_compiled_pipeline;
 mod unused_suppression;
 mod yaml_syntax;
 
