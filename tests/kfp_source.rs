@@ -477,6 +477,14 @@ fn hostile_python_is_bounded_and_symlinks_are_not_followed() {
     hostile.push_str("\n'''");
     hostile.push_str(&"@dsl.pipeline\ndef x():\n    y()\n".repeat(20_000));
     std::fs::write(dir.join("hostile.py"), &hostile).unwrap();
+    // Many pipeline functions, each creating and configuring tasks: every function costs
+    // its own calls (a scan per function over the file's calls would be quadratic).
+    let mut many = String::from("from kfp import dsl\n\n@dsl.component\ndef c():\n    pass\n\n");
+    many.push_str(
+        &"@dsl.pipeline(name='p')\ndef p():\n    a = (\n        c())\n    a.set_retry(1)\n"
+            .repeat(40_000),
+    );
+    std::fs::write(dir.join("many.py"), &many).unwrap();
     // The real pipeline, outside the repository, linked in: not read.
     let outside = temp_dir("hostile-outside");
     std::fs::write(outside.join("training.py"), nested_python()).unwrap();

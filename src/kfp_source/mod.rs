@@ -234,7 +234,9 @@ impl SourceIndex {
     /// The 1-based line `line` of `file`, for suppression comments.
     fn line_text(&self, file: &str, line: u32) -> Option<&str> {
         let f = &self.files[*self.by_path.get(file)?];
-        f.text.lines().nth(line.checked_sub(1)? as usize)
+        let start = f.lines.line_start(line) as usize;
+        let end = f.lines.line_start(line + 1) as usize;
+        f.text.get(start..end)
     }
 }
 
@@ -587,7 +589,9 @@ pub fn attach(
 /// The rule ids of a `# pipelint: ignore[...]` comment on a Python line.
 fn python_ignore(line: &str) -> Option<Vec<String>> {
     line.match_indices('#')
-        .find_map(|(i, _)| crate::suppress::ignored_ids(&line[i + 1..]))
+        .map(|(i, _)| &line[i + 1..])
+        .filter(|rest| rest.trim_start().starts_with("pipelint:"))
+        .find_map(crate::suppress::ignored_ids)
 }
 
 fn map_finding(

@@ -178,7 +178,8 @@ fn decorator_kind(line: &str, aliases: &HashMap<String, String>) -> Option<Funct
 
 /// The `name="..."` of a decorator call starting at `at`, a plain string literal.
 fn decorator_name(calls: &[Call<'_>], at: usize) -> Option<String> {
-    let call = calls.iter().find(|c| c.range.start == at)?;
+    // Calls are sorted by position: one search per decorator, not a walk.
+    let call = &calls[calls.binary_search_by_key(&at, |c| c.range.start).ok()?];
     let value = call.keyword("name")?.trim();
     let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
     let inner = value.strip_prefix(quote)?.strip_suffix(quote)?;
@@ -304,6 +305,8 @@ fn first_identifier_arg(src: &str, call: &Call<'_>) -> Option<String> {
         return is_identifier(t).then(|| t.to_string());
     }
     let inside = src.get(call.args.start + 1..call.args.end)?;
+    // The first argument, if it is a name: short, so only the start is read.
+    let inside = inside.get(..inside.len().min(256)).unwrap_or(inside);
     let first = inside.split([',', ')']).next()?.trim();
     (is_identifier(first) && !first.contains('=')).then(|| first.to_string())
 }
@@ -318,8 +321,15 @@ fn assigned_in_parentheses(src: &str, call_start: usize) -> Option<String> {
         return None;
     }
     let before = before.trim_end();
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-    let var = before[line_start..].trim_start();
+    // A variable name is short: look no further back than this on the line (a line of
+    // many such calls must not be read once per call).
+    let mut from = before.len().saturating_sub(256);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = &before[from..];
+    let line_start = tail.rfind('\n').map_or(0, |n| n + 1);
+    let var = tail[line_start..].trim_start();
     is_identifier(var).then(|| var.to_string())
 }
 
@@ -351,10 +361,11 @@ fn tasks_in(
     // which task (the latest assignment wins, as in Python).
     let mut chain_end: HashMap<usize, usize> = HashMap::new();
     let mut vars: HashMap<String, usize> = HashMap::new();
-    for call in calls
-        .iter()
-        .filter(|c| body.start <= c.range.start && c.range.start < body.end)
-    {
+    // The body's calls: a slice of the sorted calls, so that every pipeline function
+    // costs its own calls, not the file's.
+    let first = calls.partition_point(|c| c.range.start < body.start);
+    let last = calls.partition_point(|c| c.range.start < body.end);
+    for call in &calls[first..last.max(first)] {
         let written = call.written.as_ref();
         if let Some(attrs) = call.name.strip_prefix("<expr>.") {
             // A chained call: `create(...).set_retry(...)`; the `.` before it follows the
