@@ -2,20 +2,24 @@
 //! `pipelint-lsp` crate (`lsp/`); this module implements its [`Analyzer`] with the same
 //! engine, rules and `.pipelint.yaml` discovery as `pipelint check`.
 
+mod config_help;
+mod navigate;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pipelint_lsp::{
-    Analysis, Analyzer, DocumentRef, Edit, Finding as LspFinding, Fix, FixKind, Related,
-    Severity as LspSeverity,
+    Analysis, Analyzer, Completion, DocumentRef, Edit, Finding as LspFinding, Fix, FixKind,
+    LintOptions, Related, Severity as LspSeverity, Symbol, Target,
 };
 use serde_json::json;
 
-use crate::config::{Config, ConfigResolver, CONFIG_FILE};
+use crate::config::{Config, ConfigResolver, Overrides, Selection, CONFIG_FILE};
 use crate::engine::{lint_bytes, Outcome, Settings};
 use crate::finding::{Finding, Severity};
 use crate::fix::{ignore_comment, Applicability, TextEdit};
-use crate::limits::{self, CancelOn};
+use crate::formats::adapt_file;
+use crate::limits::{self, CancelOn, Meter};
 use crate::rules::registry;
 use crate::yaml::{parse, LineIndex, Span};
 
@@ -128,6 +132,18 @@ fn edit(e: TextEdit) -> Edit {
     }
 }
 
+/// The client's `select` and `ignore`, as `--select` and `--ignore`.
+fn overrides(options: &LintOptions) -> Overrides {
+    Overrides {
+        selection: Selection {
+            select: (!options.select.is_empty()).then(|| options.select.clone()),
+            extend_select: Vec::new(),
+            ignore: options.ignore.clone(),
+        },
+        ..Overrides::default()
+    }
+}
+
 fn is_config_file(path: Option<&Path>) -> bool {
     path.and_then(Path::file_name)
         .is_some_and(|name| name == CONFIG_FILE)
@@ -137,15 +153,30 @@ impl PipelintAnalyzer {
     /// The config for a document: the nearest `.pipelint.yaml` above its file (above its
     /// workspace folder for an unsaved one), as `pipelint check` finds it. A broken config
     /// is reported once and the defaults are used, so the editor keeps working.
+    ///
+    /// The client's settings apply as the same command-line options would: `configPath` as
+    /// `--config-file`, `select` and `ignore` as `--select` and `--ignore`.
     fn config_for(&self, doc: &DocumentRef<'_>) -> (Arc<Config>, Option<String>) {
         let anchor: Option<PathBuf> = doc
             .path
             .map(Path::to_path_buf)
             .or_else(|| doc.workspace_folder.map(|f| f.join("untitled.yaml")));
-        let Some(anchor) = anchor else {
+        let options = doc.options;
+        let explicit = options
+            .config_path
+            .as_ref()
+            .map(|p| match doc.workspace_folder {
+                Some(folder) if p.is_relative() => folder.join(p),
+                _ => p.clone(),
+            });
+        // With an explicit config, every document gets it, wherever the document is.
+        let Some(anchor) = anchor.or_else(|| explicit.as_ref().map(|_| "untitled.yaml".into()))
+        else {
             return (Arc::new(Config::default()), None);
         };
-        match ConfigResolver::default().for_file(&anchor) {
+        let resolved = ConfigResolver::new(explicit.as_deref(), overrides(options))
+            .and_then(|mut resolver| resolver.for_file(&anchor));
+        match resolved {
             Ok(config) => (config, None),
             Err(e) => (
                 Arc::new(Config::default()),
@@ -206,8 +237,23 @@ impl Analyzer for PipelintAnalyzer {
         if doc.cancel.is_cancelled() || !matches!(report.outcome, Outcome::Pipeline(_)) {
             return None;
         }
+        // The config's `docs-url`, when it sets one, links each finding to its rule's page
+        // (before the client's `docsUrl`; the repository's pages are not linked unasked: the
+        // link ends every message in editors that cannot show `codeDescription`).
+        let config = &settings.config;
+        let findings = report
+            .findings
+            .iter()
+            .map(|f| LspFinding {
+                doc_url: config
+                    .docs_url
+                    .as_ref()
+                    .and_then(|_| config.rule_url(f.rule)),
+                ..to_lsp(f)
+            })
+            .collect();
         Some(Analysis {
-            findings: report.findings.iter().map(to_lsp).collect(),
+            findings,
             messages: message.into_iter().collect(),
         })
     }
@@ -310,6 +356,85 @@ impl Analyzer for PipelintAnalyzer {
         Some(meta.doc.to_string())
     }
 
+    fn rule_summary(&self, rule: &str) -> Option<String> {
+        Some(registry::find(rule)?.meta().summary.to_string())
+    }
+
+    fn definition(&self, doc: &DocumentRef<'_>, offset: usize) -> Vec<Target> {
+        if is_config_file(doc.path) || doc.text.len() as u64 > limits::DEFAULT_MAX_FILE_SIZE {
+            return Vec::new();
+        }
+        let folder = doc
+            .workspace_folder
+            .or_else(|| doc.path.and_then(Path::parent));
+        navigate::definition(doc.text, offset, folder, limits::DEFAULT_MAX_FILE_SIZE)
+    }
+
+    fn symbols(&self, doc: &DocumentRef<'_>) -> Vec<Symbol> {
+        if is_config_file(doc.path) {
+            return Vec::new();
+        }
+        // Under the limits and work budget a lint has: past them, no outline.
+        let (config, _) = self.config_for(doc);
+        let settings = config.limits.apply(&Settings {
+            config: config.clone(),
+            ..Settings::default()
+        });
+        if doc.text.len() as u64 > settings.max_file_size {
+            return Vec::new();
+        }
+        let _cancel = CancelOn::new(doc.cancel.flag().clone());
+        let meter = Meter::start(settings.work_budget);
+        let yaml = parse(doc.text, &settings.parse_limits);
+        if limits::exhausted() {
+            return Vec::new();
+        }
+        let pipelines = adapt_file(&yaml, doc.text).0;
+        if meter.exhausted_at().is_some() {
+            return Vec::new();
+        }
+        navigate::symbols(&pipelines)
+    }
+
+    fn completion(&self, doc: &DocumentRef<'_>, offset: usize) -> Vec<Completion> {
+        if !is_config_file(doc.path) {
+            return Vec::new();
+        }
+        config_help::completion(doc.text, offset)
+    }
+
+    fn hover_at(&self, doc: &DocumentRef<'_>, offset: usize) -> Option<String> {
+        if !is_config_file(doc.path) {
+            return None;
+        }
+        config_help::hover(doc.text, offset)
+    }
+
+    fn workspace_files(&self, folder: &Path, options: &LintOptions) -> Vec<PathBuf> {
+        // As `pipelint check <folder>`: the walk, then each file's config's `exclude`.
+        let Ok(inputs) = crate::discover::discover(&[folder.to_path_buf()]) else {
+            return Vec::new();
+        };
+        let explicit = options.config_path.as_ref().map(|p| folder.join(p));
+        let Ok(mut resolver) = ConfigResolver::new(explicit.as_deref(), overrides(options)) else {
+            return Vec::new();
+        };
+        inputs
+            .into_iter()
+            .filter(|i| !is_config_file(Some(&i.path)))
+            .filter(|i| {
+                resolver
+                    .for_file(&i.path)
+                    .map_or(true, |c| !c.excludes(&i.path))
+            })
+            .map(|i| i.path)
+            .collect()
+    }
+
+    fn watched_patterns(&self) -> &'static [&'static str] {
+        &["**/*.yaml", "**/*.yml", "**/*.json"]
+    }
+
     fn config_file_names(&self) -> &'static [&'static str] {
         &[CONFIG_FILE]
     }
@@ -335,6 +460,8 @@ mod tests {
     const KFP: &str = include_str!("../lsp/tests/e2e/fixtures/kfp-bad.yaml");
 
     static NOT_CANCELLED: std::sync::LazyLock<Cancel> = std::sync::LazyLock::new(Cancel::new);
+    static NO_OPTIONS: std::sync::LazyLock<LintOptions> =
+        std::sync::LazyLock::new(LintOptions::default);
 
     fn doc(text: &str) -> DocumentRef<'_> {
         DocumentRef {
@@ -343,6 +470,7 @@ mod tests {
             text,
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
+            options: &NO_OPTIONS,
         }
     }
 
@@ -493,6 +621,7 @@ mod tests {
             text,
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
+            options: &NO_OPTIONS,
         };
         let a = PipelintAnalyzer.analyze(&d).unwrap();
         assert_eq!(a.findings.len(), 1);
@@ -503,5 +632,97 @@ mod tests {
             ..d
         };
         assert!(PipelintAnalyzer.analyze(&ok).unwrap().findings.is_empty());
+    }
+
+    /// The Argo fixture as the open document `wf.yaml` of the workspace folder `dir`.
+    fn lint_file_in(dir: &Path, options: &LintOptions) -> Analysis {
+        let path = dir.join("wf.yaml");
+        let d = DocumentRef {
+            uri: "file:///wf.yaml",
+            path: Some(&path),
+            text: ARGO,
+            workspace_folder: Some(dir),
+            cancel: &NOT_CANCELLED,
+            options,
+        };
+        PipelintAnalyzer.analyze(&d).unwrap()
+    }
+
+    #[test]
+    fn the_clients_select_ignore_and_config_path_apply_as_on_the_command_line() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-options-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("ci")).unwrap();
+        std::fs::write(
+            dir.join("ci/strict.yaml"),
+            "rules:\n  unpinned-image:\n    severity: info\n",
+        )
+        .unwrap();
+        let lint = |options: &LintOptions| lint_file_in(&dir, options);
+        let all = lint(&LintOptions::default());
+        assert!(
+            rules(&all).contains(&"missing-resource-limits"),
+            "{:?}",
+            rules(&all)
+        );
+        let selected = lint(&LintOptions {
+            select: vec!["unpinned-image".into()],
+            ..LintOptions::default()
+        });
+        assert_eq!(rules(&selected), ["unpinned-image"]);
+        let ignored = lint(&LintOptions {
+            ignore: vec!["unpinned-image".into()],
+            ..LintOptions::default()
+        });
+        assert!(!rules(&ignored).contains(&"unpinned-image"));
+        assert!(rules(&ignored).contains(&"missing-resource-limits"));
+        // `configPath`, relative to the workspace folder.
+        let configured = lint(&LintOptions {
+            config_path: Some("ci/strict.yaml".into()),
+            ..LintOptions::default()
+        });
+        let image = configured
+            .findings
+            .iter()
+            .find(|f| f.rule == "unpinned-image")
+            .unwrap();
+        assert_eq!(image.severity, LspSeverity::Info);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_configs_docs_url_links_each_finding() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-docs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lint = || lint_file_in(&dir, &NO_OPTIONS);
+        // No `docs-url`: no link from the config (the client's setting may still give one).
+        assert!(lint().findings.iter().all(|f| f.doc_url.is_none()));
+        std::fs::write(
+            dir.join(".pipelint.yaml"),
+            "docs-url: https://wiki.example/pipelint/{rule}\n",
+        )
+        .unwrap();
+        let image = lint()
+            .findings
+            .into_iter()
+            .find(|f| f.rule == "unpinned-image")
+            .unwrap();
+        assert_eq!(
+            image.doc_url.as_deref(),
+            Some("https://wiki.example/pipelint/unpinned-image")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn workspace_files_are_the_ones_check_walks_less_the_excluded() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-walk-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("generated")).unwrap();
+        std::fs::write(dir.join(".pipelint.yaml"), "exclude: [\"generated/**\"]\n").unwrap();
+        std::fs::write(dir.join("wf.yaml"), ARGO).unwrap();
+        std::fs::write(dir.join("generated/wf.yaml"), ARGO).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not yaml").unwrap();
+        let files = PipelintAnalyzer.workspace_files(&dir, &LintOptions::default());
+        assert_eq!(files, [dir.join("wf.yaml")]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

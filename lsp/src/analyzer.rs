@@ -46,6 +46,78 @@ pub struct DocumentRef<'a> {
     pub workspace_folder: Option<&'a Path>,
     /// Set once this call's result will be thrown away.
     pub cancel: &'a Cancel,
+    /// What the client's settings change about linting.
+    pub options: &'a LintOptions,
+}
+
+/// The client's settings that change what is linted and how (`initializationOptions` and
+/// `workspace/didChangeConfiguration`); empty means "as `pipelint check` would".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LintOptions {
+    /// `configPath`: this config file for every document instead of the nearest
+    /// `.pipelint.yaml` (a relative path is taken from the workspace folder).
+    pub config_path: Option<std::path::PathBuf>,
+    /// `select`: only these rules run (replaces the config's `select`).
+    pub select: Vec<String>,
+    /// `ignore`: these rules never run (added to the config's `ignore`).
+    pub ignore: Vec<String>,
+}
+
+/// A place a definition lives: in the document asked about, or in another file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// `None`: the document itself.
+    pub path: Option<std::path::PathBuf>,
+    /// The other file's text as read (positions are counted in it).
+    pub text: Option<Arc<str>>,
+    /// The whole definition, in bytes.
+    pub span: Range<usize>,
+    /// The name within it, in bytes.
+    pub name_span: Range<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolKind {
+    /// A pipeline (KFP) or a workflow (Argo).
+    Pipeline,
+    /// A step that runs (a KFP task, an Argo template that runs a pod).
+    Step,
+    /// A DAG, steps group or other template that runs no container itself.
+    Group,
+}
+
+/// One entry of a document's outline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    pub name: String,
+    /// A short note shown beside the name (the image, the kind of template).
+    pub detail: Option<String>,
+    pub kind: SymbolKind,
+    pub span: Range<usize>,
+    pub name_span: Range<usize>,
+    pub children: Vec<Symbol>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionKind {
+    /// A key of the config.
+    Key,
+    /// A value (a severity, a rule id in a list).
+    Value,
+    /// A rule id.
+    Rule,
+}
+
+/// One completion offered in a config file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub label: String,
+    pub kind: CompletionKind,
+    pub detail: Option<String>,
+    /// Markdown.
+    pub documentation: Option<String>,
+    /// What is inserted, when not the label (a key gets its `: `).
+    pub insert_text: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,6 +209,44 @@ pub trait Analyzer: Send + Sync + 'static {
 
     /// The rule's documentation, in Markdown, for hover.
     fn rule_doc(&self, rule: &str) -> Option<String>;
+
+    /// The rule's one-line summary, shown in hover above its documentation.
+    fn rule_summary(&self, _rule: &str) -> Option<String> {
+        None
+    }
+
+    /// Where the name at byte `offset` is defined (an Argo template, a KFP component or
+    /// executor), maybe in other files of `doc.workspace_folder`.
+    fn definition(&self, _doc: &DocumentRef<'_>, _offset: usize) -> Vec<Target> {
+        Vec::new()
+    }
+
+    /// The document's outline: pipelines and their steps.
+    fn symbols(&self, _doc: &DocumentRef<'_>) -> Vec<Symbol> {
+        Vec::new()
+    }
+
+    /// Completions at byte `offset` of a document (the config file).
+    fn completion(&self, _doc: &DocumentRef<'_>, _offset: usize) -> Vec<Completion> {
+        Vec::new()
+    }
+
+    /// Hover text (Markdown) at byte `offset` that is not about a finding (a key of the
+    /// config file).
+    fn hover_at(&self, _doc: &DocumentRef<'_>, _offset: usize) -> Option<String> {
+        None
+    }
+
+    /// The files of a workspace folder that `pipelint check <folder>` would lint, with the
+    /// config's excludes applied: the workspace diagnostics.
+    fn workspace_files(&self, _folder: &Path, _options: &LintOptions) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
+    /// File name patterns (globs) whose change on disk may change workspace diagnostics.
+    fn watched_patterns(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// File names whose change means open documents must be linted again (the config).
     fn config_file_names(&self) -> &'static [&'static str] {

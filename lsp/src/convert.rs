@@ -30,13 +30,21 @@ pub fn severity(s: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// The message line, then the fix (the label points at the squiggle, which the editor draws).
-pub fn message(f: &Finding) -> String {
-    if f.help.is_empty() {
-        f.message.clone()
-    } else {
-        format!("{}\nhelp: {}", f.message, f.help)
+/// The message line, then the fix (the label points at the squiggle, which the editor draws),
+/// then the rule's page for a client that cannot show `codeDescription` (Neovim, Eglot).
+pub fn message(f: &Finding, p: &Presentation) -> String {
+    let mut text = f.message.clone();
+    if !f.help.is_empty() {
+        text.push_str("\nhelp: ");
+        text.push_str(&f.help);
     }
+    if !p.code_description {
+        if let Some(url) = doc_url(f, p) {
+            text.push_str("\ndocs: ");
+            text.push_str(&url);
+        }
+    }
+    text
 }
 
 pub fn doc_url(f: &Finding, p: &Presentation) -> Option<String> {
@@ -67,11 +75,51 @@ pub fn diagnostic(f: &Finding, uri: &str, lines: &LineMap, p: &Presentation) -> 
             }
         }),
         source: Some(SOURCE.to_string()),
-        message: message(f).into(),
+        message: message(f, p).into(),
         tags: None,
         related_information: (p.related_information && !related.is_empty()).then_some(related),
         data: None,
     }
+}
+
+/// At most `max` diagnostics, the most severe first (in document order within a severity),
+/// and, when some were left out, one more at the top of the document saying how many.
+/// Thousands of diagnostics make a publish megabytes long and an editor sluggish.
+pub fn capped(diagnostics: &[Diagnostic], max: usize) -> Vec<Diagnostic> {
+    if diagnostics.len() <= max {
+        return diagnostics.to_vec();
+    }
+    // Error = 1 ... Hint = 4: a stable sort keeps document order within a severity.
+    let rank = |d: &Diagnostic| match d.severity {
+        Some(DiagnosticSeverity::Error) => 0,
+        Some(DiagnosticSeverity::Warning) => 1,
+        Some(DiagnosticSeverity::Information) => 2,
+        _ => 3,
+    };
+    let mut kept: Vec<Diagnostic> = diagnostics.to_vec();
+    kept.sort_by_key(rank);
+    let left_out = kept.len() - max;
+    kept.truncate(max);
+    let start = lsp_types::Position {
+        line: 0,
+        character: 0,
+    };
+    kept.push(Diagnostic {
+        range: lsp_types::Range { start, end: start },
+        severity: Some(DiagnosticSeverity::Information),
+        code: None,
+        code_description: None,
+        source: Some(SOURCE.to_string()),
+        message: format!(
+            "{left_out} more findings are not shown: the {max} most severe are \
+             (setting `maxDiagnostics`; `pipelint check` lists them all)"
+        )
+        .into(),
+        tags: None,
+        related_information: None,
+        data: None,
+    });
+    kept
 }
 
 /// 0-based first and last line a finding covers (an end at column 0 does not count).
@@ -85,23 +133,85 @@ pub fn lines_of(f: &Finding, lines: &LineMap) -> (u32, u32) {
     (first, last.max(first))
 }
 
-/// Hover text for the findings on one line: each rule once, its message and its page.
-pub fn hover_markdown(findings: &[&Finding], doc: impl Fn(&str) -> Option<String>) -> String {
-    let mut parts: Vec<String> = Vec::new();
+/// What hover shows of one rule.
+pub struct RuleHelp {
+    pub summary: Option<String>,
+    /// The rule's page, in Markdown.
+    pub page: Option<String>,
+}
+
+/// Hover text for the findings on one line, each rule once: its message, fix, summary and
+/// link first, and only then, below a rule, the full pages (some are 300 lines long).
+/// `markdown: false` gives plain text for clients that asked for it.
+pub fn hover_text(
+    findings: &[&Finding],
+    p: &Presentation,
+    markdown: bool,
+    help: impl Fn(&str) -> RuleHelp,
+) -> String {
+    let mut short: Vec<String> = Vec::new();
+    let mut pages: Vec<String> = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for f in findings {
         if seen.contains(&f.rule.as_str()) {
             continue;
         }
         seen.push(&f.rule);
-        let mut part = format!("**pipelint({})**: {}", f.rule, f.message);
-        if let Some(text) = doc(&f.rule) {
-            part.push_str("\n\n");
-            part.push_str(text.trim_end());
+        let about = help(&f.rule);
+        let mut part = if markdown {
+            format!("**pipelint({})**: {}", f.rule, f.message)
+        } else {
+            format!("pipelint({}): {}", f.rule, f.message)
+        };
+        if !f.help.is_empty() {
+            part.push_str(&format!("\n\nhelp: {}", f.help));
         }
-        parts.push(part);
+        if let Some(summary) = about.summary.filter(|s| !s.is_empty()) {
+            part.push_str(&format!("\n\n{summary}"));
+        }
+        if let Some(url) = doc_url(f, p) {
+            if markdown {
+                part.push_str(&format!("\n\n[Documentation of {}]({url})", f.rule));
+            } else {
+                part.push_str(&format!("\n\ndocs: {url}"));
+            }
+        }
+        short.push(part);
+        if let Some(page) = about.page {
+            let page = page.trim_end();
+            pages.push(if markdown {
+                page.to_string()
+            } else {
+                plain(page)
+            });
+        }
     }
-    parts.join("\n\n---\n\n")
+    let mut text = short.join("\n\n");
+    if !pages.is_empty() {
+        text.push_str(if markdown {
+            "\n\n---\n\n"
+        } else {
+            "\n\n----------------------------------------\n\n"
+        });
+        text.push_str(&pages.join(if markdown { "\n\n---\n\n" } else { "\n\n" }));
+    }
+    text
+}
+
+/// A Markdown page as plain text: no heading marks, emphasis, code fences or backticks.
+pub fn plain(markdown: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            continue;
+        }
+        let line = match line.strip_prefix('#') {
+            Some(heading) => heading.trim_start_matches('#').trim_start(),
+            None => line,
+        };
+        out.push(line.replace("**", "").replace('`', ""));
+    }
+    out.join("\n")
 }
 
 pub fn code_action(
@@ -144,6 +254,13 @@ mod tests {
 
     use super::*;
     use crate::analyzer::{Edit, Related};
+
+    fn msg(m: &lsp_types::Message) -> String {
+        match m {
+            lsp_types::Message::String(s) => s.clone(),
+            lsp_types::Message::MarkupContent(c) => c.value.clone(),
+        }
+    }
 
     const TEXT: &str = "kind: Workflow\n# ünïcödé 😀\nimage: \"ça:latest\"\n";
 
@@ -231,6 +348,31 @@ mod tests {
     }
 
     #[test]
+    fn the_docs_link_ends_the_message_when_the_client_cannot_show_it() {
+        let lines = LineMap::new(Arc::from(TEXT));
+        let mut p = Presentation {
+            docs_url: Some("https://x/{rule}".into()),
+            ..Presentation::default()
+        };
+        let d = diagnostic(&finding(), "file:///w.yaml", &lines, &p);
+        assert_eq!(
+            d.message,
+            lsp_types::Message::from(
+                "step \"a\" runs image \"ça:latest\"\nhelp: pin it\ndocs: https://x/unpinned-image"
+            )
+        );
+        p.code_description = true;
+        let d = diagnostic(&finding(), "file:///w.yaml", &lines, &p);
+        assert!(d.code_description.is_some());
+        assert!(!msg(&d.message).contains("https://"));
+        // No URL configured: nothing added.
+        p.code_description = false;
+        p.docs_url = None;
+        let d = diagnostic(&finding(), "file:///w.yaml", &lines, &p);
+        assert!(!msg(&d.message).contains("docs:"));
+    }
+
+    #[test]
     fn lines_and_hover() {
         let lines = LineMap::new(Arc::from(TEXT));
         let mut f = finding();
@@ -239,11 +381,65 @@ mod tests {
         assert_eq!(lines_of(&f, &lines), (0, 0));
         let a = finding();
         let b = finding();
-        let md = hover_markdown(&[&a, &b], |id| Some(format!("# {id}\n\ndoc\n")));
+        let p = Presentation {
+            docs_url: Some("https://x/{rule}".into()),
+            ..Presentation::default()
+        };
+        let help = |id: &str| RuleHelp {
+            summary: Some("Images must be pinned.".into()),
+            page: Some(format!(
+                "# {id}\n\nSee `docker pull` and **this**.\n\n```yaml\nimage: x\n```\n"
+            )),
+        };
+        let md = hover_text(&[&a, &b], &p, true, help);
         assert_eq!(
             md,
-            "**pipelint(unpinned-image)**: step \"a\" runs image \"ça:latest\"\n\n# unpinned-image\n\ndoc"
+            "**pipelint(unpinned-image)**: step \"a\" runs image \"ça:latest\"\n\nhelp: pin it\n\n\
+             Images must be pinned.\n\n[Documentation of unpinned-image](https://x/unpinned-image)\n\n\
+             ---\n\n# unpinned-image\n\nSee `docker pull` and **this**.\n\n```yaml\nimage: x\n```"
         );
+        let text = hover_text(&[&a], &p, false, help);
+        assert_eq!(
+            text,
+            "pipelint(unpinned-image): step \"a\" runs image \"ça:latest\"\n\nhelp: pin it\n\n\
+             Images must be pinned.\n\ndocs: https://x/unpinned-image\n\n\
+             ----------------------------------------\n\n\
+             unpinned-image\n\nSee docker pull and this.\n\nimage: x"
+        );
+    }
+
+    #[test]
+    fn a_capped_list_keeps_the_most_severe_and_says_how_many_are_left_out() {
+        let lines = LineMap::new(Arc::from(TEXT));
+        let p = Presentation::default();
+        let mut all = Vec::new();
+        for (i, severity) in [
+            Severity::Info,
+            Severity::Warning,
+            Severity::Error,
+            Severity::Error,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut f = finding();
+            f.severity = severity;
+            f.message = format!("finding {i}");
+            all.push(diagnostic(&f, "file:///w.yaml", &lines, &p));
+        }
+        assert_eq!(capped(&all, 4), all);
+        let kept = capped(&all, 2);
+        let messages: Vec<String> = kept.iter().map(|d| msg(&d.message)).collect();
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[0], "finding 2\nhelp: pin it");
+        assert_eq!(messages[1], "finding 3\nhelp: pin it");
+        assert!(
+            messages[2].starts_with("2 more findings are not shown: the 2 most severe are"),
+            "{}",
+            messages[2]
+        );
+        assert_eq!(kept[2].severity, Some(DiagnosticSeverity::Information));
+        assert_eq!(kept[2].range.start, Position::new(0, 0));
     }
 
     #[test]

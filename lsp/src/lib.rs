@@ -1,8 +1,9 @@
 //! The pipelint language server, protocol side.
 //!
-//! This crate knows LSP and nothing about pipelines: it keeps the open documents, debounces
-//! edits, negotiates the position encoding, publishes diagnostics, answers hover and code
-//! actions, and survives bad input. The linting is behind the [`Analyzer`] trait, which the
+//! This crate knows LSP and nothing about pipelines: it keeps the open documents (synced
+//! incrementally), debounces edits, negotiates the position encoding, publishes or answers
+//! pulls of diagnostics (workspace ones too), answers hover, code actions, definition,
+//! outline and completion, follows the client's settings, and survives bad input. The linting is behind the [`Analyzer`] trait, which the
 //! root `pipelint` package implements on top of its engine; `pipelint lsp` then calls
 //! [`run`]. (The dependency points this way so that `pipelint` stays one binary without a
 //! package cycle.)
@@ -10,15 +11,19 @@
 mod actions;
 mod analyzer;
 mod convert;
+mod navigate;
 pub mod position;
 mod server;
+pub mod settings;
 pub mod transport;
 pub mod uri;
+mod workspace;
 
 use std::sync::Arc;
 
 pub use analyzer::{
-    Analysis, Analyzer, Cancel, DocumentRef, Edit, Finding, Fix, FixKind, Related, Severity,
+    Analysis, Analyzer, Cancel, Completion, CompletionKind, DocumentRef, Edit, Finding, Fix,
+    FixKind, LintOptions, Related, Severity, Symbol, SymbolKind, Target,
 };
 pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
 

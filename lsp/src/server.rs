@@ -5,7 +5,9 @@
 //! closed, or is linted again) is cancelled: a queued one is skipped, a running one stops at
 //! the analyzer's next check. Hover and code actions on a document whose lint is not done
 //! wait for it without holding up the loop, and fixes are computed on a worker too, so a
-//! slow document never delays the answers for the others.
+//! slow document never delays the answers for the others. Definition, outline, completion
+//! and workspace diagnostics need no lint: they are answered on a worker from the current
+//! text (or the files on disk) at once.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,19 +22,23 @@ use lsp_types::{
     Diagnostic, DidChangeConfigurationParams, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, FileSystemWatcher, GlobPattern, Hover,
-    HoverParams, HoverProvider, InitializeResult, LogMessageParams, MarkupContent, MarkupKind,
-    MessageType, PublishDiagnosticsParams, Registration, RegistrationParams, Save, SaveOptions,
+    HoverParams, HoverProvider, InitializeResult, MarkupContent, MarkupKind, MessageType,
+    PublishDiagnosticsParams, Registration, RegistrationParams, Save, SaveOptions,
     ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent, TextDocumentSync,
     TextDocumentSyncKind, TextDocumentSyncOptions, WorkspaceFoldersServerCapabilities,
     WorkspaceOptions,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::analyzer::{Analysis, Analyzer, Cancel, DocumentRef, Finding, FixKind};
-use crate::convert::{self, Presentation};
+use crate::analyzer::{Analysis, Analyzer, Cancel, DocumentRef, Finding, FixKind, LintOptions};
+use crate::convert::{self, capped, Presentation, RuleHelp};
+use crate::navigate;
 use crate::position::{Encoding, LineMap};
+use crate::settings::{DiagnosticMode, LogFile, LogLevel, Settings};
 use crate::transport::{Incoming, Outgoing};
 use crate::uri;
+use crate::workspace;
+use lsp_types::Position;
 
 /// How long typing must pause before a document is linted again.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
@@ -85,12 +91,14 @@ struct Cached {
 enum Waiting {
     Hover(RequestId, HoverParams),
     CodeAction(RequestId, CodeActionParams),
+    /// `textDocument/diagnostic`, with the client's `previousResultId`.
+    Pull(RequestId, Option<String>),
 }
 
 impl Waiting {
     fn id(&self) -> &RequestId {
         match self {
-            Waiting::Hover(id, _) | Waiting::CodeAction(id, _) => id,
+            Waiting::Hover(id, _) | Waiting::CodeAction(id, _) | Waiting::Pull(id, _) => id,
         }
     }
 }
@@ -103,6 +111,7 @@ struct Job {
     path: Option<PathBuf>,
     folder: Option<PathBuf>,
     presentation: Presentation,
+    options: Arc<LintOptions>,
     cancel: Cancel,
 }
 
@@ -127,12 +136,18 @@ struct FixJob {
     /// Whether to offer "Fix all pipelint problems in this file" too.
     fix_all: bool,
     encoding: Encoding,
+    options: Arc<LintOptions>,
     cancel: Cancel,
 }
+
+/// A request answered on a worker from the document's current text (definition, symbols,
+/// completion, workspace diagnostics): never on the message loop.
+type Task = Box<dyn FnOnce(&dyn Analyzer) -> Done + Send>;
 
 enum Work {
     Lint(Job),
     Fixes(FixJob),
+    Task(Task),
 }
 
 enum Done {
@@ -147,6 +162,7 @@ fn run_work(analyzer: &dyn Analyzer, work: Work) -> Option<Done> {
         Work::Lint(job) if job.cancel.is_cancelled() => None,
         Work::Lint(job) => Some(Done::Lint(run_job(analyzer, job))),
         Work::Fixes(job) => Some(run_fixes(analyzer, job)),
+        Work::Task(task) => Some(task(analyzer)),
     }
 }
 
@@ -160,6 +176,7 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             text: &job.text,
             workspace_folder: job.folder.as_deref(),
             cancel: &job.cancel,
+            options: &job.options,
         };
         let analysis = analyzer.analyze(&doc).map(Arc::new);
         let lines = Arc::new(LineMap::new(job.text.clone()));
@@ -208,6 +225,7 @@ fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
         text: &job.text,
         workspace_folder: job.folder.as_deref(),
         cancel: &job.cancel,
+        options: &job.options,
     };
     let fixes = match catch_unwind(AssertUnwindSafe(|| analyzer.fixes(&doc, &findings))) {
         Ok(fixes) => fixes,
@@ -268,26 +286,25 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
-/// Settings the client may pass in `initializationOptions` or `didChangeConfiguration`.
-fn read_settings(value: &Value, debounce: &mut Duration, docs_url: &mut Option<String>) {
-    let value = value.get("pipelint").unwrap_or(value);
-    if let Some(ms) = value.get("debounceMs").and_then(Value::as_u64) {
-        *debounce = Duration::from_millis(ms.min(10_000));
-    }
-    match value.get("docsUrl") {
-        Some(Value::String(s)) if !s.is_empty() => *docs_url = Some(s.clone()),
-        Some(Value::Null) | Some(Value::String(_)) => *docs_url = None,
-        _ => {}
-    }
-}
-
 struct Server {
     analyzer: Arc<dyn Analyzer>,
     out: Sender<Outgoing>,
     presentation: Presentation,
     markdown_hover: bool,
     watch_files: bool,
-    debounce: Duration,
+    settings: Settings,
+    log_file: LogFile,
+    /// Open documents' diagnostics are pulled by the client rather than published.
+    pull: bool,
+    /// The client accepts `workspace/diagnostic/refresh`.
+    refresh_support: bool,
+    /// Workspace diagnostics of files that are not open, by path, kept until the file or
+    /// the settings change.
+    workspace_reports: workspace::Reports,
+    /// Bumped when settings or the config change: older result ids no longer hold.
+    report_generation: u64,
+    /// Requests running on a worker that `$/cancelRequest` stops (workspace diagnostics).
+    cancellable: Vec<(RequestId, Cancel)>,
     folders: Vec<(String, PathBuf)>,
     docs: HashMap<String, Doc>,
     jobs: Sender<Work>,
@@ -338,7 +355,13 @@ pub fn serve(
         presentation: Presentation::default(),
         markdown_hover: true,
         watch_files: false,
-        debounce: DEFAULT_DEBOUNCE,
+        settings: Settings::default(),
+        log_file: LogFile::default(),
+        pull: false,
+        refresh_support: false,
+        workspace_reports: Arc::default(),
+        report_generation: 0,
+        cancellable: Vec::new(),
         folders: Vec::new(),
         docs: HashMap::new(),
         jobs: job_tx,
@@ -401,11 +424,69 @@ impl Server {
         self.send(Notification::new(method.to_string(), params));
     }
 
-    fn log(&self, kind: MessageType, message: String) {
-        eprintln!("pipelint-lsp: {message}");
-        if matches!(kind, MessageType::Error | MessageType::Warning) {
-            self.notify("window/logMessage", LogMessageParams { kind, message });
+    /// A line of the server's log, if `logLevel` lets it through: on stderr, in the client's
+    /// log (`window/logMessage`) and in the `logFile`.
+    fn log(&mut self, level: LogLevel, message: String) {
+        if level > self.settings.log_level {
+            return;
         }
+        eprintln!("pipelint-lsp: {message}");
+        self.log_file.write(level, &message);
+        self.notify(
+            "window/logMessage",
+            json!({"type": level.message_type(), "message": message}),
+        );
+    }
+
+    /// Takes new settings; returns whether documents must be linted again.
+    fn apply_settings(&mut self, value: &Value) -> bool {
+        let before = (
+            self.settings.options.clone(),
+            self.settings.docs_url.clone(),
+        );
+        let cap = self.settings.max_diagnostics;
+        for problem in self.settings.update(value) {
+            self.log(LogLevel::Warning, format!("ignored a setting: {problem}"));
+        }
+        self.presentation.docs_url = self.settings.docs_url.clone();
+        let base = self.folders.first().map(|(_, p)| p.clone());
+        let wanted = self.settings.log_file.clone();
+        if let Err(e) = self.log_file.open(wanted.as_deref(), base.as_deref()) {
+            self.log(LogLevel::Warning, e);
+        }
+        let changed = before
+            != (
+                self.settings.options.clone(),
+                self.settings.docs_url.clone(),
+            )
+            || cap != self.settings.max_diagnostics;
+        if changed {
+            self.forget_reports();
+        }
+        changed
+    }
+
+    /// Workspace reports are linted again at the next pull.
+    fn forget_reports(&mut self) {
+        self.workspace_reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.report_generation += 1;
+    }
+
+    /// Asks a pulling client to pull again (after a config or settings change, or a file
+    /// changed on disk).
+    fn refresh_pulled(&mut self) {
+        if !(self.pull && self.refresh_support) {
+            return;
+        }
+        self.next_request += 1;
+        self.send(Request::new(
+            RequestId::from(format!("pipelint-{}", self.next_request)),
+            "workspace/diagnostic/refresh".into(),
+            Value::Null,
+        ));
     }
 
     // The client's capabilities are read field by field from the raw JSON: a capability we
@@ -427,12 +508,19 @@ impl Server {
         self.presentation.code_description =
             flag("/textDocument/publishDiagnostics/codeDescriptionSupport");
         self.watch_files = flag("/workspace/didChangeWatchedFiles/dynamicRegistration");
+        // The client's formats in order of preference: plain text when it puts that first.
         self.markdown_hover = pointer(caps, "/textDocument/hover/contentFormat")
             .and_then(Value::as_array)
-            .is_none_or(|formats| formats.iter().any(|f| f == "markdown"));
-        if let Some(options) = pointer(params, "/initializationOptions") {
-            read_settings(options, &mut self.debounce, &mut self.presentation.docs_url);
-        }
+            .and_then(|formats| {
+                formats.iter().find_map(|f| match f.as_str() {
+                    Some("markdown") => Some(true),
+                    Some("plaintext") => Some(false),
+                    _ => None,
+                })
+            })
+            .unwrap_or(true);
+        let can_pull = pointer(caps, "/textDocument/diagnostic").is_some_and(Value::is_object);
+        self.refresh_support = flag("/workspace/diagnostics/refreshSupport");
         match pointer(params, "/workspaceFolders").and_then(Value::as_array) {
             Some(folders) => {
                 for f in folders {
@@ -449,12 +537,24 @@ impl Server {
                 }
             }
         }
+        // After the folders: a relative `logFile` is taken from the first.
+        if let Some(options) = pointer(params, "/initializationOptions") {
+            self.apply_settings(options);
+        }
+        // Auto: pull only where the server can ask for a pull again after a config change
+        // (`workspace/diagnostic/refresh`); Neovim 0.10 and 0.11 pull but cannot be asked,
+        // and would keep showing diagnostics of the old config until the next edit.
+        self.pull = match self.settings.diagnostic_mode {
+            DiagnosticMode::Auto => can_pull && self.refresh_support,
+            DiagnosticMode::Pull => true,
+            DiagnosticMode::Push => false,
+        };
 
         let capabilities = ServerCapabilities {
             position_encoding: Some(self.presentation.encoding.kind()),
             text_document_sync: Some(TextDocumentSync::Options(TextDocumentSyncOptions {
                 open_close: Some(true),
-                change: Some(TextDocumentSyncKind::Full),
+                change: Some(TextDocumentSyncKind::Incremental),
                 will_save: None,
                 will_save_wait_until: None,
                 save: Some(Save::SaveOptions(SaveOptions {
@@ -462,6 +562,8 @@ impl Server {
                 })),
             })),
             hover_provider: Some(HoverProvider::Bool(true)),
+            definition_provider: Some(lsp_types::DefinitionProvider::Bool(true)),
+            document_symbol_provider: Some(lsp_types::DocumentSymbolProvider::Bool(true)),
             code_action_provider: Some(CodeActionProvider::CodeActionOptions(CodeActionOptions {
                 code_action_kinds: Some(vec![
                     lsp_types::CodeActionKind::QuickFix,
@@ -486,6 +588,25 @@ impl Server {
                 version: Some(version),
             }),
         };
+        // Completion and pull diagnostics are added as JSON: their option types are the
+        // parts of the generated types most likely to change between versions.
+        let mut result = serde_json::to_value(result).unwrap_or(Value::Null);
+        if let Some(caps) = result
+            .get_mut("capabilities")
+            .and_then(Value::as_object_mut)
+        {
+            caps.insert(
+                "completionProvider".into(),
+                json!({"triggerCharacters": [" ", ":", "-"], "resolveProvider": false}),
+            );
+            if self.pull {
+                caps.insert(
+                    "diagnosticProvider".into(),
+                    json!({"identifier": "pipelint", "interFileDependencies": true,
+                           "workspaceDiagnostics": true}),
+                );
+            }
+        }
         self.send(Response::new_ok(id, result));
     }
 
@@ -525,8 +646,9 @@ impl Server {
                 recv(results) -> done => match done {
                     Ok(Done::Lint(result)) => self.on_result(result),
                     Ok(Done::Reply(response, log)) => {
+                        self.cancellable.retain(|(id, _)| *id != response.id);
                         if let Some(log) = log {
-                            self.log(MessageType::Error, log);
+                            self.log(LogLevel::Error, log);
                         }
                         self.send(response);
                     }
@@ -580,14 +702,20 @@ impl Server {
             path: doc.path.clone(),
             folder,
             presentation: self.presentation.clone(),
+            options: self.settings.options.clone(),
             cancel,
         };
         let _ = self.jobs.send(Work::Lint(job));
     }
 
+    /// Lints every open document again (the config or the settings changed): their last
+    /// results no longer answer requests.
     fn relint_all(&mut self) {
         let uris: Vec<String> = self.docs.keys().cloned().collect();
         for uri in uris {
+            if let Some(doc) = self.docs.get_mut(&uri) {
+                doc.cache = None;
+            }
             self.dispatch(&uri);
         }
     }
@@ -606,7 +734,7 @@ impl Server {
                     "linting {} (version {}) failed: {panic}; no diagnostics published for it",
                     result.uri, result.version
                 );
-                self.log(MessageType::Error, msg);
+                self.log(LogLevel::Error, msg);
                 if let Some(doc) = self.docs.get_mut(&result.uri) {
                     doc.linting = None;
                     for waiting in std::mem::take(&mut doc.waiting) {
@@ -628,7 +756,7 @@ impl Server {
             .collect();
         for message in messages {
             self.shown_messages.push(message.clone());
-            self.log(MessageType::Warning, message.clone());
+            self.log(LogLevel::Warning, message.clone());
             self.notify(
                 "window/showMessage",
                 lsp_types::ShowMessageParams {
@@ -655,13 +783,20 @@ impl Server {
         }
         doc.shown = is_pipeline && !diagnostics.is_empty();
         let version = doc.version;
-        eprintln!(
-            "pipelint-lsp: {} v{version}: {} diagnostics in {:.1} ms",
-            result.uri,
-            diagnostics.len(),
-            result.elapsed.as_secs_f64() * 1000.0
+        self.log(
+            LogLevel::Debug,
+            format!(
+                "{} v{version}: {} diagnostics in {:.1} ms",
+                result.uri,
+                diagnostics.len(),
+                result.elapsed.as_secs_f64() * 1000.0
+            ),
         );
-        self.publish(&result.uri, Some(version), diagnostics.to_vec());
+        if self.pull {
+            return; // the client asks for them (`textDocument/diagnostic`)
+        }
+        let capped = capped(&diagnostics, self.settings.max_diagnostics);
+        self.publish(&result.uri, Some(version), capped);
     }
 
     fn publish(&self, uri: &str, version: Option<i32>, diagnostics: Vec<Diagnostic>) {
@@ -687,7 +822,7 @@ impl Server {
             Err(payload) => {
                 let text = panic_message(payload);
                 self.log(
-                    MessageType::Error,
+                    LogLevel::Error,
                     format!("internal error while handling a message: {text}"),
                 );
                 if let Some(id) = request_id {
@@ -759,6 +894,45 @@ impl Server {
                 self.answer(&uri, Waiting::CodeAction(id.clone(), p));
                 None
             }),
+            "textDocument/diagnostic" => document_uri(&req.params).map(|uri| {
+                let previous = req
+                    .params
+                    .get("previousResultId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                self.answer(&uri, Waiting::Pull(id.clone(), previous));
+                None
+            }),
+            "workspace/diagnostic" => {
+                self.workspace_diagnostics(id.clone(), &req.params);
+                Ok(None)
+            }
+            "textDocument/definition" => position_params(&req.params).map(|(uri, pos)| {
+                self.on_text(&uri, id.clone(), move |analyzer, doc, lines, enc| {
+                    let offset = lines.offset(pos, enc);
+                    let targets = analyzer.definition(doc, offset);
+                    navigate::locations(doc.uri, lines, &targets, enc)
+                });
+                None
+            }),
+            "textDocument/documentSymbol" => document_uri(&req.params).map(|uri| {
+                self.on_text(&uri, id.clone(), |analyzer, doc, lines, enc| {
+                    navigate::symbols(lines, &analyzer.symbols(doc), enc)
+                });
+                None
+            }),
+            // Completion is for the config file: in a pipeline, where the trigger characters
+            // are typed all the time, it is answered at once without reading the document.
+            "textDocument/completion" => position_params(&req.params).map(|(uri, pos)| {
+                if !self.is_config(&uri) {
+                    return Some(Value::Null);
+                }
+                self.on_text(&uri, id.clone(), move |analyzer, doc, lines, enc| {
+                    let offset = lines.offset(pos, enc);
+                    navigate::completions(&analyzer.completion(doc, offset))
+                });
+                None
+            }),
             other => Err((
                 ErrorCode::MethodNotFound,
                 format!("pipelint does not handle `{other}`"),
@@ -806,12 +980,10 @@ impl Server {
             }
             "workspace/didChangeConfiguration" => parse::<DidChangeConfigurationParams>(n.params)
                 .map(|p| {
-                    read_settings(
-                        &p.settings,
-                        &mut self.debounce,
-                        &mut self.presentation.docs_url,
-                    );
-                    self.relint_all();
+                    if self.apply_settings(&p.settings) {
+                        self.relint_all();
+                        self.refresh_pulled();
+                    }
                 }),
             "$/cancelRequest" => {
                 self.cancel_request(&n.params);
@@ -820,23 +992,28 @@ impl Server {
             _ => Ok(()), // `$/setTrace` and unknown notifications
         };
         if let Err((_, message)) = outcome {
-            self.log(
-                MessageType::Warning,
-                format!("ignored `{method}`: {message}"),
-            );
+            self.log(LogLevel::Warning, format!("ignored `{method}`: {message}"));
         }
         None
     }
 
     fn register_watchers(&mut self) {
         let names = self.analyzer.config_file_names();
-        if !self.watch_files || names.is_empty() {
+        // Pipelines on disk matter only to a client that pulls workspace diagnostics.
+        let patterns: &[&str] = if self.pull {
+            self.analyzer.watched_patterns()
+        } else {
+            &[]
+        };
+        if !self.watch_files || (names.is_empty() && patterns.is_empty()) {
             return;
         }
         let watchers: Vec<FileSystemWatcher> = names
             .iter()
-            .map(|name| FileSystemWatcher {
-                glob_pattern: GlobPattern::Pattern(format!("**/{name}")),
+            .map(|name| format!("**/{name}"))
+            .chain(patterns.iter().map(|p| p.to_string()))
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::Pattern(glob),
                 kind: None,
             })
             .collect();
@@ -863,7 +1040,9 @@ impl Server {
 
     fn config_changed(&mut self) {
         self.analyzer.config_changed();
+        self.forget_reports();
         self.relint_all();
+        self.refresh_pulled();
     }
 
     fn did_open(&mut self, p: DidOpenTextDocumentParams) {
@@ -896,7 +1075,7 @@ impl Server {
     fn did_change(&mut self, p: DidChangeTextDocumentParams) {
         let uri = p.text_document.text_document_identifier.uri.to_string();
         let encoding = self.presentation.encoding;
-        let debounce = self.debounce;
+        let debounce = self.settings.debounce;
         self.next_job += 1;
         let invalidate = self.next_job;
         let Some(doc) = self.docs.get_mut(&uri) else {
@@ -957,6 +1136,10 @@ impl Server {
         else {
             return;
         };
+        if let Some(at) = self.cancellable.iter().position(|(r, _)| *r == id) {
+            self.cancellable.remove(at).1.cancel();
+            return; // the task answers
+        }
         for doc in self.docs.values_mut() {
             if let Some(at) = doc.waiting.iter().position(|w| *w.id() == id) {
                 doc.waiting.remove(at);
@@ -994,7 +1177,7 @@ impl Server {
         if let Some(doc) = self.docs.remove(&uri) {
             let shown = doc.shown;
             self.forget(doc);
-            if shown {
+            if shown && !self.pull {
                 self.publish(&uri, None, Vec::new());
             }
         }
@@ -1003,6 +1186,23 @@ impl Server {
     fn watched_files(&mut self, p: DidChangeWatchedFilesParams) {
         if p.changes.iter().any(|c| self.is_config(c.uri.as_ref())) {
             self.config_changed();
+            return;
+        }
+        // A pipeline changed on disk: its workspace report is stale (the reports also check
+        // size and time, which a quick rewrite may keep).
+        {
+            let mut reports = self
+                .workspace_reports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for change in &p.changes {
+                if let Some(path) = uri::to_path(change.uri.as_ref()) {
+                    reports.remove(&path);
+                }
+            }
+        }
+        if !p.changes.is_empty() {
+            self.refresh_pulled();
         }
     }
 
@@ -1027,19 +1227,156 @@ impl Server {
             return;
         };
         let Some(cached) = doc.cache.clone().filter(|c| c.version == doc.version) else {
+            // A pull (sent by the editor after every change) waits for the debounce; a
+            // request the user made starts the lint now.
+            let pull = matches!(request, Waiting::Pull(..));
             doc.waiting.push(request);
-            if doc.linting.is_none() || doc.deadline.is_some() {
+            let due = if pull {
+                doc.linting.is_none() && doc.deadline.is_none()
+            } else {
+                doc.linting.is_none() || doc.deadline.is_some()
+            };
+            if due {
                 self.dispatch(uri);
             }
             return;
         };
         match request {
-            Waiting::Hover(id, p) => {
-                let hover = self.hover(&cached, p);
-                self.send(Response::new_ok(id, hover));
-            }
+            Waiting::Hover(id, p) => match self.hover(&cached, &p) {
+                Some(hover) => self.send(Response::new_ok(id, hover)),
+                // Not on a finding: what the analyzer says about the text there (a key of
+                // the config file).
+                None => {
+                    let pos = p.text_document_position_params.position;
+                    let markdown = self.markdown_hover;
+                    self.on_text(uri, id, move |analyzer, doc, lines, enc| {
+                        let offset = lines.offset(pos, enc);
+                        match analyzer.hover_at(doc, offset) {
+                            Some(text) => json!({"contents": {
+                                "kind": if markdown { "markdown" } else { "plaintext" },
+                                "value": if markdown { text } else { convert::plain(&text) },
+                            }}),
+                            None => Value::Null,
+                        }
+                    });
+                }
+            },
             Waiting::CodeAction(id, p) => self.code_actions(uri, &cached, id, p),
+            Waiting::Pull(id, previous) => {
+                let result_id = format!("{}-{}", cached.version, self.report_generation);
+                let report = if previous.as_deref() == Some(result_id.as_str()) {
+                    json!({"kind": "unchanged", "resultId": result_id})
+                } else {
+                    let items = capped(&cached.diagnostics, self.settings.max_diagnostics);
+                    json!({"kind": "full", "resultId": result_id, "items": items})
+                };
+                self.send(Response::new_ok(id, report));
+            }
         }
+    }
+
+    /// Answers a request on a worker from the document's current text, without waiting for
+    /// its lint; if the text changes first, the answer is "content modified".
+    fn on_text(
+        &mut self,
+        uri: &str,
+        id: RequestId,
+        answer: impl FnOnce(&dyn Analyzer, &DocumentRef<'_>, &LineMap, Encoding) -> Value
+            + Send
+            + 'static,
+    ) {
+        let Some(doc) = self.docs.get(uri) else {
+            self.send(Response::new_ok(id, Value::Null));
+            return;
+        };
+        let text = doc.text.clone();
+        let path = doc.path.clone();
+        let folder = self.folder_of(doc.path.as_ref());
+        let cancel = doc.text_cancel.clone();
+        let options = self.settings.options.clone();
+        let encoding = self.presentation.encoding;
+        let uri = uri.to_string();
+        let task: Task = Box::new(move |analyzer: &dyn Analyzer| {
+            if cancel.is_cancelled() {
+                return Done::Reply(content_modified(id), None);
+            }
+            let lines = LineMap::new(text.clone());
+            let doc = DocumentRef {
+                uri: &uri,
+                path: path.as_deref(),
+                text: &text,
+                workspace_folder: folder.as_deref(),
+                cancel: &cancel,
+                options: &options,
+            };
+            match catch_unwind(AssertUnwindSafe(|| {
+                answer(analyzer, &doc, &lines, encoding)
+            })) {
+                _ if cancel.is_cancelled() => Done::Reply(content_modified(id), None),
+                Ok(value) => Done::Reply(Response::new_ok(id, value), None),
+                Err(payload) => Done::Reply(
+                    Response::new_ok(id, Value::Null),
+                    Some(format!(
+                        "answering a request on {uri} failed: {}",
+                        panic_message(payload)
+                    )),
+                ),
+            }
+        });
+        let _ = self.jobs.send(Work::Task(task));
+    }
+
+    /// `workspace/diagnostic`: the pipelines of the workspace folders that are not open,
+    /// linted from disk on a worker.
+    fn workspace_diagnostics(&mut self, id: RequestId, params: &Value) {
+        let previous: HashMap<String, String> = params
+            .get("previousResultIds")
+            .and_then(Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get("uri")?.as_str()?.to_string(),
+                            p.get("value")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let job = workspace::WorkspaceJob {
+            folders: self.folders.iter().map(|(_, p)| p.clone()).collect(),
+            open: self.docs.values().filter_map(|d| d.path.clone()).collect(),
+            previous,
+            options: self.settings.options.clone(),
+            presentation: self.presentation.clone(),
+            max_diagnostics: self.settings.max_diagnostics,
+            max_size: self.analyzer.max_document_size() as u64,
+            reports: self.workspace_reports.clone(),
+            generation: self.report_generation,
+            cancel: Cancel::new(),
+        };
+        self.cancellable.push((id.clone(), job.cancel.clone()));
+        let task: Task = Box::new(move |analyzer: &dyn Analyzer| {
+            match catch_unwind(AssertUnwindSafe(|| workspace::run(analyzer, &job))) {
+                Ok(Some(report)) => Done::Reply(Response::new_ok(id, report), None),
+                Ok(None) => Done::Reply(
+                    Response::new_err(
+                        id,
+                        ErrorCode::RequestCanceled as i32,
+                        "cancelled by the client".into(),
+                    ),
+                    None,
+                ),
+                Err(payload) => Done::Reply(
+                    Response::new_ok(id, json!({"items": []})),
+                    Some(format!(
+                        "workspace diagnostics failed: {}",
+                        panic_message(payload)
+                    )),
+                ),
+            }
+        });
+        let _ = self.jobs.send(Work::Task(task));
     }
 
     /// Findings (with their diagnostics) on the lines `first..=last`, as indices.
@@ -1059,7 +1396,7 @@ impl Server {
             .collect()
     }
 
-    fn hover(&self, cached: &Cached, p: HoverParams) -> Option<Hover> {
+    fn hover(&self, cached: &Cached, p: &HoverParams) -> Option<Hover> {
         let line = p.text_document_position_params.position.line;
         let analysis = cached.analysis.as_ref()?;
         let on_line = Self::findings_on_lines(cached, line, line);
@@ -1067,7 +1404,12 @@ impl Server {
         let findings: Vec<&Finding> = on_line.iter().map(|&i| &analysis.findings[i]).collect();
         let analyzer = self.analyzer.clone();
         let text = catch_unwind(AssertUnwindSafe(|| {
-            convert::hover_markdown(&findings, |id| analyzer.rule_doc(id))
+            convert::hover_text(&findings, &self.presentation, self.markdown_hover, |id| {
+                RuleHelp {
+                    summary: analyzer.rule_summary(id),
+                    page: analyzer.rule_doc(id),
+                }
+            })
         }))
         .ok()?;
         Some(Hover {
@@ -1130,10 +1472,35 @@ impl Server {
             hits,
             fix_all,
             encoding,
+            options: self.settings.options.clone(),
             cancel: doc.text_cancel.clone(),
         };
         let _ = self.jobs.send(Work::Fixes(job));
     }
+}
+
+/// `textDocument.uri` of a request's params.
+fn document_uri(params: &Value) -> Result<String, (ErrorCode, String)> {
+    pointer(params, "/textDocument/uri")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or((
+            ErrorCode::InvalidParams,
+            "invalid params: no textDocument.uri".into(),
+        ))
+}
+
+/// `textDocument.uri` and `position` of a request's params.
+fn position_params(params: &Value) -> Result<(String, Position), (ErrorCode, String)> {
+    let uri = document_uri(params)?;
+    let position = params
+        .get("position")
+        .and_then(|p| serde_json::from_value::<Position>(p.clone()).ok())
+        .ok_or((
+            ErrorCode::InvalidParams,
+            "invalid params: no position".into(),
+        ))?;
+    Ok((uri, position))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, (ErrorCode, String)> {

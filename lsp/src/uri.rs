@@ -20,6 +20,24 @@ pub fn to_path(uri: &str) -> Option<PathBuf> {
     Some(PathBuf::from(native(decoded)))
 }
 
+/// The `file:` URI of an absolute path, percent-encoding what RFC 3986 does not allow in a
+/// path (as VS Code and Neovim write them, so that the client matches it to its buffers).
+pub fn from_path(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut out = String::from("file://");
+    if !text.starts_with('/') {
+        out.push('/'); // `c:/x` -> `file:///c:/x`
+    }
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
@@ -80,6 +98,18 @@ mod tests {
         assert_eq!(
             to_path("file:///tmp/x.yaml#L3"),
             Some(PathBuf::from("/tmp/x.yaml"))
+        );
+    }
+
+    #[test]
+    fn paths_to_uris_and_back() {
+        for path in ["/home/me/p q/wf.yaml", "/tmp/café#1.yaml", "/a/b%c.yaml"] {
+            let uri = from_path(std::path::Path::new(path));
+            assert_eq!(to_path(&uri), Some(PathBuf::from(path)), "{uri}");
+        }
+        assert_eq!(
+            from_path(std::path::Path::new("/home/me/p q/wf.yaml")),
+            "file:///home/me/p%20q/wf.yaml"
         );
     }
 

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use lsp_server::{Message, Notification, Request, RequestId};
 use pipelint_lsp::transport::{Incoming, Outgoing};
-use pipelint_lsp::{serve, Analysis, Analyzer, DocumentRef, Exit, Finding, Fix, Severity};
+use pipelint_lsp::{
+    serve, Analysis, Analyzer, DocumentRef, Exit, Finding, Fix, Severity, Symbol, SymbolKind,
+    Target,
+};
 use serde_json::{json, Value};
 
 /// Pipelines are texts starting with `kind:`; every `latest` is a finding. `PANIC` panics,
@@ -74,6 +77,45 @@ impl Analyzer for Scripted {
 
     fn rule_doc(&self, rule: &str) -> Option<String> {
         Some(format!("# {rule}"))
+    }
+
+    /// Each line `step <name>` is a step; `run <name>` is defined at that step.
+    fn symbols(&self, doc: &DocumentRef<'_>) -> Vec<Symbol> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        for line in doc.text.split_inclusive('\n') {
+            if let Some(name) = line.strip_prefix("step ") {
+                let name = name.trim_end();
+                out.push(Symbol {
+                    name: name.to_string(),
+                    detail: None,
+                    kind: SymbolKind::Step,
+                    span: at..at + line.trim_end().len(),
+                    name_span: at + 5..at + 5 + name.len(),
+                    children: Vec::new(),
+                });
+            }
+            at += line.len();
+        }
+        out
+    }
+
+    fn definition(&self, doc: &DocumentRef<'_>, offset: usize) -> Vec<Target> {
+        let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = doc.text[line_start..].lines().next().unwrap_or("");
+        let Some(name) = line.strip_prefix("run ") else {
+            return Vec::new();
+        };
+        self.symbols(doc)
+            .into_iter()
+            .filter(|s| s.name == name)
+            .map(|s| Target {
+                path: None,
+                text: None,
+                span: s.span,
+                name_span: s.name_span,
+            })
+            .collect()
     }
 
     fn server_info(&self) -> (String, String) {
@@ -163,12 +205,19 @@ impl Client {
     }
 
     fn initialize(&mut self, options: Value) -> Value {
+        self.initialize_with(
+            json!({"general": {"positionEncodings": ["utf-32", "utf-16"]}}),
+            options,
+        )
+    }
+
+    fn initialize_with(&mut self, capabilities: Value, options: Value) -> Value {
         let id = self.request(
             "initialize",
             json!({
                 "processId": null,
                 "rootUri": null,
-                "capabilities": {"general": {"positionEncodings": ["utf-32", "utf-16"]}},
+                "capabilities": capabilities,
                 "initializationOptions": options,
             }),
         );
@@ -206,12 +255,22 @@ fn lifecycle_follows_the_spec() {
     assert_eq!(c.response(&early).unwrap_err().0, -32002);
     let init = c.initialize(json!(null));
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-32");
-    assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 1);
+    // Incremental sync: an edit sends the change, not the document.
+    assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 2);
+    assert_eq!(init["capabilities"]["definitionProvider"], true);
+    assert_eq!(init["capabilities"]["documentSymbolProvider"], true);
+    // No pull diagnostics for a client that cannot pull.
+    assert!(init["capabilities"].get("diagnosticProvider").is_none());
     assert_eq!(init["serverInfo"]["name"], "scripted");
     let again = c.request("initialize", json!({"capabilities": {}}));
     assert_eq!(c.response(&again).unwrap_err().0, -32600);
-    let unknown = c.request("textDocument/definition", json!({}));
+    let unknown = c.request("textDocument/rename", json!({}));
     assert_eq!(c.response(&unknown).unwrap_err().0, -32601);
+    let no_position = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": "file:///x"}}),
+    );
+    assert_eq!(c.response(&no_position).unwrap_err().0, -32602);
     let bad = c.request("textDocument/hover", json!({"bogus": true}));
     assert_eq!(c.response(&bad).unwrap_err().0, -32602);
     c.notify("$/cancelRequest", json!({"id": 1}));
@@ -455,8 +514,18 @@ fn a_superseded_lint_is_cancelled_and_the_new_text_is_linted() {
     c.change(uri, 3, "kind: Workflow\nimage: latest\nv3");
     let seen = events(&c, |seen| seen.iter().any(|e| e.starts_with("publish")));
     assert_eq!(seen, [format!("publish {uri} v3")]);
-    // v1 was running and is stopped (v2 too, if it ever started).
-    let cancelled = cancelled_soon(&analyzer);
+    // v1 was running and is stopped (v2 too, if it ever started: either may note it first).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !analyzer
+        .cancelled
+        .lock()
+        .unwrap()
+        .contains(&"v1".to_string())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let cancelled = analyzer.cancelled.lock().unwrap().clone();
     assert!(cancelled.contains(&"v1".to_string()), "{cancelled:?}");
     assert!(!cancelled.contains(&"v3".to_string()), "{cancelled:?}");
     assert_eq!(c.finish(), Exit::WithoutShutdown);
@@ -561,4 +630,306 @@ fn a_version_superseded_while_queued_is_never_linted() {
         "c1 was linted after it was superseded"
     );
     assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+/// The `(line, character)` of each diagnostic.
+fn starts(diagnostics: &[Value]) -> Vec<(u64, u64)> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["range"]["start"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn incremental_edits_in_utf16_across_crlf_lines() {
+    let mut c = Client::start();
+    c.initialize_with(json!({}), json!({"debounceMs": 0})); // UTF-16 positions
+    let uri = "file:///w/inc.yaml";
+    c.open(uri, 1, "kind: Workflow\r\nimage: \u{1F600}x\r\nend\r\n");
+    assert_eq!(c.publishes(SHORT)[0].2.len(), 0);
+    // Replace `x` (after the emoji: two UTF-16 units) with `latest`, then insert a line
+    // before it: the finding moves down with the text.
+    let edit = |version: i32, range: Value, text: &str| {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": range, "text": text}]}),
+        );
+    };
+    edit(
+        2,
+        json!({"start": {"line": 1, "character": 9}, "end": {"line": 1, "character": 10}}),
+        "latest",
+    );
+    edit(
+        3,
+        json!({"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}),
+        "# added\r\n",
+    );
+    let published = c.publishes(SHORT);
+    let last = published.last().unwrap();
+    assert_eq!(last.1, Some(3));
+    assert_eq!(starts(&last.2), [(2, 9)]);
+    assert_eq!(last.2[0]["range"]["end"]["character"], 15);
+    // An edit spanning the CRLF joins two lines.
+    edit(
+        4,
+        json!({"start": {"line": 1, "character": 7}, "end": {"line": 2, "character": 0}}),
+        " ",
+    );
+    let published = c.publishes(SHORT);
+    assert_eq!(starts(&published.last().unwrap().2), [(1, 17)]);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_publish_stops_at_the_cap_and_says_how_many_more() {
+    let mut c = Client::start();
+    c.initialize(json!({"debounceMs": 0, "maxDiagnostics": 3}));
+    let uri = "file:///w/many.yaml";
+    c.open(
+        uri,
+        1,
+        &format!("kind: Workflow\n{}", "image: latest\n".repeat(10)),
+    );
+    let published = c.publishes(SHORT);
+    let diagnostics = &published[0].2;
+    assert_eq!(diagnostics.len(), 4);
+    assert_eq!(
+        diagnostics[3]["message"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap(),
+        "7 more findings are not shown"
+    );
+    // The cap is a setting: raised, everything is published again.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"pipelint": {"maxDiagnostics": 100}}}),
+    );
+    let published = c.publishes(SHORT);
+    assert_eq!(published.last().unwrap().2.len(), 10);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn outline_and_definition_do_not_wait_for_a_lint() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize(json!({"debounceMs": 0}));
+    let uri = "file:///w/nav.yaml";
+    // The lint of this very document blocks until cancelled.
+    c.open(uri, 1, "kind: Workflow\nstep train\nrun train\nBLOCK");
+    assert_eq!(soon(&analyzer.started, 1), ["BLOCK"]);
+    let symbols = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let symbols = c.response(&symbols).unwrap();
+    assert_eq!(symbols[0]["name"], "train");
+    assert_eq!(symbols[0]["kind"], 12);
+    assert_eq!(
+        symbols[0]["selectionRange"]["start"],
+        json!({"line": 1, "character": 5})
+    );
+    let definition = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 6}}),
+    );
+    let definition = c.response(&definition).unwrap();
+    assert_eq!(
+        definition,
+        json!([{"uri": uri, "range": {"start": {"line": 1, "character": 5},
+                                      "end": {"line": 1, "character": 10}}}])
+    );
+    // Nothing to go to elsewhere.
+    let none = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
+    );
+    assert_eq!(c.response(&none).unwrap(), json!([]));
+    // Completion is for config files only: none here, at once.
+    let completion = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 0}}),
+    );
+    assert_eq!(c.response(&completion).unwrap(), Value::Null);
+    assert!(analyzer.cancelled.lock().unwrap().is_empty());
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_client_that_pulls_gets_no_publishes_and_unchanged_reports() {
+    let mut c = Client::start();
+    let init = c.initialize_with(
+        json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}},
+               "workspace": {"diagnostics": {"refreshSupport": true}}}),
+        json!({"debounceMs": 0}),
+    );
+    assert_eq!(
+        init["capabilities"]["diagnosticProvider"]["workspaceDiagnostics"],
+        true
+    );
+    let uri = "file:///w/pulled.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: latest\n");
+    let pull = |c: &mut Client, previous: Value| {
+        let id = c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}, "previousResultId": previous}),
+        );
+        c.response(&id).unwrap()
+    };
+    let first = pull(&mut c, Value::Null);
+    assert_eq!(first["kind"], "full");
+    assert_eq!(starts(first["items"].as_array().unwrap()), [(1, 7)]);
+    let again = pull(&mut c, first["resultId"].clone());
+    assert_eq!(
+        again,
+        json!({"kind": "unchanged", "resultId": first["resultId"]})
+    );
+    // After an edit the report is new (the pull waits for the lint of the new text).
+    c.change(uri, 2, "kind: Workflow\nimage: alpine\n");
+    let edited = pull(&mut c, first["resultId"].clone());
+    assert_eq!(edited["kind"], "full");
+    assert_eq!(edited["items"], json!([]));
+    assert!(
+        c.publishes(SHORT).is_empty(),
+        "a pulling client got a publish"
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+/// Every `window/logMessage` within `window`, as (type, message).
+fn log_messages(c: &Client, window: Duration) -> Vec<(u64, String)> {
+    let deadline = Instant::now() + window;
+    let mut out = Vec::new();
+    while let Some(msg) = c.next(deadline.saturating_duration_since(Instant::now())) {
+        if let Outgoing::Message(Message::Notification(n)) = msg {
+            if n.method == "window/logMessage" {
+                out.push((
+                    n.params["type"].as_u64().unwrap(),
+                    n.params["message"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_log_says_only_warnings_unless_asked_for_more() {
+    let mut c = Client::start();
+    c.initialize(json!({"debounceMs": 0}));
+    c.open("file:///w/a.yaml", 1, "kind: Workflow\nimage: latest\n");
+    assert_eq!(log_messages(&c, SHORT), []);
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"logLevel": "debug"}}),
+    );
+    c.open("file:///w/b.yaml", 1, "kind: Workflow\nimage: latest\n");
+    let logged = log_messages(&c, SHORT);
+    assert!(
+        logged
+            .iter()
+            .any(|(kind, m)| *kind == 4 && m.starts_with("file:///w/b.yaml v1: 1 diagnostics")),
+        "{logged:?}"
+    );
+    // A setting of the wrong kind is a warning, and the server goes on.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"logLevel": 3}}),
+    );
+    let logged = log_messages(&c, SHORT);
+    assert!(
+        logged
+            .iter()
+            .any(|(kind, m)| *kind == 2 && m.contains("`logLevel` must be a string")),
+        "{logged:?}"
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_pull_after_an_edit_waits_for_the_debounce_and_stale_text_is_never_linted() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize_with(
+        json!({"textDocument": {"diagnostic": {}},
+               "workspace": {"diagnostics": {"refreshSupport": true}}}),
+        json!({"debounceMs": 300}),
+    );
+    let uri = "file:///w/typed.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: alpine\n");
+    let first = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(c.response(&first).unwrap()["items"], json!([]));
+    let calls = analyzer.calls.load(Ordering::SeqCst);
+    // Typing: a pull after each change, as editors send them.
+    let mut pulls = Vec::new();
+    for (version, text) in [
+        (2, "kind: Workflow\nimage: l\n"),
+        (3, "kind: Workflow\nimage: latest\n"),
+    ] {
+        c.change(uri, version, text);
+        pulls.push(c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        ));
+    }
+    // The first pull is told its text changed; the last gets the last text's findings.
+    assert_eq!(c.response(&pulls[0]).unwrap_err().0, -32801);
+    let last = c.response(&pulls[1]).unwrap();
+    assert_eq!(starts(last["items"].as_array().unwrap()), [(1, 7)]);
+    // One lint for the two changes: version 2 was never linted.
+    assert_eq!(analyzer.calls.load(Ordering::SeqCst), calls + 1);
+    // A config change makes the last report stale: the next pull is a new one.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"maxDiagnostics": 5}}),
+    );
+    let again = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}, "previousResultId": last["resultId"]}),
+    );
+    let again = c.response(&again).unwrap();
+    assert_eq!(again["kind"], "full");
+    assert_ne!(again["resultId"], last["resultId"]);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_client_that_pulls_but_cannot_be_asked_to_pull_again_gets_publishes() {
+    // Neovim 0.10 and 0.11: `textDocument.diagnostic`, no `workspace.diagnostics`.
+    let mut c = Client::start();
+    let init = c.initialize_with(
+        json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}}),
+        json!({"debounceMs": 0}),
+    );
+    assert!(init["capabilities"].get("diagnosticProvider").is_none());
+    let uri = "file:///w/nvim.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: latest\n");
+    let published = c.publishes(SHORT);
+    assert_eq!(published.len(), 1);
+    assert_eq!(starts(&published[0].2), [(1, 7)]);
+    // Asked for pull explicitly, it pulls.
+    let mut c2 = Client::start();
+    let init = c2.initialize_with(
+        json!({"textDocument": {"diagnostic": {}}}),
+        json!({"diagnosticMode": "pull"}),
+    );
+    assert_eq!(
+        init["capabilities"]["diagnosticProvider"]["identifier"],
+        "pipelint"
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+    assert_eq!(c2.finish(), Exit::WithoutShutdown);
 }

@@ -66,9 +66,13 @@ def workspace(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 def initialize_params(
-    workspace: pathlib.Path, encodings: list[str] | None = None
+    workspace: pathlib.Path,
+    encodings: list[str] | None = None,
+    *,
+    editor: str = "visual-studio-code",
+    options: dict | None = None,
 ) -> types.InitializeParams:
-    capabilities = client_capabilities("visual-studio-code")
+    capabilities = client_capabilities(editor)
     if encodings is not None:
         capabilities.general.position_encodings = [
             types.PositionEncodingKind(e) for e in encodings
@@ -76,7 +80,7 @@ def initialize_params(
     return types.InitializeParams(
         capabilities=capabilities,
         workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
-        initialization_options={"docsUrl": DOCS_URL},
+        initialization_options={"docsUrl": DOCS_URL, **(options or {})},
     )
 
 
@@ -102,6 +106,63 @@ async def client_utf8(lsp_client: LanguageClient, workspace: pathlib.Path):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=CONFIG)
+async def pull_client(lsp_client: LanguageClient, workspace: pathlib.Path):
+    """A client that pulls diagnostics (`textDocument/diagnostic`, `workspace/diagnostic`)
+    and accepts `workspace/diagnostic/refresh`, as VS Code does today."""
+    params = initialize_params(workspace)
+    params.capabilities.text_document.diagnostic = types.DiagnosticClientCapabilities(
+        related_document_support=False
+    )
+    params.capabilities.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(
+        refresh_support=True
+    )
+    lsp_client.init_result = await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def emacs_client(lsp_client: LanguageClient, workspace: pathlib.Path):
+    """Emacs 29 (Eglot): no `codeDescriptionSupport`, pushed diagnostics."""
+    lsp_client.init_result = await lsp_client.initialize_session(
+        initialize_params(workspace, editor="emacs")
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def plaintext_client(lsp_client: LanguageClient, workspace: pathlib.Path):
+    """A client that prefers plain-text hover."""
+    params = initialize_params(workspace)
+    params.capabilities.text_document.hover.content_format = [
+        types.MarkupKind.PlainText,
+        types.MarkupKind.Markdown,
+    ]
+    lsp_client.init_result = await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def configured_client(lsp_client: LanguageClient, workspace: pathlib.Path):
+    """Settings in `initializationOptions`: one rule, a low cap, a log file at info."""
+    lsp_client.init_result = await lsp_client.initialize_session(
+        initialize_params(
+            workspace,
+            options={
+                "select": ["unpinned-image", "missing-resource-limits"],
+                "maxDiagnostics": 1,
+                "logLevel": "info",
+                "logFile": "pipelint-lsp.log",
+            },
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
 # ---------------------------------------------------------------------------------------
 # Helpers shared by the tests
 
@@ -121,6 +182,27 @@ def open_doc(
         )
     )
     return uri
+
+
+def edit_doc(
+    client: LanguageClient, uri: str, version: int, edits: list[tuple[tuple[int, int, int, int], str]]
+):
+    """Incremental changes: each ((start line, start char, end line, end char), new text)."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=r[0], character=r[1]),
+                        end=types.Position(line=r[2], character=r[3]),
+                    ),
+                    text=text,
+                )
+                for r, text in edits
+            ],
+        )
+    )
 
 
 def change_doc(client: LanguageClient, uri: str, version: int, text: str):
