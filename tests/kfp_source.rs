@@ -4,20 +4,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::repo_root;
-
-/// The binary run in `dir`, without colour and without the caller's `COLUMNS`.
-fn pipelint_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .output()
-        .expect("the binary runs")
-}
+use common::{pipelint_in, repo_root};
 
 fn pipelint(args: &[&str]) -> Output {
     pipelint_in(&repo_root(), args)
@@ -25,6 +14,17 @@ fn pipelint(args: &[&str]) -> Output {
 
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Asserts that there are findings and every compact line is reported in `file`.
+fn all_in(text: &str, file: &str) {
+    assert!(!text.is_empty(), "no findings");
+    for line in text.lines() {
+        assert!(
+            line.starts_with(&format!("{file}:")),
+            "not in {file}: {line}\n{text}"
+        );
+    }
 }
 
 /// A fresh folder of this test process.
@@ -347,18 +347,10 @@ fn the_repository_around_the_ir_is_scanned_honouring_gitignore() {
         ))
     };
     let mapped = compact(&dir);
-    assert!(
-        mapped.lines().all(|l| l.starts_with("src/training.py:")),
-        "{mapped}"
-    );
+    all_in(&mapped, "src/training.py");
     std::fs::write(dir.join(".gitignore"), "src/\n").unwrap();
     let ignored = compact(&dir);
-    assert!(
-        ignored
-            .lines()
-            .all(|l| l.starts_with("pipelines/nested.yaml:")),
-        "{ignored}"
-    );
+    all_in(&ignored, "pipelines/nested.yaml");
     // The config key names the folder instead.
     std::fs::write(
         dir.join("pipelines/.pipelint.yaml"),
@@ -369,12 +361,7 @@ fn the_repository_around_the_ir_is_scanned_honouring_gitignore() {
     std::fs::write(dir.join("src-copy/training.py"), nested_python()).unwrap();
     std::fs::write(dir.join(".gitignore"), "src/\nsrc-copy/\n").unwrap();
     let configured = compact(&dir);
-    assert!(
-        configured
-            .lines()
-            .all(|l| l.starts_with("src-copy/training.py:")),
-        "{configured}"
-    );
+    all_in(&configured, "src-copy/training.py");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -431,22 +418,14 @@ fn ambiguous_and_stale_sources_are_not_pointed_into() {
         "source",
     ];
     let text = stdout(&pipelint_in(&dir, &args));
-    assert!(
-        text.lines()
-            .all(|l| l.starts_with("pipelines/nested.yaml:")),
-        "{text}"
-    );
+    all_in(&text, "pipelines/nested.yaml");
     assert!(!text.contains("stale-compiled-pipeline"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let changed = nested_python().replace("return rows > 1000", "return rows > 500");
     let dir = repository("stale", Some(&changed));
     let text = stdout(&pipelint_in(&dir, &args));
-    assert!(
-        text.lines()
-            .all(|l| l.starts_with("pipelines/nested.yaml:")),
-        "{text}"
-    );
+    all_in(&text, "pipelines/nested.yaml");
     let stale: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("[stale-compiled-pipeline]"))
@@ -503,11 +482,7 @@ fn hostile_python_is_bounded_and_symlinks_are_not_followed() {
     );
     let text = stdout(&out);
     assert!(!text.is_empty());
-    assert!(
-        text.lines()
-            .all(|l| l.starts_with("pipelines/nested.yaml:")),
-        "{text}"
-    );
+    all_in(&text, "pipelines/nested.yaml");
     // A budget too small for the hostile file: scanning stops with a clear warning, the
     // IR is still linted.
     let small = pipelint_in(

@@ -236,7 +236,9 @@ impl SourceIndex {
         let f = &self.files[*self.by_path.get(file)?];
         let start = f.lines.line_start(line) as usize;
         let end = f.lines.line_start(line + 1) as usize;
-        f.text.get(start..end)
+        f.text
+            .get(start..end)
+            .map(|line| line.trim_end_matches(['\n', '\r']))
     }
 }
 
