@@ -24,6 +24,7 @@ use crate::config::{Config, ConfigResolver, Overrides, Version};
 use crate::discover::discover;
 use crate::engine::{display_path, lint_bytes, lint_inputs, FileReport, Outcome, Settings};
 use crate::finding::Severity;
+use crate::kfp_source::SourceMaps;
 use crate::report::{
     render_compact, render_github, render_gitlab, render_human_findings, render_json,
     render_json_lines, render_junit, render_sarif, render_statistics, render_statistics_json,
@@ -251,6 +252,14 @@ struct CheckArgs {
     /// --add-noqa), then report what remains.
     #[arg(long, value_name = "REASON", conflicts_with_all = ["fix", "diff", "write_baseline"])]
     add_ignore: Option<String>,
+    /// Where the Python that the KFP IR was compiled from lives (default: `kfp-source` in
+    /// the config, else the repository around each IR file); findings are mapped to it.
+    #[arg(long, value_name = "DIR")]
+    kfp_source: Option<PathBuf>,
+    /// Where a KFP IR finding that maps to Python is reported: `ir` (the compiled file, the
+    /// Python lines related) or `source` (the Python line; the default of `--format github`).
+    #[arg(long, value_enum, value_name = "WHERE")]
+    report_at: Option<ReportAt>,
     /// Files larger than this many bytes are not read (`input-too-large`; default 64 MiB).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_file_size: Option<u64>,
@@ -288,6 +297,14 @@ enum Format {
     Gitlab,
     /// One JSON object per line, each a finding of the `json` format.
     JsonLines,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ReportAt {
+    /// The compiled IR file.
+    Ir,
+    /// The Python line the finding maps to, when one is found.
+    Source,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -590,6 +607,16 @@ fn check(args: CheckArgs) -> u8 {
         },
         None => None,
     };
+    if let Some(dir) = &args.kfp_source {
+        if !dir.is_dir() {
+            eprintln!("error: --kfp-source {}: not a directory", dir.display());
+            return EXIT_USAGE;
+        }
+    }
+    let report_at_source = match args.report_at {
+        Some(at) => at == ReportAt::Source,
+        None => args.format == Format::Github,
+    };
     let fixing = args.fix || args.diff || args.add_ignore.is_some();
     if let Some(reason) = &args.add_ignore {
         if reason.contains(['\n', '\r']) {
@@ -657,7 +684,8 @@ fn check(args: CheckArgs) -> u8 {
         && args.output.as_ref().is_none_or(|p| p == dash)
         && std::env::current_dir().is_ok()
     {
-        return check_json_streaming(inputs, args.quiet, args.fail_on);
+        let maps = SourceMaps::new(args.kfp_source.clone(), report_at_source);
+        return check_json_streaming(inputs, maps, args.quiet, args.fail_on);
     }
     let mode = crate::fix::run::Mode {
         unsafe_fixes: args.unsafe_fixes,
@@ -721,6 +749,17 @@ fn check(args: CheckArgs) -> u8 {
     }
     if !missing.is_empty() {
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    // KFP IR findings mapped to the Python they were compiled from (before the baseline
+    // and filters, since a Python comment may suppress one).
+    let mut maps = SourceMaps::new(args.kfp_source.clone(), report_at_source);
+    let configs = input_configs(&inputs);
+    for file in &mut report.files {
+        let settings = settings_for(&configs, file, stdin_name.as_deref(), stdin_config.as_ref());
+        maps.apply(file, &settings);
+    }
+    for warning in &maps.warnings {
+        eprintln!("warning: {}", visible(warning));
     }
     if let Some(path) = &args.write_baseline {
         let limit = args
@@ -1075,11 +1114,46 @@ fn write_report(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// `check --format json` to standard output, streamed: see [`crate::report::JsonStream`].
-fn check_json_streaming(inputs: Vec<crate::engine::Input>, quiet: bool, fail_on: FailOn) -> u8 {
+/// Each input's config, by the path reports show.
+fn input_configs(inputs: &[crate::engine::Input]) -> HashMap<String, Arc<Config>> {
+    inputs
+        .iter()
+        .filter_map(|i| Some((display_path(&i.path), i.config.clone()?)))
+        .collect()
+}
+
+/// The settings a linted file was linted with (its config), for the source map.
+fn settings_for(
+    configs: &HashMap<String, Arc<Config>>,
+    file: &FileReport,
+    stdin_name: Option<&str>,
+    stdin_config: Option<&Arc<Config>>,
+) -> Settings {
+    let config = match configs.get(&file.path) {
+        Some(config) => Some(config.clone()),
+        None if stdin_name == Some(file.path.as_str()) => stdin_config.cloned(),
+        None => None,
+    };
+    let mut settings = Settings::default();
+    if let Some(config) = config {
+        settings.config = config;
+    }
+    settings
+}
+
+fn check_json_streaming(
+    inputs: Vec<crate::engine::Input>,
+    mut maps: SourceMaps,
+    quiet: bool,
+    fail_on: FailOn,
+) -> u8 {
     let stdout = std::io::stdout();
     let mut stream = crate::report::JsonStream::start(std::io::BufWriter::new(stdout.lock()));
     let mut max: Option<Severity> = None;
-    crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |file| {
+    let configs = input_configs(&inputs);
+    crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |mut file| {
+        let settings = settings_for(&configs, &file, None, None);
+        maps.apply(&mut file, &settings);
         if let Outcome::Unreadable(reason) = &file.outcome {
             eprintln!(
                 "warning: {}: could not be read: {}",
@@ -1091,6 +1165,9 @@ fn check_json_streaming(inputs: Vec<crate::engine::Input>, quiet: bool, fail_on:
         stream.file(file);
     });
     let (summary, written) = stream.finish();
+    for warning in &maps.warnings {
+        eprintln!("warning: {}", visible(warning));
+    }
     if let Err(e) = quiet_on_closed_pipe(written) {
         return stdout_failed(e);
     }

@@ -122,6 +122,9 @@ pub struct Config {
     pub empty: bool,
     /// `docs-url`: where a rule's documentation is online, `{rule}` standing for its id.
     pub docs_url: Option<String>,
+    /// `kfp-source`: where the Python that KFP IR is compiled from lives (relative to the
+    /// config file's directory); `None`: the repository around the IR (`crate::kfp_source`).
+    pub kfp_source: Option<PathBuf>,
 }
 
 /// `classify:` globs, matched against step names and images.
@@ -428,6 +431,11 @@ impl Config {
                     }
                     config.docs_url = Some(template.to_string());
                 }
+                "kfp-source" => {
+                    let dir = Path::new(value.str().unwrap_or(""));
+                    let base = path.parent().unwrap_or(Path::new(""));
+                    config.kfp_source = Some(base.join(dir));
+                }
                 "require-suppression-reason" => {
                     config.require_suppression_reason = value.as_bool().unwrap_or(false)
                 }
@@ -638,6 +646,7 @@ pub fn schema() -> &'static Value {
                 },
                 "require-suppression-reason": {"type": "boolean"},
                 "docs-url": {"type": "string"},
+                "kfp-source": {"type": "string", "minLength": 1},
                 "policies": true,
                 "limits": {
                     "type": ["object", "null"],

@@ -29,6 +29,19 @@ pub struct Label {
     pub message: String,
 }
 
+/// A place in another file than the finding's: the Python line a KFP IR finding maps to
+/// (see [`crate::kfp_source`]). Positions are computed when it is made: the other file's
+/// text is not kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLocation {
+    /// The file as the source scan found it (relative to where pipelint runs, or absolute).
+    pub path: String,
+    pub start: crate::yaml::LineCol,
+    pub end: crate::yaml::LineCol,
+    /// What is there: `set in pipelines/train.py:42: train_task.set_retry(...)`.
+    pub message: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static str,
@@ -60,6 +73,12 @@ pub struct Finding {
     pub url: Option<String>,
     /// The rule's fix for this finding, when it can place one safely (see [`crate::fix`]).
     pub fix: Option<Fix>,
+    /// Where the finding is in the Python that produced the IR, the most specific place
+    /// first (empty unless the sources were found: [`crate::kfp_source`]).
+    pub sources: Vec<SourceLocation>,
+    /// Reported at `sources[0]` (`--report-at source`): renderers show that place as the
+    /// primary location and the IR span as related. The span and the fix stay the IR's.
+    pub at_source: bool,
 }
 
 impl Finding {
@@ -87,6 +106,8 @@ impl Finding {
             confidence: None,
             url: None,
             fix: None,
+            sources: Vec::new(),
+            at_source: false,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod files;
 pub mod finding;
 pub mod fix;
 pub mod formats;
+pub mod kfp_source;
 pub mod limits;
 pub mod lsp;
 pub mod model;

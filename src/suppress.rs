@@ -41,6 +41,15 @@ enum Kind {
     Annotation(usize, Vec<String>),
 }
 
+/// The rule ids a comment's text (after the `#`) silences, if it is a
+/// `pipelint: ignore[...]` comment; also read on the Python lines a KFP finding maps to
+/// (`crate::kfp_source`).
+pub fn ignored_ids(comment: &str) -> Option<Vec<String>> {
+    let caps = COMMENT.captures(comment)?;
+    let ids = split_ids(caps.get(1)?.as_str(), 0);
+    Some(ids.into_iter().map(|(id, _)| id).collect())
+}
+
 fn split_ids(text: &str, base: u32) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     let mut offset = 0usize;

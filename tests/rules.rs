@@ -59,9 +59,22 @@ fn strict_refs_settings(path: &std::path::Path) -> pipelint::engine::Settings {
     settings
 }
 
+/// A rule that reads the Python a KFP pipeline was compiled from keeps that Python in
+/// `testdata/rules/<rule-id>/python/`: its fixtures are linted with it as `--kfp-source`.
+fn python_beside(rule: &str) -> Option<pipelint::kfp_source::SourceIndex> {
+    let dir = std::path::Path::new("testdata/rules")
+        .join(rule)
+        .join("python");
+    dir.is_dir().then(|| {
+        let settings = pipelint::engine::Settings::default();
+        pipelint::kfp_source::SourceIndex::scan(&dir, settings.max_file_size, settings.work_budget)
+    })
+}
+
 fn check_rule(rule: &str) {
     let files = fixtures(rule);
     assert!(!files.is_empty(), "no fixtures for {rule}");
+    let sources = python_beside(rule);
     let mut failures = Vec::new();
     let mut snapshots = Vec::new();
     for path in &files {
@@ -72,6 +85,10 @@ fn check_rule(rule: &str) {
         } else {
             lint_file(path)
         };
+        if let Some(index) = &sources {
+            let settings = common::settings_for(path);
+            pipelint::kfp_source::attach(&mut report, index, &settings, false);
+        }
         report.findings.retain(|f| f.rule == rule);
         let got: BTreeSet<u32> = report
             .findings
@@ -183,6 +200,11 @@ fn grace_period_shorter_than_checkpoint() {
 #[test]
 fn sdk_backend_version_mismatch() {
     check_rule("sdk-backend-version-mismatch");
+}
+
+#[test]
+fn stale_compiled_pipeline() {
+    check_rule("stale-compiled-pipeline");
 }
 
 #[test]
@@ -305,6 +327,27 @@ fn doc_examples_behave_as_documented() {
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
             .unwrap_or_else(|| panic!("{id}: no Example section"));
+        // Python the examples are linted with (rules that read the KFP source): written
+        // to a folder of its own, given as `--kfp-source`.
+        let python: Vec<&str> = example
+            .split("```python\n")
+            .skip(1)
+            .filter_map(|p| p.split("```").next())
+            .collect();
+        let sources = (!python.is_empty()).then(|| {
+            let dir =
+                std::env::temp_dir().join(format!("pipelint-doc-{id}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("pipeline.py"), python.concat()).unwrap();
+            let settings = pipelint::engine::Settings::default();
+            let index = pipelint::kfp_source::SourceIndex::scan(
+                &dir,
+                settings.max_file_size,
+                settings.work_budget,
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+            index
+        });
         let fails = example.split("### Passes").next().unwrap();
         let passes = example.split("### Passes").nth(1).unwrap_or("");
         for (section, should_fire) in [(fails, true), (passes, false)] {
@@ -327,12 +370,16 @@ fn doc_examples_behave_as_documented() {
                 "{id}: no example under Fails"
             );
             for (intro, block) in blocks {
-                let report = pipelint::engine::lint_bytes(
+                let settings = example_settings(intro);
+                let mut report = pipelint::engine::lint_bytes(
                     format!("rules/{id}.md"),
                     block.as_bytes(),
                     true,
-                    &example_settings(intro),
+                    &settings,
                 );
+                if let Some(index) = &sources {
+                    pipelint::kfp_source::attach(&mut report, index, &settings, false);
+                }
                 let fired = report.findings.iter().any(|f| f.rule == id);
                 assert_eq!(
                     fired,

@@ -8,11 +8,15 @@ use crate::engine::RunReport;
 pub fn render_compact(report: &RunReport) -> String {
     let mut out = String::new();
     for (file, f) in report.findings() {
-        let at = file.lines.line_col(f.span.start);
+        // `--report-at source`: the Python line the finding maps to.
+        let (path, at) = match f.sources.first().filter(|_| f.at_source) {
+            Some(source) => (source.path.as_str(), source.start),
+            None => (file.path.as_str(), file.lines.line_col(f.span.start)),
+        };
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            visible(&file.path),
+            visible(path),
             at.line,
             at.column,
             f.severity.as_str(),

@@ -58,8 +58,15 @@ pub fn render_github(report: &RunReport, root: &RepoRoot) -> String {
         let path = root.display(&file.path);
         let path = visible(&path);
         for f in &file.findings {
-            let start = file.lines.line_col(f.span.start);
-            let end = file.lines.line_col(f.span.end.max(f.span.start));
+            let mut start = file.lines.line_col(f.span.start);
+            let mut end = file.lines.line_col(f.span.end.max(f.span.start));
+            // Reported at the Python line (`--report-at source`, the default here when the
+            // sources were found): the annotation lands where users edit.
+            let mut annotated = path.clone();
+            if let Some(source) = f.sources.first().filter(|_| f.at_source) {
+                annotated = visible(&root.display(&source.path)).into_owned().into();
+                (start, end) = (source.start, source.end);
+            }
             // Control characters are made visible before the command's own escaping, so
             // that only the help's line break below is a line break of the annotation.
             let mut message = f.message.clone();
@@ -73,11 +80,18 @@ pub fn render_github(report: &RunReport, root: &RepoRoot) -> String {
             if let Some(note) = super::fix_note(f) {
                 message.push_str(&format!("\n{}", visible(&note)));
             }
+            if f.at_source {
+                let at = file.lines.line_col(f.span.start);
+                message.push_str(&format!("\ncompiled into {}:{}", path, at.line));
+            }
+            for source in f.sources.iter().skip(usize::from(f.at_source)) {
+                message.push_str(&format!("\n{}", visible(&source.message)));
+            }
             let _ = writeln!(
                 out,
                 "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
                 command(f.severity),
-                escape_property(&path),
+                escape_property(&annotated),
                 start.line,
                 start.column_utf16,
                 end.line,

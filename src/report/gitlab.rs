@@ -76,11 +76,27 @@ pub fn render_gitlab(report: &RunReport, root: &RepoRoot) -> String {
                     format!("{fingerprint}:{n}")
                 },
                 severity: severity(f.severity),
-                location: Location {
-                    path: path.clone(),
-                    positions: Positions {
-                        begin: at(f.span.start),
-                        end: at(f.span.end),
+                // `--report-at source`: the Python line the finding maps to.
+                location: match f.sources.first().filter(|_| f.at_source) {
+                    Some(source) => Location {
+                        path: root.display(&source.path),
+                        positions: Positions {
+                            begin: Position {
+                                line: source.start.line,
+                                column: source.start.column,
+                            },
+                            end: Position {
+                                line: source.end.line,
+                                column: source.end.column,
+                            },
+                        },
+                    },
+                    None => Location {
+                        path: path.clone(),
+                        positions: Positions {
+                            begin: at(f.span.start),
+                            end: at(f.span.end),
+                        },
                     },
                 },
             });

@@ -191,6 +191,10 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
                 visible(&finding.message)
             ));
         }
+        // Where the finding is in the Python the IR was compiled from.
+        for source in &finding.sources {
+            out.push_str(&format!("  python: {}\n", visible(&source.message)));
+        }
         // Where to read more: the rule's page, offline and (when configured) online.
         if crate::rules::registry::find(finding.rule).is_some() {
             out.push_str(&format!("  docs: `pipelint rule {}`", finding.rule));

@@ -71,6 +71,24 @@ struct JsonFinding<'a> {
     /// The finding's fix (`pipelint check --fix`); omitted when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
+    /// Where the finding is in the Python the KFP IR was compiled from, the most specific
+    /// place first; omitted when no source was found. `file`, `span` and the fix's edits
+    /// stay the IR's (a fix edits the compiled file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sources: Vec<JsonSource<'a>>,
+    /// `"source"` with `--report-at source`: the first of `sources` is where the finding
+    /// is reported; omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_at: Option<&'static str>,
+}
+
+/// A place in another file; no byte offset, as that file's text is not part of the report.
+#[derive(Serialize)]
+struct JsonSource<'a> {
+    file: &'a str,
+    message: &'a str,
+    start: crate::yaml::LineCol,
+    end: crate::yaml::LineCol,
 }
 
 #[derive(Serialize)]
@@ -222,6 +240,17 @@ fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> Js
                 })
                 .collect(),
         }),
+        sources: f
+            .sources
+            .iter()
+            .map(|s| JsonSource {
+                file: &s.path,
+                message: &s.message,
+                start: s.start,
+                end: s.end,
+            })
+            .collect(),
+        reported_at: f.at_source.then_some("source"),
     }
 }
 

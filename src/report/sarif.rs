@@ -337,6 +337,25 @@ fn location(
     }
 }
 
+/// A Python place a KFP IR finding maps to.
+fn source_location(root: &RepoRoot, source: &crate::finding::SourceLocation) -> Location {
+    Location {
+        id: None,
+        physical_location: PhysicalLocation {
+            artifact_location: artifact(root, &source.path),
+            region: Some(Region {
+                start_line: source.start.line,
+                start_column: source.start.column_utf16,
+                end_line: source.end.line,
+                end_column: source.end.column_utf16,
+            }),
+        },
+        message: Some(Text {
+            text: source.message.clone(),
+        }),
+    }
+}
+
 /// The whole report as one SARIF log with one run.
 pub fn render_sarif(report: &RunReport, root: &RepoRoot) -> String {
     let rules = registry::all();
@@ -412,18 +431,35 @@ pub fn render_sarif(report: &RunReport, root: &RepoRoot) -> String {
             if !f.help.is_empty() {
                 message.push_str(&format!("\nhelp: {}", f.help));
             }
+            // The IR's own locations, then the Python ones; with `--report-at source` the
+            // first Python place is the result's location and the IR span a related one.
+            // The fix names its artifact (the IR file), so it stays coherent either way.
+            let ir = location(root, file, f.span, None, &f.label);
+            let mut related: Vec<Location> = f
+                .related
+                .iter()
+                .map(|l| location(root, file, l.span, None, &l.message))
+                .collect();
+            let mut python = f.sources.iter().map(|s| source_location(root, s));
+            let locations = match f.sources.first().filter(|_| f.at_source) {
+                Some(_) => {
+                    let first = python.next().into_iter().collect();
+                    related.insert(0, ir);
+                    first
+                }
+                None => vec![ir],
+            };
+            related.extend(python);
+            for (i, l) in related.iter_mut().enumerate() {
+                l.id = Some(i + 1);
+            }
             results.push(SarifResult {
                 rule_id: f.rule,
                 rule_index,
                 level: level(f.severity),
                 message: Text { text: message },
-                locations: vec![location(root, file, f.span, None, &f.label)],
-                related_locations: f
-                    .related
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| location(root, file, l.span, Some(i + 1), &l.message))
-                    .collect(),
+                locations,
+                related_locations: related,
                 partial_fingerprints: BTreeMap::from([(
                     FINGERPRINT_KEY,
                     format!("{fingerprint}:{n}"),

@@ -18,6 +18,7 @@ mod plaintext_secret;
 pub mod registry;
 mod retry_on_non_idempotent_step;
 mod sdk_backend_version_mismatch;
+mod stale_compiled_pipeline;
 mod unbounded_retry;
 mod undefined_reference;
 mod unpinned_image;

@@ -23,6 +23,7 @@ static RULES: &[&dyn Rule] = &[
     &super::argument_mismatch::ArgumentMismatch,
     &super::missing_timeout::MissingTimeout,
     &super::plaintext_secret::PlaintextSecret,
+    &super::stale_compiled_pipeline::StaleCompiledPipeline,
     &super::unused_suppression::UnusedSuppression,
 ];
 

@@ -94,9 +94,12 @@ def build(path: Path, module) -> None:
 
 
 def main(argv):
+    # This folder's pipelines, and the Python beside rule fixtures that read it
+    # (testdata/rules/<rule>/python/*.py, e.g. the repository's code for
+    # stale-compiled-pipeline).
     sources = [Path(a).resolve() for a in argv] or sorted(
         p for p in HERE.glob("*.py") if p.name != Path(__file__).name
-    )
+    ) + sorted(HERE.parent.glob("rules/*/python/*.py"))
     modules = [(path, load(path)) for path in sources]
     outputs = [module.OUTPUT for _, module in modules]
     if len(set(outputs)) != len(outputs):

@@ -89,3 +89,14 @@ pub fn expected_lines(text: &str, rule: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// The binary run in `dir`, without colour and without the caller's `COLUMNS`.
+pub fn pipelint_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("the binary runs")
+}
