@@ -86,12 +86,13 @@ pub struct Resolve {
 
 impl Resolve {
     pub fn to_json(&self) -> Value {
-        json!({
-            "uri": self.uri,
-            "version": self.version,
-            "finding": self.finding,
-            "title": self.title,
-        })
+        let mut data = json!({"uri": self.uri, "version": self.version, "title": self.title});
+        // Absent rather than null for "Fix all": Neovim drops null members of what it sends
+        // back.
+        if let Some(i) = self.finding {
+            data["finding"] = json!(i);
+        }
+        data
     }
 
     /// From an action's `data`; `None` when it is not one of ours.
@@ -99,9 +100,9 @@ impl Resolve {
         Some(Resolve {
             uri: data.get("uri")?.as_str()?.to_string(),
             version: i32::try_from(data.get("version")?.as_i64()?).ok()?,
-            finding: match data.get("finding")? {
-                Value::Null => None,
-                n => Some(usize::try_from(n.as_u64()?).ok()?),
+            finding: match data.get("finding") {
+                None | Some(Value::Null) => None,
+                Some(n) => Some(usize::try_from(n.as_u64()?).ok()?),
             },
             title: data.get("title")?.as_str()?.to_string(),
         })
@@ -321,7 +322,14 @@ mod tests {
         };
         assert_eq!(Resolve::from_json(&r.to_json()), Some(r.clone()));
         let all = Resolve { finding: None, ..r };
-        assert_eq!(Resolve::from_json(&all.to_json()), Some(all));
+        assert_eq!(Resolve::from_json(&all.to_json()), Some(all.clone()));
+        // As Neovim sends it back (null members dropped), or with the null kept.
+        assert!(all.to_json().get("finding").is_none());
+        let mut with_null = all.to_json();
+        with_null["finding"] = Value::Null;
+        assert_eq!(Resolve::from_json(&with_null), Some(all));
+        let not_an_index = json!({"uri": "u", "version": 1, "title": "t", "finding": "x"});
+        assert_eq!(Resolve::from_json(&not_an_index), None);
         assert_eq!(Resolve::from_json(&json!({"uri": "x"})), None);
         assert_eq!(Resolve::from_json(&json!("text")), None);
     }
