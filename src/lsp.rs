@@ -758,6 +758,21 @@ mod tests {
     }
 
     #[test]
+    fn the_documents_first_line_silences_no_step_finding() {
+        // The look-alike: a step's finding is not silenced from the document's first line.
+        let text = STALE_SDK.replace(
+            "\ncomponents:\n",
+            "\ncomponents:  # pipelint: ignore[unpinned-image] the images are pinned at deploy\n",
+        );
+        let after = a_lint(&text);
+        assert_eq!(findings_of(&after, "unpinned-image").len(), 2);
+        assert_eq!(
+            findings_of(&after, UNUSED_SUPPRESSION),
+            ["the suppression comment for `unpinned-image` silences nothing here"]
+        );
+    }
+
+    #[test]
     fn the_placeholder_reason_is_no_reason_where_one_is_required() {
         let dir = std::env::temp_dir().join(format!("pipelint-lsp-reason-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
