@@ -121,17 +121,13 @@ fn carried_fix(f: &LspFinding) -> Option<Fix> {
     })
 }
 
-/// Findings no ignore comment is offered for: about the file as a whole (no line of it
-/// carries the comment), or about a suppression itself (as `check --add-ignore`), or about
-/// the config.
+/// Findings no ignore comment is offered for: about the config, about a suppression itself
+/// (reported after suppressions are applied: no comment silences it), and about a file too
+/// large to read (nothing of it is parsed to place a comment in).
 fn never_ignored(rule: &str) -> bool {
     matches!(
         rule,
-        INVALID_CONFIG
-            | UNUSED_SUPPRESSION
-            | "yaml-syntax"
-            | "input-too-large"
-            | "input-too-complex"
+        INVALID_CONFIG | UNUSED_SUPPRESSION | "input-too-large"
     )
 }
 
@@ -769,6 +765,17 @@ mod tests {
         assert_eq!(
             findings_of(&after, UNUSED_SUPPRESSION),
             ["the suppression comment for `unpinned-image` silences nothing here"]
+        );
+        // No comment silences an unused suppression: no ignore action for it.
+        let unused = after
+            .findings
+            .iter()
+            .find(|f| f.rule == UNUSED_SUPPRESSION)
+            .unwrap();
+        let offers = PipelintAnalyzer.offers(&doc(&text), unused);
+        assert!(
+            offers.iter().all(|o| o.kind != FixKind::Suppress),
+            "{offers:?}"
         );
     }
 

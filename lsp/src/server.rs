@@ -4,8 +4,10 @@
 //! for that document. A job whose result can no longer be wanted (its document changed,
 //! closed, or is linted again) is cancelled: a queued one is skipped, a running one stops at
 //! the analyzer's next check. Hover and code actions on a document whose lint is not done
-//! wait for it without holding up the loop, and fixes are computed on a worker too, so a
-//! slow document never delays the answers for the others. Definition, outline, completion
+//! wait for it without holding up the loop, and code actions are listed on a worker too (a
+//! client that resolves them gets the list without edits, and each action's edits are
+//! computed on a worker when it is chosen), so a slow document never delays the answers for
+//! the others. Definition, outline, completion
 //! and workspace diagnostics need no lint: they are answered on a worker from the current
 //! text (or the files on disk) at once.
 
