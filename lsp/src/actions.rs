@@ -73,20 +73,26 @@ pub fn client_resolves_edits(caps: &Value) -> bool {
     data && edit
 }
 
-/// What a listed action needs to be resolved: the document's version it was offered for,
-/// the finding (an index into that version's findings; `None` for "Fix all") and the title
-/// of the fix.
+/// What a listed action needs to be resolved: the document's version and the lint it was
+/// offered from, the finding (an index into that lint's findings; `None` for "Fix all") and
+/// the title of the fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolve {
     pub uri: String,
     pub version: i32,
+    pub lint: u64,
     pub finding: Option<usize>,
     pub title: String,
 }
 
 impl Resolve {
     pub fn to_json(&self) -> Value {
-        let mut data = json!({"uri": self.uri, "version": self.version, "title": self.title});
+        let mut data = json!({
+            "uri": self.uri,
+            "version": self.version,
+            "lint": self.lint,
+            "title": self.title,
+        });
         // Absent rather than null for "Fix all": Neovim drops null members of what it sends
         // back.
         if let Some(i) = self.finding {
@@ -100,6 +106,7 @@ impl Resolve {
         Some(Resolve {
             uri: data.get("uri")?.as_str()?.to_string(),
             version: i32::try_from(data.get("version")?.as_i64()?).ok()?,
+            lint: data.get("lint")?.as_u64()?,
             finding: match data.get("finding") {
                 None | Some(Value::Null) => None,
                 Some(n) => Some(usize::try_from(n.as_u64()?).ok()?),
@@ -317,6 +324,7 @@ mod tests {
         let r = Resolve {
             uri: "file:///w.yaml".into(),
             version: 3,
+            lint: 9,
             finding: Some(2),
             title: "Ignore x".into(),
         };
@@ -328,7 +336,8 @@ mod tests {
         let mut with_null = all.to_json();
         with_null["finding"] = Value::Null;
         assert_eq!(Resolve::from_json(&with_null), Some(all));
-        let not_an_index = json!({"uri": "u", "version": 1, "title": "t", "finding": "x"});
+        let not_an_index =
+            json!({"uri": "u", "version": 1, "lint": 2, "title": "t", "finding": "x"});
         assert_eq!(Resolve::from_json(&not_an_index), None);
         assert_eq!(Resolve::from_json(&json!({"uri": "x"})), None);
         assert_eq!(Resolve::from_json(&json!("text")), None);

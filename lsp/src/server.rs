@@ -89,6 +89,9 @@ struct Doc {
 #[derive(Clone)]
 struct Cached {
     version: i32,
+    /// The lint it came from: an action listed from it is resolved only against it (the
+    /// same version is linted again when the config or the settings change).
+    lint: u64,
     lines: Arc<LineMap>,
     analysis: Option<Arc<Analysis>>,
     diagnostics: Arc<Vec<Diagnostic>>,
@@ -225,6 +228,7 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             .collect();
         Cached {
             version: job.version,
+            lint: job.id,
             lines,
             analysis,
             diagnostics: Arc::new(diagnostics),
@@ -324,6 +328,7 @@ fn list_actions(analyzer: &dyn Analyzer, job: &FixJob, analysis: &Analysis) -> V
                 let data = Resolve {
                     uri: job.uri.clone(),
                     version: job.cached.version,
+                    lint: job.cached.lint,
                     finding: Some(i),
                     title: offer.title.clone(),
                 };
@@ -340,6 +345,7 @@ fn list_actions(analyzer: &dyn Analyzer, job: &FixJob, analysis: &Analysis) -> V
         let data = Resolve {
             uri: job.uri.clone(),
             version: job.cached.version,
+            lint: job.cached.lint,
             finding: None,
             title: FIX_ALL_TITLE.to_string(),
         };
@@ -1675,7 +1681,7 @@ impl Server {
         let cached = doc
             .cache
             .clone()
-            .filter(|c| c.version == doc.version && c.version == target.version);
+            .filter(|c| c.version == doc.version && c.lint == target.lint);
         let Some(cached) = cached else {
             self.send(content_modified(id));
             return;

@@ -1089,9 +1089,22 @@ fn code_actions_are_listed_without_edits_and_computed_when_chosen() {
     assert_eq!(all["edit"]["changes"][uri][0]["newText"], "1.0");
     assert_eq!(analyzer.edit_calls.load(Ordering::SeqCst), 3);
 
+    // The same version linted again (the settings changed): its findings may differ, so an
+    // action listed before is refused.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"ignore": ["some-rule"]}}),
+    );
+    assert_eq!(c.publishes(SHORT).len(), 1);
+    assert_eq!(resolve(&mut c, pin).unwrap_err().0, -32801);
+    let relisted = code_actions(&mut c, uri, 1);
+    assert!(resolve(&mut c, titled(&relisted, PIN)).is_ok());
     // An action of an older version is not applied to the new text.
     c.change(uri, 2, "kind: Workflow\n\nimage: latest\n");
-    assert_eq!(resolve(&mut c, pin).unwrap_err().0, -32801);
+    assert_eq!(
+        resolve(&mut c, titled(&relisted, PIN)).unwrap_err().0,
+        -32801
+    );
     // Data that is not ours is handed back as it came.
     let foreign = json!({"title": "x", "data": {"someone": "else"}});
     assert_eq!(resolve(&mut c, &foreign).unwrap(), foreign);
