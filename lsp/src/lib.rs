@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 pub use analyzer::{
     Analysis, Analyzer, Cancel, Completion, CompletionKind, DocumentRef, Edit, Finding, Fix,
-    FixKind, LintOptions, Related, Severity, Symbol, SymbolKind, Target,
+    FixKind, LintOptions, Offer, Related, Severity, Symbol, SymbolKind, Target,
 };
 pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
 
