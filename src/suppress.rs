@@ -124,13 +124,13 @@ fn directives(
 pub fn apply(
     findings: &mut Vec<Finding>,
     src: &str,
+    lines: &LineIndex,
     yaml: &YamlFile,
     pipelines: &[Pipeline],
     config: &Config,
     relative: Option<&Path>,
 ) -> usize {
-    let lines = LineIndex::new(src);
-    let mut directives = directives(src, yaml, pipelines, &lines);
+    let mut directives = directives(src, yaml, pipelines, lines);
     // Everything a finding is matched against is indexed once, so that each finding costs
     // the directives that apply to it, not every directive, step and config entry.
     let mut anchor_lines: HashMap<(usize, &[String]), Vec<u32>> = HashMap::new();

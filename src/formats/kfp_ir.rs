@@ -26,10 +26,13 @@ fn is_dns_subdomain(name: &str) -> bool {
 /// or NaN and reads integers in 64 bits, so `maxRetryCount: .inf` or a `1e309` limit is
 /// rejected, never read as "unknown". One walk over the document, each node once.
 fn report_unreadable_numbers(document: NodeRef<'_>, p: &mut Pipeline) {
-    let mut seen = std::collections::HashSet::new();
+    if !crate::yaml::json::document_may_hold_unrepresentable(document) {
+        return;
+    }
+    let mut seen = vec![false; document.document_len()];
     let mut work = vec![(document, None::<&str>)];
     while let Some((node, field)) = work.pop() {
-        if !seen.insert(node.id()) {
+        if std::mem::replace(&mut seen[node.id() as usize], true) {
             continue;
         }
         if node.is_mapping() {

@@ -12,10 +12,21 @@ use super::tree::{NodeRef, ScalarStyle};
 /// What JSON cannot hold is for the caller to report: entries whose key is a collection are
 /// left out, numbers JSON cannot carry ([`unrepresentable_number`]) become null.
 pub fn to_json(root: NodeRef<'_>) -> Value {
+    convert(root, false)
+}
+
+/// [`to_json`] as a manifest is read by Kubernetes, which takes `key: null` as an unset
+/// field: mapping entries whose value is null (after repeated keys and merge keys are
+/// resolved) are left out. Lists keep their nulls.
+pub fn to_json_without_null_entries(root: NodeRef<'_>) -> Value {
+    convert(root, true)
+}
+
+fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
     enum Work<'a> {
         Visit(NodeRef<'a>),
         FinishSeq(usize),
-        FinishMap(Vec<String>),
+        FinishMap(Vec<&'a str>),
     }
     let mut work = vec![Work::Visit(root)];
     let mut values: Vec<Value> = Vec::new();
@@ -23,20 +34,31 @@ pub fn to_json(root: NodeRef<'_>) -> Value {
         match item {
             Work::Visit(node) => {
                 if node.is_mapping() {
-                    let (keys, children): (Vec<String>, Vec<NodeRef<'_>>) = merged_entries(node)
-                        .into_iter()
-                        .filter_map(|(k, v)| Some((k.str()?.to_string(), v)))
-                        .unzip();
-                    work.push(Work::FinishMap(keys));
-                    for child in children.into_iter().rev() {
-                        work.push(Work::Visit(child));
+                    // Only a mapping with a `<<` entry needs its entries gathered first.
+                    if node.entries().any(|(k, _)| is_merge_key(k)) {
+                        let entries = merged_entries(node);
+                        let keys = entries.iter().filter_map(|(k, _)| k.str()).collect();
+                        work.push(Work::FinishMap(keys));
+                        work.extend(
+                            entries
+                                .iter()
+                                .rev()
+                                .filter(|(k, _)| k.is_scalar())
+                                .map(|&(_, v)| Work::Visit(v)),
+                        );
+                    } else {
+                        let keys = node.entries().filter_map(|(k, _)| k.str()).collect();
+                        work.push(Work::FinishMap(keys));
+                        work.extend(
+                            node.entries()
+                                .rev()
+                                .filter(|(k, _)| k.is_scalar())
+                                .map(|(_, v)| Work::Visit(v)),
+                        );
                     }
                 } else if node.is_sequence() {
-                    let children: Vec<NodeRef<'_>> = node.items().collect();
-                    work.push(Work::FinishSeq(children.len()));
-                    for child in children.into_iter().rev() {
-                        work.push(Work::Visit(child));
-                    }
+                    work.push(Work::FinishSeq(node.len()));
+                    work.extend(node.items().rev().map(Work::Visit));
                 } else {
                     values.push(scalar(node));
                 }
@@ -46,16 +68,38 @@ pub fn to_json(root: NodeRef<'_>) -> Value {
                 values.push(Value::Array(items));
             }
             Work::FinishMap(keys) => {
-                let items = values.split_off(values.len() - keys.len());
-                let mut map = Map::new();
-                for (k, v) in keys.into_iter().zip(items) {
-                    map.insert(k, v);
+                let from = values.len() - keys.len();
+                // Built in one go (sorted, the last of a repeated key kept), not key by key.
+                let mut map: Map<String, Value> = keys
+                    .into_iter()
+                    .map(str::to_string)
+                    .zip(values.drain(from..))
+                    .collect();
+                if drop_null_entries {
+                    map.retain(|_, v| !v.is_null());
                 }
                 values.push(Value::Object(map));
             }
         }
     }
     values.pop().unwrap_or(Value::Null)
+}
+
+/// Whether the document of `node` may hold what JSON cannot: a number
+/// [`unrepresentable_number`] reports, or a mapping key that is a collection. `false` means
+/// a walk looking for either finds nothing; one pass over the document's nodes, most of
+/// them ruled out by their first byte.
+pub fn document_may_hold_unrepresentable(node: NodeRef<'_>) -> bool {
+    node.document_has_collection_key()
+        || node.document_scalars().any(|(n, style, text)| {
+            // Only a plain scalar that starts like a number can resolve to a float.
+            style == ScalarStyle::Plain
+                && text
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+                && unrepresentable_number(n).is_some()
+        })
 }
 
 /// Whether a node is a YAML merge key (`<<`, plain).
