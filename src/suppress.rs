@@ -131,6 +131,10 @@ pub fn apply(
     relative: Option<&Path>,
 ) -> usize {
     let mut directives = directives(src, yaml, pipelines, lines);
+    // Most files have no suppression: nothing to match, nothing unused to report.
+    if directives.is_empty() && config.suppressions.is_empty() {
+        return 0;
+    }
     // Everything a finding is matched against is indexed once, so that each finding costs
     // the directives that apply to it, not every directive, step and config entry.
     let mut anchor_lines: HashMap<(usize, &[String]), Vec<u32>> = HashMap::new();
@@ -200,6 +204,7 @@ pub fn apply(
             .flatten();
         let annotations = f
             .document
+            .filter(|_| !on_step.is_empty())
             .and_then(|doc| on_step.get(&(doc, f.step_path.clone())))
             .into_iter()
             .flatten();

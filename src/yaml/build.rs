@@ -52,6 +52,9 @@ struct DocBuilder {
     anchors: HashMap<usize, (NodeId, bool)>,
     expanded: u64,
     duplicates: Vec<DuplicateKey>,
+    /// Emptied child lists of finished collections, reused by the next ones: a collection's
+    /// children grow in a reused list and are copied out once, at their final size.
+    spare: Vec<Vec<NodeId>>,
 }
 
 enum Abort {
@@ -156,13 +159,13 @@ impl DocBuilder {
         self.register_anchor(anchor, id, false);
         self.stack.push(Frame {
             id,
-            children: Vec::new(),
+            children: self.spare.pop().unwrap_or_default(),
             anchor,
         });
     }
 
     fn end_collection(&mut self, src: &str, end: Span, flow: bool) {
-        let Some(frame) = self.stack.pop() else {
+        let Some(mut frame) = self.stack.pop() else {
             return;
         };
         let size: u64 = 1 + frame
@@ -190,9 +193,11 @@ impl DocBuilder {
                     .map(|pair| (pair[0], pair[1]))
                     .collect();
             }
-            NodeKind::Sequence(items) => *items = frame.children,
+            NodeKind::Sequence(items) => *items = frame.children.clone(),
             NodeKind::Scalar { .. } => {}
         }
+        frame.children.clear();
+        self.spare.push(frame.children);
         if frame.anchor != 0 {
             self.anchors.insert(frame.anchor, (frame.id, true));
         }

@@ -26,10 +26,12 @@ fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
     enum Work<'a> {
         Visit(NodeRef<'a>),
         FinishSeq(usize),
-        FinishMap(Vec<&'a str>),
+        /// A mapping of this many entries: its keys are the last ones of `keys`.
+        FinishMap(usize),
     }
     let mut work = vec![Work::Visit(root)];
     let mut values: Vec<Value> = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     while let Some(item) = work.pop() {
         match item {
             Work::Visit(node) => {
@@ -37,8 +39,9 @@ fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
                     // Only a mapping with a `<<` entry needs its entries gathered first.
                     if node.entries().any(|(k, _)| is_merge_key(k)) {
                         let entries = merged_entries(node);
-                        let keys = entries.iter().filter_map(|(k, _)| k.str()).collect();
-                        work.push(Work::FinishMap(keys));
+                        let from = keys.len();
+                        keys.extend(entries.iter().filter_map(|(k, _)| k.str()));
+                        work.push(Work::FinishMap(keys.len() - from));
                         work.extend(
                             entries
                                 .iter()
@@ -47,8 +50,9 @@ fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
                                 .map(|&(_, v)| Work::Visit(v)),
                         );
                     } else {
-                        let keys = node.entries().filter_map(|(k, _)| k.str()).collect();
-                        work.push(Work::FinishMap(keys));
+                        let from = keys.len();
+                        keys.extend(node.entries().filter_map(|(k, _)| k.str()));
+                        work.push(Work::FinishMap(keys.len() - from));
                         work.extend(
                             node.entries()
                                 .rev()
@@ -67,11 +71,11 @@ fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
                 let items = values.split_off(values.len() - n);
                 values.push(Value::Array(items));
             }
-            Work::FinishMap(keys) => {
-                let from = values.len() - keys.len();
+            Work::FinishMap(n) => {
+                let (from, keys_from) = (values.len() - n, keys.len() - n);
                 // Built in one go (sorted, the last of a repeated key kept), not key by key.
                 let mut map: Map<String, Value> = keys
-                    .into_iter()
+                    .drain(keys_from..)
                     .map(str::to_string)
                     .zip(values.drain(from..))
                     .collect();

@@ -257,10 +257,9 @@ impl<'a> NodeRef<'a> {
         max
     }
 
-    /// Every node of the document this node belongs to, in creation order: for checks that
-    /// can rule a document out in one pass over its arena before walking its tree.
-    pub fn document_nodes(&self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
-        self.doc.all_nodes(self.src)
+    /// Whether both nodes belong to one document.
+    pub fn same_document(&self, other: &NodeRef<'_>) -> bool {
+        std::ptr::eq(self.doc, other.doc)
     }
 
     /// How many nodes the document this node belongs to holds: node ids are below it.
@@ -432,14 +431,26 @@ impl<'a> NodeRef<'a> {
         let NodeKind::Mapping(entries) = &self.node().kind else {
             return None;
         };
-        let found = entries
-            .iter()
-            .rev()
-            .find(|&&(k, _)| self.at(k).str() == Some(key));
+        let found = entries.iter().rev().find(|&&(k, _)| self.key_is(k, key));
         if let Some(&(k, v)) = found {
             return Some((self.at(k), self.at(v)));
         }
         self.merged_entry(key, entries)
+    }
+
+    /// Whether node `k` is a scalar whose text is `key`: [`NodeRef::str`] compared, but a
+    /// key written as in the source is ruled out by its length first (lookups compare
+    /// every key of a mapping).
+    fn key_is(&self, k: NodeId, key: &str) -> bool {
+        let node = &self.doc.nodes[k as usize];
+        match &node.kind {
+            NodeKind::Scalar {
+                text: ScalarTextHandle(ScalarText::Source),
+                ..
+            } if !key.is_empty() && node.span.len() as usize != key.len() => false,
+            NodeKind::Scalar { .. } => self.at(k).str() == Some(key),
+            _ => false,
+        }
     }
 
     fn merged_entry(
@@ -448,8 +459,7 @@ impl<'a> NodeRef<'a> {
         entries: &[(NodeId, NodeId)],
     ) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
         let (_, merge) = entries.iter().rev().find(|&&(k, _)| {
-            let k = self.at(k);
-            k.str() == Some("<<") && k.style() == Some(ScalarStyle::Plain)
+            self.key_is(k, "<<") && self.at(k).style() == Some(ScalarStyle::Plain)
         })?;
         let merge = self.at(*merge);
         if merge.is_mapping() {
