@@ -1215,3 +1215,101 @@ fn depends_names(expr: &Spanned<String>, node: NodeRef<'_>) -> Vec<Spanned<Strin
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    /// `(tag, the text its span covers)` of each template's and task's references.
+    fn references(src: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let file = parse(src, &ParseLimits::default());
+        let (pipelines, _) = super::super::adapt_file(&file, src);
+        let shown = |refs: &[Reference]| -> Vec<(String, String)> {
+            refs.iter()
+                .map(|r| (r.tag.clone(), src[r.span.range()].to_string()))
+                .collect()
+        };
+        let p = &pipelines[0];
+        (
+            p.templates
+                .iter()
+                .flat_map(|t| shown(&t.references))
+                .collect(),
+            p.tasks.iter().flat_map(|t| shown(&t.references)).collect(),
+        )
+    }
+
+    #[test]
+    fn tags_are_found_where_written_in_every_style() {
+        // No tag ends its quoted scalar here: the offset map sends the end of a value to the
+        // end of the scalar, closing quote included, which is not what this test is about.
+        let src = r#"apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: w}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - name: t
+        template: leaf
+        arguments:
+          parameters:
+          - name: p
+            value: "{{workflow.name}}-\x7b{workflow.uid}}-x"
+  - name: leaf
+    inputs: {parameters: [{name: p}]}
+    script:
+      image: python:3.12
+      command: [python]
+      source: |
+        print("{{inputs.parameters.p}}")
+        print("{ {not a tag}} {{{inputs.parameters.p}}}")
+      env:
+      - {name: A, value: 'it''s {{inputs.parameters.p}} here'}
+"#;
+        let (templates, tasks) = references(src);
+        let tag = |t: &str, at: &str| (t.to_string(), at.to_string());
+        assert_eq!(
+            templates,
+            [
+                tag("inputs.parameters.p", "{{inputs.parameters.p}}"),
+                // `{{` then the next `}}`, as Argo's template engine reads it.
+                tag("{inputs.parameters.p", "{{{inputs.parameters.p}}"),
+                tag("inputs.parameters.p", "{{inputs.parameters.p}}"),
+            ]
+        );
+        // The escaped brace is decoded first: the tag spans its escape in the file.
+        assert_eq!(
+            tasks,
+            [
+                tag("workflow.name", "{{workflow.name}}"),
+                tag("workflow.uid", "\\x7b{workflow.uid}}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_without_a_tag_are_not_walked_for_them() {
+        let src = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  entrypoint: a\n  templates:\n  - name: a\n    container: {image: 'x', args: ['{ {x}}', '{x}', '}}{{']}\n";
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        // `}}{{` opens a tag that never closes: the document counts as tagged, no reference.
+        assert!(document_has_tags(root));
+        assert_eq!(references(src), (Vec::new(), Vec::new()));
+        let plain = src.replace("'}}{{'", "'}}'");
+        let file = parse(&plain, &ParseLimits::default());
+        assert!(!document_has_tags(file.documents[0].root(&plain).unwrap()));
+    }
+
+    #[test]
+    fn the_first_double_brace() {
+        assert_eq!(find_open("a{b{{c", 0), Some(3));
+        assert_eq!(find_open("{{{", 1), Some(1));
+        assert_eq!(find_open("{ {", 0), None);
+        assert_eq!(find_open("é{{", 0), Some(2));
+        assert_eq!(find_open("{", 0), None);
+    }
+}

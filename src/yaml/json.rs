@@ -268,6 +268,56 @@ mod tests {
     }
 
     #[test]
+    fn null_entries_are_left_out_after_repeats_and_merges() {
+        // The last of a repeated key decides, then nulls go: `a` was 1, then null.
+        let src = "base: &b {cpu: ~, gpu: 1}\nt:\n  a: 1\n  a: null\n  b: 2\n  c: ~\n  <<: *b\n  list: [1, null, ~]\n  nested: {x: null, y: [ {z: ~} ]}\n";
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        assert_eq!(
+            to_json_without_null_entries(root)["t"],
+            serde_json::json!({"b": 2, "gpu": 1, "list": [1, null, null], "nested": {"y": [{}]}})
+        );
+        // The plain conversion keeps them.
+        let kept = to_json(root);
+        assert_eq!(kept["t"]["a"], Value::Null);
+        assert!(kept["t"].as_object().unwrap().contains_key("c"));
+    }
+
+    #[test]
+    fn documents_that_may_hold_what_json_cannot() {
+        let holds = |src: &str| {
+            let file = parse(src, &ParseLimits::default());
+            document_may_hold_unrepresentable(file.documents[0].root(src).unwrap())
+        };
+        for src in [
+            "a: .inf\n",
+            "a: [x, -.Inf]\n",
+            "a: 1e309\n",
+            "a: 123456789012345678901234567890\n",
+            // An invalid octal is a float to go-yaml: an integer JSON would not read alike.
+            "a: 09\n",
+            "? [k]\n: v\n",
+            "m: &m {a: 1}\nn: {*m : 2}\n",
+        ] {
+            assert!(holds(src), "{src}");
+        }
+        // Look-alikes: quoted, tagged as strings, finite, words that start like numbers.
+        for src in [
+            "a: '.inf'\n",
+            "a: !!str .nan\n",
+            "a: \"1e309\"\n",
+            "a: 1e308\n",
+            "a: 9223372036854775807\n",
+            "a: -1.5\n",
+            "a: .infinity\n",
+            "a: 08:00\n",
+            "{a: 1, b: [c, d]}\n",
+        ] {
+            assert!(!holds(src), "{src}");
+        }
+    }
+
+    #[test]
     fn deep_documents_convert_without_recursion() {
         let src = "a:\n".to_string() + &"- ".repeat(200) + "x\n";
         let file = parse(&src, &ParseLimits::default());
