@@ -1221,11 +1221,14 @@ mod tests {
     use super::*;
     use crate::yaml::parse;
 
-    /// `(tag, the text its span covers)` of each template's and task's references.
-    fn references(src: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    /// `(tag, the text its span covers)` of references.
+    type Shown = Vec<(String, String)>;
+
+    /// The references of each template, then of each task.
+    fn references(src: &str) -> (Shown, Shown) {
         let file = parse(src, &ParseLimits::default());
         let (pipelines, _) = super::super::adapt_file(&file, src);
-        let shown = |refs: &[Reference]| -> Vec<(String, String)> {
+        let shown = |refs: &[Reference]| -> Shown {
             refs.iter()
                 .map(|r| (r.tag.clone(), src[r.span.range()].to_string()))
                 .collect()
