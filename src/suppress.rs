@@ -136,13 +136,17 @@ fn directives(
 pub fn apply(
     findings: &mut Vec<Finding>,
     src: &str,
+    lines: &LineIndex,
     yaml: &YamlFile,
     pipelines: &[Pipeline],
     config: &Config,
     relative: Option<&Path>,
 ) -> usize {
-    let lines = LineIndex::new(src);
-    let mut directives = directives(src, yaml, pipelines, &lines);
+    let mut directives = directives(src, yaml, pipelines, lines);
+    // Most files have no suppression: nothing to match, nothing unused to report.
+    if directives.is_empty() && config.suppressions.is_empty() {
+        return 0;
+    }
     // A finding outside any step is also silenced from the line that opens its document.
     let document_lines: HashMap<usize, u32> = yaml
         .documents
@@ -221,6 +225,7 @@ pub fn apply(
             .flatten();
         let annotations = f
             .document
+            .filter(|_| !on_step.is_empty())
             .and_then(|doc| on_step.get(&(doc, f.step_path.clone())))
             .into_iter()
             .flatten();
