@@ -44,12 +44,25 @@ pub struct SourceIndex {
     by_path: std::collections::HashMap<String, usize>,
     /// Why the scan stopped early, if it did (a clear message for the user).
     pub incomplete: Option<String>,
+    /// The names of the pipeline functions found (as `pipelineInfo.name` spells them): an
+    /// IR file none of them occurs in cannot match, and is not parsed a second time.
+    pipeline_names: Option<aho_corasick::AhoCorasick>,
 }
 
 /// The directory to scan for the IR at `ir`: the repository around it (the nearest
 /// directory up with a `.git`), `None` outside a repository.
 pub fn repository_of(ir: &Path) -> Option<PathBuf> {
-    let absolute = std::path::absolute(ir).ok()?;
+    // Resolved, not only made absolute: the parents of `../other/pipeline.yaml` are those of
+    // the other directory, not the `..` of the current one (which would find its repository).
+    // A path that is not there (standard input's `--stdin-filename`) is looked for from its
+    // directory.
+    let absolute = std::fs::canonicalize(ir)
+        .or_else(|_| {
+            let parent = ir.parent().filter(|p| !p.as_os_str().is_empty());
+            std::fs::canonicalize(parent.unwrap_or(Path::new(".")))
+                .map(|dir| dir.join(ir.file_name().unwrap_or_default()))
+        })
+        .ok()?;
     let mut dir = absolute.parent();
     while let Some(d) = dir {
         if d.join(".git").exists() {
@@ -147,7 +160,20 @@ impl SourceIndex {
                 py,
             });
         }
+        let names: Vec<&str> = index
+            .functions()
+            .filter(|(_, f)| f.kind == FunctionKind::Pipeline && !f.component_name.is_empty())
+            .map(|(_, f)| f.component_name.as_str())
+            .collect();
+        index.pipeline_names = aho_corasick::AhoCorasick::new(names).ok();
         index
+    }
+
+    /// Whether an IR text can hold one of the indexed pipelines (its name occurs in it).
+    fn may_hold_a_pipeline(&self, ir: &str) -> bool {
+        self.pipeline_names
+            .as_ref()
+            .is_some_and(|names| names.is_match(ir))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -505,7 +531,10 @@ pub fn attach(
     let Outcome::Pipeline(formats) = &report.outcome else {
         return;
     };
-    if index.is_empty() || !formats.contains(&"kfp-ir") {
+    if index.is_empty()
+        || !formats.contains(&"kfp-ir")
+        || !index.may_hold_a_pipeline(&report.source)
+    {
         return;
     }
     let config = &settings.config;
@@ -680,6 +709,27 @@ fn map_finding(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_repository_is_found_from_the_resolved_path() {
+        let base = std::env::temp_dir().join(format!("pipelint-repo-of-{}", std::process::id()));
+        let (repo, other) = (base.join("repo"), base.join("other"));
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("pipelines")).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("ir.yaml"), "a: 1\n").unwrap();
+        std::fs::write(repo.join("pipelines/ir.yaml"), "a: 1\n").unwrap();
+        // `repo/pipelines/../../other/ir.yaml` lies outside the repository: its `..` parents
+        // must not lead back into it.
+        let outside = repo.join("pipelines/../../other/ir.yaml");
+        assert_eq!(super::repository_of(&outside), None);
+        let inside = super::repository_of(&repo.join("pipelines/ir.yaml")).unwrap();
+        assert_eq!(inside, std::fs::canonicalize(&repo).unwrap());
+        // A name that is not there is looked for from its directory.
+        let named = super::repository_of(&repo.join("pipelines/stdin.yaml")).unwrap();
+        assert_eq!(named, std::fs::canonicalize(&repo).unwrap());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
     use super::*;
 
     #[test]
