@@ -3,6 +3,7 @@
 //! engine, rules and `.pipelint.yaml` discovery as `pipelint check`.
 
 mod config_help;
+mod kfp_source;
 mod navigate;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +88,7 @@ fn to_lsp(f: &Finding) -> LspFinding {
             })),
             "step_start": f.step_span.map(|s| s.start),
         })),
+        sources: Vec::new(),
     }
 }
 
@@ -210,6 +212,7 @@ impl PipelintAnalyzer {
                 related: Vec::new(),
                 doc_url: None,
                 data: None,
+                sources: Vec::new(),
             });
         }
         analysis
@@ -233,8 +236,13 @@ impl Analyzer for PipelintAnalyzer {
         let _cancel = CancelOn::new(doc.cancel.flag().clone());
         // Not `explicit`: a YAML file that is broken and does not look like a pipeline is
         // somebody else's file, and gets nothing.
-        let report = lint_bytes(name, doc.text.as_bytes(), false, &settings);
+        let mut report = lint_bytes(name, doc.text.as_bytes(), false, &settings);
         if doc.cancel.is_cancelled() || !matches!(report.outcome, Outcome::Pipeline(_)) {
+            return None;
+        }
+        // KFP IR: each finding also where the Python it was compiled from is edited.
+        let mut mapped = kfp_source::map(&mut report, doc, &settings);
+        if doc.cancel.is_cancelled() {
             return None;
         }
         // The config's `docs-url`, when it sets one, links each finding to its rule's page
@@ -249,12 +257,14 @@ impl Analyzer for PipelintAnalyzer {
                     .docs_url
                     .as_ref()
                     .and_then(|_| config.rule_url(f.rule)),
+                sources: mapped.as_mut().map_or_else(Vec::new, |m| m.places(f)),
                 ..to_lsp(f)
             })
             .collect();
         Some(Analysis {
             findings,
             messages: message.into_iter().collect(),
+            depends_on: mapped.map(|m| m.depends_on),
         })
     }
 
@@ -435,6 +445,11 @@ impl Analyzer for PipelintAnalyzer {
         &["**/*.yaml", "**/*.yml", "**/*.json"]
     }
 
+    fn dependency_patterns(&self) -> &'static [&'static str] {
+        // The Python that KFP IR is mapped into.
+        &["**/*.py"]
+    }
+
     fn config_file_names(&self) -> &'static [&'static str] {
         &[CONFIG_FILE]
     }
@@ -471,6 +486,7 @@ mod tests {
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
             options: &NO_OPTIONS,
+            unsaved: &[],
         }
     }
 
@@ -622,6 +638,7 @@ mod tests {
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
             options: &NO_OPTIONS,
+            unsaved: &[],
         };
         let a = PipelintAnalyzer.analyze(&d).unwrap();
         assert_eq!(a.findings.len(), 1);
@@ -644,6 +661,7 @@ mod tests {
             workspace_folder: Some(dir),
             cancel: &NOT_CANCELLED,
             options,
+            unsaved: &[],
         };
         PipelintAnalyzer.analyze(&d).unwrap()
     }

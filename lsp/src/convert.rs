@@ -82,6 +82,45 @@ pub fn diagnostic(f: &Finding, uri: &str, lines: &LineMap, p: &Presentation) -> 
     }
 }
 
+/// The diagnostic of a finding at its primary place in another file (the Python line a KFP
+/// IR finding maps to), on `lines` of that file; its related information leads back to the
+/// finding in `uri` (the IR document) and to the finding's other places.
+pub fn source_diagnostic(
+    f: &Finding,
+    uri: &str,
+    doc_lines: &LineMap,
+    lines: &LineMap,
+    p: &Presentation,
+) -> Option<Diagnostic> {
+    let (primary, others) = f.sources.split_first()?;
+    let mut diagnostic = diagnostic(f, uri, doc_lines, p);
+    diagnostic.range = lines.range(primary.span.clone(), p.encoding);
+    let label = if f.label.is_empty() {
+        "reported here".to_string()
+    } else {
+        f.label.clone()
+    };
+    let mut related = vec![DiagnosticRelatedInformation {
+        location: Location {
+            uri: Uri::from(uri),
+            range: doc_lines.range(f.span.clone(), p.encoding),
+        },
+        message: format!("in the compiled pipeline: {label}"),
+    }];
+    for place in others {
+        let place_lines = LineMap::new(place.text.clone());
+        related.push(DiagnosticRelatedInformation {
+            location: Location {
+                uri: Uri::from(crate::uri::from_path(&place.path)),
+                range: place_lines.range(place.span.clone(), p.encoding),
+            },
+            message: place.message.clone(),
+        });
+    }
+    diagnostic.related_information = p.related_information.then_some(related);
+    Some(diagnostic)
+}
+
 /// At most `max` diagnostics, the most severe first (in document order within a severity),
 /// and, when some were left out, one more at the top of the document saying how many.
 /// Thousands of diagnostics make a publish megabytes long and an editor sluggish.
@@ -279,6 +318,7 @@ mod tests {
             }],
             doc_url: None,
             data: None,
+            sources: Vec::new(),
         }
     }
 

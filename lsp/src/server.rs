@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +30,9 @@ use lsp_types::{
 };
 use serde_json::{json, Value};
 
-use crate::analyzer::{Analysis, Analyzer, Cancel, DocumentRef, Finding, FixKind, LintOptions};
+use crate::analyzer::{
+    Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, Fix, FixKind, LintOptions,
+};
 use crate::convert::{self, capped, Presentation, RuleHelp};
 use crate::navigate;
 use crate::position::{Encoding, LineMap};
@@ -77,6 +79,22 @@ struct Doc {
     shown: bool,
     /// The newest result for the current text, for hover and code actions.
     cache: Option<Cached>,
+    /// The diagnostics its last published lint put on other files (the Python of KFP IR);
+    /// kept while it is linted again.
+    sources: Arc<Vec<SourceDiagnostic>>,
+    /// What its last lint read besides the document: a change there lints it again.
+    depends_on: Option<DependsOn>,
+}
+
+/// A finding's diagnostic on another file (the Python line a KFP IR finding maps to).
+#[derive(Clone)]
+struct SourceDiagnostic {
+    uri: String,
+    diagnostic: Diagnostic,
+    /// That file's text as the lint read it: where the diagnostic and `ignore` are counted.
+    lines: Arc<LineMap>,
+    /// The ignore comment for that line.
+    ignore: Option<Fix>,
 }
 
 #[derive(Clone)]
@@ -85,6 +103,7 @@ struct Cached {
     lines: Arc<LineMap>,
     analysis: Option<Arc<Analysis>>,
     diagnostics: Arc<Vec<Diagnostic>>,
+    sources: Arc<Vec<SourceDiagnostic>>,
 }
 
 /// A request that needs the lint of the document's current text.
@@ -112,6 +131,8 @@ struct Job {
     folder: Option<PathBuf>,
     presentation: Presentation,
     options: Arc<LintOptions>,
+    /// The other open documents that have a file, as the editor holds them.
+    unsaved: Arc<[(PathBuf, Arc<str>)]>,
     cancel: Cancel,
 }
 
@@ -177,6 +198,7 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             workspace_folder: job.folder.as_deref(),
             cancel: &job.cancel,
             options: &job.options,
+            unsaved: &job.unsaved,
         };
         let analysis = analyzer.analyze(&doc).map(Arc::new);
         let lines = Arc::new(LineMap::new(job.text.clone()));
@@ -185,11 +207,13 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             .flat_map(|a| a.findings.iter())
             .map(|f| convert::diagnostic(f, &job.uri, &lines, &job.presentation))
             .collect();
+        let sources = source_diagnostics(analysis.as_deref(), &job.uri, &lines, &job.presentation);
         Cached {
             version: job.version,
             lines,
             analysis,
             diagnostics: Arc::new(diagnostics),
+            sources: Arc::new(sources),
         }
     }))
     .map_err(panic_message);
@@ -200,6 +224,45 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
         outcome,
         elapsed: started.elapsed(),
     }
+}
+
+/// The diagnostics of an analysis's findings on the other files they map to, at each
+/// finding's primary place.
+fn source_diagnostics(
+    analysis: Option<&Analysis>,
+    uri: &str,
+    lines: &LineMap,
+    presentation: &Presentation,
+) -> Vec<SourceDiagnostic> {
+    let mut texts: HashMap<PathBuf, Arc<LineMap>> = HashMap::new();
+    let mut out = Vec::new();
+    for f in analysis.iter().flat_map(|a| a.findings.iter()) {
+        let Some(place) = f.sources.first() else {
+            continue;
+        };
+        let place_lines = texts
+            .entry(place.path.clone())
+            .or_insert_with(|| Arc::new(LineMap::new(place.text.clone())))
+            .clone();
+        let Some(diagnostic) =
+            convert::source_diagnostic(f, uri, lines, &place_lines, presentation)
+        else {
+            continue;
+        };
+        let ignore = place.ignore.clone().map(|edit| Fix {
+            title: format!("Ignore {} on this line", f.rule),
+            kind: FixKind::Suppress,
+            edits: vec![edit],
+            preferred: false,
+        });
+        out.push(SourceDiagnostic {
+            uri: uri::from_path(&place.path),
+            diagnostic,
+            lines: place_lines,
+            ignore,
+        });
+    }
+    out
 }
 
 fn content_modified(id: RequestId) -> Response {
@@ -226,6 +289,7 @@ fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
         workspace_folder: job.folder.as_deref(),
         cancel: &job.cancel,
         options: &job.options,
+        unsaved: &[],
     };
     let fixes = match catch_unwind(AssertUnwindSafe(|| analyzer.fixes(&doc, &findings))) {
         Ok(fixes) => fixes,
@@ -307,6 +371,12 @@ struct Server {
     cancellable: Vec<(RequestId, Cancel)>,
     folders: Vec<(String, PathBuf)>,
     docs: HashMap<String, Doc>,
+    /// The diagnostics open documents put on other files (KFP IR findings on the Python
+    /// they were compiled from), by URI, as last published or answered.
+    sources: HashMap<String, Vec<SourceDiagnostic>>,
+    /// Bumped when those change or a document is linted again for a change elsewhere: part
+    /// of every pulled result id.
+    source_generation: u64,
     jobs: Sender<Work>,
     next_job: u64,
     next_request: i32,
@@ -364,6 +434,8 @@ pub fn serve(
         cancellable: Vec::new(),
         folders: Vec::new(),
         docs: HashMap::new(),
+        sources: HashMap::new(),
+        source_generation: 0,
         jobs: job_tx,
         next_job: 0,
         next_request: 0,
@@ -694,6 +766,15 @@ impl Server {
         if let Some(older) = doc.linting.replace(cancel.clone()) {
             older.cancel();
         }
+        let unsaved: Arc<[(PathBuf, Arc<str>)]> = self
+            .docs
+            .iter()
+            .filter(|(other, _)| other.as_str() != uri)
+            .filter_map(|(_, d)| Some((d.path.clone()?, d.text.clone())))
+            .collect();
+        let Some(doc) = self.docs.get_mut(uri) else {
+            return;
+        };
         let job = Job {
             uri: uri.to_string(),
             version: doc.version,
@@ -703,6 +784,7 @@ impl Server {
             folder,
             presentation: self.presentation.clone(),
             options: self.settings.options.clone(),
+            unsaved,
             cancel,
         };
         let _ = self.jobs.send(Work::Lint(job));
@@ -770,8 +852,14 @@ impl Server {
         };
         let is_pipeline = cached.analysis.is_some();
         let diagnostics = cached.diagnostics.clone();
+        doc.sources = cached.sources.clone();
+        doc.depends_on = cached.analysis.as_ref().and_then(|a| a.depends_on.clone());
         doc.cache = Some(cached);
         doc.linting = None;
+        self.collect_sources();
+        let Some(doc) = self.docs.get_mut(&result.uri) else {
+            return;
+        };
         for waiting in std::mem::take(&mut doc.waiting) {
             self.answer(&result.uri, waiting);
         }
@@ -797,6 +885,81 @@ impl Server {
         }
         let capped = capped(&diagnostics, self.settings.max_diagnostics);
         self.publish(&result.uri, Some(version), capped);
+    }
+
+    /// Gathers the diagnostics that open documents put on other files and publishes (or,
+    /// to a client that pulls, asks it to pull again) those of each file whose list
+    /// changed: a file that no finding maps to any more gets an empty list.
+    fn collect_sources(&mut self) {
+        let mut now: HashMap<String, Vec<SourceDiagnostic>> = HashMap::new();
+        let mut uris: Vec<&String> = self.docs.keys().collect();
+        uris.sort(); // the same order every time
+        for uri in uris {
+            for s in self.docs[uri].sources.iter() {
+                now.entry(s.uri.clone()).or_default().push(s.clone());
+            }
+        }
+        fn same(a: Option<&Vec<SourceDiagnostic>>, b: Option<&Vec<SourceDiagnostic>>) -> bool {
+            let (a, b) = (
+                a.map_or(&[][..], Vec::as_slice),
+                b.map_or(&[][..], Vec::as_slice),
+            );
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.diagnostic == y.diagnostic)
+        }
+        let mut changed: Vec<String> = now
+            .keys()
+            .chain(self.sources.keys())
+            .filter(|u| !same(now.get(*u), self.sources.get(*u)))
+            .cloned()
+            .collect();
+        changed.sort();
+        changed.dedup();
+        // Files left with nothing are forgotten once their empty list is out.
+        now.retain(|_, v| !v.is_empty());
+        self.sources = now;
+        if changed.is_empty() {
+            return;
+        }
+        self.source_generation += 1;
+        if self.pull {
+            self.refresh_pulled();
+            return;
+        }
+        for uri in changed {
+            let diagnostics = self.source_diagnostics_of(&uri);
+            self.publish(&uri, None, diagnostics);
+        }
+    }
+
+    /// What is shown on a file: the diagnostics open documents put there, capped.
+    fn source_diagnostics_of(&self, uri: &str) -> Vec<Diagnostic> {
+        let all: Vec<Diagnostic> = self
+            .sources
+            .get(uri)
+            .into_iter()
+            .flatten()
+            .map(|s| s.diagnostic.clone())
+            .collect();
+        capped(&all, self.settings.max_diagnostics)
+    }
+
+    /// A file that documents' lints read changed (opened, edited, saved, closed or changed
+    /// on disk): those documents are linted again after the usual pause, and what they
+    /// showed no longer answers requests.
+    fn relint_dependents(&mut self, path: &Path, except: &str) {
+        let due = Instant::now() + self.settings.debounce;
+        let mut any = false;
+        for (uri, doc) in &mut self.docs {
+            if uri == except || !doc.depends_on.as_ref().is_some_and(|d| d.covers(path)) {
+                continue;
+            }
+            doc.cache = None;
+            doc.deadline = Some(doc.deadline.map_or(due, |d| d.min(due)));
+            any = true;
+        }
+        if any {
+            self.source_generation += 1;
+        }
     }
 
     fn publish(&self, uri: &str, version: Option<i32>, diagnostics: Vec<Diagnostic>) {
@@ -999,12 +1162,12 @@ impl Server {
 
     fn register_watchers(&mut self) {
         let names = self.analyzer.config_file_names();
-        // Pipelines on disk matter only to a client that pulls workspace diagnostics.
-        let patterns: &[&str] = if self.pull {
-            self.analyzer.watched_patterns()
-        } else {
-            &[]
-        };
+        // Pipelines on disk matter only to a client that pulls workspace diagnostics; the
+        // files lints read besides their document (the Python of KFP IR) to everyone.
+        let mut patterns: Vec<&str> = self.analyzer.dependency_patterns().to_vec();
+        if self.pull {
+            patterns.extend(self.analyzer.watched_patterns());
+        }
         if !self.watch_files || (names.is_empty() && patterns.is_empty()) {
             return;
         }
@@ -1064,10 +1227,18 @@ impl Server {
                 waiting: Vec::new(),
                 shown,
                 cache: None,
+                sources: older
+                    .as_ref()
+                    .map_or_else(Arc::default, |o| o.sources.clone()),
+                depends_on: older.as_ref().and_then(|o| o.depends_on.clone()),
             },
         );
         if let Some(older) = older {
             self.forget(older);
+        }
+        // Its text now stands for the file: documents that read the file read it again.
+        if let Some(path) = uri::to_path(&uri) {
+            self.relint_dependents(&path, &uri);
         }
         self.dispatch(&uri);
     }
@@ -1102,8 +1273,12 @@ impl Server {
         // new text is linted once typing pauses.
         doc.latest_job = invalidate;
         doc.deadline = Some(Instant::now() + debounce);
+        let path = doc.path.clone();
         let waiting = Self::text_changed(doc);
         self.answer_modified(waiting);
+        if let Some(path) = path {
+            self.relint_dependents(&path, &uri);
+        }
     }
 
     /// The document's text is no longer what running work was started on: stop that work.
@@ -1170,6 +1345,9 @@ impl Server {
         } else if self.docs.contains_key(&uri) {
             self.dispatch(&uri);
         }
+        if let Some(path) = uri::to_path(&uri) {
+            self.relint_dependents(&path, &uri);
+        }
     }
 
     fn did_close(&mut self, p: DidCloseTextDocumentParams) {
@@ -1180,6 +1358,12 @@ impl Server {
             if shown && !self.pull {
                 self.publish(&uri, None, Vec::new());
             }
+            // What it put on other files goes with it; documents that read its text read
+            // the file on disk now.
+            self.collect_sources();
+            if let Some(path) = uri::to_path(&uri) {
+                self.relint_dependents(&path, &uri);
+            }
         }
     }
 
@@ -1187,6 +1371,12 @@ impl Server {
         if p.changes.iter().any(|c| self.is_config(c.uri.as_ref())) {
             self.config_changed();
             return;
+        }
+        // Open documents whose lints read a changed file (the Python of KFP IR).
+        for change in &p.changes {
+            if let Some(path) = uri::to_path(change.uri.as_ref()) {
+                self.relint_dependents(&path, "");
+            }
         }
         // A pipeline changed on disk: its workspace report is stale (the reports also check
         // size and time, which a quick rewrite may keep).
@@ -1263,11 +1453,16 @@ impl Server {
             },
             Waiting::CodeAction(id, p) => self.code_actions(uri, &cached, id, p),
             Waiting::Pull(id, previous) => {
-                let result_id = format!("{}-{}", cached.version, self.report_generation);
+                let result_id = format!(
+                    "{}-{}-{}",
+                    cached.version, self.report_generation, self.source_generation
+                );
                 let report = if previous.as_deref() == Some(result_id.as_str()) {
                     json!({"kind": "unchanged", "resultId": result_id})
                 } else {
-                    let items = capped(&cached.diagnostics, self.settings.max_diagnostics);
+                    // Its own findings, then those that other documents map onto it.
+                    let mut items = capped(&cached.diagnostics, self.settings.max_diagnostics);
+                    items.extend(self.source_diagnostics_of(uri));
                     json!({"kind": "full", "resultId": result_id, "items": items})
                 };
                 self.send(Response::new_ok(id, report));
@@ -1308,6 +1503,7 @@ impl Server {
                 workspace_folder: folder.as_deref(),
                 cancel: &cancel,
                 options: &options,
+                unsaved: &[],
             };
             match catch_unwind(AssertUnwindSafe(|| {
                 answer(analyzer, &doc, &lines, encoding)
@@ -1459,7 +1655,12 @@ impl Server {
             Some(kinds) => crate::actions::asks_for_fix_all(kinds) && findings.iter().any(has_fix),
         };
         let Some(doc) = self.docs.get(uri).filter(|_| !hits.is_empty() || fix_all) else {
-            self.send(Response::new_ok(id, Vec::<Value>::new()));
+            let actions = if wants_quickfix {
+                self.source_actions(uri, first, last)
+            } else {
+                Vec::new()
+            };
+            self.send(Response::new_ok(id, actions));
             return;
         };
         let job = FixJob {
@@ -1476,6 +1677,29 @@ impl Server {
             cancel: doc.text_cancel.clone(),
         };
         let _ = self.jobs.send(Work::Fixes(job));
+    }
+}
+
+impl Server {
+    /// The ignore comments for the diagnostics other documents put on lines `first..=last`
+    /// of `uri` (a Python line a KFP IR finding maps to). The fixes of the IR are not
+    /// offered there: they edit the compiled file, which the next compile overwrites.
+    fn source_actions(&self, uri: &str, first: u32, last: u32) -> Vec<CodeActionResponse> {
+        let encoding = self.presentation.encoding;
+        self.sources
+            .get(uri)
+            .into_iter()
+            .flatten()
+            .filter(|s| {
+                let (a, b) = (s.diagnostic.range.start.line, s.diagnostic.range.end.line);
+                a <= last && first <= b
+            })
+            .filter_map(|s| {
+                let fix = s.ignore.as_ref()?;
+                let action = convert::code_action(fix, &s.diagnostic, uri, &s.lines, encoding);
+                Some(CodeActionResponse::CodeAction(action))
+            })
+            .collect()
     }
 }
 

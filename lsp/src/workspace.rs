@@ -118,6 +118,7 @@ fn report_of(
         workspace_folder: Some(folder),
         cancel: &job.cancel,
         options: &job.options,
+        unsaved: &[],
     };
     let analysis =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyze(&doc))).ok()?;

@@ -63,11 +63,13 @@ impl Analyzer for Scripted {
                 related: Vec::new(),
                 doc_url: None,
                 data: None,
+                sources: Vec::new(),
             })
             .collect();
         Some(Analysis {
             findings,
             messages: Vec::new(),
+            depends_on: None,
         })
     }
 
