@@ -731,6 +731,82 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The compiled pair of `testdata/sourcemap/` in a workspace folder, linted as the open
+    /// IR document, with the Python as the editor holds it (`None`: as on disk).
+    fn lint_kfp_pair(dir: &Path, python: Option<&str>) -> Analysis {
+        const IR: &str = include_str!("../testdata/sourcemap/nested.yaml");
+        let ir = dir.join("nested.yaml");
+        let py = dir.join("sourcemap_nested.py");
+        let unsaved: Vec<(PathBuf, Arc<str>)> =
+            python.map(|t| (py, Arc::from(t))).into_iter().collect();
+        let d = DocumentRef {
+            uri: "file:///nested.yaml",
+            path: Some(&ir),
+            text: IR,
+            workspace_folder: Some(dir),
+            cancel: &NOT_CANCELLED,
+            options: &NO_OPTIONS,
+            unsaved: &unsaved,
+        };
+        PipelintAnalyzer.analyze(&d).unwrap()
+    }
+
+    #[test]
+    fn kfp_ir_findings_carry_their_python_places_as_the_editor_holds_the_python() {
+        const PY: &str = include_str!("../testdata/kfp-src/sourcemap_nested.py");
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-kfp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sourcemap_nested.py"), PY).unwrap();
+        let analysis = lint_kfp_pair(&dir, None);
+        let depends = analysis.depends_on.clone().unwrap();
+        assert!(depends.covers(&dir.join("pkg/x.py")));
+        assert!(!depends.covers(&dir.join("nested.yaml")));
+        let timeout = analysis
+            .findings
+            .iter()
+            .find(|f| f.rule == "missing-timeout" && f.message.contains("train-model"))
+            .unwrap();
+        let place = &timeout.sources[0];
+        assert_eq!(place.path, dir.join("sourcemap_nested.py"));
+        assert_eq!(&place.text[place.span.clone()], "train_model(seed=seed)");
+        // The ignore comment goes at the end of that line.
+        let ignore = place.ignore.clone().unwrap();
+        let line_end = PY[place.span.start..].find('\n').unwrap() + place.span.start;
+        assert_eq!(ignore.span, line_end..line_end);
+        assert_eq!(
+            ignore.new_text,
+            "  # pipelint: ignore[missing-timeout] reason"
+        );
+        assert!(analysis
+            .findings
+            .iter()
+            .all(|f| f.rule != "stale-compiled-pipeline"));
+
+        // The editor's text, not the disk's: with the ignore comment typed in, the finding
+        // is gone; with the component changed, nothing is mapped and the IR is stale.
+        let mut ignored = PY.to_string();
+        ignored.insert_str(line_end, &ignore.new_text);
+        let analysis = lint_kfp_pair(&dir, Some(&ignored));
+        assert!(analysis
+            .findings
+            .iter()
+            .all(|f| !(f.rule == "missing-timeout" && f.message.contains("train-model"))));
+        assert!(analysis.findings.iter().all(|f| !f.sources.is_empty()));
+        let changed = PY.replacen("    import boto3\n", "    import boto3  # edited\n", 1);
+        assert_ne!(changed, PY);
+        let stale = lint_kfp_pair(&dir, Some(&changed));
+        assert!(stale.findings.iter().all(|f| f.sources.is_empty()));
+        assert_eq!(
+            stale
+                .findings
+                .iter()
+                .filter(|f| f.rule == "stale-compiled-pipeline")
+                .count(),
+            1
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn workspace_files_are_the_ones_check_walks_less_the_excluded() {
         let dir = std::env::temp_dir().join(format!("pipelint-lsp-walk-{}", std::process::id()));
