@@ -224,6 +224,15 @@ impl Analyzer for PipelintAnalyzer {
         if let Some(path) = doc.path.filter(|p| is_config_file(Some(p))) {
             return Some(Self::check_config(doc, path));
         }
+        // Python is open only to show the findings of KFP IR mapped into it (the server
+        // gets those from the IR's lint); it is never a pipeline itself.
+        if doc
+            .path
+            .and_then(Path::extension)
+            .is_some_and(|x| x == "py")
+        {
+            return None;
+        }
         let (config, message) = self.config_for(doc);
         let settings = Settings {
             config,
@@ -523,6 +532,22 @@ mod tests {
             "{:?}",
             rules(&argo)
         );
+        // A Python file (open to show the KFP findings mapped into it) is never linted as
+        // a pipeline, whatever its text.
+        let py = Path::new("/nowhere/pipeline.py");
+        assert!(a
+            .analyze(&DocumentRef {
+                path: Some(py),
+                ..doc(ARGO)
+            })
+            .is_none());
+        let yaml = Path::new("/nowhere/pipeline.yaml");
+        assert!(a
+            .analyze(&DocumentRef {
+                path: Some(yaml),
+                ..doc(ARGO)
+            })
+            .is_some());
     }
 
     #[test]

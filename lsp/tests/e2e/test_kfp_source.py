@@ -114,3 +114,27 @@ async def test_a_pulled_python_report_holds_the_mapped_ir_findings(
     assert ("missing-timeout", *place(python, "train_model(seed=seed)")) in got, got
     assert ("unpinned-image", *place(python, "def export_model(")) in got, got
     assert not pull_client.publishes
+
+
+async def test_python_changed_on_disk_is_read_again(client: LanguageClient, workspace):
+    shutil.copy(IR, workspace / "nested.yaml")
+    py_path = workspace / "sourcemap_nested.py"
+    shutil.copy(PY, py_path)
+    py_uri = py_path.as_uri()
+    ir_uri = open_doc(client, workspace / "nested.yaml")
+    _, since = await wait_for(client, py_uri, lambda d: len(d) > 0)
+
+    # Not open in the editor: changed on disk, reported by the file watcher.
+    python = PY.read_text(encoding="utf-8")
+    py_path.write_text(python.replace("    return rows > 1000\n", "    return rows > 10\n", 1))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=py_uri, type=types.FileChangeType.Changed)]
+        )
+    )
+    await wait_for(client, py_uri, lambda d: len(d) == 0, since)
+    on_ir, _ = await wait_for(
+        client, ir_uri, lambda d: any(x.code == "stale-compiled-pipeline" for x in d), since
+    )
+    (stale,) = [d for d in on_ir if d.code == "stale-compiled-pipeline"]
+    assert "check_quality" in stale.message
