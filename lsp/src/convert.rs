@@ -1,13 +1,15 @@
 //! Analyzer data -> LSP types: diagnostics, hover text and code actions.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use lsp_types::{
     Code, CodeAction, CodeActionKind, CodeDescription, Diagnostic, DiagnosticRelatedInformation,
     DiagnosticSeverity, Location, TextEdit, Uri, WorkspaceEdit,
 };
 
-use crate::analyzer::{Finding, Fix, FixKind, Severity};
+use crate::analyzer::{Analysis, Finding, Fix, FixKind, Severity};
 use crate::position::{Encoding, LineMap};
 
 pub const SOURCE: &str = "pipelint";
@@ -119,6 +121,54 @@ pub fn source_diagnostic(
     }
     diagnostic.related_information = p.related_information.then_some(related);
     Some(diagnostic)
+}
+
+/// A finding's diagnostic on another file (the Python line a KFP IR finding maps to).
+#[derive(Clone, Debug)]
+pub struct SourceDiagnostic {
+    pub uri: String,
+    pub diagnostic: Diagnostic,
+    /// That file's text as the lint read it: where the diagnostic and `ignore` are counted.
+    pub lines: Arc<LineMap>,
+    /// The ignore comment for that line.
+    pub ignore: Option<Fix>,
+}
+
+/// The diagnostics of an analysis's findings on the other files they map to, at each
+/// finding's primary place.
+pub fn source_diagnostics(
+    analysis: Option<&Analysis>,
+    uri: &str,
+    lines: &LineMap,
+    presentation: &Presentation,
+) -> Vec<SourceDiagnostic> {
+    let mut texts: HashMap<PathBuf, Arc<LineMap>> = HashMap::new();
+    let mut out = Vec::new();
+    for f in analysis.iter().flat_map(|a| a.findings.iter()) {
+        let Some(place) = f.sources.first() else {
+            continue;
+        };
+        let place_lines = texts
+            .entry(place.path.clone())
+            .or_insert_with(|| Arc::new(LineMap::new(place.text.clone())))
+            .clone();
+        let Some(diagnostic) = source_diagnostic(f, uri, lines, &place_lines, presentation) else {
+            continue;
+        };
+        let ignore = place.ignore.clone().map(|edit| Fix {
+            title: format!("Ignore {} on this line", f.rule),
+            kind: FixKind::Suppress,
+            edits: vec![edit],
+            preferred: false,
+        });
+        out.push(SourceDiagnostic {
+            uri: crate::uri::from_path(&place.path),
+            diagnostic,
+            lines: place_lines,
+            ignore,
+        });
+    }
+    out
 }
 
 /// At most `max` diagnostics, the most severe first (in document order within a severity),

@@ -31,9 +31,9 @@ use lsp_types::{
 use serde_json::{json, Value};
 
 use crate::analyzer::{
-    Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, Fix, FixKind, LintOptions,
+    Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, FixKind, LintOptions,
 };
-use crate::convert::{self, capped, Presentation, RuleHelp};
+use crate::convert::{self, capped, Presentation, RuleHelp, SourceDiagnostic};
 use crate::navigate;
 use crate::position::{Encoding, LineMap};
 use crate::settings::{DiagnosticMode, LogFile, LogLevel, Settings};
@@ -84,17 +84,6 @@ struct Doc {
     sources: Arc<Vec<SourceDiagnostic>>,
     /// What its last lint read besides the document: a change there lints it again.
     depends_on: Option<DependsOn>,
-}
-
-/// A finding's diagnostic on another file (the Python line a KFP IR finding maps to).
-#[derive(Clone)]
-struct SourceDiagnostic {
-    uri: String,
-    diagnostic: Diagnostic,
-    /// That file's text as the lint read it: where the diagnostic and `ignore` are counted.
-    lines: Arc<LineMap>,
-    /// The ignore comment for that line.
-    ignore: Option<Fix>,
 }
 
 #[derive(Clone)]
@@ -207,7 +196,8 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             .flat_map(|a| a.findings.iter())
             .map(|f| convert::diagnostic(f, &job.uri, &lines, &job.presentation))
             .collect();
-        let sources = source_diagnostics(analysis.as_deref(), &job.uri, &lines, &job.presentation);
+        let sources =
+            convert::source_diagnostics(analysis.as_deref(), &job.uri, &lines, &job.presentation);
         Cached {
             version: job.version,
             lines,
@@ -224,45 +214,6 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
         outcome,
         elapsed: started.elapsed(),
     }
-}
-
-/// The diagnostics of an analysis's findings on the other files they map to, at each
-/// finding's primary place.
-fn source_diagnostics(
-    analysis: Option<&Analysis>,
-    uri: &str,
-    lines: &LineMap,
-    presentation: &Presentation,
-) -> Vec<SourceDiagnostic> {
-    let mut texts: HashMap<PathBuf, Arc<LineMap>> = HashMap::new();
-    let mut out = Vec::new();
-    for f in analysis.iter().flat_map(|a| a.findings.iter()) {
-        let Some(place) = f.sources.first() else {
-            continue;
-        };
-        let place_lines = texts
-            .entry(place.path.clone())
-            .or_insert_with(|| Arc::new(LineMap::new(place.text.clone())))
-            .clone();
-        let Some(diagnostic) =
-            convert::source_diagnostic(f, uri, lines, &place_lines, presentation)
-        else {
-            continue;
-        };
-        let ignore = place.ignore.clone().map(|edit| Fix {
-            title: format!("Ignore {} on this line", f.rule),
-            kind: FixKind::Suppress,
-            edits: vec![edit],
-            preferred: false,
-        });
-        out.push(SourceDiagnostic {
-            uri: uri::from_path(&place.path),
-            diagnostic,
-            lines: place_lines,
-            ignore,
-        });
-    }
-    out
 }
 
 fn content_modified(id: RequestId) -> Response {
@@ -377,6 +328,9 @@ struct Server {
     /// Bumped when those change or a document is linted again for a change elsewhere: part
     /// of every pulled result id.
     source_generation: u64,
+    /// Workspace reports that put diagnostics on other files were dropped: once the next
+    /// workspace pull has made them again, the open files are pulled again.
+    workspace_sources_changed: bool,
     jobs: Sender<Work>,
     next_job: u64,
     next_request: i32,
@@ -436,6 +390,7 @@ pub fn serve(
         docs: HashMap::new(),
         sources: HashMap::new(),
         source_generation: 0,
+        workspace_sources_changed: false,
         jobs: job_tx,
         next_job: 0,
         next_request: 0,
@@ -718,11 +673,18 @@ impl Server {
                 recv(results) -> done => match done {
                     Ok(Done::Lint(result)) => self.on_result(result),
                     Ok(Done::Reply(response, log)) => {
+                        // Only workspace diagnostics are cancellable.
+                        let workspace = self.cancellable.iter().any(|(id, _)| *id == response.id);
                         self.cancellable.retain(|(id, _)| *id != response.id);
                         if let Some(log) = log {
                             self.log(LogLevel::Error, log);
                         }
                         self.send(response);
+                        if workspace && std::mem::take(&mut self.workspace_sources_changed) {
+                            // Open files' pulled reports hold what those reports put on them.
+                            self.source_generation += 1;
+                            self.refresh_pulled();
+                        }
                     }
                     Err(_) => {}
                 },
@@ -931,22 +893,35 @@ impl Server {
         }
     }
 
-    /// What is shown on a file: the diagnostics open documents put there, capped.
+    /// What is shown on a file: the diagnostics open documents put there (and, for a
+    /// client that pulls, the files of its workspace diagnostics that are not open), capped.
     fn source_diagnostics_of(&self, uri: &str) -> Vec<Diagnostic> {
-        let all: Vec<Diagnostic> = self
+        let mut all: Vec<Diagnostic> = self
             .sources
             .get(uri)
             .into_iter()
             .flatten()
             .map(|s| s.diagnostic.clone())
             .collect();
+        if self.pull {
+            let open = self.docs.values().filter_map(|d| d.path.clone()).collect();
+            all.extend(workspace::sources_on(&self.workspace_reports, &open, uri));
+        }
         capped(&all, self.settings.max_diagnostics)
     }
 
     /// A file that documents' lints read changed (opened, edited, saved, closed or changed
     /// on disk): those documents are linted again after the usual pause, and what they
-    /// showed no longer answers requests.
-    fn relint_dependents(&mut self, path: &Path, except: &str) {
+    /// showed no longer answers requests. The workspace reports that read it are dropped,
+    /// and with `refresh` a pulling client is asked to pull them again (not while typing:
+    /// the client's next pull gets them).
+    fn relint_dependents(&mut self, path: &Path, except: &str, refresh: bool) {
+        if workspace::forget_dependents(&self.workspace_reports, path) {
+            self.workspace_sources_changed = true;
+            if refresh {
+                self.refresh_pulled();
+            }
+        }
         let due = Instant::now() + self.settings.debounce;
         let mut any = false;
         for (uri, doc) in &mut self.docs {
@@ -1238,7 +1213,7 @@ impl Server {
         }
         // Its text now stands for the file: documents that read the file read it again.
         if let Some(path) = uri::to_path(&uri) {
-            self.relint_dependents(&path, &uri);
+            self.relint_dependents(&path, &uri, true);
         }
         self.dispatch(&uri);
     }
@@ -1277,7 +1252,7 @@ impl Server {
         let waiting = Self::text_changed(doc);
         self.answer_modified(waiting);
         if let Some(path) = path {
-            self.relint_dependents(&path, &uri);
+            self.relint_dependents(&path, &uri, false);
         }
     }
 
@@ -1346,7 +1321,7 @@ impl Server {
             self.dispatch(&uri);
         }
         if let Some(path) = uri::to_path(&uri) {
-            self.relint_dependents(&path, &uri);
+            self.relint_dependents(&path, &uri, true);
         }
     }
 
@@ -1362,7 +1337,7 @@ impl Server {
             // the file on disk now.
             self.collect_sources();
             if let Some(path) = uri::to_path(&uri) {
-                self.relint_dependents(&path, &uri);
+                self.relint_dependents(&path, &uri, true);
             }
         }
     }
@@ -1375,7 +1350,7 @@ impl Server {
         // Open documents whose lints read a changed file (the Python of KFP IR).
         for change in &p.changes {
             if let Some(path) = uri::to_path(change.uri.as_ref()) {
-                self.relint_dependents(&path, "");
+                self.relint_dependents(&path, "", false); // refreshed below
             }
         }
         // A pipeline changed on disk: its workspace report is stale (the reports also check
@@ -1542,6 +1517,11 @@ impl Server {
         let job = workspace::WorkspaceJob {
             folders: self.folders.iter().map(|(_, p)| p.clone()).collect(),
             open: self.docs.values().filter_map(|d| d.path.clone()).collect(),
+            unsaved: self
+                .docs
+                .values()
+                .filter_map(|d| Some((d.path.clone()?, d.text.clone())))
+                .collect(),
             previous,
             options: self.settings.options.clone(),
             presentation: self.presentation.clone(),

@@ -138,3 +138,44 @@ async def test_python_changed_on_disk_is_read_again(client: LanguageClient, work
     )
     (stale,) = [d for d in on_ir if d.code == "stale-compiled-pipeline"]
     assert "check_quality" in stale.message
+
+
+async def test_workspace_diagnostics_put_ir_findings_on_the_python(
+    pull_client: LanguageClient, workspace
+):
+    shutil.copy(IR, workspace / "nested.yaml")
+    py_path = workspace / "sourcemap_nested.py"
+    shutil.copy(PY, py_path)
+    python = PY.read_text(encoding="utf-8")
+
+    async def workspace_reports():
+        result = await pull_client.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(previous_result_ids=[])
+        )
+        return {r.uri: r for r in result.items}
+
+    # Neither file open: the IR's workspace report, and one for the Python.
+    reports = await workspace_reports()
+    ir_uri, py_uri = (workspace / "nested.yaml").as_uri(), py_path.as_uri()
+    on_py = {(d.code, d.range.start.line, d.range.start.character) for d in reports[py_uri].items}
+    assert ("missing-timeout", *place(python, "train_model(seed=seed)")) in on_py, on_py
+    assert not any(d.code == "stale-compiled-pipeline" for d in reports[ir_uri].items)
+
+    # The Python open and edited so that the IR is stale: the next workspace pull lints
+    # the IR again with the editor's text, and the Python's own report has nothing.
+    # (Opening it drops the IR's report, which the next workspace pull makes again.)
+    open_doc(pull_client, py_path)
+    await workspace_reports()
+    py = await pull_client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=py_uri))
+    )
+    assert "missing-timeout" in {d.code for d in py.items}
+    edited = python.replace("    return rows > 1000\n", "    return rows > 10\n", 1)
+    change_doc(pull_client, py_uri, 2, edited)
+    reports = await workspace_reports()
+    assert py_uri not in reports  # open: its report comes with textDocument/diagnostic
+    assert sum(d.code == "stale-compiled-pipeline" for d in reports[ir_uri].items) == 1
+    py = await pull_client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=py_uri))
+    )
+    assert list(py.items) == []
