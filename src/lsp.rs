@@ -270,9 +270,10 @@ impl Analyzer for PipelintAnalyzer {
                 ..to_lsp(f)
             })
             .collect();
+        let incomplete = mapped.as_mut().and_then(|m| m.incomplete.take());
         Some(Analysis {
             findings,
-            messages: message.into_iter().collect(),
+            messages: message.into_iter().chain(incomplete).collect(),
             depends_on: mapped.map(|m| m.depends_on),
         })
     }
@@ -829,6 +830,34 @@ mod tests {
                 .count(),
             1
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_python_scan_cut_short_by_the_work_budget_is_said_and_maps_nothing() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-kfp-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("sourcemap_nested.py"),
+            include_str!("../testdata/kfp-src/sourcemap_nested.py"),
+        )
+        .unwrap();
+        let lint = || lint_kfp_pair(&dir, None);
+        assert!(lint().messages.is_empty());
+        // Read first (the walk is sorted), and more than the budget allows.
+        std::fs::write(dir.join("big.py"), "x = 1\n".repeat(70_000)).unwrap();
+        std::fs::write(
+            dir.join(".pipelint.yaml"),
+            "limits:\n  file-time-budget: 20000\n",
+        )
+        .unwrap();
+        let analysis = lint();
+        let [message] = analysis.messages.as_slice() else {
+            panic!("{:?}", analysis.messages);
+        };
+        assert!(message.contains("were not read"), "{message}");
+        assert!(analysis.findings.iter().all(|f| f.sources.is_empty()));
+        assert!(!analysis.findings.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

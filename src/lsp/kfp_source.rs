@@ -17,6 +17,8 @@ use crate::kfp_source::{attach, ignore_edit, repository_of, SourceIndex};
 pub struct Mapped {
     index: SourceIndex,
     pub depends_on: DependsOn,
+    /// Why the scan stopped early, if it did: shown to the user once.
+    pub incomplete: Option<String>,
     /// Each scanned file's text, shared by the places in it.
     texts: HashMap<PathBuf, Arc<str>>,
 }
@@ -53,6 +55,7 @@ pub fn map(report: &mut FileReport, doc: &DocumentRef<'_>, settings: &Settings) 
     let index = SourceIndex::scan_with(&dir, limited.max_file_size, limited.work_budget, &unsaved);
     attach(report, &index, settings, false);
     Some(Mapped {
+        incomplete: index.incomplete.clone(),
         index,
         depends_on,
         texts: HashMap::new(),
