@@ -5,8 +5,14 @@
 //! cargo bench --bench harness -- --runs 9     # more runs; --files N, --seed S, --shared DIR
 //! cargo bench --bench harness -- --pipelint OLD/pipelint   # the same figures for another build
 //! cargo bench --bench harness -- --no-checkov # without the checkov comparison
+//! cargo bench --bench harness -- --same-output OLD/pipelint  # byte-identical output?
 //! cargo test --bench harness                  # smoke run: tiny corpus, one run each
 //! ```
+//!
+//! `--same-output OLD` measures nothing: it runs `check --format json` of this build and of
+//! OLD on `../shared/corpus` and on 1,000 generated files (`--files N` for another count)
+//! and fails unless standard output, standard error and the exit code are the same, byte
+//! for byte. A speed change must not change what pipelint reports.
 //!
 //! It generates a deterministic corpus (`common/corpus.rs`) in a temporary directory, then
 //! runs, each as a fresh process and interleaved round by round (this 2-core machine is
@@ -40,6 +46,9 @@ struct Options {
     out: Option<PathBuf>,
     /// Also run `benches/checkov.py` on `argo-examples` of the shared corpus.
     checkov: bool,
+    /// `--same-output OLD`: compare this build's output with OLD's instead of measuring.
+    same_output: Option<PathBuf>,
+    files_given: bool,
 }
 
 fn main() {
@@ -60,12 +69,18 @@ fn main() {
         precommit_runs: 0,
         out: None,
         checkov: true,
+        same_output: None,
+        files_given: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().cloned().unwrap_or_default();
         match a.as_str() {
-            "--files" => o.files = value().parse().expect("--files N"),
+            "--files" => {
+                o.files = value().parse().expect("--files N");
+                o.files_given = true;
+            }
+            "--same-output" => o.same_output = Some(PathBuf::from(value())),
             "--runs" => o.runs = value().parse().expect("--runs N"),
             "--seed" => o.seed = value().parse().expect("--seed S"),
             "--shared" => o.shared = Some(PathBuf::from(value())),
@@ -79,6 +94,18 @@ fn main() {
             _ => {}
         }
     }
+    if let Some(old) = o.same_output.clone() {
+        if !o.files_given {
+            o.files = 1000;
+        }
+        o.shared = o.shared.filter(|p| p.is_dir());
+        let differences = same_output(&old, &o);
+        if differences > 0 {
+            eprintln!("{differences} difference(s) from {}", old.display());
+            std::process::exit(1);
+        }
+        return;
+    }
     if o.smoke {
         o.files = 40;
         o.runs = 1;
@@ -89,11 +116,73 @@ fn main() {
         o.precommit_runs = (o.runs * 4).max(1);
     }
     o.shared = o.shared.filter(|p| p.is_dir());
+    if o.smoke {
+        // The comparison itself, on this build against itself: the output must not depend
+        // on the run (thread timing, hash order).
+        assert_eq!(
+            same_output(pipelint(), &o),
+            0,
+            "two runs of one build differ"
+        );
+    }
     let report = run(&o);
     print!("{report}");
     if let Some(path) = &o.out {
         std::fs::write(path, &report).expect("write --out");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Same output: this build against another, on the shared corpus and a generated one.
+
+/// How many of (corpus, thread count) runs differ between this build and `old`; each
+/// difference is described on standard error.
+fn same_output(old: &Path, o: &Options) -> usize {
+    let mut corpora = vec![generated(o, o.files)];
+    if let Some(shared) = &o.shared {
+        corpora.push(corpus_from("../shared/corpus", shared.clone(), |_| false));
+    }
+    let mut differences = 0;
+    for c in &corpora {
+        for jobs in [1usize, 2] {
+            let run = |bin: &Path| {
+                let mut cmd = Command::new(bin);
+                cmd.args(["check", "--format", "json", "--fail-on", "never", "-j"])
+                    .arg(jobs.to_string())
+                    .arg(&c.dir);
+                cmd.output().expect("run pipelint")
+            };
+            let (new, before) = (run(pipelint()), run(old));
+            let same = new.status.code() == before.status.code()
+                && new.stdout == before.stdout
+                && new.stderr == before.stderr;
+            println!(
+                "{}, -j {jobs}: {} bytes of JSON, {}",
+                c.name,
+                new.stdout.len(),
+                if same { "identical" } else { "DIFFERENT" }
+            );
+            if !same {
+                differences += 1;
+                let at = new
+                    .stdout
+                    .iter()
+                    .zip(&before.stdout)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(new.stdout.len().min(before.stdout.len()));
+                eprintln!(
+                    "{} -j {jobs}: exit {:?} vs {:?}; standard output first differs at byte {at} (lengths {} vs {}); standard error {}",
+                    c.name,
+                    new.status.code(),
+                    before.status.code(),
+                    new.stdout.len(),
+                    before.stdout.len(),
+                    if new.stderr == before.stderr { "same" } else { "differs" },
+                );
+            }
+        }
+    }
+    differences
 }
 
 // ---------------------------------------------------------------------------------------

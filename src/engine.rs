@@ -307,12 +307,16 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         _ => Vec::new(),
     };
     let relative = settings.config.relative(Path::new(&path));
+    // One line index per file: suppression comments are matched by line, and the report
+    // shows lines and columns.
+    let lines = Arc::new(LineIndex::new(&source));
     // The rules and suppressions are metered too: a file whose findings cost more than the
     // budget stops with `input-too-complex`, like one whose model does.
     let mut linted = None;
     if meter.exhausted_at().is_none() && matches!(outcome, Outcome::Pipeline(_)) {
         let result = run_rules(
             &source,
+            &lines,
             &yaml,
             &pipelines,
             &facts,
@@ -346,6 +350,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
         (None, Outcome::Pipeline(_)) => {
             let (mut findings, suppressed) = run_rules(
                 &source,
+                &lines,
                 &yaml,
                 &pipelines,
                 &[],
@@ -367,7 +372,7 @@ pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Setting
     }
     FileReport {
         path,
-        lines: Arc::new(LineIndex::new(&source)),
+        lines,
         source,
         outcome,
         findings,
@@ -458,6 +463,7 @@ fn gated(config: &Config, mut findings: Vec<Finding>) -> Vec<Finding> {
 
 fn run_rules(
     src: &str,
+    lines: &LineIndex,
     yaml: &YamlFile,
     pipelines: &[Pipeline],
     facts: &[Vec<StepFacts>],
@@ -505,14 +511,25 @@ fn run_rules(
     if !limits::charge(directives, Span::default()) {
         return (Vec::new(), 0);
     }
-    let suppressed = crate::suppress::apply(&mut findings, src, yaml, pipelines, config, relative);
+    let suppressed =
+        crate::suppress::apply(&mut findings, src, lines, yaml, pipelines, config, relative);
     // Suppression findings obey the same selection and severity settings as any rule.
     findings.retain(|f| config.rule_enabled(f.rule, relative));
+    // The link to a rule's page, made once per rule rather than once per finding.
+    let mut urls: Vec<(&'static str, Option<String>)> = Vec::new();
     for finding in &mut findings {
         if let Some(RuleSeverity::Set(level)) = config.rule(finding.rule).and_then(|r| r.severity) {
             finding.severity = level;
         }
-        finding.url = config.rule_url(finding.rule);
+        let url = match urls.iter().find(|(rule, _)| *rule == finding.rule) {
+            Some((_, url)) => url.clone(),
+            None => {
+                let url = config.rule_url(finding.rule);
+                urls.push((finding.rule, url.clone()));
+                url
+            }
+        };
+        finding.url = url;
     }
     (merge_shared_locations(findings), suppressed)
 }
@@ -522,32 +539,30 @@ fn run_rules(
 /// shared by several tasks, a `templateDefaults` image inherited by several templates).
 /// Findings that only share a place (one inherited `retryStrategy`, two different problems
 /// of two steps) stay apart: merging them would hide one.
-fn merge_shared_locations(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut keyed: Vec<(String, Finding)> = findings
-        .into_iter()
-        .map(|f| (message_without_step(&f), f))
-        .collect();
-    keyed.sort_by(|(ka, a), (kb, b)| {
-        (a.span.start, a.span.end, a.rule, a.document, ka).cmp(&(
-            b.span.start,
-            b.span.end,
-            b.rule,
-            b.document,
-            kb,
-        ))
-    });
-    let mut merged: Vec<Finding> = Vec::with_capacity(keyed.len());
-    let mut last_key = String::new();
+fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let place = |f: &Finding| (f.span.start, f.span.end, f.rule, f.document);
+    findings.sort_by(|a, b| place(a).cmp(&place(b)));
+    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
     // The steps already named by the last merged finding (a set, so that a place shared by
     // thousands of steps is not quadratic).
     let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for (key, finding) in keyed {
-        if let Some(last) = merged.last_mut() {
-            if last.rule == finding.rule
-                && last.span == finding.span
-                && last.document == finding.document
-                && last_key == key
-            {
+    let mut rest = findings.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        // Most places hold one finding of a rule: only a group of several needs the
+        // messages without their steps, ordered and compared.
+        if rest.peek().is_none_or(|next| place(next) != place(&first)) {
+            merged.push(first);
+            continue;
+        }
+        let mut group = vec![(message_without_step(&first), first)];
+        while let Some(next) = rest.next_if(|next| place(next) == place(&group[0].1)) {
+            group.push((message_without_step(&next), next));
+        }
+        group.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let mut last_key: Option<String> = None;
+        for (key, finding) in group {
+            if last_key.as_ref() == Some(&key) {
+                let last = merged.last_mut().expect("a finding was merged before");
                 if let Some(step) = finding.step {
                     if named.insert(step.clone()) {
                         last.also_steps.push(step);
@@ -560,11 +575,11 @@ fn merge_shared_locations(findings: Vec<Finding>) -> Vec<Finding> {
                 }
                 continue;
             }
+            named.clear();
+            named.extend(finding.step.clone());
+            last_key = Some(key);
+            merged.push(finding);
         }
-        named.clear();
-        named.extend(finding.step.clone());
-        last_key = key;
-        merged.push(finding);
     }
     merged
 }

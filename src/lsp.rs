@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use pipelint_lsp::{
     Analysis, Analyzer, Completion, DocumentRef, Edit, Finding as LspFinding, Fix, FixKind,
-    LintOptions, Related, Severity as LspSeverity, Symbol, Target,
+    LintOptions, Offer, Related, Severity as LspSeverity, Symbol, Target,
 };
 use serde_json::json;
 
@@ -22,6 +22,7 @@ use crate::fix::{ignore_comment, Applicability, TextEdit};
 use crate::formats::adapt_file;
 use crate::limits::{self, CancelOn, Meter};
 use crate::rules::registry;
+use crate::suppress::{REASON_PLACEHOLDER, UNUSED_SUPPRESSION};
 use crate::yaml::{parse, LineIndex, Span};
 
 /// The rule id of a problem in `.pipelint.yaml` itself, shown when that file is open.
@@ -87,6 +88,7 @@ fn to_lsp(f: &Finding) -> LspFinding {
                 })).collect::<Vec<_>>(),
             })),
             "step_start": f.step_span.map(|s| s.start),
+            "document": f.document,
         })),
         sources: Vec::new(),
     }
@@ -117,7 +119,30 @@ fn carried_fix(f: &LspFinding) -> Option<Fix> {
         kind: FixKind::QuickFix,
         edits,
         preferred: safe,
+        placeholder: None,
     })
+}
+
+/// Findings no ignore comment is offered for: about the config, about a suppression itself
+/// (reported after suppressions are applied: no comment silences it), and about a file too
+/// large to read (nothing of it is parsed to place a comment in).
+fn never_ignored(rule: &str) -> bool {
+    matches!(
+        rule,
+        INVALID_CONFIG | UNUSED_SUPPRESSION | "input-too-large"
+    )
+}
+
+/// The ignore action's title: where the comment goes (the flagged line, or the line that
+/// opens the step or the pipeline when that one cannot carry it) is known only once the
+/// document is parsed, when the action is chosen.
+fn ignore_title(rule: &str) -> String {
+    format!("Ignore {rule} with a comment")
+}
+
+/// A JSON document cannot carry a comment (the first byte that is not a space opens it).
+fn is_json_text(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
 }
 
 fn capitalized(text: &str) -> String {
@@ -278,6 +303,20 @@ impl Analyzer for PipelintAnalyzer {
         })
     }
 
+    fn offers(&self, doc: &DocumentRef<'_>, f: &LspFinding) -> Vec<Offer> {
+        let quick = carried_fix(f).map(|fix| Offer {
+            title: fix.title,
+            kind: fix.kind,
+            preferred: fix.preferred,
+        });
+        let ignore = (!never_ignored(&f.rule) && !is_json_text(doc.text)).then(|| Offer {
+            title: ignore_title(&f.rule),
+            kind: FixKind::Suppress,
+            preferred: false,
+        });
+        quick.into_iter().chain(ignore).collect()
+    }
+
     fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&LspFinding]) -> Vec<Vec<Fix>> {
         // Each quick fix travels in its diagnostic's data. The ignore comment needs the
         // document's comments and scalars: one parse under the limits the lint had, no model
@@ -299,24 +338,36 @@ impl Analyzer for PipelintAnalyzer {
             .iter()
             .map(|f| {
                 let mut fixes: Vec<Fix> = carried_fix(f).into_iter().collect();
-                if f.rule == INVALID_CONFIG {
+                if never_ignored(&f.rule) {
                     return fixes;
                 }
+                let data = |key: &str| {
+                    f.data
+                        .as_ref()
+                        .and_then(|d| d.get(key))
+                        .and_then(serde_json::Value::as_u64)
+                };
+                // Where `suppress` reads a comment for this finding: its own line, then the
+                // line that opens its step, or for a finding outside any step the line that
+                // opens its document (the flagged line may be inside a script or a
+                // multi-line string, where a comment cannot go).
                 let mut anchors = vec![f.span.start as u32];
-                if let Some(step) = f
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.get("step_start"))
-                    .and_then(serde_json::Value::as_u64)
-                {
-                    anchors.push(step as u32);
+                match data("step_start") {
+                    Some(step) => anchors.push(step as u32),
+                    None => anchors.extend(data("document").and_then(|index| {
+                        let document = yaml.documents.iter().find(|d| d.index as u64 == index)?;
+                        Some(document.span.start)
+                    })),
                 }
-                if let Some(e) = ignore_comment(doc.text, &yaml, &f.rule, "reason", &anchors) {
+                if let Some(e) =
+                    ignore_comment(doc.text, &yaml, &f.rule, REASON_PLACEHOLDER, &anchors)
+                {
                     fixes.push(Fix {
-                        title: format!("Ignore {} on this line", f.rule),
+                        title: ignore_title(&f.rule),
                         kind: FixKind::Suppress,
                         edits: vec![edit(e)],
                         preferred: false,
+                        placeholder: Some(REASON_PLACEHOLDER.to_string()),
                     });
                 }
                 fixes
@@ -483,6 +534,9 @@ mod tests {
 
     const ARGO: &str = include_str!("../lsp/tests/e2e/fixtures/argo-bad.yaml");
     const KFP: &str = include_str!("../lsp/tests/e2e/fixtures/kfp-bad.yaml");
+    /// A pipeline-level finding inside a multi-line string, and a step's finding on a line
+    /// that already carries a comment.
+    const STALE_SDK: &str = include_str!("../lsp/tests/e2e/fixtures/kfp-stale-sdk.yaml");
 
     static NOT_CANCELLED: std::sync::LazyLock<Cancel> = std::sync::LazyLock::new(Cancel::new);
     static NO_OPTIONS: std::sync::LazyLock<LintOptions> =
@@ -625,9 +679,191 @@ mod tests {
         }
         let ignored = apply(&a, ARGO, "unpinned-image", FixKind::Suppress).unwrap();
         assert!(
-            ignored.contains("--recursive]}  # pipelint: ignore[unpinned-image] reason\n"),
+            ignored.contains("--recursive]}  # pipelint: ignore[unpinned-image] <reason>\n"),
             "{ignored}"
         );
+    }
+
+    #[test]
+    fn the_offers_listed_are_the_fixes_resolved() {
+        let a = PipelintAnalyzer;
+        for text in [ARGO, KFP, STALE_SDK] {
+            let analysis = a.analyze(&doc(text)).unwrap();
+            let findings: Vec<&LspFinding> = analysis.findings.iter().collect();
+            let fixes = a.fixes(&doc(text), &findings);
+            for (f, fixes) in findings.iter().zip(&fixes) {
+                let offered: Vec<(String, FixKind, bool)> = a
+                    .offers(&doc(text), f)
+                    .into_iter()
+                    .map(|o| (o.title, o.kind, o.preferred))
+                    .collect();
+                let resolved: Vec<(String, FixKind, bool)> = fixes
+                    .iter()
+                    .map(|x| (x.title.clone(), x.kind, x.preferred))
+                    .collect();
+                assert_eq!(offered, resolved, "{}", f.rule);
+            }
+        }
+        // A JSON document cannot carry a comment: no ignore offered.
+        let json_doc = r#"{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}"#;
+        let finding = a.analyze(&doc(ARGO)).unwrap().findings[0].clone();
+        assert!(a
+            .offers(&doc(json_doc), &finding)
+            .iter()
+            .all(|o| o.kind != FixKind::Suppress));
+    }
+
+    /// The finding of `rule` whose message contains `step`, and the text after its ignore
+    /// action is applied.
+    fn ignore(text: &str, rule: &str, step: &str) -> String {
+        let a = PipelintAnalyzer;
+        let analysis = a.analyze(&doc(text)).unwrap();
+        let finding = analysis
+            .findings
+            .iter()
+            .find(|f| f.rule == rule && f.message.contains(step))
+            .unwrap();
+        let fixes = a.fixes(&doc(text), &[finding]);
+        let fix = fixes[0]
+            .iter()
+            .find(|f| f.kind == FixKind::Suppress)
+            .unwrap_or_else(|| panic!("no ignore action for {rule}"));
+        assert_eq!(fix.placeholder.as_deref(), Some(REASON_PLACEHOLDER));
+        let [edit] = fix.edits.as_slice() else {
+            panic!("{:?}", fix.edits)
+        };
+        let mut out = text.to_string();
+        out.replace_range(edit.span.clone(), &edit.new_text);
+        out
+    }
+
+    fn findings_of<'a>(analysis: &'a Analysis, rule: &str) -> Vec<&'a str> {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_pipeline_finding_inside_a_multiline_string_is_ignored_from_the_documents_first_line() {
+        let a = PipelintAnalyzer;
+        let before = a.analyze(&doc(STALE_SDK)).unwrap();
+        assert_eq!(
+            findings_of(&before, "sdk-backend-version-mismatch").len(),
+            1
+        );
+        let ignored = ignore(
+            STALE_SDK,
+            "sdk-backend-version-mismatch",
+            "sample-and-train",
+        );
+        // The flagged line is inside the string: the comment goes on the line that opens
+        // the pipeline's document.
+        assert!(
+            ignored.contains(
+                "\ncomponents:  # pipelint: ignore[sdk-backend-version-mismatch] <reason>\n"
+            ),
+            "{ignored}"
+        );
+        let after = a.analyze(&doc(&ignored)).unwrap();
+        assert!(findings_of(&after, "sdk-backend-version-mismatch").is_empty());
+        // It silences that finding and nothing else.
+        assert!(findings_of(&after, UNUSED_SUPPRESSION).is_empty());
+        assert_eq!(after.findings.len(), before.findings.len() - 1);
+    }
+
+    #[test]
+    fn a_step_finding_on_a_line_with_a_comment_is_ignored_from_the_steps_first_line() {
+        let a = PipelintAnalyzer;
+        let before = a.analyze(&doc(STALE_SDK)).unwrap();
+        let ignored = ignore(STALE_SDK, "unpinned-image", "\"train\"");
+        // The image line has a comment of its own: the step's opening line takes it.
+        assert!(
+            ignored.contains("      train:  # pipelint: ignore[unpinned-image] <reason>\n"),
+            "{ignored}"
+        );
+        assert!(ignored.contains("trainer:latest  # the tag is moved by the release job\n"));
+        let after = a.analyze(&doc(&ignored)).unwrap();
+        // The other step's unpinned image is still reported.
+        assert_eq!(
+            findings_of(&after, "unpinned-image"),
+            ["step \"sample-rows\" runs image \"python:3.11\", not pinned by digest"]
+        );
+        assert!(findings_of(&after, UNUSED_SUPPRESSION).is_empty());
+        assert_eq!(after.findings.len(), before.findings.len() - 1);
+    }
+
+    #[test]
+    fn the_documents_first_line_silences_no_step_finding() {
+        // The look-alike: a step's finding is not silenced from the document's first line.
+        let text = STALE_SDK.replace(
+            "\ncomponents:\n",
+            "\ncomponents:  # pipelint: ignore[unpinned-image] the images are pinned at deploy\n",
+        );
+        let after = a_lint(&text);
+        assert_eq!(findings_of(&after, "unpinned-image").len(), 2);
+        assert_eq!(
+            findings_of(&after, UNUSED_SUPPRESSION),
+            ["the suppression comment for `unpinned-image` silences nothing here"]
+        );
+        // No comment silences an unused suppression: no ignore action for it.
+        let unused = after
+            .findings
+            .iter()
+            .find(|f| f.rule == UNUSED_SUPPRESSION)
+            .unwrap();
+        let offers = PipelintAnalyzer.offers(&doc(&text), unused);
+        assert!(
+            offers.iter().all(|o| o.kind != FixKind::Suppress),
+            "{offers:?}"
+        );
+    }
+
+    #[test]
+    fn the_placeholder_reason_is_no_reason_where_one_is_required() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-reason-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(".pipelint.yaml"),
+            "require-suppression-reason: true\n",
+        )
+        .unwrap();
+        let path = dir.join("wf.yaml");
+        let lint = |text: &str| {
+            PipelintAnalyzer
+                .analyze(&DocumentRef {
+                    uri: "file:///wf.yaml",
+                    path: Some(&path),
+                    text,
+                    workspace_folder: Some(&dir),
+                    cancel: &NOT_CANCELLED,
+                    options: &NO_OPTIONS,
+                    unsaved: &[],
+                })
+                .unwrap()
+        };
+        let ignored = ignore(KFP, "unpinned-image", "sample-rows");
+        let after = lint(&ignored);
+        // The finding is silenced, but the comment is flagged until a reason is written.
+        assert!(!findings_of(&after, "unpinned-image")
+            .iter()
+            .any(|m| m.contains("sample-rows")));
+        assert_eq!(
+            findings_of(&after, UNUSED_SUPPRESSION),
+            ["this suppression comment gives no reason, and the config requires one"]
+        );
+        // A real reason is accepted.
+        let reasoned = ignored.replace(REASON_PLACEHOLDER, "the base image is rebuilt nightly");
+        assert!(findings_of(&lint(&reasoned), UNUSED_SUPPRESSION).is_empty());
+        // Without the requirement, the placeholder is no finding at all.
+        assert!(findings_of(&a_lint(&ignored), UNUSED_SUPPRESSION).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn a_lint(text: &str) -> Analysis {
+        PipelintAnalyzer.analyze(&doc(text)).unwrap()
     }
 
     #[test]
@@ -796,12 +1032,18 @@ mod tests {
         assert_eq!(place.path, dir.join("sourcemap_nested.py"));
         assert_eq!(&place.text[place.span.clone()], "train_model(seed=seed)");
         // The ignore comment goes at the end of that line.
-        let ignore = place.ignore.clone().unwrap();
+        let fix = place.ignore.clone().unwrap();
+        assert_eq!(fix.title, ignore_title("missing-timeout"));
+        assert_eq!(fix.kind, FixKind::Suppress);
+        assert_eq!(fix.placeholder.as_deref(), Some(REASON_PLACEHOLDER));
+        let [ignore] = fix.edits.as_slice() else {
+            panic!("{fix:?}");
+        };
         let line_end = PY[place.span.start..].find('\n').unwrap() + place.span.start;
         assert_eq!(ignore.span, line_end..line_end);
         assert_eq!(
             ignore.new_text,
-            "  # pipelint: ignore[missing-timeout] reason"
+            format!("  # pipelint: ignore[missing-timeout] {REASON_PLACEHOLDER}")
         );
         assert!(analysis
             .findings

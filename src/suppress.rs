@@ -18,6 +18,9 @@ use crate::yaml::{LineIndex, Span, YamlFile};
 pub const ANNOTATION_IGNORE: &str = "pipelint.dev/ignore";
 pub const ANNOTATION_IGNORE_REASON: &str = "pipelint.dev/ignore-reason";
 pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+/// The reason an editor writes into an ignore comment for the user to replace: it counts as
+/// no reason, so `require-suppression-reason` flags it until a real one is written.
+pub const REASON_PLACEHOLDER: &str = "<reason>";
 
 static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*pipelint:\s*ignore\[([^\]]*)\]\s*(.*)$").expect("static pattern")
@@ -87,7 +90,7 @@ fn directives(
         let reason = caps
             .get(2)
             .map(|m| m.as_str().trim().to_string())
-            .filter(|r| !r.is_empty());
+            .filter(|r| !r.is_empty() && r != REASON_PLACEHOLDER);
         out.push(Directive {
             used: vec![false; rules.len()],
             rules,
@@ -133,13 +136,23 @@ fn directives(
 pub fn apply(
     findings: &mut Vec<Finding>,
     src: &str,
+    lines: &LineIndex,
     yaml: &YamlFile,
     pipelines: &[Pipeline],
     config: &Config,
     relative: Option<&Path>,
 ) -> usize {
-    let lines = LineIndex::new(src);
-    let mut directives = directives(src, yaml, pipelines, &lines);
+    let mut directives = directives(src, yaml, pipelines, lines);
+    // Most files have no suppression: nothing to match, nothing unused to report.
+    if directives.is_empty() && config.suppressions.is_empty() {
+        return 0;
+    }
+    // A finding outside any step is also silenced from the line that opens its document.
+    let document_lines: HashMap<usize, u32> = yaml
+        .documents
+        .iter()
+        .map(|d| (d.index, lines.line_col(d.span.start).line))
+        .collect();
     // Everything a finding is matched against is indexed once, so that each finding costs
     // the directives that apply to it, not every directive, step and config entry.
     let mut anchor_lines: HashMap<(usize, &[String]), Vec<u32>> = HashMap::new();
@@ -196,6 +209,9 @@ pub fn apply(
     findings.retain(|f| {
         lines_to_check.clear();
         lines_to_check.push(lines.line_col(f.span.start).line);
+        if f.step_span.is_none() {
+            lines_to_check.extend(f.document.and_then(|d| document_lines.get(&d)));
+        }
         if let Some(doc) = f.document.filter(|_| !f.step_path.is_empty()) {
             if let Some(anchors) = anchor_lines.get(&(doc, f.step_path.as_slice())) {
                 lines_to_check.extend(anchors);
@@ -209,6 +225,7 @@ pub fn apply(
             .flatten();
         let annotations = f
             .document
+            .filter(|_| !on_step.is_empty())
             .and_then(|doc| on_step.get(&(doc, f.step_path.clone())))
             .into_iter()
             .flatten();

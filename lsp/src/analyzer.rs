@@ -150,8 +150,9 @@ pub struct SourcePlace {
     pub span: Range<usize>,
     /// What is there (`set in pipeline.py:42: ...`).
     pub message: String,
-    /// The edit of `text` that silences the finding from this place (an ignore comment).
-    pub ignore: Option<Edit>,
+    /// The code action that silences the finding from this place (an ignore comment on its
+    /// line), its edits in `text`.
+    pub ignore: Option<Fix>,
 }
 
 /// The files besides the document that an analysis read: a change to one of them (open,
@@ -230,6 +231,19 @@ pub struct Fix {
     pub edits: Vec<Edit>,
     /// The one fix an editor may apply on "auto fix".
     pub preferred: bool,
+    /// Text in the edits the user is meant to replace (the reason of an ignore comment): a
+    /// snippet's tab stop in clients that take snippet edits.
+    pub placeholder: Option<String>,
+}
+
+/// A code action offered for a finding before its edits are computed: the editor lists
+/// these, and asks for the edits (`codeAction/resolve`) of the one the user picks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer {
+    pub title: String,
+    pub kind: FixKind,
+    /// The one fix an editor may apply on "auto fix"; also what "Fix all" applies.
+    pub preferred: bool,
 }
 
 /// The linter behind the server. Implementations must be cheap to call from several
@@ -243,6 +257,13 @@ pub trait Analyzer: Send + Sync + 'static {
     /// The fixes for each of `findings` (all from [`Analyzer::analyze`] on this same text),
     /// in order. Called only when the editor asks for code actions.
     fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&Finding]) -> Vec<Vec<Fix>>;
+
+    /// The fixes [`Analyzer::fixes`] would give for `finding`, without their edits: read from
+    /// the finding alone (no parse, no lint), for the list of code actions. Each offer's
+    /// title is the title of the fix it stands for.
+    fn offers(&self, _doc: &DocumentRef<'_>, _finding: &Finding) -> Vec<Offer> {
+        Vec::new()
+    }
 
     /// The edits of "Fix all pipelint problems in this file" (`source.fixAll.pipelint`):
     /// every safe fix, applied until stable; `None` when there is nothing to fix.

@@ -1,15 +1,15 @@
-//! Analyzer data -> LSP types: diagnostics, hover text and code actions.
+//! Analyzer data -> LSP types: diagnostics and hover text (code actions: `actions.rs`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use lsp_types::{
-    Code, CodeAction, CodeActionKind, CodeDescription, Diagnostic, DiagnosticRelatedInformation,
-    DiagnosticSeverity, Location, TextEdit, Uri, WorkspaceEdit,
+    Code, CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
+    Uri,
 };
 
-use crate::analyzer::{Analysis, Finding, Fix, FixKind, Severity};
+use crate::analyzer::{Analysis, Finding, Fix, Severity};
 use crate::position::{Encoding, LineMap};
 
 pub const SOURCE: &str = "pipelint";
@@ -155,12 +155,7 @@ pub fn source_diagnostics(
         let Some(diagnostic) = source_diagnostic(f, uri, lines, &place_lines, presentation) else {
             continue;
         };
-        let ignore = place.ignore.clone().map(|edit| Fix {
-            title: format!("Ignore {} on this line", f.rule),
-            kind: FixKind::Suppress,
-            edits: vec![edit],
-            preferred: false,
-        });
+        let ignore = place.ignore.clone();
         out.push(SourceDiagnostic {
             uri: crate::uri::from_path(&place.path),
             diagnostic,
@@ -303,38 +298,6 @@ pub fn plain(markdown: &str) -> String {
     out.join("\n")
 }
 
-pub fn code_action(
-    fix: &Fix,
-    diagnostic: &Diagnostic,
-    uri: &str,
-    lines: &LineMap,
-    enc: Encoding,
-) -> CodeAction {
-    let edits: Vec<TextEdit> = fix
-        .edits
-        .iter()
-        .map(|e| TextEdit {
-            range: lines.range(e.span.clone(), enc),
-            new_text: e.new_text.clone(),
-        })
-        .collect();
-    CodeAction {
-        title: fix.title.clone(),
-        kind: Some(CodeActionKind::QuickFix),
-        diagnostics: Some(vec![diagnostic.clone()]),
-        is_preferred: (fix.preferred && fix.kind == FixKind::QuickFix).then_some(true),
-        disabled: None,
-        edit: Some(WorkspaceEdit {
-            changes: Some(HashMap::from([(Uri::from(uri), edits)])),
-            document_changes: None,
-            change_annotations: None,
-        }),
-        command: None,
-        data: None,
-        tags: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -342,7 +305,7 @@ mod tests {
     use lsp_types::Position;
 
     use super::*;
-    use crate::analyzer::{Edit, Related};
+    use crate::analyzer::Related;
 
     fn msg(m: &lsp_types::Message) -> String {
         match m {
@@ -530,28 +493,5 @@ mod tests {
         );
         assert_eq!(kept[2].severity, Some(DiagnosticSeverity::Information));
         assert_eq!(kept[2].range.start, Position::new(0, 0));
-    }
-
-    #[test]
-    fn fixes_become_workspace_edits() {
-        let lines = LineMap::new(Arc::from(TEXT));
-        let at = TEXT.find("image").unwrap();
-        let fix = Fix {
-            title: "Ignore unpinned-image on this line".into(),
-            kind: FixKind::Suppress,
-            edits: vec![Edit {
-                span: at..at,
-                new_text: "# pipelint: ignore[unpinned-image] reason\n".into(),
-            }],
-            preferred: true,
-        };
-        let p = Presentation::default();
-        let d = diagnostic(&finding(), "file:///w.yaml", &lines, &p);
-        let action = code_action(&fix, &d, "file:///w.yaml", &lines, Encoding::Utf16);
-        assert_eq!(action.kind, Some(CodeActionKind::QuickFix));
-        assert_eq!(action.is_preferred, None); // a suppression is never the preferred fix
-        let edits = &action.edit.unwrap().changes.unwrap()[&Uri::from("file:///w.yaml")];
-        assert_eq!(edits[0].range.start, Position::new(2, 0));
-        assert_eq!(edits[0].range.end, Position::new(2, 0));
     }
 }

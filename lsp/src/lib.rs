@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 pub use analyzer::{
     Analysis, Analyzer, Cancel, Completion, CompletionKind, DependsOn, DocumentRef, Edit, Finding,
-    Fix, FixKind, LintOptions, Related, Severity, SourcePlace, Symbol, SymbolKind, Target,
+    Fix, FixKind, LintOptions, Offer, Related, Severity, SourcePlace, Symbol, SymbolKind, Target,
 };
 pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
 

@@ -4,8 +4,10 @@
 //! for that document. A job whose result can no longer be wanted (its document changed,
 //! closed, or is linted again) is cancelled: a queued one is skipped, a running one stops at
 //! the analyzer's next check. Hover and code actions on a document whose lint is not done
-//! wait for it without holding up the loop, and fixes are computed on a worker too, so a
-//! slow document never delays the answers for the others. Definition, outline, completion
+//! wait for it without holding up the loop, and code actions are listed on a worker too (a
+//! client that resolves them gets the list without edits, and each action's edits are
+//! computed on a worker when it is chosen), so a slow document never delays the answers for
+//! the others. Definition, outline, completion
 //! and workspace diagnostics need no lint: they are answered on a worker from the current
 //! text (or the files on disk) at once.
 
@@ -18,20 +20,23 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{never, select, Receiver, Sender};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
-    CodeActionOptions, CodeActionParams, CodeActionProvider, CodeActionResponse, Contents,
-    Diagnostic, DidChangeConfigurationParams, DidChangeTextDocumentParams,
-    DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, FileSystemWatcher, GlobPattern, Hover,
-    HoverParams, HoverProvider, InitializeResult, MarkupContent, MarkupKind, MessageType,
-    PublishDiagnosticsParams, Registration, RegistrationParams, Save, SaveOptions,
-    ServerCapabilities, ServerInfo, TextDocumentContentChangeEvent, TextDocumentSync,
-    TextDocumentSyncKind, TextDocumentSyncOptions, WorkspaceFoldersServerCapabilities,
-    WorkspaceOptions,
+    CodeActionOptions, CodeActionParams, CodeActionProvider, Contents, Diagnostic,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, FileSystemWatcher, GlobPattern, Hover, HoverParams, HoverProvider,
+    InitializeResult, MarkupContent, MarkupKind, MessageType, PublishDiagnosticsParams,
+    Registration, RegistrationParams, Save, SaveOptions, ServerCapabilities, ServerInfo,
+    TextDocumentContentChangeEvent, TextDocumentSync, TextDocumentSyncKind,
+    TextDocumentSyncOptions, WorkspaceFoldersServerCapabilities, WorkspaceOptions,
 };
 use serde_json::{json, Value};
 
+use crate::actions::{
+    client_resolves_edits, workspace_edit, Action, Resolve, SnippetEdits, Target as EditTarget,
+    FIX_ALL_TITLE,
+};
 use crate::analyzer::{
-    Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, FixKind, LintOptions,
+    Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, FixKind, LintOptions, Offer,
 };
 use crate::convert::{self, capped, Presentation, RuleHelp, SourceDiagnostic};
 use crate::navigate;
@@ -89,6 +94,9 @@ struct Doc {
 #[derive(Clone)]
 struct Cached {
     version: i32,
+    /// The lint it came from: an action listed from it is resolved only against it (the
+    /// same version is linted again when the config or the settings change).
+    lint: u64,
     lines: Arc<LineMap>,
     analysis: Option<Arc<Analysis>>,
     diagnostics: Arc<Vec<Diagnostic>>,
@@ -143,8 +151,37 @@ struct FixJob {
     cached: Cached,
     /// Indices into the findings (and diagnostics) of `cached`.
     hits: Vec<usize>,
-    /// Whether to offer "Fix all pipelint problems in this file" too.
-    fix_all: bool,
+    /// When to offer "Fix all pipelint problems in this file" too.
+    fix_all: FixAllOffer,
+    /// List the actions without edits, to be resolved when chosen.
+    resolve: bool,
+    snippets: SnippetEdits,
+    encoding: Encoding,
+    options: Arc<LintOptions>,
+    cancel: Cancel,
+}
+
+/// When "Fix all" is listed beside the actions for the findings a request hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FixAllOffer {
+    Never,
+    /// The light bulb: beside a finding that has a safe fix.
+    IfAHitIsFixable,
+    /// Asked for by kind (fix on save): when any finding of the document has a safe fix.
+    IfAnyIsFixable,
+}
+
+/// The edits of one listed action, computed on a worker once the user chose it.
+struct ResolveJob {
+    request: RequestId,
+    /// The action as the client sent it back; answered with its `edit` added.
+    action: Value,
+    target: Resolve,
+    text: Arc<str>,
+    path: Option<PathBuf>,
+    folder: Option<PathBuf>,
+    cached: Cached,
+    snippets: SnippetEdits,
     encoding: Encoding,
     options: Arc<LintOptions>,
     cancel: Cancel,
@@ -157,6 +194,7 @@ type Task = Box<dyn FnOnce(&dyn Analyzer) -> Done + Send>;
 enum Work {
     Lint(Job),
     Fixes(FixJob),
+    Resolve(ResolveJob),
     Task(Task),
 }
 
@@ -172,6 +210,7 @@ fn run_work(analyzer: &dyn Analyzer, work: Work) -> Option<Done> {
         Work::Lint(job) if job.cancel.is_cancelled() => None,
         Work::Lint(job) => Some(Done::Lint(run_job(analyzer, job))),
         Work::Fixes(job) => Some(run_fixes(analyzer, job)),
+        Work::Resolve(job) => Some(run_resolve(analyzer, job)),
         Work::Task(task) => Some(task(analyzer)),
     }
 }
@@ -200,6 +239,7 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             convert::source_diagnostics(analysis.as_deref(), &job.uri, &lines, &job.presentation);
         Cached {
             version: job.version,
+            lint: job.id,
             lines,
             analysis,
             diagnostics: Arc::new(diagnostics),
@@ -224,15 +264,33 @@ fn content_modified(id: RequestId) -> Response {
     )
 }
 
-/// Computes the code actions for the findings a request hit.
+/// Lists the code actions for the findings a request hit.
 fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
     if job.cancel.is_cancelled() {
         return Done::Reply(content_modified(job.request), None);
     }
-    let Some(analysis) = job.cached.analysis.as_ref() else {
+    let Some(analysis) = job.cached.analysis.clone() else {
         return Done::Reply(Response::new_ok(job.request, Vec::<Value>::new()), None);
     };
-    let findings: Vec<&Finding> = job.hits.iter().map(|&i| &analysis.findings[i]).collect();
+    let listed = catch_unwind(AssertUnwindSafe(|| list_actions(analyzer, &job, &analysis)));
+    match listed {
+        _ if job.cancel.is_cancelled() => Done::Reply(content_modified(job.request), None),
+        Ok(actions) => Done::Reply(Response::new_ok(job.request, actions), None),
+        Err(payload) => {
+            let log = format!(
+                "computing fixes for {} failed: {}",
+                job.uri,
+                panic_message(payload)
+            );
+            Done::Reply(
+                Response::new_ok(job.request, Vec::<Value>::new()),
+                Some(log),
+            )
+        }
+    }
+}
+
+fn list_actions(analyzer: &dyn Analyzer, job: &FixJob, analysis: &Analysis) -> Vec<Value> {
     let doc = DocumentRef {
         uri: &job.uri,
         path: job.path.as_deref(),
@@ -242,55 +300,175 @@ fn run_fixes(analyzer: &dyn Analyzer, job: FixJob) -> Done {
         options: &job.options,
         unsaved: &[],
     };
-    let fixes = match catch_unwind(AssertUnwindSafe(|| analyzer.fixes(&doc, &findings))) {
-        Ok(fixes) => fixes,
-        Err(payload) => {
-            let log = format!(
-                "computing fixes for {} failed: {}",
-                job.uri,
-                panic_message(payload)
-            );
-            return Done::Reply(
-                Response::new_ok(job.request, Vec::<Value>::new()),
-                Some(log),
-            );
-        }
+    let target = EditTarget {
+        uri: &job.uri,
+        version: job.cached.version,
+        lines: &job.cached.lines,
+        encoding: job.encoding,
     };
+    let hits: Vec<&Finding> = job.hits.iter().map(|&i| &analysis.findings[i]).collect();
+    // What is offered is read from the findings alone: no parse, no lint.
+    let offers: Vec<Vec<Offer>> = hits.iter().map(|f| analyzer.offers(&doc, f)).collect();
+    let fixable = |offers: &[Offer]| {
+        offers
+            .iter()
+            .any(|o| o.preferred && o.kind == FixKind::QuickFix)
+    };
+    let fix_all = match job.fix_all {
+        FixAllOffer::Never => false,
+        FixAllOffer::IfAHitIsFixable => offers.iter().any(|o| fixable(o)),
+        FixAllOffer::IfAnyIsFixable => analysis
+            .findings
+            .iter()
+            .any(|f| fixable(&analyzer.offers(&doc, f))),
+    };
+    let mut quick = Vec::new();
+    let mut suppress = Vec::new();
+    let mut push = |kind: FixKind, action: Value| match kind {
+        FixKind::QuickFix => quick.push(action),
+        FixKind::Suppress => suppress.push(action),
+    };
+    let fix_all_action = Action {
+        title: FIX_ALL_TITLE,
+        kind: FixKind::QuickFix,
+        fix_all: true,
+        preferred: false,
+        diagnostic: None,
+    };
+    let fix_all = if job.resolve {
+        for (&i, offers) in job.hits.iter().zip(&offers) {
+            for offer in offers {
+                let data = Resolve {
+                    uri: job.uri.clone(),
+                    version: job.cached.version,
+                    lint: job.cached.lint,
+                    finding: Some(i),
+                    title: offer.title.clone(),
+                };
+                let action = Action {
+                    title: &offer.title,
+                    kind: offer.kind,
+                    fix_all: false,
+                    preferred: offer.preferred,
+                    diagnostic: Some(&job.cached.diagnostics[i]),
+                };
+                push(offer.kind, action.to_json(None, Some(data.to_json())));
+            }
+        }
+        let data = Resolve {
+            uri: job.uri.clone(),
+            version: job.cached.version,
+            lint: job.cached.lint,
+            finding: None,
+            title: FIX_ALL_TITLE.to_string(),
+        };
+        fix_all.then(|| fix_all_action.to_json(None, Some(data.to_json())))
+    } else {
+        // The client cannot ask for the edits later: they come in the list.
+        let fixes = analyzer.fixes(&doc, &hits);
+        for (&i, fixes) in job.hits.iter().zip(fixes) {
+            for fix in fixes {
+                let edit = workspace_edit(
+                    &fix.edits,
+                    fix.placeholder.as_deref(),
+                    &target,
+                    job.snippets,
+                );
+                let action = Action {
+                    title: &fix.title,
+                    kind: fix.kind,
+                    fix_all: false,
+                    preferred: fix.preferred,
+                    diagnostic: Some(&job.cached.diagnostics[i]),
+                };
+                push(fix.kind, action.to_json(Some(edit), None));
+            }
+        }
+        fix_all
+            .then(|| analyzer.fix_all(&doc))
+            .flatten()
+            .map(|edits| {
+                let edit = workspace_edit(&edits, None, &target, SnippetEdits::No);
+                fix_all_action.to_json(Some(edit), None)
+            })
+    };
+    quick.into_iter().chain(suppress).chain(fix_all).collect()
+}
+
+/// Computes the edits of the action the user chose (`codeAction/resolve`).
+fn run_resolve(analyzer: &dyn Analyzer, job: ResolveJob) -> Done {
     if job.cancel.is_cancelled() {
         return Done::Reply(content_modified(job.request), None);
     }
-    let mut quick = Vec::new();
-    let mut suppress = Vec::new();
-    for (&i, fixes) in job.hits.iter().zip(fixes) {
-        let diagnostic = &job.cached.diagnostics[i];
-        for fix in fixes {
-            let action =
-                convert::code_action(&fix, diagnostic, &job.uri, &job.cached.lines, job.encoding);
-            match fix.kind {
-                FixKind::QuickFix => quick.push(action),
-                FixKind::Suppress => suppress.push(action),
-            }
+    let doc = DocumentRef {
+        uri: &job.target.uri,
+        path: job.path.as_deref(),
+        text: &job.text,
+        workspace_folder: job.folder.as_deref(),
+        cancel: &job.cancel,
+        options: &job.options,
+        unsaved: &[],
+    };
+    let target = EditTarget {
+        uri: &job.target.uri,
+        version: job.cached.version,
+        lines: &job.cached.lines,
+        encoding: job.encoding,
+    };
+    let edit = catch_unwind(AssertUnwindSafe(|| match job.target.finding {
+        // Nothing left to fix is an empty edit: "Fix all" on save must not fail.
+        None => Some(analyzer.fix_all(&doc).map_or_else(
+            || json!({"changes": {}}),
+            |edits| workspace_edit(&edits, None, &target, SnippetEdits::No),
+        )),
+        Some(i) => {
+            let finding = job.cached.analysis.as_ref()?.findings.get(i)?;
+            let fix = analyzer
+                .fixes(&doc, &[finding])
+                .into_iter()
+                .next()?
+                .into_iter()
+                .find(|fix| fix.title == job.target.title)?;
+            Some(workspace_edit(
+                &fix.edits,
+                fix.placeholder.as_deref(),
+                &target,
+                job.snippets,
+            ))
+        }
+    }));
+    match edit {
+        _ if job.cancel.is_cancelled() => Done::Reply(content_modified(job.request), None),
+        Ok(Some(edit)) => {
+            let mut action = job.action;
+            action["edit"] = edit;
+            Done::Reply(Response::new_ok(job.request, action), None)
+        }
+        Ok(None) => Done::Reply(
+            Response::new_err(
+                job.request,
+                ErrorCode::RequestFailed as i32,
+                format!("\"{}\" no longer applies to this text", job.target.title),
+            ),
+            None,
+        ),
+        Err(payload) => {
+            let message = format!(
+                "resolving \"{}\" on {} failed: {}",
+                job.target.title,
+                job.target.uri,
+                panic_message(payload)
+            );
+            Done::Reply(
+                Response::new_err(
+                    job.request,
+                    ErrorCode::InternalError as i32,
+                    message.clone(),
+                ),
+                Some(message),
+            )
         }
     }
-    let fix_all = job
-        .fix_all
-        .then(|| {
-            catch_unwind(AssertUnwindSafe(|| analyzer.fix_all(&doc)))
-                .ok()
-                .flatten()
-        })
-        .flatten()
-        .filter(|_| !job.cancel.is_cancelled())
-        .map(|edits| {
-            crate::actions::fix_all_action(&edits, &job.uri, &job.cached.lines, job.encoding)
-        });
-    let actions: Vec<CodeActionResponse> = quick
-        .into_iter()
-        .chain(suppress)
-        .chain(fix_all)
-        .map(CodeActionResponse::CodeAction)
-        .collect();
-    Done::Reply(Response::new_ok(job.request, actions), None)
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -306,6 +484,10 @@ struct Server {
     out: Sender<Outgoing>,
     presentation: Presentation,
     markdown_hover: bool,
+    /// The client resolves code actions' edits when chosen (`codeAction/resolve`).
+    resolve_edits: bool,
+    /// How the client takes edits with a tab stop.
+    snippets: SnippetEdits,
     watch_files: bool,
     settings: Settings,
     log_file: LogFile,
@@ -378,6 +560,8 @@ pub fn serve(
         out,
         presentation: Presentation::default(),
         markdown_hover: true,
+        resolve_edits: false,
+        snippets: SnippetEdits::No,
         watch_files: false,
         settings: Settings::default(),
         log_file: LogFile::default(),
@@ -535,6 +719,8 @@ impl Server {
         self.presentation.code_description =
             flag("/textDocument/publishDiagnostics/codeDescriptionSupport");
         self.watch_files = flag("/workspace/didChangeWatchedFiles/dynamicRegistration");
+        self.resolve_edits = client_resolves_edits(caps);
+        self.snippets = SnippetEdits::of_client(caps);
         // The client's formats in order of preference: plain text when it puts that first.
         self.markdown_hover = pointer(caps, "/textDocument/hover/contentFormat")
             .and_then(Value::as_array)
@@ -596,6 +782,7 @@ impl Server {
                     lsp_types::CodeActionKind::QuickFix,
                     lsp_types::CodeActionKind::new(crate::actions::FIX_ALL),
                 ]),
+                resolve_provider: Some(true),
                 ..CodeActionOptions::default()
             })),
             workspace: Some(WorkspaceOptions {
@@ -1032,6 +1219,10 @@ impl Server {
                 self.answer(&uri, Waiting::CodeAction(id.clone(), p));
                 None
             }),
+            "codeAction/resolve" => {
+                self.resolve_action(id.clone(), req.params);
+                Ok(None)
+            }
             "textDocument/diagnostic" => document_uri(&req.params).map(|uri| {
                 let previous = req
                     .params
@@ -1621,20 +1812,14 @@ impl Server {
         } else {
             Vec::new()
         };
-        // "Fix all" when asked for by kind, else beside a diagnostic that has a fix; never
-        // for a document where no finding carries one (the analyzer's `data.fix`).
-        let has_fix = |f: &Finding| {
-            f.data
-                .as_ref()
-                .and_then(|d| d.get("fix"))
-                .is_some_and(|x| !x.is_null())
-        };
-        let findings: &[Finding] = cached.analysis.as_ref().map_or(&[], |a| &a.findings);
+        // "Fix all" when asked for by kind, else beside a diagnostic that has a safe fix.
         let fix_all = match p.context.only.as_deref() {
-            None => hits.iter().any(|&i| has_fix(&findings[i])),
-            Some(kinds) => crate::actions::asks_for_fix_all(kinds) && findings.iter().any(has_fix),
+            None => FixAllOffer::IfAHitIsFixable,
+            Some(kinds) if crate::actions::asks_for_fix_all(kinds) => FixAllOffer::IfAnyIsFixable,
+            Some(_) => FixAllOffer::Never,
         };
-        let Some(doc) = self.docs.get(uri).filter(|_| !hits.is_empty() || fix_all) else {
+        let nothing = hits.is_empty() && fix_all != FixAllOffer::IfAnyIsFixable;
+        let Some(doc) = self.docs.get(uri).filter(|_| !nothing) else {
             let actions = if wants_quickfix {
                 self.source_actions(uri, first, last)
             } else {
@@ -1652,11 +1837,49 @@ impl Server {
             cached: cached.clone(),
             hits,
             fix_all,
+            resolve: self.resolve_edits,
+            snippets: self.snippets,
             encoding,
             options: self.settings.options.clone(),
             cancel: doc.text_cancel.clone(),
         };
         let _ = self.jobs.send(Work::Fixes(job));
+    }
+
+    /// `codeAction/resolve`: the edits of a listed action, computed on a worker from the
+    /// lint the list was made from; if the document changed since, "content modified".
+    fn resolve_action(&mut self, id: RequestId, action: Value) {
+        let Some(target) = action.get("data").and_then(Resolve::from_json) else {
+            // Not one of ours (or the client lost its data): nothing to add.
+            self.send(Response::new_ok(id, action));
+            return;
+        };
+        let Some(doc) = self.docs.get(&target.uri) else {
+            self.send(content_modified(id));
+            return;
+        };
+        let cached = doc
+            .cache
+            .clone()
+            .filter(|c| c.version == doc.version && c.lint == target.lint);
+        let Some(cached) = cached else {
+            self.send(content_modified(id));
+            return;
+        };
+        let job = ResolveJob {
+            request: id,
+            action,
+            text: doc.text.clone(),
+            path: doc.path.clone(),
+            folder: self.folder_of(doc.path.as_ref()),
+            cached,
+            target,
+            snippets: self.snippets,
+            encoding: self.presentation.encoding,
+            options: self.settings.options.clone(),
+            cancel: doc.text_cancel.clone(),
+        };
+        let _ = self.jobs.send(Work::Resolve(job));
     }
 }
 
@@ -1664,8 +1887,8 @@ impl Server {
     /// The ignore comments for the diagnostics other documents put on lines `first..=last`
     /// of `uri` (a Python line a KFP IR finding maps to). The fixes of the IR are not
     /// offered there: they edit the compiled file, which the next compile overwrites.
-    fn source_actions(&self, uri: &str, first: u32, last: u32) -> Vec<CodeActionResponse> {
-        let encoding = self.presentation.encoding;
+    fn source_actions(&self, uri: &str, first: u32, last: u32) -> Vec<Value> {
+        let version = self.docs.get(uri).map_or(0, |d| d.version);
         self.sources
             .get(uri)
             .into_iter()
@@ -1676,8 +1899,26 @@ impl Server {
             })
             .filter_map(|s| {
                 let fix = s.ignore.as_ref()?;
-                let action = convert::code_action(fix, &s.diagnostic, uri, &s.lines, encoding);
-                Some(CodeActionResponse::CodeAction(action))
+                let target = EditTarget {
+                    uri,
+                    version,
+                    lines: &s.lines,
+                    encoding: self.presentation.encoding,
+                };
+                let edit = workspace_edit(
+                    &fix.edits,
+                    fix.placeholder.as_deref(),
+                    &target,
+                    self.snippets,
+                );
+                let action = Action {
+                    title: &fix.title,
+                    kind: fix.kind,
+                    fix_all: false,
+                    preferred: fix.preferred,
+                    diagnostic: Some(&s.diagnostic),
+                };
+                Some(action.to_json(Some(edit), None))
             })
             .collect()
     }

@@ -11,20 +11,23 @@ use crossbeam_channel::{Receiver, Sender};
 use lsp_server::{Message, Notification, Request, RequestId};
 use pipelint_lsp::transport::{Incoming, Outgoing};
 use pipelint_lsp::{
-    serve, Analysis, Analyzer, DependsOn, DocumentRef, Edit, Exit, Finding, Fix, Severity,
-    SourcePlace, Symbol, SymbolKind, Target,
+    serve, Analysis, Analyzer, DependsOn, DocumentRef, Edit, Exit, Finding, Fix, FixKind, Offer,
+    Severity, SourcePlace, Symbol, SymbolKind, Target,
 };
 use serde_json::{json, Value};
 
-/// Pipelines are texts starting with `kind:`; every `latest` is a finding. A line
+/// Pipelines are texts starting with `kind:`; every `latest` is a finding, fixed by writing
+/// `1.0` or ignored by a comment at the end of its line with a `<why>` to replace. A line
 /// `source <path>` maps the findings to `make_step()` in that Python file as the editor
 /// holds it (like KFP IR and its Python); a Python file that says `STALE` maps nothing and
-/// gives one `stale-compiled-pipeline` finding instead. `PANIC` panics,
-/// `SLOW` takes 400 ms, `BLOCK` notes the text's last line in `started`, waits until the
-/// server cancels it (at most 20 s) and notes the line in `cancelled`.
+/// gives one `stale-compiled-pipeline` finding instead. `PANIC` panics, `SLOW` takes
+/// 400 ms, `BLOCK` notes the text's last line in `started`, waits until the server cancels
+/// it (at most 20 s) and notes the line in `cancelled`.
 #[derive(Default)]
 struct Scripted {
     calls: AtomicUsize,
+    /// Calls of `fixes` and `fix_all`: the edits' work.
+    edit_calls: AtomicUsize,
     started: Mutex<Vec<String>>,
     cancelled: Mutex<Vec<String>>,
 }
@@ -102,9 +105,15 @@ impl Analyzer for Scripted {
                         text: text.clone(),
                         span: at..at + "make_step()".len(),
                         message: "task created here".into(),
-                        ignore: Some(Edit {
-                            span: end..end,
-                            new_text: format!("  # pipelint: ignore[{}] reason", f.rule),
+                        ignore: Some(Fix {
+                            title: format!("Ignore {} on this line", f.rule),
+                            kind: FixKind::Suppress,
+                            edits: vec![Edit {
+                                span: end..end,
+                                new_text: format!("  # pipelint: ignore[{}] <reason>", f.rule),
+                            }],
+                            preferred: false,
+                            placeholder: Some("<reason>".into()),
                         }),
                     });
                 }
@@ -117,8 +126,66 @@ impl Analyzer for Scripted {
         })
     }
 
-    fn fixes(&self, _: &DocumentRef<'_>, findings: &[&Finding]) -> Vec<Vec<Fix>> {
-        vec![Vec::new(); findings.len()]
+    fn offers(&self, _: &DocumentRef<'_>, _: &Finding) -> Vec<Offer> {
+        vec![
+            Offer {
+                title: PIN.into(),
+                kind: FixKind::QuickFix,
+                preferred: true,
+            },
+            Offer {
+                title: IGNORE.into(),
+                kind: FixKind::Suppress,
+                preferred: false,
+            },
+        ]
+    }
+
+    fn fixes(&self, doc: &DocumentRef<'_>, findings: &[&Finding]) -> Vec<Vec<Fix>> {
+        self.edit_calls.fetch_add(1, Ordering::SeqCst);
+        findings
+            .iter()
+            .map(|f| {
+                let line_end = doc.text[f.span.end..]
+                    .find('\n')
+                    .map_or(doc.text.len(), |i| f.span.end + i);
+                vec![
+                    Fix {
+                        title: PIN.into(),
+                        kind: FixKind::QuickFix,
+                        edits: vec![Edit {
+                            span: f.span.clone(),
+                            new_text: "1.0".into(),
+                        }],
+                        preferred: true,
+                        placeholder: None,
+                    },
+                    Fix {
+                        title: IGNORE.into(),
+                        kind: FixKind::Suppress,
+                        edits: vec![Edit {
+                            span: line_end..line_end,
+                            new_text: "  # ignore <why>".into(),
+                        }],
+                        preferred: false,
+                        placeholder: Some("<why>".into()),
+                    },
+                ]
+            })
+            .collect()
+    }
+
+    fn fix_all(&self, doc: &DocumentRef<'_>) -> Option<Vec<Edit>> {
+        self.edit_calls.fetch_add(1, Ordering::SeqCst);
+        let edits: Vec<Edit> = doc
+            .text
+            .match_indices("latest")
+            .map(|(at, m)| Edit {
+                span: at..at + m.len(),
+                new_text: "1.0".into(),
+            })
+            .collect();
+        (!edits.is_empty()).then_some(edits)
     }
 
     fn rule_doc(&self, rule: &str) -> Option<String> {
@@ -293,6 +360,10 @@ impl Client {
 }
 
 const SHORT: Duration = Duration::from_millis(600);
+
+const PIN: &str = "Pin the version";
+const IGNORE: &str = "Ignore unpinned-image";
+const FIX_ALL: &str = "Fix all pipelint problems in this file";
 
 #[test]
 fn lifecycle_follows_the_spec() {
@@ -638,7 +709,15 @@ fn requests_are_answered_from_the_lint_of_the_current_text() {
                "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 3}},
                "context": {"diagnostics": []}}),
     );
-    assert_eq!(c.response(&id).unwrap(), json!([]));
+    let titles: Vec<Value> = c
+        .response(&id)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].clone())
+        .collect();
+    assert_eq!(titles, [PIN, IGNORE, FIX_ALL]);
     // A request the client cancels while it waits is answered with -32800.
     c.change(uri, 3, "kind: Workflow\nBLOCK\n");
     let id = hover(&mut c, uri);
@@ -1053,7 +1132,7 @@ fn ir_findings_are_published_on_the_python_they_map_to_and_cleared_with_the_mapp
     assert_eq!(
         edits,
         &json!([{"range": {"start": {"line": 2, "character": 18}, "end": {"line": 2, "character": 18}},
-                 "newText": "  # pipelint: ignore[unpinned-image] reason"}])
+                 "newText": "  # pipelint: ignore[unpinned-image] <reason>"}])
     );
 
     // The Python edited so that the IR is stale: cleared on the Python, said on the IR.
@@ -1130,5 +1209,229 @@ fn a_pulled_python_report_holds_the_ir_findings_mapped_to_it() {
         c.publishes(SHORT).is_empty(),
         "a pulling client got a publish"
     );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+/// The code actions on line `line` of `uri`, as the light bulb asks for them.
+fn code_actions(c: &mut Client, uri: &str, line: u32) -> Vec<Value> {
+    let id = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri},
+               "range": {"start": {"line": line, "character": 0},
+                         "end": {"line": line, "character": 0}},
+               "context": {"diagnostics": []}}),
+    );
+    c.response(&id).unwrap().as_array().unwrap().clone()
+}
+
+fn resolve(c: &mut Client, action: &Value) -> Result<Value, (i32, String)> {
+    let id = c.request("codeAction/resolve", action.clone());
+    c.response(&id)
+}
+
+fn titled<'a>(actions: &'a [Value], title: &str) -> &'a Value {
+    actions
+        .iter()
+        .find(|a| a["title"] == title)
+        .unwrap_or_else(|| panic!("no {title:?} in {actions:?}"))
+}
+
+const RESOLVES: fn() -> Value = || {
+    json!({"textDocument": {"codeAction": {"dataSupport": true,
+        "resolveSupport": {"properties": ["edit", "command"]}}}})
+};
+
+#[test]
+fn code_actions_are_listed_without_edits_and_computed_when_chosen() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    let init = c.initialize_with(RESOLVES(), json!({"debounceMs": 0}));
+    assert_eq!(
+        init["capabilities"]["codeActionProvider"]["resolveProvider"],
+        true
+    );
+    let uri = "file:///w/p.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: latest\n");
+    assert_eq!(c.publishes(SHORT).len(), 1);
+    let actions = code_actions(&mut c, uri, 1);
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, [PIN, IGNORE, FIX_ALL]);
+    // Titles, kinds, diagnostics and data; no edits, and none computed.
+    assert!(
+        actions.iter().all(|a| a.get("edit").is_none()),
+        "{actions:?}"
+    );
+    assert!(actions.iter().all(|a| a.get("data").is_some()));
+    assert_eq!(analyzer.edit_calls.load(Ordering::SeqCst), 0);
+    let pin = titled(&actions, PIN);
+    assert_eq!(pin["kind"], "quickfix");
+    assert_eq!(pin["isPreferred"], true);
+    assert_eq!(pin["diagnostics"][0]["code"], "unpinned-image");
+    assert!(titled(&actions, IGNORE).get("isPreferred").is_none());
+    assert_eq!(titled(&actions, FIX_ALL)["kind"], "source.fixAll.pipelint");
+
+    // Chosen: the action comes back with its edit (and what the client sent).
+    let resolved = resolve(&mut c, pin).unwrap();
+    assert_eq!(resolved["title"], PIN);
+    assert_eq!(resolved["data"], pin["data"]);
+    assert_eq!(
+        resolved["edit"],
+        json!({"changes": {uri: [{"range": {"start": {"line": 1, "character": 7},
+                                             "end": {"line": 1, "character": 13}},
+                                  "newText": "1.0"}]}})
+    );
+    assert_eq!(analyzer.edit_calls.load(Ordering::SeqCst), 1);
+    // This client takes no snippets: the placeholder is plain text.
+    let ignore = resolve(&mut c, titled(&actions, IGNORE)).unwrap();
+    assert_eq!(
+        ignore["edit"]["changes"][uri][0]["newText"],
+        "  # ignore <why>"
+    );
+    let all = resolve(&mut c, titled(&actions, FIX_ALL)).unwrap();
+    assert_eq!(all["edit"]["changes"][uri][0]["newText"], "1.0");
+    assert_eq!(analyzer.edit_calls.load(Ordering::SeqCst), 3);
+
+    // The same version linted again (the settings changed): its findings may differ, so an
+    // action listed before is refused.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"ignore": ["some-rule"]}}),
+    );
+    assert_eq!(c.publishes(SHORT).len(), 1);
+    assert_eq!(resolve(&mut c, pin).unwrap_err().0, -32801);
+    let relisted = code_actions(&mut c, uri, 1);
+    assert!(resolve(&mut c, titled(&relisted, PIN)).is_ok());
+    // An action of an older version is not applied to the new text.
+    c.change(uri, 2, "kind: Workflow\n\nimage: latest\n");
+    assert_eq!(
+        resolve(&mut c, titled(&relisted, PIN)).unwrap_err().0,
+        -32801
+    );
+    // Data that is not ours is handed back as it came.
+    let foreign = json!({"title": "x", "data": {"someone": "else"}});
+    assert_eq!(resolve(&mut c, &foreign).unwrap(), foreign);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_client_that_cannot_resolve_gets_the_edits_in_the_list() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    // Eglot: code action literals, no `resolveSupport`, no `dataSupport`.
+    c.initialize_with(
+        json!({"textDocument": {"codeAction": {"codeActionLiteralSupport":
+            {"codeActionKind": {"valueSet": ["quickfix", "source"]}}}}}),
+        json!({"debounceMs": 0}),
+    );
+    let uri = "file:///w/p.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: latest\n");
+    let actions = code_actions(&mut c, uri, 1);
+    assert!(actions.iter().all(|a| a.get("data").is_none()));
+    assert_eq!(
+        titled(&actions, PIN)["edit"]["changes"][uri][0]["newText"],
+        "1.0"
+    );
+    assert_eq!(
+        titled(&actions, IGNORE)["edit"]["changes"][uri][0]["newText"],
+        "  # ignore <why>"
+    );
+    assert_eq!(
+        titled(&actions, FIX_ALL)["edit"]["changes"][uri][0]["newText"],
+        "1.0"
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn the_reason_is_a_tab_stop_where_the_client_takes_snippet_edits() {
+    let mut c = Client::start();
+    let mut caps = RESOLVES();
+    caps["workspace"] = json!({"workspaceEdit": {"documentChanges": true,
+                                                "snippetEditSupport": true}});
+    c.initialize_with(caps, json!({"debounceMs": 0}));
+    let uri = "file:///w/p.yaml";
+    c.open(uri, 4, "kind: Workflow\nimage: latest\n");
+    let actions = code_actions(&mut c, uri, 1);
+    let ignore = resolve(&mut c, titled(&actions, IGNORE)).unwrap();
+    assert_eq!(
+        ignore["edit"],
+        json!({"documentChanges": [{
+            "textDocument": {"uri": uri, "version": 4},
+            "edits": [{"range": {"start": {"line": 1, "character": 13},
+                                 "end": {"line": 1, "character": 13}},
+                       "snippet": {"kind": "snippet", "value": "  # ignore ${1:<why>}"}}],
+        }]})
+    );
+    // A fix with nothing to write stays a plain edit.
+    let pin = resolve(&mut c, titled(&actions, PIN)).unwrap();
+    assert_eq!(pin["edit"]["changes"][uri][0]["newText"], "1.0");
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_code_action_on_one_document_does_not_wait_for_anothers_lint() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize_with(RESOLVES(), json!({"debounceMs": 0}));
+    let quick = "file:///w/quick.yaml";
+    c.open(quick, 1, "kind: Workflow\nimage: latest\n");
+    assert_eq!(c.publishes(SHORT).len(), 1);
+    // The other document's lint runs until it is cancelled.
+    let slow = "file:///w/slow.yaml";
+    c.open(slow, 1, "kind: Workflow\nBLOCK latest\nslow");
+    assert_eq!(soon(&analyzer.started, 1), ["slow"]);
+    let actions = code_actions(&mut c, quick, 1);
+    assert_eq!(actions.len(), 3);
+    let resolved = resolve(&mut c, titled(&actions, PIN)).unwrap();
+    assert_eq!(resolved["edit"]["changes"][quick][0]["newText"], "1.0");
+    let id = hover(&mut c, quick);
+    assert!(c.response(&id).unwrap()["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("unpinned-image"));
+    // All answered while the slow lint still runs.
+    assert!(analyzer.cancelled.lock().unwrap().is_empty());
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": slow}}),
+    );
+    assert_eq!(cancelled_soon(&analyzer), ["slow"]);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_code_action_on_an_edited_document_lints_it_once() {
+    let analyzer = Arc::new(Scripted::default());
+    let mut c = Client::start_with(analyzer.clone());
+    c.initialize_with(RESOLVES(), json!({"debounceMs": 200}));
+    let uri = "file:///w/p.yaml";
+    c.open(uri, 1, "kind: Workflow\nimage: alpine\n");
+    assert_eq!(c.publishes(SHORT).len(), 1);
+    assert_eq!(analyzer.calls.load(Ordering::SeqCst), 1);
+    // Typing, then the light bulb before the debounce is over: the request starts the
+    // lint of the new text, and the debounced one does not follow it.
+    c.change(uri, 2, "kind: Workflow\nimage: lat\n");
+    c.change(uri, 3, "kind: Workflow\nimage: latest\n");
+    let actions = code_actions(&mut c, uri, 1);
+    assert_eq!(actions.len(), 3);
+    let later = code_actions(&mut c, uri, 1);
+    assert_eq!(later, actions);
+    assert_eq!(analyzer.calls.load(Ordering::SeqCst), 2);
+    // (Its publish came before the answers.) Past the debounce, nothing is linted again.
+    let published = c.publishes(SHORT);
+    assert!(published.is_empty(), "{published:?}");
+    assert_eq!(analyzer.calls.load(Ordering::SeqCst), 2);
+
+    // While a lint of the document is running, a request waits for it: no second lint.
+    c.change(uri, 4, "kind: Workflow\nSLOW\nimage: latest\n");
+    let actions = code_actions(&mut c, uri, 2);
+    assert_eq!(actions.len(), 3);
+    let hover_id = hover(&mut c, uri);
+    c.response(&hover_id).unwrap();
+    assert!(c.publishes(SHORT).is_empty());
+    assert_eq!(analyzer.calls.load(Ordering::SeqCst), 3);
     assert_eq!(c.finish(), Exit::WithoutShutdown);
 }

@@ -191,6 +191,9 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
     let Some(templates) = list_at(spec, "templates", &mut p) else {
         return p;
     };
+    // What `spec.templateDefaults` declares, read once for every template.
+    let inherited = ctx.defaults.map(declarations).unwrap_or_default();
+    let tagged = document_has_tags(root);
     for (index, tpl) in templates.items().enumerate() {
         if !crate::limits::charge(crate::limits::STEP_COST, tpl.span()) {
             break;
@@ -207,20 +210,17 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
             continue;
         };
         let step = build_step(&name.value, &pipeline_name, tpl, flavor, &ctx, &mut p);
-        collect_tasks(&name.value, tpl, &mut p);
-        let mut interface = template_interface(&name.value, tpl, step.kind);
+        collect_tasks(&name.value, tpl, tagged, &mut p);
+        let mut interface = template_interface(&name.value, tpl, step.kind, tagged);
         // `spec.templateDefaults` is merged into every template: its inputs and outputs too.
-        if let Some(defaults) = ctx.defaults {
-            let inherited = template_interface(&name.value, defaults, step.kind);
-            for declared in inherited.inputs {
-                if !interface.inputs.iter().any(|d| d.name == declared.name) {
-                    interface.inputs.push(declared);
-                }
+        for declared in &inherited.0 {
+            if !interface.inputs.iter().any(|d| d.name == declared.name) {
+                interface.inputs.push(declared.clone());
             }
-            for declared in inherited.outputs {
-                if !interface.outputs.iter().any(|d| d.name == declared.name) {
-                    interface.outputs.push(declared);
-                }
+        }
+        for declared in &inherited.1 {
+            if !interface.outputs.iter().any(|d| d.name == declared.name) {
+                interface.outputs.push(declared.clone());
             }
         }
         p.templates.push(interface);
@@ -267,8 +267,31 @@ const ARTIFACT_SOURCES: &[&str] = &[
 ];
 
 /// What a template declares and the references written in its own fields.
-fn template_interface(name: &str, tpl: NodeRef<'_>, kind: StepKind) -> TemplateInterface {
+fn template_interface(
+    name: &str,
+    tpl: NodeRef<'_>,
+    kind: StepKind,
+    tagged: bool,
+) -> TemplateInterface {
     let group = tpl.get("dag").is_some() || tpl.get("steps").is_some();
+    let (inputs, outputs) = declarations(tpl);
+    TemplateInterface {
+        name: name.to_string(),
+        group,
+        pod: !group && kind != StepKind::Group,
+        inputs,
+        outputs,
+        // A group template's tasks and steps are read with their own scope (`collect_tasks`).
+        references: if tagged {
+            references_in(tpl, &["dag", "steps"])
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// The inputs and outputs a template (or `spec.templateDefaults`) declares.
+fn declarations(tpl: NodeRef<'_>) -> (Vec<Declared>, Vec<Declared>) {
     let declared = |section: &str, key: &str, input: bool| -> Vec<Declared> {
         tpl.path(&[section, key])
             .into_iter()
@@ -296,15 +319,14 @@ fn template_interface(name: &str, tpl: NodeRef<'_>, kind: StepKind) -> TemplateI
     inputs.extend(declared("inputs", "artifacts", true));
     let mut outputs = declared("outputs", "parameters", false);
     outputs.extend(declared("outputs", "artifacts", false));
-    TemplateInterface {
-        name: name.to_string(),
-        group,
-        pod: !group && kind != StepKind::Group,
-        inputs,
-        outputs,
-        // A group template's tasks and steps are read with their own scope (`collect_tasks`).
-        references: references_in(tpl, &["dag", "steps"]),
-    }
+    (inputs, outputs)
+}
+
+/// Whether any string of the document holds a `{{`: without one, no template or task has
+/// a reference, and their fields need not be walked for them.
+fn document_has_tags(root: NodeRef<'_>) -> bool {
+    root.document_scalars()
+        .any(|(_, _, text)| find_open(text, 0).is_some())
 }
 
 /// Every `{{...}}` in the scalars under `node` (keys in `skip` left out at the top level),
@@ -339,18 +361,36 @@ fn references_in(node: NodeRef<'_>, skip: &[&str]) -> Vec<Reference> {
 }
 
 fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
+    // Where decoded offsets land in the file: worked out once per scalar, at its first tag.
+    let mut offsets = None;
     let mut from = 0;
-    while let Some(open) = text[from..].find("{{").map(|i| from + i) {
+    while let Some(open) = find_open(text, from) {
         let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
             break;
         };
-        let span = node.source_span(open..close + 2).unwrap_or(node.span());
+        let span = offsets
+            .get_or_insert_with(|| node.scalar_offsets())
+            .as_ref()
+            .map_or(node.span(), |o| o.span(node.span(), open..close + 2));
         out.push(Reference {
             tag: text[open + 2..close].to_string(),
             span,
         });
         from = close + 2;
     }
+}
+
+/// The first `{{` at or after `from`: a search for one byte (memchr), not for a pattern.
+fn find_open(text: &str, mut from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    while let Some(i) = text[from..].find('{') {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b'{') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// `hooks.<name>.template` of a workflow, DAG task or step.
@@ -1023,7 +1063,7 @@ fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<
 }
 
 /// DAG tasks and `steps` entries of a template, with their dependencies.
-fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
+fn collect_tasks(template: &str, tpl: NodeRef<'_>, tagged: bool, p: &mut Pipeline) {
     if let Some(tasks) = tpl.get("dag").and_then(|d| d.get("tasks")) {
         for task in tasks.items() {
             let Some(name) = task.get("name").and_then(text) else {
@@ -1049,7 +1089,11 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                 looped: is_looped(task),
                 item_keys: item_keys(task),
                 inline: task.get("inline").is_some(),
-                references: references_in(task, &["inline"]),
+                references: if tagged {
+                    references_in(task, &["inline"])
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -1080,7 +1124,11 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, p: &mut Pipeline) {
                     looped: is_looped(entry),
                     item_keys: item_keys(entry),
                     inline: entry.get("inline").is_some(),
-                    references: references_in(entry, &["inline"]),
+                    references: if tagged {
+                        references_in(entry, &["inline"])
+                    } else {
+                        Vec::new()
+                    },
                 });
                 current.push(name);
             }
@@ -1166,4 +1214,105 @@ fn depends_names(expr: &Spanned<String>, node: NodeRef<'_>) -> Vec<Spanned<Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    /// `(tag, the text its span covers)` of references.
+    type Shown = Vec<(String, String)>;
+
+    /// The references of each template, then of each task.
+    fn references(src: &str) -> (Shown, Shown) {
+        let file = parse(src, &ParseLimits::default());
+        let (pipelines, _) = super::super::adapt_file(&file, src);
+        let shown = |refs: &[Reference]| -> Shown {
+            refs.iter()
+                .map(|r| (r.tag.clone(), src[r.span.range()].to_string()))
+                .collect()
+        };
+        let p = &pipelines[0];
+        (
+            p.templates
+                .iter()
+                .flat_map(|t| shown(&t.references))
+                .collect(),
+            p.tasks.iter().flat_map(|t| shown(&t.references)).collect(),
+        )
+    }
+
+    #[test]
+    fn tags_are_found_where_written_in_every_style() {
+        // No tag ends its quoted scalar here: the offset map sends the end of a value to the
+        // end of the scalar, closing quote included, which is not what this test is about.
+        let src = r#"apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: w}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - name: t
+        template: leaf
+        arguments:
+          parameters:
+          - name: p
+            value: "{{workflow.name}}-\x7b{workflow.uid}}-x"
+  - name: leaf
+    inputs: {parameters: [{name: p}]}
+    script:
+      image: python:3.12
+      command: [python]
+      source: |
+        print("{{inputs.parameters.p}}")
+        print("{ {not a tag}} {{{inputs.parameters.p}}}")
+      env:
+      - {name: A, value: 'it''s {{inputs.parameters.p}} here'}
+"#;
+        let (templates, tasks) = references(src);
+        let tag = |t: &str, at: &str| (t.to_string(), at.to_string());
+        assert_eq!(
+            templates,
+            [
+                tag("inputs.parameters.p", "{{inputs.parameters.p}}"),
+                // `{{` then the next `}}`, as Argo's template engine reads it.
+                tag("{inputs.parameters.p", "{{{inputs.parameters.p}}"),
+                tag("inputs.parameters.p", "{{inputs.parameters.p}}"),
+            ]
+        );
+        // The escaped brace is decoded first: the tag spans its escape in the file.
+        assert_eq!(
+            tasks,
+            [
+                tag("workflow.name", "{{workflow.name}}"),
+                tag("workflow.uid", "\\x7b{workflow.uid}}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_without_a_tag_are_not_walked_for_them() {
+        let src = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  entrypoint: a\n  templates:\n  - name: a\n    container: {image: 'x', args: ['{ {x}}', '{x}', '}}{{']}\n";
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        // `}}{{` opens a tag that never closes: the document counts as tagged, no reference.
+        assert!(document_has_tags(root));
+        assert_eq!(references(src), (Vec::new(), Vec::new()));
+        let plain = src.replace("'}}{{'", "'}}'");
+        let file = parse(&plain, &ParseLimits::default());
+        assert!(!document_has_tags(file.documents[0].root(&plain).unwrap()));
+    }
+
+    #[test]
+    fn the_first_double_brace() {
+        assert_eq!(find_open("a{b{{c", 0), Some(3));
+        assert_eq!(find_open("{{{", 1), Some(1));
+        assert_eq!(find_open("{ {", 0), None);
+        assert_eq!(find_open("é{{", 0), Some(2));
+        assert_eq!(find_open("{", 0), None);
+    }
 }

@@ -25,11 +25,30 @@ fn is_dns_subdomain(name: &str) -> bool {
 /// Numbers the backend cannot read: it decodes IR as JSON (protojson), which has no infinity
 /// or NaN and reads integers in 64 bits, so `maxRetryCount: .inf` or a `1e309` limit is
 /// rejected, never read as "unknown". One walk over the document, each node once.
-fn report_unreadable_numbers(document: NodeRef<'_>, p: &mut Pipeline) {
-    let mut seen = std::collections::HashSet::new();
+fn report_unreadable_numbers(spec: NodeRef<'_>, platform: Option<NodeRef<'_>>, p: &mut Pipeline) {
+    // The spec and its platform spec are often two values of one document: its arena is
+    // looked at once.
+    let spec_may = crate::yaml::json::document_may_hold_unrepresentable(spec);
+    let platform_may = platform.is_some_and(|pl| {
+        if pl.same_document(&spec) {
+            spec_may
+        } else {
+            crate::yaml::json::document_may_hold_unrepresentable(pl)
+        }
+    });
+    if spec_may {
+        report_unreadable_numbers_under(spec, p);
+    }
+    if let Some(pl) = platform.filter(|_| platform_may) {
+        report_unreadable_numbers_under(pl, p);
+    }
+}
+
+fn report_unreadable_numbers_under(document: NodeRef<'_>, p: &mut Pipeline) {
+    let mut seen = vec![false; document.document_len()];
     let mut work = vec![(document, None::<&str>)];
     while let Some((node, field)) = work.pop() {
-        if !seen.insert(node.id()) {
+        if std::mem::replace(&mut seen[node.id() as usize], true) {
             continue;
         }
         if node.is_mapping() {
@@ -96,9 +115,7 @@ pub fn adapt(
         }
     }
 
-    for document in std::iter::once(spec).chain(platform) {
-        report_unreadable_numbers(document, &mut p);
-    }
+    report_unreadable_numbers(spec, platform, &mut p);
 
     let components = mapping_at(spec, "components", &mut p);
     let executors = spec
@@ -280,6 +297,14 @@ fn definitions<'a>(
         .collect()
 }
 
+/// Whether `name` is one of [`definitions`] (without collecting them: most bindings are
+/// right, and only a wrong one needs the list, for its "did you mean").
+fn defines(component: Option<NodeRef<'_>>, definitions: &str, section: &str, name: &str) -> bool {
+    component
+        .and_then(|c| c.path(&[definitions, section]))
+        .is_some_and(|m| m.entries().any(|(k, _)| k.str() == Some(name)))
+}
+
 /// A task input bound to an input the parent component does not define
 /// (`componentInputParameter`/`componentInputArtifact`), or to an output its producer's
 /// component does not define (`taskOutputParameter`/`taskOutputArtifact`). The compiler never
@@ -313,8 +338,10 @@ fn check_bindings(
         let kind = &section[..section.len() - 1];
         for (_, input) in inputs.entries() {
             if let Some(bound) = input.get(input_key).and_then(text) {
-                let declared = definitions(parent, "inputDefinitions", section);
-                if !declared.contains(&bound.value.as_str()) && !is_templated(&bound.value) {
+                if !defines(parent, "inputDefinitions", section, &bound.value)
+                    && !is_templated(&bound.value)
+                {
+                    let declared = definitions(parent, "inputDefinitions", section);
                     p.problem(
                         bound.span,
                         format!(
@@ -340,8 +367,8 @@ fn check_bindings(
             else {
                 continue;
             };
-            let declared = definitions(Some(component), "outputDefinitions", section);
-            if !declared.contains(&key.value.as_str()) {
+            if !defines(Some(component), "outputDefinitions", section, &key.value) {
+                let declared = definitions(Some(component), "outputDefinitions", section);
                 p.problem(
                     key.span,
                     format!(

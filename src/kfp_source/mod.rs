@@ -629,8 +629,13 @@ fn python_ignore(line: &str) -> Option<Vec<String>> {
 
 /// The edit that makes the Python line holding byte `offset` of `text` ignore `rule`: the
 /// rule added to the line's `# pipelint: ignore[...]` comment (only the first such comment
-/// counts), else that comment appended to the line.
-pub fn ignore_edit(text: &str, offset: usize, rule: &str) -> (std::ops::Range<usize>, String) {
+/// counts), else that comment, with `reason`, appended to the line.
+pub fn ignore_edit(
+    text: &str,
+    offset: usize,
+    rule: &str,
+    reason: &str,
+) -> (std::ops::Range<usize>, String) {
     let offset = offset.min(text.len());
     let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let end = text[start..]
@@ -651,7 +656,7 @@ pub fn ignore_edit(text: &str, offset: usize, rule: &str) -> (std::ops::Range<us
             return (at..at, format!(", {rule}"));
         }
     }
-    (end..end, format!("  # pipelint: ignore[{rule}] reason"))
+    (end..end, format!("  # pipelint: ignore[{rule}] {reason}"))
 }
 
 fn map_finding(
@@ -743,7 +748,7 @@ mod tests {
     #[test]
     fn the_ignore_edit_appends_a_comment_or_extends_the_one_there() {
         let apply = |text: &str, at: &str, rule: &str| {
-            let (range, new) = ignore_edit(text, text.find(at).unwrap(), rule);
+            let (range, new) = ignore_edit(text, text.find(at).unwrap(), rule, "reason");
             let mut out = text.to_string();
             out.replace_range(range, &new);
             out

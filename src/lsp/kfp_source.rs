@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pipelint_lsp::{DependsOn, DocumentRef, Edit, SourcePlace};
+use pipelint_lsp::{DependsOn, DocumentRef, Edit, Fix, FixKind, SourcePlace};
 
 use crate::engine::{FileReport, Outcome, Settings};
 use crate::finding::Finding;
 use crate::kfp_source::{attach, ignore_edit, repository_of, SourceIndex};
+use crate::suppress::REASON_PLACEHOLDER;
 
 /// The Python sources a linted KFP IR document was mapped into.
 pub struct Mapped {
@@ -76,15 +77,22 @@ impl Mapped {
                 .entry(path.to_path_buf())
                 .or_insert_with(|| Arc::from(text))
                 .clone();
-            let (range, new_text) = ignore_edit(&text, span.start, finding.rule);
+            let (range, new_text) =
+                ignore_edit(&text, span.start, finding.rule, REASON_PLACEHOLDER);
             places.push(SourcePlace {
                 path: path.to_path_buf(),
                 text,
                 span,
                 message: at.message.clone(),
-                ignore: Some(Edit {
-                    span: range,
-                    new_text,
+                ignore: Some(Fix {
+                    title: super::ignore_title(finding.rule),
+                    kind: FixKind::Suppress,
+                    edits: vec![Edit {
+                        span: range,
+                        new_text,
+                    }],
+                    preferred: false,
+                    placeholder: Some(REASON_PLACEHOLDER.to_string()),
                 }),
             });
         }

@@ -16,7 +16,8 @@ use super::{FileContext, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
 use crate::model::{Format, Pipeline};
 use crate::yaml::json::{
-    key_at_pointer, merged_entries, node_at_pointer, to_json, unrepresentable_number,
+    document_may_hold_unrepresentable, key_at_pointer, merged_entries, node_at_pointer,
+    to_json_without_null_entries, unrepresentable_number,
 };
 use crate::yaml::{NodeRef, Resolved, ScalarStyle, Span};
 
@@ -104,14 +105,20 @@ impl Rule for InvalidManifest {
         if root.depth_up_to(MAX_DEPTH) > MAX_DEPTH {
             return;
         }
-        let mut instance = to_json(root);
-        drop_nulls(&mut instance);
+        // Kubernetes reads `key: null` as an unset field, so such entries are left out (the
+        // schema does not allow null anywhere).
+        let instance = to_json_without_null_entries(root);
         let mut collected = Collected::default();
-        for error in VALIDATOR.iter_errors(&instance) {
-            describe(&error, root, &mut collected);
+        // Most manifests are valid: asking whether is cheaper than collecting no errors.
+        if !VALIDATOR.is_valid(&instance) {
+            for error in VALIDATOR.iter_errors(&instance) {
+                describe(&error, root, &mut collected);
+            }
         }
         let mut problems = collected.problems;
-        problems.extend(unrepresentable(root));
+        if document_may_hold_unrepresentable(root) {
+            problems.extend(unrepresentable(root));
+        }
         for (path, (def, fields)) in &collected.missing {
             let fields: Vec<String> = fields
                 .iter()
@@ -147,35 +154,19 @@ impl Rule for InvalidManifest {
     }
 }
 
-/// Kubernetes reads `key: null` as an unset field, so such entries are dropped before
-/// validation (the schema does not allow null anywhere).
-fn drop_nulls(value: &mut Value) {
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(map) => {
-                map.retain(|_, x| !x.is_null());
-                stack.extend(map.values_mut());
-            }
-            Value::Array(items) => stack.extend(items.iter_mut()),
-            _ => {}
-        }
-    }
-}
-
 /// What the JSON view leaves out because JSON cannot hold it, and Kubernetes (which turns
 /// YAML into JSON before it decodes a manifest) rejects: numbers that are not finite
 /// (`.inf`, `.nan`, `1e309`) and keys that are collections (a mapping or list used as a
 /// key, usually through an alias). One walk over the document, each node once.
 fn unrepresentable(root: NodeRef<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = vec![false; root.document_len()];
     // The field each node is the value of, written out only for a problem (a string per
     // node cost more than the rest of the walk).
     let mut names = vec![FieldName::Document];
     let mut work = vec![(root, 0usize)];
     while let Some((node, field)) = work.pop() {
-        if !seen.insert(node.id()) {
+        if std::mem::replace(&mut seen[node.id() as usize], true) {
             continue;
         }
         if node.is_mapping() {

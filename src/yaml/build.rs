@@ -33,6 +33,9 @@ impl Default for ParseLimits {
     }
 }
 
+/// Mappings up to this many entries look for repeated keys without a hash map.
+const SMALL_MAPPING: usize = 8;
+
 struct Frame {
     id: NodeId,
     children: Vec<NodeId>,
@@ -49,6 +52,9 @@ struct DocBuilder {
     anchors: HashMap<usize, (NodeId, bool)>,
     expanded: u64,
     duplicates: Vec<DuplicateKey>,
+    /// Emptied child lists of finished collections, reused by the next ones: a collection's
+    /// children grow in a reused list and are copied out once, at their final size.
+    spare: Vec<Vec<NodeId>>,
 }
 
 enum Abort {
@@ -153,13 +159,13 @@ impl DocBuilder {
         self.register_anchor(anchor, id, false);
         self.stack.push(Frame {
             id,
-            children: Vec::new(),
+            children: self.spare.pop().unwrap_or_default(),
             anchor,
         });
     }
 
     fn end_collection(&mut self, src: &str, end: Span, flow: bool) {
-        let Some(frame) = self.stack.pop() else {
+        let Some(mut frame) = self.stack.pop() else {
             return;
         };
         let size: u64 = 1 + frame
@@ -187,9 +193,11 @@ impl DocBuilder {
                     .map(|pair| (pair[0], pair[1]))
                     .collect();
             }
-            NodeKind::Sequence(items) => *items = frame.children,
+            NodeKind::Sequence(items) => *items = frame.children.clone(),
             NodeKind::Scalar { .. } => {}
         }
+        frame.children.clear();
+        self.spare.push(frame.children);
         if frame.anchor != 0 {
             self.anchors.insert(frame.anchor, (frame.id, true));
         }
@@ -205,16 +213,43 @@ impl DocBuilder {
         if entries.len() < 2 {
             return;
         }
-        let mut first_at: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
-        for &(k, _) in entries.iter() {
+        let key_of = |k: NodeId| {
             let node = &self.doc.nodes[k as usize];
             let NodeKind::Scalar { text, .. } = &node.kind else {
-                continue;
+                return None;
             };
-            let key: &str = match &text.0 {
+            Some(match &text.0 {
                 ScalarText::Source => src.get(node.span.range()).unwrap_or(""),
                 ScalarText::Owned(s) => s,
+            })
+        };
+        // A mapping of a few keys is searched directly: hashing every key of every small
+        // mapping cost more than comparing them.
+        if entries.len() <= SMALL_MAPPING {
+            for (i, &(k, _)) in entries.iter().enumerate() {
+                let Some(key) = key_of(k) else {
+                    continue;
+                };
+                let first = entries[..i]
+                    .iter()
+                    .find(|&&(earlier, _)| key_of(earlier) == Some(key));
+                if let Some(&(first, _)) = first {
+                    self.duplicates.push(DuplicateKey {
+                        key: key.to_string(),
+                        first: self.doc.nodes[first as usize].span,
+                        second: self.doc.nodes[k as usize].span,
+                        document: self.doc.index,
+                    });
+                }
+            }
+            return;
+        }
+        let mut first_at: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+        for &(k, _) in entries.iter() {
+            let Some(key) = key_of(k) else {
+                continue;
             };
+            let node = &self.doc.nodes[k as usize];
             match first_at.get(key) {
                 Some(&first) => self.duplicates.push(DuplicateKey {
                     key: key.to_string(),

@@ -12,31 +12,57 @@ use super::tree::{NodeRef, ScalarStyle};
 /// What JSON cannot hold is for the caller to report: entries whose key is a collection are
 /// left out, numbers JSON cannot carry ([`unrepresentable_number`]) become null.
 pub fn to_json(root: NodeRef<'_>) -> Value {
+    convert(root, false)
+}
+
+/// [`to_json`] as a manifest is read by Kubernetes, which takes `key: null` as an unset
+/// field: mapping entries whose value is null (after repeated keys and merge keys are
+/// resolved) are left out. Lists keep their nulls.
+pub fn to_json_without_null_entries(root: NodeRef<'_>) -> Value {
+    convert(root, true)
+}
+
+fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
     enum Work<'a> {
         Visit(NodeRef<'a>),
         FinishSeq(usize),
-        FinishMap(Vec<String>),
+        /// A mapping of this many entries: its keys are the last ones of `keys`.
+        FinishMap(usize),
     }
     let mut work = vec![Work::Visit(root)];
     let mut values: Vec<Value> = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     while let Some(item) = work.pop() {
         match item {
             Work::Visit(node) => {
                 if node.is_mapping() {
-                    let (keys, children): (Vec<String>, Vec<NodeRef<'_>>) = merged_entries(node)
-                        .into_iter()
-                        .filter_map(|(k, v)| Some((k.str()?.to_string(), v)))
-                        .unzip();
-                    work.push(Work::FinishMap(keys));
-                    for child in children.into_iter().rev() {
-                        work.push(Work::Visit(child));
+                    // Only a mapping with a `<<` entry needs its entries gathered first.
+                    if node.entries().any(|(k, _)| is_merge_key(k)) {
+                        let entries = merged_entries(node);
+                        let from = keys.len();
+                        keys.extend(entries.iter().filter_map(|(k, _)| k.str()));
+                        work.push(Work::FinishMap(keys.len() - from));
+                        work.extend(
+                            entries
+                                .iter()
+                                .rev()
+                                .filter(|(k, _)| k.is_scalar())
+                                .map(|&(_, v)| Work::Visit(v)),
+                        );
+                    } else {
+                        let from = keys.len();
+                        keys.extend(node.entries().filter_map(|(k, _)| k.str()));
+                        work.push(Work::FinishMap(keys.len() - from));
+                        work.extend(
+                            node.entries()
+                                .rev()
+                                .filter(|(k, _)| k.is_scalar())
+                                .map(|(_, v)| Work::Visit(v)),
+                        );
                     }
                 } else if node.is_sequence() {
-                    let children: Vec<NodeRef<'_>> = node.items().collect();
-                    work.push(Work::FinishSeq(children.len()));
-                    for child in children.into_iter().rev() {
-                        work.push(Work::Visit(child));
-                    }
+                    work.push(Work::FinishSeq(node.len()));
+                    work.extend(node.items().rev().map(Work::Visit));
                 } else {
                     values.push(scalar(node));
                 }
@@ -45,17 +71,39 @@ pub fn to_json(root: NodeRef<'_>) -> Value {
                 let items = values.split_off(values.len() - n);
                 values.push(Value::Array(items));
             }
-            Work::FinishMap(keys) => {
-                let items = values.split_off(values.len() - keys.len());
-                let mut map = Map::new();
-                for (k, v) in keys.into_iter().zip(items) {
-                    map.insert(k, v);
+            Work::FinishMap(n) => {
+                let (from, keys_from) = (values.len() - n, keys.len() - n);
+                // Built in one go (sorted, the last of a repeated key kept), not key by key.
+                let mut map: Map<String, Value> = keys
+                    .drain(keys_from..)
+                    .map(str::to_string)
+                    .zip(values.drain(from..))
+                    .collect();
+                if drop_null_entries {
+                    map.retain(|_, v| !v.is_null());
                 }
                 values.push(Value::Object(map));
             }
         }
     }
     values.pop().unwrap_or(Value::Null)
+}
+
+/// Whether the document of `node` may hold what JSON cannot: a number
+/// [`unrepresentable_number`] reports, or a mapping key that is a collection. `false` means
+/// a walk looking for either finds nothing; one pass over the document's nodes, most of
+/// them ruled out by their first byte.
+pub fn document_may_hold_unrepresentable(node: NodeRef<'_>) -> bool {
+    node.document_has_collection_key()
+        || node.document_scalars().any(|(n, style, text)| {
+            // Only a plain scalar that starts like a number can resolve to a float.
+            style == ScalarStyle::Plain
+                && text
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+                && unrepresentable_number(n).is_some()
+        })
 }
 
 /// Whether a node is a YAML merge key (`<<`, plain).
@@ -217,6 +265,56 @@ mod tests {
             unrepresentable_number(root.path(&["base", "cpu"]).unwrap()),
             None
         );
+    }
+
+    #[test]
+    fn null_entries_are_left_out_after_repeats_and_merges() {
+        // The last of a repeated key decides, then nulls go: `a` was 1, then null.
+        let src = "base: &b {cpu: ~, gpu: 1}\nt:\n  a: 1\n  a: null\n  b: 2\n  c: ~\n  <<: *b\n  list: [1, null, ~]\n  nested: {x: null, y: [ {z: ~} ]}\n";
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        assert_eq!(
+            to_json_without_null_entries(root)["t"],
+            serde_json::json!({"b": 2, "gpu": 1, "list": [1, null, null], "nested": {"y": [{}]}})
+        );
+        // The plain conversion keeps them.
+        let kept = to_json(root);
+        assert_eq!(kept["t"]["a"], Value::Null);
+        assert!(kept["t"].as_object().unwrap().contains_key("c"));
+    }
+
+    #[test]
+    fn documents_that_may_hold_what_json_cannot() {
+        let holds = |src: &str| {
+            let file = parse(src, &ParseLimits::default());
+            document_may_hold_unrepresentable(file.documents[0].root(src).unwrap())
+        };
+        for src in [
+            "a: .inf\n",
+            "a: [x, -.Inf]\n",
+            "a: 1e309\n",
+            "a: 123456789012345678901234567890\n",
+            // An invalid octal is a float to go-yaml: an integer JSON would not read alike.
+            "a: 09\n",
+            "? [k]\n: v\n",
+            "m: &m {a: 1}\nn: {*m : 2}\n",
+        ] {
+            assert!(holds(src), "{src}");
+        }
+        // Look-alikes: quoted, tagged as strings, finite, words that start like numbers.
+        for src in [
+            "a: '.inf'\n",
+            "a: !!str .nan\n",
+            "a: \"1e309\"\n",
+            "a: 1e308\n",
+            "a: 9223372036854775807\n",
+            "a: -1.5\n",
+            "a: .infinity\n",
+            "a: 08:00\n",
+            "{a: 1, b: [c, d]}\n",
+        ] {
+            assert!(!holds(src), "{src}");
+        }
     }
 
     #[test]

@@ -102,6 +102,51 @@ fn duplicate_keys_are_reported_and_the_last_wins() {
 }
 
 #[test]
+fn repeated_keys_are_found_alike_in_small_and_large_mappings() {
+    // Up to eight entries are compared directly, more go through a hash map: both report
+    // every repeat against the first occurrence, in order, and compare decoded text.
+    for filler in [2usize, 12] {
+        let mut src = String::from("m:\n  a: 1\n  \"b\": 2\n");
+        for i in 0..filler {
+            src.push_str(&format!("  k{i}: x\n"));
+        }
+        src.push_str("  \"\\x61\": 3\n  b: 4\n  a: 5\n  [a]: 6\n  [a]: 7\n");
+        let file = parse_ok(&src);
+        let found: Vec<(&str, &str, u32)> = file
+            .duplicate_keys
+            .iter()
+            .map(|d| (d.key.as_str(), &src[d.first.range()], d.second.start))
+            .collect();
+        let second = |text: &str| src.find(text).unwrap() as u32;
+        assert_eq!(
+            found,
+            [
+                ("a", "a", second("\"\\x61\"")),
+                ("b", "\"b\"", second("b: 4")),
+                ("a", "a", second("a: 5")),
+            ],
+            "{filler} filler keys"
+        );
+    }
+}
+
+#[test]
+fn lookups_compare_decoded_keys() {
+    // A key written differently from its text (escapes, quotes) is found by its text; a
+    // key of another length is not, and a quoted `<<` is an ordinary key.
+    let src = "\"na\\x6De\": a\n'image': b\nimag: c\nbase: &b {cpu: 1}\nm:\n  '<<': *b\n  x: 1\nn:\n  <<: *b\n";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    assert_eq!(root.get("name").and_then(|n| n.str()), Some("a"));
+    assert_eq!(root.get("image").and_then(|n| n.str()), Some("b"));
+    assert_eq!(root.get("imag").and_then(|n| n.str()), Some("c"));
+    assert!(root.get("ima").is_none());
+    assert!(root.get("").is_none());
+    assert!(root.path(&["m", "cpu"]).is_none());
+    assert_eq!(root.path(&["n", "cpu"]).map(|n| n.raw()), Some("1"));
+}
+
+#[test]
 fn aliases_and_merge_keys_resolve() {
     let src =
         "base: &base {cpu: \"1\", memory: 1Gi}\nlimits:\n  <<: *base\n  cpu: \"2\"\ncopy: *base\n";

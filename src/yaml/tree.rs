@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::decode::OffsetMap;
+use super::decode::{OffsetMap, ScalarOffsets};
 use super::resolve::{resolve_plain, Resolved};
 
 /// A half-open byte range `start..end` in the file's text.
@@ -257,6 +257,51 @@ impl<'a> NodeRef<'a> {
         max
     }
 
+    /// Whether both nodes belong to one document.
+    pub fn same_document(&self, other: &NodeRef<'_>) -> bool {
+        std::ptr::eq(self.doc, other.doc)
+    }
+
+    /// How many nodes the document this node belongs to holds: node ids are below it.
+    pub fn document_len(&self) -> usize {
+        self.doc.nodes.len()
+    }
+
+    /// Every scalar of the document this node belongs to, with its style and decoded text,
+    /// in creation order: one pass over the arena, for checks that can rule a document out
+    /// before walking its tree.
+    pub fn document_scalars(
+        &self,
+    ) -> impl Iterator<Item = (NodeRef<'a>, ScalarStyle, &'a str)> + 'a {
+        let me = *self;
+        self.doc
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(move |(id, node)| match &node.kind {
+                NodeKind::Scalar { style, text } => Some((
+                    me.at(id as NodeId),
+                    *style,
+                    match &text.0 {
+                        ScalarText::Source => me.src.get(node.span.range()).unwrap_or(""),
+                        ScalarText::Owned(s) => s,
+                    },
+                )),
+                _ => None,
+            })
+    }
+
+    /// Whether a mapping of the document this node belongs to has a collection as a key.
+    pub fn document_has_collection_key(&self) -> bool {
+        let nodes = &self.doc.nodes;
+        nodes.iter().any(|node| match &node.kind {
+            NodeKind::Mapping(entries) => entries
+                .iter()
+                .any(|&(k, _)| !matches!(nodes[k as usize].kind, NodeKind::Scalar { .. })),
+            _ => false,
+        })
+    }
+
     pub fn is_sequence(&self) -> bool {
         matches!(self.node().kind, NodeKind::Sequence(_))
     }
@@ -347,7 +392,9 @@ impl<'a> NodeRef<'a> {
     }
 
     /// Entries of a mapping as `(key, value)` in source order (duplicates included).
-    pub fn entries(&self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
+    pub fn entries(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (NodeRef<'a>, NodeRef<'a>)> + ExactSizeIterator + 'a {
         let me = *self;
         let slice: &'a [(NodeId, NodeId)] = match &self.node().kind {
             NodeKind::Mapping(entries) => entries,
@@ -357,7 +404,7 @@ impl<'a> NodeRef<'a> {
     }
 
     /// Items of a sequence; empty for anything else.
-    pub fn items(&self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+    pub fn items(&self) -> impl DoubleEndedIterator<Item = NodeRef<'a>> + ExactSizeIterator + 'a {
         let me = *self;
         let slice: &'a [NodeId] = match &self.node().kind {
             NodeKind::Sequence(items) => items,
@@ -384,14 +431,26 @@ impl<'a> NodeRef<'a> {
         let NodeKind::Mapping(entries) = &self.node().kind else {
             return None;
         };
-        let found = entries
-            .iter()
-            .rev()
-            .find(|&&(k, _)| self.at(k).str() == Some(key));
+        let found = entries.iter().rev().find(|&&(k, _)| self.key_is(k, key));
         if let Some(&(k, v)) = found {
             return Some((self.at(k), self.at(v)));
         }
         self.merged_entry(key, entries)
+    }
+
+    /// Whether node `k` is a scalar whose text is `key`: [`NodeRef::str`] compared, but a
+    /// key written as in the source is ruled out by its length first (lookups compare
+    /// every key of a mapping).
+    fn key_is(&self, k: NodeId, key: &str) -> bool {
+        let node = &self.doc.nodes[k as usize];
+        match &node.kind {
+            NodeKind::Scalar {
+                text: ScalarTextHandle(ScalarText::Source),
+                ..
+            } if !key.is_empty() && node.span.len() as usize != key.len() => false,
+            NodeKind::Scalar { .. } => self.at(k).str() == Some(key),
+            _ => false,
+        }
     }
 
     fn merged_entry(
@@ -400,8 +459,7 @@ impl<'a> NodeRef<'a> {
         entries: &[(NodeId, NodeId)],
     ) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
         let (_, merge) = entries.iter().rev().find(|&&(k, _)| {
-            let k = self.at(k);
-            k.str() == Some("<<") && k.style() == Some(ScalarStyle::Plain)
+            self.key_is(k, "<<") && self.at(k).style() == Some(ScalarStyle::Plain)
         })?;
         let merge = self.at(*merge);
         if merge.is_mapping() {
@@ -442,6 +500,31 @@ impl<'a> NodeRef<'a> {
                 .map(|map| map.source_offset(decoded))
             }
         }
+    }
+
+    /// How decoded byte ranges of this scalar land in the file, decided once: for many
+    /// ranges of one scalar, where [`NodeRef::source_span`] would rebuild the map for each.
+    /// `None` for collections.
+    pub fn scalar_offsets(&self) -> Option<ScalarOffsets> {
+        let style = self.style()?;
+        Some(match &self.node().kind {
+            NodeKind::Scalar {
+                text: ScalarTextHandle(ScalarText::Source),
+                ..
+            } => ScalarOffsets::Same,
+            _ => {
+                let start = self.span().start as usize;
+                let line_start = super::line_start_before(self.src, start);
+                OffsetMap::build(
+                    self.raw(),
+                    style,
+                    start as u32,
+                    start - line_start,
+                    leading_breaks(style, self.str().unwrap_or("")),
+                )
+                .map_or(ScalarOffsets::Whole, ScalarOffsets::Map)
+            }
+        })
     }
 
     /// The source span of a decoded byte range of this scalar.

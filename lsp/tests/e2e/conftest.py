@@ -133,6 +133,17 @@ async def emacs_client(lsp_client: LanguageClient, workspace: pathlib.Path):
 
 
 @pytest_lsp.fixture(config=CONFIG)
+async def snippet_client(lsp_client: LanguageClient, workspace: pathlib.Path):
+    """A client that takes LSP 3.18 snippet edits (`snippetEditSupport`) and resolves code
+    actions."""
+    params = initialize_params(workspace)
+    params.capabilities.workspace.workspace_edit.snippet_edit_support = True
+    lsp_client.init_result = await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
 async def plaintext_client(lsp_client: LanguageClient, workspace: pathlib.Path):
     """A client that prefers plain-text hover."""
     params = initialize_params(workspace)

@@ -1,4 +1,5 @@
-"""Code actions (quick fixes and the ignore comment), hover, and configuration."""
+"""Code actions (quick fixes, the ignore comment and "Fix all", listed without edits and
+resolved when chosen), hover, and configuration."""
 
 from __future__ import annotations
 
@@ -12,6 +13,19 @@ from pytest_lsp import LanguageClient
 from conftest import REPO, apply_edits, change_doc, open_doc, tup, wait_publish
 
 
+async def resolved(client: LanguageClient, actions: list[types.CodeAction]):
+    """The actions as the editor applies them: a client that resolves code actions (VS Code
+    here) gets them listed without edits, each with the data to resolve it by; others get
+    the edits in the list."""
+    out = []
+    for a in actions:
+        if a.edit is None:
+            assert a.data is not None, a
+            a = await client.code_action_resolve_async(a)
+        out.append(a)
+    return out
+
+
 async def actions_for(client: LanguageClient, uri: str, diagnostic: types.Diagnostic):
     result = await client.text_document_code_action_async(
         types.CodeActionParams(
@@ -23,7 +37,7 @@ async def actions_for(client: LanguageClient, uri: str, diagnostic: types.Diagno
     # Only the actions for this diagnostic (others may share its lines; "Fix all" has none).
     return {
         a.title: a
-        for a in result or []
+        for a in await resolved(client, result or [])
         if any(
             d.code == diagnostic.code and d.range == diagnostic.range for d in a.diagnostics or []
         )
@@ -51,7 +65,7 @@ async def test_retry_quick_fix_on_an_argo_io_template(client: LanguageClient, wo
         'Add a bounded `retryStrategy` to template "fetch" (3 retries, backoff from 30s, '
         "none started after 10m) (unsafe: changes what runs)"
     )
-    assert set(actions) == {title, "Ignore io-step-without-retry on this line"}
+    assert set(actions) == {title, "Ignore io-step-without-retry with a comment"}
     fix = actions[title]
     # A fix that changes what runs is offered, never preferred (not applied by "auto fix").
     assert not fix.is_preferred
@@ -126,7 +140,7 @@ async def fix_all_action(client: LanguageClient, uri: str, only):
             context=types.CodeActionContext(diagnostics=[], only=only),
         )
     )
-    return [a for a in result or [] if a.kind == "source.fixAll.pipelint"]
+    return await resolved(client, [a for a in result or [] if a.kind == "source.fixAll.pipelint"])
 
 
 async def test_fix_all_applies_every_safe_fix(client: LanguageClient, workspace):
@@ -168,7 +182,7 @@ async def test_no_quick_fix_invents_a_digest(client: LanguageClient, workspace):
         if d.code != "unpinned-image":
             continue
         actions = await actions_for(client, uri, d)
-        assert list(actions) == ["Ignore unpinned-image on this line"]
+        assert list(actions) == ["Ignore unpinned-image with a comment"]
 
 
 async def test_ignore_comment_on_the_flagged_line(client: LanguageClient, workspace):
@@ -176,12 +190,12 @@ async def test_ignore_comment_on_the_flagged_line(client: LanguageClient, worksp
     text = path.read_text(encoding="utf-8")
     uri, image = await open_and_find(client, path, "unpinned-image")
     actions = await actions_for(client, uri, image)
-    action = actions["Ignore unpinned-image on this line"]
+    action = actions["Ignore unpinned-image with a comment"]
     assert not action.is_preferred
     fixed = apply_edits(text, edits_of(action, uri))
     assert fixed == text.replace(
         "        image: python:3.11\n",
-        "        image: python:3.11  # pipelint: ignore[unpinned-image] reason\n",
+        "        image: python:3.11  # pipelint: ignore[unpinned-image] <reason>\n",
         1,
     )
 
@@ -191,8 +205,8 @@ async def test_ignore_comment_after_non_ascii_text(client: LanguageClient, works
     text = path.read_text(encoding="utf-8")
     uri, image = await open_and_find(client, path, "unpinned-image")
     actions = await actions_for(client, uri, image)
-    fixed = apply_edits(text, edits_of(actions["Ignore unpinned-image on this line"], uri))
-    assert "--recursive]}  # pipelint: ignore[unpinned-image] reason\n" in fixed
+    fixed = apply_edits(text, edits_of(actions["Ignore unpinned-image with a comment"], uri))
+    assert "--recursive]}  # pipelint: ignore[unpinned-image] <reason>\n" in fixed
     assert len(fixed.splitlines()) == len(text.splitlines())
 
 
@@ -201,7 +215,7 @@ async def test_the_ignore_comment_silences_the_finding(client: LanguageClient, w
     text = path.read_text(encoding="utf-8")
     uri, image = await open_and_find(client, path, "unpinned-image")
     actions = await actions_for(client, uri, image)
-    fixed = apply_edits(text, edits_of(actions["Ignore unpinned-image on this line"], uri))
+    fixed = apply_edits(text, edits_of(actions["Ignore unpinned-image with a comment"], uri))
     since = len(client.publishes)
     change_doc(client, uri, 2, fixed)
     _, params = await wait_publish(client, uri, since=since)
@@ -334,3 +348,136 @@ async def test_each_workspace_folder_uses_its_own_config(client: LanguageClient,
     assert "unpinned-image" in {d.code for d in a.diagnostics}
     assert "unpinned-image" not in {d.code for d in b.diagnostics}
     assert "missing-resource-limits" in {d.code for d in b.diagnostics}
+
+
+async def listed(client: LanguageClient, uri: str, diagnostic: types.Diagnostic):
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    return {a.title: a for a in result or []}
+
+
+def snippet_edits(action: types.CodeAction, uri: str) -> list:
+    (change,) = action.edit.document_changes
+    assert change.text_document.uri == uri
+    return list(change.edits)
+
+
+async def test_actions_are_listed_without_edits_and_resolved_when_chosen(
+    client: LanguageClient, workspace
+):
+    path = workspace / "argo-fixable.yaml"
+    text = path.read_text(encoding="utf-8")
+    uri, typo = await open_and_find(client, path, "invalid-manifest")
+    actions = await listed(client, uri, typo)
+    assert set(actions) == {
+        "Rename it to `imagePullPolicy`",
+        "Ignore invalid-manifest with a comment",
+        "Fix all pipelint problems in this file",
+    }
+    # VS Code resolves code actions: the list has titles, kinds, diagnostics and data only.
+    assert all(a.edit is None and a.data is not None for a in actions.values())
+    rename = actions["Rename it to `imagePullPolicy`"]
+    assert rename.kind == types.CodeActionKind.QuickFix and rename.is_preferred
+    assert [d.code for d in rename.diagnostics] == ["invalid-manifest"]
+    chosen = await client.code_action_resolve_async(rename)
+    assert chosen.title == rename.title
+    fixed = apply_edits(text, list(chosen.edit.changes[uri]))
+    assert fixed == text.replace("imagePullPolice:", "imagePullPolicy:")
+    # After an edit, an action listed for the old text is refused, not misapplied.
+    change_doc(client, uri, 2, "\n" + text)
+    with pytest.raises(Exception, match="changed"):
+        await client.code_action_resolve_async(rename)
+
+
+async def test_a_client_that_cannot_resolve_gets_the_edits_in_the_list(
+    emacs_client: LanguageClient, workspace
+):
+    client = emacs_client
+    path = workspace / "argo-fixable.yaml"
+    uri, typo = await open_and_find(client, path, "invalid-manifest")
+    actions = await listed(client, uri, typo)
+    assert actions["Rename it to `imagePullPolicy`"].edit.changes[uri]
+    ignore = actions["Ignore invalid-manifest with a comment"]
+    # Eglot takes no snippet edits: the reason is plain text to replace.
+    (edit,) = ignore.edit.changes[uri]
+    assert edit.new_text.endswith("# pipelint: ignore[invalid-manifest] <reason>")
+    assert all(a.data is None for a in actions.values())
+
+
+async def test_the_reason_is_a_snippet_tab_stop_where_the_client_takes_snippets(
+    snippet_client: LanguageClient, workspace
+):
+    client = snippet_client
+    path = workspace / "kfp-bad.yaml"
+    text = path.read_text(encoding="utf-8")
+    uri, image = await open_and_find(client, path, "unpinned-image")
+    actions = await actions_for(client, uri, image)
+    (edit,) = snippet_edits(actions["Ignore unpinned-image with a comment"], uri)
+    assert isinstance(edit, types.SnippetTextEdit), edit
+    assert edit.snippet.value == "  # pipelint: ignore[unpinned-image] ${1:<reason>}"
+    start = sum(len(line) + 1 for line in text.split("\n")[: edit.range.start.line])
+    assert text[start:].startswith("        image: python:3.11\n")
+
+
+async def test_an_unwritten_reason_is_flagged_where_reasons_are_required(
+    client: LanguageClient, workspace
+):
+    (workspace / ".pipelint.yaml").write_text("require-suppression-reason: true\n")
+    path = workspace / "kfp-bad.yaml"
+    text = path.read_text(encoding="utf-8")
+    uri, image = await open_and_find(client, path, "unpinned-image")
+    actions = await actions_for(client, uri, image)
+    fixed = apply_edits(text, edits_of(actions["Ignore unpinned-image with a comment"], uri))
+    since = len(client.publishes)
+    change_doc(client, uri, 2, fixed)
+    _, params = await wait_publish(client, uri, since=since)
+    assert tup(image.range) not in {tup(d.range) for d in params.diagnostics}
+    flagged = [d for d in params.diagnostics if d.code == "unused-suppression"]
+    assert [d.message.split("\n")[0] for d in flagged] == [
+        "this suppression comment gives no reason, and the config requires one"
+    ]
+    # Once a reason is written, nothing is flagged.
+    since = len(client.publishes)
+    change_doc(client, uri, 3, fixed.replace("<reason>", "the base image is rebuilt nightly"))
+    _, params = await wait_publish(client, uri, since=since)
+    assert "unused-suppression" not in {d.code for d in params.diagnostics}
+
+
+async def test_a_pipeline_finding_inside_a_string_is_ignored_from_the_pipelines_first_line(
+    client: LanguageClient, workspace
+):
+    path = workspace / "kfp-stale-sdk.yaml"
+    text = path.read_text(encoding="utf-8")
+    uri, stale = await open_and_find(client, path, "sdk-backend-version-mismatch")
+    # The flagged line is inside a multi-line string, where no comment can go.
+    assert text.split("\n")[stale.range.start.line].lstrip().startswith("\\ python3 -m pip")
+    actions = await actions_for(client, uri, stale)
+    fixed = apply_edits(
+        text, edits_of(actions["Ignore sdk-backend-version-mismatch with a comment"], uri)
+    )
+    assert "\ncomponents:  # pipelint: ignore[sdk-backend-version-mismatch] <reason>\n" in fixed
+    since = len(client.publishes)
+    change_doc(client, uri, 2, fixed)
+    _, params = await wait_publish(client, uri, since=since)
+    codes = [d.code for d in params.diagnostics]
+    assert "sdk-backend-version-mismatch" not in codes
+    assert "unused-suppression" not in codes
+    # The step's finding on a line with a comment of its own goes on the step's line.
+    uri2, image = await open_and_find_in(client, uri, params, "unpinned-image", '"train"')
+    actions = await actions_for(client, uri2, image)
+    refixed = apply_edits(fixed, edits_of(actions["Ignore unpinned-image with a comment"], uri))
+    assert "      train:  # pipelint: ignore[unpinned-image] <reason>\n" in refixed
+    since = len(client.publishes)
+    change_doc(client, uri, 3, refixed)
+    _, params = await wait_publish(client, uri, since=since)
+    images = [d.message for d in params.diagnostics if d.code == "unpinned-image"]
+    assert len(images) == 1 and '"sample-rows"' in images[0]
+
+
+async def open_and_find_in(client, uri, params, code: str, step: str):
+    return uri, next(d for d in params.diagnostics if d.code == code and step in d.message)

@@ -78,7 +78,7 @@ async def test_ir_findings_land_on_the_python_and_go_when_it_no_longer_matches(
         )
     )
     titles = [a.title for a in actions]
-    assert "Ignore missing-timeout on this line" in titles, titles
+    assert "Ignore missing-timeout with a comment" in titles, titles
 
     # A component edited in the editor: the IR is older than the Python; nothing is left on
     # the Python, and the IR says so.

