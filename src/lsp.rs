@@ -3,6 +3,7 @@
 //! engine, rules and `.pipelint.yaml` discovery as `pipelint check`.
 
 mod config_help;
+mod kfp_source;
 mod navigate;
 
 use std::path::{Path, PathBuf};
@@ -89,6 +90,7 @@ fn to_lsp(f: &Finding) -> LspFinding {
             "step_start": f.step_span.map(|s| s.start),
             "document": f.document,
         })),
+        sources: Vec::new(),
     }
 }
 
@@ -235,6 +237,7 @@ impl PipelintAnalyzer {
                 related: Vec::new(),
                 doc_url: None,
                 data: None,
+                sources: Vec::new(),
             });
         }
         analysis
@@ -245,6 +248,15 @@ impl Analyzer for PipelintAnalyzer {
     fn analyze(&self, doc: &DocumentRef<'_>) -> Option<Analysis> {
         if let Some(path) = doc.path.filter(|p| is_config_file(Some(p))) {
             return Some(Self::check_config(doc, path));
+        }
+        // Python is open only to show the findings of KFP IR mapped into it (the server
+        // gets those from the IR's lint); it is never a pipeline itself.
+        if doc
+            .path
+            .and_then(Path::extension)
+            .is_some_and(|x| x == "py")
+        {
+            return None;
         }
         let (config, message) = self.config_for(doc);
         let settings = Settings {
@@ -258,8 +270,13 @@ impl Analyzer for PipelintAnalyzer {
         let _cancel = CancelOn::new(doc.cancel.flag().clone());
         // Not `explicit`: a YAML file that is broken and does not look like a pipeline is
         // somebody else's file, and gets nothing.
-        let report = lint_bytes(name, doc.text.as_bytes(), false, &settings);
+        let mut report = lint_bytes(name, doc.text.as_bytes(), false, &settings);
         if doc.cancel.is_cancelled() || !matches!(report.outcome, Outcome::Pipeline(_)) {
+            return None;
+        }
+        // KFP IR: each finding also where the Python it was compiled from is edited.
+        let mut mapped = kfp_source::map(&mut report, doc, &settings);
+        if doc.cancel.is_cancelled() {
             return None;
         }
         // The config's `docs-url`, when it sets one, links each finding to its rule's page
@@ -274,12 +291,15 @@ impl Analyzer for PipelintAnalyzer {
                     .docs_url
                     .as_ref()
                     .and_then(|_| config.rule_url(f.rule)),
+                sources: mapped.as_mut().map_or_else(Vec::new, |m| m.places(f)),
                 ..to_lsp(f)
             })
             .collect();
+        let incomplete = mapped.as_mut().and_then(|m| m.incomplete.take());
         Some(Analysis {
             findings,
-            messages: message.into_iter().collect(),
+            messages: message.into_iter().chain(incomplete).collect(),
+            depends_on: mapped.map(|m| m.depends_on),
         })
     }
 
@@ -486,6 +506,11 @@ impl Analyzer for PipelintAnalyzer {
         &["**/*.yaml", "**/*.yml", "**/*.json"]
     }
 
+    fn dependency_patterns(&self) -> &'static [&'static str] {
+        // The Python that KFP IR is mapped into.
+        &["**/*.py"]
+    }
+
     fn config_file_names(&self) -> &'static [&'static str] {
         &[CONFIG_FILE]
     }
@@ -525,6 +550,7 @@ mod tests {
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
             options: &NO_OPTIONS,
+            unsaved: &[],
         }
     }
 
@@ -561,6 +587,22 @@ mod tests {
             "{:?}",
             rules(&argo)
         );
+        // A Python file (open to show the KFP findings mapped into it) is never linted as
+        // a pipeline, whatever its text.
+        let py = Path::new("/nowhere/pipeline.py");
+        assert!(a
+            .analyze(&DocumentRef {
+                path: Some(py),
+                ..doc(ARGO)
+            })
+            .is_none());
+        let yaml = Path::new("/nowhere/pipeline.yaml");
+        assert!(a
+            .analyze(&DocumentRef {
+                path: Some(yaml),
+                ..doc(ARGO)
+            })
+            .is_some());
     }
 
     #[test]
@@ -798,6 +840,7 @@ mod tests {
                     workspace_folder: Some(&dir),
                     cancel: &NOT_CANCELLED,
                     options: &NO_OPTIONS,
+                    unsaved: &[],
                 })
                 .unwrap()
         };
@@ -857,6 +900,7 @@ mod tests {
             workspace_folder: None,
             cancel: &NOT_CANCELLED,
             options: &NO_OPTIONS,
+            unsaved: &[],
         };
         let a = PipelintAnalyzer.analyze(&d).unwrap();
         assert_eq!(a.findings.len(), 1);
@@ -879,6 +923,7 @@ mod tests {
             workspace_folder: Some(dir),
             cancel: &NOT_CANCELLED,
             options,
+            unsaved: &[],
         };
         PipelintAnalyzer.analyze(&d).unwrap()
     }
@@ -945,6 +990,116 @@ mod tests {
             image.doc_url.as_deref(),
             Some("https://wiki.example/pipelint/unpinned-image")
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The compiled pair of `testdata/sourcemap/` in a workspace folder, linted as the open
+    /// IR document, with the Python as the editor holds it (`None`: as on disk).
+    fn lint_kfp_pair(dir: &Path, python: Option<&str>) -> Analysis {
+        const IR: &str = include_str!("../testdata/sourcemap/nested.yaml");
+        let ir = dir.join("nested.yaml");
+        let py = dir.join("sourcemap_nested.py");
+        let unsaved: Vec<(PathBuf, Arc<str>)> =
+            python.map(|t| (py, Arc::from(t))).into_iter().collect();
+        let d = DocumentRef {
+            uri: "file:///nested.yaml",
+            path: Some(&ir),
+            text: IR,
+            workspace_folder: Some(dir),
+            cancel: &NOT_CANCELLED,
+            options: &NO_OPTIONS,
+            unsaved: &unsaved,
+        };
+        PipelintAnalyzer.analyze(&d).unwrap()
+    }
+
+    #[test]
+    fn kfp_ir_findings_carry_their_python_places_as_the_editor_holds_the_python() {
+        const PY: &str = include_str!("../testdata/kfp-src/sourcemap_nested.py");
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-kfp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sourcemap_nested.py"), PY).unwrap();
+        let analysis = lint_kfp_pair(&dir, None);
+        let depends = analysis.depends_on.clone().unwrap();
+        assert!(depends.covers(&dir.join("pkg/x.py")));
+        assert!(!depends.covers(&dir.join("nested.yaml")));
+        let timeout = analysis
+            .findings
+            .iter()
+            .find(|f| f.rule == "missing-timeout" && f.message.contains("train-model"))
+            .unwrap();
+        let place = &timeout.sources[0];
+        assert_eq!(place.path, dir.join("sourcemap_nested.py"));
+        assert_eq!(&place.text[place.span.clone()], "train_model(seed=seed)");
+        // The ignore comment goes at the end of that line.
+        let fix = place.ignore.clone().unwrap();
+        assert_eq!(fix.title, ignore_title("missing-timeout"));
+        assert_eq!(fix.kind, FixKind::Suppress);
+        assert_eq!(fix.placeholder.as_deref(), Some(REASON_PLACEHOLDER));
+        let [ignore] = fix.edits.as_slice() else {
+            panic!("{fix:?}");
+        };
+        let line_end = PY[place.span.start..].find('\n').unwrap() + place.span.start;
+        assert_eq!(ignore.span, line_end..line_end);
+        assert_eq!(
+            ignore.new_text,
+            format!("  # pipelint: ignore[missing-timeout] {REASON_PLACEHOLDER}")
+        );
+        assert!(analysis
+            .findings
+            .iter()
+            .all(|f| f.rule != "stale-compiled-pipeline"));
+
+        // The editor's text, not the disk's: with the ignore comment typed in, the finding
+        // is gone; with the component changed, nothing is mapped and the IR is stale.
+        let mut ignored = PY.to_string();
+        ignored.insert_str(line_end, &ignore.new_text);
+        let analysis = lint_kfp_pair(&dir, Some(&ignored));
+        assert!(analysis
+            .findings
+            .iter()
+            .all(|f| !(f.rule == "missing-timeout" && f.message.contains("train-model"))));
+        assert!(analysis.findings.iter().all(|f| !f.sources.is_empty()));
+        let changed = PY.replacen("    import boto3\n", "    import boto3  # edited\n", 1);
+        assert_ne!(changed, PY);
+        let stale = lint_kfp_pair(&dir, Some(&changed));
+        assert!(stale.findings.iter().all(|f| f.sources.is_empty()));
+        assert_eq!(
+            stale
+                .findings
+                .iter()
+                .filter(|f| f.rule == "stale-compiled-pipeline")
+                .count(),
+            1
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_python_scan_cut_short_by_the_work_budget_is_said_and_maps_nothing() {
+        let dir = std::env::temp_dir().join(format!("pipelint-lsp-kfp-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("sourcemap_nested.py"),
+            include_str!("../testdata/kfp-src/sourcemap_nested.py"),
+        )
+        .unwrap();
+        let lint = || lint_kfp_pair(&dir, None);
+        assert!(lint().messages.is_empty());
+        // Read first (the walk is sorted), and more than the budget allows.
+        std::fs::write(dir.join("big.py"), "x = 1\n".repeat(70_000)).unwrap();
+        std::fs::write(
+            dir.join(".pipelint.yaml"),
+            "limits:\n  file-time-budget: 20000\n",
+        )
+        .unwrap();
+        let analysis = lint();
+        let [message] = analysis.messages.as_slice() else {
+            panic!("{:?}", analysis.messages);
+        };
+        assert!(message.contains("were not read"), "{message}");
+        assert!(analysis.findings.iter().all(|f| f.sources.is_empty()));
+        assert!(!analysis.findings.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

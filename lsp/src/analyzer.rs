@@ -5,7 +5,7 @@
 //! the analyzer never sees a position encoding, and the server never sees a YAML node.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -48,6 +48,9 @@ pub struct DocumentRef<'a> {
     pub cancel: &'a Cancel,
     /// What the client's settings change about linting.
     pub options: &'a LintOptions,
+    /// The other open documents that have a file, as the editor holds them (unsaved edits
+    /// included): read instead of the file on disk when the analysis reads that file.
+    pub unsaved: &'a [(PathBuf, Arc<str>)],
 }
 
 /// The client's settings that change what is linted and how (`initializationOptions` and
@@ -135,6 +138,42 @@ pub struct Related {
     pub message: String,
 }
 
+/// A place in another file where the finding is changed: the Python line a KFP IR finding
+/// was compiled from. The first of a finding's places gets a diagnostic of its own there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourcePlace {
+    pub path: PathBuf,
+    /// That file's text as the analysis read it (the editor's, when it is open): `span` and
+    /// `ignore` are counted in it.
+    pub text: Arc<str>,
+    /// Byte range in `text`.
+    pub span: Range<usize>,
+    /// What is there (`set in pipeline.py:42: ...`).
+    pub message: String,
+    /// The code action that silences the finding from this place (an ignore comment on its
+    /// line), its edits in `text`.
+    pub ignore: Option<Fix>,
+}
+
+/// The files besides the document that an analysis read: a change to one of them (open,
+/// edited, saved or changed on disk) means the document is linted again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DependsOn {
+    /// The directory that was read.
+    pub dir: PathBuf,
+    /// The file name extension of the files that were read, without the dot (`py`).
+    pub extension: String,
+}
+
+impl DependsOn {
+    pub fn covers(&self, path: &Path) -> bool {
+        path.starts_with(&self.dir)
+            && path
+                .extension()
+                .is_some_and(|x| x == self.extension.as_str())
+    }
+}
+
 /// One finding, ready to become a diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -154,6 +193,9 @@ pub struct Finding {
     pub doc_url: Option<String>,
     /// The analyzer's own notes about the finding, handed back to [`Analyzer::fixes`].
     pub data: Option<serde_json::Value>,
+    /// Where in other files the finding is changed (the Python of a KFP pipeline), the
+    /// primary place first.
+    pub sources: Vec<SourcePlace>,
 }
 
 /// The result of linting one document that is a pipeline.
@@ -162,6 +204,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// What the user should know that is not a finding (a broken config file): shown once.
     pub messages: Vec<String>,
+    /// The other files the result depends on, if any.
+    pub depends_on: Option<DependsOn>,
 }
 
 /// A text replacement: `span` (bytes) becomes `new_text`.
@@ -265,6 +309,12 @@ pub trait Analyzer: Send + Sync + 'static {
 
     /// File name patterns (globs) whose change on disk may change workspace diagnostics.
     fn watched_patterns(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// File name patterns (globs) of files that analyses may read besides the document (see
+    /// [`Analysis::depends_on`]): watched, so that a change on disk lints them again.
+    fn dependency_patterns(&self) -> &'static [&'static str] {
         &[]
     }
 

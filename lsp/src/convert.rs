@@ -1,11 +1,15 @@
 //! Analyzer data -> LSP types: diagnostics and hover text (code actions: `actions.rs`).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use lsp_types::{
     Code, CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
     Uri,
 };
 
-use crate::analyzer::{Finding, Severity};
+use crate::analyzer::{Analysis, Finding, Fix, Severity};
 use crate::position::{Encoding, LineMap};
 
 pub const SOURCE: &str = "pipelint";
@@ -78,6 +82,88 @@ pub fn diagnostic(f: &Finding, uri: &str, lines: &LineMap, p: &Presentation) -> 
         related_information: (p.related_information && !related.is_empty()).then_some(related),
         data: None,
     }
+}
+
+/// The diagnostic of a finding at its primary place in another file (the Python line a KFP
+/// IR finding maps to), on `lines` of that file; its related information leads back to the
+/// finding in `uri` (the IR document) and to the finding's other places.
+pub fn source_diagnostic(
+    f: &Finding,
+    uri: &str,
+    doc_lines: &LineMap,
+    lines: &LineMap,
+    p: &Presentation,
+) -> Option<Diagnostic> {
+    let (primary, others) = f.sources.split_first()?;
+    let mut diagnostic = diagnostic(f, uri, doc_lines, p);
+    diagnostic.range = lines.range(primary.span.clone(), p.encoding);
+    let label = if f.label.is_empty() {
+        "reported here".to_string()
+    } else {
+        f.label.clone()
+    };
+    let mut related = vec![DiagnosticRelatedInformation {
+        location: Location {
+            uri: Uri::from(uri),
+            range: doc_lines.range(f.span.clone(), p.encoding),
+        },
+        message: format!("in the compiled pipeline: {label}"),
+    }];
+    for place in others {
+        let place_lines = LineMap::new(place.text.clone());
+        related.push(DiagnosticRelatedInformation {
+            location: Location {
+                uri: Uri::from(crate::uri::from_path(&place.path)),
+                range: place_lines.range(place.span.clone(), p.encoding),
+            },
+            message: place.message.clone(),
+        });
+    }
+    diagnostic.related_information = p.related_information.then_some(related);
+    Some(diagnostic)
+}
+
+/// A finding's diagnostic on another file (the Python line a KFP IR finding maps to).
+#[derive(Clone, Debug)]
+pub struct SourceDiagnostic {
+    pub uri: String,
+    pub diagnostic: Diagnostic,
+    /// That file's text as the lint read it: where the diagnostic and `ignore` are counted.
+    pub lines: Arc<LineMap>,
+    /// The ignore comment for that line.
+    pub ignore: Option<Fix>,
+}
+
+/// The diagnostics of an analysis's findings on the other files they map to, at each
+/// finding's primary place.
+pub fn source_diagnostics(
+    analysis: Option<&Analysis>,
+    uri: &str,
+    lines: &LineMap,
+    presentation: &Presentation,
+) -> Vec<SourceDiagnostic> {
+    let mut texts: HashMap<PathBuf, Arc<LineMap>> = HashMap::new();
+    let mut out = Vec::new();
+    for f in analysis.iter().flat_map(|a| a.findings.iter()) {
+        let Some(place) = f.sources.first() else {
+            continue;
+        };
+        let place_lines = texts
+            .entry(place.path.clone())
+            .or_insert_with(|| Arc::new(LineMap::new(place.text.clone())))
+            .clone();
+        let Some(diagnostic) = source_diagnostic(f, uri, lines, &place_lines, presentation) else {
+            continue;
+        };
+        let ignore = place.ignore.clone();
+        out.push(SourceDiagnostic {
+            uri: crate::uri::from_path(&place.path),
+            diagnostic,
+            lines: place_lines,
+            ignore,
+        });
+    }
+    out
 }
 
 /// At most `max` diagnostics, the most severe first (in document order within a severity),
@@ -245,6 +331,7 @@ mod tests {
             }],
             doc_url: None,
             data: None,
+            sources: Vec::new(),
         }
     }
 

@@ -22,8 +22,8 @@ mod workspace;
 use std::sync::Arc;
 
 pub use analyzer::{
-    Analysis, Analyzer, Cancel, Completion, CompletionKind, DocumentRef, Edit, Finding, Fix,
-    FixKind, LintOptions, Offer, Related, Severity, Symbol, SymbolKind, Target,
+    Analysis, Analyzer, Cancel, Completion, CompletionKind, DependsOn, DocumentRef, Edit, Finding,
+    Fix, FixKind, LintOptions, Offer, Related, Severity, SourcePlace, Symbol, SymbolKind, Target,
 };
 pub use server::{serve, Exit, DEFAULT_DEBOUNCE};
 

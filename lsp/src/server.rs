@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,9 +36,9 @@ use crate::actions::{
     FIX_ALL_TITLE,
 };
 use crate::analyzer::{
-    Analysis, Analyzer, Cancel, DocumentRef, Finding, FixKind, LintOptions, Offer,
+    Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, FixKind, LintOptions, Offer,
 };
-use crate::convert::{self, capped, Presentation, RuleHelp};
+use crate::convert::{self, capped, Presentation, RuleHelp, SourceDiagnostic};
 use crate::navigate;
 use crate::position::{Encoding, LineMap};
 use crate::settings::{DiagnosticMode, LogFile, LogLevel, Settings};
@@ -84,6 +84,11 @@ struct Doc {
     shown: bool,
     /// The newest result for the current text, for hover and code actions.
     cache: Option<Cached>,
+    /// The diagnostics its last published lint put on other files (the Python of KFP IR);
+    /// kept while it is linted again.
+    sources: Arc<Vec<SourceDiagnostic>>,
+    /// What its last lint read besides the document: a change there lints it again.
+    depends_on: Option<DependsOn>,
 }
 
 #[derive(Clone)]
@@ -95,6 +100,7 @@ struct Cached {
     lines: Arc<LineMap>,
     analysis: Option<Arc<Analysis>>,
     diagnostics: Arc<Vec<Diagnostic>>,
+    sources: Arc<Vec<SourceDiagnostic>>,
 }
 
 /// A request that needs the lint of the document's current text.
@@ -122,6 +128,8 @@ struct Job {
     folder: Option<PathBuf>,
     presentation: Presentation,
     options: Arc<LintOptions>,
+    /// The other open documents that have a file, as the editor holds them.
+    unsaved: Arc<[(PathBuf, Arc<str>)]>,
     cancel: Cancel,
 }
 
@@ -218,6 +226,7 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             workspace_folder: job.folder.as_deref(),
             cancel: &job.cancel,
             options: &job.options,
+            unsaved: &job.unsaved,
         };
         let analysis = analyzer.analyze(&doc).map(Arc::new);
         let lines = Arc::new(LineMap::new(job.text.clone()));
@@ -226,12 +235,15 @@ fn run_job(analyzer: &dyn Analyzer, job: Job) -> JobResult {
             .flat_map(|a| a.findings.iter())
             .map(|f| convert::diagnostic(f, &job.uri, &lines, &job.presentation))
             .collect();
+        let sources =
+            convert::source_diagnostics(analysis.as_deref(), &job.uri, &lines, &job.presentation);
         Cached {
             version: job.version,
             lint: job.id,
             lines,
             analysis,
             diagnostics: Arc::new(diagnostics),
+            sources: Arc::new(sources),
         }
     }))
     .map_err(panic_message);
@@ -286,6 +298,7 @@ fn list_actions(analyzer: &dyn Analyzer, job: &FixJob, analysis: &Analysis) -> V
         workspace_folder: job.folder.as_deref(),
         cancel: &job.cancel,
         options: &job.options,
+        unsaved: &[],
     };
     let target = EditTarget {
         uri: &job.uri,
@@ -394,6 +407,7 @@ fn run_resolve(analyzer: &dyn Analyzer, job: ResolveJob) -> Done {
         workspace_folder: job.folder.as_deref(),
         cancel: &job.cancel,
         options: &job.options,
+        unsaved: &[],
     };
     let target = EditTarget {
         uri: &job.target.uri,
@@ -490,6 +504,15 @@ struct Server {
     cancellable: Vec<(RequestId, Cancel)>,
     folders: Vec<(String, PathBuf)>,
     docs: HashMap<String, Doc>,
+    /// The diagnostics open documents put on other files (KFP IR findings on the Python
+    /// they were compiled from), by URI, as last published or answered.
+    sources: HashMap<String, Vec<SourceDiagnostic>>,
+    /// Bumped when those change or a document is linted again for a change elsewhere: part
+    /// of every pulled result id.
+    source_generation: u64,
+    /// Workspace reports that put diagnostics on other files were dropped: once the next
+    /// workspace pull has made them again, the open files are pulled again.
+    workspace_sources_changed: bool,
     jobs: Sender<Work>,
     next_job: u64,
     next_request: i32,
@@ -549,6 +572,9 @@ pub fn serve(
         cancellable: Vec::new(),
         folders: Vec::new(),
         docs: HashMap::new(),
+        sources: HashMap::new(),
+        source_generation: 0,
+        workspace_sources_changed: false,
         jobs: job_tx,
         next_job: 0,
         next_request: 0,
@@ -834,11 +860,18 @@ impl Server {
                 recv(results) -> done => match done {
                     Ok(Done::Lint(result)) => self.on_result(result),
                     Ok(Done::Reply(response, log)) => {
+                        // Only workspace diagnostics are cancellable.
+                        let workspace = self.cancellable.iter().any(|(id, _)| *id == response.id);
                         self.cancellable.retain(|(id, _)| *id != response.id);
                         if let Some(log) = log {
                             self.log(LogLevel::Error, log);
                         }
                         self.send(response);
+                        if workspace && std::mem::take(&mut self.workspace_sources_changed) {
+                            // Open files' pulled reports hold what those reports put on them.
+                            self.source_generation += 1;
+                            self.refresh_pulled();
+                        }
                     }
                     Err(_) => {}
                 },
@@ -882,6 +915,15 @@ impl Server {
         if let Some(older) = doc.linting.replace(cancel.clone()) {
             older.cancel();
         }
+        let unsaved: Arc<[(PathBuf, Arc<str>)]> = self
+            .docs
+            .iter()
+            .filter(|(other, _)| other.as_str() != uri)
+            .filter_map(|(_, d)| Some((d.path.clone()?, d.text.clone())))
+            .collect();
+        let Some(doc) = self.docs.get_mut(uri) else {
+            return;
+        };
         let job = Job {
             uri: uri.to_string(),
             version: doc.version,
@@ -891,6 +933,7 @@ impl Server {
             folder,
             presentation: self.presentation.clone(),
             options: self.settings.options.clone(),
+            unsaved,
             cancel,
         };
         let _ = self.jobs.send(Work::Lint(job));
@@ -958,8 +1001,14 @@ impl Server {
         };
         let is_pipeline = cached.analysis.is_some();
         let diagnostics = cached.diagnostics.clone();
+        doc.sources = cached.sources.clone();
+        doc.depends_on = cached.analysis.as_ref().and_then(|a| a.depends_on.clone());
         doc.cache = Some(cached);
         doc.linting = None;
+        self.collect_sources();
+        let Some(doc) = self.docs.get_mut(&result.uri) else {
+            return;
+        };
         for waiting in std::mem::take(&mut doc.waiting) {
             self.answer(&result.uri, waiting);
         }
@@ -985,6 +1034,94 @@ impl Server {
         }
         let capped = capped(&diagnostics, self.settings.max_diagnostics);
         self.publish(&result.uri, Some(version), capped);
+    }
+
+    /// Gathers the diagnostics that open documents put on other files and publishes (or,
+    /// to a client that pulls, asks it to pull again) those of each file whose list
+    /// changed: a file that no finding maps to any more gets an empty list.
+    fn collect_sources(&mut self) {
+        let mut now: HashMap<String, Vec<SourceDiagnostic>> = HashMap::new();
+        let mut uris: Vec<&String> = self.docs.keys().collect();
+        uris.sort(); // the same order every time
+        for uri in uris {
+            for s in self.docs[uri].sources.iter() {
+                now.entry(s.uri.clone()).or_default().push(s.clone());
+            }
+        }
+        fn same(a: Option<&Vec<SourceDiagnostic>>, b: Option<&Vec<SourceDiagnostic>>) -> bool {
+            let (a, b) = (
+                a.map_or(&[][..], Vec::as_slice),
+                b.map_or(&[][..], Vec::as_slice),
+            );
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.diagnostic == y.diagnostic)
+        }
+        let mut changed: Vec<String> = now
+            .keys()
+            .chain(self.sources.keys())
+            .filter(|u| !same(now.get(*u), self.sources.get(*u)))
+            .cloned()
+            .collect();
+        changed.sort();
+        changed.dedup();
+        // Files left with nothing are forgotten once their empty list is out.
+        now.retain(|_, v| !v.is_empty());
+        self.sources = now;
+        if changed.is_empty() {
+            return;
+        }
+        self.source_generation += 1;
+        if self.pull {
+            self.refresh_pulled();
+            return;
+        }
+        for uri in changed {
+            let diagnostics = self.source_diagnostics_of(&uri);
+            self.publish(&uri, None, diagnostics);
+        }
+    }
+
+    /// What is shown on a file: the diagnostics open documents put there (and, for a
+    /// client that pulls, the files of its workspace diagnostics that are not open), capped.
+    fn source_diagnostics_of(&self, uri: &str) -> Vec<Diagnostic> {
+        let mut all: Vec<Diagnostic> = self
+            .sources
+            .get(uri)
+            .into_iter()
+            .flatten()
+            .map(|s| s.diagnostic.clone())
+            .collect();
+        if self.pull {
+            let open = self.docs.values().filter_map(|d| d.path.clone()).collect();
+            all.extend(workspace::sources_on(&self.workspace_reports, &open, uri));
+        }
+        capped(&all, self.settings.max_diagnostics)
+    }
+
+    /// A file that documents' lints read changed (opened, edited, saved, closed or changed
+    /// on disk): those documents are linted again after the usual pause, and what they
+    /// showed no longer answers requests. The workspace reports that read it are dropped,
+    /// and with `refresh` a pulling client is asked to pull them again (not while typing:
+    /// the client's next pull gets them).
+    fn relint_dependents(&mut self, path: &Path, except: &str, refresh: bool) {
+        if workspace::forget_dependents(&self.workspace_reports, path) {
+            self.workspace_sources_changed = true;
+            if refresh {
+                self.refresh_pulled();
+            }
+        }
+        let due = Instant::now() + self.settings.debounce;
+        let mut any = false;
+        for (uri, doc) in &mut self.docs {
+            if uri == except || !doc.depends_on.as_ref().is_some_and(|d| d.covers(path)) {
+                continue;
+            }
+            doc.cache = None;
+            doc.deadline = Some(doc.deadline.map_or(due, |d| d.min(due)));
+            any = true;
+        }
+        if any {
+            self.source_generation += 1;
+        }
     }
 
     fn publish(&self, uri: &str, version: Option<i32>, diagnostics: Vec<Diagnostic>) {
@@ -1191,12 +1328,12 @@ impl Server {
 
     fn register_watchers(&mut self) {
         let names = self.analyzer.config_file_names();
-        // Pipelines on disk matter only to a client that pulls workspace diagnostics.
-        let patterns: &[&str] = if self.pull {
-            self.analyzer.watched_patterns()
-        } else {
-            &[]
-        };
+        // Pipelines on disk matter only to a client that pulls workspace diagnostics; the
+        // files lints read besides their document (the Python of KFP IR) to everyone.
+        let mut patterns: Vec<&str> = self.analyzer.dependency_patterns().to_vec();
+        if self.pull {
+            patterns.extend(self.analyzer.watched_patterns());
+        }
         if !self.watch_files || (names.is_empty() && patterns.is_empty()) {
             return;
         }
@@ -1256,10 +1393,18 @@ impl Server {
                 waiting: Vec::new(),
                 shown,
                 cache: None,
+                sources: older
+                    .as_ref()
+                    .map_or_else(Arc::default, |o| o.sources.clone()),
+                depends_on: older.as_ref().and_then(|o| o.depends_on.clone()),
             },
         );
         if let Some(older) = older {
             self.forget(older);
+        }
+        // Its text now stands for the file: documents that read the file read it again.
+        if let Some(path) = uri::to_path(&uri) {
+            self.relint_dependents(&path, &uri, true);
         }
         self.dispatch(&uri);
     }
@@ -1294,8 +1439,12 @@ impl Server {
         // new text is linted once typing pauses.
         doc.latest_job = invalidate;
         doc.deadline = Some(Instant::now() + debounce);
+        let path = doc.path.clone();
         let waiting = Self::text_changed(doc);
         self.answer_modified(waiting);
+        if let Some(path) = path {
+            self.relint_dependents(&path, &uri, false);
+        }
     }
 
     /// The document's text is no longer what running work was started on: stop that work.
@@ -1362,6 +1511,9 @@ impl Server {
         } else if self.docs.contains_key(&uri) {
             self.dispatch(&uri);
         }
+        if let Some(path) = uri::to_path(&uri) {
+            self.relint_dependents(&path, &uri, true);
+        }
     }
 
     fn did_close(&mut self, p: DidCloseTextDocumentParams) {
@@ -1372,6 +1524,12 @@ impl Server {
             if shown && !self.pull {
                 self.publish(&uri, None, Vec::new());
             }
+            // What it put on other files goes with it; documents that read its text read
+            // the file on disk now.
+            self.collect_sources();
+            if let Some(path) = uri::to_path(&uri) {
+                self.relint_dependents(&path, &uri, true);
+            }
         }
     }
 
@@ -1379,6 +1537,12 @@ impl Server {
         if p.changes.iter().any(|c| self.is_config(c.uri.as_ref())) {
             self.config_changed();
             return;
+        }
+        // Open documents whose lints read a changed file (the Python of KFP IR).
+        for change in &p.changes {
+            if let Some(path) = uri::to_path(change.uri.as_ref()) {
+                self.relint_dependents(&path, "", false); // refreshed below
+            }
         }
         // A pipeline changed on disk: its workspace report is stale (the reports also check
         // size and time, which a quick rewrite may keep).
@@ -1455,11 +1619,16 @@ impl Server {
             },
             Waiting::CodeAction(id, p) => self.code_actions(uri, &cached, id, p),
             Waiting::Pull(id, previous) => {
-                let result_id = format!("{}-{}", cached.version, self.report_generation);
+                let result_id = format!(
+                    "{}-{}-{}",
+                    cached.version, self.report_generation, self.source_generation
+                );
                 let report = if previous.as_deref() == Some(result_id.as_str()) {
                     json!({"kind": "unchanged", "resultId": result_id})
                 } else {
-                    let items = capped(&cached.diagnostics, self.settings.max_diagnostics);
+                    // Its own findings, then those that other documents map onto it.
+                    let mut items = capped(&cached.diagnostics, self.settings.max_diagnostics);
+                    items.extend(self.source_diagnostics_of(uri));
                     json!({"kind": "full", "resultId": result_id, "items": items})
                 };
                 self.send(Response::new_ok(id, report));
@@ -1500,6 +1669,7 @@ impl Server {
                 workspace_folder: folder.as_deref(),
                 cancel: &cancel,
                 options: &options,
+                unsaved: &[],
             };
             match catch_unwind(AssertUnwindSafe(|| {
                 answer(analyzer, &doc, &lines, encoding)
@@ -1538,6 +1708,11 @@ impl Server {
         let job = workspace::WorkspaceJob {
             folders: self.folders.iter().map(|(_, p)| p.clone()).collect(),
             open: self.docs.values().filter_map(|d| d.path.clone()).collect(),
+            unsaved: self
+                .docs
+                .values()
+                .filter_map(|d| Some((d.path.clone()?, d.text.clone())))
+                .collect(),
             previous,
             options: self.settings.options.clone(),
             presentation: self.presentation.clone(),
@@ -1645,7 +1820,12 @@ impl Server {
         };
         let nothing = hits.is_empty() && fix_all != FixAllOffer::IfAnyIsFixable;
         let Some(doc) = self.docs.get(uri).filter(|_| !nothing) else {
-            self.send(Response::new_ok(id, Vec::<Value>::new()));
+            let actions = if wants_quickfix {
+                self.source_actions(uri, first, last)
+            } else {
+                Vec::new()
+            };
+            self.send(Response::new_ok(id, actions));
             return;
         };
         let job = FixJob {
@@ -1700,6 +1880,47 @@ impl Server {
             cancel: doc.text_cancel.clone(),
         };
         let _ = self.jobs.send(Work::Resolve(job));
+    }
+}
+
+impl Server {
+    /// The ignore comments for the diagnostics other documents put on lines `first..=last`
+    /// of `uri` (a Python line a KFP IR finding maps to). The fixes of the IR are not
+    /// offered there: they edit the compiled file, which the next compile overwrites.
+    fn source_actions(&self, uri: &str, first: u32, last: u32) -> Vec<Value> {
+        let version = self.docs.get(uri).map_or(0, |d| d.version);
+        self.sources
+            .get(uri)
+            .into_iter()
+            .flatten()
+            .filter(|s| {
+                let (a, b) = (s.diagnostic.range.start.line, s.diagnostic.range.end.line);
+                a <= last && first <= b
+            })
+            .filter_map(|s| {
+                let fix = s.ignore.as_ref()?;
+                let target = EditTarget {
+                    uri,
+                    version,
+                    lines: &s.lines,
+                    encoding: self.presentation.encoding,
+                };
+                let edit = workspace_edit(
+                    &fix.edits,
+                    fix.placeholder.as_deref(),
+                    &target,
+                    self.snippets,
+                );
+                let action = Action {
+                    title: &fix.title,
+                    kind: fix.kind,
+                    fix_all: false,
+                    preferred: fix.preferred,
+                    diagnostic: Some(&s.diagnostic),
+                };
+                Some(action.to_json(Some(edit), None))
+            })
+            .collect()
     }
 }
 

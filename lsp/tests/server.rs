@@ -11,15 +11,18 @@ use crossbeam_channel::{Receiver, Sender};
 use lsp_server::{Message, Notification, Request, RequestId};
 use pipelint_lsp::transport::{Incoming, Outgoing};
 use pipelint_lsp::{
-    serve, Analysis, Analyzer, DocumentRef, Edit, Exit, Finding, Fix, FixKind, Offer, Severity,
-    Symbol, SymbolKind, Target,
+    serve, Analysis, Analyzer, DependsOn, DocumentRef, Edit, Exit, Finding, Fix, FixKind, Offer,
+    Severity, SourcePlace, Symbol, SymbolKind, Target,
 };
 use serde_json::{json, Value};
 
 /// Pipelines are texts starting with `kind:`; every `latest` is a finding, fixed by writing
-/// `1.0` or ignored by a comment at the end of its line with a `<why>` to replace. `PANIC`
-/// panics, `SLOW` takes 400 ms, `BLOCK` notes the text's last line in `started`, waits until
-/// the server cancels it (at most 20 s) and notes the line in `cancelled`.
+/// `1.0` or ignored by a comment at the end of its line with a `<why>` to replace. A line
+/// `source <path>` maps the findings to `make_step()` in that Python file as the editor
+/// holds it (like KFP IR and its Python); a Python file that says `STALE` maps nothing and
+/// gives one `stale-compiled-pipeline` finding instead. `PANIC` panics, `SLOW` takes
+/// 400 ms, `BLOCK` notes the text's last line in `started`, waits until the server cancels
+/// it (at most 20 s) and notes the line in `cancelled`.
 #[derive(Default)]
 struct Scripted {
     calls: AtomicUsize,
@@ -66,11 +69,60 @@ impl Analyzer for Scripted {
                 related: Vec::new(),
                 doc_url: None,
                 data: None,
+                sources: Vec::new(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut findings = findings;
+        let source = doc.text.lines().find_map(|l| l.strip_prefix("source "));
+        let depends_on = source.map(|path| DependsOn {
+            dir: std::path::Path::new(path).parent().unwrap().to_path_buf(),
+            extension: "py".into(),
+        });
+        let python = source.and_then(|path| {
+            doc.unsaved
+                .iter()
+                .find(|(p, _)| p == std::path::Path::new(path))
+        });
+        if let Some((path, text)) = python {
+            if text.contains("STALE") {
+                findings.push(Finding {
+                    rule: "stale-compiled-pipeline".into(),
+                    severity: Severity::Info,
+                    message: "recompile".into(),
+                    label: String::new(),
+                    help: String::new(),
+                    span: 0..4,
+                    related: Vec::new(),
+                    doc_url: None,
+                    data: None,
+                    sources: Vec::new(),
+                });
+            } else if let Some(at) = text.find("make_step()") {
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                for f in findings.iter_mut() {
+                    f.sources.push(SourcePlace {
+                        path: path.clone(),
+                        text: text.clone(),
+                        span: at..at + "make_step()".len(),
+                        message: "task created here".into(),
+                        ignore: Some(Fix {
+                            title: format!("Ignore {} on this line", f.rule),
+                            kind: FixKind::Suppress,
+                            edits: vec![Edit {
+                                span: end..end,
+                                new_text: format!("  # pipelint: ignore[{}] <reason>", f.rule),
+                            }],
+                            preferred: false,
+                            placeholder: Some("<reason>".into()),
+                        }),
+                    });
+                }
+            }
+        }
         Some(Analysis {
             findings,
             messages: Vec::new(),
+            depends_on,
         })
     }
 
@@ -1005,6 +1057,159 @@ fn a_client_that_pulls_but_cannot_be_asked_to_pull_again_gets_publishes() {
     );
     assert_eq!(c.finish(), Exit::WithoutShutdown);
     assert_eq!(c2.finish(), Exit::WithoutShutdown);
+}
+
+/// The next `publishDiagnostics` of `uri` whose diagnostics pass `wanted` (at most 10 s).
+fn published(c: &Client, uri: &str, wanted: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Some(msg) = c.next(deadline.saturating_duration_since(Instant::now())) {
+        if let Outgoing::Message(Message::Notification(n)) = msg {
+            let diagnostics = n.params["diagnostics"].as_array().cloned();
+            if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri {
+                let diagnostics = diagnostics.unwrap();
+                if wanted(&diagnostics) {
+                    return diagnostics;
+                }
+            }
+        }
+    }
+    panic!("no wanted publish of {uri}");
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or(""))
+        .collect()
+}
+
+const PY_URI: &str = "file:///ws/pipe.py";
+const IR_URI: &str = "file:///ws/pipe.yaml";
+const IR: &str = "kind: Workflow\nsource /ws/pipe.py\nimage: latest\n";
+const PY: &str = "import kfp\n\nstep = make_step()\n";
+const PY_STALE: &str = "import kfp\n# STALE\nstep = make_step()\n";
+
+/// A KFP IR finding also shows on the Python line it maps to (with the way back to the IR
+/// and the ignore comment for that line); editing the Python so that it no longer matches
+/// clears it there, and closing the IR too.
+#[test]
+fn ir_findings_are_published_on_the_python_they_map_to_and_cleared_with_the_mapping() {
+    let mut c = Client::start();
+    c.initialize_with(
+        json!({"textDocument": {"publishDiagnostics": {"relatedInformation": true}}}),
+        json!({"debounceMs": 0}),
+    );
+    c.open(PY_URI, 1, PY);
+    c.open(IR_URI, 1, IR);
+    let on_py = published(&c, PY_URI, |d| !d.is_empty());
+    assert_eq!(codes(&on_py), ["unpinned-image"]);
+    assert_eq!(
+        on_py[0]["range"],
+        json!({"start": {"line": 2, "character": 7}, "end": {"line": 2, "character": 18}})
+    );
+    assert_eq!(on_py[0]["source"], "pipelint");
+    assert_eq!(on_py[0]["severity"], 1);
+    let back = &on_py[0]["relatedInformation"][0];
+    assert_eq!(back["location"]["uri"], IR_URI);
+    assert_eq!(
+        back["location"]["range"]["start"],
+        json!({"line": 2, "character": 7})
+    );
+
+    // On the Python line: the ignore comment, at the end of the line; no fix of the IR.
+    let id = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": PY_URI},
+               "range": {"start": {"line": 2, "character": 0}, "end": {"line": 2, "character": 0}},
+               "context": {"diagnostics": []}}),
+    );
+    let actions = c.response(&id).unwrap();
+    let [action] = actions.as_array().unwrap().as_slice() else {
+        panic!("{actions}");
+    };
+    assert_eq!(action["title"], "Ignore unpinned-image on this line");
+    let edits = &action["edit"]["changes"][PY_URI];
+    assert_eq!(
+        edits,
+        &json!([{"range": {"start": {"line": 2, "character": 18}, "end": {"line": 2, "character": 18}},
+                 "newText": "  # pipelint: ignore[unpinned-image] <reason>"}])
+    );
+
+    // The Python edited so that the IR is stale: cleared on the Python, said on the IR.
+    c.change(PY_URI, 2, PY_STALE);
+    assert_eq!(published(&c, PY_URI, |_| true), Vec::<Value>::new());
+    let on_ir = published(&c, IR_URI, |d| {
+        codes(d).contains(&"stale-compiled-pipeline")
+    });
+    assert_eq!(codes(&on_ir), ["unpinned-image", "stale-compiled-pipeline"]);
+    // Back as compiled: mapped again.
+    c.change(PY_URI, 3, PY);
+    assert_eq!(
+        codes(&published(&c, PY_URI, |d| !d.is_empty())),
+        ["unpinned-image"]
+    );
+
+    // The IR closed: nothing maps there any more; reopened: mapped again.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": IR_URI}}),
+    );
+    assert_eq!(published(&c, PY_URI, |_| true), Vec::<Value>::new());
+    c.open(IR_URI, 1, IR);
+    assert_eq!(
+        codes(&published(&c, PY_URI, |d| !d.is_empty())),
+        ["unpinned-image"]
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+/// A client that pulls gets the mapped diagnostic with the Python file's own report, and a
+/// new report once the Python changes.
+#[test]
+fn a_pulled_python_report_holds_the_ir_findings_mapped_to_it() {
+    let mut c = Client::start();
+    c.initialize_with(
+        json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}},
+               "workspace": {"diagnostics": {"refreshSupport": true}}}),
+        json!({"debounceMs": 0}),
+    );
+    c.open(PY_URI, 1, PY);
+    c.open(IR_URI, 1, IR);
+    let pull = |c: &mut Client, uri: &str| {
+        let id = c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        c.response(&id).unwrap()
+    };
+    // The IR's pull waits for its lint, which maps its findings.
+    assert_eq!(
+        codes(pull(&mut c, IR_URI)["items"].as_array().unwrap()),
+        ["unpinned-image"]
+    );
+    let py = pull(&mut c, PY_URI);
+    assert_eq!(py["kind"], "full");
+    let items = py["items"].as_array().unwrap();
+    assert_eq!(codes(items), ["unpinned-image"]);
+    assert_eq!(
+        items[0]["range"]["start"],
+        json!({"line": 2, "character": 7})
+    );
+    c.change(PY_URI, 2, PY_STALE);
+    // The IR is linted again (its pull waits for that), and the Python's report is empty.
+    let ir = pull(&mut c, IR_URI);
+    assert_eq!(
+        codes(ir["items"].as_array().unwrap()),
+        ["unpinned-image", "stale-compiled-pipeline"]
+    );
+    let py_after = pull(&mut c, PY_URI);
+    assert_eq!(py_after["items"], json!([]));
+    assert_ne!(py_after["resultId"], py["resultId"]);
+    assert!(
+        c.publishes(SHORT).is_empty(),
+        "a pulling client got a publish"
+    );
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
 }
 
 /// The code actions on line `line` of `uri`, as the light bulb asks for them.

@@ -30,6 +30,8 @@ use scan::{FunctionKind, PyFile, PyFunction, PyTask};
 struct SourceFile {
     /// As shown in reports: relative to where pipelint runs when under it.
     path: String,
+    /// As found by the walk (under the scanned directory), for the language server.
+    found_at: PathBuf,
     text: String,
     lines: LineIndex,
     py: PyFile,
@@ -99,6 +101,17 @@ impl SourceIndex {
     /// as `.venv` skipped, symlinks never followed), each at most `max_file_size` bytes, the
     /// whole scan within `budget` work units.
     pub fn scan(root: &Path, max_file_size: u64, budget: u64) -> SourceIndex {
+        SourceIndex::scan_with(root, max_file_size, budget, &[])
+    }
+
+    /// [`SourceIndex::scan`], with the text of some files taken from `unsaved` instead of
+    /// the disk (the editor's buffers, which may differ from the saved files).
+    pub fn scan_with(
+        root: &Path,
+        max_file_size: u64,
+        budget: u64,
+        unsaved: &[(PathBuf, std::sync::Arc<str>)],
+    ) -> SourceIndex {
         let mut index = SourceIndex::default();
         let cwd = std::env::current_dir().ok();
         let walker = ignore::WalkBuilder::new(root)
@@ -121,8 +134,13 @@ impl SourceIndex {
             if std::fs::symlink_metadata(&path).map_or(true, |m| !m.is_file()) {
                 continue;
             }
-            let Ok(text) = crate::files::read_regular_text(&path, max_file_size) else {
-                continue;
+            let text = match unsaved.iter().find(|(p, _)| *p == path) {
+                Some((_, text)) if text.len() as u64 <= max_file_size => text.to_string(),
+                Some(_) => continue,
+                None => match crate::files::read_regular_text(&path, max_file_size) {
+                    Ok(text) => text,
+                    Err(_) => continue,
+                },
             };
             let cost = 1 + text.len() as u64 / limits::SCRIPT_BYTES_PER_UNIT;
             if !limits::charge(cost, Span::default()) {
@@ -155,6 +173,7 @@ impl SourceIndex {
             index.by_path.insert(shown.clone(), at);
             index.files.push(SourceFile {
                 path: shown,
+                found_at: path,
                 lines: LineIndex::new(&text),
                 text,
                 py,
@@ -238,6 +257,18 @@ impl SourceIndex {
             end: f.lines.line_col(range.end as u32),
             message,
         }
+    }
+
+    /// Where a mapped place is, for the language server: the file as the walk found it,
+    /// the text that was scanned (the editor's, for an unsaved file) and the place's bytes.
+    pub fn place(&self, at: &SourceLocation) -> Option<(&Path, &str, std::ops::Range<usize>)> {
+        let f = &self.files[*self.by_path.get(&at.path)?];
+        let offset = |l: crate::yaml::LineCol| {
+            (f.lines.line_start(l.line) as usize + l.column.saturating_sub(1) as usize)
+                .min(f.text.len())
+        };
+        let (start, end) = (offset(at.start), offset(at.end));
+        Some((&f.found_at, &f.text, start..end.max(start)))
     }
 
     /// `path:line`.
@@ -625,6 +656,38 @@ fn python_ignore(line: &str) -> Option<Vec<String>> {
         .find_map(crate::suppress::ignored_ids)
 }
 
+/// The edit that makes the Python line holding byte `offset` of `text` ignore `rule`: the
+/// rule added to the line's `# pipelint: ignore[...]` comment (only the first such comment
+/// counts), else that comment, with `reason`, appended to the line.
+pub fn ignore_edit(
+    text: &str,
+    offset: usize,
+    rule: &str,
+    reason: &str,
+) -> (std::ops::Range<usize>, String) {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let end = text[start..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| start + i);
+    let line = &text[start..end];
+    let existing = line
+        .match_indices('#')
+        .map(|(i, _)| i + 1)
+        .find(|&i| line[i..].trim_start().starts_with("pipelint:"));
+    if let Some(comment) = existing {
+        let rest = &line[comment..];
+        if let Some(close) = rest
+            .find("ignore[")
+            .and_then(|open| rest[open..].find(']').map(|close| open + close))
+        {
+            let at = start + comment + close;
+            return (at..at, format!(", {rule}"));
+        }
+    }
+    (end..end, format!("  # pipelint: ignore[{rule}] {reason}"))
+}
+
 fn map_finding(
     finding: &mut Finding,
     index: &SourceIndex,
@@ -731,6 +794,41 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_ignore_edit_appends_a_comment_or_extends_the_one_there() {
+        let apply = |text: &str, at: &str, rule: &str| {
+            let (range, new) = ignore_edit(text, text.find(at).unwrap(), rule, "reason");
+            let mut out = text.to_string();
+            out.replace_range(range, &new);
+            out
+        };
+        let text = "a = 1\ntask = train()\nb = 2\n";
+        let out = apply(text, "train", "missing-timeout");
+        assert_eq!(
+            out,
+            "a = 1\ntask = train()  # pipelint: ignore[missing-timeout] reason\nb = 2\n"
+        );
+        assert_eq!(
+            python_ignore(out.lines().nth(1).unwrap()).unwrap(),
+            ["missing-timeout"]
+        );
+        // A second rule joins the first comment, which is the one that counts.
+        let twice = apply(&out, "train", "unpinned-image");
+        let line = twice.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "task = train()  # pipelint: ignore[missing-timeout, unpinned-image] reason"
+        );
+        assert_eq!(
+            python_ignore(line).unwrap(),
+            ["missing-timeout", "unpinned-image"]
+        );
+        // Another tool's comment is kept; the last line has no line break.
+        let noqa = apply("x = f()  # noqa: E501", "f()", "r");
+        assert_eq!(noqa, "x = f()  # noqa: E501  # pipelint: ignore[r] reason");
+        assert_eq!(python_ignore(&noqa).unwrap(), ["r"]);
+    }
 
     #[test]
     fn control_flow_groups_are_not_tasks() {

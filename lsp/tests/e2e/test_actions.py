@@ -272,7 +272,11 @@ async def test_config_change_relints_open_documents(client: LanguageClient, work
         await asyncio.sleep(0.01)
     (registration,) = client.registrations
     assert registration.method == "workspace/didChangeWatchedFiles"
-    assert registration.register_options["watchers"] == [{"globPattern": "**/.pipelint.yaml"}]
+    # The config, and the Python that KFP IR is mapped into.
+    assert registration.register_options["watchers"] == [
+        {"globPattern": "**/.pipelint.yaml"},
+        {"globPattern": "**/*.py"},
+    ]
     uri = open_doc(client, workspace / "argo-bad.yaml")
     _, params = await wait_publish(client, uri, version=1)
     assert "missing-resource-limits" in {d.code for d in params.diagnostics}
