@@ -218,17 +218,16 @@ impl<'a> Source<'a> {
     }
 
     /// The nodes of each document that an alias or a merge key uses besides the place they
-    /// are written (one pass over the documents that have an anchor at all).
+    /// are written (one pass over the documents where an alias is written at all).
     fn shared(&self) -> &[std::collections::HashSet<NodeId>] {
         self.shared.get_or_init(|| {
             self.yaml
                 .documents
                 .iter()
                 .map(|doc| {
-                    let text = self.src.get(doc.span.range()).unwrap_or("");
                     let mut uses: std::collections::HashMap<NodeId, usize> =
                         std::collections::HashMap::new();
-                    if text.contains('&') {
+                    if doc.has_alias() {
                         for n in doc.all_nodes(self.src) {
                             let children: Vec<NodeId> = if n.is_mapping() {
                                 n.entries().flat_map(|(k, v)| [k.id(), v.id()]).collect()

@@ -288,6 +288,7 @@ impl DocBuilder {
                 "alias refers to a node that contains it (a recursive alias)".into(),
             ));
         }
+        self.doc.has_alias = true;
         self.expanded += self.sizes[target as usize];
         if self.expanded > limits.max_alias_expansion {
             return Err(Abort::TooComplex(

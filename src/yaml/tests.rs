@@ -283,3 +283,12 @@ fn offset_maps_agree_with_the_parser_on_the_corpus() {
     }
     assert!(checked > 10_000, "only {checked} scalars checked");
 }
+
+#[test]
+fn a_document_knows_whether_an_alias_is_written_in_it() {
+    // Fixes refuse to edit what an alias also reads; documents without one skip that walk.
+    // `&` and `*` in scalars (shell `&&`, globs) are no anchor or alias.
+    let file = parse_ok("a: &x 1\nb: *x\n---\nm: &base {k: 1}\nn:\n  <<: *base\n---\nrun: make && cp *.whl out\nc: '&y'\n");
+    let has: Vec<bool> = file.documents.iter().map(|d| d.has_alias()).collect();
+    assert_eq!(has, [true, true, false]);
+}

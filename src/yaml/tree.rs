@@ -96,11 +96,19 @@ pub struct Document {
     pub span: Span,
     /// Index of this document in its file (0-based), counting documents that failed to parse.
     pub index: usize,
+    /// Whether an alias (`*name`, also in `<<: *name`) is written in it: without one, no node
+    /// is read from two places.
+    pub(crate) has_alias: bool,
 }
 
 impl Document {
     pub fn root<'a>(&'a self, src: &'a str) -> Option<NodeRef<'a>> {
         self.root.map(|id| NodeRef { doc: self, src, id })
+    }
+
+    /// Whether any node of the document is also read through an alias.
+    pub fn has_alias(&self) -> bool {
+        self.has_alias
     }
 
     pub fn node_count(&self) -> usize {
