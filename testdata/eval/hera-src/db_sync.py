@@ -4,7 +4,7 @@ from hera.workflows import DAG, Parameter, RetryStrategy, Volume, Workflow, scri
 from hera.workflows.models import Backoff
 
 PYTHON = "python:3.11-slim@sha256:7b88c7e10751cd1ab166b1059ae569ff259c5ba7da9622d6b9ad16b6d8a7b3c0"
-WORK = [Volume(name="work", size="1Gi", mount_path="/work")]
+WORK = [Volume(name="work", size="1Gi", mount_path="/mnt/data")]
 
 OUTPUT = "hera/db-sync.yaml"
 LABELS = [
@@ -24,7 +24,7 @@ def read_signups(day: str):
     conn = pymysql.connect(host="mysql-replica.app.svc", user="analytics", password=os.environ.get("MYSQL_PASSWORD", ""), database="app")
     with conn, conn.cursor() as cur:
         cur.execute("SELECT id, email_domain, plan, created_at FROM users WHERE DATE(created_at) = %s", (day,))
-        with open("/work/signups.csv", "w", newline="") as f:
+        with open("/mnt/data/signups.csv", "w", newline="") as f:
             csv.writer(f).writerows(cur.fetchall())
 
 
@@ -39,7 +39,7 @@ def insert_signups(day: str):
 
     import psycopg2
 
-    with open("/work/signups.csv") as f:
+    with open("/mnt/data/signups.csv") as f:
         rows = list(csv.reader(f))
     with psycopg2.connect(os.environ["WAREHOUSE_DSN"]) as conn, conn.cursor() as cur:
         cur.executemany(

@@ -12,7 +12,7 @@ LABELS = [
 ]
 
 DB = [SecretEnv(name="PG_DSN", secret_name="ledger-db", secret_key="dsn")]
-WORK = [Volume(name="work", size="5Gi", mount_path="/work")]
+WORK = [Volume(name="work", size="5Gi", mount_path="/mnt/data")]
 SLACK = [SecretEnv(name="SLACK_WEBHOOK_URL", secret_name="slack", secret_key="webhook")]
 
 
@@ -24,7 +24,7 @@ def extract(day: str):
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket="acme-ledger-exports", Prefix=f"day={day}/"):
         for obj in page.get("Contents", []):
-            s3.download_file("acme-ledger-exports", obj["Key"], "/work/" + obj["Key"].split("/")[-1])
+            s3.download_file("acme-ledger-exports", obj["Key"], "/mnt/data/" + obj["Key"].split("/")[-1])
 
 
 @script(image=PYTHON, volumes=WORK)
@@ -33,9 +33,9 @@ def transform(day: str):
 
     import pandas as pd
 
-    df = pd.concat(pd.read_csv(p) for p in sorted(glob.glob("/work/*.csv")))
+    df = pd.concat(pd.read_csv(p) for p in sorted(glob.glob("/mnt/data/*.csv")))
     df = df[df["status"] == "settled"]
-    df.groupby(["account_id", "currency"], as_index=False)["amount"].sum().to_parquet(f"/work/ledger-{day}.parquet")
+    df.groupby(["account_id", "currency"], as_index=False)["amount"].sum().to_parquet(f"/mnt/data/ledger-{day}.parquet")
 
 
 @script(image=PYTHON, env=DB, volumes=WORK)
@@ -46,7 +46,7 @@ def load(day: str):
     import psycopg2
     from psycopg2.extras import execute_values
 
-    df = pd.read_parquet(f"/work/ledger-{day}.parquet")
+    df = pd.read_parquet(f"/mnt/data/ledger-{day}.parquet")
     with psycopg2.connect(os.environ["PG_DSN"]) as conn, conn.cursor() as cur:
         execute_values(
             cur,

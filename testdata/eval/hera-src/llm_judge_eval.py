@@ -10,7 +10,7 @@ VLLM = UserContainer(
     image="vllm/vllm-openai:v0.5.5@sha256:0e8f4a5d1b7c9e3f2a6d8b0c4e1f7a9d3b5c8e0f2a4d6b8c1e3f5a7d9b0c2e4f",
     args=["--model", "/models/candidate", "--served-model-name", "local", "--port", "8000"],
 )
-WORK = [Volume(name="work", size="2Gi", mount_path="/work")]
+WORK = [Volume(name="work", size="2Gi", mount_path="/mnt/data")]
 KEYS = [
     SecretEnv(name="OPENAI_API_KEY", secret_name="llm-keys", secret_key="openai"),
     SecretEnv(name="MISTRAL_API_KEY", secret_name="llm-keys", secret_key="mistral"),
@@ -31,7 +31,7 @@ def sidecar_candidates(prompt_set: str):
     from openai import OpenAI
 
     client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused")
-    with open(f"/prompts/{prompt_set}.jsonl") as src, open("/work/sidecar.jsonl", "w") as dst:
+    with open(f"/prompts/{prompt_set}.jsonl") as src, open("/mnt/data/sidecar.jsonl", "w") as dst:
         for line in src:
             p = json.loads(line)
             out = client.completions.create(model="local", prompt=p["prompt"], max_tokens=256, temperature=0)
@@ -50,7 +50,7 @@ def sample_candidates(prompt_set: str):
 
     tok = AutoTokenizer.from_pretrained("/models/candidate")
     lm = AutoModelForCausalLM.from_pretrained("/models/candidate", device_map="auto")
-    with open(f"/prompts/{prompt_set}.jsonl") as src, open("/work/sampled.jsonl", "w") as dst:
+    with open(f"/prompts/{prompt_set}.jsonl") as src, open("/mnt/data/sampled.jsonl", "w") as dst:
         for line in src:
             p = json.loads(line)
             ids = tok(p["prompt"], return_tensors="pt").to(lm.device)
@@ -64,7 +64,7 @@ def judge_litellm():
 
     from litellm import completion
 
-    with open("/work/sampled.jsonl") as src, open("/work/judged-gpt.jsonl", "w") as dst:
+    with open("/mnt/data/sampled.jsonl") as src, open("/mnt/data/judged-gpt.jsonl", "w") as dst:
         for line in src:
             c = json.loads(line)
             resp = completion(model="gpt-4o", messages=[{"role": "user", "content": f"Score 1-10 for helpfulness:\n{c['text']}"}])
@@ -84,7 +84,7 @@ def judge_mistral():
     from mistralai import Mistral
 
     client = Mistral(api_key=os.environ["MISTRAL_API_KEY"])
-    with open("/work/sidecar.jsonl") as src, open("/work/judged-mistral.jsonl", "w") as dst:
+    with open("/mnt/data/sidecar.jsonl") as src, open("/mnt/data/judged-mistral.jsonl", "w") as dst:
         for line in src:
             c = json.loads(line)
             resp = client.chat.complete(model="mistral-large-latest", messages=[{"role": "user", "content": f"Score 1-10:\n{c['text']}"}])
