@@ -10,7 +10,7 @@
 use lsp_types::{CodeActionKind, Diagnostic};
 use serde_json::{json, Value};
 
-use crate::analyzer::{Edit, FixKind};
+use crate::analyzer::{Edit, Fix, FixKind};
 use crate::position::{Encoding, LineMap};
 
 /// The kind of the fix-all action.
@@ -157,6 +157,25 @@ pub struct Target<'a> {
 /// `edits` (byte ranges of the document's text) as a `WorkspaceEdit`. The first occurrence
 /// of `placeholder` becomes a tab stop where the client takes snippet edits (and is written
 /// as it is elsewhere).
+/// One fix as a quick fix on `diagnostic`, its edits written in (for clients that take the
+/// list with the edits, and for actions built on the spot).
+pub fn fix_action(
+    fix: &Fix,
+    diagnostic: &Diagnostic,
+    target: &Target<'_>,
+    snippets: SnippetEdits,
+) -> Value {
+    let edit = workspace_edit(&fix.edits, fix.placeholder.as_deref(), target, snippets);
+    let action = Action {
+        title: &fix.title,
+        kind: fix.kind,
+        fix_all: false,
+        preferred: fix.preferred,
+        diagnostic: Some(diagnostic),
+    };
+    action.to_json(Some(edit), None)
+}
+
 pub fn workspace_edit(
     edits: &[Edit],
     placeholder: Option<&str>,

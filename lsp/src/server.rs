@@ -32,8 +32,8 @@ use lsp_types::{
 use serde_json::{json, Value};
 
 use crate::actions::{
-    client_resolves_edits, workspace_edit, Action, Resolve, SnippetEdits, Target as EditTarget,
-    FIX_ALL_TITLE,
+    client_resolves_edits, fix_action, workspace_edit, Action, Resolve, SnippetEdits,
+    Target as EditTarget, FIX_ALL_TITLE,
 };
 use crate::analyzer::{
     Analysis, Analyzer, Cancel, DependsOn, DocumentRef, Finding, FixKind, LintOptions, Offer,
@@ -368,20 +368,8 @@ fn list_actions(analyzer: &dyn Analyzer, job: &FixJob, analysis: &Analysis) -> V
         let fixes = analyzer.fixes(&doc, &hits);
         for (&i, fixes) in job.hits.iter().zip(fixes) {
             for fix in fixes {
-                let edit = workspace_edit(
-                    &fix.edits,
-                    fix.placeholder.as_deref(),
-                    &target,
-                    job.snippets,
-                );
-                let action = Action {
-                    title: &fix.title,
-                    kind: fix.kind,
-                    fix_all: false,
-                    preferred: fix.preferred,
-                    diagnostic: Some(&job.cached.diagnostics[i]),
-                };
-                push(fix.kind, action.to_json(Some(edit), None));
+                let action = fix_action(&fix, &job.cached.diagnostics[i], &target, job.snippets);
+                push(fix.kind, action);
             }
         }
         fix_all
@@ -1905,20 +1893,7 @@ impl Server {
                     lines: &s.lines,
                     encoding: self.presentation.encoding,
                 };
-                let edit = workspace_edit(
-                    &fix.edits,
-                    fix.placeholder.as_deref(),
-                    &target,
-                    self.snippets,
-                );
-                let action = Action {
-                    title: &fix.title,
-                    kind: fix.kind,
-                    fix_all: false,
-                    preferred: fix.preferred,
-                    diagnostic: Some(&s.diagnostic),
-                };
-                Some(action.to_json(Some(edit), None))
+                Some(fix_action(fix, &s.diagnostic, &target, self.snippets))
             })
             .collect()
     }
