@@ -90,6 +90,7 @@ pub(super) fn fields_of(def: &str) -> impl Iterator<Item = &'static str> {
 pub(super) fn validate(root: NodeRef<'_>) -> Vec<SchemaError<'_>> {
     let mut walk = Walk {
         path: Vec::new(),
+        members: Vec::new(),
         errors: Vec::new(),
     };
     if let Some(row) = kind_row(root) {
@@ -102,7 +103,9 @@ fn kind_row(root: NodeRef<'_>) -> Option<u16> {
     if !root.is_mapping() {
         return None;
     }
-    let kind = members(root)
+    let mut members = Vec::new();
+    push_members(root, &mut members);
+    let kind = members
         .into_iter()
         .find(|(key, _)| *key == "kind")
         .and_then(|(_, value)| match value.resolved() {
@@ -161,29 +164,50 @@ fn has_type(types: u8, value: Json) -> bool {
     types & bits != 0
 }
 
-/// A mapping's entries as its JSON view has them: merge keys applied, sorted by key, the last
-/// of a repeated key kept, entries with a collection key or a null value left out.
-fn members(node: NodeRef<'_>) -> Vec<(&str, NodeRef<'_>)> {
-    let entries = if node.entries().any(|(k, _)| is_merge_key(k)) {
-        merged_entries(node)
-    } else {
-        node.entries().collect()
-    };
-    let mut out: Vec<(&str, NodeRef<'_>)> = entries
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.str()?, v)))
-        .collect();
-    // Stable: of a repeated key, the last in source order ends last.
-    out.sort_by(|a, b| a.0.cmp(b.0));
-    let mut unique: Vec<(&str, NodeRef<'_>)> = Vec::with_capacity(out.len());
-    for entry in out {
-        match unique.last_mut() {
-            Some(last) if last.0 == entry.0 => *last = entry,
-            _ => unique.push(entry),
+/// Appends a mapping's entries as its JSON view has them: merge keys applied, sorted by key,
+/// the last of a repeated key kept, entries with a collection key or a null value left out.
+fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<(&'a str, NodeRef<'a>)>) {
+    let from = out.len();
+    let mut merges = false;
+    for (key, value) in node.entries() {
+        match key.str() {
+            Some("<<") if is_merge_key(key) => {
+                merges = true;
+                break;
+            }
+            Some(name) => out.push((name, value)),
+            None => {}
         }
     }
-    unique.retain(|(_, v)| json_of(*v) != Json::Null);
-    unique
+    if merges {
+        out.truncate(from);
+        out.extend(
+            merged_entries(node)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.str()?, v))),
+        );
+    }
+    // Stable: of a repeated key, the last in source order ends last, and is kept.
+    out[from..].sort_by(|a, b| a.0.cmp(b.0));
+    let mut kept = from;
+    for i in from..out.len() {
+        let entry = out[i];
+        if kept > from && out[kept - 1].0 == entry.0 {
+            out[kept - 1] = entry;
+        } else {
+            out[kept] = entry;
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+    let mut kept = from;
+    for i in from..out.len() {
+        if json_of(out[i].1) != Json::Null {
+            out[kept] = out[i];
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
 }
 
 enum Segment<'a> {
@@ -193,6 +217,9 @@ enum Segment<'a> {
 
 struct Walk<'a> {
     path: Vec<Segment<'a>>,
+    /// The members of the mappings being checked, each mapping's after its parent's (one
+    /// buffer for the walk, not one per mapping).
+    members: Vec<(&'a str, NodeRef<'a>)>,
     errors: Vec<SchemaError<'a>>,
 }
 
@@ -237,10 +264,12 @@ impl<'a> Walk<'a> {
             for &branch in row.any_of {
                 let mut walk = Walk {
                     path: std::mem::take(&mut self.path),
+                    members: std::mem::take(&mut self.members),
                     errors: Vec::new(),
                 };
                 walk.check(node, branch);
                 self.path = walk.path;
+                self.members = walk.members;
                 if walk.errors.is_empty() {
                     branches.clear();
                     break;
@@ -262,17 +291,16 @@ impl<'a> Walk<'a> {
         if row.required.is_empty() && !checks_members {
             return;
         }
-        let members = members(node);
-        let has = |name: &str| members.iter().any(|(key, _)| *key == name);
+        let from = self.members.len();
+        push_members(node, &mut self.members);
+        let to = self.members.len();
         if !row.required_after_properties {
-            for &name in row.required {
-                if !has(name) {
-                    self.error(node, row, ErrorKind::Required(name));
-                }
-            }
+            self.missing(node, row, from..to);
         }
         let mut unexpected = Vec::new();
-        for &(key, value) in &members {
+        // Checking a member appends its own members after `to`, and takes them off again.
+        for i in from..to {
+            let (key, value) = self.members[i];
             let schema = match row.properties.binary_search_by(|(name, _)| name.cmp(&key)) {
                 Ok(i) => row.properties[i].1,
                 Err(_) => match row.additional {
@@ -292,10 +320,16 @@ impl<'a> Walk<'a> {
             self.error(node, row, ErrorKind::Unexpected(unexpected));
         }
         if row.required_after_properties {
-            for &name in row.required {
-                if !has(name) {
-                    self.error(node, row, ErrorKind::Required(name));
-                }
+            self.missing(node, row, from..to);
+        }
+        self.members.truncate(from);
+    }
+
+    /// The required fields that the members in `at` lack.
+    fn missing(&mut self, node: NodeRef<'a>, row: &SchemaRow, at: std::ops::Range<usize>) {
+        for &name in row.required {
+            if !self.members[at.clone()].iter().any(|(key, _)| *key == name) {
+                self.error(node, row, ErrorKind::Required(name));
             }
         }
     }
