@@ -94,7 +94,7 @@ pub(super) fn validate(root: NodeRef<'_>) -> Vec<SchemaError<'_>> {
         errors: Vec::new(),
     };
     if let Some(row) = kind_row(root) {
-        walk.check(root, row);
+        walk.check(root, json_of(root), row);
     }
     walk.errors
 }
@@ -107,8 +107,8 @@ fn kind_row(root: NodeRef<'_>) -> Option<u16> {
     push_members(root, &mut members);
     let kind = members
         .into_iter()
-        .find(|(key, _)| *key == "kind")
-        .and_then(|(_, value)| match value.resolved() {
+        .find(|(key, _, _)| *key == "kind")
+        .and_then(|(_, value, _)| match value.resolved() {
             Some(Resolved::Str(s)) => Some(s),
             _ => None,
         })?;
@@ -164,9 +164,12 @@ fn has_type(types: u8, value: Json) -> bool {
     types & bits != 0
 }
 
+/// A member of a mapping: its key, its value, and how the JSON view types the value.
+type Member<'a> = (&'a str, NodeRef<'a>, Json);
+
 /// Appends a mapping's entries as its JSON view has them: merge keys applied, sorted by key,
 /// the last of a repeated key kept, entries with a collection key or a null value left out.
-fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<(&'a str, NodeRef<'a>)>) {
+fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<Member<'a>>) {
     let from = out.len();
     let mut merges = false;
     for (key, value) in node.entries() {
@@ -175,7 +178,7 @@ fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<(&'a str, NodeRef<'a>)>) {
                 merges = true;
                 break;
             }
-            Some(name) => out.push((name, value)),
+            Some(name) => out.push((name, value, Json::Null)),
             None => {}
         }
     }
@@ -184,7 +187,7 @@ fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<(&'a str, NodeRef<'a>)>) {
         out.extend(
             merged_entries(node)
                 .into_iter()
-                .filter_map(|(k, v)| Some((k.str()?, v))),
+                .filter_map(|(k, v)| Some((k.str()?, v, Json::Null))),
         );
     }
     // Stable: of a repeated key, the last in source order ends last, and is kept.
@@ -202,8 +205,9 @@ fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<(&'a str, NodeRef<'a>)>) {
     out.truncate(kept);
     let mut kept = from;
     for i in from..out.len() {
-        if json_of(out[i].1) != Json::Null {
-            out[kept] = out[i];
+        let value = json_of(out[i].1);
+        if value != Json::Null {
+            out[kept] = (out[i].0, out[i].1, value);
             kept += 1;
         }
     }
@@ -219,7 +223,7 @@ struct Walk<'a> {
     path: Vec<Segment<'a>>,
     /// The members of the mappings being checked, each mapping's after its parent's (one
     /// buffer for the walk, not one per mapping).
-    members: Vec<(&'a str, NodeRef<'a>)>,
+    members: Vec<Member<'a>>,
     errors: Vec<SchemaError<'a>>,
 }
 
@@ -243,9 +247,8 @@ impl<'a> Walk<'a> {
 
     /// Checks `node` against row `at`, its keywords in the order jsonschema runs them: `type`,
     /// `required`, `properties` with `additionalProperties`, `items`, `anyOf`, `$ref`.
-    fn check(&mut self, node: NodeRef<'a>, at: u16) {
+    fn check(&mut self, node: NodeRef<'a>, value: Json, at: u16) {
         let row = &ARGO_SCHEMAS[at as usize];
-        let value = json_of(node);
         if row.types != 0 && !has_type(row.types, value) {
             self.error(node, row, ErrorKind::Type(row.types));
         }
@@ -255,7 +258,7 @@ impl<'a> Walk<'a> {
         if let (Some(items), Json::Array) = (row.items, value) {
             for (i, item) in node.items().enumerate() {
                 self.path.push(Segment::Index(i));
-                self.check(item, items);
+                self.check(item, json_of(item), items);
                 self.path.pop();
             }
         }
@@ -267,7 +270,7 @@ impl<'a> Walk<'a> {
                     members: std::mem::take(&mut self.members),
                     errors: Vec::new(),
                 };
-                walk.check(node, branch);
+                walk.check(node, value, branch);
                 self.path = walk.path;
                 self.members = walk.members;
                 if walk.errors.is_empty() {
@@ -281,7 +284,7 @@ impl<'a> Walk<'a> {
             }
         }
         if let Some(target) = row.reference {
-            self.check(node, target);
+            self.check(node, value, target);
         }
     }
 
@@ -300,7 +303,7 @@ impl<'a> Walk<'a> {
         let mut unexpected = Vec::new();
         // Checking a member appends its own members after `to`, and takes them off again.
         for i in from..to {
-            let (key, value) = self.members[i];
+            let (key, member, json) = self.members[i];
             let schema = match row.properties.binary_search_by(|(name, _)| name.cmp(&key)) {
                 Ok(i) => row.properties[i].1,
                 Err(_) => match row.additional {
@@ -313,7 +316,7 @@ impl<'a> Walk<'a> {
                 },
             };
             self.path.push(Segment::Key(key));
-            self.check(value, schema);
+            self.check(member, json, schema);
             self.path.pop();
         }
         if !unexpected.is_empty() {
@@ -328,7 +331,10 @@ impl<'a> Walk<'a> {
     /// The required fields that the members in `at` lack.
     fn missing(&mut self, node: NodeRef<'a>, row: &SchemaRow, at: std::ops::Range<usize>) {
         for &name in row.required {
-            if !self.members[at.clone()].iter().any(|(key, _)| *key == name) {
+            if !self.members[at.clone()]
+                .iter()
+                .any(|(key, _, _)| *key == name)
+            {
                 self.error(node, row, ErrorKind::Required(name));
             }
         }
