@@ -360,6 +360,23 @@ fn the_schema_compiles_for_every_kind() {
     }
 }
 
+/// The tables build.rs wrote are the schema: its defs in order, each with its fields.
+#[test]
+fn the_tables_are_the_schema() {
+    let defs = SCHEMA["$defs"].as_object().expect("the schema has $defs");
+    let names: Vec<&str> = defs.keys().map(String::as_str).collect();
+    assert_eq!(super::validate::ARGO_DEFS, names.as_slice());
+    for (name, def) in defs {
+        let fields: Vec<&str> = def["properties"]
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let ours: Vec<&str> = super::validate::fields_of(name).collect();
+        assert_eq!(ours, fields, "{name}");
+    }
+    assert!(super::validate::fields_of("NoSuchDef").next().is_none());
+}
+
 /// The schema records the Hera release it was generated from; it must be the one
 /// `testdata/schema-src/requirements.txt` pins.
 #[test]
