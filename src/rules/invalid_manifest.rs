@@ -61,8 +61,8 @@ impl Rule for InvalidManifest {
         if root.depth_up_to(MAX_DEPTH) > MAX_DEPTH {
             return;
         }
-        // Kubernetes reads `key: null` as an unset field, so such entries are left out (the
-        // schema does not allow null anywhere).
+        // As Kubernetes reads it: `key: null` is an unset field, left out (the schema allows
+        // null nowhere).
         let mut collected = Collected::default();
         for error in validate::validate(root) {
             describe(&error, root, &mut collected);
