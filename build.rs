@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
+#[path = "build/argo_schema.rs"]
+mod argo_schema;
 #[path = "src/analysis/knowledge/row.rs"]
 #[allow(dead_code)]
 mod row;
@@ -20,6 +22,7 @@ use row::{CheckpointEnv, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerW
 const DIR: &str = "src/analysis/knowledge";
 
 fn main() {
+    argo_schema::generate(Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")));
     println!("cargo:rerun-if-changed={DIR}");
     println!("cargo:rerun-if-changed=build.rs");
     let (rows, shapes) = source::read_dir(Path::new(DIR)).unwrap_or_else(|e| fail(&e));

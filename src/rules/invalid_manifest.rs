@@ -2,14 +2,12 @@
 //!
 //! The schema (`invalid_manifest/argo-workflows.schema.json`) is generated from the Hera
 //! SDK's models by `testdata/schema-src/argo_schema.py`; see that script for its source,
-//! version and the patches that make it judge manifests the way Argo does. It is compiled
-//! once per process, the first time an Argo document is seen.
+//! version and the patches that make it judge manifests the way Argo does. `build.rs`
+//! compiles it into static tables; [`validate`] walks the YAML tree against them.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
-use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{JsonType, ValidationError, Validator};
+use jsonschema::JsonType;
 use serde_json::Value;
 
 use super::{FileContext, Rule, RuleMeta};
@@ -21,6 +19,12 @@ use crate::yaml::json::{
 };
 use crate::yaml::{NodeRef, Resolved, ScalarStyle, Span};
 
+#[cfg(test)]
+mod oracle;
+mod validate;
+
+use validate::{ErrorKind, SchemaError, TYPE_BITS};
+
 /// An Argo manifest that the Argo API would not accept.
 pub struct InvalidManifest;
 
@@ -31,54 +35,6 @@ static META: RuleMeta = RuleMeta {
     doc: include_str!("../../rules/invalid-manifest.md"),
     options: &[],
 };
-
-/// The generated schema: `$defs` of every Argo type, one per line.
-const SCHEMA_TEXT: &str = include_str!("invalid_manifest/argo-workflows.schema.json");
-
-static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(SCHEMA_TEXT).expect("the embedded Argo schema is valid JSON")
-});
-
-/// The schema as a resource that the validator's root refers into: indexed once, not
-/// copied under the root (nor checked against the meta-schema again).
-const SCHEMA_URI: &str = "urn:pipelint:argo-workflows";
-
-static REGISTRY: LazyLock<jsonschema::Registry<'static>> = LazyLock::new(|| {
-    jsonschema::Registry::new()
-        .add(SCHEMA_URI, &*SCHEMA)
-        .and_then(|r| r.prepare())
-        .expect("the embedded Argo schema is a valid resource")
-});
-
-/// One validator for the four kinds: each document is checked against `#/$defs/<its kind>`
-/// only (dispatching on `kind` is several times faster than the root's choice between kinds,
-/// and its errors are precise). The definitions the kinds share are compiled once, the
-/// first time an Argo document is seen; the errors, `schema_path` included, are those of a
-/// validator rooted at the kind's definition.
-static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
-    let kinds: Vec<Value> = [
-        "Workflow",
-        "WorkflowTemplate",
-        "ClusterWorkflowTemplate",
-        "CronWorkflow",
-    ]
-    .iter()
-    .map(|kind| {
-        serde_json::json!({
-            "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-            "then": {"$ref": format!("{SCHEMA_URI}#/$defs/{kind}")},
-        })
-    })
-    .collect();
-    let root = serde_json::json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "allOf": kinds,
-    });
-    jsonschema::options()
-        .with_registry(&REGISTRY)
-        .build(&root)
-        .unwrap_or_else(|e| panic!("the embedded Argo schema does not compile: {e}"))
-});
 
 /// Deeper documents are not validated: no real manifest comes near, and the validator
 /// recurses once per level.
@@ -105,15 +61,11 @@ impl Rule for InvalidManifest {
         if root.depth_up_to(MAX_DEPTH) > MAX_DEPTH {
             return;
         }
-        // Kubernetes reads `key: null` as an unset field, so such entries are left out (the
-        // schema does not allow null anywhere).
-        let instance = to_json_without_null_entries(root);
+        // As Kubernetes reads it: `key: null` is an unset field, left out (the schema allows
+        // null nowhere).
         let mut collected = Collected::default();
-        // Most manifests are valid: asking whether is cheaper than collecting no errors.
-        if !VALIDATOR.is_valid(&instance) {
-            for error in VALIDATOR.iter_errors(&instance) {
-                describe(&error, root, &mut collected);
-            }
+        for error in validate::validate(root) {
+            describe(&error, root, &mut collected);
         }
         let mut problems = collected.problems;
         if document_may_hold_unrepresentable(root) {
@@ -268,16 +220,16 @@ fn rename_fix(
     ))
 }
 
-fn describe(error: &ValidationError<'_>, root: NodeRef<'_>, collected: &mut Collected) {
+fn describe(error: &SchemaError<'_>, root: NodeRef<'_>, collected: &mut Collected) {
     let out = &mut collected.problems;
-    let path = error.instance_path().as_str();
+    let path = error.path.as_str();
     // Reported on its own by `unrepresentable` (a null in a list stands for it here).
     if unrepresentable_number(node_at_pointer(root, path)).is_some() {
         return;
     }
-    let def = def_of(error);
-    match error.kind() {
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
+    let def = Some(def_name(error.def));
+    match &error.kind {
+        ErrorKind::Unexpected(unexpected) => {
             for key in unexpected {
                 let (problem, suggestion) = unknown_field(root, path, def, key);
                 if let Some(only) = suggestion.filter(|_| candidates(key, &fields_of(def)) == 1) {
@@ -291,43 +243,31 @@ fn describe(error: &ValidationError<'_>, root: NodeRef<'_>, collected: &mut Coll
                 }
             }
         }
-        ValidationErrorKind::Required { property } => {
-            let field = property.as_str().unwrap_or_default().to_string();
+        ErrorKind::Required(field) => {
             let entry = collected
                 .missing
                 .entry(path.to_string())
                 .or_insert_with(|| (def.map(str::to_string), Vec::new()));
-            entry.1.push(field);
+            entry.1.push(field.to_string());
         }
-        ValidationErrorKind::Type { kind } => {
+        ErrorKind::Type(types) => {
             out.push(wrong_type(
                 root,
                 path,
-                &expected_types(kind),
-                error.instance(),
+                &expected_types(*types),
+                &to_json_without_null_entries(error.node),
             ));
         }
-        ValidationErrorKind::AnyOf { context } => out.push(any_of(root, path, def, context, error)),
-        _ => out.push(Problem {
-            span: key_at_pointer(root, path).span(),
-            message: format!("{}: {error}", field_name(path)),
-            label: "Argo rejects this".into(),
-            help: help_for(def, "fix the value to what Argo expects"),
-        }),
+        ErrorKind::AnyOf(branches) => out.push(any_of(root, path, def, branches, error)),
     }
 }
 
-/// The `$defs` entry whose keyword failed (`Template`, `Container`...).
-fn def_of<'e>(error: &'e ValidationError<'_>) -> Option<&'e str> {
-    let path = error.schema_path().as_str();
-    let rest = path
-        .rsplit("/$defs/")
-        .next()
-        .filter(|_| path.contains("/$defs/"))?;
-    match rest.split('/').next()? {
-        // `spec.templates` items: a Template that must have a name.
-        "NamedTemplate" => Some("Template"),
-        def => Some(def),
+/// The def a finding names: `spec.templates` items are a `NamedTemplate` (a Template that
+/// must have a name), which Argo's field reference calls a Template.
+fn def_name(def: &'static str) -> &'static str {
+    match def {
+        "NamedTemplate" => "Template",
+        def => def,
     }
 }
 
@@ -391,10 +331,7 @@ fn help_for(def: Option<&str>, advice: &str) -> String {
 
 /// The fields the schema allows on a def.
 fn fields_of(def: Option<&str>) -> Vec<&'static str> {
-    let Some(def) = def else { return Vec::new() };
-    SCHEMA["$defs"][def]["properties"]
-        .as_object()
-        .map(|props| props.keys().map(String::as_str).collect())
+    def.map(|def| validate::fields_of(def).collect())
         .unwrap_or_default()
 }
 
@@ -549,11 +486,12 @@ fn type_words(ty: JsonType) -> &'static str {
     }
 }
 
-fn expected_types(kind: &TypeKind) -> Vec<JsonType> {
-    match kind {
-        TypeKind::Single(t) => vec![*t],
-        TypeKind::Multiple(set) => set.iter().collect(),
-    }
+fn expected_types(types: u8) -> Vec<JsonType> {
+    TYPE_BITS
+        .iter()
+        .filter(|(bit, _)| types & bit != 0)
+        .map(|&(_, ty)| ty)
+        .collect()
 }
 
 /// The order types are named in: `an integer or a string`.
@@ -641,25 +579,30 @@ fn any_of(
     root: NodeRef<'_>,
     path: &str,
     def: Option<&str>,
-    context: &[Vec<ValidationError<'static>>],
-    error: &ValidationError<'_>,
+    context: &[Vec<SchemaError<'_>>],
+    error: &SchemaError<'_>,
 ) -> Problem {
-    let branches: Vec<&ValidationError<'static>> = context.iter().flatten().collect();
+    let branches: Vec<&SchemaError<'_>> = context.iter().flatten().collect();
     let types: Option<Vec<JsonType>> = branches
         .iter()
-        .map(|e| match e.kind() {
-            ValidationErrorKind::Type { kind } => Some(expected_types(kind)),
+        .map(|e| match e.kind {
+            ErrorKind::Type(types) => Some(expected_types(types)),
             _ => None,
         })
         .collect::<Option<Vec<_>>>()
         .map(|v| v.concat());
     if let Some(types) = types.filter(|t| !t.is_empty()) {
-        return wrong_type(root, path, &types, error.instance());
+        return wrong_type(
+            root,
+            path,
+            &types,
+            &to_json_without_null_entries(error.node),
+        );
     }
     let required: Option<Vec<String>> = branches
         .iter()
-        .map(|e| match e.kind() {
-            ValidationErrorKind::Required { property } => property.as_str().map(str::to_string),
+        .map(|e| match e.kind {
+            ErrorKind::Required(field) => Some(field.to_string()),
             _ => None,
         })
         .collect();
@@ -693,39 +636,6 @@ fn any_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_schema_compiles_for_every_kind() {
-        for kind in [
-            "Workflow",
-            "WorkflowTemplate",
-            "ClusterWorkflowTemplate",
-            "CronWorkflow",
-        ] {
-            // Checked against its own kind's definition, with that definition's paths.
-            let doc = serde_json::json!({
-                "apiVersion": "argoproj.io/v1alpha1",
-                "kind": kind,
-                "metadata": {"name": "x"},
-                "spec": {},
-                "bogusKey": 1,
-            });
-            let paths: Vec<String> = VALIDATOR
-                .iter_errors(&doc)
-                .map(|e| e.schema_path().as_str().to_string())
-                .collect();
-            assert!(
-                paths
-                    .iter()
-                    .any(|p| p == &format!("/$defs/{kind}/additionalProperties")),
-                "{kind}: {paths:?}"
-            );
-            assert!(
-                paths.iter().all(|p| p.starts_with("/$defs/")),
-                "{kind}: {paths:?}"
-            );
-        }
-    }
 
     /// (line, the text the finding points at, message) of this rule's findings.
     fn lint(name: &str, text: &str) -> Vec<(u32, String, String)> {
@@ -786,23 +696,6 @@ mod tests {
         text.push_str(&"]".repeat(300));
         text.push('\n');
         assert!(lint("deep.yaml", &text).is_empty());
-    }
-
-    /// The schema records the Hera release it was generated from; it must be the one
-    /// `testdata/schema-src/requirements.txt` pins.
-    #[test]
-    fn the_schema_names_the_pinned_hera() {
-        let requirements = include_str!("../../testdata/schema-src/requirements.txt");
-        let pinned = requirements
-            .lines()
-            .find_map(|l| l.strip_prefix("hera=="))
-            .expect("hera is pinned");
-        assert_eq!(SCHEMA["x-source"]["package"], "hera");
-        assert_eq!(SCHEMA["x-source"]["version"], pinned.trim());
-        assert!(SCHEMA["$comment"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("hera {}", pinned.trim())));
     }
 
     #[test]

@@ -1,0 +1,342 @@
+//! The Argo schema, compiled by `build.rs` into static tables, and its validator: it walks the
+//! spanned YAML tree as Kubernetes reads it (merge keys applied, the last of a repeated key
+//! kept, `key: null` entries left out, scalars typed by go-yaml's rules), with no JSON built.
+//!
+//! Its errors are those jsonschema reports for the JSON view of the document
+//! ([`crate::yaml::json::to_json_without_null_entries`]) validated against the kind's def:
+//! the same errors, in the same order, with the same instance paths and defs. The messages
+//! are worded from them, so their order is part of the output; the unit tests keep jsonschema
+//! as the oracle, on every Argo document of `testdata/` and the corpus, and on mutants of each.
+
+use crate::yaml::json::{is_merge_key, merged_entries, unrepresentable_number};
+use crate::yaml::{NodeRef, Resolved};
+
+/// One subschema. Only the keywords the Argo schema uses (the build fails on any other).
+pub(super) struct SchemaRow {
+    /// The `$defs` entry this subschema is part of (an index into [`ARGO_DEFS`]).
+    def: u16,
+    /// `type`, as [`TYPE_BITS`]; 0 when absent.
+    types: u8,
+    /// `$ref`: the row of the def it refers to.
+    reference: Option<u16>,
+    /// `properties`, sorted by name.
+    properties: &'static [(&'static str, u16)],
+    additional: Additional,
+    required: &'static [&'static str],
+    /// A closed object with one required field: jsonschema checks that field in its walk of
+    /// the object, so it is reported after the object's other errors, not before.
+    required_after_properties: bool,
+    items: Option<u16>,
+    any_of: &'static [u16],
+}
+
+/// `additionalProperties`.
+enum Additional {
+    Any,
+    Closed,
+    Schema(u16),
+}
+
+include!(concat!(env!("OUT_DIR"), "/argo_schema.rs"));
+
+/// The JSON types as bits of [`SchemaRow`]'s `types` (the order `build/argo_schema.rs`
+/// writes them in).
+pub(super) const TYPE_BITS: [(u8, jsonschema::JsonType); 7] = [
+    (1, jsonschema::JsonType::Array),
+    (2, jsonschema::JsonType::Boolean),
+    (4, jsonschema::JsonType::Integer),
+    (8, jsonschema::JsonType::Null),
+    (16, jsonschema::JsonType::Number),
+    (32, jsonschema::JsonType::Object),
+    (64, jsonschema::JsonType::String),
+];
+const INTEGER: u8 = 4;
+const NUMBER: u8 = 16;
+
+/// One error, as jsonschema would report it.
+#[derive(Debug)]
+pub(super) struct SchemaError<'a> {
+    /// The instance path: an RFC 6901 JSON pointer.
+    pub path: String,
+    /// The `$defs` entry of the keyword that failed.
+    pub def: &'static str,
+    pub kind: ErrorKind<'a>,
+    /// The value at `path`.
+    pub node: NodeRef<'a>,
+}
+
+#[derive(Debug)]
+pub(super) enum ErrorKind<'a> {
+    /// `additionalProperties: false`: the keys the object may not have, in key order.
+    Unexpected(Vec<&'a str>),
+    Required(&'static str),
+    /// `type`: the types allowed, as [`TYPE_BITS`].
+    Type(u8),
+    /// `anyOf`: no branch holds; the errors of each branch.
+    AnyOf(Vec<Vec<SchemaError<'a>>>),
+}
+
+/// The fields a def declares, sorted; empty for an unknown def.
+pub(super) fn fields_of(def: &str) -> impl Iterator<Item = &'static str> {
+    let properties = ARGO_DEFS
+        .iter()
+        .position(|d| *d == def)
+        .map_or(&[][..], |i| ARGO_SCHEMAS[i].properties);
+    properties.iter().map(|(name, _)| *name)
+}
+
+/// The errors of an Argo document against the def of its `kind`; none when the kind is not
+/// one of the schema's (`Workflow`, `WorkflowTemplate`, ...).
+pub(super) fn validate(root: NodeRef<'_>) -> Vec<SchemaError<'_>> {
+    let mut walk = Walk {
+        path: Vec::new(),
+        members: Vec::new(),
+        errors: Vec::new(),
+    };
+    if let Some(row) = kind_row(root) {
+        walk.check(root, json_of(root), row);
+    }
+    walk.errors
+}
+
+fn kind_row(root: NodeRef<'_>) -> Option<u16> {
+    if !root.is_mapping() {
+        return None;
+    }
+    let mut members = Vec::new();
+    push_members(root, &mut members);
+    let kind = members
+        .into_iter()
+        .find(|(key, _, _)| *key == "kind")
+        .and_then(|(_, value, _)| match value.resolved() {
+            Some(Resolved::Str(s)) => Some(s),
+            _ => None,
+        })?;
+    ARGO_KINDS
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map(|&(_, row)| row)
+}
+
+/// A value as its JSON view types it.
+#[derive(Clone, Copy, PartialEq)]
+enum Json {
+    Null,
+    Bool,
+    Int,
+    Float(f64),
+    Str,
+    Array,
+    Object,
+}
+
+fn json_of(node: NodeRef<'_>) -> Json {
+    if node.is_mapping() {
+        return Json::Object;
+    }
+    if node.is_sequence() {
+        return Json::Array;
+    }
+    match node.resolved() {
+        None | Some(Resolved::Null) => Json::Null,
+        Some(Resolved::Bool(_)) => Json::Bool,
+        Some(Resolved::Int(_)) => Json::Int,
+        // What JSON cannot carry is null in the JSON view.
+        Some(Resolved::Float(_)) if unrepresentable_number(node).is_some() => Json::Null,
+        Some(Resolved::Float(f)) => Json::Float(f),
+        Some(Resolved::Str(_)) => Json::Str,
+    }
+}
+
+/// Whether a value has one of the types: an integer is a number, and a float without a
+/// fraction is an integer (as JSON Schema, and jsonschema, count them).
+fn has_type(types: u8, value: Json) -> bool {
+    let bits = match value {
+        Json::Array => 1,
+        Json::Bool => 2,
+        Json::Null => 8,
+        Json::Object => 32,
+        Json::Str => 64,
+        Json::Int => INTEGER | NUMBER,
+        Json::Float(f) if f.fract() == 0.0 => INTEGER | NUMBER,
+        Json::Float(_) => NUMBER,
+    };
+    types & bits != 0
+}
+
+/// A member of a mapping: its key, its value, and how the JSON view types the value.
+type Member<'a> = (&'a str, NodeRef<'a>, Json);
+
+/// Appends a mapping's entries as its JSON view has them: merge keys applied, sorted by key,
+/// the last of a repeated key kept, entries with a collection key or a null value left out.
+fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<Member<'a>>) {
+    let from = out.len();
+    let mut merges = false;
+    for (key, value) in node.entries() {
+        match key.str() {
+            Some("<<") if is_merge_key(key) => {
+                merges = true;
+                break;
+            }
+            Some(name) => out.push((name, value, Json::Null)),
+            None => {}
+        }
+    }
+    if merges {
+        out.truncate(from);
+        out.extend(
+            merged_entries(node)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.str()?, v, Json::Null))),
+        );
+    }
+    // Stable: of a repeated key, the last in source order ends last, and is kept.
+    out[from..].sort_by(|a, b| a.0.cmp(b.0));
+    let mut kept = from;
+    for i in from..out.len() {
+        let entry = out[i];
+        if kept > from && out[kept - 1].0 == entry.0 {
+            out[kept - 1] = entry;
+        } else {
+            out[kept] = entry;
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+    let mut kept = from;
+    for i in from..out.len() {
+        let value = json_of(out[i].1);
+        if value != Json::Null {
+            out[kept] = (out[i].0, out[i].1, value);
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Walk<'a> {
+    path: Vec<Segment<'a>>,
+    /// The members of the mappings being checked, each mapping's after its parent's (one
+    /// buffer for the walk, not one per mapping).
+    members: Vec<Member<'a>>,
+    errors: Vec<SchemaError<'a>>,
+}
+
+impl<'a> Walk<'a> {
+    fn error(&mut self, node: NodeRef<'a>, row: &SchemaRow, kind: ErrorKind<'a>) {
+        let mut path = String::new();
+        for segment in &self.path {
+            path.push('/');
+            match segment {
+                Segment::Key(key) => path.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                Segment::Index(i) => path.push_str(&i.to_string()),
+            }
+        }
+        self.errors.push(SchemaError {
+            path,
+            def: ARGO_DEFS[row.def as usize],
+            kind,
+            node,
+        });
+    }
+
+    /// Checks `node` against row `at`, its keywords in the order jsonschema runs them: `type`,
+    /// `required`, `properties` with `additionalProperties`, `items`, `anyOf`, `$ref`.
+    fn check(&mut self, node: NodeRef<'a>, value: Json, at: u16) {
+        let row = &ARGO_SCHEMAS[at as usize];
+        if row.types != 0 && !has_type(row.types, value) {
+            self.error(node, row, ErrorKind::Type(row.types));
+        }
+        if value == Json::Object {
+            self.check_object(node, row);
+        }
+        if let (Some(items), Json::Array) = (row.items, value) {
+            for (i, item) in node.items().enumerate() {
+                self.path.push(Segment::Index(i));
+                self.check(item, json_of(item), items);
+                self.path.pop();
+            }
+        }
+        if !row.any_of.is_empty() {
+            let mut branches = Vec::with_capacity(row.any_of.len());
+            for &branch in row.any_of {
+                let mut walk = Walk {
+                    path: std::mem::take(&mut self.path),
+                    members: std::mem::take(&mut self.members),
+                    errors: Vec::new(),
+                };
+                walk.check(node, value, branch);
+                self.path = walk.path;
+                self.members = walk.members;
+                if walk.errors.is_empty() {
+                    branches.clear();
+                    break;
+                }
+                branches.push(walk.errors);
+            }
+            if !branches.is_empty() {
+                self.error(node, row, ErrorKind::AnyOf(branches));
+            }
+        }
+        if let Some(target) = row.reference {
+            self.check(node, value, target);
+        }
+    }
+
+    fn check_object(&mut self, node: NodeRef<'a>, row: &SchemaRow) {
+        let checks_members =
+            !row.properties.is_empty() || !matches!(row.additional, Additional::Any);
+        if row.required.is_empty() && !checks_members {
+            return;
+        }
+        let from = self.members.len();
+        push_members(node, &mut self.members);
+        let to = self.members.len();
+        if !row.required_after_properties {
+            self.missing(node, row, from..to);
+        }
+        let mut unexpected = Vec::new();
+        // Checking a member appends its own members after `to`, and takes them off again.
+        for i in from..to {
+            let (key, member, json) = self.members[i];
+            let schema = match row.properties.binary_search_by(|(name, _)| name.cmp(&key)) {
+                Ok(i) => row.properties[i].1,
+                Err(_) => match row.additional {
+                    Additional::Any => continue,
+                    Additional::Closed => {
+                        unexpected.push(key);
+                        continue;
+                    }
+                    Additional::Schema(schema) => schema,
+                },
+            };
+            self.path.push(Segment::Key(key));
+            self.check(member, json, schema);
+            self.path.pop();
+        }
+        if !unexpected.is_empty() {
+            self.error(node, row, ErrorKind::Unexpected(unexpected));
+        }
+        if row.required_after_properties {
+            self.missing(node, row, from..to);
+        }
+        self.members.truncate(from);
+    }
+
+    /// The required fields that the members in `at` lack.
+    fn missing(&mut self, node: NodeRef<'a>, row: &SchemaRow, at: std::ops::Range<usize>) {
+        for &name in row.required {
+            if !self.members[at.clone()]
+                .iter()
+                .any(|(key, _, _)| *key == name)
+            {
+                self.error(node, row, ErrorKind::Required(name));
+            }
+        }
+    }
+}
