@@ -131,14 +131,14 @@ pub fn lint_inputs_in_order(
     mut sink: impl FnMut(FileReport),
 ) {
     use std::collections::BTreeMap;
-    // The order of `lint_inputs`: a stable sort by the path shown.
-    let mut order: Vec<(String, usize)> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| (display_path(&input.path), i))
-        .collect();
-    order.sort_by(|a, b| a.0.cmp(&b.0));
-    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    // The order of `lint_inputs`: a stable sort by the path shown (compared in place: a
+    // string per input would be held for the whole sort).
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by(|&a, &b| {
+        shown_path(&inputs[a].path)
+            .as_ref()
+            .cmp(shown_path(&inputs[b].path).as_ref())
+    });
     let mut inputs: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
     // Enough files in flight to keep every thread busy past a slow one.
     let window = rayon::current_num_threads().max(1) * 32;
@@ -180,8 +180,19 @@ pub fn lint_inputs_in_order(
 
 /// A path as reports show it: as given, without a leading `./`.
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    s.strip_prefix("./").unwrap_or(&s).to_string()
+    shown_path(path).into_owned()
+}
+
+/// [`display_path`], borrowed where the path is UTF-8.
+fn shown_path(path: &Path) -> std::borrow::Cow<'_, str> {
+    match path.to_string_lossy() {
+        std::borrow::Cow::Borrowed(s) => {
+            std::borrow::Cow::Borrowed(s.strip_prefix("./").unwrap_or(s))
+        }
+        std::borrow::Cow::Owned(s) => {
+            std::borrow::Cow::Owned(s.strip_prefix("./").unwrap_or(&s).to_string())
+        }
+    }
 }
 
 /// A file that could not be read (or does not exist): no findings, the reason kept.
