@@ -51,6 +51,7 @@ fn outcome_entry<'a>(path: &'a str, outcome: &'a Outcome) -> JsonFile<'a> {
     }
 }
 
+/// The whole report: [`JsonStream`] over every file, with the baseline's counts.
 pub fn render_json(report: &RunReport) -> String {
     let mut out = Vec::new();
     let mut stream = JsonStream::start(&mut out);
@@ -75,9 +76,9 @@ pub fn render_json_lines(report: &RunReport) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The JSON report written file by file, byte for byte what [`render_json`] gives for the
-/// same files in the same order: findings are written as each file arrives (its source and
-/// findings can then be dropped); only the `files` entries and the counts are kept to the end.
+/// The JSON report written file by file (what [`render_json`] writes too): findings are
+/// written as each file arrives (its source and findings can then be dropped); only the
+/// `files` entries and the counts are kept to the end.
 /// A write that fails (a closed pipe, a full disk) stops the writing, not the counting: the
 /// error is returned by [`JsonStream::finish`], for the caller to judge.
 pub struct JsonStream<W: std::io::Write> {
