@@ -341,6 +341,14 @@ impl serde_json::ser::Formatter for NestedPretty {
     }
 }
 
+/// A field name as a key of the pretty report (`"rule": `), in one piece: a name needs no
+/// escaping.
+macro_rules! field {
+    ($name:literal) => {
+        concat!("\"", $name, "\": ")
+    };
+}
+
 /// Writes a finding's JSON object straight into the output, byte for byte as `serde_json`
 /// writes it (pretty, at a depth, or compact), without building anything per finding: the
 /// fields are written in their documented order as they are read from the finding.
@@ -372,88 +380,88 @@ impl<'w> FindingWriter<'w> {
     fn finding(&mut self, file: &FileReport, f: &Finding) {
         let lines = &file.lines;
         self.open(b'{');
-        self.key("rule");
+        self.key(field!("rule"));
         self.str(f.rule);
-        self.key("severity");
+        self.key(field!("severity"));
         self.str(f.severity.as_str());
-        self.key("message");
+        self.key(field!("message"));
         self.str(&f.message);
-        self.key("file");
+        self.key(field!("file"));
         self.str(&file.path);
-        self.key("pipeline");
+        self.key(field!("pipeline"));
         self.opt_str(f.pipeline.as_deref());
-        self.key("step");
+        self.key(field!("step"));
         self.opt_str(f.step.as_deref());
-        self.key("step_path");
+        self.key(field!("step_path"));
         self.strs(&f.step_path);
-        self.key("also_steps");
+        self.key(field!("also_steps"));
         self.strs(&f.also_steps);
-        self.key("document");
+        self.key(field!("document"));
         match f.document {
             Some(n) => self.number(n as u64),
             None => self.raw(b"null"),
         }
-        self.key("span");
+        self.key(field!("span"));
         self.span(lines, f.span);
-        self.key("label");
+        self.key(field!("label"));
         self.str(&f.label);
-        self.key("help");
+        self.key(field!("help"));
         self.str(&f.help);
-        self.key("related");
+        self.key(field!("related"));
         self.open(b'[');
         for label in &f.related {
             self.item();
             self.open(b'{');
-            self.key("message");
+            self.key(field!("message"));
             self.str(&label.message);
-            self.key("span");
+            self.key(field!("span"));
             self.span(lines, label.span);
             self.close(b'}');
         }
         self.close(b']');
         if !f.evidence.is_empty() {
-            self.key("evidence");
+            self.key(field!("evidence"));
             self.open(b'[');
             for e in &f.evidence {
                 self.item();
                 self.open(b'{');
-                self.key("kind");
+                self.key(field!("kind"));
                 self.unit_variant(&e.question);
-                self.key("text");
+                self.key(field!("text"));
                 self.str(&e.text);
-                self.key("description");
+                self.key(field!("description"));
                 self.str(&e.description);
-                self.key("confidence");
+                self.key(field!("confidence"));
                 self.unit_variant(&e.confidence);
-                self.key("span");
+                self.key(field!("span"));
                 self.span(lines, e.span);
                 self.close(b'}');
             }
             self.close(b']');
         }
         if let Some(confidence) = &f.confidence {
-            self.key("confidence");
+            self.key(field!("confidence"));
             self.unit_variant(confidence);
         }
         if let Some(url) = &f.url {
-            self.key("url");
+            self.key(field!("url"));
             self.str(url);
         }
         if let Some(fix) = &f.fix {
-            self.key("fix");
+            self.key(field!("fix"));
             self.open(b'{');
-            self.key("applicability");
+            self.key(field!("applicability"));
             self.str(fix.applicability.as_str());
-            self.key("message");
+            self.key(field!("message"));
             self.str(&fix.message);
-            self.key("edits");
+            self.key(field!("edits"));
             self.open(b'[');
             for edit in &fix.edits {
                 self.item();
                 self.open(b'{');
-                self.key("span");
+                self.key(field!("span"));
                 self.span(lines, edit.span);
-                self.key("replacement");
+                self.key(field!("replacement"));
                 self.str(&edit.new_text);
                 self.close(b'}');
             }
@@ -461,25 +469,25 @@ impl<'w> FindingWriter<'w> {
             self.close(b'}');
         }
         if !f.sources.is_empty() {
-            self.key("sources");
+            self.key(field!("sources"));
             self.open(b'[');
             for s in &f.sources {
                 self.item();
                 self.open(b'{');
-                self.key("file");
+                self.key(field!("file"));
                 self.str(&s.path);
-                self.key("message");
+                self.key(field!("message"));
                 self.str(&s.message);
-                self.key("start");
+                self.key(field!("start"));
                 self.line_col(s.start, None);
-                self.key("end");
+                self.key(field!("end"));
                 self.line_col(s.end, None);
                 self.close(b'}');
             }
             self.close(b']');
         }
         if f.at_source {
-            self.key("reported_at");
+            self.key(field!("reported_at"));
             self.str("source");
         }
         self.close(b'}')
@@ -488,23 +496,23 @@ impl<'w> FindingWriter<'w> {
     /// `{"start": position, "end": position}`, each with its byte offset.
     fn span(&mut self, lines: &LineIndex, span: Span) {
         self.open(b'{');
-        self.key("start");
+        self.key(field!("start"));
         self.line_col(lines.line_col(span.start), Some(span.start));
-        self.key("end");
+        self.key(field!("end"));
         self.line_col(lines.line_col(span.end), Some(span.end));
         self.close(b'}')
     }
 
     fn line_col(&mut self, at: LineCol, offset: Option<u32>) {
         self.open(b'{');
-        self.key("line");
+        self.key(field!("line"));
         self.number(u64::from(at.line));
-        self.key("column");
+        self.key(field!("column"));
         self.number(u64::from(at.column));
-        self.key("column_utf16");
+        self.key(field!("column_utf16"));
         self.number(u64::from(at.column_utf16));
         if let Some(offset) = offset {
-            self.key("offset");
+            self.key(field!("offset"));
             self.number(u64::from(offset));
         }
         self.close(b'}')
@@ -533,16 +541,14 @@ impl<'w> FindingWriter<'w> {
         }
     }
 
-    /// A key: a field name, which needs no escaping.
-    fn key(&mut self, name: &str) {
+    /// A key, written as [`field!`] gives it (pretty), or without its last space (compact).
+    fn key(&mut self, field: &'static str) {
         self.item();
-        self.raw(b"\"");
-        self.raw(name.as_bytes());
-        self.raw(if self.depth.is_some() {
-            b"\": "
-        } else {
-            b"\":"
-        })
+        let text = match self.depth {
+            Some(_) => field,
+            None => &field[..field.len() - 1],
+        };
+        self.raw(text.as_bytes());
     }
 
     fn indent(&mut self, depth: usize) {
@@ -631,32 +637,36 @@ impl<'w> FindingWriter<'w> {
                     continue;
                 }
             }
-            let byte = bytes[at];
-            let escaped: &[u8] = match byte {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\x08' => b"\\b",
-                b'\t' => b"\\t",
-                b'\n' => b"\\n",
-                b'\x0c' => b"\\f",
-                b'\r' => b"\\r",
-                0..=0x1f => &[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX_DIGITS[usize::from(byte >> 4)],
-                    HEX_DIGITS[usize::from(byte & 0xf)],
-                ],
-                _ => {
-                    at += 1;
-                    continue;
-                }
-            };
-            self.raw(&bytes[written..at]);
-            self.raw(escaped);
-            at += 1;
-            written = at;
+            // This chunk (or the tail) a byte at a time.
+            let stop = (at + 8).min(bytes.len());
+            while at < stop {
+                let byte = bytes[at];
+                let escaped: &[u8] = match byte {
+                    b'"' => b"\\\"",
+                    b'\\' => b"\\\\",
+                    b'\x08' => b"\\b",
+                    b'\t' => b"\\t",
+                    b'\n' => b"\\n",
+                    b'\x0c' => b"\\f",
+                    b'\r' => b"\\r",
+                    0..=0x1f => &[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX_DIGITS[usize::from(byte >> 4)],
+                        HEX_DIGITS[usize::from(byte & 0xf)],
+                    ],
+                    _ => {
+                        at += 1;
+                        continue;
+                    }
+                };
+                self.raw(&bytes[written..at]);
+                self.raw(escaped);
+                at += 1;
+                written = at;
+            }
         }
         self.raw(&bytes[written..]);
         self.raw(b"\"")
