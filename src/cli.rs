@@ -1150,9 +1150,12 @@ fn check_json_streaming(
     let stdout = std::io::stdout();
     let mut stream = crate::report::JsonStream::start(std::io::BufWriter::new(stdout.lock()));
     let mut max: Option<Severity> = None;
-    let configs = input_configs(&inputs);
-    crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |mut file| {
-        let settings = settings_for(&configs, &file, None, None);
+    // Each file comes with its input's config: no map from every path to it.
+    crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |mut file, config| {
+        let mut settings = Settings::default();
+        if let Some(config) = config {
+            settings.config = config;
+        }
         maps.apply(&mut file, &settings);
         if let Outcome::Unreadable(reason) = &file.outcome {
             eprintln!(

@@ -122,28 +122,28 @@ pub fn lint_inputs(inputs: &[Input], settings: &Settings) -> RunReport {
 
 /// Lints every input in parallel like [`lint_inputs`], but hands each report to `sink` as
 /// soon as it and every report before it are done, in the same order as
-/// [`lint_inputs`]' report: memory holds a bounded window of files, not the whole run (an
-/// input is dropped once linted). `sink` runs on the calling thread, which must not be a
-/// worker of the rayon pool.
+/// [`lint_inputs`]' report, with the input's config: memory holds a bounded window of
+/// files, not the whole run (an input is dropped once linted). `sink` runs on the calling
+/// thread, which must not be a worker of the rayon pool.
 pub fn lint_inputs_in_order(
     inputs: Vec<Input>,
     settings: &Settings,
-    mut sink: impl FnMut(FileReport),
+    mut sink: impl FnMut(FileReport, Option<Arc<Config>>),
 ) {
     use std::collections::BTreeMap;
-    // The order of `lint_inputs`: a stable sort by the path shown.
-    let mut order: Vec<(String, usize)> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| (display_path(&input.path), i))
-        .collect();
-    order.sort_by(|a, b| a.0.cmp(&b.0));
-    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    // The order of `lint_inputs`: a stable sort by the path shown (compared in place: a
+    // string per input would be held for the whole sort).
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by(|&a, &b| {
+        shown_path(&inputs[a].path)
+            .as_ref()
+            .cmp(shown_path(&inputs[b].path).as_ref())
+    });
     let mut inputs: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
     // Enough files in flight to keep every thread busy past a slow one.
     let window = rayon::current_num_threads().max(1) * 32;
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut waiting: BTreeMap<usize, FileReport> = BTreeMap::new();
+    let mut waiting: BTreeMap<usize, (FileReport, Option<Arc<Config>>)> = BTreeMap::new();
     let (mut spawned, mut next) = (0, 0);
     while next < order.len() {
         while spawned < order.len() && spawned < next + window {
@@ -162,7 +162,7 @@ pub fn lint_inputs_in_order(
                 let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     lint_path(&input.path, input.explicit, &settings)
                 }));
-                let _ = tx.send((at, report));
+                let _ = tx.send((at, report.map(|report| (report, input.config))));
             });
             spawned += 1;
         }
@@ -171,8 +171,8 @@ pub fn lint_inputs_in_order(
             Ok(report) => waiting.insert(at, report),
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        while let Some(report) = waiting.remove(&next) {
-            sink(report);
+        while let Some((report, config)) = waiting.remove(&next) {
+            sink(report, config);
             next += 1;
         }
     }
@@ -180,8 +180,19 @@ pub fn lint_inputs_in_order(
 
 /// A path as reports show it: as given, without a leading `./`.
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    s.strip_prefix("./").unwrap_or(&s).to_string()
+    shown_path(path).into_owned()
+}
+
+/// [`display_path`], borrowed where the path is UTF-8.
+fn shown_path(path: &Path) -> std::borrow::Cow<'_, str> {
+    match path.to_string_lossy() {
+        std::borrow::Cow::Borrowed(s) => {
+            std::borrow::Cow::Borrowed(s.strip_prefix("./").unwrap_or(s))
+        }
+        std::borrow::Cow::Owned(s) => {
+            std::borrow::Cow::Owned(s.strip_prefix("./").unwrap_or(&s).to_string())
+        }
+    }
 }
 
 /// A file that could not be read (or does not exist): no findings, the reason kept.

@@ -44,3 +44,133 @@ fn streamed_json_is_the_whole_report_byte_for_byte() {
     }
     std::fs::remove_dir_all(&empty).unwrap();
 }
+
+/// A report whose findings use every field of the JSON format, with text that must be
+/// escaped (quotes, backslashes, line breaks, control characters) and columns that differ in
+/// UTF-8 and UTF-16; a file with a bare finding; a file that could not be read.
+fn report_with_every_field() -> pipelint::engine::RunReport {
+    use pipelint::analysis::{Confidence, Evidence, Question};
+    use pipelint::engine::{FileReport, Outcome, RunReport};
+    use pipelint::finding::{Finding, Severity, SourceLocation};
+    use pipelint::fix::{Fix, TextEdit};
+    use pipelint::yaml::{LineCol, LineIndex, Span};
+    use std::sync::Arc;
+
+    let source = "steps:\n- name: \"é🚀\" # \"quoted\" \\ \t\n  run: |\n    echo \u{1}\u{7f}\n";
+    let at = |needle: &str| {
+        let start = source.find(needle).unwrap() as u32;
+        Span::new(start, start + needle.len() as u32)
+    };
+    let mut full = Finding::new(
+        "io-step-without-retry",
+        Severity::Warning,
+        at("name"),
+        "step \"é🚀\" does IO\n\tand \\ more \u{1}\u{1f}\u{7f} </script>",
+    )
+    .label("no `retryStrategy` \"here\"")
+    .help("add a retry:\r\n  limit: \"3\"")
+    .related(at("run"), "runs \"echo\"");
+    full.pipeline = Some("pipe\"line".to_string());
+    full.step = Some("é🚀".to_string());
+    full.step_path = vec!["root".to_string(), "é🚀".to_string()];
+    full.also_steps = vec!["other \\ step".to_string()];
+    full.document = Some(3);
+    full.evidence = vec![Evidence {
+        question: Question::NonIdempotent,
+        text: "echo \u{1}".to_string(),
+        description: "command runs `echo`".to_string(),
+        span: at("echo"),
+        confidence: Confidence::High,
+        row: Some("echo".to_string()),
+    }];
+    full.confidence = Some(Confidence::Low);
+    full.url = Some("https://example.com/rules/x?a=\"b\"".to_string());
+    full.fix = Some(Fix::unsafe_(
+        "add a bounded `retryStrategy` to \"é🚀\"",
+        vec![
+            TextEdit::new(
+                Span::new(at("run").start, at("run").start),
+                "retryStrategy:\n    limit: \"3\"\n  ",
+            ),
+            TextEdit::new(at("é🚀"), ""),
+        ],
+    ));
+    full.sources = vec![SourceLocation {
+        path: "pipelines/train \"x\".py".to_string(),
+        start: LineCol {
+            line: 4,
+            column: 5,
+            column_utf16: 5,
+        },
+        end: LineCol {
+            line: 4,
+            column: 9,
+            column_utf16: 8,
+        },
+        message: "set in pipelines/train.py:4: `t.set_retry(\"3\")`".to_string(),
+    }];
+    full.at_source = true;
+    let bare = Finding::new("unpinned-image", Severity::Info, Span::new(0, 0), "");
+    let file = |path: &str, outcome: Outcome, findings: Vec<Finding>| FileReport {
+        path: path.to_string(),
+        source: Arc::from(source),
+        lines: Arc::new(LineIndex::new(source)),
+        outcome,
+        findings,
+        suppressed: 1,
+    };
+    RunReport {
+        files: vec![
+            file(
+                "a \"dir\"/é.yaml",
+                Outcome::Pipeline(vec!["argo-workflow", "kfp-ir"]),
+                vec![full, bare.clone()],
+            ),
+            file("b.yaml", Outcome::Unsupported("tekton"), vec![bare]),
+            file(
+                "c.yaml",
+                Outcome::Unreadable("not \"text\"\n".to_string()),
+                Vec::new(),
+            ),
+        ],
+        baselined: 2,
+        stale_baseline: 1,
+    }
+}
+
+#[test]
+fn json_report_writes_every_field_and_escapes_text() {
+    let report = report_with_every_field();
+    let whole = pipelint::report::render_json(&report);
+    let lines = pipelint::report::render_json_lines(&report);
+    // Both are JSON, and a reader gets the text back unescaped.
+    let doc: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(
+        doc["findings"][0]["message"],
+        "step \"é🚀\" does IO\n\tand \\ more \u{1}\u{1f}\u{7f} </script>"
+    );
+    for line in lines.lines() {
+        let finding: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(finding["rule"].is_string(), "{line}");
+    }
+    insta::assert_snapshot!("json_report_every_field", whole);
+    insta::assert_snapshot!("json_lines_every_field", lines);
+}
+
+#[test]
+fn streamed_json_of_every_field_is_the_whole_report() {
+    let mut report = report_with_every_field();
+    // The stream counts what it sees; a baseline is the whole-report path's.
+    report.baselined = 0;
+    report.stale_baseline = 0;
+    let whole = pipelint::report::render_json(&report);
+    let mut streamed = Vec::new();
+    let mut stream = pipelint::report::JsonStream::start(&mut streamed);
+    for file in report.files {
+        stream.file(file);
+    }
+    let (summary, written) = stream.finish();
+    written.unwrap();
+    assert_eq!(summary.findings, 3);
+    assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+}

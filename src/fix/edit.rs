@@ -65,8 +65,36 @@ fn plain_is_safe(s: &str) -> bool {
         && reads_back_as_string(s)
 }
 
+/// Answers of [`reads_back_as_string`] kept for the process: fixes write the same few keys
+/// and values (`retryStrategy`, `limit`, `Always`) in file after file, and each answer is a
+/// parse. Short strings only, and a bounded number of them.
+const READ_BACK_MEMO_MAX_LEN: usize = 64;
+const READ_BACK_MEMO_MAX_ENTRIES: usize = 512;
+
+thread_local! {
+    static READ_BACK_MEMO: std::cell::RefCell<std::collections::HashMap<Box<str>, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// `s`, written plain, is read back as the same string (not a number, boolean or null).
 fn reads_back_as_string(s: &str) -> bool {
+    if s.len() > READ_BACK_MEMO_MAX_LEN {
+        return parses_back_as_string(s);
+    }
+    if let Some(known) = READ_BACK_MEMO.with(|memo| memo.borrow().get(s).copied()) {
+        return known;
+    }
+    let answer = parses_back_as_string(s);
+    READ_BACK_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() < READ_BACK_MEMO_MAX_ENTRIES {
+            memo.insert(s.into(), answer);
+        }
+    });
+    answer
+}
+
+fn parses_back_as_string(s: &str) -> bool {
     let y = crate::yaml::parse(&format!("{s}\n"), &crate::yaml::ParseLimits::default());
     let text = format!("{s}\n");
     y.errors.is_empty()
@@ -198,6 +226,8 @@ pub struct Source<'a> {
     pub yaml: &'a YamlFile,
     /// Per document (in `yaml.documents` order): the nodes used from more than one place.
     shared: std::cell::OnceCell<Vec<std::collections::HashSet<NodeId>>>,
+    /// The file's line break ([`newline`]): a scan of the whole text, done once.
+    line_break: std::cell::OnceCell<&'static str>,
 }
 
 /// A mapping entry a fix edits, with the mapping that holds it.
@@ -214,7 +244,13 @@ impl<'a> Source<'a> {
             src,
             yaml,
             shared: std::cell::OnceCell::new(),
+            line_break: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The line break the file uses.
+    fn newline(&self) -> &'static str {
+        self.line_break.get_or_init(|| newline(self.src))
     }
 
     /// The nodes of each document that an alias or a merge key uses besides the place they
@@ -443,7 +479,7 @@ impl<'a> Source<'a> {
         if is_flow(map) {
             return self.insert_flow(map, entries);
         }
-        let nl = newline(self.src);
+        let nl = self.newline();
         let unit = self.indent_unit(map);
         // Before the first key that opens its line.
         for (k, _) in map.entries() {
@@ -532,7 +568,7 @@ impl<'a> Source<'a> {
         let column = k.span().start as usize - line_start;
         let opens_line = indent_of(self.src, line_start) == column && raw.contains(['\n', '\r']);
         let text = if opens_line {
-            let nl = newline(self.src);
+            let nl = self.newline();
             parts
                 .iter()
                 .map(|p| format!(",{nl}{}{p}", " ".repeat(column)))
@@ -637,6 +673,31 @@ mod tests {
                 ("retryPolicy", Value::plain("Always")),
             ]),
         )]
+    }
+
+    #[test]
+    fn remembered_read_backs_answer_as_a_parse_does() {
+        let long_word = "a".repeat(READ_BACK_MEMO_MAX_LEN + 1);
+        let long_number = "1".repeat(READ_BACK_MEMO_MAX_LEN + 1);
+        let cases = [
+            ("Always", true),
+            ("retryStrategy", true),
+            ("yes", false),
+            ("3", false),
+            ("null", false),
+            ("0o17", false),
+            (long_word.as_str(), true),
+            (long_number.as_str(), false),
+        ];
+        // The second round is answered from memory (the short ones): the same answers.
+        for round in 0..2 {
+            for (s, expected) in cases {
+                assert_eq!(reads_back_as_string(s), expected, "{s:?} in round {round}");
+                assert_eq!(parses_back_as_string(s), expected, "{s:?}");
+            }
+        }
+        assert!(READ_BACK_MEMO.with(|memo| memo.borrow().contains_key("Always")));
+        assert!(!READ_BACK_MEMO.with(|memo| memo.borrow().contains_key(long_word.as_str())));
     }
 
     #[test]

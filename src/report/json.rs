@@ -4,116 +4,11 @@
 use serde::Serialize;
 
 use super::Summary;
-use crate::analysis::{Confidence, Question};
 use crate::engine::{FileReport, Outcome, RunReport};
-use crate::yaml::{LineIndex, Span};
+use crate::finding::Finding;
+use crate::yaml::{LineCol, LineIndex, Span};
 
 pub const JSON_FORMAT_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct Position {
-    line: u32,
-    column: u32,
-    column_utf16: u32,
-    offset: u32,
-}
-
-#[derive(Serialize)]
-struct JsonSpan {
-    start: Position,
-    end: Position,
-}
-
-fn json_span(lines: &LineIndex, span: Span) -> JsonSpan {
-    let at = |offset: u32| {
-        let lc = lines.line_col(offset);
-        Position {
-            line: lc.line,
-            column: lc.column,
-            column_utf16: lc.column_utf16,
-            offset,
-        }
-    };
-    JsonSpan {
-        start: at(span.start),
-        end: at(span.end),
-    }
-}
-
-#[derive(Serialize)]
-struct JsonLabel<'a> {
-    message: &'a str,
-    span: JsonSpan,
-}
-
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    rule: &'a str,
-    severity: &'a str,
-    message: &'a str,
-    file: &'a str,
-    pipeline: Option<&'a str>,
-    step: Option<&'a str>,
-    step_path: &'a [String],
-    also_steps: &'a [String],
-    document: Option<usize>,
-    span: JsonSpan,
-    label: &'a str,
-    help: &'a str,
-    related: Vec<JsonLabel<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    evidence: Vec<JsonEvidence<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    confidence: Option<Confidence>,
-    /// The rule's documentation online (`docs-url`); omitted when none is configured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    /// The finding's fix (`pipelint check --fix`); omitted when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<JsonFix<'a>>,
-    /// Where the finding is in the Python the KFP IR was compiled from, the most specific
-    /// place first; omitted when no source was found. `file`, `span` and the fix's edits
-    /// stay the IR's (a fix edits the compiled file).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<JsonSource<'a>>,
-    /// `"source"` with `--report-at source`: the first of `sources` is where the finding
-    /// is reported; omitted otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reported_at: Option<&'static str>,
-}
-
-/// A place in another file; no byte offset, as that file's text is not part of the report.
-#[derive(Serialize)]
-struct JsonSource<'a> {
-    file: &'a str,
-    message: &'a str,
-    start: crate::yaml::LineCol,
-    end: crate::yaml::LineCol,
-}
-
-#[derive(Serialize)]
-struct JsonFix<'a> {
-    /// `safe` (`--fix`) or `unsafe` (`--fix --unsafe-fixes`).
-    applicability: &'static str,
-    message: &'a str,
-    edits: Vec<JsonEdit<'a>>,
-}
-
-/// Replace the text at `span` (empty: insert at its start) with `replacement`.
-#[derive(Serialize)]
-struct JsonEdit<'a> {
-    span: JsonSpan,
-    replacement: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonEvidence<'a> {
-    kind: Question,
-    text: &'a str,
-    description: &'a str,
-    confidence: Confidence,
-    span: JsonSpan,
-}
 
 #[derive(Serialize)]
 struct JsonFile<'a> {
@@ -134,13 +29,10 @@ struct Tool {
 struct JsonReport<'a> {
     version: u32,
     tool: Tool,
-    findings: Vec<JsonFinding<'a>>,
+    /// Always empty here: findings are written by [`FindingWriter`] into the text.
+    findings: [(); 0],
     files: Vec<JsonFile<'a>>,
     summary: Summary,
-}
-
-fn file_entry(file: &FileReport) -> JsonFile<'_> {
-    outcome_entry(&file.path, &file.outcome)
 }
 
 fn outcome_entry<'a>(path: &'a str, outcome: &'a Outcome) -> JsonFile<'a> {
@@ -159,104 +51,34 @@ fn outcome_entry<'a>(path: &'a str, outcome: &'a Outcome) -> JsonFile<'a> {
     }
 }
 
+/// The whole report: [`JsonStream`] over every file, with the baseline's counts.
 pub fn render_json(report: &RunReport) -> String {
-    let findings = report
-        .findings()
-        .map(|(file, f)| finding_entry(file, f))
-        .collect();
-    let doc = JsonReport {
-        version: JSON_FORMAT_VERSION,
-        tool: Tool {
-            name: "pipelint",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        findings,
-        files: report.files.iter().map(file_entry).collect(),
-        summary: Summary::of(report),
-    };
-    let mut out =
-        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    out.push('\n');
-    out
+    let mut out = Vec::new();
+    let mut stream = JsonStream::start(&mut out);
+    for file in &report.files {
+        stream.add(file);
+    }
+    stream.summary.baselined = report.baselined;
+    stream.summary.stale_baseline = report.stale_baseline;
+    // Writing into memory does not fail.
+    let _ = stream.finish();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `--format json-lines`: one finding a line, each the object of the JSON report's
 /// `findings` array (as ruff's `json-lines` is its `json` array, one element a line).
 pub fn render_json_lines(report: &RunReport) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (file, f) in report.findings() {
-        if let Ok(line) = serde_json::to_string(&finding_entry(file, f)) {
-            out.push_str(&line);
-            out.push('\n');
-        }
+        FindingWriter::compact(&mut out).finding(file, f);
+        out.push(b'\n');
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn finding_entry<'a>(file: &'a FileReport, f: &'a crate::finding::Finding) -> JsonFinding<'a> {
-    JsonFinding {
-        rule: f.rule,
-        severity: f.severity.as_str(),
-        message: &f.message,
-        file: &file.path,
-        pipeline: f.pipeline.as_deref(),
-        step: f.step.as_deref(),
-        step_path: &f.step_path,
-        also_steps: &f.also_steps,
-        document: f.document,
-        span: json_span(&file.lines, f.span),
-        label: &f.label,
-        help: &f.help,
-        related: f
-            .related
-            .iter()
-            .map(|l| JsonLabel {
-                message: &l.message,
-                span: json_span(&file.lines, l.span),
-            })
-            .collect(),
-        evidence: f
-            .evidence
-            .iter()
-            .map(|e| JsonEvidence {
-                kind: e.question,
-                text: &e.text,
-                description: &e.description,
-                confidence: e.confidence,
-                span: json_span(&file.lines, e.span),
-            })
-            .collect(),
-        confidence: f.confidence,
-        url: f.url.as_deref(),
-        fix: f.fix.as_ref().map(|fix| JsonFix {
-            applicability: fix.applicability.as_str(),
-            message: &fix.message,
-            edits: fix
-                .edits
-                .iter()
-                .map(|e| JsonEdit {
-                    span: json_span(&file.lines, e.span),
-                    replacement: &e.new_text,
-                })
-                .collect(),
-        }),
-        sources: f
-            .sources
-            .iter()
-            .map(|s| JsonSource {
-                file: &s.path,
-                message: &s.message,
-                start: s.start,
-                end: s.end,
-            })
-            .collect(),
-        reported_at: f.at_source.then_some("source"),
-    }
-}
-
-/// The JSON report written file by file, byte for byte what [`render_json`] gives for the
-/// same files in the same order: findings are written as each file arrives (its source and
-/// findings can then be dropped); only the `files` entries and the counts are kept to the end.
+/// The JSON report written file by file (what [`render_json`] writes too): findings are
+/// written as each file arrives (its source and findings can then be dropped); only the
+/// `files` entries and the counts are kept to the end.
 /// A write that fails (a closed pipe, a full disk) stops the writing, not the counting: the
 /// error is returned by [`JsonStream::finish`], for the caller to judge.
 pub struct JsonStream<W: std::io::Write> {
@@ -264,8 +86,13 @@ pub struct JsonStream<W: std::io::Write> {
     failed: Option<std::io::Error>,
     findings: usize,
     /// What the entries of `files` show, packed into one buffer (no allocation per file,
-    /// so nothing long-lived is scattered through the heap): see [`JsonStream::file`].
+    /// so nothing long-lived is scattered through the heap), each path written as what it
+    /// adds to the one before (sorted paths share their folders): see [`JsonStream::file`].
     files: String,
+    /// The path of the last file, which the next one is written against.
+    last_path: String,
+    /// Where a finding is written before it goes out (kept: no allocation per finding).
+    scratch: Vec<u8>,
     /// The outcomes seen, each once; `files` refers to them by index.
     outcomes: Vec<Outcome>,
     file_count: usize,
@@ -285,7 +112,7 @@ fn skeleton(summary: Summary) -> String {
             name: "pipelint",
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings: Vec::new(),
+        findings: [],
         files: Vec::new(),
         summary,
     };
@@ -301,6 +128,8 @@ impl<W: std::io::Write> JsonStream<W> {
             failed: None,
             findings: 0,
             files: String::new(),
+            last_path: String::new(),
+            scratch: Vec::new(),
             outcomes: Vec::new(),
             file_count: 0,
             summary: Summary::default(),
@@ -313,15 +142,18 @@ impl<W: std::io::Write> JsonStream<W> {
     }
 
     fn write(&mut self, text: &str) {
+        self.write_bytes(text.as_bytes());
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
         if self.failed.is_none() {
-            if let Err(e) = self.out.write_all(text.as_bytes()) {
+            if let Err(e) = self.out.write_all(bytes) {
                 self.failed = Some(e);
             }
         }
     }
 
-    /// Writes one entry of an array two levels deep (`findings` or `files`), straight into
-    /// the output, indented as `to_string_pretty` indents it inside the whole report.
+    /// Writes one entry of the `files` array, straight into the output, indented as `to_string_pretty` indents it inside the whole report.
     fn entry(&mut self, first: bool, value: &impl Serialize) {
         self.write(if first { "\n    " } else { ",\n    " });
         if self.failed.is_some() {
@@ -335,23 +167,41 @@ impl<W: std::io::Write> JsonStream<W> {
 
     /// Writes the findings of the next file (files come in the order of the report).
     pub fn file(&mut self, file: FileReport) {
+        self.add(&file);
+    }
+
+    fn add(&mut self, file: &FileReport) {
         for f in &file.findings {
-            self.entry(self.findings == 0, &finding_entry(&file, f));
+            self.write(if self.findings == 0 {
+                "\n    "
+            } else {
+                ",\n    "
+            });
+            // Written in memory first: one write of the output per finding.
+            let mut text = std::mem::take(&mut self.scratch);
+            text.clear();
+            FindingWriter::pretty(&mut text, 2).finding(file, f);
+            self.write_bytes(&text);
+            self.scratch = text;
             self.findings += 1;
         }
-        self.summary.count(&file);
-        // `path NUL outcome-index NUL`: a shown path has no NUL.
+        self.summary.count(file);
+        // `shared NUL rest NUL outcome-index NUL`, the path being the first `shared` bytes of
+        // the one before and `rest`: a shown path has no NUL.
         let index = match self.outcomes.iter().position(|o| *o == file.outcome) {
             Some(index) => index,
             None => {
-                self.outcomes.push(file.outcome);
+                self.outcomes.push(file.outcome.clone());
                 self.outcomes.len() - 1
             }
         };
-        self.files.push_str(&file.path);
-        self.files.push('\0');
-        self.files.push_str(&index.to_string());
-        self.files.push('\0');
+        let shared = shared_prefix(&self.last_path, &file.path);
+        {
+            use std::fmt::Write as _;
+            let _ = write!(self.files, "{shared}\0{}\0{index}\0", &file.path[shared..]);
+        }
+        self.last_path.truncate(shared);
+        self.last_path.push_str(&file.path[shared..]);
         self.file_count += 1;
     }
 
@@ -368,14 +218,19 @@ impl<W: std::io::Write> JsonStream<W> {
         let files = std::mem::take(&mut self.files);
         let outcomes = std::mem::take(&mut self.outcomes);
         let mut fields = files.split('\0');
+        let mut path = String::new();
         for n in 0..self.file_count {
-            let (Some(path), Some(index)) = (fields.next(), fields.next()) else {
+            let (Some(shared), Some(rest), Some(index)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
                 break;
             };
             let Some(outcome) = index.parse::<usize>().ok().and_then(|i| outcomes.get(i)) else {
                 break;
             };
-            self.entry(n == 0, &outcome_entry(path, outcome));
+            path.truncate(shared.parse().unwrap_or(0));
+            path.push_str(rest);
+            self.entry(n == 0, &outcome_entry(&path, outcome));
         }
         self.write(if self.file_count == 0 { "]" } else { "\n  ]" });
         self.write(&tail[files_at + FILES_KEY.len()..]);
@@ -385,6 +240,15 @@ impl<W: std::io::Write> JsonStream<W> {
         };
         (summary, written)
     }
+}
+
+/// How many leading bytes `b` shares with `a`, ending at a character boundary.
+fn shared_prefix(a: &str, b: &str) -> usize {
+    let mut n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    while !b.is_char_boundary(n) {
+        n -= 1;
+    }
+    n
 }
 
 /// `serde_json`'s pretty formatter (two spaces a level) starting `depth` levels deep, so
@@ -474,5 +338,427 @@ impl serde_json::ser::Formatter for NestedPretty {
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
         self.has_value = true;
         Ok(())
+    }
+}
+
+/// A field name as a key of the pretty report (`"rule": `), in one piece: a name needs no
+/// escaping.
+macro_rules! field {
+    ($name:literal) => {
+        concat!("\"", $name, "\": ")
+    };
+}
+
+/// Writes a finding's JSON object straight into the output, byte for byte as `serde_json`
+/// writes it (pretty, at a depth, or compact), without building anything per finding: the
+/// fields are written in their documented order as they are read from the finding.
+struct FindingWriter<'w> {
+    out: &'w mut Vec<u8>,
+    /// `Some(depth)`: pretty, two spaces a level, starting `depth` levels deep.
+    depth: Option<usize>,
+    /// No value yet in the object or array just opened.
+    first: bool,
+}
+
+impl<'w> FindingWriter<'w> {
+    fn pretty(out: &'w mut Vec<u8>, depth: usize) -> Self {
+        FindingWriter {
+            out,
+            depth: Some(depth),
+            first: true,
+        }
+    }
+
+    fn compact(out: &'w mut Vec<u8>) -> Self {
+        FindingWriter {
+            out,
+            depth: None,
+            first: true,
+        }
+    }
+
+    fn finding(&mut self, file: &FileReport, f: &Finding) {
+        let lines = &file.lines;
+        self.open(b'{');
+        self.key(field!("rule"));
+        self.str(f.rule);
+        self.key(field!("severity"));
+        self.str(f.severity.as_str());
+        self.key(field!("message"));
+        self.str(&f.message);
+        self.key(field!("file"));
+        self.str(&file.path);
+        self.key(field!("pipeline"));
+        self.opt_str(f.pipeline.as_deref());
+        self.key(field!("step"));
+        self.opt_str(f.step.as_deref());
+        self.key(field!("step_path"));
+        self.strs(&f.step_path);
+        self.key(field!("also_steps"));
+        self.strs(&f.also_steps);
+        self.key(field!("document"));
+        match f.document {
+            Some(n) => self.number(n as u64),
+            None => self.raw(b"null"),
+        }
+        self.key(field!("span"));
+        self.span(lines, f.span);
+        self.key(field!("label"));
+        self.str(&f.label);
+        self.key(field!("help"));
+        self.str(&f.help);
+        self.key(field!("related"));
+        self.open(b'[');
+        for label in &f.related {
+            self.item();
+            self.open(b'{');
+            self.key(field!("message"));
+            self.str(&label.message);
+            self.key(field!("span"));
+            self.span(lines, label.span);
+            self.close(b'}');
+        }
+        self.close(b']');
+        if !f.evidence.is_empty() {
+            self.key(field!("evidence"));
+            self.open(b'[');
+            for e in &f.evidence {
+                self.item();
+                self.open(b'{');
+                self.key(field!("kind"));
+                self.unit_variant(&e.question);
+                self.key(field!("text"));
+                self.str(&e.text);
+                self.key(field!("description"));
+                self.str(&e.description);
+                self.key(field!("confidence"));
+                self.unit_variant(&e.confidence);
+                self.key(field!("span"));
+                self.span(lines, e.span);
+                self.close(b'}');
+            }
+            self.close(b']');
+        }
+        if let Some(confidence) = &f.confidence {
+            self.key(field!("confidence"));
+            self.unit_variant(confidence);
+        }
+        if let Some(url) = &f.url {
+            self.key(field!("url"));
+            self.str(url);
+        }
+        if let Some(fix) = &f.fix {
+            self.key(field!("fix"));
+            self.open(b'{');
+            self.key(field!("applicability"));
+            self.str(fix.applicability.as_str());
+            self.key(field!("message"));
+            self.str(&fix.message);
+            self.key(field!("edits"));
+            self.open(b'[');
+            for edit in &fix.edits {
+                self.item();
+                self.open(b'{');
+                self.key(field!("span"));
+                self.span(lines, edit.span);
+                self.key(field!("replacement"));
+                self.str(&edit.new_text);
+                self.close(b'}');
+            }
+            self.close(b']');
+            self.close(b'}');
+        }
+        if !f.sources.is_empty() {
+            self.key(field!("sources"));
+            self.open(b'[');
+            for s in &f.sources {
+                self.item();
+                self.open(b'{');
+                self.key(field!("file"));
+                self.str(&s.path);
+                self.key(field!("message"));
+                self.str(&s.message);
+                self.key(field!("start"));
+                self.line_col(s.start, None);
+                self.key(field!("end"));
+                self.line_col(s.end, None);
+                self.close(b'}');
+            }
+            self.close(b']');
+        }
+        if f.at_source {
+            self.key(field!("reported_at"));
+            self.str("source");
+        }
+        self.close(b'}')
+    }
+
+    /// `{"start": position, "end": position}`, each with its byte offset.
+    fn span(&mut self, lines: &LineIndex, span: Span) {
+        self.open(b'{');
+        self.key(field!("start"));
+        self.line_col(lines.line_col(span.start), Some(span.start));
+        self.key(field!("end"));
+        self.line_col(lines.line_col(span.end), Some(span.end));
+        self.close(b'}')
+    }
+
+    fn line_col(&mut self, at: LineCol, offset: Option<u32>) {
+        self.open(b'{');
+        self.key(field!("line"));
+        self.number(u64::from(at.line));
+        self.key(field!("column"));
+        self.number(u64::from(at.column));
+        self.key(field!("column_utf16"));
+        self.number(u64::from(at.column_utf16));
+        if let Some(offset) = offset {
+            self.key(field!("offset"));
+            self.number(u64::from(offset));
+        }
+        self.close(b'}')
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Where the next value of an object (after its key) or an array goes.
+    fn item(&mut self) {
+        let first = std::mem::replace(&mut self.first, false);
+        match self.depth {
+            Some(depth) => {
+                let skip = usize::from(first);
+                match BREAK_AND_INDENT.get(skip..2 + depth * 2) {
+                    Some(text) => self.raw(text),
+                    None => {
+                        self.raw(&BREAK_AND_INDENT[skip..2]);
+                        self.indent(depth)
+                    }
+                }
+            }
+            None if first => {}
+            None => self.raw(b","),
+        }
+    }
+
+    /// A key, written as [`field!`] gives it (pretty), or without its last space (compact).
+    fn key(&mut self, field: &'static str) {
+        self.item();
+        let text = match self.depth {
+            Some(_) => field,
+            None => &field[..field.len() - 1],
+        };
+        self.raw(text.as_bytes());
+    }
+
+    fn indent(&mut self, depth: usize) {
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        let mut left = depth * 2;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            self.raw(&SPACES[..n]);
+            left -= n;
+        }
+    }
+
+    fn open(&mut self, bracket: u8) {
+        if let Some(depth) = &mut self.depth {
+            *depth += 1;
+        }
+        self.first = true;
+        self.raw(&[bracket])
+    }
+
+    /// Closes what [`FindingWriter::open`] opened; an empty one closes on its line (`[]`).
+    fn close(&mut self, bracket: u8) {
+        let empty = std::mem::replace(&mut self.first, false);
+        if let Some(depth) = &mut self.depth {
+            *depth -= 1;
+            let depth = *depth;
+            if !empty {
+                self.raw(b"\n");
+                self.indent(depth);
+            }
+        }
+        self.raw(&[bracket])
+    }
+
+    fn number(&mut self, n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.raw(&digits[at..])
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.raw(b"null"),
+        }
+    }
+
+    fn strs(&mut self, items: &[String]) {
+        self.open(b'[');
+        for s in items {
+            self.item();
+            self.str(s);
+        }
+        self.close(b']')
+    }
+
+    /// An enum written as its serde name (`"non-idempotent"`): the name stays where the
+    /// type says it.
+    fn unit_variant(&mut self, value: &impl Serialize) {
+        // Writing into memory does not fail.
+        let _ = serde_json::to_writer(&mut *self.out, value);
+    }
+
+    /// A string, escaped as `serde_json` escapes it: `"` and `\` and the control characters
+    /// below U+0020 (`\b \t \n \f \r` by name, the others as `\u00XX`); everything else as is.
+    fn str(&mut self, s: &str) {
+        self.raw(b"\"");
+        let bytes = s.as_bytes();
+        let mut written = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            // Eight bytes at a time while none needs escaping.
+            if let Some(chunk) = bytes.get(at..at + 8) {
+                let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                if !needs_escape(word) {
+                    at += 8;
+                    continue;
+                }
+            }
+            // This chunk (or the tail) a byte at a time.
+            let stop = (at + 8).min(bytes.len());
+            while at < stop {
+                let byte = bytes[at];
+                let escaped: &[u8] = match byte {
+                    b'"' => b"\\\"",
+                    b'\\' => b"\\\\",
+                    b'\x08' => b"\\b",
+                    b'\t' => b"\\t",
+                    b'\n' => b"\\n",
+                    b'\x0c' => b"\\f",
+                    b'\r' => b"\\r",
+                    0..=0x1f => &[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX_DIGITS[usize::from(byte >> 4)],
+                        HEX_DIGITS[usize::from(byte & 0xf)],
+                    ],
+                    _ => {
+                        at += 1;
+                        continue;
+                    }
+                };
+                self.raw(&bytes[written..at]);
+                self.raw(escaped);
+                at += 1;
+                written = at;
+            }
+        }
+        self.raw(&bytes[written..]);
+        self.raw(b"\"")
+    }
+}
+
+/// `,` and a line break, then the spaces of up to 32 levels: what goes before a value.
+const BREAK_AND_INDENT: &[u8; 66] = &{
+    let mut text = [b' '; 66];
+    text[0] = b',';
+    text[1] = b'\n';
+    text
+};
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Whether any of the eight bytes of `word` is `"`, `\` or below 0x20 (bytes of multi-byte
+/// UTF-8 characters are 0x80 and up: never).
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    (below_space
+        | has_zero(word ^ (ONES * u64::from(b'"')))
+        | has_zero(word ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(s: &str) -> String {
+        let mut out = Vec::new();
+        FindingWriter::compact(&mut out).str(s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        // Every ASCII character, and some that are not, at every place of an eight-byte
+        // chunk and in the tail after the last chunk.
+        let mut samples: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        samples.extend(["é", "🚀", "\u{2028}", "\u{fffd}"].map(String::from));
+        for sample in samples {
+            for before in 0..10 {
+                for after in [0, 1, 7, 8, 9] {
+                    let s = format!("{}{sample}{}", "a".repeat(before), "é".repeat(after));
+                    assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn files_are_listed_with_their_whole_paths_and_outcomes() {
+        // Paths sharing folders, and bytes of a character (`é` and `è` share their first).
+        let paths = [
+            "dé/a.yaml",
+            "dé/ab.yaml",
+            "dè.yaml",
+            "dé/a.yaml",
+            "",
+            "x/y/z.yaml",
+            "x/y",
+        ];
+        let mut out = Vec::new();
+        let mut stream = JsonStream::start(&mut out);
+        for (n, path) in paths.iter().enumerate() {
+            let outcome = if n % 2 == 0 {
+                Outcome::NotPipeline
+            } else {
+                Outcome::Unreadable(format!("reason {n}"))
+            };
+            stream.file(crate::engine::FileReport {
+                path: path.to_string(),
+                source: std::sync::Arc::from(""),
+                lines: std::sync::Arc::new(LineIndex::new("")),
+                outcome,
+                findings: Vec::new(),
+                suppressed: 0,
+            });
+        }
+        let (summary, written) = stream.finish();
+        written.unwrap();
+        assert_eq!(summary.files, paths.len());
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let files = doc["files"].as_array().unwrap();
+        let listed: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+        assert_eq!(listed, paths);
+        assert_eq!(files[2]["kind"], "not-pipeline");
+        assert_eq!(files[3]["error"], "reason 3");
     }
 }
