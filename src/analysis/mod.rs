@@ -803,18 +803,24 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             })
     }
 
-    /// Does `row` match `call`'s name? The name to show when it does (qualified).
-    fn matches(&self, index: usize, row: &knowledge::Row, call: &python::Call) -> Option<String> {
+    /// Does `row` match `call`'s name? How to show the name when it does (qualified).
+    fn matches<'c>(
+        &'c self,
+        index: usize,
+        row: &knowledge::Row,
+        call: &'c python::Call,
+    ) -> Option<Shown<'c>> {
         let name = call.name.as_ref();
         if row.call.iter().any(|p| knowledge::wildcard(p, name)) {
             if row.except.iter().any(|p| knowledge::wildcard(p, name)) {
                 return None;
             }
-            return Some(name.to_string());
+            return Some(Shown::Name(name));
         }
+        let dots = |s: &str| s.bytes().filter(|&b| b == b'.').count();
+        let components = dots(name) + 1;
         for pattern in row.method.iter() {
-            let parts = pattern.split('.').count();
-            let components = name.split('.').count();
+            let parts = dots(pattern) + 1;
             if components < parts {
                 continue;
             }
@@ -829,7 +835,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             if row.on.is_empty() {
-                return Some(self.qualified(call));
+                return Some(Shown::Qualified);
             }
             if at == 0 {
                 continue; // a bare function, not a method
@@ -843,11 +849,11 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                     .is_none_or(|a| self.scan.string_args(maker).iter().any(|s| *s == &**a))
             };
             if on(receiver) && row.on_arg.is_none() {
-                return Some(name.to_string());
+                return Some(Shown::Name(name));
             }
             if let Some(maker) = self.maker(call) {
                 if on(&maker.name) && made_with_arg(maker) {
-                    return Some(format!("{}(...).{}", maker.name, &name[at..]));
+                    return Some(Shown::Made(&maker.name, &name[at..]));
                 }
                 continue;
             }
@@ -871,12 +877,30 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                         .position(|c| on(&c.name) && made_with_arg(c))
                 });
             if let Some(made) = made {
-                let made = &self.scan.calls[made].name;
-                return Some(format!("{made}(...).{}", &name[at..]));
+                return Some(Shown::Made(&self.scan.calls[made].name, &name[at..]));
             }
         }
         None
     }
+
+    /// The name [`PythonProgram::matches`] found, as text.
+    fn show(&self, shown: Shown, call: &python::Call) -> String {
+        match shown {
+            Shown::Name(name) => name.to_string(),
+            Shown::Qualified => self.qualified(call),
+            Shown::Made(maker, method) => format!("{maker}(...).{method}"),
+        }
+    }
+}
+
+/// How a call that a row matches is named in evidence, made into text only for evidence.
+enum Shown<'c> {
+    /// Its resolved name.
+    Name(&'c str),
+    /// [`PythonProgram::qualified`].
+    Qualified,
+    /// A method on a value made by a call: `boto3.client(...).upload_file`.
+    Made(&'c str, &'c str),
 }
 
 use knowledge::RowQuestion;
@@ -981,6 +1005,14 @@ fn python_evidence(
     let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
     let shell_rows = candidates.any_of(&knowledge.commands);
     for call in &scan.calls {
+        // Most calls are of no row: nothing else is worked out for them.
+        let mut rows = knowledge
+            .call_rows(call.method())
+            .filter(|&(index, _)| candidates.row(index))
+            .peekable();
+        if rows.peek().is_none() {
+            continue;
+        }
         let remote_var = {
             let i = remote_uses.partition_point(|(at, _, _)| *at < call.args.start);
             remote_uses
@@ -1001,10 +1033,7 @@ fn python_evidence(
                 .is_some_and(|m| loopbacks.find(m).is_some());
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
-        for (index, row) in knowledge.call_rows(call.method()) {
-            if !candidates.row(index) {
-                continue;
-            }
+        for (index, row) in rows {
             // A seeding call is context for the random question: shown, never decisive.
             let question = row.question.question().unwrap_or(Question::Random);
             let conditions =
@@ -1049,6 +1078,7 @@ fn python_evidence(
             let Some(shown) = program.matches(index, row, call) else {
                 continue;
             };
+            let shown = program.show(shown, call);
             // Conditions on the whole program, last: once per row and program.
             if !program.holds_for_program(index, row) {
                 continue;
@@ -1092,7 +1122,21 @@ fn python_evidence(
         if !shell_rows {
             continue;
         }
-        for hit in shell::scan_asked(knowledge, &lit.body, asked) {
+        // A literal as written is a part of the program: its candidates are read from the
+        // program's pass. Adjacent literals joined (`"INSERT ..." "ON CONFLICT ..."`) are
+        // not, and get a pass of their own.
+        let written = source
+            .get(lit.range.clone())
+            .is_some_and(|s| std::ptr::eq(s, &*lit.body));
+        let hits = if written {
+            match knowledge.command_candidates_within(&candidates, lit.range.clone(), asked) {
+                Some(within) => shell::scan_candidates(knowledge, &lit.body, &within),
+                None => Vec::new(),
+            }
+        } else {
+            shell::scan_asked(knowledge, &lit.body, asked)
+        };
+        for hit in hits {
             let row = &knowledge.rows[hit.row];
             let Some(question) = row.question.question() else {
                 continue;
@@ -1112,16 +1156,48 @@ fn python_evidence(
 
 /// The identifier-like words of `text` (letters, digits, `_`) with their byte offsets.
 fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        while chars.next_if(|&(_, c)| !is_word(c)).is_some() {}
-        let (start, _) = *chars.peek()?;
-        let mut end = start;
-        while let Some((i, c)) = chars.next_if(|&(_, c)| is_word(c)) {
-            end = i + c.len_utf8();
+    let bytes = text.as_bytes();
+    // The length of the word character at `i`, 0 if the character there is not one: one
+    // table lookup for an ASCII byte, a decoded character otherwise.
+    let word_char = move |i: usize| -> usize {
+        let b = bytes[i];
+        if b < 0x80 {
+            return usize::from(b.is_ascii_alphanumeric() || b == b'_');
         }
-        Some((start, &text[start..end]))
+        match text[i..].chars().next() {
+            Some(c) if c.is_alphanumeric() => c.len_utf8(),
+            _ => 0,
+        }
+    };
+    // The length of the character at `i` (`i` is on a character boundary).
+    let char_len = move |i: usize| -> usize {
+        match bytes[i] {
+            b if b < 0x80 => 1,
+            b if b >= 0xf0 => 4,
+            b if b >= 0xe0 => 3,
+            _ => 2,
+        }
+    };
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            if word_char(at) > 0 {
+                break;
+            }
+            at += char_len(at);
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        loop {
+            let n = if at < bytes.len() { word_char(at) } else { 0 };
+            if n == 0 {
+                break;
+            }
+            at += n;
+        }
+        Some((start, &text[start..at]))
     })
 }
 
@@ -1205,6 +1281,38 @@ fn name_evidence(
 #[cfg(test)]
 mod tests {
     use super::ascii_regex;
+
+    /// Words are runs of Unicode letters, digits and `_`, read a byte at a time where the
+    /// text is ASCII: the same as reading it a character at a time.
+    #[test]
+    fn words_are_runs_of_word_characters() {
+        let reference = |text: &str| -> Vec<(usize, String)> {
+            let mut out: Vec<(usize, String)> = Vec::new();
+            let mut last_end = None;
+            for (i, c) in text.char_indices() {
+                if c.is_alphanumeric() || c == '_' {
+                    match out.last_mut() {
+                        Some((_, w)) if last_end == Some(i) => w.push(c),
+                        _ => out.push((i, c.to_string())),
+                    }
+                    last_end = Some(i + c.len_utf8());
+                }
+            }
+            out
+        };
+        for text in [
+            "",
+            "  ",
+            "s3 = boto3.client('s3')\nx_1=2",
+            "caf\u{e9} na\u{ef}ve\u{a0}word \u{2014} \u{4e2d}\u{6587}_x \u{1f600}y z\u{300}",
+            "end_",
+        ] {
+            let ours: Vec<(usize, String)> = super::words(text)
+                .map(|(at, w)| (at, w.to_string()))
+                .collect();
+            assert_eq!(ours, reference(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn ascii_classes_inside_and_outside_brackets() {

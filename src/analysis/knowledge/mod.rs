@@ -8,15 +8,16 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Arc, LazyLock};
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::{Confidence, Question};
 
+mod dfa;
 mod row;
 #[cfg(test)]
 mod source;
+pub use dfa::Dfa;
 pub use row::{CheckpointEnv, List, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerWord};
 
 // `BUILTIN_ROWS` and `BUILTIN_SHAPES`, written by build.rs from the YAML files beside this
@@ -79,9 +80,9 @@ pub struct Knowledge {
     prefilter: Prefilter,
 }
 
-/// One Aho-Corasick automaton over every row's trigger words (and the remote schemes):
-/// one pass over a program or command says which rows can match in it at all. A text
-/// without any skips the scan; the others try only their candidates.
+/// One automaton over every row's trigger words (and the remote schemes): one pass over a
+/// program or command says which rows can match in it at all. A text without any skips the
+/// scan; the others try only their candidates.
 #[derive(Debug)]
 struct Prefilter {
     /// `false`: every row is a candidate everywhere (to check that the prefilter changes no
@@ -96,58 +97,73 @@ struct Prefilter {
     untriggered: Vec<usize>,
 }
 
-/// One automaton and what its patterns stand for.
-#[derive(Debug, Default)]
+/// One automaton and what its words stand for.
+#[derive(Debug)]
 struct Triggers {
     /// `None` when there are no words.
-    automaton: Option<AhoCorasick>,
-    /// Per pattern: the rows it triggers (none: a remote scheme).
-    rows_of: Vec<Vec<usize>>,
-    /// Patterns that are remote schemes: a remote path is evidence without a row.
-    schemes: Vec<bool>,
+    automaton: Option<Dfa>,
+    /// Per word, in the automaton's order: the rows it triggers (none: a remote scheme)
+    /// and whether it is a remote scheme.
+    words: Vec<TriggerWord>,
+    /// Per word: it triggers a command row. Where such words are is kept, so that the
+    /// string literals of a program are judged from the program's one pass.
+    command_word: Vec<bool>,
 }
 
 impl Triggers {
-    fn new<'w>(words: impl Iterator<Item = &'w TriggerWord>, fold: bool) -> Triggers {
-        let mut triggers = Triggers::default();
-        let mut patterns: Vec<&str> = Vec::new();
-        for t in words {
-            patterns.push(&t.word);
-            triggers
-                .rows_of
-                .push(t.rows.iter().map(|&r| r as usize).collect());
-            triggers.schemes.push(t.scheme);
+    /// `words`, with their automaton when it is built already (the built-in one is static).
+    fn new(words: Vec<TriggerWord>, fold: bool, dfa: Option<&Dfa>, rows: &[Row]) -> Triggers {
+        let automaton = (!words.is_empty()).then(|| match dfa {
+            Some(dfa) => dfa.clone(),
+            None => {
+                let patterns: Vec<&str> = words.iter().map(|t| &*t.word).collect();
+                Dfa::new(&patterns, fold)
+            }
+        });
+        let command_word = words
+            .iter()
+            .map(|t| t.rows.iter().any(|&r| rows[r as usize].command.is_some()))
+            .collect();
+        Triggers {
+            automaton,
+            words,
+            command_word,
         }
-        if !patterns.is_empty() {
-            // The non-contiguous NFA: the cheapest to build (a run pays for it once), and
-            // fast enough to search with its prefilter.
-            triggers.automaton = Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(fold)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(&patterns)
-                    .expect("trigger words build an automaton"),
-            );
-        }
-        triggers
     }
 
-    fn mark(&self, text: &str, found: &mut Candidates) {
+    fn mark(&self, text: &str, which: u8, found: &mut Candidates) {
         let Some(automaton) = &self.automaton else {
             return;
         };
-        for m in automaton.find_overlapping_iter(text) {
-            let p = m.pattern().as_usize();
-            if self.schemes[p] {
+        automaton.for_each(text.as_bytes(), |start, end, w| {
+            let word = &self.words[w];
+            if word.scheme {
                 found.remote_path = true;
             }
-            for &row in &self.rows_of[p] {
-                found.rows[row] = true;
+            for &row in word.rows.iter() {
+                found.rows[row as usize] = true;
                 found.any_row = true;
             }
-        }
+            if self.command_word[w] {
+                found.command_hits.push(CommandHit {
+                    start,
+                    end,
+                    which,
+                    word: w as u32,
+                });
+            }
+        });
     }
+}
+
+/// Where a word of a command row is in the text [`Candidates`] were found in.
+#[derive(Clone, Debug)]
+struct CommandHit {
+    start: usize,
+    end: usize,
+    /// 0: the exact automaton's word, 1: the folded one's.
+    which: u8,
+    word: u32,
 }
 
 /// The rows that can match in a text, as [`Knowledge::candidates`] found them.
@@ -157,6 +173,8 @@ pub struct Candidates {
     any_row: bool,
     /// The text has a remote scheme (`s3://`).
     pub remote_path: bool,
+    /// Where the words of command rows are, by end.
+    command_hits: Vec<CommandHit>,
 }
 
 impl Candidates {
@@ -216,7 +234,8 @@ impl Knowledge {
                 return Err(format!("row `{}` is defined twice", row.id));
             }
         }
-        let (triggers, untriggered) = if built_in == BUILTIN_ROWS.len() && rows.len() == built_in {
+        let builtin = built_in == BUILTIN_ROWS.len() && rows.len() == built_in;
+        let (triggers, untriggered) = if builtin {
             (
                 Cow::Borrowed(BUILTIN_TRIGGERS),
                 Cow::Borrowed(BUILTIN_UNTRIGGERED),
@@ -225,8 +244,10 @@ impl Knowledge {
             let (t, u) = row::trigger_table(&rows, &shapes.remote_schemes);
             (Cow::Owned(t), Cow::Owned(u))
         };
+        // The built-in automata were built with the tables.
+        let dfas = builtin.then_some((&BUILTIN_EXACT_DFA, &BUILTIN_FOLDED_DFA));
         let mut k = Knowledge {
-            prefilter: Prefilter::new(&triggers, &untriggered),
+            prefilter: Prefilter::new(&triggers, &untriggered, dfas, &rows),
             rows,
             shapes,
             by_last: HashMap::new(),
@@ -271,27 +292,85 @@ impl Knowledge {
                 rows: Vec::new(),
                 any_row: true,
                 remote_path: true,
+                command_hits: Vec::new(),
             };
         }
+        let mut found = self.untriggered();
+        self.prefilter.exact.mark(text, 0, &mut found);
+        self.prefilter.folded.mark(text, 1, &mut found);
+        // By end, whichever automaton found them.
+        found.command_hits.sort_by_key(|h| (h.end, h.which, h.word));
+        found
+    }
+
+    /// No word found yet: only the rows without words are candidates.
+    fn untriggered(&self) -> Candidates {
         let mut found = Candidates {
             rows: vec![false; self.rows.len()],
             any_row: !self.prefilter.untriggered.is_empty(),
             remote_path: false,
+            command_hits: Vec::new(),
         };
         for &row in &self.prefilter.untriggered {
             found.rows[row] = true;
         }
-        self.prefilter.exact.mark(text, &mut found);
-        self.prefilter.folded.mark(text, &mut found);
         found
+    }
+
+    /// What [`Knowledge::candidates_asked`] would find for the command rows in
+    /// `text[range]`, where `of` are the candidates of the whole `text`: read from where the
+    /// whole text's pass found their words, without another pass. `None`: no command row
+    /// can match there.
+    pub fn command_candidates_within(
+        &self,
+        of: &Candidates,
+        range: Range<usize>,
+        asked: super::Asked,
+    ) -> Option<Candidates> {
+        if !self.prefilter.enabled {
+            // Everything asked is a candidate everywhere.
+            return Some(of.clone());
+        }
+        let from = of.command_hits.partition_point(|h| h.end <= range.start);
+        let inside = of.command_hits[from..]
+            .iter()
+            .take_while(|h| h.end <= range.end)
+            .filter(|h| h.start >= range.start);
+        let mut found: Option<Candidates> = None;
+        for hit in inside {
+            let triggers = if hit.which == 0 {
+                &self.prefilter.exact
+            } else {
+                &self.prefilter.folded
+            };
+            let found = found.get_or_insert_with(|| self.untriggered());
+            for &row in triggers.words[hit.word as usize].rows.iter() {
+                found.rows[row as usize] = true;
+                found.any_row = true;
+            }
+        }
+        let mut found = match found {
+            Some(found) => found,
+            None if self.prefilter.untriggered.is_empty() => return None,
+            None => self.untriggered(),
+        };
+        self.restrict(&mut found, asked);
+        Some(found)
     }
 
     /// [`Knowledge::candidates`] among the rows of the questions `asked` (a remote path
     /// counts only when IO is asked).
     pub fn candidates_asked(&self, text: &str, asked: super::Asked) -> Candidates {
         let mut found = self.candidates(text);
+        self.restrict(&mut found, asked);
+        found
+    }
+
+    /// Leaves the candidates of the questions `asked` (a remote path counts only when IO is
+    /// asked).
+    fn restrict(&self, found: &mut Candidates, asked: super::Asked) {
         if asked == super::Asked::ALL {
-            return found;
+            return;
         }
         if found.rows.is_empty() {
             found.rows = vec![true; self.rows.len()];
@@ -302,7 +381,6 @@ impl Knowledge {
             found.any_row |= *candidate;
         }
         found.remote_path &= asked.io;
-        found
     }
 
     /// The call and method rows that may match a call whose name ends in `last`, in row order.
@@ -395,11 +473,23 @@ impl Knowledge {
 }
 
 impl Prefilter {
-    fn new(triggers: &[TriggerWord], untriggered: &[u32]) -> Prefilter {
+    fn new(
+        triggers: &[TriggerWord],
+        untriggered: &[u32],
+        dfas: Option<(&Dfa, &Dfa)>,
+        rows: &[Row],
+    ) -> Prefilter {
+        let words = |folded: bool| -> Vec<TriggerWord> {
+            triggers
+                .iter()
+                .filter(|t| t.folded == folded)
+                .cloned()
+                .collect()
+        };
         Prefilter {
             enabled: true,
-            exact: Triggers::new(triggers.iter().filter(|t| !t.folded), false),
-            folded: Triggers::new(triggers.iter().filter(|t| t.folded), true),
+            exact: Triggers::new(words(false), false, dfas.map(|d| d.0), rows),
+            folded: Triggers::new(words(true), true, dfas.map(|d| d.1), rows),
             untriggered: untriggered.iter().map(|&i| i as usize).collect(),
         }
     }
@@ -599,6 +689,120 @@ mod tests {
             row::trigger_table(&parsed.rows, &BUILTIN_SHAPES.remote_schemes);
         assert_eq!(format!("{triggers:?}"), format!("{BUILTIN_TRIGGERS:?}"));
         assert_eq!(untriggered, BUILTIN_UNTRIGGERED);
+        for (dfa, folded) in [(&BUILTIN_EXACT_DFA, false), (&BUILTIN_FOLDED_DFA, true)] {
+            let words: Vec<&str> = triggers
+                .iter()
+                .filter(|t| t.folded == folded)
+                .map(|t| &*t.word)
+                .collect();
+            assert!(!words.is_empty());
+            assert_eq!(*dfa, Dfa::new(&words, folded), "folded: {folded}");
+        }
+    }
+
+    /// Every occurrence of every word, as `(start, end, word)`, by the prefilter's automaton
+    /// and by the aho-corasick crate's (overlapping search, the reference).
+    fn occurrences(words: &[&str], fold: bool, text: &str) -> [Vec<(usize, usize, usize)>; 2] {
+        let mut ours = Vec::new();
+        Dfa::new(words, fold).for_each(text.as_bytes(), |s, e, w| ours.push((s, e, w)));
+        let reference = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(fold)
+            .build(words)
+            .unwrap();
+        let mut theirs: Vec<_> = reference
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        [ours, theirs]
+    }
+
+    /// The automaton finds what a reference Aho-Corasick finds: words inside words, words
+    /// that overlap, repeated words, any case when folded, bytes no word has (UTF-8 too).
+    #[test]
+    fn the_automaton_finds_every_occurrence() {
+        let words = ["he", "she", "his", "hers", "s3://", "a", "aa", "Random"];
+        let text = "ushers ahishers aaaa s3:// s3:/s3://x RandomCrop random RANDOM h\u{e9}she";
+        let [ours, theirs] = occurrences(&words, false, text);
+        assert_eq!(ours, theirs);
+        assert!(ours.len() > 15, "{ours:?}");
+        let [ours, theirs] = occurrences(&words, true, text);
+        assert_eq!(ours, theirs);
+        assert!(ours.iter().filter(|o| o.2 == 7).count() == 3, "{ours:?}");
+        // The built-in words over the knowledge files themselves (every word is there).
+        for folded in [false, true] {
+            let words: Vec<&str> = BUILTIN_TRIGGERS
+                .iter()
+                .filter(|t| t.folded == folded)
+                .map(|t| &*t.word)
+                .collect();
+            for (name, text) in BUILTIN {
+                let [ours, theirs] = occurrences(&words, folded, text);
+                assert_eq!(ours, theirs, "{name}, folded: {folded}");
+            }
+        }
+        let [ours, theirs] = occurrences(&[], false, "anything");
+        assert!(ours.is_empty() && theirs.is_empty());
+    }
+
+    /// A string literal's command rows, read from the whole program's pass, are those a
+    /// pass over the literal alone finds: words inside it count, words that cross its ends
+    /// or lie outside do not.
+    #[test]
+    fn a_literal_is_judged_from_the_program_pass() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let program = "import subprocess\nsubprocess.run('aws s3 cp a b')\nx = 'gsutil'\ncur.execute(\"Insert Into t VALUES (1)\")\nname = 'docker' + 'push'\nprint('nothing here')\n";
+        for asked in [
+            super::super::Asked::ALL,
+            super::super::Asked {
+                io: false,
+                non_idempotent: true,
+                random: false,
+            },
+        ] {
+            let whole = k.candidates_asked(program, asked);
+            let mut literals = 0;
+            for (at, _) in program.match_indices(['\'', '"']).step_by(2) {
+                let end = at + 1 + program[at + 1..].find(['\'', '"']).unwrap();
+                let range = at + 1..end;
+                let alone = k.candidates_asked(&program[range.clone()], asked);
+                let commands = |c: &Candidates| -> Vec<usize> {
+                    k.commands.iter().copied().filter(|&i| c.row(i)).collect()
+                };
+                match k.command_candidates_within(&whole, range.clone(), asked) {
+                    Some(within) => {
+                        assert_eq!(commands(&within), commands(&alone), "{:?}", &program[range])
+                    }
+                    None => assert!(commands(&alone).is_empty(), "{:?}", &program[range]),
+                }
+                literals += 1;
+            }
+            assert_eq!(literals, 6);
+        }
+        // Command rows can match in the first four literals (`aws s3`, `gsutil`, `INSERT
+        // INTO` in any case, `docker`: a needle of `docker push`), not in the others (the
+        // `push` of `'docker' + 'push'` is in another literal).
+        let whole = k.candidates(program);
+        let found: Vec<&str> = program
+            .match_indices(['\'', '"'])
+            .step_by(2)
+            .map(|(at, _)| at + 1..at + 1 + program[at + 1..].find(['\'', '"']).unwrap())
+            .filter(|r| {
+                k.command_candidates_within(&whole, r.clone(), super::super::Asked::ALL)
+                    .is_some()
+            })
+            .map(|r| &program[r])
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "aws s3 cp a b",
+                "gsutil",
+                "Insert Into t VALUES (1)",
+                "docker"
+            ]
+        );
     }
 
     /// What the build stops on: a bad row, named by file, line and id; every problem at once.
