@@ -710,7 +710,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         };
         let mut seeded = std::collections::BTreeSet::new();
         for call in &scan.calls {
-            for (index, row) in knowledge.call_rows(call.method()) {
+            for (index, row) in knowledge.call_rows(&call.name) {
                 if candidates.row(index)
                     && row.question == RowQuestion::Seeds
                     && program.matches(index, row, call).is_some()
@@ -739,34 +739,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
     /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
     fn bound_to_literal(&self, name: &str) -> bool {
         self.literal_bound
-            .get_or_init(|| {
-                let bytes = self.source.as_bytes();
-                words(self.source)
-                    .filter(|&(at, w)| {
-                        let mut i = at + w.len();
-                        let skip = |i: &mut usize| {
-                            while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
-                                *i += 1;
-                            }
-                        };
-                        skip(&mut i);
-                        // `=`, not `==`, and not a keyword argument inside a call.
-                        if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
-                            return false;
-                        }
-                        let line_start = self.source[..at].rfind('\n').map_or(0, |n| n + 1);
-                        if !self.source[line_start..at].trim().is_empty() {
-                            return false;
-                        }
-                        i += 1;
-                        skip(&mut i);
-                        bytes
-                            .get(i)
-                            .is_some_and(|b| b"[{(\"'0123456789".contains(b))
-                    })
-                    .map(|(_, w)| w)
-                    .collect()
-            })
+            .get_or_init(|| names_bound_to_literals(self.source))
             .contains(name)
     }
 
@@ -818,7 +791,11 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             return Some(Shown::Name(name));
         }
         let dots = |s: &str| s.bytes().filter(|&b| b == b'.').count();
-        let components = dots(name) + 1;
+        let components = if row.method.is_empty() {
+            0
+        } else {
+            dots(name) + 1
+        };
         for pattern in row.method.iter() {
             let parts = dots(pattern) + 1;
             if components < parts {
@@ -916,7 +893,7 @@ fn python_evidence(
 ) {
     // One pass of the prefilter: a program without any row's trigger word (or a remote
     // scheme) has nothing to find; the others try only the rows whose words they have.
-    let candidates = knowledge.candidates_asked(source, asked);
+    let candidates = knowledge.program_candidates(source, asked);
     if candidates.nothing() {
         return;
     }
@@ -993,21 +970,15 @@ fn python_evidence(
     }
     // Where such a variable is used, in source order: a call's arguments use one if an
     // occurrence falls inside them (one binary search per call, not a scan of its text).
-    let remote_uses: Vec<(usize, usize, &str)> = if remote_vars.is_empty() {
-        Vec::new()
-    } else {
-        words(source)
-            .filter_map(|(at, w)| Some((at, at + w.len(), *remote_vars.get(w)?)))
-            .collect()
-    };
+    let remote_uses = word_uses(source, &remote_vars);
     let remote_literals = scan.first_string_arg(|s| is_remote(s) || knowledge.is_url(s));
     let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
     let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
-    let shell_rows = candidates.any_of(&knowledge.commands);
+    let shell_rows = candidates.any_command(&knowledge.commands);
     for call in &scan.calls {
         // Most calls are of no row: nothing else is worked out for them.
         let mut rows = knowledge
-            .call_rows(call.method())
+            .call_rows(&call.name)
             .filter(|&(index, _)| candidates.row(index))
             .peekable();
         if rows.peek().is_none() {
@@ -1129,7 +1100,8 @@ fn python_evidence(
             .get(lit.range.clone())
             .is_some_and(|s| std::ptr::eq(s, &*lit.body));
         let hits = if written {
-            match knowledge.command_candidates_within(&candidates, lit.range.clone(), asked) {
+            match knowledge.command_candidates_within(&candidates, source, lit.range.clone(), asked)
+            {
                 Some(within) => shell::scan_candidates(knowledge, &lit.body, &within),
                 None => Vec::new(),
             }
@@ -1152,6 +1124,69 @@ fn python_evidence(
             });
         }
     }
+}
+
+/// Names a program binds to a literal at the start of a line (`name = [`, `{`, `(`, a
+/// string, a number).
+fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
+    let bytes = source.as_bytes();
+    // The first word of each line, after its indentation only (not a keyword
+    // argument inside a call).
+    let mut line_start = 0;
+    let firsts = source.split('\n').filter_map(move |line| {
+        let at = line_start + line.len() - line.trim_start().len();
+        line_start += line.len() + 1;
+        let first = source[at..].chars().next()?;
+        if !(first.is_alphanumeric() || first == '_') {
+            return None;
+        }
+        words(&source[at..]).next().map(|(_, w)| (at, w))
+    });
+    firsts
+        .filter(|&(at, w)| {
+            let mut i = at + w.len();
+            let skip = |i: &mut usize| {
+                while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                    *i += 1;
+                }
+            };
+            skip(&mut i);
+            // `=`, not `==`.
+            if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+                return false;
+            }
+            i += 1;
+            skip(&mut i);
+            bytes
+                .get(i)
+                .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+        })
+        .map(|(_, w)| w)
+        .collect()
+}
+
+/// Where the words of `text` that are keys of `vars` are (as [`words`] finds them), in
+/// order, with their values: each key looked for on its own (a program has few such
+/// variables), not every word of the text.
+fn word_uses<'t>(text: &str, vars: &HashMap<&str, &'t str>) -> Vec<(usize, usize, &'t str)> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut uses = Vec::new();
+    for (&var, &value) in vars {
+        // A key that is not one word is never a word of the text.
+        if var.is_empty() || !var.chars().all(is_word) {
+            continue;
+        }
+        for (at, _) in text.match_indices(var) {
+            let end = at + var.len();
+            let bounded = !text[..at].chars().next_back().is_some_and(is_word)
+                && !text[end..].chars().next().is_some_and(is_word);
+            if bounded {
+                uses.push((at, end, value));
+            }
+        }
+    }
+    uses.sort_unstable_by_key(|&(at, _, _)| at);
+    uses
 }
 
 /// The identifier-like words of `text` (letters, digits, `_`) with their byte offsets.
@@ -1281,6 +1316,78 @@ fn name_evidence(
 #[cfg(test)]
 mod tests {
     use super::ascii_regex;
+
+    const PROGRAMS: [&str; 4] = [
+        "url = 'https://x'\nrows = []\n  data = {'a': 1}\nn=3\nm == 4\nf(x = [1])\nurl2 = url + url_x\nprint(url, xurl, url)\n",
+        "\u{a0}caf\u{e9} = (1)\n\u{e9}t\u{e9}=\"s\"\r\n\tx\t=\t'q'\n# y = [1]\nz=\n-w = [2]\nurl\u{2014}b = 1\nurl",
+        "",
+        "a=1",
+    ];
+
+    /// The names bound to literals are those a walk over every word finds (the first word
+    /// of a line, after its indentation, followed by `=` and a literal).
+    #[test]
+    fn names_bound_to_literals_are_those_of_every_word() {
+        for source in PROGRAMS {
+            let bytes = source.as_bytes();
+            let reference: std::collections::HashSet<&str> = super::words(source)
+                .filter(|&(at, w)| {
+                    let mut i = at + w.len();
+                    let skip = |i: &mut usize| {
+                        while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                            *i += 1;
+                        }
+                    };
+                    skip(&mut i);
+                    if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+                        return false;
+                    }
+                    let line_start = source[..at].rfind('\n').map_or(0, |n| n + 1);
+                    if !source[line_start..at].trim().is_empty() {
+                        return false;
+                    }
+                    i += 1;
+                    skip(&mut i);
+                    bytes
+                        .get(i)
+                        .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+                })
+                .map(|(_, w)| w)
+                .collect();
+            assert_eq!(
+                super::names_bound_to_literals(source),
+                reference,
+                "{source:?}"
+            );
+        }
+        let bound = super::names_bound_to_literals(PROGRAMS[0]);
+        let mut bound: Vec<&str> = bound.into_iter().collect();
+        bound.sort_unstable();
+        assert_eq!(bound, ["data", "n", "rows", "url"]);
+    }
+
+    /// A variable's uses are the words equal to it, as a walk over every word finds them.
+    #[test]
+    fn variable_uses_are_whole_words() {
+        for source in PROGRAMS {
+            let vars: std::collections::HashMap<&str, &str> = [
+                ("url", "U"),
+                ("url_x", "X"),
+                ("x", "x"),
+                ("\u{e9}t\u{e9}", "E"),
+                ("url\u{2014}b", "never a word"),
+                ("", "empty"),
+            ]
+            .into_iter()
+            .collect();
+            let reference: Vec<(usize, usize, &str)> = super::words(source)
+                .filter_map(|(at, w)| Some((at, at + w.len(), *vars.get(w)?)))
+                .collect();
+            assert_eq!(super::word_uses(source, &vars), reference, "{source:?}");
+        }
+        let vars = [("url", "U")].into_iter().collect();
+        assert_eq!(super::word_uses(PROGRAMS[0], &vars).len(), 4);
+    }
 
     /// Words are runs of Unicode letters, digits and `_`, read a byte at a time where the
     /// text is ASCII: the same as reading it a character at a time.

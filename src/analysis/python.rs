@@ -127,13 +127,13 @@ fn tokenize(src: &str) -> Vec<Token> {
                     b')' | b']' | b'}' => depth = (depth - 1).max(0),
                     _ => {}
                 }
-                let len = src[i..].chars().next().map_or(1, char::len_utf8);
+                // An ASCII byte (the others start names): one byte, one operator.
                 out.push(Token {
                     kind: Kind::Op,
-                    op: if len == 1 { c } else { 0 },
-                    range: i..i + len,
+                    op: c,
+                    range: i..i + 1,
                 });
-                i += len;
+                i += 1;
             }
         }
     }
@@ -217,9 +217,11 @@ impl Call<'_> {
 
     /// The last component of the name (`default_rng`).
     pub fn method(&self) -> &str {
-        self.name
-            .rfind('.')
-            .map_or(&self.name, |dot| &self.name[dot + 1..])
+        // Names are short: a plain walk back beats a search set up for long texts.
+        match self.name.as_bytes().iter().rposition(|&b| b == b'.') {
+            Some(dot) => &self.name[dot + 1..],
+            None => &self.name,
+        }
     }
 }
 
@@ -727,6 +729,32 @@ mod tests {
         assert_eq!(scan.calls[1].positional, 2);
         assert_eq!(scan.calls[2].keyword("random_state"), Some("seed"));
         assert_eq!(&src[scan.calls[0].range.clone()], "np.random.default_rng");
+    }
+
+    /// Operators are one byte each and carry it; no other token does (a non-ASCII
+    /// character is part of a name, never an operator).
+    #[test]
+    fn operators_carry_their_byte() {
+        let src = "a.b(c, d=1)[x] ** \u{e9}t\u{e9} \u{2014} 'q' # c\n";
+        let tokens: Vec<(Kind, &str, u8)> = tokenize(src)
+            .iter()
+            .map(|t| (t.kind, &src[t.range.clone()], t.op))
+            .collect();
+        for (kind, text, op) in &tokens {
+            if *kind == Kind::Op {
+                assert_eq!(text.as_bytes(), [*op], "{tokens:?}");
+            } else {
+                assert_eq!(*op, 0, "{tokens:?}");
+            }
+        }
+        let ops: String = tokens
+            .iter()
+            .filter(|t| t.2 != 0)
+            .map(|t| t.2 as char)
+            .collect();
+        assert_eq!(ops, ".(,=)[]**");
+        assert!(tokens.contains(&(Kind::Name, "\u{e9}t\u{e9}", 0)));
+        assert!(tokens.contains(&(Kind::Name, "\u{2014}", 0)));
     }
 
     #[test]

@@ -72,7 +72,11 @@ pub struct Knowledge {
     pub shapes: Shapes,
     /// Call and method rows by the last component of a pattern without `*` in it.
     by_last: HashMap<String, Vec<usize>>,
-    /// Call and method rows whose last component has a `*`: tried on every call.
+    /// Call rows whose last component has a `*`, by the first component of their names
+    /// (`boto3` for `boto3.*`): tried on the calls of names that start with it.
+    by_head: Vec<(String, Vec<usize>)>,
+    /// The other call and method rows whose last component has a `*` (`pagerduty*`, `*`,
+    /// `read_*`): tried on every call.
     always: Vec<usize>,
     /// Shell rows, in order.
     pub commands: Vec<usize>,
@@ -175,6 +179,8 @@ pub struct Candidates {
     pub remote_path: bool,
     /// Where the words of command rows are, by end.
     command_hits: Vec<CommandHit>,
+    /// The case-insensitive words were not looked for (see [`Knowledge::program_candidates`]).
+    folded_deferred: bool,
 }
 
 impl Candidates {
@@ -190,6 +196,12 @@ impl Candidates {
     /// Does any of `rows` have a candidate?
     pub fn any_of(&self, rows: &[usize]) -> bool {
         rows.iter().any(|&i| self.row(i))
+    }
+
+    /// Can a command row (of `commands`) match somewhere in the text? Also when its
+    /// case-insensitive words are yet to be looked for.
+    pub fn any_command(&self, commands: &[usize]) -> bool {
+        self.folded_deferred || self.any_of(commands)
     }
 }
 
@@ -251,6 +263,7 @@ impl Knowledge {
             rows,
             shapes,
             by_last: HashMap::new(),
+            by_head: Vec::new(),
             always: Vec::new(),
             commands: Vec::new(),
             shell: std::sync::OnceLock::new(),
@@ -265,7 +278,30 @@ impl Knowledge {
             lasts.sort_unstable();
             lasts.dedup();
             if lasts.iter().any(|l| l.contains('*')) {
-                k.always.push(i);
+                // Every name the row matches starts with the literal part of a pattern: when
+                // that part holds the whole first component, so does the name.
+                let head = |p: &str| {
+                    let literal = p.split('*').next().unwrap_or("");
+                    literal.split_once('.').map(|(head, _)| head.to_string())
+                };
+                let heads: Option<Vec<String>> = if row.method.is_empty() {
+                    row.call.iter().map(|p| head(p)).collect()
+                } else {
+                    None
+                };
+                match heads {
+                    Some(mut heads) => {
+                        heads.sort_unstable();
+                        heads.dedup();
+                        for h in heads {
+                            match k.by_head.binary_search_by(|(k, _)| k.as_str().cmp(&h)) {
+                                Ok(at) => k.by_head[at].1.push(i),
+                                Err(at) => k.by_head.insert(at, (h, vec![i])),
+                            }
+                        }
+                    }
+                    None => k.always.push(i),
+                }
             } else {
                 for l in lasts {
                     k.by_last.entry(l.to_string()).or_default().push(i);
@@ -293,6 +329,7 @@ impl Knowledge {
                 any_row: true,
                 remote_path: true,
                 command_hits: Vec::new(),
+                folded_deferred: false,
             };
         }
         let mut found = self.untriggered();
@@ -310,6 +347,7 @@ impl Knowledge {
             any_row: !self.prefilter.untriggered.is_empty(),
             remote_path: false,
             command_hits: Vec::new(),
+            folded_deferred: false,
         };
         for &row in &self.prefilter.untriggered {
             found.rows[row] = true;
@@ -319,11 +357,12 @@ impl Knowledge {
 
     /// What [`Knowledge::candidates_asked`] would find for the command rows in
     /// `text[range]`, where `of` are the candidates of the whole `text`: read from where the
-    /// whole text's pass found their words, without another pass. `None`: no command row
-    /// can match there.
+    /// whole text's pass found their words (the folded words of a program are looked for
+    /// here, in the range only). `None`: no command row can match there.
     pub fn command_candidates_within(
         &self,
         of: &Candidates,
+        text: &str,
         range: Range<usize>,
         asked: super::Asked,
     ) -> Option<Candidates> {
@@ -335,18 +374,29 @@ impl Knowledge {
         let inside = of.command_hits[from..]
             .iter()
             .take_while(|h| h.end <= range.end)
-            .filter(|h| h.start >= range.start);
+            .filter(|h| h.start >= range.start)
+            .map(|h| {
+                let triggers = if h.which == 0 {
+                    &self.prefilter.exact
+                } else {
+                    &self.prefilter.folded
+                };
+                &triggers.words[h.word as usize]
+            });
         let mut found: Option<Candidates> = None;
-        for hit in inside {
-            let triggers = if hit.which == 0 {
-                &self.prefilter.exact
-            } else {
-                &self.prefilter.folded
-            };
+        let mut mark = |word: &TriggerWord| {
             let found = found.get_or_insert_with(|| self.untriggered());
-            for &row in triggers.words[hit.word as usize].rows.iter() {
+            for &row in word.rows.iter() {
                 found.rows[row as usize] = true;
                 found.any_row = true;
+            }
+        };
+        inside.for_each(&mut mark);
+        if of.folded_deferred {
+            if let (Some(automaton), Some(part)) =
+                (&self.prefilter.folded.automaton, text.as_bytes().get(range))
+            {
+                automaton.for_each(part, |_, _, w| mark(&self.prefilter.folded.words[w]));
             }
         }
         let mut found = match found {
@@ -356,6 +406,25 @@ impl Knowledge {
         };
         self.restrict(&mut found, asked);
         Some(found)
+    }
+
+    /// [`Knowledge::candidates_asked`] for a Python program. Case-insensitive words are
+    /// needles of command rows, and commands are found only in the program's string
+    /// literals: unless the rest of the program has no word at all (then it may be skipped
+    /// whole), those words are looked for in each literal, by
+    /// [`Knowledge::command_candidates_within`], not in the whole program.
+    pub fn program_candidates(&self, text: &str, asked: super::Asked) -> Candidates {
+        if !self.prefilter.enabled {
+            return self.candidates_asked(text, asked);
+        }
+        let mut found = self.untriggered();
+        self.prefilter.exact.mark(text, 0, &mut found);
+        self.restrict(&mut found, asked);
+        if found.nothing() {
+            return self.candidates_asked(text, asked);
+        }
+        found.folded_deferred = self.prefilter.folded.automaton.is_some();
+        found
     }
 
     /// [`Knowledge::candidates`] among the rows of the questions `asked` (a remote path
@@ -383,24 +452,33 @@ impl Knowledge {
         found.remote_path &= asked.io;
     }
 
-    /// The call and method rows that may match a call whose name ends in `last`, in row order.
-    pub fn call_rows(&self, last: &str) -> impl Iterator<Item = (usize, &Row)> {
-        // Two sorted lists merged, without a list per call.
-        let mut named = self
-            .by_last
-            .get(last)
-            .map_or(&[][..], |v| v.as_slice())
-            .iter()
-            .copied()
-            .peekable();
-        let mut always = self.always.iter().copied().peekable();
+    /// The call and method rows that may match a call named `name` (resolved), in row order.
+    pub fn call_rows(&self, name: &str) -> impl Iterator<Item = (usize, &Row)> {
+        let last = match name.as_bytes().iter().rposition(|&b| b == b'.') {
+            Some(dot) => &name[dot + 1..],
+            None => name,
+        };
+        let head = name.split('.').next().unwrap_or(name);
+        fn list(rows: Option<&Vec<usize>>) -> &[usize] {
+            rows.map_or(&[][..], |v| v.as_slice())
+        }
+        let lists = [
+            list(self.by_last.get(last)),
+            list(
+                self.by_head
+                    .binary_search_by(|(k, _)| k.as_str().cmp(head))
+                    .ok()
+                    .map(|at| &self.by_head[at].1),
+            ),
+            &self.always[..],
+        ];
+        // Sorted lists merged (a row is in one of them), without a list per call.
+        let mut at = [0usize; 3];
         std::iter::from_fn(move || {
-            let next = match (named.peek(), always.peek()) {
-                (Some(&a), Some(&b)) if a <= b => named.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => always.next(),
-                (Some(_), None) => named.next(),
-                (None, None) => None,
-            }?;
+            let (k, next) = (0..3)
+                .filter_map(|k| lists[k].get(at[k]).map(|&row| (k, row)))
+                .min_by_key(|&(_, row)| row)?;
+            at[k] += 1;
             Some((next, &self.rows[next]))
         })
     }
@@ -761,25 +839,43 @@ mod tests {
                 random: false,
             },
         ] {
-            let whole = k.candidates_asked(program, asked);
-            let mut literals = 0;
-            for (at, _) in program.match_indices(['\'', '"']).step_by(2) {
-                let end = at + 1 + program[at + 1..].find(['\'', '"']).unwrap();
-                let range = at + 1..end;
-                let alone = k.candidates_asked(&program[range.clone()], asked);
-                let commands = |c: &Candidates| -> Vec<usize> {
-                    k.commands.iter().copied().filter(|&i| c.row(i)).collect()
-                };
-                match k.command_candidates_within(&whole, range.clone(), asked) {
-                    Some(within) => {
-                        assert_eq!(commands(&within), commands(&alone), "{:?}", &program[range])
+            // From a pass over the whole text, and from a program's pass (which leaves the
+            // case-insensitive words to each literal).
+            for whole in [
+                k.candidates_asked(program, asked),
+                k.program_candidates(program, asked),
+            ] {
+                let mut literals = 0;
+                for (at, _) in program.match_indices(['\'', '"']).step_by(2) {
+                    let end = at + 1 + program[at + 1..].find(['\'', '"']).unwrap();
+                    let range = at + 1..end;
+                    let alone = k.candidates_asked(&program[range.clone()], asked);
+                    let commands = |c: &Candidates| -> Vec<usize> {
+                        k.commands.iter().copied().filter(|&i| c.row(i)).collect()
+                    };
+                    let part = &program[range.clone()];
+                    match k.command_candidates_within(&whole, program, range, asked) {
+                        Some(within) => {
+                            assert_eq!(commands(&within), commands(&alone), "{part:?}")
+                        }
+                        None => assert!(commands(&alone).is_empty(), "{part:?}"),
                     }
-                    None => assert!(commands(&alone).is_empty(), "{:?}", &program[range]),
+                    literals += 1;
                 }
-                literals += 1;
+                assert_eq!(literals, 6);
             }
-            assert_eq!(literals, 6);
         }
+        // A program whose only word is a case-insensitive one is not skipped.
+        let only_folded = "q = 'INSERT INTO T VALUES (1)'";
+        let mut exact = k.untriggered();
+        k.prefilter.exact.mark(only_folded, 0, &mut exact);
+        assert!(exact.nothing());
+        let found = k.program_candidates(only_folded, super::super::Asked::ALL);
+        assert!(!found.nothing());
+        assert!(found.rows[k.rows.iter().position(|r| r.id == "sql-insert").unwrap()]);
+        assert!(k
+            .program_candidates("x = 1", super::super::Asked::ALL)
+            .nothing());
         // Command rows can match in the first four literals (`aws s3`, `gsutil`, `INSERT
         // INTO` in any case, `docker`: a needle of `docker push`), not in the others (the
         // `push` of `'docker' + 'push'` is in another literal).
@@ -789,7 +885,7 @@ mod tests {
             .step_by(2)
             .map(|(at, _)| at + 1..at + 1 + program[at + 1..].find(['\'', '"']).unwrap())
             .filter(|r| {
-                k.command_candidates_within(&whole, r.clone(), super::super::Asked::ALL)
+                k.command_candidates_within(&whole, program, r.clone(), super::super::Asked::ALL)
                     .is_some()
             })
             .map(|r| &program[r])
@@ -873,6 +969,37 @@ mod tests {
         assert!(rows("cur.execute('Insert Into t VALUES (1)')").contains(&"sql-insert"));
         assert!(k.candidates("x = 's3://bucket/key'").remote_path);
         assert!(!k.candidates("x = 'S3://bucket/key'").remote_path);
+    }
+
+    /// The rows tried on a call are in row order, and among them is every row with a
+    /// pattern that matches its name (whatever the `*` stands for), by the name's last
+    /// component or its first.
+    #[test]
+    fn the_rows_tried_on_a_call_include_every_row_that_matches_it() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let mut names = 0;
+        for (i, row) in k.rows.iter().enumerate() {
+            for pattern in row.call.iter().chain(row.method.iter()) {
+                for fill in ["", "x", "a.b"] {
+                    let name = pattern.replace('*', fill);
+                    let qualified = format!("mod.{name}");
+                    for name in [name.as_str(), qualified.as_str()] {
+                        if !wildcard(pattern, name) && !row.method.contains(pattern) {
+                            continue;
+                        }
+                        let tried: Vec<usize> = k.call_rows(name).map(|(i, _)| i).collect();
+                        assert!(tried.contains(&i), "{} not tried on {name}", row.id);
+                        assert!(tried.windows(2).all(|w| w[0] < w[1]), "{tried:?}");
+                        names += 1;
+                    }
+                }
+            }
+        }
+        assert!(names > 300, "{names}");
+        // Rows of other modules are not tried.
+        let tried: Vec<&str> = k.call_rows("boto3.client").map(|(_, r)| &*r.id).collect();
+        assert!(tried.contains(&"aws-sdk"), "{tried:?}");
+        assert!(!tried.contains(&"numpy-global-random"), "{tried:?}");
     }
 
     #[test]
