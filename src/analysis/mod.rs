@@ -671,6 +671,10 @@ struct PythonProgram<'s, 'a> {
     /// followed.
     literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
     source: &'a str,
+    /// The candidate rows of every call, one after the other: those of call `i` end at
+    /// `rows_of_calls_end[i]`.
+    rows_of_calls: Vec<usize>,
+    rows_of_calls_end: Vec<usize>,
 }
 
 impl<'s, 'a> PythonProgram<'s, 'a> {
@@ -707,12 +711,32 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             program_holds: Default::default(),
             literal_bound: Default::default(),
             source,
+            rows_of_calls: Vec::new(),
+            rows_of_calls_end: Vec::new(),
         };
-        let mut seeded = std::collections::BTreeSet::new();
+        // The candidate rows of each call, found once for the seeds and the evidence.
+        let mut rows_of_calls = Vec::new();
+        let mut ends = Vec::with_capacity(scan.calls.len());
         for call in &scan.calls {
-            for (index, row) in knowledge.call_rows(&call.name) {
-                if candidates.row(index)
-                    && row.question == RowQuestion::Seeds
+            let from = rows_of_calls.len();
+            knowledge.call_rows_into(&call.name, &mut rows_of_calls);
+            let mut kept = from;
+            for k in from..rows_of_calls.len() {
+                if candidates.row(rows_of_calls[k]) {
+                    rows_of_calls[kept] = rows_of_calls[k];
+                    kept += 1;
+                }
+            }
+            rows_of_calls.truncate(kept);
+            ends.push(rows_of_calls.len());
+        }
+        program.rows_of_calls = rows_of_calls;
+        program.rows_of_calls_end = ends;
+        let mut seeded = std::collections::BTreeSet::new();
+        for (i, call) in scan.calls.iter().enumerate() {
+            for &index in program.rows_of(i) {
+                let row = &knowledge.rows[index];
+                if row.question == RowQuestion::Seeds
                     && program.matches(index, row, call).is_some()
                     && program.holds_for_program(index, row)
                 {
@@ -722,6 +746,12 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         }
         program.seeded = seeded;
         program
+    }
+
+    /// The rows that may match call `i` of the program (candidates, in row order).
+    fn rows_of(&self, i: usize) -> &[usize] {
+        let start = i.checked_sub(1).map_or(0, |p| self.rows_of_calls_end[p]);
+        &self.rows_of_calls[start..self.rows_of_calls_end[i]]
     }
 
     /// `call`'s name, qualified: a method on a value the program made is shown on the call
@@ -975,13 +1005,10 @@ fn python_evidence(
     let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
     let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
     let shell_rows = candidates.any_command(&knowledge.commands);
-    for call in &scan.calls {
+    for (i, call) in scan.calls.iter().enumerate() {
         // Most calls are of no row: nothing else is worked out for them.
-        let mut rows = knowledge
-            .call_rows(&call.name)
-            .filter(|&(index, _)| candidates.row(index))
-            .peekable();
-        if rows.peek().is_none() {
+        let rows = program.rows_of(i);
+        if rows.is_empty() {
             continue;
         }
         let remote_var = {
@@ -1004,7 +1031,8 @@ fn python_evidence(
                 .is_some_and(|m| loopbacks.find(m).is_some());
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
-        for (index, row) in rows {
+        for &index in rows {
+            let row = &knowledge.rows[index];
             // A seeding call is context for the random question: shown, never decisive.
             let question = row.question.question().unwrap_or(Question::Random);
             let conditions =

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
@@ -65,13 +66,50 @@ impl Row {
     }
 }
 
+/// The hash of [`Knowledge`]'s index of names: its keys are the rows' own words, fixed when
+/// it is built, so no text can make a lookup walk far (what a randomly keyed hash is for);
+/// a lookup per call of a program hashes a short name with a few multiplications.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A number no other [`Knowledge`] of the process has.
+fn new_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// All rows, indexed for the interpreters.
 #[derive(Debug)]
 pub struct Knowledge {
+    /// Tells this knowledge from any other of the run (results kept for a text are only
+    /// reused with the knowledge that found them).
+    pub id: u64,
     pub rows: Vec<Row>,
     pub shapes: Shapes,
     /// Call and method rows by the last component of a pattern without `*` in it.
-    by_last: HashMap<String, Vec<usize>>,
+    by_last: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
     /// Call rows whose last component has a `*`, by the first component of their names
     /// (`boto3` for `boto3.*`): tried on the calls of names that start with it.
     by_head: Vec<(String, Vec<usize>)>,
@@ -259,10 +297,11 @@ impl Knowledge {
         // The built-in automata were built with the tables.
         let dfas = builtin.then_some((&BUILTIN_EXACT_DFA, &BUILTIN_FOLDED_DFA));
         let mut k = Knowledge {
+            id: new_id(),
             prefilter: Prefilter::new(&triggers, &untriggered, dfas, &rows),
             rows,
             shapes,
-            by_last: HashMap::new(),
+            by_last: HashMap::default(),
             by_head: Vec::new(),
             always: Vec::new(),
             commands: Vec::new(),
@@ -318,6 +357,7 @@ impl Knowledge {
     /// verdicts must not differ (tests/classify.rs compares them on every test file).
     pub fn without_prefilter(mut self) -> Knowledge {
         self.prefilter.enabled = false;
+        self.id = new_id();
         self
     }
 
@@ -454,33 +494,28 @@ impl Knowledge {
 
     /// The call and method rows that may match a call named `name` (resolved), in row order.
     pub fn call_rows(&self, name: &str) -> impl Iterator<Item = (usize, &Row)> {
+        let mut rows = Vec::new();
+        self.call_rows_into(name, &mut rows);
+        rows.into_iter().map(|i| (i, &self.rows[i]))
+    }
+
+    /// [`Knowledge::call_rows`], appended to `out` (their indices).
+    pub fn call_rows_into(&self, name: &str, out: &mut Vec<usize>) {
         let last = match name.as_bytes().iter().rposition(|&b| b == b'.') {
             Some(dot) => &name[dot + 1..],
             None => name,
         };
         let head = name.split('.').next().unwrap_or(name);
-        fn list(rows: Option<&Vec<usize>>) -> &[usize] {
-            rows.map_or(&[][..], |v| v.as_slice())
+        let from = out.len();
+        if let Some(rows) = self.by_last.get(last) {
+            out.extend_from_slice(rows);
         }
-        let lists = [
-            list(self.by_last.get(last)),
-            list(
-                self.by_head
-                    .binary_search_by(|(k, _)| k.as_str().cmp(head))
-                    .ok()
-                    .map(|at| &self.by_head[at].1),
-            ),
-            &self.always[..],
-        ];
-        // Sorted lists merged (a row is in one of them), without a list per call.
-        let mut at = [0usize; 3];
-        std::iter::from_fn(move || {
-            let (k, next) = (0..3)
-                .filter_map(|k| lists[k].get(at[k]).map(|&row| (k, row)))
-                .min_by_key(|&(_, row)| row)?;
-            at[k] += 1;
-            Some((next, &self.rows[next]))
-        })
+        if let Ok(at) = self.by_head.binary_search_by(|(k, _)| k.as_str().cmp(head)) {
+            out.extend_from_slice(&self.by_head[at].1);
+        }
+        out.extend_from_slice(&self.always);
+        // A row is in one of the lists: a few distinct indices, put in row order.
+        out[from..].sort_unstable();
     }
 
     /// The shell rows, compiled on first use.
