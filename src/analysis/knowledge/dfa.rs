@@ -141,16 +141,42 @@ impl Dfa {
     /// Calls `found(start, end, word)` for every occurrence of a word in `text`, by end.
     #[inline]
     pub fn for_each(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) {
-        let (classes, next) = (&*self.classes, &*self.next);
+        let Ok(classes) = <&[u8; 256]>::try_from(&*self.classes) else {
+            return; // not built by `Dfa::new`
+        };
+        let next = &*self.next;
+        let step = |state: u32, b: u8| next[(state + u32::from(classes[b as usize])) as usize];
+        let first_match = self.first_match;
+        let mut report = |state: u32, end: usize| {
+            let k = ((state - first_match) / self.width) as usize;
+            for &w in &self.words[self.ends[k] as usize..self.ends[k + 1] as usize] {
+                found(end - self.lens[w as usize] as usize, end, w as usize);
+            }
+        };
+        // Four bytes a round, one test for a match among them: most rounds have none.
         let mut state = 0u32;
-        for (i, &b) in text.iter().enumerate() {
-            state = next[(state + classes[b as usize] as u32) as usize];
-            if state >= self.first_match {
-                let k = ((state - self.first_match) / self.width) as usize;
-                for &w in &self.words[self.ends[k] as usize..self.ends[k + 1] as usize] {
-                    let end = i + 1;
-                    found(end - self.lens[w as usize] as usize, end, w as usize);
+        let mut chunks = text.chunks_exact(4);
+        let mut at = 0;
+        for chunk in &mut chunks {
+            let s1 = step(state, chunk[0]);
+            let s2 = step(s1, chunk[1]);
+            let s3 = step(s2, chunk[2]);
+            let s4 = step(s3, chunk[3]);
+            if s1.max(s2).max(s3.max(s4)) >= first_match {
+                for (k, s) in [s1, s2, s3, s4].into_iter().enumerate() {
+                    if s >= first_match {
+                        report(s, at + k + 1);
+                    }
                 }
+            }
+            state = s4;
+            at += 4;
+        }
+        for &b in chunks.remainder() {
+            state = step(state, b);
+            at += 1;
+            if state >= first_match {
+                report(state, at);
             }
         }
     }

@@ -842,6 +842,13 @@ mod tests {
         assert!(ours.len() > 15, "{ours:?}");
         let [ours, theirs] = occurrences(&words, true, text);
         assert_eq!(ours, theirs);
+        // Every length (the automaton reads four bytes a round, then the rest one by one).
+        for end in (0..=text.len()).filter(|&e| text.is_char_boundary(e)) {
+            for fold in [false, true] {
+                let [ours, theirs] = occurrences(&words, fold, &text[..end]);
+                assert_eq!(ours, theirs, "{:?}", &text[..end]);
+            }
+        }
         assert!(ours.iter().filter(|o| o.2 == 7).count() == 3, "{ours:?}");
         // The built-in words over the knowledge files themselves (every word is there).
         for folded in [false, true] {
