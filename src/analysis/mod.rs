@@ -717,9 +717,15 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         // The candidate rows of each call, found once for the seeds and the evidence.
         let mut rows_of_calls = Vec::new();
         let mut ends = Vec::with_capacity(scan.calls.len());
+        let always: Vec<usize> = knowledge
+            .rows_for_every_call()
+            .iter()
+            .copied()
+            .filter(|&i| candidates.row(i))
+            .collect();
         for call in &scan.calls {
             let from = rows_of_calls.len();
-            knowledge.call_rows_into(&call.name, &mut rows_of_calls);
+            knowledge.call_rows_with(&call.name, &always, &mut rows_of_calls);
             let mut kept = from;
             for k in from..rows_of_calls.len() {
                 if candidates.row(rows_of_calls[k]) {

@@ -344,6 +344,16 @@ fn scan_tokens<'a>(
     aliases: &mut HashMap<String, String>,
 ) -> Scan<'a> {
     let mut out = Scan::default();
+    // Room for every literal and for a call per `(`, once (not grown push by push).
+    let (strings, opens) = tokens.iter().fold((0, 0), |(s, o), t| {
+        (
+            s + usize::from(t.kind == Kind::Str),
+            o + usize::from(t.op == b'('),
+        )
+    });
+    out.arg_strings.reserve(strings);
+    out.strings.reserve(strings);
+    out.calls.reserve(opens);
     let mut fields: Vec<Range<usize>> = Vec::new();
     let text = |t: &Token| &src[t.range.clone()];
     let shape = Shape::of(src, tokens, &mut out.arg_strings);

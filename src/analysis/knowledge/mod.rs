@@ -112,7 +112,7 @@ pub struct Knowledge {
     by_last: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
     /// Call rows whose last component has a `*`, by the first component of their names
     /// (`boto3` for `boto3.*`): tried on the calls of names that start with it.
-    by_head: Vec<(String, Vec<usize>)>,
+    by_head: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
     /// The other call and method rows whose last component has a `*` (`pagerduty*`, `*`,
     /// `read_*`): tried on every call.
     always: Vec<usize>,
@@ -302,7 +302,7 @@ impl Knowledge {
             rows,
             shapes,
             by_last: HashMap::default(),
-            by_head: Vec::new(),
+            by_head: HashMap::default(),
             always: Vec::new(),
             commands: Vec::new(),
             shell: std::sync::OnceLock::new(),
@@ -333,10 +333,7 @@ impl Knowledge {
                         heads.sort_unstable();
                         heads.dedup();
                         for h in heads {
-                            match k.by_head.binary_search_by(|(k, _)| k.as_str().cmp(&h)) {
-                                Ok(at) => k.by_head[at].1.push(i),
-                                Err(at) => k.by_head.insert(at, (h, vec![i])),
-                            }
+                            k.by_head.entry(h).or_default().push(i);
                         }
                     }
                     None => k.always.push(i),
@@ -501,21 +498,39 @@ impl Knowledge {
 
     /// [`Knowledge::call_rows`], appended to `out` (their indices).
     pub fn call_rows_into(&self, name: &str, out: &mut Vec<usize>) {
+        self.call_rows_with(name, &self.always, out);
+    }
+
+    /// The rows tried on every call (`read_*`, `*`...): a program passes those among its
+    /// candidates to [`Knowledge::call_rows_with`], once.
+    pub fn rows_for_every_call(&self) -> &[usize] {
+        &self.always
+    }
+
+    /// [`Knowledge::call_rows_into`] with `always` (some of
+    /// [`Knowledge::rows_for_every_call`]) for the rows tried on every call.
+    pub fn call_rows_with(&self, name: &str, always: &[usize], out: &mut Vec<usize>) {
         let last = match name.as_bytes().iter().rposition(|&b| b == b'.') {
             Some(dot) => &name[dot + 1..],
             None => name,
         };
         let head = name.split('.').next().unwrap_or(name);
         let from = out.len();
-        if let Some(rows) = self.by_last.get(last) {
+        let mut lists = 0;
+        for rows in [self.by_last.get(last), self.by_head.get(head)]
+            .into_iter()
+            .flatten()
+            .map(Vec::as_slice)
+            .chain([always])
+            .filter(|rows| !rows.is_empty())
+        {
             out.extend_from_slice(rows);
+            lists += 1;
         }
-        if let Ok(at) = self.by_head.binary_search_by(|(k, _)| k.as_str().cmp(head)) {
-            out.extend_from_slice(&self.by_head[at].1);
-        }
-        out.extend_from_slice(&self.always);
         // A row is in one of the lists: a few distinct indices, put in row order.
-        out[from..].sort_unstable();
+        if lists > 1 {
+            out[from..].sort_unstable();
+        }
     }
 
     /// The shell rows, compiled on first use.
