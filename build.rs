@@ -11,12 +11,16 @@ use std::path::Path;
 
 #[path = "build/argo_schema.rs"]
 mod argo_schema;
+#[path = "src/analysis/knowledge/dfa.rs"]
+#[allow(dead_code)]
+mod dfa;
 #[path = "src/analysis/knowledge/row.rs"]
 #[allow(dead_code)]
 mod row;
 #[path = "src/analysis/knowledge/source.rs"]
 mod source;
 
+use dfa::Dfa;
 use row::{CheckpointEnv, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerWord};
 
 const DIR: &str = "src/analysis/knowledge";
@@ -52,6 +56,20 @@ fn main() {
         out,
         "];\n\n/// Built-in rows without a trigger word (tried on every text).\npub static BUILTIN_UNTRIGGERED: &[u32] = &{untriggered:?};\n"
     );
+    // The prefilter's automata, built here: a run searches them without building anything.
+    for (name, folded) in [("BUILTIN_EXACT_DFA", false), ("BUILTIN_FOLDED_DFA", true)] {
+        let words: Vec<&str> = triggers
+            .iter()
+            .filter(|t| t.folded == folded)
+            .map(|t| &*t.word)
+            .collect();
+        let _ = write!(
+            out,
+            "\n/// The prefilter's automaton over the built-in words with `folded: {folded}`.\npub static {name}: Dfa = "
+        );
+        Dfa::new(&words, folded).emit(&mut out);
+        out.push_str(";\n");
+    }
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("knowledge.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| fail(&format!("{}: {e}", dest.display())));
 }
@@ -73,6 +91,12 @@ impl Emit for Text {
 }
 
 impl Emit for u32 {
+    fn emit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Emit for u8 {
     fn emit(&self, out: &mut String) {
         let _ = write!(out, "{self}");
     }
@@ -239,6 +263,24 @@ impl Emit for TriggerWord {
                 rows,
                 scheme,
                 folded,
+            }
+        );
+    }
+}
+
+impl Emit for Dfa {
+    fn emit(&self, out: &mut String) {
+        emit_struct!(
+            out,
+            self,
+            Dfa {
+                classes,
+                width,
+                next,
+                first_match,
+                ends,
+                words,
+                lens,
             }
         );
     }

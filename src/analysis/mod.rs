@@ -671,6 +671,10 @@ struct PythonProgram<'s, 'a> {
     /// followed.
     literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
     source: &'a str,
+    /// The candidate rows of every call, one after the other: those of call `i` end at
+    /// `rows_of_calls_end[i]`.
+    rows_of_calls: Vec<usize>,
+    rows_of_calls_end: Vec<usize>,
 }
 
 impl<'s, 'a> PythonProgram<'s, 'a> {
@@ -707,12 +711,38 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             program_holds: Default::default(),
             literal_bound: Default::default(),
             source,
+            rows_of_calls: Vec::new(),
+            rows_of_calls_end: Vec::new(),
         };
-        let mut seeded = std::collections::BTreeSet::new();
+        // The candidate rows of each call, found once for the seeds and the evidence.
+        let mut rows_of_calls = Vec::new();
+        let mut ends = Vec::with_capacity(scan.calls.len());
+        let always: Vec<usize> = knowledge
+            .rows_for_every_call()
+            .iter()
+            .copied()
+            .filter(|&i| candidates.row(i))
+            .collect();
         for call in &scan.calls {
-            for (index, row) in knowledge.call_rows(call.method()) {
-                if candidates.row(index)
-                    && row.question == RowQuestion::Seeds
+            let from = rows_of_calls.len();
+            knowledge.call_rows_with(&call.name, &always, &mut rows_of_calls);
+            let mut kept = from;
+            for k in from..rows_of_calls.len() {
+                if candidates.row(rows_of_calls[k]) {
+                    rows_of_calls[kept] = rows_of_calls[k];
+                    kept += 1;
+                }
+            }
+            rows_of_calls.truncate(kept);
+            ends.push(rows_of_calls.len());
+        }
+        program.rows_of_calls = rows_of_calls;
+        program.rows_of_calls_end = ends;
+        let mut seeded = std::collections::BTreeSet::new();
+        for (i, call) in scan.calls.iter().enumerate() {
+            for &index in program.rows_of(i) {
+                let row = &knowledge.rows[index];
+                if row.question == RowQuestion::Seeds
                     && program.matches(index, row, call).is_some()
                     && program.holds_for_program(index, row)
                 {
@@ -722,6 +752,12 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         }
         program.seeded = seeded;
         program
+    }
+
+    /// The rows that may match call `i` of the program (candidates, in row order).
+    fn rows_of(&self, i: usize) -> &[usize] {
+        let start = i.checked_sub(1).map_or(0, |p| self.rows_of_calls_end[p]);
+        &self.rows_of_calls[start..self.rows_of_calls_end[i]]
     }
 
     /// `call`'s name, qualified: a method on a value the program made is shown on the call
@@ -739,34 +775,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
     /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
     fn bound_to_literal(&self, name: &str) -> bool {
         self.literal_bound
-            .get_or_init(|| {
-                let bytes = self.source.as_bytes();
-                words(self.source)
-                    .filter(|&(at, w)| {
-                        let mut i = at + w.len();
-                        let skip = |i: &mut usize| {
-                            while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
-                                *i += 1;
-                            }
-                        };
-                        skip(&mut i);
-                        // `=`, not `==`, and not a keyword argument inside a call.
-                        if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
-                            return false;
-                        }
-                        let line_start = self.source[..at].rfind('\n').map_or(0, |n| n + 1);
-                        if !self.source[line_start..at].trim().is_empty() {
-                            return false;
-                        }
-                        i += 1;
-                        skip(&mut i);
-                        bytes
-                            .get(i)
-                            .is_some_and(|b| b"[{(\"'0123456789".contains(b))
-                    })
-                    .map(|(_, w)| w)
-                    .collect()
-            })
+            .get_or_init(|| names_bound_to_literals(self.source))
             .contains(name)
     }
 
@@ -803,18 +812,28 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             })
     }
 
-    /// Does `row` match `call`'s name? The name to show when it does (qualified).
-    fn matches(&self, index: usize, row: &knowledge::Row, call: &python::Call) -> Option<String> {
+    /// Does `row` match `call`'s name? How to show the name when it does (qualified).
+    fn matches<'c>(
+        &'c self,
+        index: usize,
+        row: &knowledge::Row,
+        call: &'c python::Call,
+    ) -> Option<Shown<'c>> {
         let name = call.name.as_ref();
         if row.call.iter().any(|p| knowledge::wildcard(p, name)) {
             if row.except.iter().any(|p| knowledge::wildcard(p, name)) {
                 return None;
             }
-            return Some(name.to_string());
+            return Some(Shown::Name(name));
         }
+        let dots = |s: &str| s.bytes().filter(|&b| b == b'.').count();
+        let components = if row.method.is_empty() {
+            0
+        } else {
+            dots(name) + 1
+        };
         for pattern in row.method.iter() {
-            let parts = pattern.split('.').count();
-            let components = name.split('.').count();
+            let parts = dots(pattern) + 1;
             if components < parts {
                 continue;
             }
@@ -829,7 +848,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             if row.on.is_empty() {
-                return Some(self.qualified(call));
+                return Some(Shown::Qualified);
             }
             if at == 0 {
                 continue; // a bare function, not a method
@@ -843,11 +862,11 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                     .is_none_or(|a| self.scan.string_args(maker).iter().any(|s| *s == &**a))
             };
             if on(receiver) && row.on_arg.is_none() {
-                return Some(name.to_string());
+                return Some(Shown::Name(name));
             }
             if let Some(maker) = self.maker(call) {
                 if on(&maker.name) && made_with_arg(maker) {
-                    return Some(format!("{}(...).{}", maker.name, &name[at..]));
+                    return Some(Shown::Made(&maker.name, &name[at..]));
                 }
                 continue;
             }
@@ -871,12 +890,30 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                         .position(|c| on(&c.name) && made_with_arg(c))
                 });
             if let Some(made) = made {
-                let made = &self.scan.calls[made].name;
-                return Some(format!("{made}(...).{}", &name[at..]));
+                return Some(Shown::Made(&self.scan.calls[made].name, &name[at..]));
             }
         }
         None
     }
+
+    /// The name [`PythonProgram::matches`] found, as text.
+    fn show(&self, shown: Shown, call: &python::Call) -> String {
+        match shown {
+            Shown::Name(name) => name.to_string(),
+            Shown::Qualified => self.qualified(call),
+            Shown::Made(maker, method) => format!("{maker}(...).{method}"),
+        }
+    }
+}
+
+/// How a call that a row matches is named in evidence, made into text only for evidence.
+enum Shown<'c> {
+    /// Its resolved name.
+    Name(&'c str),
+    /// [`PythonProgram::qualified`].
+    Qualified,
+    /// A method on a value made by a call: `boto3.client(...).upload_file`.
+    Made(&'c str, &'c str),
 }
 
 use knowledge::RowQuestion;
@@ -892,7 +929,7 @@ fn python_evidence(
 ) {
     // One pass of the prefilter: a program without any row's trigger word (or a remote
     // scheme) has nothing to find; the others try only the rows whose words they have.
-    let candidates = knowledge.candidates_asked(source, asked);
+    let candidates = knowledge.program_candidates(source, asked);
     if candidates.nothing() {
         return;
     }
@@ -969,18 +1006,17 @@ fn python_evidence(
     }
     // Where such a variable is used, in source order: a call's arguments use one if an
     // occurrence falls inside them (one binary search per call, not a scan of its text).
-    let remote_uses: Vec<(usize, usize, &str)> = if remote_vars.is_empty() {
-        Vec::new()
-    } else {
-        words(source)
-            .filter_map(|(at, w)| Some((at, at + w.len(), *remote_vars.get(w)?)))
-            .collect()
-    };
+    let remote_uses = word_uses(source, &remote_vars);
     let remote_literals = scan.first_string_arg(|s| is_remote(s) || knowledge.is_url(s));
     let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
     let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
-    let shell_rows = candidates.any_of(&knowledge.commands);
-    for call in &scan.calls {
+    let shell_rows = candidates.any_command(&knowledge.commands);
+    for (i, call) in scan.calls.iter().enumerate() {
+        // Most calls are of no row: nothing else is worked out for them.
+        let rows = program.rows_of(i);
+        if rows.is_empty() {
+            continue;
+        }
         let remote_var = {
             let i = remote_uses.partition_point(|(at, _, _)| *at < call.args.start);
             remote_uses
@@ -1001,10 +1037,8 @@ fn python_evidence(
                 .is_some_and(|m| loopbacks.find(m).is_some());
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
-        for (index, row) in knowledge.call_rows(call.method()) {
-            if !candidates.row(index) {
-                continue;
-            }
+        for &index in rows {
+            let row = &knowledge.rows[index];
             // A seeding call is context for the random question: shown, never decisive.
             let question = row.question.question().unwrap_or(Question::Random);
             let conditions =
@@ -1049,6 +1083,7 @@ fn python_evidence(
             let Some(shown) = program.matches(index, row, call) else {
                 continue;
             };
+            let shown = program.show(shown, call);
             // Conditions on the whole program, last: once per row and program.
             if !program.holds_for_program(index, row) {
                 continue;
@@ -1092,7 +1127,22 @@ fn python_evidence(
         if !shell_rows {
             continue;
         }
-        for hit in shell::scan_asked(knowledge, &lit.body, asked) {
+        // A literal as written is a part of the program: its candidates are read from the
+        // program's pass. Adjacent literals joined (`"INSERT ..." "ON CONFLICT ..."`) are
+        // not, and get a pass of their own.
+        let written = source
+            .get(lit.range.clone())
+            .is_some_and(|s| std::ptr::eq(s, &*lit.body));
+        let hits = if written {
+            match knowledge.command_candidates_within(&candidates, source, lit.range.clone(), asked)
+            {
+                Some(within) => shell::scan_candidates(knowledge, &lit.body, &within),
+                None => Vec::new(),
+            }
+        } else {
+            shell::scan_asked(knowledge, &lit.body, asked)
+        };
+        for hit in hits {
             let row = &knowledge.rows[hit.row];
             let Some(question) = row.question.question() else {
                 continue;
@@ -1110,18 +1160,113 @@ fn python_evidence(
     }
 }
 
+/// Names a program binds to a literal at the start of a line (`name = [`, `{`, `(`, a
+/// string, a number).
+fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
+    let bytes = source.as_bytes();
+    // The first word of each line, after its indentation only (not a keyword
+    // argument inside a call).
+    let mut line_start = 0;
+    let firsts = source.split('\n').filter_map(move |line| {
+        let at = line_start + line.len() - line.trim_start().len();
+        line_start += line.len() + 1;
+        let first = source[at..].chars().next()?;
+        if !(first.is_alphanumeric() || first == '_') {
+            return None;
+        }
+        words(&source[at..]).next().map(|(_, w)| (at, w))
+    });
+    firsts
+        .filter(|&(at, w)| {
+            let mut i = at + w.len();
+            let skip = |i: &mut usize| {
+                while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                    *i += 1;
+                }
+            };
+            skip(&mut i);
+            // `=`, not `==`.
+            if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+                return false;
+            }
+            i += 1;
+            skip(&mut i);
+            bytes
+                .get(i)
+                .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+        })
+        .map(|(_, w)| w)
+        .collect()
+}
+
+/// Where the words of `text` that are keys of `vars` are (as [`words`] finds them), in
+/// order, with their values: each key looked for on its own (a program has few such
+/// variables), not every word of the text.
+fn word_uses<'t>(text: &str, vars: &HashMap<&str, &'t str>) -> Vec<(usize, usize, &'t str)> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut uses = Vec::new();
+    for (&var, &value) in vars {
+        // A key that is not one word is never a word of the text.
+        if var.is_empty() || !var.chars().all(is_word) {
+            continue;
+        }
+        for (at, _) in text.match_indices(var) {
+            let end = at + var.len();
+            let bounded = !text[..at].chars().next_back().is_some_and(is_word)
+                && !text[end..].chars().next().is_some_and(is_word);
+            if bounded {
+                uses.push((at, end, value));
+            }
+        }
+    }
+    uses.sort_unstable_by_key(|&(at, _, _)| at);
+    uses
+}
+
 /// The identifier-like words of `text` (letters, digits, `_`) with their byte offsets.
 fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        while chars.next_if(|&(_, c)| !is_word(c)).is_some() {}
-        let (start, _) = *chars.peek()?;
-        let mut end = start;
-        while let Some((i, c)) = chars.next_if(|&(_, c)| is_word(c)) {
-            end = i + c.len_utf8();
+    let bytes = text.as_bytes();
+    // The length of the word character at `i`, 0 if the character there is not one: one
+    // table lookup for an ASCII byte, a decoded character otherwise.
+    let word_char = move |i: usize| -> usize {
+        let b = bytes[i];
+        if b < 0x80 {
+            return usize::from(b.is_ascii_alphanumeric() || b == b'_');
         }
-        Some((start, &text[start..end]))
+        match text[i..].chars().next() {
+            Some(c) if c.is_alphanumeric() => c.len_utf8(),
+            _ => 0,
+        }
+    };
+    // The length of the character at `i` (`i` is on a character boundary).
+    let char_len = move |i: usize| -> usize {
+        match bytes[i] {
+            b if b < 0x80 => 1,
+            b if b >= 0xf0 => 4,
+            b if b >= 0xe0 => 3,
+            _ => 2,
+        }
+    };
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            if word_char(at) > 0 {
+                break;
+            }
+            at += char_len(at);
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        loop {
+            let n = if at < bytes.len() { word_char(at) } else { 0 };
+            if n == 0 {
+                break;
+            }
+            at += n;
+        }
+        Some((start, &text[start..at]))
     })
 }
 
@@ -1205,6 +1350,110 @@ fn name_evidence(
 #[cfg(test)]
 mod tests {
     use super::ascii_regex;
+
+    const PROGRAMS: [&str; 4] = [
+        "url = 'https://x'\nrows = []\n  data = {'a': 1}\nn=3\nm == 4\nf(x = [1])\nurl2 = url + url_x\nprint(url, xurl, url)\n",
+        "\u{a0}caf\u{e9} = (1)\n\u{e9}t\u{e9}=\"s\"\r\n\tx\t=\t'q'\n# y = [1]\nz=\n-w = [2]\nurl\u{2014}b = 1\nurl",
+        "",
+        "a=1",
+    ];
+
+    /// The names bound to literals are those a walk over every word finds (the first word
+    /// of a line, after its indentation, followed by `=` and a literal).
+    #[test]
+    fn names_bound_to_literals_are_those_of_every_word() {
+        for source in PROGRAMS {
+            let bytes = source.as_bytes();
+            let reference: std::collections::HashSet<&str> = super::words(source)
+                .filter(|&(at, w)| {
+                    let mut i = at + w.len();
+                    let skip = |i: &mut usize| {
+                        while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                            *i += 1;
+                        }
+                    };
+                    skip(&mut i);
+                    if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+                        return false;
+                    }
+                    let line_start = source[..at].rfind('\n').map_or(0, |n| n + 1);
+                    if !source[line_start..at].trim().is_empty() {
+                        return false;
+                    }
+                    i += 1;
+                    skip(&mut i);
+                    bytes
+                        .get(i)
+                        .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+                })
+                .map(|(_, w)| w)
+                .collect();
+            assert_eq!(
+                super::names_bound_to_literals(source),
+                reference,
+                "{source:?}"
+            );
+        }
+        let bound = super::names_bound_to_literals(PROGRAMS[0]);
+        let mut bound: Vec<&str> = bound.into_iter().collect();
+        bound.sort_unstable();
+        assert_eq!(bound, ["data", "n", "rows", "url"]);
+    }
+
+    /// A variable's uses are the words equal to it, as a walk over every word finds them.
+    #[test]
+    fn variable_uses_are_whole_words() {
+        for source in PROGRAMS {
+            let vars: std::collections::HashMap<&str, &str> = [
+                ("url", "U"),
+                ("url_x", "X"),
+                ("x", "x"),
+                ("\u{e9}t\u{e9}", "E"),
+                ("url\u{2014}b", "never a word"),
+                ("", "empty"),
+            ]
+            .into_iter()
+            .collect();
+            let reference: Vec<(usize, usize, &str)> = super::words(source)
+                .filter_map(|(at, w)| Some((at, at + w.len(), *vars.get(w)?)))
+                .collect();
+            assert_eq!(super::word_uses(source, &vars), reference, "{source:?}");
+        }
+        let vars = [("url", "U")].into_iter().collect();
+        assert_eq!(super::word_uses(PROGRAMS[0], &vars).len(), 4);
+    }
+
+    /// Words are runs of Unicode letters, digits and `_`, read a byte at a time where the
+    /// text is ASCII: the same as reading it a character at a time.
+    #[test]
+    fn words_are_runs_of_word_characters() {
+        let reference = |text: &str| -> Vec<(usize, String)> {
+            let mut out: Vec<(usize, String)> = Vec::new();
+            let mut last_end = None;
+            for (i, c) in text.char_indices() {
+                if c.is_alphanumeric() || c == '_' {
+                    match out.last_mut() {
+                        Some((_, w)) if last_end == Some(i) => w.push(c),
+                        _ => out.push((i, c.to_string())),
+                    }
+                    last_end = Some(i + c.len_utf8());
+                }
+            }
+            out
+        };
+        for text in [
+            "",
+            "  ",
+            "s3 = boto3.client('s3')\nx_1=2",
+            "caf\u{e9} na\u{ef}ve\u{a0}word \u{2014} \u{4e2d}\u{6587}_x \u{1f600}y z\u{300}",
+            "end_",
+        ] {
+            let ours: Vec<(usize, String)> = super::words(text)
+                .map(|(at, w)| (at, w.to_string()))
+                .collect();
+            assert_eq!(ours, reference(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn ascii_classes_inside_and_outside_brackets() {

@@ -19,8 +19,24 @@ enum Kind {
 #[derive(Clone, Debug)]
 struct Token {
     kind: Kind,
+    /// An operator of one byte (`(`, `.`, `=`...): that byte; 0 for any other token. The
+    /// scanner compares it instead of slicing the source for each token it looks at.
+    op: u8,
     range: Range<usize>,
 }
+
+/// Bytes that continue a name: ASCII letters, digits, `_`, and any byte of a non-ASCII
+/// character (one lookup per byte of the longest tokens).
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// Tokenizes Python source. Never fails: unknown bytes become operators, an unterminated
 /// string runs to the end of the line (or file, for triple quotes).
@@ -42,6 +58,7 @@ fn tokenize(src: &str) -> Vec<Token> {
                 if depth == 0 {
                     out.push(Token {
                         kind: Kind::Newline,
+                        op: 0,
                         range: i..i + 1,
                     });
                 }
@@ -53,14 +70,14 @@ fn tokenize(src: &str) -> Vec<Token> {
                 let end = string_end(b, i);
                 out.push(Token {
                     kind: Kind::Str,
+                    op: 0,
                     range: i..end,
                 });
                 i = end;
             }
             _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
-                {
+                while i < b.len() && NAME_BYTE[b[i] as usize] {
                     i += 1;
                 }
                 // String prefixes: r"", b'', f"", rb"", u''...
@@ -70,6 +87,7 @@ fn tokenize(src: &str) -> Vec<Token> {
                         let end = string_end(b, i);
                         out.push(Token {
                             kind: Kind::Str,
+                            op: 0,
                             range: start..end,
                         });
                         i = end;
@@ -78,6 +96,7 @@ fn tokenize(src: &str) -> Vec<Token> {
                 }
                 out.push(Token {
                     kind: Kind::Name,
+                    op: 0,
                     range: start..i,
                 });
             }
@@ -89,6 +108,7 @@ fn tokenize(src: &str) -> Vec<Token> {
                 }
                 out.push(Token {
                     kind: Kind::Number,
+                    op: 0,
                     range: start..i,
                 });
             }
@@ -96,6 +116,7 @@ fn tokenize(src: &str) -> Vec<Token> {
             b';' if depth == 0 => {
                 out.push(Token {
                     kind: Kind::Newline,
+                    op: 0,
                     range: i..i + 1,
                 });
                 i += 1;
@@ -106,12 +127,13 @@ fn tokenize(src: &str) -> Vec<Token> {
                     b')' | b']' | b'}' => depth = (depth - 1).max(0),
                     _ => {}
                 }
-                let len = src[i..].chars().next().map_or(1, char::len_utf8);
+                // An ASCII byte (the others start names): one byte, one operator.
                 out.push(Token {
                     kind: Kind::Op,
-                    range: i..i + len,
+                    op: c,
+                    range: i..i + 1,
                 });
-                i += len;
+                i += 1;
             }
         }
     }
@@ -195,9 +217,11 @@ impl Call<'_> {
 
     /// The last component of the name (`default_rng`).
     pub fn method(&self) -> &str {
-        self.name
-            .rfind('.')
-            .map_or(&self.name, |dot| &self.name[dot + 1..])
+        // Names are short: a plain walk back beats a search set up for long texts.
+        match self.name.as_bytes().iter().rposition(|&b| b == b'.') {
+            Some(dot) => &self.name[dot + 1..],
+            None => &self.name,
+        }
     }
 }
 
@@ -320,6 +344,16 @@ fn scan_tokens<'a>(
     aliases: &mut HashMap<String, String>,
 ) -> Scan<'a> {
     let mut out = Scan::default();
+    // Room for every literal and for a call per `(`, once (not grown push by push).
+    let (strings, opens) = tokens.iter().fold((0, 0), |(s, o), t| {
+        (
+            s + usize::from(t.kind == Kind::Str),
+            o + usize::from(t.op == b'('),
+        )
+    });
+    out.arg_strings.reserve(strings);
+    out.strings.reserve(strings);
+    out.calls.reserve(opens);
     let mut fields: Vec<Range<usize>> = Vec::new();
     let text = |t: &Token| &src[t.range.clone()];
     let shape = Shape::of(src, tokens, &mut out.arg_strings);
@@ -364,7 +398,7 @@ fn scan_tokens<'a>(
                 }
                 let at = first_at.unwrap_or(t.range.start);
                 let assigned_to = (i >= 2
-                    && text(&tokens[i - 1]) == "="
+                    && tokens[i - 1].op == b'='
                     && tokens[i - 2].kind == Kind::Name
                     && (i == 2 || tokens[i - 3].kind == Kind::Newline))
                     .then(|| text(&tokens[i - 2]));
@@ -380,21 +414,21 @@ fn scan_tokens<'a>(
         // A method called on an expression: `boto3.client("sns").publish(...)`, also
         // through attributes: `df.write.mode("append")` after a call (`).write.mode(`).
         // Only before `(`: a walk back from every attribute would be quadratic in a chain.
-        let calls_next = tokens.get(i + 1).is_some_and(|n| text(n) == "(");
+        let calls_next = tokens.get(i + 1).is_some_and(|n| n.op == b'(');
         let mut back = i;
         while calls_next
             && t.kind == Kind::Name
             && back >= 3
-            && text(&tokens[back - 1]) == "."
+            && tokens[back - 1].op == b'.'
             && tokens[back - 2].kind == Kind::Name
-            && text(&tokens[back - 3]) == "."
+            && tokens[back - 3].op == b'.'
         {
             back -= 2;
         }
         let chained = back >= 2
             && t.kind == Kind::Name
-            && text(&tokens[back - 1]) == "."
-            && matches!(text(&tokens[back - 2]), ")" | "]");
+            && tokens[back - 1].op == b'.'
+            && matches!(tokens[back - 2].op, b')' | b']');
         if chained && calls_next {
             let attrs: String = tokens[back..=i].iter().map(text).collect();
             let written = format!("<expr>.{attrs}");
@@ -405,18 +439,18 @@ fn scan_tokens<'a>(
             i += 1;
             continue;
         }
-        if t.kind == Kind::Name && !(i > 0 && text(&tokens[i - 1]) == ".") {
+        if t.kind == Kind::Name && !(i > 0 && tokens[i - 1].op == b'.') {
             // A dotted name: a.b.c
             let start = i;
             let mut end = i;
             while end + 2 < tokens.len()
-                && text(&tokens[end + 1]) == "."
+                && tokens[end + 1].op == b'.'
                 && tokens[end + 2].kind == Kind::Name
             {
                 end += 2;
             }
             let defines = i > 0 && matches!(text(&tokens[i - 1]), "def" | "class");
-            if !defines && tokens.get(end + 1).is_some_and(|n| text(n) == "(") {
+            if !defines && tokens.get(end + 1).is_some_and(|n| n.op == b'(') {
                 // `a.b.c` as written: one slice of the source unless spaced (`a . b`).
                 let (from, to) = (tokens[start].range.start, tokens[end].range.end);
                 let compact: usize = tokens[start..=end].iter().map(|t| t.range.len()).sum();
@@ -446,6 +480,7 @@ fn scan_tokens<'a>(
             .into_iter()
             .map(|t| Token {
                 kind: t.kind,
+                op: t.op,
                 range: t.range.start + field.start..t.range.end + field.start,
             })
             .collect();
@@ -593,10 +628,10 @@ impl Shape {
         let mut open: Vec<usize> = Vec::new();
         for (i, t) in tokens.iter().enumerate() {
             strings_before.push(strings.len() - first_string);
-            match (t.kind, &src[t.range.clone()]) {
-                (Kind::Op, "(" | "[" | "{") => open.push(i),
+            match (t.kind, t.op) {
+                (Kind::Op, b'(' | b'[' | b'{') => open.push(i),
                 // Any closer ends the innermost bracket, as the tokenizer counts depth.
-                (Kind::Op, ")" | "]" | "}") => {
+                (Kind::Op, b')' | b']' | b'}') => {
                     if let Some(o) = open.pop() {
                         closing[o] = i;
                     }
@@ -641,7 +676,10 @@ fn read_call<'a>(
         assigned_to: None,
     };
     // `name = ...` at the start of the statement?
-    if statement + 1 < start && tokens[statement].kind == Kind::Name && text(statement + 1) == "=" {
+    if statement + 1 < start
+        && tokens[statement].kind == Kind::Name
+        && tokens[statement + 1].op == b'='
+    {
         call.assigned_to = Some(text(statement));
     }
     // Arguments: split at the commas between them, stepping over nested brackets whole.
@@ -649,10 +687,10 @@ fn read_call<'a>(
     let mut arg_start = j;
     while j < close {
         visited(1);
-        if text(j) == "," {
+        if tokens[j].op == b',' {
             classify_arg(src, tokens, arg_start, j, &mut call);
             arg_start = j + 1;
-        } else if tokens[j].kind == Kind::Op && matches!(text(j), "(" | "[" | "{") {
+        } else if matches!(tokens[j].op, b'(' | b'[' | b'{') {
             j = shape.closing[j];
         }
         j += 1;
@@ -668,7 +706,7 @@ fn classify_arg<'a>(src: &'a str, tokens: &[Token], from: usize, to: usize, call
         return;
     }
     let text = |i: usize| &src[tokens[i].range.clone()];
-    if to - from >= 2 && tokens[from].kind == Kind::Name && text(from + 1) == "=" {
+    if to - from >= 2 && tokens[from].kind == Kind::Name && tokens[from + 1].op == b'=' {
         let value_start = tokens
             .get(from + 2)
             .map_or(tokens[from].range.end, |t| t.range.start);
@@ -701,6 +739,32 @@ mod tests {
         assert_eq!(scan.calls[1].positional, 2);
         assert_eq!(scan.calls[2].keyword("random_state"), Some("seed"));
         assert_eq!(&src[scan.calls[0].range.clone()], "np.random.default_rng");
+    }
+
+    /// Operators are one byte each and carry it; no other token does (a non-ASCII
+    /// character is part of a name, never an operator).
+    #[test]
+    fn operators_carry_their_byte() {
+        let src = "a.b(c, d=1)[x] ** \u{e9}t\u{e9} \u{2014} 'q' # c\n";
+        let tokens: Vec<(Kind, &str, u8)> = tokenize(src)
+            .iter()
+            .map(|t| (t.kind, &src[t.range.clone()], t.op))
+            .collect();
+        for (kind, text, op) in &tokens {
+            if *kind == Kind::Op {
+                assert_eq!(text.as_bytes(), [*op], "{tokens:?}");
+            } else {
+                assert_eq!(*op, 0, "{tokens:?}");
+            }
+        }
+        let ops: String = tokens
+            .iter()
+            .filter(|t| t.2 != 0)
+            .map(|t| t.2 as char)
+            .collect();
+        assert_eq!(ops, ".(,=)[]**");
+        assert!(tokens.contains(&(Kind::Name, "\u{e9}t\u{e9}", 0)));
+        assert!(tokens.contains(&(Kind::Name, "\u{2014}", 0)));
     }
 
     #[test]

@@ -61,9 +61,40 @@ pub fn scan(knowledge: &Knowledge, text: &str) -> Vec<ShellHit> {
     scan_asked(knowledge, text, super::Asked::ALL)
 }
 
+/// The last shell text scanned on this thread, with what was asked and found.
+struct LastScan {
+    knowledge: u64,
+    asked: super::Asked,
+    text: String,
+    hits: Vec<ShellHit>,
+}
+
+thread_local! {
+    /// The tasks of a pipeline repeat one command line (the KFP launcher's preamble, a
+    /// shared template's script) step after step: it is scanned once, not once per step.
+    static LAST_SCAN: std::cell::RefCell<Option<LastScan>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The matches of the rows `asked` about in a shell text.
 pub fn scan_asked(knowledge: &Knowledge, text: &str, asked: super::Asked) -> Vec<ShellHit> {
-    scan_candidates(knowledge, text, &knowledge.candidates_asked(text, asked))
+    let same = |last: &LastScan| {
+        last.knowledge == knowledge.id && last.asked == asked && last.text == text
+    };
+    if let Some(hits) =
+        LAST_SCAN.with_borrow(|last| last.as_ref().filter(|l| same(l)).map(|l| l.hits.clone()))
+    {
+        return hits;
+    }
+    let hits = scan_candidates(knowledge, text, &knowledge.candidates_asked(text, asked));
+    LAST_SCAN.with_borrow_mut(|last| {
+        *last = Some(LastScan {
+            knowledge: knowledge.id,
+            asked,
+            text: text.to_string(),
+            hits: hits.clone(),
+        })
+    });
+    hits
 }
 
 /// [`scan`] with the prefilter's candidates for `text` already known.
@@ -175,6 +206,43 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// A text scanned again (the same command in the next step) gives the same matches;
+    /// another text, other questions or other knowledge are scanned anew.
+    #[test]
+    fn a_repeated_text_is_scanned_once_with_the_same_result() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let ranges = |text: &str, asked| -> Vec<(usize, std::ops::Range<usize>)> {
+            scan_asked(k, text, asked)
+                .into_iter()
+                .map(|h| (h.row, h.range))
+                .collect()
+        };
+        let text = "aws s3 cp a b && curl -X POST https://hooks.slack.com/x";
+        let first = ranges(text, crate::analysis::Asked::ALL);
+        assert_eq!(first.len(), 3, "{first:?}");
+        assert_eq!(ranges(text, crate::analysis::Asked::ALL), first);
+        let io_only = crate::analysis::Asked {
+            io: true,
+            non_idempotent: false,
+            random: false,
+        };
+        assert_eq!(ranges(text, io_only).len(), 2);
+        assert_eq!(ranges(text, crate::analysis::Asked::ALL), first);
+        // Knowledge with a row of its own finds it in a text that the built-in rows were
+        // the last to scan (and found nothing in).
+        assert!(ranges("echo hello", crate::analysis::Asked::ALL).is_empty());
+        let row: Row = crate::analysis::knowledge::parse_yaml(
+            "{id: acme-echo, question: io, phrase: p, command: '(echo\\s+hello)', needles: [echo]}",
+        )
+        .unwrap();
+        let other = Knowledge::with_user_rows(&[row]).unwrap();
+        assert_ne!(other.id, k.id);
+        assert_eq!(
+            scan_asked(&other, "echo hello", crate::analysis::Asked::ALL).len(),
+            1
+        );
     }
 
     #[test]

@@ -8,15 +8,17 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 use std::sync::{Arc, LazyLock};
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::{Confidence, Question};
 
+mod dfa;
 mod row;
 #[cfg(test)]
 mod source;
+pub use dfa::Dfa;
 pub use row::{CheckpointEnv, List, Row, RowConfidence, RowQuestion, Shapes, Text, TriggerWord};
 
 // `BUILTIN_ROWS` and `BUILTIN_SHAPES`, written by build.rs from the YAML files beside this
@@ -64,14 +66,55 @@ impl Row {
     }
 }
 
+/// The hash of [`Knowledge`]'s index of names: its keys are the rows' own words, fixed when
+/// it is built, so no text can make a lookup walk far (what a randomly keyed hash is for);
+/// a lookup per call of a program hashes a short name with a few multiplications.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A number no other [`Knowledge`] of the process has.
+fn new_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// All rows, indexed for the interpreters.
 #[derive(Debug)]
 pub struct Knowledge {
+    /// Tells this knowledge from any other of the run (results kept for a text are only
+    /// reused with the knowledge that found them).
+    pub id: u64,
     pub rows: Vec<Row>,
     pub shapes: Shapes,
     /// Call and method rows by the last component of a pattern without `*` in it.
-    by_last: HashMap<String, Vec<usize>>,
-    /// Call and method rows whose last component has a `*`: tried on every call.
+    by_last: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    /// Call rows whose last component has a `*`, by the first component of their names
+    /// (`boto3` for `boto3.*`): tried on the calls of names that start with it.
+    by_head: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    /// The other call and method rows whose last component has a `*` (`pagerduty*`, `*`,
+    /// `read_*`): tried on every call.
     always: Vec<usize>,
     /// Shell rows, in order.
     pub commands: Vec<usize>,
@@ -79,9 +122,9 @@ pub struct Knowledge {
     prefilter: Prefilter,
 }
 
-/// One Aho-Corasick automaton over every row's trigger words (and the remote schemes):
-/// one pass over a program or command says which rows can match in it at all. A text
-/// without any skips the scan; the others try only their candidates.
+/// One automaton over every row's trigger words (and the remote schemes): one pass over a
+/// program or command says which rows can match in it at all. A text without any skips the
+/// scan; the others try only their candidates.
 #[derive(Debug)]
 struct Prefilter {
     /// `false`: every row is a candidate everywhere (to check that the prefilter changes no
@@ -96,58 +139,73 @@ struct Prefilter {
     untriggered: Vec<usize>,
 }
 
-/// One automaton and what its patterns stand for.
-#[derive(Debug, Default)]
+/// One automaton and what its words stand for.
+#[derive(Debug)]
 struct Triggers {
     /// `None` when there are no words.
-    automaton: Option<AhoCorasick>,
-    /// Per pattern: the rows it triggers (none: a remote scheme).
-    rows_of: Vec<Vec<usize>>,
-    /// Patterns that are remote schemes: a remote path is evidence without a row.
-    schemes: Vec<bool>,
+    automaton: Option<Dfa>,
+    /// Per word, in the automaton's order: the rows it triggers (none: a remote scheme)
+    /// and whether it is a remote scheme.
+    words: Vec<TriggerWord>,
+    /// Per word: it triggers a command row. Where such words are is kept, so that the
+    /// string literals of a program are judged from the program's one pass.
+    command_word: Vec<bool>,
 }
 
 impl Triggers {
-    fn new<'w>(words: impl Iterator<Item = &'w TriggerWord>, fold: bool) -> Triggers {
-        let mut triggers = Triggers::default();
-        let mut patterns: Vec<&str> = Vec::new();
-        for t in words {
-            patterns.push(&t.word);
-            triggers
-                .rows_of
-                .push(t.rows.iter().map(|&r| r as usize).collect());
-            triggers.schemes.push(t.scheme);
+    /// `words`, with their automaton when it is built already (the built-in one is static).
+    fn new(words: Vec<TriggerWord>, fold: bool, dfa: Option<&Dfa>, rows: &[Row]) -> Triggers {
+        let automaton = (!words.is_empty()).then(|| match dfa {
+            Some(dfa) => dfa.clone(),
+            None => {
+                let patterns: Vec<&str> = words.iter().map(|t| &*t.word).collect();
+                Dfa::new(&patterns, fold)
+            }
+        });
+        let command_word = words
+            .iter()
+            .map(|t| t.rows.iter().any(|&r| rows[r as usize].command.is_some()))
+            .collect();
+        Triggers {
+            automaton,
+            words,
+            command_word,
         }
-        if !patterns.is_empty() {
-            // The non-contiguous NFA: the cheapest to build (a run pays for it once), and
-            // fast enough to search with its prefilter.
-            triggers.automaton = Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(fold)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(&patterns)
-                    .expect("trigger words build an automaton"),
-            );
-        }
-        triggers
     }
 
-    fn mark(&self, text: &str, found: &mut Candidates) {
+    fn mark(&self, text: &str, which: u8, found: &mut Candidates) {
         let Some(automaton) = &self.automaton else {
             return;
         };
-        for m in automaton.find_overlapping_iter(text) {
-            let p = m.pattern().as_usize();
-            if self.schemes[p] {
+        automaton.for_each(text.as_bytes(), |start, end, w| {
+            let word = &self.words[w];
+            if word.scheme {
                 found.remote_path = true;
             }
-            for &row in &self.rows_of[p] {
-                found.rows[row] = true;
+            for &row in word.rows.iter() {
+                found.rows[row as usize] = true;
                 found.any_row = true;
             }
-        }
+            if self.command_word[w] {
+                found.command_hits.push(CommandHit {
+                    start,
+                    end,
+                    which,
+                    word: w as u32,
+                });
+            }
+        });
     }
+}
+
+/// Where a word of a command row is in the text [`Candidates`] were found in.
+#[derive(Clone, Debug)]
+struct CommandHit {
+    start: usize,
+    end: usize,
+    /// 0: the exact automaton's word, 1: the folded one's.
+    which: u8,
+    word: u32,
 }
 
 /// The rows that can match in a text, as [`Knowledge::candidates`] found them.
@@ -157,6 +215,10 @@ pub struct Candidates {
     any_row: bool,
     /// The text has a remote scheme (`s3://`).
     pub remote_path: bool,
+    /// Where the words of command rows are, by end.
+    command_hits: Vec<CommandHit>,
+    /// The case-insensitive words were not looked for (see [`Knowledge::program_candidates`]).
+    folded_deferred: bool,
 }
 
 impl Candidates {
@@ -172,6 +234,12 @@ impl Candidates {
     /// Does any of `rows` have a candidate?
     pub fn any_of(&self, rows: &[usize]) -> bool {
         rows.iter().any(|&i| self.row(i))
+    }
+
+    /// Can a command row (of `commands`) match somewhere in the text? Also when its
+    /// case-insensitive words are yet to be looked for.
+    pub fn any_command(&self, commands: &[usize]) -> bool {
+        self.folded_deferred || self.any_of(commands)
     }
 }
 
@@ -216,7 +284,8 @@ impl Knowledge {
                 return Err(format!("row `{}` is defined twice", row.id));
             }
         }
-        let (triggers, untriggered) = if built_in == BUILTIN_ROWS.len() && rows.len() == built_in {
+        let builtin = built_in == BUILTIN_ROWS.len() && rows.len() == built_in;
+        let (triggers, untriggered) = if builtin {
             (
                 Cow::Borrowed(BUILTIN_TRIGGERS),
                 Cow::Borrowed(BUILTIN_UNTRIGGERED),
@@ -225,11 +294,15 @@ impl Knowledge {
             let (t, u) = row::trigger_table(&rows, &shapes.remote_schemes);
             (Cow::Owned(t), Cow::Owned(u))
         };
+        // The built-in automata were built with the tables.
+        let dfas = builtin.then_some((&BUILTIN_EXACT_DFA, &BUILTIN_FOLDED_DFA));
         let mut k = Knowledge {
-            prefilter: Prefilter::new(&triggers, &untriggered),
+            id: new_id(),
+            prefilter: Prefilter::new(&triggers, &untriggered, dfas, &rows),
             rows,
             shapes,
-            by_last: HashMap::new(),
+            by_last: HashMap::default(),
+            by_head: HashMap::default(),
             always: Vec::new(),
             commands: Vec::new(),
             shell: std::sync::OnceLock::new(),
@@ -244,7 +317,27 @@ impl Knowledge {
             lasts.sort_unstable();
             lasts.dedup();
             if lasts.iter().any(|l| l.contains('*')) {
-                k.always.push(i);
+                // Every name the row matches starts with the literal part of a pattern: when
+                // that part holds the whole first component, so does the name.
+                let head = |p: &str| {
+                    let literal = p.split('*').next().unwrap_or("");
+                    literal.split_once('.').map(|(head, _)| head.to_string())
+                };
+                let heads: Option<Vec<String>> = if row.method.is_empty() {
+                    row.call.iter().map(|p| head(p)).collect()
+                } else {
+                    None
+                };
+                match heads {
+                    Some(mut heads) => {
+                        heads.sort_unstable();
+                        heads.dedup();
+                        for h in heads {
+                            k.by_head.entry(h).or_default().push(i);
+                        }
+                    }
+                    None => k.always.push(i),
+                }
             } else {
                 for l in lasts {
                     k.by_last.entry(l.to_string()).or_default().push(i);
@@ -261,6 +354,7 @@ impl Knowledge {
     /// verdicts must not differ (tests/classify.rs compares them on every test file).
     pub fn without_prefilter(mut self) -> Knowledge {
         self.prefilter.enabled = false;
+        self.id = new_id();
         self
     }
 
@@ -271,18 +365,102 @@ impl Knowledge {
                 rows: Vec::new(),
                 any_row: true,
                 remote_path: true,
+                command_hits: Vec::new(),
+                folded_deferred: false,
             };
         }
+        let mut found = self.untriggered();
+        self.prefilter.exact.mark(text, 0, &mut found);
+        self.prefilter.folded.mark(text, 1, &mut found);
+        // By end, whichever automaton found them.
+        found.command_hits.sort_by_key(|h| (h.end, h.which, h.word));
+        found
+    }
+
+    /// No word found yet: only the rows without words are candidates.
+    fn untriggered(&self) -> Candidates {
         let mut found = Candidates {
             rows: vec![false; self.rows.len()],
             any_row: !self.prefilter.untriggered.is_empty(),
             remote_path: false,
+            command_hits: Vec::new(),
+            folded_deferred: false,
         };
         for &row in &self.prefilter.untriggered {
             found.rows[row] = true;
         }
-        self.prefilter.exact.mark(text, &mut found);
-        self.prefilter.folded.mark(text, &mut found);
+        found
+    }
+
+    /// What [`Knowledge::candidates_asked`] would find for the command rows in
+    /// `text[range]`, where `of` are the candidates of the whole `text`: read from where the
+    /// whole text's pass found their words (the folded words of a program are looked for
+    /// here, in the range only). `None`: no command row can match there.
+    pub fn command_candidates_within(
+        &self,
+        of: &Candidates,
+        text: &str,
+        range: Range<usize>,
+        asked: super::Asked,
+    ) -> Option<Candidates> {
+        if !self.prefilter.enabled {
+            // Everything asked is a candidate everywhere.
+            return Some(of.clone());
+        }
+        let from = of.command_hits.partition_point(|h| h.end <= range.start);
+        let inside = of.command_hits[from..]
+            .iter()
+            .take_while(|h| h.end <= range.end)
+            .filter(|h| h.start >= range.start)
+            .map(|h| {
+                let triggers = if h.which == 0 {
+                    &self.prefilter.exact
+                } else {
+                    &self.prefilter.folded
+                };
+                &triggers.words[h.word as usize]
+            });
+        let mut found: Option<Candidates> = None;
+        let mut mark = |word: &TriggerWord| {
+            let found = found.get_or_insert_with(|| self.untriggered());
+            for &row in word.rows.iter() {
+                found.rows[row as usize] = true;
+                found.any_row = true;
+            }
+        };
+        inside.for_each(&mut mark);
+        if of.folded_deferred {
+            if let (Some(automaton), Some(part)) =
+                (&self.prefilter.folded.automaton, text.as_bytes().get(range))
+            {
+                automaton.for_each(part, |_, _, w| mark(&self.prefilter.folded.words[w]));
+            }
+        }
+        let mut found = match found {
+            Some(found) => found,
+            None if self.prefilter.untriggered.is_empty() => return None,
+            None => self.untriggered(),
+        };
+        self.restrict(&mut found, asked);
+        Some(found)
+    }
+
+    /// [`Knowledge::candidates_asked`] for a Python program. Case-insensitive words are
+    /// needles of command rows, and commands are found only in the program's string
+    /// literals: unless the rest of the program has no word at all (then it may be skipped
+    /// whole), those words are looked for in each literal, by
+    /// [`Knowledge::command_candidates_within`], not in the whole program.
+    pub fn program_candidates(&self, text: &str, asked: super::Asked) -> Candidates {
+        if !self.prefilter.enabled {
+            return self.candidates_asked(text, asked);
+        }
+        let mut found = self.untriggered();
+        self.prefilter.exact.mark(text, 0, &mut found);
+        self.restrict(&mut found, asked);
+        if found.nothing() {
+            return self.candidates_asked(text, asked);
+        }
+        found.folded_deferred = self.prefilter.folded.automaton.is_some();
         found
     }
 
@@ -290,8 +468,15 @@ impl Knowledge {
     /// counts only when IO is asked).
     pub fn candidates_asked(&self, text: &str, asked: super::Asked) -> Candidates {
         let mut found = self.candidates(text);
+        self.restrict(&mut found, asked);
+        found
+    }
+
+    /// Leaves the candidates of the questions `asked` (a remote path counts only when IO is
+    /// asked).
+    fn restrict(&self, found: &mut Candidates, asked: super::Asked) {
         if asked == super::Asked::ALL {
-            return found;
+            return;
         }
         if found.rows.is_empty() {
             found.rows = vec![true; self.rows.len()];
@@ -302,29 +487,50 @@ impl Knowledge {
             found.any_row |= *candidate;
         }
         found.remote_path &= asked.io;
-        found
     }
 
-    /// The call and method rows that may match a call whose name ends in `last`, in row order.
-    pub fn call_rows(&self, last: &str) -> impl Iterator<Item = (usize, &Row)> {
-        // Two sorted lists merged, without a list per call.
-        let mut named = self
-            .by_last
-            .get(last)
-            .map_or(&[][..], |v| v.as_slice())
-            .iter()
-            .copied()
-            .peekable();
-        let mut always = self.always.iter().copied().peekable();
-        std::iter::from_fn(move || {
-            let next = match (named.peek(), always.peek()) {
-                (Some(&a), Some(&b)) if a <= b => named.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => always.next(),
-                (Some(_), None) => named.next(),
-                (None, None) => None,
-            }?;
-            Some((next, &self.rows[next]))
-        })
+    /// The call and method rows that may match a call named `name` (resolved), in row order.
+    pub fn call_rows(&self, name: &str) -> impl Iterator<Item = (usize, &Row)> {
+        let mut rows = Vec::new();
+        self.call_rows_into(name, &mut rows);
+        rows.into_iter().map(|i| (i, &self.rows[i]))
+    }
+
+    /// [`Knowledge::call_rows`], appended to `out` (their indices).
+    pub fn call_rows_into(&self, name: &str, out: &mut Vec<usize>) {
+        self.call_rows_with(name, &self.always, out);
+    }
+
+    /// The rows tried on every call (`read_*`, `*`...): a program passes those among its
+    /// candidates to [`Knowledge::call_rows_with`], once.
+    pub fn rows_for_every_call(&self) -> &[usize] {
+        &self.always
+    }
+
+    /// [`Knowledge::call_rows_into`] with `always` (some of
+    /// [`Knowledge::rows_for_every_call`]) for the rows tried on every call.
+    pub fn call_rows_with(&self, name: &str, always: &[usize], out: &mut Vec<usize>) {
+        let last = match name.as_bytes().iter().rposition(|&b| b == b'.') {
+            Some(dot) => &name[dot + 1..],
+            None => name,
+        };
+        let head = name.split('.').next().unwrap_or(name);
+        let from = out.len();
+        let mut lists = 0;
+        for rows in [self.by_last.get(last), self.by_head.get(head)]
+            .into_iter()
+            .flatten()
+            .map(Vec::as_slice)
+            .chain([always])
+            .filter(|rows| !rows.is_empty())
+        {
+            out.extend_from_slice(rows);
+            lists += 1;
+        }
+        // A row is in one of the lists: a few distinct indices, put in row order.
+        if lists > 1 {
+            out[from..].sort_unstable();
+        }
     }
 
     /// The shell rows, compiled on first use.
@@ -395,11 +601,23 @@ impl Knowledge {
 }
 
 impl Prefilter {
-    fn new(triggers: &[TriggerWord], untriggered: &[u32]) -> Prefilter {
+    fn new(
+        triggers: &[TriggerWord],
+        untriggered: &[u32],
+        dfas: Option<(&Dfa, &Dfa)>,
+        rows: &[Row],
+    ) -> Prefilter {
+        let words = |folded: bool| -> Vec<TriggerWord> {
+            triggers
+                .iter()
+                .filter(|t| t.folded == folded)
+                .cloned()
+                .collect()
+        };
         Prefilter {
             enabled: true,
-            exact: Triggers::new(triggers.iter().filter(|t| !t.folded), false),
-            folded: Triggers::new(triggers.iter().filter(|t| t.folded), true),
+            exact: Triggers::new(words(false), false, dfas.map(|d| d.0), rows),
+            folded: Triggers::new(words(true), true, dfas.map(|d| d.1), rows),
             untriggered: untriggered.iter().map(|&i| i as usize).collect(),
         }
     }
@@ -599,6 +817,145 @@ mod tests {
             row::trigger_table(&parsed.rows, &BUILTIN_SHAPES.remote_schemes);
         assert_eq!(format!("{triggers:?}"), format!("{BUILTIN_TRIGGERS:?}"));
         assert_eq!(untriggered, BUILTIN_UNTRIGGERED);
+        for (dfa, folded) in [(&BUILTIN_EXACT_DFA, false), (&BUILTIN_FOLDED_DFA, true)] {
+            let words: Vec<&str> = triggers
+                .iter()
+                .filter(|t| t.folded == folded)
+                .map(|t| &*t.word)
+                .collect();
+            assert!(!words.is_empty());
+            assert_eq!(*dfa, Dfa::new(&words, folded), "folded: {folded}");
+        }
+    }
+
+    /// Every occurrence of every word, as `(start, end, word)`, by the prefilter's automaton
+    /// and by the aho-corasick crate's (overlapping search, the reference).
+    fn occurrences(words: &[&str], fold: bool, text: &str) -> [Vec<(usize, usize, usize)>; 2] {
+        let mut ours = Vec::new();
+        Dfa::new(words, fold).for_each(text.as_bytes(), |s, e, w| ours.push((s, e, w)));
+        let reference = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(fold)
+            .build(words)
+            .unwrap();
+        let mut theirs: Vec<_> = reference
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        [ours, theirs]
+    }
+
+    /// The automaton finds what a reference Aho-Corasick finds: words inside words, words
+    /// that overlap, repeated words, any case when folded, bytes no word has (UTF-8 too).
+    #[test]
+    fn the_automaton_finds_every_occurrence() {
+        let words = ["he", "she", "his", "hers", "s3://", "a", "aa", "Random"];
+        let text = "ushers ahishers aaaa s3:// s3:/s3://x RandomCrop random RANDOM h\u{e9}she";
+        let [ours, theirs] = occurrences(&words, false, text);
+        assert_eq!(ours, theirs);
+        assert!(ours.len() > 15, "{ours:?}");
+        let [ours, theirs] = occurrences(&words, true, text);
+        assert_eq!(ours, theirs);
+        // Every length (the automaton reads four bytes a round, then the rest one by one).
+        for end in (0..=text.len()).filter(|&e| text.is_char_boundary(e)) {
+            for fold in [false, true] {
+                let [ours, theirs] = occurrences(&words, fold, &text[..end]);
+                assert_eq!(ours, theirs, "{:?}", &text[..end]);
+            }
+        }
+        assert!(ours.iter().filter(|o| o.2 == 7).count() == 3, "{ours:?}");
+        // The built-in words over the knowledge files themselves (every word is there).
+        for folded in [false, true] {
+            let words: Vec<&str> = BUILTIN_TRIGGERS
+                .iter()
+                .filter(|t| t.folded == folded)
+                .map(|t| &*t.word)
+                .collect();
+            for (name, text) in BUILTIN {
+                let [ours, theirs] = occurrences(&words, folded, text);
+                assert_eq!(ours, theirs, "{name}, folded: {folded}");
+            }
+        }
+        let [ours, theirs] = occurrences(&[], false, "anything");
+        assert!(ours.is_empty() && theirs.is_empty());
+    }
+
+    /// A string literal's command rows, read from the whole program's pass, are those a
+    /// pass over the literal alone finds: words inside it count, words that cross its ends
+    /// or lie outside do not.
+    #[test]
+    fn a_literal_is_judged_from_the_program_pass() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let program = "import subprocess\nsubprocess.run('aws s3 cp a b')\nx = 'gsutil'\ncur.execute(\"Insert Into t VALUES (1)\")\nname = 'docker' + 'push'\nprint('nothing here')\n";
+        for asked in [
+            super::super::Asked::ALL,
+            super::super::Asked {
+                io: false,
+                non_idempotent: true,
+                random: false,
+            },
+        ] {
+            // From a pass over the whole text, and from a program's pass (which leaves the
+            // case-insensitive words to each literal).
+            for whole in [
+                k.candidates_asked(program, asked),
+                k.program_candidates(program, asked),
+            ] {
+                let mut literals = 0;
+                for (at, _) in program.match_indices(['\'', '"']).step_by(2) {
+                    let end = at + 1 + program[at + 1..].find(['\'', '"']).unwrap();
+                    let range = at + 1..end;
+                    let alone = k.candidates_asked(&program[range.clone()], asked);
+                    let commands = |c: &Candidates| -> Vec<usize> {
+                        k.commands.iter().copied().filter(|&i| c.row(i)).collect()
+                    };
+                    let part = &program[range.clone()];
+                    match k.command_candidates_within(&whole, program, range, asked) {
+                        Some(within) => {
+                            assert_eq!(commands(&within), commands(&alone), "{part:?}")
+                        }
+                        None => assert!(commands(&alone).is_empty(), "{part:?}"),
+                    }
+                    literals += 1;
+                }
+                assert_eq!(literals, 6);
+            }
+        }
+        // A program whose only word is a case-insensitive one is not skipped.
+        let only_folded = "q = 'INSERT INTO T VALUES (1)'";
+        let mut exact = k.untriggered();
+        k.prefilter.exact.mark(only_folded, 0, &mut exact);
+        assert!(exact.nothing());
+        let found = k.program_candidates(only_folded, super::super::Asked::ALL);
+        assert!(!found.nothing());
+        assert!(found.rows[k.rows.iter().position(|r| r.id == "sql-insert").unwrap()]);
+        assert!(k
+            .program_candidates("x = 1", super::super::Asked::ALL)
+            .nothing());
+        // Command rows can match in the first four literals (`aws s3`, `gsutil`, `INSERT
+        // INTO` in any case, `docker`: a needle of `docker push`), not in the others (the
+        // `push` of `'docker' + 'push'` is in another literal).
+        let whole = k.candidates(program);
+        let found: Vec<&str> = program
+            .match_indices(['\'', '"'])
+            .step_by(2)
+            .map(|(at, _)| at + 1..at + 1 + program[at + 1..].find(['\'', '"']).unwrap())
+            .filter(|r| {
+                k.command_candidates_within(&whole, program, r.clone(), super::super::Asked::ALL)
+                    .is_some()
+            })
+            .map(|r| &program[r])
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "aws s3 cp a b",
+                "gsutil",
+                "Insert Into t VALUES (1)",
+                "docker"
+            ]
+        );
     }
 
     /// What the build stops on: a bad row, named by file, line and id; every problem at once.
@@ -669,6 +1026,37 @@ mod tests {
         assert!(rows("cur.execute('Insert Into t VALUES (1)')").contains(&"sql-insert"));
         assert!(k.candidates("x = 's3://bucket/key'").remote_path);
         assert!(!k.candidates("x = 'S3://bucket/key'").remote_path);
+    }
+
+    /// The rows tried on a call are in row order, and among them is every row with a
+    /// pattern that matches its name (whatever the `*` stands for), by the name's last
+    /// component or its first.
+    #[test]
+    fn the_rows_tried_on_a_call_include_every_row_that_matches_it() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let mut names = 0;
+        for (i, row) in k.rows.iter().enumerate() {
+            for pattern in row.call.iter().chain(row.method.iter()) {
+                for fill in ["", "x", "a.b"] {
+                    let name = pattern.replace('*', fill);
+                    let qualified = format!("mod.{name}");
+                    for name in [name.as_str(), qualified.as_str()] {
+                        if !wildcard(pattern, name) && !row.method.contains(pattern) {
+                            continue;
+                        }
+                        let tried: Vec<usize> = k.call_rows(name).map(|(i, _)| i).collect();
+                        assert!(tried.contains(&i), "{} not tried on {name}", row.id);
+                        assert!(tried.windows(2).all(|w| w[0] < w[1]), "{tried:?}");
+                        names += 1;
+                    }
+                }
+            }
+        }
+        assert!(names > 300, "{names}");
+        // Rows of other modules are not tried.
+        let tried: Vec<&str> = k.call_rows("boto3.client").map(|(_, r)| &*r.id).collect();
+        assert!(tried.contains(&"aws-sdk"), "{tried:?}");
+        assert!(!tried.contains(&"numpy-global-random"), "{tried:?}");
     }
 
     #[test]

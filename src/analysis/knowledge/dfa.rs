@@ -1,0 +1,183 @@
+//! The prefilter's automaton: a deterministic Aho-Corasick automaton over the trigger
+//! words, one table lookup per byte of text. The build script includes this file too and
+//! writes the built-in automata out as static tables (a run builds nothing); a user's rows
+//! build theirs here when the config is read. It uses nothing but std.
+
+use std::borrow::Cow;
+
+/// Every occurrence of every word, overlapping ones included, in one pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dfa {
+    /// Byte to class: bytes that no word has share class 0; a case-insensitive automaton
+    /// gives a letter's two cases one class.
+    pub classes: Cow<'static, [u8]>,
+    /// How many classes (the width of a state's row in `next`).
+    pub width: u32,
+    /// `next[state + class]`: the next state. States are premultiplied by `width` (a
+    /// state's id is where its row starts), the start state is 0, and the states where a
+    /// word ends come last, from `first_match` on.
+    pub next: Cow<'static, [u32]>,
+    pub first_match: u32,
+    /// For the match state with id `first_match + k * width`: the words that end there are
+    /// `words[ends[k]..ends[k + 1]]`.
+    pub ends: Cow<'static, [u32]>,
+    pub words: Cow<'static, [u32]>,
+    /// Each word's length in bytes.
+    pub lens: Cow<'static, [u32]>,
+}
+
+impl Dfa {
+    /// The automaton over `words` (`fold`: in any ASCII case).
+    pub fn new(words: &[&str], fold: bool) -> Dfa {
+        let norm = |b: u8| if fold { b.to_ascii_lowercase() } else { b };
+        // Classes: one per byte that a word has (and its other case when folding).
+        let mut classes = vec![0u8; 256];
+        let mut width = 1usize;
+        for w in words {
+            for &b in w.as_bytes() {
+                let b = norm(b);
+                if classes[b as usize] == 0 {
+                    assert!(width < 256, "at most 255 distinct bytes in trigger words");
+                    classes[b as usize] = width as u8;
+                    width += 1;
+                }
+            }
+        }
+        if fold {
+            for b in b'A'..=b'Z' {
+                classes[b as usize] = classes[b.to_ascii_lowercase() as usize];
+            }
+        }
+        // The trie: `child[node * width + class]`, 0 for none (the root is no one's child).
+        let mut child: Vec<u32> = vec![0; width];
+        let mut output: Vec<Vec<u32>> = vec![Vec::new()];
+        for (i, w) in words.iter().enumerate() {
+            let mut node = 0usize;
+            for &b in w.as_bytes() {
+                let c = classes[norm(b) as usize] as usize;
+                let next = child[node * width + c];
+                node = if next != 0 {
+                    next as usize
+                } else {
+                    let new = output.len();
+                    output.push(Vec::new());
+                    child.extend(std::iter::repeat_n(0, width));
+                    child[node * width + c] = new as u32;
+                    new
+                };
+            }
+            output[node].push(i as u32);
+        }
+        // Breadth first: failure links, each node's words with those of its failure, and
+        // the full transitions (a missing child goes where the failure's would).
+        let nodes = output.len();
+        let mut delta: Vec<u32> = vec![0; nodes * width];
+        let mut fail = vec![0usize; nodes];
+        let mut order = Vec::with_capacity(nodes);
+        for c in 0..width {
+            let v = child[c] as usize;
+            if v != 0 {
+                delta[c] = v as u32;
+                order.push(v);
+            }
+        }
+        let mut at = 0;
+        while at < order.len() {
+            let u = order[at];
+            at += 1;
+            let inherited = output[fail[u]].clone();
+            output[u].extend(inherited);
+            for c in 0..width {
+                let v = child[u * width + c] as usize;
+                if v != 0 {
+                    fail[v] = delta[fail[u] * width + c] as usize;
+                    delta[u * width + c] = v as u32;
+                    order.push(v);
+                } else {
+                    delta[u * width + c] = delta[fail[u] * width + c];
+                }
+            }
+        }
+        // Renumber: states without words first (the start state stays 0), then the others.
+        let mut id = vec![0u32; nodes];
+        let mut next_id = 0u32;
+        for pass in [false, true] {
+            for (n, out) in output.iter().enumerate() {
+                if out.is_empty() != pass {
+                    id[n] = next_id * width as u32;
+                    next_id += 1;
+                }
+            }
+        }
+        let first_match = (output.iter().filter(|o| o.is_empty()).count() * width) as u32;
+        let mut next = vec![0u32; nodes * width];
+        for n in 0..nodes {
+            let row = id[n] as usize;
+            for c in 0..width {
+                next[row + c] = id[delta[n * width + c] as usize];
+            }
+        }
+        let mut matched: Vec<usize> = (0..nodes).filter(|&n| !output[n].is_empty()).collect();
+        matched.sort_by_key(|&n| id[n]);
+        let mut ends = vec![0u32];
+        let mut found = Vec::new();
+        for n in matched {
+            let mut out = output[n].clone();
+            out.sort_unstable();
+            found.extend(out);
+            ends.push(found.len() as u32);
+        }
+        Dfa {
+            classes: Cow::Owned(classes),
+            width: width as u32,
+            next: Cow::Owned(next),
+            first_match,
+            ends: Cow::Owned(ends),
+            words: Cow::Owned(found),
+            lens: Cow::Owned(words.iter().map(|w| w.len() as u32).collect()),
+        }
+    }
+
+    /// Calls `found(start, end, word)` for every occurrence of a word in `text`, by end.
+    #[inline]
+    pub fn for_each(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+        let Ok(classes) = <&[u8; 256]>::try_from(&*self.classes) else {
+            return; // not built by `Dfa::new`
+        };
+        let next = &*self.next;
+        let step = |state: u32, b: u8| next[(state + u32::from(classes[b as usize])) as usize];
+        let first_match = self.first_match;
+        let mut report = |state: u32, end: usize| {
+            let k = ((state - first_match) / self.width) as usize;
+            for &w in &self.words[self.ends[k] as usize..self.ends[k + 1] as usize] {
+                found(end - self.lens[w as usize] as usize, end, w as usize);
+            }
+        };
+        // Four bytes a round, one test for a match among them: most rounds have none.
+        let mut state = 0u32;
+        let mut chunks = text.chunks_exact(4);
+        let mut at = 0;
+        for chunk in &mut chunks {
+            let s1 = step(state, chunk[0]);
+            let s2 = step(s1, chunk[1]);
+            let s3 = step(s2, chunk[2]);
+            let s4 = step(s3, chunk[3]);
+            if s1.max(s2).max(s3.max(s4)) >= first_match {
+                for (k, s) in [s1, s2, s3, s4].into_iter().enumerate() {
+                    if s >= first_match {
+                        report(s, at + k + 1);
+                    }
+                }
+            }
+            state = s4;
+            at += 4;
+        }
+        for &b in chunks.remainder() {
+            state = step(state, b);
+            at += 1;
+            if state >= first_match {
+                report(state, at);
+            }
+        }
+    }
+}
