@@ -1,4 +1,5 @@
-//! Compiles the classifiers' knowledge (`src/analysis/knowledge/*.yaml`) into static tables.
+//! Compiles the classifiers' knowledge (`src/analysis/knowledge/*.yaml`) and the Argo schema
+//! (`build/argo_schema.rs`) into static tables.
 //!
 //! The YAML files stay the single source: this script reads them, checks every row as a
 //! user's row is checked (its shape, duplicate ids), and writes `knowledge.rs` into
