@@ -27,6 +27,23 @@ pub struct Dfa {
 }
 
 impl Dfa {
+    /// At most how many entries the table of `words` would have: one row of one entry per
+    /// distinct byte (plus one) for each trie node, and a trie has at most one node per
+    /// byte of the words (plus the root). A user's knowledge rows are untrusted input: a
+    /// few megabytes of trigger words would make a table of gigabytes.
+    pub fn table_bound(words: &[&str], fold: bool) -> usize {
+        let mut seen = [false; 256];
+        let mut bytes = 0usize;
+        for w in words {
+            bytes += w.len();
+            for &b in w.as_bytes() {
+                seen[if fold { b.to_ascii_lowercase() } else { b } as usize] = true;
+            }
+        }
+        let width = 1 + seen.iter().filter(|&&s| s).count();
+        (bytes + 1).saturating_mul(width)
+    }
+
     /// The automaton over `words` (`fold`: in any ASCII case).
     pub fn new(words: &[&str], fold: bool) -> Dfa {
         let norm = |b: u8| if fold { b.to_ascii_lowercase() } else { b };

@@ -139,11 +139,53 @@ struct Prefilter {
     untriggered: Vec<usize>,
 }
 
+/// The built-in words' table (static) or one built for a user's rows; word sets whose
+/// table would pass [`MAX_TABLE_ENTRIES`] get the aho-corasick crate's automaton instead,
+/// slower per byte but of a size linear in the words.
+#[derive(Debug)]
+enum Automaton {
+    Table(Dfa),
+    Compact(aho_corasick::AhoCorasick),
+}
+
+/// 4 Mi entries of 4 bytes: 16 MiB of table (the built-in words need under a sixteenth).
+const MAX_TABLE_ENTRIES: usize = 1 << 22;
+
+impl Automaton {
+    fn new(words: &[&str], fold: bool) -> Automaton {
+        if Dfa::table_bound(words, fold) <= MAX_TABLE_ENTRIES {
+            return Automaton::Table(Dfa::new(words, fold));
+        }
+        let compact = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(fold)
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+            .build(words);
+        match compact {
+            Ok(compact) => Automaton::Compact(compact),
+            // Beyond the crate's own limits (billions of states): the table after all.
+            Err(_) => Automaton::Table(Dfa::new(words, fold)),
+        }
+    }
+
+    /// Every occurrence of every word, as [`Dfa::for_each`] gives them (the order of the
+    /// occurrences that end at one byte may differ; callers do not depend on it).
+    fn for_each(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+        match self {
+            Automaton::Table(dfa) => dfa.for_each(text, found),
+            Automaton::Compact(compact) => {
+                for m in compact.find_overlapping_iter(text) {
+                    found(m.start(), m.end(), m.pattern().as_usize());
+                }
+            }
+        }
+    }
+}
+
 /// One automaton and what its words stand for.
 #[derive(Debug)]
 struct Triggers {
     /// `None` when there are no words.
-    automaton: Option<Dfa>,
+    automaton: Option<Automaton>,
     /// Per word, in the automaton's order: the rows it triggers (none: a remote scheme)
     /// and whether it is a remote scheme.
     words: Vec<TriggerWord>,
@@ -156,10 +198,10 @@ impl Triggers {
     /// `words`, with their automaton when it is built already (the built-in one is static).
     fn new(words: Vec<TriggerWord>, fold: bool, dfa: Option<&Dfa>, rows: &[Row]) -> Triggers {
         let automaton = (!words.is_empty()).then(|| match dfa {
-            Some(dfa) => dfa.clone(),
+            Some(dfa) => Automaton::Table(dfa.clone()),
             None => {
                 let patterns: Vec<&str> = words.iter().map(|t| &*t.word).collect();
-                Dfa::new(&patterns, fold)
+                Automaton::new(&patterns, fold)
             }
         });
         let command_word = words
@@ -844,6 +886,39 @@ mod tests {
         ours.sort_unstable();
         theirs.sort_unstable();
         [ours, theirs]
+    }
+
+    /// A user's rows with megabytes of trigger words get an automaton of linear size that
+    /// finds what the table finds; the built-in words keep their table.
+    #[test]
+    fn many_trigger_words_get_a_compact_automaton_that_finds_the_same() {
+        let builtin = BUILTIN_EXACT_DFA.next.len() + BUILTIN_FOLDED_DFA.next.len();
+        assert!(builtin <= MAX_TABLE_ENTRIES / 16, "{builtin}");
+        let words: Vec<String> = (0..60_000)
+            .map(|i| format!("acme{i}.upload_{}", i * 7919 % 100_003))
+            .collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        assert!(Dfa::table_bound(&words, false) > MAX_TABLE_ENTRIES);
+        let text = "x = acme12.upload_95028(); ACME59999.upload_17828 acme1.upload_7919 acme1";
+        // (Building the table of these words to compare would take hundreds of megabytes.)
+        let at = |w: &str| {
+            let start = text.to_ascii_lowercase().find(w).unwrap();
+            (start, start + w.len())
+        };
+        for fold in [false, true] {
+            let automaton = Automaton::new(&words, fold);
+            assert!(matches!(automaton, Automaton::Compact(_)));
+            let mut found = Vec::new();
+            automaton.for_each(text.as_bytes(), |s, e, w| found.push((s, e, w)));
+            let mut expected = vec![(at(words[12]), 12), (at(words[1]), 1)];
+            if fold {
+                expected.insert(1, (at(words[59999]), 59999));
+            }
+            let expected: Vec<_> = expected.into_iter().map(|((s, e), w)| (s, e, w)).collect();
+            assert_eq!(found, expected);
+        }
+        let few = ["acme.upload", "acme.publish"];
+        assert!(matches!(Automaton::new(&few, false), Automaton::Table(_)));
     }
 
     /// The automaton finds what a reference Aho-Corasick finds: words inside words, words
