@@ -79,7 +79,13 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if !meta.is_file() {
         return Err(ReadError::NotRegular(kind_of(&meta)));
     }
-    let bytes = read_up_to(file, limit).map_err(ReadError::Io)?;
+    // Room for the whole file and the one byte that tells it grew: read in place, not into
+    // a buffer doubled and copied a dozen times on the way (`take` hides the file's size).
+    let room = usize::try_from(meta.len().min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(room);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
     // A file that grew while it was read.
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge {

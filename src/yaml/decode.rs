@@ -215,13 +215,13 @@ impl Decoder {
             }
             // A run of bytes copied as they are, up to the next byte that needs a look:
             // emitted at once (the same map as one character at a time, without the cost).
-            let special = |b: u8| {
-                matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-                    || (escapes && b == b'\\')
-                    || (single_quoted && b == b'\'')
+            let special = match (escapes, single_quoted) {
+                (true, _) => &SPECIAL_DOUBLE_QUOTED,
+                (false, true) => &SPECIAL_SINGLE_QUOTED,
+                (false, false) => &SPECIAL_PLAIN,
             };
             let mut end = i + utf8_len(c);
-            while end < bytes.len() && !special(bytes[end]) {
+            while end < bytes.len() && !special[bytes[end] as usize] {
                 end += 1;
             }
             let end = end.min(bytes.len());
@@ -307,6 +307,26 @@ fn lines_with_breaks(
         start = after;
         Some(line)
     })
+}
+
+/// The bytes that end a run of copied bytes in a flow scalar, per style: white space and
+/// line breaks, and the backslash of an escape or the quote of a `''`.
+static SPECIAL_PLAIN: [bool; 256] = special_bytes(b"");
+static SPECIAL_DOUBLE_QUOTED: [bool; 256] = special_bytes(b"\\");
+static SPECIAL_SINGLE_QUOTED: [bool; 256] = special_bytes(b"'");
+
+const fn special_bytes(more: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    table[b' ' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[b'\n' as usize] = true;
+    let mut i = 0;
+    while i < more.len() {
+        table[more[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 fn skip_break(bytes: &[u8], i: usize) -> usize {
