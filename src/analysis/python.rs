@@ -42,8 +42,8 @@ const NAME_BYTE: [bool; 256] = {
 /// string runs to the end of the line (or file, for triple quotes).
 fn tokenize(src: &str) -> Vec<Token> {
     let b = src.as_bytes();
-    // About one token in five bytes of typical Python: one allocation, seldom two.
-    let mut out = Vec::with_capacity(src.len() / 5 + 8);
+    // About one token in three bytes of typical Python: one allocation, seldom two.
+    let mut out = Vec::with_capacity(src.len() / 3 + 8);
     let mut i = 0;
     let mut depth = 0i32; // inside (), [], {} newlines do not end a statement
     while i < b.len() {

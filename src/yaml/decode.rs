@@ -29,6 +29,9 @@ impl OffsetMap {
         leading_breaks: usize,
     ) -> Option<OffsetMap> {
         let mut out = Decoder::new(base);
+        // Embedded programs break a point every dozen bytes or so (escapes, indentation):
+        // room for them up front rather than a dozen doublings of a long list.
+        out.points.reserve(raw.len() / 8);
         match style {
             ScalarStyle::DoubleQuoted => {
                 out.quoted(raw.get(1..raw.len().checked_sub(1)?)?, 1, true)
