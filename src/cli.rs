@@ -1148,7 +1148,10 @@ fn check_json_streaming(
     fail_on: FailOn,
 ) -> u8 {
     let stdout = std::io::stdout();
-    let mut stream = crate::report::JsonStream::start(std::io::BufWriter::new(stdout.lock()));
+    // 64 KiB a write: the report runs to megabytes, and the default 8 KiB buffer made two
+    // writes per file (one to fill it, then the finding that did not fit).
+    let out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut stream = crate::report::JsonStream::start(out);
     let mut max: Option<Severity> = None;
     // Each file comes with its input's config: no map from every path to it.
     crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |mut file, config| {

@@ -497,6 +497,11 @@ pub struct SourceMaps {
     /// `--report-at source`: the Python line is the primary location.
     report_at_source: bool,
     indexes: std::collections::HashMap<PathBuf, std::sync::Arc<SourceIndex>>,
+    /// The repository around each folder of IR files met so far (`None`: outside one),
+    /// and what each source folder resolves to: resolving a path and looking for `.git` in
+    /// every folder above it costs a dozen system calls, paid once a folder, not once a file.
+    repositories: std::collections::HashMap<PathBuf, Option<PathBuf>>,
+    resolved: std::collections::HashMap<PathBuf, PathBuf>,
     /// Scans that stopped early, each said once.
     pub warnings: Vec<String>,
 }
@@ -523,11 +528,15 @@ impl SourceMaps {
             .explicit
             .clone()
             .or_else(|| settings.config.kfp_source.clone())
-            .or_else(|| repository_of(Path::new(&report.path)));
+            .or_else(|| self.repository_of(Path::new(&report.path)));
         let Some(dir) = dir else {
             return;
         };
-        let key = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
+        let key = self
+            .resolved
+            .entry(dir.clone())
+            .or_insert_with(|| std::fs::canonicalize(&dir).unwrap_or(dir.clone()))
+            .clone();
         let settings = settings.config.limits.apply(settings);
         let index = self
             .indexes
@@ -546,6 +555,23 @@ impl SourceMaps {
             }
         }
         attach(report, &index, &settings, self.report_at_source);
+    }
+}
+
+impl SourceMaps {
+    /// [`repository_of`], remembered per folder. A file that is itself a symlink is looked
+    /// up on its own: its repository is the one around its target.
+    fn repository_of(&mut self, ir: &Path) -> Option<PathBuf> {
+        let folder = ir.parent().filter(|p| !p.as_os_str().is_empty());
+        let plain_file = std::fs::symlink_metadata(ir).is_ok_and(|m| !m.file_type().is_symlink());
+        match folder {
+            Some(folder) if plain_file => self
+                .repositories
+                .entry(folder.to_path_buf())
+                .or_insert_with(|| repository_of(ir))
+                .clone(),
+            _ => repository_of(ir),
+        }
     }
 }
 
@@ -790,6 +816,37 @@ mod tests {
         // A name that is not there is looked for from its directory.
         let named = super::repository_of(&repo.join("pipelines/stdin.yaml")).unwrap();
         assert_eq!(named, std::fs::canonicalize(&repo).unwrap());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_repository_remembered_per_folder_is_the_one_found_per_file() {
+        let base = std::env::temp_dir().join(format!("pipelint-repo-cache-{}", std::process::id()));
+        let (repo, other) = (base.join("repo"), base.join("other"));
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("pipelines")).unwrap();
+        std::fs::create_dir_all(other.join(".git")).unwrap();
+        std::fs::write(repo.join("pipelines/a.yaml"), "a: 1\n").unwrap();
+        std::fs::write(repo.join("pipelines/b.yaml"), "a: 1\n").unwrap();
+        std::fs::write(other.join("ir.yaml"), "a: 1\n").unwrap();
+        // In the same folder, a symlink to a file of another repository.
+        std::os::unix::fs::symlink(other.join("ir.yaml"), repo.join("pipelines/linked.yaml"))
+            .unwrap();
+        let mut maps = SourceMaps::default();
+        for name in [
+            "a.yaml",
+            "linked.yaml",
+            "b.yaml",
+            "linked.yaml",
+            "missing.yaml",
+        ] {
+            let ir = repo.join("pipelines").join(name);
+            assert_eq!(maps.repository_of(&ir), repository_of(&ir), "{name}");
+        }
+        let linked = maps.repository_of(&repo.join("pipelines/linked.yaml"));
+        assert_eq!(linked, Some(std::fs::canonicalize(&other).unwrap()));
+        assert_eq!(maps.repositories.len(), 1, "one folder of plain files");
         std::fs::remove_dir_all(&base).unwrap();
     }
 
