@@ -1,6 +1,6 @@
 //! `plaintext-secret`: a credential written as a literal env value instead of a secret ref.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
@@ -27,6 +27,9 @@ struct Shape {
     pattern: &'static str,
     /// Characters of the match that may be shown (`AKIA`, `ghp_`).
     show: usize,
+    /// Text every match holds one of: the pattern is compiled (a few hundred thousand
+    /// instructions each) only for a value that holds one, which few ever do.
+    needles: &'static [&'static str],
 }
 
 const SHAPES: &[Shape] = &[
@@ -34,60 +37,72 @@ const SHAPES: &[Shape] = &[
         what: "an AWS access key id",
         pattern: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
         show: 4,
+        needles: &["AKIA", "ASIA"],
     },
     Shape {
         what: "a GitHub token",
         pattern: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})",
         show: 4,
+        needles: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
     },
     Shape {
         what: "a GitLab token",
         pattern: r"\bglpat-[A-Za-z0-9_-]{20,}",
         show: 6,
+        needles: &["glpat-"],
     },
     Shape {
         what: "a Slack token",
         pattern: r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
         show: 5,
+        needles: &["xox"],
     },
     Shape {
         what: "a Slack webhook URL",
         pattern: r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{8,}",
         show: 0,
+        needles: &["https://hooks.slack.com/services/T"],
     },
     Shape {
         what: "a private key",
         pattern: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----",
         show: 0,
+        needles: &["-----BEGIN "],
     },
     Shape {
         what: "a Hugging Face token",
         pattern: r"\bhf_[A-Za-z0-9]{30,}",
         show: 3,
+        needles: &["hf_"],
     },
     Shape {
         what: "an OpenAI API key",
         pattern: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}",
         show: 3,
+        needles: &["sk-"],
     },
     Shape {
         what: "a Stripe live key",
         pattern: r"\b[rs]k_live_[A-Za-z0-9]{20,}",
         show: 8,
+        needles: &["k_live_"],
     },
     Shape {
         what: "a Google API key",
         pattern: r"\bAIza[0-9A-Za-z_-]{35}",
         show: 4,
+        needles: &["AIza"],
     },
 ];
 
-static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    SHAPES
-        .iter()
-        .map(|s| ascii_regex(s.pattern).expect("the built-in secret patterns compile"))
-        .collect()
-});
+/// Each shape's pattern, compiled the first time a value holds one of its needles.
+static COMPILED: [OnceLock<Regex>; SHAPES.len()] = [const { OnceLock::new() }; SHAPES.len()];
+
+fn compiled(at: usize) -> &'static Regex {
+    COMPILED[at].get_or_init(|| {
+        ascii_regex(SHAPES[at].pattern).expect("the built-in secret patterns compile")
+    })
+}
 
 /// `scheme://user:password@host`, the password neither templated nor an env reference.
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
@@ -231,8 +246,11 @@ fn judge(var: &EnvVar) -> Option<(String, String)> {
     }
     let v = value.value.as_str();
     let upper_example = v.contains("EXAMPLE");
-    for (shape, re) in SHAPES.iter().zip(COMPILED.iter()) {
-        if let Some(m) = re.find(v) {
+    for (at, shape) in SHAPES.iter().enumerate() {
+        if !shape.needles.iter().any(|n| v.contains(n)) {
+            continue;
+        }
+        if let Some(m) = compiled(at).find(v) {
             if upper_example {
                 return None;
             }
@@ -244,7 +262,11 @@ fn judge(var: &EnvVar) -> Option<(String, String)> {
             return Some((shape.what.to_string(), shown));
         }
     }
-    if let Some(c) = URL_PASSWORD.captures(v) {
+    if let Some(c) = v
+        .contains("://")
+        .then(|| URL_PASSWORD.captures(v))
+        .flatten()
+    {
         let password = c.get(1).map_or("", |m| m.as_str());
         if !is_placeholder_text(password) && !upper_example {
             return Some(("a URL with a password".to_string(), String::new()));
@@ -350,6 +372,82 @@ mod tests {
         assert_eq!(secret_name("TOKENIZER"), None);
         assert_eq!(secret_name("clientSecret").as_deref(), Some("a secret"));
         assert_eq!(secret_name("WANDB_API_KEY").as_deref(), Some("an API key"));
+    }
+
+    /// Every form a shape's pattern allows holds one of its needles (a needle missing for
+    /// one alternative would hide that credential without a sound).
+    #[test]
+    fn every_form_of_a_credential_holds_a_needle_of_its_shape() {
+        let run = |n: usize| "a1B2c3D4e5".repeat(8)[..n].to_string();
+        let upper = |n: usize| "A1B2C3D4E5".repeat(8)[..n].to_string();
+        let samples: &[(&str, Vec<String>)] = &[
+            (
+                "an AWS access key id",
+                vec![format!("AKIA{}", upper(16)), format!("ASIA{}", upper(16))],
+            ),
+            (
+                "a GitHub token",
+                ["p", "o", "u", "s", "r"]
+                    .iter()
+                    .map(|k| format!("gh{k}_{}", run(36)))
+                    .chain([format!("github_pat_{}", run(40))])
+                    .collect(),
+            ),
+            ("a GitLab token", vec![format!("glpat-{}", run(20))]),
+            (
+                "a Slack token",
+                ["a", "b", "p", "o", "s", "r"]
+                    .iter()
+                    .map(|k| format!("xox{k}-{}", run(10)))
+                    .collect(),
+            ),
+            (
+                "a Slack webhook URL",
+                vec!["https://hooks.slack.com/services/T01/B02/abcdEFGH1".to_string()],
+            ),
+            (
+                "a private key",
+                vec![
+                    "-----BEGIN PRIVATE KEY-----".to_string(),
+                    "-----BEGIN OPENSSH PRIVATE KEY-----".to_string(),
+                    "-----BEGIN ENCRYPTED RSA PRIVATE KEY-----".to_string(),
+                ],
+            ),
+            ("a Hugging Face token", vec![format!("hf_{}", run(30))]),
+            (
+                "an OpenAI API key",
+                ["", "proj-", "svcacct-", "admin-"]
+                    .iter()
+                    .map(|k| format!("sk-{k}{}", run(32)))
+                    .collect(),
+            ),
+            (
+                "a Stripe live key",
+                vec![
+                    format!("sk_live_{}", run(20)),
+                    format!("rk_live_{}", run(20)),
+                ],
+            ),
+            ("a Google API key", vec![format!("AIza{}", run(35))]),
+        ];
+        assert_eq!(samples.len(), SHAPES.len());
+        for (at, shape) in SHAPES.iter().enumerate() {
+            let (what, forms) = samples.iter().find(|(w, _)| *w == shape.what).unwrap();
+            for form in forms {
+                let value = format!("token={form} end");
+                assert!(compiled(at).is_match(&value), "{what}: {form}");
+                assert!(
+                    shape.needles.iter().any(|n| value.contains(n)),
+                    "{what}: {form} holds no needle"
+                );
+            }
+        }
+        // A look-alike holds a needle but is no credential: compiled, and no match.
+        let at = SHAPES
+            .iter()
+            .position(|s| s.what == "an OpenAI API key")
+            .unwrap();
+        assert!(!compiled(at).is_match("task-sk-short"));
     }
 
     #[test]
