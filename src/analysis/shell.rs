@@ -42,6 +42,11 @@ static PYTHON_C: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Byte ranges of the code in `python -c "..."` / `python3 -c '...'` commands.
 pub fn python_snippets(text: &str) -> Vec<Range<usize>> {
+    // Every match starts with `python`: most shell texts have none, and need neither the
+    // search nor the pattern compiled.
+    if !text.contains("python") {
+        return Vec::new();
+    }
     PYTHON_C
         .captures_iter(text)
         .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|m| m.range()))
@@ -254,6 +259,13 @@ mod tests {
             .map(|r| &text[r])
             .collect();
         assert_eq!(code, ["import random; print(random.randint(0, 1))"]);
+        let text = "cd /app; python3.11 -u -c 'import os' && Python -c 'x'";
+        let code: Vec<&str> = python_snippets(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(code, ["import os"], "the interpreter is spelt `python`");
+        assert!(python_snippets("echo -c 'import os'").is_empty());
     }
 
     /// A pattern is searched only in texts that have one of its needles: each text that a
