@@ -70,6 +70,20 @@ impl Asked {
     pub fn any(self) -> bool {
         self.io || self.non_idempotent || self.random
     }
+
+    /// A number for each combination of questions, below 8.
+    pub fn index(self) -> usize {
+        usize::from(self.io) | usize::from(self.non_idempotent) << 1 | usize::from(self.random) << 2
+    }
+
+    /// The combination [`Asked::index`] numbers `index`.
+    pub fn from_index(index: usize) -> Asked {
+        Asked {
+            io: index & 1 != 0,
+            non_idempotent: index & 2 != 0,
+            random: index & 4 != 0,
+        }
+    }
 }
 
 /// What matched, where, and how sure we are.
@@ -287,9 +301,10 @@ pub fn analyze(
     for container in &step.containers {
         // Rows about a container image and one of its arguments (kaniko's `--destination`).
         for row in knowledge
-            .rows
+            .image_rows
             .iter()
-            .filter(|r| r.image.is_some() && asked.row(r))
+            .map(|&i| &knowledge.rows[i])
+            .filter(|r| asked.row(r))
         {
             let (Some(image), Some(question)) = (&row.image, row.question.question()) else {
                 continue;
@@ -337,8 +352,9 @@ pub fn analyze(
     for artifact in &step.artifacts {
         let direction = if artifact.input { "input" } else { "output" };
         let Some(row) = knowledge
-            .rows
+            .artifact_rows
             .iter()
+            .map(|&i| &knowledge.rows[i])
             .find(|r| asked.row(r) && r.artifact.iter().any(|a| *a == artifact.location))
         else {
             continue;
@@ -502,7 +518,7 @@ fn structure_evidence(
     step: &Step,
     out: &mut Vec<Evidence>,
 ) {
-    for row in &knowledge.rows {
+    for row in knowledge.structure_rows.iter().map(|&i| &knowledge.rows[i]) {
         let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
@@ -667,8 +683,10 @@ struct PythonProgram<'s, 'a> {
     made_by_program: std::cell::RefCell<HashMap<usize, Option<usize>>>,
     program_holds: std::cell::RefCell<HashMap<usize, bool>>,
     /// Names the program binds to a literal (`rows = []`): their methods are a list's, a
-    /// dict's or a string's, never a client's. Found on the first receiver that cannot be
-    /// followed.
+    /// dict's or a string's, never a client's. The names asked about are looked for one by
+    /// one (a program asks about few), with the answers kept...
+    literal_asked: std::cell::RefCell<Vec<(String, bool)>>,
+    /// ...and past [`NAMES_LOOKED_FOR_ONE_BY_ONE`], every line is read once for all of them.
     literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
     source: &'a str,
     /// The candidate rows of every call, one after the other: those of call `i` end at
@@ -696,9 +714,9 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             last = Some((var, call.args.end));
-            let head = call.written.split('.').next().unwrap_or("");
+            let head = python::head(&call.written);
             let made_by = match receivers.get(head) {
-                Some(&from) if head != var || call.written.contains('.') => from,
+                Some(&from) if head != var || head.len() < call.written.len() => from,
                 _ => i,
             };
             receivers.insert(var, made_by);
@@ -709,6 +727,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             seeded: Default::default(),
             made_by_program: Default::default(),
             program_holds: Default::default(),
+            literal_asked: Default::default(),
             literal_bound: Default::default(),
             source,
             rows_of_calls: Vec::new(),
@@ -763,7 +782,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
     /// `call`'s name, qualified: a method on a value the program made is shown on the call
     /// that made it (`boto3.client(...).upload_file`, not `s3.upload_file`).
     fn qualified(&self, call: &python::Call) -> String {
-        let head = call.written.split('.').next().unwrap_or("");
+        let head = python::head(&call.written);
         match self.maker(call) {
             Some(maker) if head.len() < call.written.len() => {
                 format!("{}(...){}", maker.name, &call.written[head.len()..])
@@ -774,14 +793,27 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
 
     /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
     fn bound_to_literal(&self, name: &str) -> bool {
-        self.literal_bound
-            .get_or_init(|| names_bound_to_literals(self.source))
-            .contains(name)
+        if let Some(all) = self.literal_bound.get() {
+            return all.contains(name);
+        }
+        let mut asked = self.literal_asked.borrow_mut();
+        if let Some(&(_, bound)) = asked.iter().find(|(n, _)| n == name) {
+            return bound;
+        }
+        if asked.len() >= NAMES_LOOKED_FOR_ONE_BY_ONE {
+            return self
+                .literal_bound
+                .get_or_init(|| names_bound_to_literals(self.source))
+                .contains(name);
+        }
+        let bound = bound_to_literal_in(self.source, name);
+        asked.push((name.to_string(), bound));
+        bound
     }
 
     /// The call that made `call`'s receiver, if known.
     fn maker(&self, call: &python::Call) -> Option<&'s python::Call<'a>> {
-        let head = call.written.split('.').next()?;
+        let head = python::head(&call.written);
         self.receivers.get(head).map(|&i| &self.scan.calls[i])
     }
 
@@ -840,9 +872,15 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             let at = if components == parts {
                 0
             } else {
-                name.match_indices('.')
-                    .nth_back(parts - 1)
-                    .map(|(i, _)| i + 1)?
+                // After the `parts`-th dot from the end (a walk back over a short name).
+                let mut dots_left = parts;
+                name.as_bytes()
+                    .iter()
+                    .rposition(|&b| {
+                        dots_left -= usize::from(b == b'.');
+                        dots_left == 0
+                    })
+                    .map(|i| i + 1)?
             };
             if !knowledge::wildcard(pattern, &name[at..]) {
                 continue;
@@ -870,7 +908,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 }
                 continue;
             }
-            let head = call.written.split('.').next().unwrap_or("");
+            let head = python::head(&call.written);
             if self.scan.aliases.contains_key(head) {
                 continue; // a module's function, not a value's method
             }
@@ -1008,7 +1046,9 @@ fn python_evidence(
     // occurrence falls inside them (one binary search per call, not a scan of its text).
     let remote_uses = word_uses(source, &remote_vars);
     let remote_literals = scan.first_string_arg(|s| is_remote(s) || knowledge.is_url(s));
-    let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
+    // Only rows with `hub-id-arg` ask for Hub ids: found on the first such row.
+    let hub_ids = std::cell::OnceCell::new();
+    let hub_ids = || hub_ids.get_or_init(|| scan.first_string_arg(|s| knowledge.is_hub_id(s)));
     let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
     let shell_rows = candidates.any_command(&knowledge.commands);
     for (i, call) in scan.calls.iter().enumerate() {
@@ -1031,10 +1071,12 @@ fn python_evidence(
             .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
             .unwrap_or_default();
         // A client of a sidecar in the same pod (`OpenAI(base_url="http://127.0.0.1:8000")`).
-        let loopback = loopbacks.find(call).is_some()
-            || program
-                .maker(call)
-                .is_some_and(|m| loopbacks.find(m).is_some());
+        // Most programs name no loopback host: then no call's maker is looked for.
+        let loopback = loopbacks.any()
+            && (loopbacks.find(call).is_some()
+                || program
+                    .maker(call)
+                    .is_some_and(|m| loopbacks.find(m).is_some()));
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
         for &index in rows {
@@ -1054,7 +1096,7 @@ fn python_evidence(
                     && row.absent.iter().all(|k| keyword(k).is_none())
                     && (!row.no_positional || call.positional == 0)
                     && (!row.remote_arg || remote_arg)
-                    && (!row.hub_id_arg || hub_ids.find(call).is_some())
+                    && (!row.hub_id_arg || hub_ids().find(call).is_some())
                     && (row.first_arg_not.is_empty()
                         || strings
                             .first()
@@ -1160,6 +1202,53 @@ fn python_evidence(
     }
 }
 
+/// Names whose binding to a literal is looked for one by one (a search of the program for
+/// each); a program that asks about more has its lines read once for all names.
+const NAMES_LOOKED_FOR_ONE_BY_ONE: usize = 8;
+
+/// Is `name` one of [`names_bound_to_literals`]? Only its occurrences are looked at: one that
+/// is a whole word, first on its line (after white space), followed by `=` and a literal.
+fn bound_to_literal_in(source: &str, name: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    // Only a word can be a line's first word.
+    if name.is_empty() || !name.chars().all(is_word) {
+        return false;
+    }
+    let bytes = source.as_bytes();
+    source.match_indices(name).any(|(at, _)| {
+        // Back over the white space before it (one run per occurrence: linear), to the
+        // start of its line. A word is never cut from one before it, being first.
+        let mut before = source[..at]
+            .chars()
+            .rev()
+            .skip_while(|&c| c != '\n' && c.is_whitespace());
+        let first_on_line = before.next().is_none_or(|c| c == '\n');
+        let end = at + name.len();
+        first_on_line
+            && !source[end..].chars().next().is_some_and(is_word)
+            && binds_a_literal(bytes, end)
+    })
+}
+
+/// After a name ending at `i`: `=` (not `==`) and the start of a literal (`[`, `{`, `(`, a
+/// string, a number), with spaces and tabs between.
+fn binds_a_literal(bytes: &[u8], mut i: usize) -> bool {
+    let skip = |i: &mut usize| {
+        while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+            *i += 1;
+        }
+    };
+    skip(&mut i);
+    if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+        return false;
+    }
+    i += 1;
+    skip(&mut i);
+    bytes
+        .get(i)
+        .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+}
+
 /// Names a program binds to a literal at the start of a line (`name = [`, `{`, `(`, a
 /// string, a number).
 fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
@@ -1177,24 +1266,7 @@ fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
         words(&source[at..]).next().map(|(_, w)| (at, w))
     });
     firsts
-        .filter(|&(at, w)| {
-            let mut i = at + w.len();
-            let skip = |i: &mut usize| {
-                while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
-                    *i += 1;
-                }
-            };
-            skip(&mut i);
-            // `=`, not `==`.
-            if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
-                return false;
-            }
-            i += 1;
-            skip(&mut i);
-            bytes
-                .get(i)
-                .is_some_and(|b| b"[{(\"'0123456789".contains(b))
-        })
+        .filter(|&(at, w)| binds_a_literal(bytes, at + w.len()))
         .map(|(_, w)| w)
         .collect()
 }
@@ -1322,6 +1394,20 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::Regex::new(&out)
 }
 
+/// `needle` occurs in `hay` ([`str::contains`]) for a short `hay` (a step's name): a look at
+/// each place its first byte is, instead of a search set up for long texts.
+fn contains_short(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let last_start = match hay.len().checked_sub(needle.len()) {
+        Some(last) => last,
+        None => return false,
+    };
+    (0..=last_start).any(|i| hay[i] == first && &hay[i + 1..i + needle.len()] == rest)
+}
+
 /// Names hint at what a step does: weak evidence, shown but never decisive.
 fn name_evidence(
     knowledge: &knowledge::Knowledge,
@@ -1330,11 +1416,11 @@ fn name_evidence(
     out: &mut Vec<Evidence>,
 ) {
     let name = step.name.to_ascii_lowercase();
-    for row in &knowledge.rows {
+    for row in knowledge.step_name_rows.iter().map(|&i| &knowledge.rows[i]) {
         let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
-        if let Some(word) = row.step_name.iter().find(|w| name.contains(&***w)) {
+        if let Some(word) = row.step_name.iter().find(|w| contains_short(&name, w)) {
             out.push(Evidence {
                 question,
                 text: word.to_string(),
@@ -1400,6 +1486,35 @@ mod tests {
         assert_eq!(bound, ["data", "n", "rows", "url"]);
     }
 
+    /// A name asked about on its own is bound to a literal when it is among all the names
+    /// bound to literals: for every word of the programs, and for names that are no word.
+    #[test]
+    fn a_name_looked_for_alone_is_bound_as_among_all() {
+        let more = [
+            "x = 1\n  x = [2]\nxx = 3\n x\u{a0}= 4\n\u{2003}y = 'a'\nz = x\nq = z = 5\n",
+            "a a = 1\nb\r\n= 2\n\nc=\"s\"\nc2 = c\n\td\t=\t{}\ne = x\ne == 1\n",
+            "aa = aaa = (1)\naaa = 2\n",
+        ];
+        for source in PROGRAMS.iter().chain(&more) {
+            let all = super::names_bound_to_literals(source);
+            let names = super::words(source).map(|(_, w)| w).chain([
+                "",
+                "a a",
+                "url\u{2014}b",
+                "x\u{a0}",
+                "=",
+                "1",
+            ]);
+            for name in names {
+                assert_eq!(
+                    super::bound_to_literal_in(source, name),
+                    all.contains(name),
+                    "{name:?} in {source:?}"
+                );
+            }
+        }
+    }
+
     /// A variable's uses are the words equal to it, as a walk over every word finds them.
     #[test]
     fn variable_uses_are_whole_words() {
@@ -1421,6 +1536,52 @@ mod tests {
         }
         let vars = [("url", "U")].into_iter().collect();
         assert_eq!(super::word_uses(PROGRAMS[0], &vars).len(), 4);
+    }
+
+    /// Each combination of questions has its own index, and is found back from it.
+    #[test]
+    fn asked_combinations_are_numbered_one_to_one() {
+        let mut seen = std::collections::HashSet::new();
+        for io in [false, true] {
+            for non_idempotent in [false, true] {
+                for random in [false, true] {
+                    let asked = super::Asked {
+                        io,
+                        non_idempotent,
+                        random,
+                    };
+                    assert!(asked.index() < 8 && seen.insert(asked.index()));
+                    assert_eq!(super::Asked::from_index(asked.index()), asked);
+                }
+            }
+        }
+    }
+
+    /// A short text contains a word where `str::contains` finds it.
+    #[test]
+    fn short_texts_contain_what_str_contains_finds() {
+        let texts = [
+            "",
+            "s",
+            "s3",
+            "upload-s3-data",
+            "xs3",
+            "ss3s",
+            "\u{e9}s3\u{e9}",
+            "sync",
+        ];
+        let words = [
+            "", "s", "s3", "sync", "upload", "data", "a", "\u{e9}", "3\u{e9}", "ss3s3",
+        ];
+        for text in texts {
+            for word in words {
+                assert_eq!(
+                    super::contains_short(text, word),
+                    text.contains(word),
+                    "{word:?} in {text:?}"
+                );
+            }
+        }
     }
 
     /// Words are runs of Unicode letters, digits and `_`, read a byte at a time where the
