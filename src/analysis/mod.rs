@@ -683,10 +683,8 @@ struct PythonProgram<'s, 'a> {
     made_by_program: std::cell::RefCell<HashMap<usize, Option<usize>>>,
     program_holds: std::cell::RefCell<HashMap<usize, bool>>,
     /// Names the program binds to a literal (`rows = []`): their methods are a list's, a
-    /// dict's or a string's, never a client's. The names asked about are looked for one by
-    /// one (a program asks about few), with the answers kept...
-    literal_asked: std::cell::RefCell<Vec<(String, bool)>>,
-    /// ...and past [`NAMES_LOOKED_FOR_ONE_BY_ONE`], every line is read once for all of them.
+    /// dict's or a string's, never a client's. Found on the first receiver that cannot be
+    /// followed.
     literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
     source: &'a str,
     /// The candidate rows of every call, one after the other: those of call `i` end at
@@ -727,7 +725,6 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             seeded: Default::default(),
             made_by_program: Default::default(),
             program_holds: Default::default(),
-            literal_asked: Default::default(),
             literal_bound: Default::default(),
             source,
             rows_of_calls: Vec::new(),
@@ -793,22 +790,9 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
 
     /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
     fn bound_to_literal(&self, name: &str) -> bool {
-        if let Some(all) = self.literal_bound.get() {
-            return all.contains(name);
-        }
-        let mut asked = self.literal_asked.borrow_mut();
-        if let Some(&(_, bound)) = asked.iter().find(|(n, _)| n == name) {
-            return bound;
-        }
-        if asked.len() >= NAMES_LOOKED_FOR_ONE_BY_ONE {
-            return self
-                .literal_bound
-                .get_or_init(|| names_bound_to_literals(self.source))
-                .contains(name);
-        }
-        let bound = bound_to_literal_in(self.source, name);
-        asked.push((name.to_string(), bound));
-        bound
+        self.literal_bound
+            .get_or_init(|| names_bound_to_literals(self.source))
+            .contains(name)
     }
 
     /// The call that made `call`'s receiver, if known.
@@ -1202,34 +1186,6 @@ fn python_evidence(
     }
 }
 
-/// Names whose binding to a literal is looked for one by one (a search of the program for
-/// each); a program that asks about more has its lines read once for all names.
-const NAMES_LOOKED_FOR_ONE_BY_ONE: usize = 8;
-
-/// Is `name` one of [`names_bound_to_literals`]? Only its occurrences are looked at: one that
-/// is a whole word, first on its line (after white space), followed by `=` and a literal.
-fn bound_to_literal_in(source: &str, name: &str) -> bool {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    // Only a word can be a line's first word.
-    if name.is_empty() || !name.chars().all(is_word) {
-        return false;
-    }
-    let bytes = source.as_bytes();
-    source.match_indices(name).any(|(at, _)| {
-        // Back over the white space before it (one run per occurrence: linear), to the
-        // start of its line. A word is never cut from one before it, being first.
-        let mut before = source[..at]
-            .chars()
-            .rev()
-            .skip_while(|&c| c != '\n' && c.is_whitespace());
-        let first_on_line = before.next().is_none_or(|c| c == '\n');
-        let end = at + name.len();
-        first_on_line
-            && !source[end..].chars().next().is_some_and(is_word)
-            && binds_a_literal(bytes, end)
-    })
-}
-
 /// After a name ending at `i`: `=` (not `==`) and the start of a literal (`[`, `{`, `(`, a
 /// string, a number), with spaces and tabs between.
 fn binds_a_literal(bytes: &[u8], mut i: usize) -> bool {
@@ -1253,22 +1209,37 @@ fn binds_a_literal(bytes: &[u8], mut i: usize) -> bool {
 /// string, a number).
 fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
     let bytes = source.as_bytes();
-    // The first word of each line, after its indentation only (not a keyword
-    // argument inside a call).
-    let mut line_start = 0;
-    let firsts = source.split('\n').filter_map(move |line| {
-        let at = line_start + line.len() - line.trim_start().len();
-        line_start += line.len() + 1;
-        let first = source[at..].chars().next()?;
-        if !(first.is_alphanumeric() || first == '_') {
-            return None;
-        }
-        words(&source[at..]).next().map(|(_, w)| (at, w))
-    });
-    firsts
+    first_words(source)
         .filter(|&(at, w)| binds_a_literal(bytes, at + w.len()))
         .map(|(_, w)| w)
         .collect()
+}
+
+/// The first word of each line, after its indentation only (not a keyword argument inside a
+/// call), with its offset: lines and indentation read a byte at a time, white space beyond
+/// ASCII as `str::trim_start` sees it.
+fn first_words(source: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = source.as_bytes();
+    let mut next_line = Some(0);
+    std::iter::from_fn(move || loop {
+        let start = next_line?;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| start + i);
+        next_line = (end < bytes.len()).then_some(end + 1);
+        let mut at = start;
+        while at < end && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') {
+            at += 1;
+        }
+        if at < end && bytes[at] >= 0x80 {
+            at = end - source[at..end].trim_start().len();
+        }
+        // A word that starts the line's text (a word cannot run past its line).
+        if let Some((0, word)) = words(&source[at..end]).next() {
+            return Some((at, word));
+        }
+    })
 }
 
 /// Where the words of `text` that are keys of `vars` are (as [`words`] finds them), in
@@ -1486,32 +1457,30 @@ mod tests {
         assert_eq!(bound, ["data", "n", "rows", "url"]);
     }
 
-    /// A name asked about on its own is bound to a literal when it is among all the names
-    /// bound to literals: for every word of the programs, and for names that are no word.
+    /// The first words of lines are those a split into lines and `str::trim_start` find.
     #[test]
-    fn a_name_looked_for_alone_is_bound_as_among_all() {
+    fn first_words_of_lines_are_those_of_trimmed_lines() {
         let more = [
             "x = 1\n  x = [2]\nxx = 3\n x\u{a0}= 4\n\u{2003}y = 'a'\nz = x\nq = z = 5\n",
-            "a a = 1\nb\r\n= 2\n\nc=\"s\"\nc2 = c\n\td\t=\t{}\ne = x\ne == 1\n",
-            "aa = aaa = (1)\naaa = 2\n",
+            "a a = 1\nb\r\n= 2\n\n\x0b\x0cc=\"s\"\n\u{85}c2 = c\n\td\t=\t{}\n-e = x\n\u{2003}",
+            "\n\n",
         ];
         for source in PROGRAMS.iter().chain(&more) {
-            let all = super::names_bound_to_literals(source);
-            let names = super::words(source).map(|(_, w)| w).chain([
-                "",
-                "a a",
-                "url\u{2014}b",
-                "x\u{a0}",
-                "=",
-                "1",
-            ]);
-            for name in names {
-                assert_eq!(
-                    super::bound_to_literal_in(source, name),
-                    all.contains(name),
-                    "{name:?} in {source:?}"
-                );
-            }
+            let mut line_start = 0;
+            let reference: Vec<(usize, &str)> = source
+                .split('\n')
+                .filter_map(|line| {
+                    let at = line_start + line.len() - line.trim_start().len();
+                    line_start += line.len() + 1;
+                    let first = source[at..].chars().next()?;
+                    if !(first.is_alphanumeric() || first == '_') {
+                        return None;
+                    }
+                    super::words(&source[at..]).next().map(|(_, w)| (at, w))
+                })
+                .collect();
+            let ours: Vec<(usize, &str)> = super::first_words(source).collect();
+            assert_eq!(ours, reference, "{source:?}");
         }
     }
 

@@ -65,7 +65,13 @@ fn tokenize(src: &str) -> Vec<Token> {
                 i += 1;
             }
             b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
-            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            // A run of white space (indentation) at once, not a byte per turn of the loop.
+            b' ' | b'\t' | b'\r' | b'\x0c' => {
+                i += 1;
+                while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\x0c') {
+                    i += 1;
+                }
+            }
             b'"' | b'\'' => {
                 let end = string_end(b, i);
                 out.push(Token {
@@ -459,8 +465,10 @@ fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Sca
             {
                 end += 2;
             }
-            let defines = i > 0 && matches!(text(&tokens[i - 1]), "def" | "class");
-            if !defines && tokens.get(end + 1).is_some_and(|n| n.op == b'(') {
+            // Called, and not defined (`def f(`): the name is looked at only when a `(` follows.
+            let called = tokens.get(end + 1).is_some_and(|n| n.op == b'(')
+                && !(i > 0 && matches!(text(&tokens[i - 1]), "def" | "class"));
+            if called {
                 // `a.b.c` as written: one slice of the source unless spaced (`a . b`).
                 let (from, to) = (tokens[start].range.start, tokens[end].range.end);
                 let compact: usize = tokens[start..=end].iter().map(|t| t.range.len()).sum();

@@ -155,10 +155,10 @@ impl Decoder {
     fn quoted(&mut self, body: &str, offset: usize, escapes: bool) {
         let bytes = body.as_bytes();
         let single_quoted = !escapes && offset == 1;
-        let special = match (escapes, single_quoted) {
-            (true, _) => &SPECIAL_DOUBLE_QUOTED,
-            (false, true) => &SPECIAL_SINGLE_QUOTED,
-            (false, false) => &SPECIAL_PLAIN,
+        let (special, stops) = match (escapes, single_quoted) {
+            (true, _) => (&SPECIAL_DOUBLE_QUOTED, b"\\\r\n"),
+            (false, true) => (&SPECIAL_SINGLE_QUOTED, b"'\r\n"),
+            (false, false) => (&SPECIAL_PLAIN, b"\r\r\n"),
         };
         let mut i = 0;
         while i < bytes.len() {
@@ -211,11 +211,7 @@ impl Decoder {
             // emitted at once (the same map as one character at a time, without the cost).
             // Spaces and tabs are copied too, unless a line break follows them: the break
             // folds and they are dropped.
-            let mut end = i + utf8_len(c);
-            while end < bytes.len() && !special[bytes[end] as usize] {
-                end += 1;
-            }
-            let end = end.min(bytes.len());
+            let end = run_end(bytes, i + utf8_len(c), special, stops);
             let mut kept = end;
             if end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
                 while kept > i && matches!(bytes[kept - 1], b' ' | b'\t') {
@@ -321,6 +317,30 @@ const fn special_bytes(more: &[u8]) -> [bool; 256] {
         i += 1;
     }
     table
+}
+
+/// The end of the run of copied bytes that goes on at `end`: the first byte at or after it
+/// that `special` marks (`stops` are those bytes), or the end of `bytes`. Eight bytes are
+/// looked at together while none of them stops the run (most of an embedded program).
+fn run_end(bytes: &[u8], mut end: usize, special: &[bool; 256], stops: &[u8; 3]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `word` is zero (exactly: a borrow only starts at a zero byte).
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    while let Some(chunk) = bytes.get(end..end + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if stops
+            .iter()
+            .any(|&stop| has_zero(word ^ ONES.wrapping_mul(u64::from(stop))))
+        {
+            break;
+        }
+        end += 8;
+    }
+    while end < bytes.len() && !special[bytes[end] as usize] {
+        end += 1;
+    }
+    end.min(bytes.len())
 }
 
 fn skip_break(bytes: &[u8], i: usize) -> usize {
@@ -585,7 +605,13 @@ mod tests {
                 .collect();
             bodies.extend(last.iter().cloned());
         }
-        for body in &bodies {
+        // Longer ones, for the runs read eight bytes at a time.
+        let short = bodies.len().min(1 + 10 + 100 + 1000);
+        let long: Vec<String> = bodies[..short]
+            .iter()
+            .map(|b| format!("0123456789{b}abcdefghijklmnop{b}\u{e9}\u{e9}\u{e9}\u{e9}{b}"))
+            .collect();
+        for body in bodies.iter().chain(&long) {
             for (offset, escapes) in [(1, true), (1, false), (0, false)] {
                 let decode = |reference: bool| {
                     let mut out = Decoder::new(7);
