@@ -70,6 +70,20 @@ impl Asked {
     pub fn any(self) -> bool {
         self.io || self.non_idempotent || self.random
     }
+
+    /// A number for each combination of questions, below 8.
+    pub fn index(self) -> usize {
+        usize::from(self.io) | usize::from(self.non_idempotent) << 1 | usize::from(self.random) << 2
+    }
+
+    /// The combination [`Asked::index`] numbers `index`.
+    pub fn from_index(index: usize) -> Asked {
+        Asked {
+            io: index & 1 != 0,
+            non_idempotent: index & 2 != 0,
+            random: index & 4 != 0,
+        }
+    }
 }
 
 /// What matched, where, and how sure we are.
@@ -287,9 +301,10 @@ pub fn analyze(
     for container in &step.containers {
         // Rows about a container image and one of its arguments (kaniko's `--destination`).
         for row in knowledge
-            .rows
+            .image_rows
             .iter()
-            .filter(|r| r.image.is_some() && asked.row(r))
+            .map(|&i| &knowledge.rows[i])
+            .filter(|r| asked.row(r))
         {
             let (Some(image), Some(question)) = (&row.image, row.question.question()) else {
                 continue;
@@ -337,8 +352,9 @@ pub fn analyze(
     for artifact in &step.artifacts {
         let direction = if artifact.input { "input" } else { "output" };
         let Some(row) = knowledge
-            .rows
+            .artifact_rows
             .iter()
+            .map(|&i| &knowledge.rows[i])
             .find(|r| asked.row(r) && r.artifact.iter().any(|a| *a == artifact.location))
         else {
             continue;
@@ -502,7 +518,7 @@ fn structure_evidence(
     step: &Step,
     out: &mut Vec<Evidence>,
 ) {
-    for row in &knowledge.rows {
+    for row in knowledge.structure_rows.iter().map(|&i| &knowledge.rows[i]) {
         let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
@@ -696,9 +712,9 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             last = Some((var, call.args.end));
-            let head = call.written.split('.').next().unwrap_or("");
+            let head = python::head(&call.written);
             let made_by = match receivers.get(head) {
-                Some(&from) if head != var || call.written.contains('.') => from,
+                Some(&from) if head != var || head.len() < call.written.len() => from,
                 _ => i,
             };
             receivers.insert(var, made_by);
@@ -763,7 +779,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
     /// `call`'s name, qualified: a method on a value the program made is shown on the call
     /// that made it (`boto3.client(...).upload_file`, not `s3.upload_file`).
     fn qualified(&self, call: &python::Call) -> String {
-        let head = call.written.split('.').next().unwrap_or("");
+        let head = python::head(&call.written);
         match self.maker(call) {
             Some(maker) if head.len() < call.written.len() => {
                 format!("{}(...){}", maker.name, &call.written[head.len()..])
@@ -781,7 +797,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
 
     /// The call that made `call`'s receiver, if known.
     fn maker(&self, call: &python::Call) -> Option<&'s python::Call<'a>> {
-        let head = call.written.split('.').next()?;
+        let head = python::head(&call.written);
         self.receivers.get(head).map(|&i| &self.scan.calls[i])
     }
 
@@ -840,9 +856,15 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             let at = if components == parts {
                 0
             } else {
-                name.match_indices('.')
-                    .nth_back(parts - 1)
-                    .map(|(i, _)| i + 1)?
+                // After the `parts`-th dot from the end (a walk back over a short name).
+                let mut dots_left = parts;
+                name.as_bytes()
+                    .iter()
+                    .rposition(|&b| {
+                        dots_left -= usize::from(b == b'.');
+                        dots_left == 0
+                    })
+                    .map(|i| i + 1)?
             };
             if !knowledge::wildcard(pattern, &name[at..]) {
                 continue;
@@ -870,7 +892,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 }
                 continue;
             }
-            let head = call.written.split('.').next().unwrap_or("");
+            let head = python::head(&call.written);
             if self.scan.aliases.contains_key(head) {
                 continue; // a module's function, not a value's method
             }
@@ -1008,7 +1030,9 @@ fn python_evidence(
     // occurrence falls inside them (one binary search per call, not a scan of its text).
     let remote_uses = word_uses(source, &remote_vars);
     let remote_literals = scan.first_string_arg(|s| is_remote(s) || knowledge.is_url(s));
-    let hub_ids = scan.first_string_arg(|s| knowledge.is_hub_id(s));
+    // Only rows with `hub-id-arg` ask for Hub ids: found on the first such row.
+    let hub_ids = std::cell::OnceCell::new();
+    let hub_ids = || hub_ids.get_or_init(|| scan.first_string_arg(|s| knowledge.is_hub_id(s)));
     let loopbacks = scan.first_string_arg(|s| knowledge.is_loopback(s));
     let shell_rows = candidates.any_command(&knowledge.commands);
     for (i, call) in scan.calls.iter().enumerate() {
@@ -1031,10 +1055,12 @@ fn python_evidence(
             .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
             .unwrap_or_default();
         // A client of a sidecar in the same pod (`OpenAI(base_url="http://127.0.0.1:8000")`).
-        let loopback = loopbacks.find(call).is_some()
-            || program
-                .maker(call)
-                .is_some_and(|m| loopbacks.find(m).is_some());
+        // Most programs name no loopback host: then no call's maker is looked for.
+        let loopback = loopbacks.any()
+            && (loopbacks.find(call).is_some()
+                || program
+                    .maker(call)
+                    .is_some_and(|m| loopbacks.find(m).is_some()));
         let strings = scan.string_args(call);
         let keyword = |k: &str| call.keyword(k).filter(|v| *v != "None");
         for &index in rows {
@@ -1054,7 +1080,7 @@ fn python_evidence(
                     && row.absent.iter().all(|k| keyword(k).is_none())
                     && (!row.no_positional || call.positional == 0)
                     && (!row.remote_arg || remote_arg)
-                    && (!row.hub_id_arg || hub_ids.find(call).is_some())
+                    && (!row.hub_id_arg || hub_ids().find(call).is_some())
                     && (row.first_arg_not.is_empty()
                         || strings
                             .first()
@@ -1160,43 +1186,60 @@ fn python_evidence(
     }
 }
 
+/// After a name ending at `i`: `=` (not `==`) and the start of a literal (`[`, `{`, `(`, a
+/// string, a number), with spaces and tabs between.
+fn binds_a_literal(bytes: &[u8], mut i: usize) -> bool {
+    let skip = |i: &mut usize| {
+        while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+            *i += 1;
+        }
+    };
+    skip(&mut i);
+    if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
+        return false;
+    }
+    i += 1;
+    skip(&mut i);
+    bytes
+        .get(i)
+        .is_some_and(|b| b"[{(\"'0123456789".contains(b))
+}
+
 /// Names a program binds to a literal at the start of a line (`name = [`, `{`, `(`, a
 /// string, a number).
 fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
     let bytes = source.as_bytes();
-    // The first word of each line, after its indentation only (not a keyword
-    // argument inside a call).
-    let mut line_start = 0;
-    let firsts = source.split('\n').filter_map(move |line| {
-        let at = line_start + line.len() - line.trim_start().len();
-        line_start += line.len() + 1;
-        let first = source[at..].chars().next()?;
-        if !(first.is_alphanumeric() || first == '_') {
-            return None;
-        }
-        words(&source[at..]).next().map(|(_, w)| (at, w))
-    });
-    firsts
-        .filter(|&(at, w)| {
-            let mut i = at + w.len();
-            let skip = |i: &mut usize| {
-                while bytes.get(*i).is_some_and(|b| *b == b' ' || *b == b'\t') {
-                    *i += 1;
-                }
-            };
-            skip(&mut i);
-            // `=`, not `==`.
-            if bytes.get(i) != Some(&b'=') || bytes.get(i + 1) == Some(&b'=') {
-                return false;
-            }
-            i += 1;
-            skip(&mut i);
-            bytes
-                .get(i)
-                .is_some_and(|b| b"[{(\"'0123456789".contains(b))
-        })
+    first_words(source)
+        .filter(|&(at, w)| binds_a_literal(bytes, at + w.len()))
         .map(|(_, w)| w)
         .collect()
+}
+
+/// The first word of each line, after its indentation only (not a keyword argument inside a
+/// call), with its offset: lines and indentation read a byte at a time, white space beyond
+/// ASCII as `str::trim_start` sees it.
+fn first_words(source: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = source.as_bytes();
+    let mut next_line = Some(0);
+    std::iter::from_fn(move || loop {
+        let start = next_line?;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| start + i);
+        next_line = (end < bytes.len()).then_some(end + 1);
+        let mut at = start;
+        while at < end && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') {
+            at += 1;
+        }
+        if at < end && bytes[at] >= 0x80 {
+            at = end - source[at..end].trim_start().len();
+        }
+        // A word that starts the line's text (a word cannot run past its line).
+        if let Some((0, word)) = words(&source[at..end]).next() {
+            return Some((at, word));
+        }
+    })
 }
 
 /// Where the words of `text` that are keys of `vars` are (as [`words`] finds them), in
@@ -1322,6 +1365,20 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::Regex::new(&out)
 }
 
+/// `needle` occurs in `hay` ([`str::contains`]) for a short `hay` (a step's name): a look at
+/// each place its first byte is, instead of a search set up for long texts.
+fn contains_short(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let last_start = match hay.len().checked_sub(needle.len()) {
+        Some(last) => last,
+        None => return false,
+    };
+    (0..=last_start).any(|i| hay[i] == first && &hay[i + 1..i + needle.len()] == rest)
+}
+
 /// Names hint at what a step does: weak evidence, shown but never decisive.
 fn name_evidence(
     knowledge: &knowledge::Knowledge,
@@ -1330,11 +1387,11 @@ fn name_evidence(
     out: &mut Vec<Evidence>,
 ) {
     let name = step.name.to_ascii_lowercase();
-    for row in &knowledge.rows {
+    for row in knowledge.step_name_rows.iter().map(|&i| &knowledge.rows[i]) {
         let Some(question) = row.question.question().filter(|q| asked.question(*q)) else {
             continue;
         };
-        if let Some(word) = row.step_name.iter().find(|w| name.contains(&***w)) {
+        if let Some(word) = row.step_name.iter().find(|w| contains_short(&name, w)) {
             out.push(Evidence {
                 question,
                 text: word.to_string(),
@@ -1400,6 +1457,33 @@ mod tests {
         assert_eq!(bound, ["data", "n", "rows", "url"]);
     }
 
+    /// The first words of lines are those a split into lines and `str::trim_start` find.
+    #[test]
+    fn first_words_of_lines_are_those_of_trimmed_lines() {
+        let more = [
+            "x = 1\n  x = [2]\nxx = 3\n x\u{a0}= 4\n\u{2003}y = 'a'\nz = x\nq = z = 5\n",
+            "a a = 1\nb\r\n= 2\n\n\x0b\x0cc=\"s\"\n\u{85}c2 = c\n\td\t=\t{}\n-e = x\n\u{2003}",
+            "\n\n",
+        ];
+        for source in PROGRAMS.iter().chain(&more) {
+            let mut line_start = 0;
+            let reference: Vec<(usize, &str)> = source
+                .split('\n')
+                .filter_map(|line| {
+                    let at = line_start + line.len() - line.trim_start().len();
+                    line_start += line.len() + 1;
+                    let first = source[at..].chars().next()?;
+                    if !(first.is_alphanumeric() || first == '_') {
+                        return None;
+                    }
+                    super::words(&source[at..]).next().map(|(_, w)| (at, w))
+                })
+                .collect();
+            let ours: Vec<(usize, &str)> = super::first_words(source).collect();
+            assert_eq!(ours, reference, "{source:?}");
+        }
+    }
+
     /// A variable's uses are the words equal to it, as a walk over every word finds them.
     #[test]
     fn variable_uses_are_whole_words() {
@@ -1421,6 +1505,52 @@ mod tests {
         }
         let vars = [("url", "U")].into_iter().collect();
         assert_eq!(super::word_uses(PROGRAMS[0], &vars).len(), 4);
+    }
+
+    /// Each combination of questions has its own index, and is found back from it.
+    #[test]
+    fn asked_combinations_are_numbered_one_to_one() {
+        let mut seen = std::collections::HashSet::new();
+        for io in [false, true] {
+            for non_idempotent in [false, true] {
+                for random in [false, true] {
+                    let asked = super::Asked {
+                        io,
+                        non_idempotent,
+                        random,
+                    };
+                    assert!(asked.index() < 8 && seen.insert(asked.index()));
+                    assert_eq!(super::Asked::from_index(asked.index()), asked);
+                }
+            }
+        }
+    }
+
+    /// A short text contains a word where `str::contains` finds it.
+    #[test]
+    fn short_texts_contain_what_str_contains_finds() {
+        let texts = [
+            "",
+            "s",
+            "s3",
+            "upload-s3-data",
+            "xs3",
+            "ss3s",
+            "\u{e9}s3\u{e9}",
+            "sync",
+        ];
+        let words = [
+            "", "s", "s3", "sync", "upload", "data", "a", "\u{e9}", "3\u{e9}", "ss3s3",
+        ];
+        for text in texts {
+            for word in words {
+                assert_eq!(
+                    super::contains_short(text, word),
+                    text.contains(word),
+                    "{word:?} in {text:?}"
+                );
+            }
+        }
     }
 
     /// Words are runs of Unicode letters, digits and `_`, read a byte at a time where the

@@ -65,7 +65,13 @@ fn tokenize(src: &str) -> Vec<Token> {
                 i += 1;
             }
             b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
-            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            // A run of white space (indentation) at once, not a byte per turn of the loop.
+            b' ' | b'\t' | b'\r' | b'\x0c' => {
+                i += 1;
+                while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\x0c') {
+                    i += 1;
+                }
+            }
             b'"' | b'\'' => {
                 let end = string_end(b, i);
                 out.push(Token {
@@ -207,6 +213,15 @@ pub struct Call<'a> {
     pub assigned_to: Option<&'a str>,
 }
 
+/// The first component of a dotted name (`np` of `np.random.seed`): names are short, and a
+/// plain walk beats a search set up for long texts (as [`Call::method`]).
+pub fn head(name: &str) -> &str {
+    match name.as_bytes().iter().position(|&b| b == b'.') {
+        Some(dot) => &name[..dot],
+        None => name,
+    }
+}
+
 impl Call<'_> {
     pub fn keyword(&self, name: &str) -> Option<&str> {
         self.keywords
@@ -284,6 +299,11 @@ pub struct FirstStringArg<'s, 'a> {
 }
 
 impl<'a> FirstStringArg<'_, 'a> {
+    /// Does any literal of the program satisfy the predicate?
+    pub fn any(&self) -> bool {
+        self.next.first().is_some_and(|&k| k != u32::MAX)
+    }
+
     pub fn find(&self, call: &Call) -> Option<&'a str> {
         let k = *self.next.get(call.string_args.start)? as usize;
         (k < call.string_args.end).then(|| self.strings[k])
@@ -292,10 +312,10 @@ impl<'a> FirstStringArg<'_, 'a> {
 
 /// Scans Python source.
 pub fn scan(src: &str) -> Scan<'_> {
-    let mut aliases = HashMap::new();
+    let mut aliases = Aliases::default();
     let mut out = scan_tokens(src, &tokenize(src), &mut aliases);
     out.calls.sort_by_key(|c| c.range.start);
-    out.aliases = aliases;
+    out.aliases = aliases.names;
     out
 }
 
@@ -338,11 +358,7 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-fn scan_tokens<'a>(
-    src: &'a str,
-    tokens: &[Token],
-    aliases: &mut HashMap<String, String>,
-) -> Scan<'a> {
+fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Scan<'a> {
     let mut out = Scan::default();
     // Room for every literal and for a call per `(`, once (not grown push by push).
     let (strings, opens) = tokens.iter().fold((0, 0), |(s, o), t| {
@@ -449,8 +465,10 @@ fn scan_tokens<'a>(
             {
                 end += 2;
             }
-            let defines = i > 0 && matches!(text(&tokens[i - 1]), "def" | "class");
-            if !defines && tokens.get(end + 1).is_some_and(|n| n.op == b'(') {
+            // Called, and not defined (`def f(`): the name is looked at only when a `(` follows.
+            let called = tokens.get(end + 1).is_some_and(|n| n.op == b'(')
+                && !(i > 0 && matches!(text(&tokens[i - 1]), "def" | "class"));
+            if called {
                 // `a.b.c` as written: one slice of the source unless spaced (`a . b`).
                 let (from, to) = (tokens[start].range.start, tokens[end].range.end);
                 let compact: usize = tokens[start..=end].iter().map(|t| t.range.len()).sum();
@@ -495,11 +513,38 @@ fn scan_tokens<'a>(
     out
 }
 
-fn resolve<'a>(written: &Cow<'a, str>, aliases: &HashMap<String, String>) -> Cow<'a, str> {
-    let (head, rest) = match written.split_once('.') {
-        Some((h, r)) => (h, Some(r)),
-        None => (written.as_ref(), None),
-    };
+/// The names imports bind, as they are bound: a call is resolved with those bound before it.
+#[derive(Default)]
+struct Aliases {
+    names: HashMap<String, String>,
+    /// A bit per shape of the names bound ([`Aliases::shape`]): most names a program calls
+    /// are bound by no import, and are told so without hashing them.
+    shapes: u64,
+}
+
+impl Aliases {
+    /// One of 64 bits, by a name's first byte and length.
+    fn shape(name: &str) -> u64 {
+        let first = name.as_bytes().first().map_or(0, |&b| usize::from(b));
+        1 << (first.wrapping_mul(7).wrapping_add(name.len()) % 64)
+    }
+
+    fn insert(&mut self, name: String, full: String) {
+        self.shapes |= Aliases::shape(&name);
+        self.names.insert(name, full);
+    }
+
+    fn get(&self, name: &str) -> Option<&String> {
+        if self.shapes & Aliases::shape(name) == 0 {
+            return None;
+        }
+        self.names.get(name)
+    }
+}
+
+fn resolve<'a>(written: &Cow<'a, str>, aliases: &Aliases) -> Cow<'a, str> {
+    let head = head(written);
+    let rest = written.get(head.len() + 1..);
     match (aliases.get(head), rest) {
         // `import os` maps `os` to itself: the name as written is the name.
         (Some(full), _) if full == head => written.clone(),
@@ -513,7 +558,7 @@ fn read_import(
     src: &str,
     tokens: &[Token],
     start: usize,
-    aliases: &mut HashMap<String, String>,
+    aliases: &mut Aliases,
     imports: &mut Vec<(String, Range<usize>)>,
 ) -> usize {
     let text = |i: usize| &src[tokens[i].range.clone()];
@@ -660,7 +705,7 @@ fn read_call<'a>(
     shape: &Shape,
     (statement, start, end): (usize, usize, usize),
     written: Cow<'a, str>,
-    aliases: &HashMap<String, String>,
+    aliases: &Aliases,
 ) -> Call<'a> {
     let text = |i: usize| &src[tokens[i].range.clone()];
     let open = end + 1;
@@ -739,6 +784,23 @@ mod tests {
         assert_eq!(scan.calls[1].positional, 2);
         assert_eq!(scan.calls[2].keyword("random_state"), Some("seed"));
         assert_eq!(&src[scan.calls[0].range.clone()], "np.random.default_rng");
+    }
+
+    /// A name is bound when the map holds it, whatever its shape says first.
+    #[test]
+    fn aliases_find_what_their_map_holds() {
+        let mut aliases = Aliases::default();
+        let bound = ["np", "pd", "os", "dsl", "*", "\u{e9}t\u{e9}", "sample", "a"];
+        for name in bound {
+            aliases.insert(name.to_string(), format!("full.{name}"));
+        }
+        let asked = bound.iter().copied().chain([
+            "", "n", "np2", "print", "osx", "b", "sampl", "\u{e9}", "dsL",
+        ]);
+        for name in asked {
+            assert_eq!(aliases.get(name), aliases.names.get(name), "{name:?}");
+        }
+        assert_eq!(aliases.get("np").map(String::as_str), Some("full.np"));
     }
 
     /// Operators are one byte each and carry it; no other token does (a non-ASCII

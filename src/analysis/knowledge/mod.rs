@@ -118,6 +118,16 @@ pub struct Knowledge {
     always: Vec<usize>,
     /// Shell rows, in order.
     pub commands: Vec<usize>,
+    /// Per combination of questions ([`super::Asked::index`]): is each row's asked?
+    rows_asked: [Vec<bool>; 8],
+    /// Rows about a container image, in order.
+    pub image_rows: Vec<usize>,
+    /// Rows about an Argo artifact's location, in order.
+    pub artifact_rows: Vec<usize>,
+    /// Rows about a step's structure (a resource action, a kind of step), in order.
+    pub structure_rows: Vec<usize>,
+    /// Rows about a step's name, in order.
+    pub step_name_rows: Vec<usize>,
     shell: std::sync::OnceLock<super::shell::ShellTable>,
     prefilter: Prefilter,
 }
@@ -347,8 +357,17 @@ impl Knowledge {
             by_head: HashMap::default(),
             always: Vec::new(),
             commands: Vec::new(),
+            rows_asked: Default::default(),
+            image_rows: Vec::new(),
+            artifact_rows: Vec::new(),
+            structure_rows: Vec::new(),
+            step_name_rows: Vec::new(),
             shell: std::sync::OnceLock::new(),
         };
+        k.rows_asked = std::array::from_fn(|index| {
+            let asked = super::Asked::from_index(index);
+            k.rows.iter().map(|row| asked.row(row)).collect()
+        });
         for (i, row) in k.rows.iter().enumerate() {
             let mut lasts: Vec<&str> = row
                 .call
@@ -387,6 +406,19 @@ impl Knowledge {
             }
             if row.command.is_some() {
                 k.commands.push(i);
+            }
+            // A step's classifier tries only the rows of what it looks at.
+            if row.image.is_some() {
+                k.image_rows.push(i);
+            }
+            if !row.artifact.is_empty() {
+                k.artifact_rows.push(i);
+            }
+            if row.resource.is_some() || row.step_kind.is_some() {
+                k.structure_rows.push(i);
+            }
+            if !row.step_name.is_empty() {
+                k.step_name_rows.push(i);
             }
         }
         Ok(k)
@@ -520,14 +552,15 @@ impl Knowledge {
         if asked == super::Asked::ALL {
             return;
         }
+        let rows_asked = &self.rows_asked[asked.index()];
         if found.rows.is_empty() {
-            found.rows = vec![true; self.rows.len()];
+            found.rows = rows_asked.clone();
+        } else {
+            for (candidate, asked) in found.rows.iter_mut().zip(rows_asked) {
+                *candidate &= *asked;
+            }
         }
-        found.any_row = false;
-        for (candidate, row) in found.rows.iter_mut().zip(&self.rows) {
-            *candidate &= asked.row(row);
-            found.any_row |= *candidate;
-        }
+        found.any_row = found.rows.contains(&true);
         found.remote_path &= asked.io;
     }
 
@@ -556,20 +589,19 @@ impl Knowledge {
             Some(dot) => &name[dot + 1..],
             None => name,
         };
-        let head = name.split('.').next().unwrap_or(name);
+        let head = super::python::head(name);
+        let empty: &[usize] = &[];
+        let by_last = self.by_last.get(last).map_or(empty, Vec::as_slice);
+        let by_head = self.by_head.get(head).map_or(empty, Vec::as_slice);
         let from = out.len();
-        let mut lists = 0;
-        for rows in [self.by_last.get(last), self.by_head.get(head)]
-            .into_iter()
-            .flatten()
-            .map(Vec::as_slice)
-            .chain([always])
-            .filter(|rows| !rows.is_empty())
-        {
-            out.extend_from_slice(rows);
-            lists += 1;
-        }
+        out.extend_from_slice(by_last);
+        out.extend_from_slice(by_head);
+        out.extend_from_slice(always);
         // A row is in one of the lists: a few distinct indices, put in row order.
+        let lists = [by_last, by_head, always]
+            .iter()
+            .filter(|rows| !rows.is_empty())
+            .count();
         if lists > 1 {
             out[from..].sort_unstable();
         }
