@@ -281,13 +281,18 @@ impl<'a> NodeRef<'a> {
                 continue;
             }
             max = max.max(d);
-            let children: &mut dyn Iterator<Item = NodeId> = match &node.kind {
-                NodeKind::Mapping(entries) => &mut entries.iter().map(|&(_, v)| v),
-                NodeKind::Sequence(items) => &mut items.iter().copied(),
-                NodeKind::Scalar { .. } => continue,
-            };
-            for child in children {
-                depth[child as usize] = d + 1;
+            match &node.kind {
+                NodeKind::Mapping(entries) => {
+                    for &(_, value) in entries {
+                        depth[value as usize] = d + 1;
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    for &item in items {
+                        depth[item as usize] = d + 1;
+                    }
+                }
+                NodeKind::Scalar { .. } => {}
             }
         }
         max as usize
