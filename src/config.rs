@@ -482,17 +482,14 @@ impl Config {
     /// project's repository when `Cargo.toml` names one; `None` for policies.
     pub fn rule_url(&self, id: &str) -> Option<String> {
         registry::find(id)?;
-        let template = match &self.docs_url {
-            Some(template) => template.clone(),
-            None => {
-                let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
-                if repository.is_empty() {
-                    return None;
-                }
-                format!("{repository}/blob/main/rules/{{rule}}.md")
-            }
-        };
-        Some(template.replace("{rule}", id))
+        if let Some(template) = &self.docs_url {
+            return Some(template.replace("{rule}", id));
+        }
+        let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+        if repository.is_empty() {
+            return None;
+        }
+        Some(format!("{repository}/blob/main/rules/{id}.md"))
     }
 
     /// Is `id` one of this config's policies (rather than a built-in rule)?

@@ -333,7 +333,9 @@ fn document_has_tags(root: NodeRef<'_>) -> bool {
 /// found as Argo's template engine finds them: from `{{` to the next `}}`, with no escape.
 fn references_in(node: NodeRef<'_>, skip: &[&str]) -> Vec<Reference> {
     let mut out = Vec::new();
-    let mut stack: Vec<NodeRef<'_>> = Vec::new();
+    // Room for a template's usual breadth up front: grown from empty, the stack was
+    // reallocated several times per template.
+    let mut stack: Vec<NodeRef<'_>> = Vec::with_capacity(64);
     if node.is_mapping() {
         stack.extend(
             node.entries()

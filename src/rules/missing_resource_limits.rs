@@ -21,19 +21,24 @@ static META: RuleMeta = RuleMeta {
     ],
 };
 
-/// Options of `missing-resource-limits`.
+/// Options of `missing-resource-limits`, borrowed from the config (read for every step).
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct Options<'a> {
     /// Resources that must have a limit.
-    pub resources: Vec<String>,
+    pub resources: &'a [String],
     /// Also require requests for the same resources.
     pub require_requests: bool,
 }
 
-impl Default for Options {
+/// The resources that must have a limit when the config names none: made once per run,
+/// not once per step.
+static DEFAULT_RESOURCES: std::sync::LazyLock<[String; 2]> =
+    std::sync::LazyLock::new(|| ["cpu".to_string(), "memory".to_string()]);
+
+impl Default for Options<'static> {
     fn default() -> Self {
         Options {
-            resources: vec!["cpu".into(), "memory".into()],
+            resources: &DEFAULT_RESOURCES[..],
             require_requests: false,
         }
     }
@@ -71,7 +76,7 @@ fn proposed_limit(resources: &Resources, name: &str, kfp: bool) -> String {
 /// at least the container's request; limits it already has are kept as they are.
 fn fix_help(
     format: Format,
-    options: &Options,
+    options: &Options<'_>,
     r: &Resources,
     missing: &[String],
     accelerators: &[String],
@@ -137,7 +142,7 @@ fn fix_help(
 impl MissingResourceLimits {
     fn check_with(
         &self,
-        options: &Options,
+        options: &Options<'_>,
         source: &Source<'_>,
         pipeline: &Pipeline,
         step: &Step,
@@ -291,7 +296,7 @@ impl Rule for MissingResourceLimits {
             resources: cx
                 .config
                 .strings(META.id, "resources")
-                .map_or(defaults.resources, <[String]>::to_vec),
+                .unwrap_or(defaults.resources),
             require_requests: cx
                 .config
                 .bool(META.id, "require-requests")

@@ -217,7 +217,8 @@ fn runtime_pins(src: &str, pipeline: &Pipeline) -> Vec<(Span, String)> {
         .flat_map(|step| &step.containers)
         .flat_map(|container| &container.command);
     for item in commands {
-        if !items_read.insert(item.span) {
+        // Most command items pin nothing: they are ruled out before they are hashed.
+        if !item.value.contains("kfp==") || !items_read.insert(item.span) {
             continue;
         }
         let text = &item.value;
@@ -240,26 +241,31 @@ fn runtime_pins(src: &str, pipeline: &Pipeline) -> Vec<(Span, String)> {
     out
 }
 
+#[cfg(test)]
 fn same_release(a: &str, b: &str) -> bool {
-    // `kfp-2.0.0-beta.16` vs `2.0.0b16`: compare normalised numbers and pre-release tags.
-    let norm = |s: &str| -> String {
-        s.trim_start_matches("kfp-")
-            .to_ascii_lowercase()
-            .replace("-beta.", "b")
-            .replace("-alpha.", "a")
-            .replace("-rc.", "rc")
-            .replace('-', "")
-    };
-    norm(a) == norm(b)
+    release_key(a) == release_key(b)
+}
+
+/// A release name normalised for comparison: `kfp-2.0.0-beta.16` and `2.0.0b16` are both
+/// `2.0.0b16` (numbers and pre-release tags).
+fn release_key(s: &str) -> String {
+    s.trim_start_matches("kfp-")
+        .to_ascii_lowercase()
+        .replace("-beta.", "b")
+        .replace("-alpha.", "a")
+        .replace("-rc.", "rc")
+        .replace('-', "")
 }
 
 impl SdkBackendVersionMismatch {
     fn check_kfp(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
         let sdk = pipeline.sdk_version.as_ref();
+        // The SDK's name normalised once, not once per pin.
+        let sdk_release = sdk.map(|sdk| release_key(&sdk.value));
         // Skew inside the file: the runtime pinned in the executors vs the compiling SDK.
         for (span, runtime) in runtime_pins(cx.src, pipeline) {
-            if let Some(sdk) = sdk {
-                if !same_release(&sdk.value, &runtime) {
+            if let (Some(sdk), Some(sdk_release)) = (sdk, &sdk_release) {
+                if *sdk_release != release_key(&runtime) {
                     out.push(
                         self.finding(
                             pipeline,

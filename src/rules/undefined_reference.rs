@@ -110,6 +110,16 @@ fn ancestors<'a>(siblings: &[&'a Task], task: &'a Task) -> BTreeSet<&'a str> {
     seen
 }
 
+/// A reference as the user wrote it, `{{tag}}`.
+#[derive(Clone, Copy)]
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{{{{}}}}}", self.0)
+    }
+}
+
 fn check(
     cx: &FileContext<'_>,
     pipeline: &Pipeline,
@@ -125,7 +135,8 @@ fn check(
     if tag != "item" && !CHECKED_ROOTS.iter().any(|root| tag.starts_with(root)) {
         return;
     }
-    let shown = format!("{{{{{tag}}}}}");
+    // Written out only into a finding's message: most references are fine.
+    let shown = Shown(tag);
     if tag == "item" || tag.starts_with("item.") {
         let looped = site.task.filter(|t| t.looped);
         let key = tag
@@ -157,9 +168,9 @@ fn check(
             );
         }
     } else if let Some(rest) = tag.strip_prefix("inputs.") {
-        check_input(pipeline, site, r, &shown, rest, out);
+        check_input(pipeline, site, r, shown, rest, out);
     } else if let Some(rest) = tag.strip_prefix("workflow.") {
-        check_workflow(pipeline, site, r, &shown, rest, out);
+        check_workflow(pipeline, site, r, shown, rest, out);
     } else if let Some(rest) = tag.strip_prefix("pod.") {
         if !POD_VARIABLES.contains(&rest) {
             out.push(
@@ -180,9 +191,9 @@ fn check(
         // `{{steps.name}}`/`{{tasks.name}}`: the current node's name (the validator accepts
         // the whole prefix).
     } else if let Some(rest) = tag.strip_prefix("steps.") {
-        check_node(cx, pipeline, site, r, &shown, rest, true, out);
+        check_node(cx, pipeline, site, r, shown, rest, true, out);
     } else if let Some(rest) = tag.strip_prefix("tasks.") {
-        check_node(cx, pipeline, site, r, &shown, rest, false, out);
+        check_node(cx, pipeline, site, r, shown, rest, false, out);
     }
 }
 
@@ -190,7 +201,7 @@ fn check_input(
     pipeline: &Pipeline,
     site: &Site<'_>,
     r: &Reference,
-    shown: &str,
+    shown: Shown<'_>,
     rest: &str,
     out: &mut Vec<Finding>,
 ) {
@@ -231,7 +242,7 @@ fn check_workflow(
     pipeline: &Pipeline,
     site: &Site<'_>,
     r: &Reference,
-    shown: &str,
+    shown: Shown<'_>,
     rest: &str,
     out: &mut Vec<Finding>,
 ) {
@@ -287,7 +298,7 @@ fn check_node(
     pipeline: &Pipeline,
     site: &Site<'_>,
     r: &Reference,
-    shown: &str,
+    shown: Shown<'_>,
     rest: &str,
     steps: bool,
     out: &mut Vec<Finding>,

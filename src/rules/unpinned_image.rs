@@ -150,11 +150,10 @@ impl UnpinnedImage {
                     step.qualified_name()
                 ),
             };
-            let pinned = format!(
-                "{}{}@sha256:<digest>",
-                parsed.name,
-                parsed.tag.map(|t| format!(":{t}")).unwrap_or_default()
-            );
+            let pinned = match parsed.tag {
+                Some(tag) => format!("{}:{tag}@sha256:<digest>", parsed.name),
+                None => format!("{}@sha256:<digest>", parsed.name),
+            };
             let how = match (pipeline.format, default) {
                 (_, Some(_)) => format!(
                     "pin the default by digest where the parameter is declared: `value: {pinned}` (a caller that passes its own image should pin it too); get the digest with `crane digest {reference}`"

@@ -94,16 +94,15 @@ fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
 /// a walk looking for either finds nothing; one pass over the document's nodes, most of
 /// them ruled out by their first byte.
 pub fn document_may_hold_unrepresentable(node: NodeRef<'_>) -> bool {
-    node.document_has_collection_key()
-        || node.document_scalars().any(|(n, style, text)| {
-            // Only a plain scalar that starts like a number can resolve to a float.
-            style == ScalarStyle::Plain
-                && text
-                    .bytes()
-                    .next()
-                    .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
-                && unrepresentable_number(n).is_some()
-        })
+    node.document_has_collection_key_or_scalar(|n, style, text| {
+        // Only a plain scalar that starts like a number can resolve to a float.
+        style == ScalarStyle::Plain
+            && text
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+            && unrepresentable_number(n).is_some()
+    })
 }
 
 /// Whether a node is a YAML merge key (`<<`, plain).

@@ -10,9 +10,16 @@ pub enum Resolved<'a> {
     Str(&'a str),
 }
 
+/// Whether a plain scalar is null (as [`resolve_plain`] types it).
+pub(crate) fn is_null_plain(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
 pub(crate) fn resolve_plain(text: &str) -> Resolved<'_> {
+    if is_null_plain(text) {
+        return Resolved::Null;
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
             return Resolved::Bool(true)
         }

@@ -159,6 +159,65 @@ fn aliases_and_merge_keys_resolve() {
 }
 
 #[test]
+fn lookups_take_the_last_key_then_the_last_merge_key() {
+    // One pass from the last entry: a repeated key is its last value; a key missed falls to
+    // the last plain `<<`, whose list of sources is read in order; `<<` itself and keys of
+    // its length are ordinary keys to look up.
+    let src = "a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\nm:\n  <<: *a\n  <<: [*b, *a]\n  ab: 3\n  k: 4\n  k: 5\n  \"q\\x71\": 6\n";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    let m = root.get("m").unwrap();
+    assert_eq!(m.get("k").map(|n| n.raw()), Some("5"));
+    assert_eq!(m.get("ab").map(|n| n.raw()), Some("3"));
+    assert_eq!(m.get("qq").map(|n| n.raw()), Some("6"));
+    assert_eq!(m.get("x").map(|n| n.raw()), Some("2"));
+    assert_eq!(m.get("y").map(|n| n.raw()), Some("1"));
+    assert_eq!(m.get("z").map(|n| n.raw()), Some("2"));
+    assert_eq!(m.get("<<").map(|n| n.raw()), Some("[*b, *a]"));
+    assert!(m.get("w").is_none());
+    assert!(m.get("a").is_none());
+}
+
+#[test]
+fn depth_is_the_same_with_and_without_aliases() {
+    // A document without aliases is measured in one pass over its arena; one with an alias
+    // by walking the tree. Both count values, not keys, and stop just past the limit.
+    for src in [
+        "a: {b: [c, {d: 1}]}\n? [k, [k]]\n: x\n",
+        "z: &z x\na: {b: [c, {d: *z}]}\n? [k, [k]]\n: x\n",
+    ] {
+        let file = parse_ok(src);
+        let root = file.documents[0].root(src).unwrap();
+        assert_eq!(file.documents[0].has_alias(), src.contains('*'));
+        assert_eq!(root.depth_up_to(10), 5, "{src}");
+        assert_eq!(root.depth_up_to(5), 5, "{src}");
+        assert_eq!(root.depth_up_to(3), 4, "{src}");
+        assert_eq!(root.get("a").unwrap().depth_up_to(10), 4, "{src}");
+    }
+}
+
+#[test]
+fn null_is_a_plain_scalar_without_a_string_tag() {
+    let src = "a: ~\nb: null\nc:\nd: 'null'\ne: !!str null\nf: NULL\ng: nil\nh: [x]\n";
+    let file = parse_ok(src);
+    let root = file.documents[0].root(src).unwrap();
+    let null = |key: &str| root.get(key).unwrap().is_null();
+    let text = |key: &str| root.get(key).unwrap().scalar_text();
+    for key in ["a", "b", "c", "f"] {
+        assert!(null(key), "{key}");
+        assert_eq!(text(key), None, "{key}");
+    }
+    assert!(!null("d"));
+    assert_eq!(text("d"), Some("null"));
+    assert!(!null("e"));
+    assert_eq!(text("e"), Some("null"));
+    assert!(!null("g"));
+    assert_eq!(text("g"), Some("nil"));
+    assert!(!null("h"));
+    assert_eq!(text("h"), None);
+}
+
+#[test]
 fn an_alias_bomb_is_refused_quickly() {
     let mut src = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {

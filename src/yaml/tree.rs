@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::decode::{OffsetMap, ScalarOffsets};
-use super::resolve::{resolve_plain, Resolved};
+use super::resolve::{is_null_plain, resolve_plain, Resolved};
 
 /// A half-open byte range `start..end` in the file's text.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -249,6 +249,9 @@ impl<'a> NodeRef<'a> {
     /// Nesting depth of this node (itself 1), without recursion; counting stops once it
     /// passes `limit`, so a result above `limit` means "too deep".
     pub fn depth_up_to(self, limit: usize) -> usize {
+        if !self.doc.has_alias && self.doc.root == Some(self.id) {
+            return self.document_depth().min(limit.saturating_add(1));
+        }
         let mut max = 0;
         let mut stack = vec![(self, 1usize)];
         while let Some((node, d)) = stack.pop() {
@@ -263,6 +266,36 @@ impl<'a> NodeRef<'a> {
             }
         }
         max
+    }
+
+    /// Nesting depth of a document without aliases, from its root: one pass over the arena
+    /// in creation order, where a collection comes before its children (no stack of nodes).
+    fn document_depth(self) -> usize {
+        let nodes = &self.doc.nodes;
+        let mut depth = vec![0u32; nodes.len()];
+        depth[self.id as usize] = 1;
+        let mut max = 1;
+        for (id, node) in nodes.iter().enumerate().skip(self.id as usize) {
+            let d = depth[id];
+            if d == 0 {
+                continue;
+            }
+            max = max.max(d);
+            match &node.kind {
+                NodeKind::Mapping(entries) => {
+                    for &(_, value) in entries {
+                        depth[value as usize] = d + 1;
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    for &item in items {
+                        depth[item as usize] = d + 1;
+                    }
+                }
+                NodeKind::Scalar { .. } => {}
+            }
+        }
+        max as usize
     }
 
     /// Whether both nodes belong to one document.
@@ -299,14 +332,27 @@ impl<'a> NodeRef<'a> {
             })
     }
 
-    /// Whether a mapping of the document this node belongs to has a collection as a key.
-    pub fn document_has_collection_key(&self) -> bool {
+    /// Whether a mapping of the document this node belongs to has a collection as a key, or
+    /// `scalar` holds for one of its scalars (node, style, decoded text, as
+    /// [`NodeRef::document_scalars`] gives them): both questions in one pass over the arena.
+    pub fn document_has_collection_key_or_scalar(
+        &self,
+        mut scalar: impl FnMut(NodeRef<'a>, ScalarStyle, &'a str) -> bool,
+    ) -> bool {
         let nodes = &self.doc.nodes;
-        nodes.iter().any(|node| match &node.kind {
+        nodes.iter().enumerate().any(|(id, node)| match &node.kind {
             NodeKind::Mapping(entries) => entries
                 .iter()
                 .any(|&(k, _)| !matches!(nodes[k as usize].kind, NodeKind::Scalar { .. })),
-            _ => false,
+            NodeKind::Scalar { style, text } => scalar(
+                self.at(id as NodeId),
+                *style,
+                match &text.0 {
+                    ScalarText::Source => self.src.get(node.span.range()).unwrap_or(""),
+                    ScalarText::Owned(s) => s,
+                },
+            ),
+            NodeKind::Sequence(_) => false,
         })
     }
 
@@ -363,14 +409,22 @@ impl<'a> NodeRef<'a> {
 
     /// A scalar that Kubernetes reads as a string, a number or a boolean, as text.
     pub fn scalar_text(&self) -> Option<&'a str> {
-        match self.resolved()? {
-            Resolved::Null => None,
-            _ => self.str(),
-        }
+        let text = self.str()?;
+        (!self.is_null_text(text)).then_some(text)
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.resolved(), Some(Resolved::Null))
+        self.str().is_some_and(|text| self.is_null_text(text))
+    }
+
+    /// Whether this scalar, whose text is `text`, resolves to null: [`NodeRef::resolved`]
+    /// without typing the other plain scalars (the adapters ask it of every value they read).
+    fn is_null_text(&self, text: &str) -> bool {
+        match (self.style(), self.tag()) {
+            (_, Some(tag)) if tag.ends_with(":str") || tag == "!!str" => false,
+            (Some(ScalarStyle::Plain), _) => is_null_plain(text),
+            _ => false,
+        }
     }
 
     pub fn as_bool(&self) -> Option<bool> {
@@ -439,37 +493,34 @@ impl<'a> NodeRef<'a> {
         let NodeKind::Mapping(entries) = &self.node().kind else {
             return None;
         };
-        let found = entries.iter().rev().find(|&&(k, _)| self.key_is(k, key));
-        if let Some(&(k, v)) = found {
-            return Some((self.at(k), self.at(v)));
+        // One pass from the last entry: the key, else the last plain `<<` seen on the way
+        // (a miss is the common case of optional fields; a second pass for the merge key
+        // cost as much as the first). A key written as in the source is ruled out by its
+        // length before its text is compared.
+        let mut merge = None;
+        for &(k, v) in entries.iter().rev() {
+            let node = &self.doc.nodes[k as usize];
+            let NodeKind::Scalar { style, text } = &node.kind else {
+                continue;
+            };
+            let text: &str = match &text.0 {
+                ScalarText::Source => {
+                    let len = node.span.len() as usize;
+                    if !key.is_empty() && len != key.len() && len != 2 {
+                        continue;
+                    }
+                    self.src.get(node.span.range()).unwrap_or("")
+                }
+                ScalarText::Owned(s) => s,
+            };
+            if text == key {
+                return Some((self.at(k), self.at(v)));
+            }
+            if merge.is_none() && text == "<<" && *style == ScalarStyle::Plain {
+                merge = Some(v);
+            }
         }
-        self.merged_entry(key, entries)
-    }
-
-    /// Whether node `k` is a scalar whose text is `key`: [`NodeRef::str`] compared, but a
-    /// key written as in the source is ruled out by its length first (lookups compare
-    /// every key of a mapping).
-    fn key_is(&self, k: NodeId, key: &str) -> bool {
-        let node = &self.doc.nodes[k as usize];
-        match &node.kind {
-            NodeKind::Scalar {
-                text: ScalarTextHandle(ScalarText::Source),
-                ..
-            } if !key.is_empty() && node.span.len() as usize != key.len() => false,
-            NodeKind::Scalar { .. } => self.at(k).str() == Some(key),
-            _ => false,
-        }
-    }
-
-    fn merged_entry(
-        &self,
-        key: &str,
-        entries: &[(NodeId, NodeId)],
-    ) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        let (_, merge) = entries.iter().rev().find(|&&(k, _)| {
-            self.key_is(k, "<<") && self.at(k).style() == Some(ScalarStyle::Plain)
-        })?;
-        let merge = self.at(*merge);
+        let merge = self.at(merge?);
         if merge.is_mapping() {
             // Merge sources are aliases of earlier, completed nodes, so this cannot loop.
             return merge.entry(key);

@@ -88,14 +88,17 @@ pub(super) fn fields_of(def: &str) -> impl Iterator<Item = &'static str> {
 /// The errors of an Argo document against the def of its `kind`; none when the kind is not
 /// one of the schema's (`Workflow`, `WorkflowTemplate`, ...).
 pub(super) fn validate(root: NodeRef<'_>) -> Vec<SchemaError<'_>> {
+    let Some(row) = kind_row(root) else {
+        return Vec::new();
+    };
+    // Room up front for a manifest's usual depth and breadth: grown from empty, the buffers
+    // were reallocated several times per document.
     let mut walk = Walk {
-        path: Vec::new(),
-        members: Vec::new(),
+        path: Vec::with_capacity(16),
+        members: Vec::with_capacity(64),
         errors: Vec::new(),
     };
-    if let Some(row) = kind_row(root) {
-        walk.check(root, json_of(root), row);
-    }
+    walk.check(root, json_of(root), row);
     walk.errors
 }
 
