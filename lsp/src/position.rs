@@ -84,20 +84,29 @@ impl std::fmt::Debug for LineIndex {
     }
 }
 
+/// Bytes a line takes, about, in the YAML we read: the line starts are sized once from it.
+const EXPECTED_LINE_BYTES: usize = 32;
+
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
-        // Built for every file linted: line breaks are searched a word at a time, and
-        // characters only where the text is not ASCII.
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        let mut starts = Vec::with_capacity(bytes.len() / EXPECTED_LINE_BYTES + 1);
+        starts.push(0);
+        let ascii = if memchr::memchr(b'\r', bytes).is_some() {
             // A `\r` ends a line unless a `\n` follows (then the pair does).
-            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                starts.push(i as u32 + 1);
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                    starts.push(i as u32 + 1);
+                }
             }
-        }
+            text.is_ascii()
+        } else {
+            // Lines end at `\n` only: one byte to search for is a cheaper search than two.
+            starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1));
+            text.is_ascii()
+        };
         let mut wide = Vec::new();
-        if !text.is_ascii() {
+        if !ascii {
             let (mut saved_utf16, mut saved_utf32) = (0u32, 0u32);
             let mut i = 0;
             while let Some(skip) = bytes[i..].iter().position(|&b| b >= 0x80) {
@@ -173,6 +182,21 @@ impl LineIndex {
             ColumnUnit::Utf32 => bytes - (self.saved(offset, true) - self.saved(start, true)),
         };
         (line as u32, column)
+    }
+
+    /// 0-based line and the 0-based column of `offset` in UTF-8 bytes and in UTF-16 units:
+    /// [`LineIndex::line_col`] twice, with one search of the line.
+    pub fn line_col_utf8_utf16(&self, offset: u32) -> (u32, u32, u32) {
+        let offset = self.floor_char_boundary(offset);
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let bytes = offset - start;
+        let utf16 = if self.wide.is_empty() {
+            bytes
+        } else {
+            bytes - (self.saved(offset, false) - self.saved(start, false))
+        };
+        (line as u32, bytes, utf16)
     }
 
     /// What the wide characters before `offset` save, in UTF-16 units or code points.
@@ -425,5 +449,39 @@ mod tests {
         );
         assert_eq!(map("\r\r").line_count(), 3);
         assert_eq!(map("\r\n").line_count(), 2);
+    }
+
+    #[test]
+    fn line_breaks_and_wide_characters_at_every_place_of_a_block() {
+        // Each kind of line break and of wide character at every place of a word, with and
+        // without a `\r` in the text (two ways of searching), against lines and columns
+        // counted character by character.
+        for pad in 0..19 {
+            for piece in ["\n", "\r", "\r\n", "é", "😀", "\r\r\n\n"] {
+                let text = format!("{}{piece}x{}\né", "a".repeat(pad), "b".repeat(pad % 7));
+                let index = LineIndex::new(&text);
+                let (mut line, mut utf8, mut utf16) = (0, 0, 0);
+                let mut chars = text.char_indices().peekable();
+                while let Some((at, c)) = chars.next() {
+                    let at = at as u32;
+                    let case = format!("{text:?} at {at}");
+                    assert_eq!(index.line_col(at, ColumnUnit::Utf8), (line, utf8), "{case}");
+                    assert_eq!(
+                        index.line_col(at, ColumnUnit::Utf16),
+                        (line, utf16),
+                        "{case}"
+                    );
+                    assert_eq!(index.line_col_utf8_utf16(at), (line, utf8, utf16), "{case}");
+                    let crlf = c == '\r' && chars.peek().map(|&(_, next)| next) == Some('\n');
+                    if c == '\n' || (c == '\r' && !crlf) {
+                        (line, utf8, utf16) = (line + 1, 0, 0);
+                    } else {
+                        utf8 += c.len_utf8() as u32;
+                        utf16 += c.len_utf16() as u32;
+                    }
+                }
+                assert_eq!(index.line_count(), line + 1, "{text:?}");
+            }
+        }
     }
 }

@@ -69,9 +69,13 @@ pub fn render_json(report: &RunReport) -> String {
 /// `findings` array (as ruff's `json-lines` is its `json` array, one element a line).
 pub fn render_json_lines(report: &RunReport) -> String {
     let mut out = Vec::new();
-    for (file, f) in report.findings() {
-        FindingWriter::compact(&mut out).finding(file, f);
-        out.push(b'\n');
+    let mut spans = SpanTemplates::default();
+    for file in &report.files {
+        let path = quoted(&file.path);
+        for f in &file.findings {
+            FindingWriter::compact(&mut out, &mut spans).finding(file, &path, f);
+            out.push(b'\n');
+        }
     }
     String::from_utf8(out).unwrap_or_default()
 }
@@ -93,6 +97,8 @@ pub struct JsonStream<W: std::io::Write> {
     last_path: String,
     /// Where a finding is written before it goes out (kept: no allocation per finding).
     scratch: Vec<u8>,
+    /// How spans are written, kept from finding to finding.
+    spans: SpanTemplates,
     /// The outcomes seen, each once; `files` refers to them by index.
     outcomes: Vec<Outcome>,
     file_count: usize,
@@ -130,6 +136,7 @@ impl<W: std::io::Write> JsonStream<W> {
             files: String::new(),
             last_path: String::new(),
             scratch: Vec::new(),
+            spans: SpanTemplates::default(),
             outcomes: Vec::new(),
             file_count: 0,
             summary: Summary::default(),
@@ -171,6 +178,12 @@ impl<W: std::io::Write> JsonStream<W> {
     }
 
     fn add(&mut self, file: &FileReport) {
+        // Every finding of the file names it: its path is escaped once.
+        let path = if file.findings.is_empty() {
+            Vec::new()
+        } else {
+            quoted(&file.path)
+        };
         for f in &file.findings {
             self.write(if self.findings == 0 {
                 "\n    "
@@ -180,7 +193,7 @@ impl<W: std::io::Write> JsonStream<W> {
             // Written in memory first: one write of the output per finding.
             let mut text = std::mem::take(&mut self.scratch);
             text.clear();
-            FindingWriter::pretty(&mut text, 2).finding(file, f);
+            FindingWriter::pretty(&mut text, 2, &mut self.spans).finding(file, &path, f);
             self.write_bytes(&text);
             self.scratch = text;
             self.findings += 1;
@@ -240,6 +253,13 @@ impl<W: std::io::Write> JsonStream<W> {
         };
         (summary, written)
     }
+}
+
+/// `s` as a JSON string, quotes included.
+fn quoted(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    FindingWriter::compact(&mut out, &mut SpanTemplates::default()).str(s);
+    out
 }
 
 /// How many leading bytes `b` shares with `a`, ending at a character boundary.
@@ -358,26 +378,92 @@ struct FindingWriter<'w> {
     depth: Option<usize>,
     /// No value yet in the object or array just opened.
     first: bool,
+    spans: &'w mut SpanTemplates,
+}
+
+/// A span object's text at one depth with its eight numbers left out, and where they go:
+/// a finding's spans are its most repeated text (four of its five fields are keys and
+/// indentation), written as nine pieces of one template rather than some thirty pieces.
+struct SpanTemplate {
+    depth: Option<usize>,
+    text: Vec<u8>,
+    /// Where the start's line, column, UTF-16 column and offset go, then the end's.
+    holes: [usize; 8],
+}
+
+/// The span templates made so far, one for each depth a span was written at.
+#[derive(Default)]
+struct SpanTemplates(Vec<SpanTemplate>);
+
+impl SpanTemplates {
+    fn at(&mut self, depth: Option<usize>) -> &SpanTemplate {
+        let index = match self.0.iter().position(|t| t.depth == depth) {
+            Some(index) => index,
+            None => {
+                self.0.push(SpanTemplate::new(depth));
+                self.0.len() - 1
+            }
+        };
+        &self.0[index]
+    }
+}
+
+impl SpanTemplate {
+    /// Written as [`FindingWriter`] writes any object, with a hole where each number goes.
+    fn new(depth: Option<usize>) -> Self {
+        let mut text = Vec::new();
+        let mut holes = [0; 8];
+        let mut none = SpanTemplates::default();
+        let mut writer = FindingWriter {
+            out: &mut text,
+            depth,
+            first: false,
+            spans: &mut none,
+        };
+        let mut hole = holes.iter_mut();
+        writer.open(b'{');
+        for end in [field!("start"), field!("end")] {
+            writer.key(end);
+            writer.open(b'{');
+            for number in [
+                field!("line"),
+                field!("column"),
+                field!("column_utf16"),
+                field!("offset"),
+            ] {
+                writer.key(number);
+                if let Some(hole) = hole.next() {
+                    *hole = writer.out.len();
+                }
+            }
+            writer.close(b'}');
+        }
+        writer.close(b'}');
+        SpanTemplate { depth, text, holes }
+    }
 }
 
 impl<'w> FindingWriter<'w> {
-    fn pretty(out: &'w mut Vec<u8>, depth: usize) -> Self {
+    fn pretty(out: &'w mut Vec<u8>, depth: usize, spans: &'w mut SpanTemplates) -> Self {
         FindingWriter {
             out,
             depth: Some(depth),
             first: true,
+            spans,
         }
     }
 
-    fn compact(out: &'w mut Vec<u8>) -> Self {
+    fn compact(out: &'w mut Vec<u8>, spans: &'w mut SpanTemplates) -> Self {
         FindingWriter {
             out,
             depth: None,
             first: true,
+            spans,
         }
     }
 
-    fn finding(&mut self, file: &FileReport, f: &Finding) {
+    /// `path` is the file's path as [`quoted`] writes it.
+    fn finding(&mut self, file: &FileReport, path: &[u8], f: &Finding) {
         let lines = &file.lines;
         self.open(b'{');
         self.key(field!("rule"));
@@ -387,7 +473,7 @@ impl<'w> FindingWriter<'w> {
         self.key(field!("message"));
         self.str(&f.message);
         self.key(field!("file"));
-        self.str(&file.path);
+        self.raw(path);
         self.key(field!("pipeline"));
         self.opt_str(f.pipeline.as_deref());
         self.key(field!("step"));
@@ -495,12 +581,26 @@ impl<'w> FindingWriter<'w> {
 
     /// `{"start": position, "end": position}`, each with its byte offset.
     fn span(&mut self, lines: &LineIndex, span: Span) {
-        self.open(b'{');
-        self.key(field!("start"));
-        self.line_col(lines.line_col(span.start), Some(span.start));
-        self.key(field!("end"));
-        self.line_col(lines.line_col(span.end), Some(span.end));
-        self.close(b'}')
+        let (start, end) = (lines.line_col(span.start), lines.line_col(span.end));
+        let numbers = [
+            start.line,
+            start.column,
+            start.column_utf16,
+            span.start,
+            end.line,
+            end.column,
+            end.column_utf16,
+            span.end,
+        ];
+        let template = self.spans.at(self.depth);
+        let mut from = 0;
+        for (&hole, n) in template.holes.iter().zip(numbers) {
+            self.out.extend_from_slice(&template.text[from..hole]);
+            push_number(self.out, u64::from(n));
+            from = hole;
+        }
+        self.out.extend_from_slice(&template.text[from..]);
+        self.first = false;
     }
 
     fn line_col(&mut self, at: LineCol, offset: Option<u32>) {
@@ -518,11 +618,13 @@ impl<'w> FindingWriter<'w> {
         self.close(b'}')
     }
 
+    #[inline]
     fn raw(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
 
     /// Where the next value of an object (after its key) or an array goes.
+    #[inline]
     fn item(&mut self) {
         let first = std::mem::replace(&mut self.first, false);
         match self.depth {
@@ -542,6 +644,7 @@ impl<'w> FindingWriter<'w> {
     }
 
     /// A key, written as [`field!`] gives it (pretty), or without its last space (compact).
+    #[inline]
     fn key(&mut self, field: &'static str) {
         self.item();
         let text = match self.depth {
@@ -561,6 +664,7 @@ impl<'w> FindingWriter<'w> {
         }
     }
 
+    #[inline]
     fn open(&mut self, bracket: u8) {
         if let Some(depth) = &mut self.depth {
             *depth += 1;
@@ -570,6 +674,7 @@ impl<'w> FindingWriter<'w> {
     }
 
     /// Closes what [`FindingWriter::open`] opened; an empty one closes on its line (`[]`).
+    #[inline]
     fn close(&mut self, bracket: u8) {
         let empty = std::mem::replace(&mut self.first, false);
         if let Some(depth) = &mut self.depth {
@@ -584,18 +689,7 @@ impl<'w> FindingWriter<'w> {
     }
 
     fn number(&mut self, n: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.raw(&digits[at..])
+        push_number(self.out, n)
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
@@ -624,54 +718,156 @@ impl<'w> FindingWriter<'w> {
     /// A string, escaped as `serde_json` escapes it: `"` and `\` and the control characters
     /// below U+0020 (`\b \t \n \f \r` by name, the others as `\u00XX`); everything else as is.
     fn str(&mut self, s: &str) {
-        self.raw(b"\"");
         let bytes = s.as_bytes();
+        self.out.reserve(bytes.len() + 2);
+        self.raw(b"\"");
         let mut written = 0;
         let mut at = 0;
-        while at < bytes.len() {
-            // Eight bytes at a time while none needs escaping.
-            if let Some(chunk) = bytes.get(at..at + 8) {
-                let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-                if !needs_escape(word) {
-                    at += 8;
-                    continue;
-                }
+        // A block at a time while none of its bytes needs escaping (most strings have none,
+        // or a few quotes): the test of a whole block compiles to vector compares.
+        while let Some(block) = bytes.get(at..at + BLOCK) {
+            let block: &[u8; BLOCK] = block.try_into().unwrap_or(&[0; BLOCK]);
+            if block.iter().fold(false, |any, &b| any | needs_escape(b)) {
+                written = self.escape_words(bytes, at..at + BLOCK, written);
             }
-            // This chunk (or the tail) a byte at a time.
-            let stop = (at + 8).min(bytes.len());
-            while at < stop {
-                let byte = bytes[at];
-                let escaped: &[u8] = match byte {
-                    b'"' => b"\\\"",
-                    b'\\' => b"\\\\",
-                    b'\x08' => b"\\b",
-                    b'\t' => b"\\t",
-                    b'\n' => b"\\n",
-                    b'\x0c' => b"\\f",
-                    b'\r' => b"\\r",
-                    0..=0x1f => &[
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX_DIGITS[usize::from(byte >> 4)],
-                        HEX_DIGITS[usize::from(byte & 0xf)],
-                    ],
-                    _ => {
-                        at += 1;
-                        continue;
-                    }
-                };
-                self.raw(&bytes[written..at]);
-                self.raw(escaped);
-                at += 1;
-                written = at;
-            }
+            at += BLOCK;
+        }
+        // The tail, made a block with spaces (which need no escaping) for the same test.
+        let tail = &bytes[at..];
+        let mut block = [b' '; BLOCK];
+        block[..tail.len()].copy_from_slice(tail);
+        if block.iter().fold(false, |any, &b| any | needs_escape(b)) {
+            written = self.escape_words(bytes, at..bytes.len(), written);
         }
         self.raw(&bytes[written..]);
         self.raw(b"\"")
     }
+
+    /// Writes `bytes[written..]` up to the last byte of `range` that needs escaping, escaped,
+    /// and returns how far it wrote. A word of eight bytes at a time, each word giving where
+    /// its bytes to escape are.
+    fn escape_words(
+        &mut self,
+        bytes: &[u8],
+        range: std::ops::Range<usize>,
+        mut written: usize,
+    ) -> usize {
+        let mut at = range.start;
+        while at < range.end {
+            let n = (range.end - at).min(8);
+            let word = match bytes.get(at..at + 8) {
+                Some(word) if n == 8 => word.try_into().unwrap_or([0; 8]),
+                _ => {
+                    // The tail, made a word with spaces (which need no escaping).
+                    let mut word = [b' '; 8];
+                    word[..n].copy_from_slice(&bytes[at..at + n]);
+                    word
+                }
+            };
+            let mut to_escape = escapes_in(u64::from_le_bytes(word));
+            while to_escape != 0 {
+                let escape_at = at + to_escape.trailing_zeros() as usize / 8;
+                to_escape &= to_escape - 1;
+                self.raw(&bytes[written..escape_at]);
+                self.escaped(bytes[escape_at]);
+                written = escape_at + 1;
+            }
+            at += n;
+        }
+        written
+    }
+
+    /// The escape of a byte [`FindingWriter::str`] escapes.
+    fn escaped(&mut self, byte: u8) {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\x08' => b"\\b",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\x0c' => b"\\f",
+            b'\r' => b"\\r",
+            _ => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX_DIGITS[usize::from(byte >> 4)],
+                HEX_DIGITS[usize::from(byte & 0xf)],
+            ],
+        };
+        self.raw(escape)
+    }
 }
+
+/// `n` in decimal.
+#[inline]
+fn push_number(out: &mut Vec<u8>, n: u64) {
+    // Lines and columns are mostly one or two digits.
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 100 {
+        let pair = n as usize * 2;
+        let digits: &[u8; 2] = DIGIT_PAIRS[pair..pair + 2].try_into().unwrap_or(&[b'0'; 2]);
+        out.extend_from_slice(digits);
+        return;
+    }
+    // Two digits at a time, from a table.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    while n >= 100 {
+        let pair = usize::from((n % 100) as u8) * 2;
+        n /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        digits[at] = b'0' + n as u8;
+    }
+    out.extend_from_slice(&digits[at..])
+}
+
+/// Bytes [`FindingWriter::str`] tests at a time.
+const BLOCK: usize = 32;
+
+/// `"`, `\` and the control characters: what a JSON string escapes (bytes of multi-byte
+/// UTF-8 characters are 0x80 and up: never).
+fn needs_escape(byte: u8) -> bool {
+    (byte < 0x20) | (byte == b'"') | (byte == b'\\')
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = ONES * 0x7f;
+
+/// The high bit of each byte of `word` that [`needs_escape`], and no other bit.
+fn escapes_in(word: u64) -> u64 {
+    // A byte is zero exactly when neither its low seven bits (which, plus 0x7f, carry into
+    // the high bit) nor its high bit are set; below 0x20 when neither the low seven bits
+    // plus 0x60 nor the high bit reach the high bit. No carry crosses a byte.
+    let zero = |w: u64| !(((w & LOW7) + LOW7) | w | LOW7);
+    let below_space = !(((word & LOW7) + ONES * 0x60) | word | LOW7);
+    below_space | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// `00` to `99`.
+const DIGIT_PAIRS: &[u8; 200] = &{
+    let mut pairs = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    pairs
+};
 
 /// `,` and a line break, then the spaces of up to 32 levels: what goes before a value.
 const BREAK_AND_INDENT: &[u8; 66] = &{
@@ -683,43 +879,95 @@ const BREAK_AND_INDENT: &[u8; 66] = &{
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
-/// Whether any of the eight bytes of `word` is `"`, `\` or below 0x20 (bytes of multi-byte
-/// UTF-8 characters are 0x80 and up: never).
-fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    (below_space
-        | has_zero(word ^ (ONES * u64::from(b'"')))
-        | has_zero(word ^ (ONES * u64::from(b'\\'))))
-        != 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn escaped(s: &str) -> String {
         let mut out = Vec::new();
-        FindingWriter::compact(&mut out).str(s);
+        FindingWriter::compact(&mut out, &mut SpanTemplates::default()).str(s);
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
-        // Every ASCII character, and some that are not, at every place of an eight-byte
-        // chunk and in the tail after the last chunk.
+        // Every ASCII character, and some that are not, at every place of an eight-byte word
+        // and of a block of 32, and in the tail after the last whole block or word.
         let mut samples: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
         samples.extend(["é", "🚀", "\u{2028}", "\u{fffd}"].map(String::from));
         for sample in samples {
-            for before in 0..10 {
+            for before in 0..(BLOCK + 10) {
                 for after in [0, 1, 7, 8, 9] {
                     let s = format!("{}{sample}{}", "a".repeat(before), "é".repeat(after));
                     assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn spans_are_written_as_serde_json_writes_them_at_every_depth() {
+        // Line breaks and a wide character, so that columns in bytes and UTF-16 differ.
+        let text = "a: 1\nb: \"é😀x\"\r\nc: [1, 2]\n";
+        let lines = LineIndex::new(text);
+        let span = Span::new(text.find('x').unwrap() as u32, text.len() as u32);
+        // Fields in the documented order (a `serde_json::Value` would sort them).
+        #[derive(Serialize)]
+        struct Position {
+            line: u32,
+            column: u32,
+            column_utf16: u32,
+            offset: u32,
+        }
+        #[derive(Serialize)]
+        struct SpanJson {
+            start: Position,
+            end: Position,
+        }
+        let position = |at: u32| {
+            let lc = lines.line_col(at);
+            Position {
+                line: lc.line,
+                column: lc.column,
+                column_utf16: lc.column_utf16,
+                offset: at,
+            }
+        };
+        let expected = SpanJson {
+            start: position(span.start),
+            end: position(span.end),
+        };
+        let mut spans = SpanTemplates::default();
+        for depth in [None, Some(0), Some(1), Some(3), Some(40)] {
+            // Twice at each depth: the template is made, then reused.
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                let mut writer = FindingWriter {
+                    out: &mut out,
+                    depth,
+                    first: true,
+                    spans: &mut spans,
+                };
+                writer.span(&lines, span);
+                let mut want = Vec::new();
+                match depth {
+                    Some(depth) => {
+                        let mut ser = serde_json::Serializer::with_formatter(
+                            &mut want,
+                            NestedPretty::at(depth),
+                        );
+                        expected.serialize(&mut ser).unwrap();
+                    }
+                    None => serde_json::to_writer(&mut want, &expected).unwrap(),
+                }
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(want).unwrap(),
+                    "at depth {depth:?}"
+                );
+            }
+        }
+        assert_eq!(spans.0.len(), 5);
     }
 
     #[test]

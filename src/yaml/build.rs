@@ -9,8 +9,8 @@ use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GranitStyle, ScanEr
 use crate::limits;
 
 use super::tree::{
-    Comment, Document, DuplicateKey, Node, NodeId, NodeKind, ScalarStyle, ScalarText,
-    ScalarTextHandle, Span, SyntaxError, YamlFile,
+    Children, Comment, Document, DuplicateKey, Node, NodeId, NodeKind, ScalarStyle, ScalarText,
+    ScalarTextHandle, Span, SyntaxError, TextRange, YamlFile,
 };
 
 /// Bounds that keep hostile input from costing unbounded time or memory.
@@ -38,9 +38,16 @@ const SMALL_MAPPING: usize = 8;
 
 struct Frame {
     id: NodeId,
-    children: Vec<NodeId>,
+    /// Where this collection's children start in [`DocBuilder::pending`].
+    first_child: usize,
     anchor: usize,
 }
+
+/// Source bytes a node takes, about, in the pipelines we read: a file's first document has
+/// its arena sized once from the file's length, not doubled node by node (later documents
+/// grow theirs: sizing each from the bytes left would reserve the rest of the file again and
+/// again).
+const BYTES_PER_NODE: usize = 32;
 
 #[derive(Default)]
 struct DocBuilder {
@@ -52,9 +59,9 @@ struct DocBuilder {
     anchors: HashMap<usize, (NodeId, bool)>,
     expanded: u64,
     duplicates: Vec<DuplicateKey>,
-    /// Emptied child lists of finished collections, reused by the next ones: a collection's
-    /// children grow in a reused list and are copied out once, at their final size.
-    spare: Vec<Vec<NodeId>>,
+    /// The children of every open collection, innermost last: a collection's are copied
+    /// into the document's arena once, at their final size, when it ends.
+    pending: Vec<NodeId>,
 }
 
 enum Abort {
@@ -84,7 +91,18 @@ fn style_of(style: GranitStyle) -> ScalarStyle {
 }
 
 impl DocBuilder {
-    fn push_node(&mut self, kind: NodeKind, span: Span, tag: Option<Box<str>>) -> NodeId {
+    /// A builder for a document of `expected_nodes` nodes, about.
+    fn new(index: usize, span: Span, expected_nodes: usize) -> Self {
+        let mut builder = DocBuilder::default();
+        builder.doc.nodes.reserve(expected_nodes);
+        builder.sizes.reserve(expected_nodes);
+        builder.doc.index = index;
+        builder.doc.span = span;
+        builder
+    }
+
+    fn push_node(&mut self, kind: NodeKind, span: Span, tag: Option<&str>) -> NodeId {
+        let tag = tag.map(|tag| TextRange::push(&mut self.doc.texts, tag));
         let id = self.doc.nodes.len() as NodeId;
         self.doc.nodes.push(Node { kind, span, tag });
         self.sizes.push(1);
@@ -94,7 +112,7 @@ impl DocBuilder {
     /// Attaches a finished node to its parent (or makes it the root).
     fn attach(&mut self, id: NodeId) {
         match self.stack.last_mut() {
-            Some(frame) => frame.children.push(id),
+            Some(_) => self.pending.push(id),
             None => {
                 if self.doc.root.is_none() {
                     self.doc.root = Some(id);
@@ -115,15 +133,19 @@ impl DocBuilder {
         value: Cow<'_, str>,
         style: GranitStyle,
         anchor: usize,
-        tag: Option<Box<str>>,
+        tag: Option<&str>,
         span: Span,
     ) {
-        let same_as_source = src.get(span.range()) == Some(value.as_ref());
+        // A borrowed value at the span's own bytes is the source without comparing them.
+        let same_as_source = src.get(span.range()).is_some_and(|raw| {
+            matches!(&value, Cow::Borrowed(v) if std::ptr::eq(v.as_ptr(), raw.as_ptr()) && v.len() == raw.len())
+                || raw == value.as_ref()
+        });
         let empty = value.is_empty();
         let text = if same_as_source {
             ScalarText::Source
         } else {
-            ScalarText::Owned(value.into_owned().into_boxed_str())
+            ScalarText::Owned(TextRange::push(&mut self.doc.texts, &value))
         };
         // An empty plain scalar (`key:`) has no extent of its own.
         let span = if empty && style == GranitStyle::Plain {
@@ -143,61 +165,58 @@ impl DocBuilder {
         self.attach(id);
     }
 
-    fn start_collection(
-        &mut self,
-        mapping: bool,
-        anchor: usize,
-        tag: Option<Box<str>>,
-        span: Span,
-    ) {
+    fn start_collection(&mut self, mapping: bool, anchor: usize, tag: Option<&str>, span: Span) {
+        let none = Children::new(0, 0);
         let kind = if mapping {
-            NodeKind::Mapping(Vec::new())
+            NodeKind::Mapping(none)
         } else {
-            NodeKind::Sequence(Vec::new())
+            NodeKind::Sequence(none)
         };
         let id = self.push_node(kind, span, tag);
         self.register_anchor(anchor, id, false);
         self.stack.push(Frame {
             id,
-            children: self.spare.pop().unwrap_or_default(),
+            first_child: self.pending.len(),
             anchor,
         });
     }
 
     fn end_collection(&mut self, src: &str, end: Span, flow: bool) {
-        let Some(mut frame) = self.stack.pop() else {
+        let Some(frame) = self.stack.pop() else {
             return;
         };
-        let size: u64 = 1 + frame
-            .children
+        let children = &self.pending[frame.first_child..];
+        let size: u64 = 1 + children
             .iter()
             .map(|&c| self.sizes[c as usize])
             .sum::<u64>();
         self.sizes[frame.id as usize] = size;
-        let last_end = frame
-            .children
+        let last_end = children
             .iter()
             .map(|&c| self.doc.nodes[c as usize].span.end)
             .max();
-        let node = &mut self.doc.nodes[frame.id as usize];
+        let doc = &mut self.doc;
+        let node = &mut doc.nodes[frame.id as usize];
         node.span.end = if flow {
             end.end.max(node.span.start)
         } else {
             last_end.unwrap_or(node.span.start).max(node.span.start)
         };
         match &mut node.kind {
-            NodeKind::Mapping(entries) => {
-                *entries = frame
-                    .children
-                    .chunks_exact(2)
-                    .map(|pair| (pair[0], pair[1]))
-                    .collect();
+            NodeKind::Mapping(run) => {
+                let start = doc.entries.len();
+                doc.entries
+                    .extend(children.chunks_exact(2).map(|pair| (pair[0], pair[1])));
+                *run = Children::new(start, doc.entries.len() - start);
             }
-            NodeKind::Sequence(items) => *items = frame.children.clone(),
+            NodeKind::Sequence(run) => {
+                let start = doc.items.len();
+                doc.items.extend_from_slice(children);
+                *run = Children::new(start, children.len());
+            }
             NodeKind::Scalar { .. } => {}
         }
-        frame.children.clear();
-        self.spare.push(frame.children);
+        self.pending.truncate(frame.first_child);
         if frame.anchor != 0 {
             self.anchors.insert(frame.anchor, (frame.id, true));
         }
@@ -207,22 +226,12 @@ impl DocBuilder {
 
     /// Records every key that repeats an earlier key of the same mapping (scalar keys only).
     fn find_duplicates(&mut self, src: &str, id: NodeId) {
-        let NodeKind::Mapping(entries) = &self.doc.nodes[id as usize].kind else {
-            return;
-        };
+        let doc = &self.doc;
+        let entries = doc.entries_of(&doc.nodes[id as usize]);
         if entries.len() < 2 {
             return;
         }
-        let key_of = |k: NodeId| {
-            let node = &self.doc.nodes[k as usize];
-            let NodeKind::Scalar { text, .. } = &node.kind else {
-                return None;
-            };
-            Some(match &text.0 {
-                ScalarText::Source => src.get(node.span.range()).unwrap_or(""),
-                ScalarText::Owned(s) => s,
-            })
-        };
+        let key_of = |k: NodeId| doc.scalar_str(src, &doc.nodes[k as usize]);
         // A mapping of a few keys is searched directly: hashing every key of every small
         // mapping cost more than comparing them.
         if entries.len() <= SMALL_MAPPING {
@@ -236,9 +245,9 @@ impl DocBuilder {
                 if let Some(&(first, _)) = first {
                     self.duplicates.push(DuplicateKey {
                         key: key.to_string(),
-                        first: self.doc.nodes[first as usize].span,
-                        second: self.doc.nodes[k as usize].span,
-                        document: self.doc.index,
+                        first: doc.nodes[first as usize].span,
+                        second: doc.nodes[k as usize].span,
+                        document: doc.index,
                     });
                 }
             }
@@ -249,13 +258,13 @@ impl DocBuilder {
             let Some(key) = key_of(k) else {
                 continue;
             };
-            let node = &self.doc.nodes[k as usize];
+            let node = &doc.nodes[k as usize];
             match first_at.get(key) {
                 Some(&first) => self.duplicates.push(DuplicateKey {
                     key: key.to_string(),
                     first,
                     second: node.span,
-                    document: self.doc.index,
+                    document: doc.index,
                 }),
                 None => {
                     first_at.insert(key, node.span);
@@ -312,6 +321,11 @@ impl DocBuilder {
 /// every byte offset (a BOM is three bytes).
 fn bom_before_document_start(src: &str) -> std::borrow::Cow<'_, str> {
     const BOM_MARKER: &str = "\u{FEFF}---";
+    // A BOM starts with 0xEF, which few texts hold: one byte search rules most out, where a
+    // search for the marker read every file at several instructions a byte.
+    if !src.as_bytes().contains(&BOM_MARKER.as_bytes()[0]) {
+        return std::borrow::Cow::Borrowed(src);
+    }
     let at_document_start = |i: usize| {
         i > 0
             && matches!(src.as_bytes()[i - 1], b'\n' | b'\r')
@@ -436,20 +450,26 @@ fn handle_event(
     if !limits::charge(1, sp) {
         return Err(Abort::Budget(sp));
     }
-    let tag_of =
-        |tag: Option<Cow<'_, granit_parser::Tag>>| tag.map(|t| t.to_string().into_boxed_str());
+    // A tag is rare: written out as text, then copied into the document's arena.
+    let tag_of = |tag: Option<Cow<'_, granit_parser::Tag>>| tag.map(|t| t.to_string());
     match event {
         Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
         Event::DocumentStart(..) => {
-            let mut b = DocBuilder::default();
-            b.doc.index = *doc_index;
-            b.doc.span = sp;
-            *builder = Some(b);
+            let expected_nodes = if file.documents.is_empty() {
+                src.len() / BYTES_PER_NODE
+            } else {
+                0
+            };
+            *builder = Some(DocBuilder::new(*doc_index, sp, expected_nodes));
         }
         Event::DocumentEnd => {
             if let Some(mut b) = builder.take() {
                 if let Some(root) = b.doc.root {
                     b.doc.span = b.doc.nodes[root as usize].span;
+                }
+                // The first of many documents was sized for the whole file.
+                if b.doc.nodes.capacity() > 2 * b.doc.nodes.len() + BYTES_PER_NODE {
+                    b.doc.nodes.shrink_to_fit();
                 }
                 file.duplicate_keys.append(&mut b.duplicates);
                 file.documents.push(b.doc);
@@ -459,19 +479,19 @@ fn handle_event(
         Event::Comment(..) => file.comments.push(Comment { span: sp }),
         Event::Scalar(value, style, anchor, tag) => {
             if let Some(b) = builder {
-                b.scalar(src, value, style, anchor, tag_of(tag), sp);
+                b.scalar(src, value, style, anchor, tag_of(tag).as_deref(), sp);
             }
         }
         Event::SequenceStart(_, anchor, tag) => {
             if let Some(b) = builder {
                 b.check_depth(sp, limits)?;
-                b.start_collection(false, anchor, tag_of(tag), sp);
+                b.start_collection(false, anchor, tag_of(tag).as_deref(), sp);
             }
         }
         Event::MappingStart(_, anchor, tag) => {
             if let Some(b) = builder {
                 b.check_depth(sp, limits)?;
-                b.start_collection(true, anchor, tag_of(tag), sp);
+                b.start_collection(true, anchor, tag_of(tag).as_deref(), sp);
             }
         }
         Event::SequenceEnd | Event::MappingEnd => {

@@ -3,8 +3,6 @@
 //! the CLI and the LSP agree on where lines break: at `\n`, `\r\n` and a lone `\r`, as
 //! YAML 1.2 says.
 
-use pipelint_lsp::position::ColumnUnit;
-
 /// A 1-based position: `column` counts UTF-8 bytes, `column_utf16` UTF-16 code units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LineCol {
@@ -28,8 +26,7 @@ impl LineIndex {
     /// The position of `offset`; an offset inside a multi-byte character (`end - 1` of a
     /// span ending in `é`) counts as the start of that character, past the end as the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
-        let (line, column) = self.inner.line_col(offset, ColumnUnit::Utf8);
-        let (_, column_utf16) = self.inner.line_col(offset, ColumnUnit::Utf16);
+        let (line, column, column_utf16) = self.inner.line_col_utf8_utf16(offset);
         LineCol {
             line: line + 1,
             column: column + 1,

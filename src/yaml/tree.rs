@@ -55,42 +55,97 @@ pub enum ScalarStyle {
     Folded,
 }
 
-#[derive(Debug)]
+/// Text a document holds itself, as a range of [`Document::texts`]: no allocation per
+/// scalar or tag, and nothing to free node by node.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TextRange {
+    start: u32,
+    end: u32,
+}
+
+impl TextRange {
+    /// Appends `text` to `texts` and returns where it landed.
+    pub(crate) fn push(texts: &mut String, text: &str) -> TextRange {
+        let start = texts.len() as u32;
+        texts.push_str(text);
+        TextRange {
+            start,
+            end: texts.len() as u32,
+        }
+    }
+
+    pub(crate) fn get(self, texts: &str) -> &str {
+        texts
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum ScalarText {
     /// The decoded value is exactly the source text at the node's span (the common case).
     Source,
     /// Escapes, folding or block indentation made the value differ from the source.
-    Owned(Box<str>),
+    Owned(TextRange),
 }
 
-#[derive(Debug)]
+/// A collection's children: a run of the document's `items` (a sequence) or `entries` (a
+/// mapping), so that a collection allocates nothing of its own.
+#[derive(Clone, Copy, Debug)]
+pub struct Children {
+    start: u32,
+    len: u32,
+}
+
+impl Children {
+    pub(crate) fn new(start: usize, len: usize) -> Self {
+        Children {
+            start: start as u32,
+            len: len as u32,
+        }
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
 pub enum NodeKind {
     Scalar {
         style: ScalarStyle,
         #[doc(hidden)]
         text: ScalarTextHandle,
     },
-    Sequence(Vec<NodeId>),
+    Sequence(Children),
     /// Entries in source order; duplicate keys are kept (and reported), lookups take the last.
-    Mapping(Vec<(NodeId, NodeId)>),
+    Mapping(Children),
 }
 
 /// Opaque wrapper so the representation of scalar text stays private to this module.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct ScalarTextHandle(pub(crate) ScalarText);
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Node {
     pub kind: NodeKind,
     pub span: Span,
-    /// An explicit tag as written (`!!str`, `!foo`), if any.
-    pub tag: Option<Box<str>>,
+    /// An explicit tag as written (`!!str`, `!foo`), if any, in the document's `texts`.
+    pub(crate) tag: Option<TextRange>,
 }
 
-/// One YAML document: an arena of nodes and its root.
+/// One YAML document: an arena of nodes and its root. The nodes' children and the text that
+/// is not the source's live in arenas of the document too: a document is a few allocations,
+/// however many nodes it has.
 #[derive(Debug, Default)]
 pub struct Document {
     pub(crate) nodes: Vec<Node>,
+    /// The items of every sequence, each sequence's a run ([`Children`]).
+    pub(crate) items: Vec<NodeId>,
+    /// The `(key, value)` entries of every mapping, each mapping's a run ([`Children`]).
+    pub(crate) entries: Vec<(NodeId, NodeId)>,
+    /// Decoded scalars that differ from their source text, and tags.
+    pub(crate) texts: String,
     pub(crate) root: Option<NodeId>,
     /// From the first to the last byte of the document's content.
     pub span: Span,
@@ -102,6 +157,33 @@ pub struct Document {
 }
 
 impl Document {
+    /// The decoded text of a scalar node.
+    pub(crate) fn scalar_str<'a>(&'a self, src: &'a str, node: &Node) -> Option<&'a str> {
+        match node.kind {
+            NodeKind::Scalar { text, .. } => Some(match text.0 {
+                ScalarText::Source => src.get(node.span.range()).unwrap_or(""),
+                ScalarText::Owned(range) => range.get(&self.texts),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The entries of a mapping node; empty for anything else.
+    pub(crate) fn entries_of(&self, node: &Node) -> &[(NodeId, NodeId)] {
+        match node.kind {
+            NodeKind::Mapping(children) => &self.entries[children.range()],
+            _ => &[],
+        }
+    }
+
+    /// The items of a sequence node; empty for anything else.
+    pub(crate) fn items_of(&self, node: &Node) -> &[NodeId] {
+        match node.kind {
+            NodeKind::Sequence(children) => &self.items[children.range()],
+            _ => &[],
+        }
+    }
+
     pub fn root<'a>(&'a self, src: &'a str) -> Option<NodeRef<'a>> {
         self.root.map(|id| NodeRef { doc: self, src, id })
     }
@@ -239,7 +321,8 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn tag(&self) -> Option<&'a str> {
-        self.node().tag.as_deref()
+        let texts: &'a str = &self.doc.texts;
+        self.node().tag.map(|range| range.get(texts))
     }
 
     pub fn is_mapping(&self) -> bool {
@@ -281,14 +364,14 @@ impl<'a> NodeRef<'a> {
                 continue;
             }
             max = max.max(d);
-            match &node.kind {
-                NodeKind::Mapping(entries) => {
-                    for &(_, value) in entries {
+            match node.kind {
+                NodeKind::Mapping(_) => {
+                    for &(_, value) in self.doc.entries_of(node) {
                         depth[value as usize] = d + 1;
                     }
                 }
-                NodeKind::Sequence(items) => {
-                    for &item in items {
+                NodeKind::Sequence(_) => {
+                    for &item in self.doc.items_of(node) {
                         depth[item as usize] = d + 1;
                     }
                 }
@@ -315,18 +398,15 @@ impl<'a> NodeRef<'a> {
         &self,
     ) -> impl Iterator<Item = (NodeRef<'a>, ScalarStyle, &'a str)> + 'a {
         let me = *self;
-        self.doc
-            .nodes
+        let doc: &'a Document = self.doc;
+        doc.nodes
             .iter()
             .enumerate()
-            .filter_map(move |(id, node)| match &node.kind {
-                NodeKind::Scalar { style, text } => Some((
+            .filter_map(move |(id, node)| match node.kind {
+                NodeKind::Scalar { style, .. } => Some((
                     me.at(id as NodeId),
-                    *style,
-                    match &text.0 {
-                        ScalarText::Source => me.src.get(node.span.range()).unwrap_or(""),
-                        ScalarText::Owned(s) => s,
-                    },
+                    style,
+                    doc.scalar_str(me.src, node).unwrap_or(""),
                 )),
                 _ => None,
             })
@@ -334,26 +414,26 @@ impl<'a> NodeRef<'a> {
 
     /// Whether a mapping of the document this node belongs to has a collection as a key, or
     /// `scalar` holds for one of its scalars (node, style, decoded text, as
-    /// [`NodeRef::document_scalars`] gives them): both questions in one pass over the arena.
+    /// [`NodeRef::document_scalars`] gives them): two passes over the document's arenas, no
+    /// walk of its tree.
     pub fn document_has_collection_key_or_scalar(
         &self,
         mut scalar: impl FnMut(NodeRef<'a>, ScalarStyle, &'a str) -> bool,
     ) -> bool {
-        let nodes = &self.doc.nodes;
-        nodes.iter().enumerate().any(|(id, node)| match &node.kind {
-            NodeKind::Mapping(entries) => entries
-                .iter()
-                .any(|&(k, _)| !matches!(nodes[k as usize].kind, NodeKind::Scalar { .. })),
-            NodeKind::Scalar { style, text } => scalar(
-                self.at(id as NodeId),
-                *style,
-                match &text.0 {
-                    ScalarText::Source => self.src.get(node.span.range()).unwrap_or(""),
-                    ScalarText::Owned(s) => s,
-                },
-            ),
-            NodeKind::Sequence(_) => false,
-        })
+        let doc: &'a Document = self.doc;
+        let nodes = &doc.nodes;
+        // Every mapping's entries are one arena: its keys are checked in one pass.
+        doc.entries
+            .iter()
+            .any(|&(k, _)| !matches!(nodes[k as usize].kind, NodeKind::Scalar { .. }))
+            || nodes.iter().enumerate().any(|(id, node)| match node.kind {
+                NodeKind::Scalar { style, .. } => scalar(
+                    self.at(id as NodeId),
+                    style,
+                    doc.scalar_str(self.src, node).unwrap_or(""),
+                ),
+                _ => false,
+            })
     }
 
     pub fn is_sequence(&self) -> bool {
@@ -387,13 +467,8 @@ impl<'a> NodeRef<'a> {
 
     /// The decoded text of a scalar (escapes processed, folding applied); `None` for collections.
     pub fn str(&self) -> Option<&'a str> {
-        match &self.node().kind {
-            NodeKind::Scalar { text, .. } => Some(match &text.0 {
-                ScalarText::Source => self.raw(),
-                ScalarText::Owned(s) => s,
-            }),
-            _ => None,
-        }
+        let doc: &'a Document = self.doc;
+        doc.scalar_str(self.src, self.node())
     }
 
     /// The scalar's value typed the way Kubernetes (go-yaml, YAML 1.1) types it: only plain
@@ -458,27 +533,22 @@ impl<'a> NodeRef<'a> {
         &self,
     ) -> impl DoubleEndedIterator<Item = (NodeRef<'a>, NodeRef<'a>)> + ExactSizeIterator + 'a {
         let me = *self;
-        let slice: &'a [(NodeId, NodeId)] = match &self.node().kind {
-            NodeKind::Mapping(entries) => entries,
-            _ => &[],
-        };
+        let doc: &'a Document = self.doc;
+        let slice: &'a [(NodeId, NodeId)] = doc.entries_of(self.node());
         slice.iter().map(move |&(k, v)| (me.at(k), me.at(v)))
     }
 
     /// Items of a sequence; empty for anything else.
     pub fn items(&self) -> impl DoubleEndedIterator<Item = NodeRef<'a>> + ExactSizeIterator + 'a {
         let me = *self;
-        let slice: &'a [NodeId] = match &self.node().kind {
-            NodeKind::Sequence(items) => items,
-            _ => &[],
-        };
+        let doc: &'a Document = self.doc;
+        let slice: &'a [NodeId] = doc.items_of(self.node());
         slice.iter().map(move |&id| me.at(id))
     }
 
     pub fn len(&self) -> usize {
-        match &self.node().kind {
-            NodeKind::Sequence(items) => items.len(),
-            NodeKind::Mapping(entries) => entries.len(),
+        match self.node().kind {
+            NodeKind::Sequence(children) | NodeKind::Mapping(children) => children.len as usize,
             NodeKind::Scalar { .. } => 0,
         }
     }
@@ -490,20 +560,22 @@ impl<'a> NodeRef<'a> {
     /// The `(key, value)` entry for `key`: the last one when the key is repeated (as
     /// Kubernetes keeps it), else one inherited through a `<<` merge key.
     pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        let NodeKind::Mapping(entries) = &self.node().kind else {
+        if !self.is_mapping() {
             return None;
-        };
+        }
+        let doc: &'a Document = self.doc;
+        let entries = doc.entries_of(self.node());
         // One pass from the last entry: the key, else the last plain `<<` seen on the way
         // (a miss is the common case of optional fields; a second pass for the merge key
         // cost as much as the first). A key written as in the source is ruled out by its
         // length before its text is compared.
         let mut merge = None;
         for &(k, v) in entries.iter().rev() {
-            let node = &self.doc.nodes[k as usize];
-            let NodeKind::Scalar { style, text } = &node.kind else {
+            let node = &doc.nodes[k as usize];
+            let NodeKind::Scalar { style, text } = node.kind else {
                 continue;
             };
-            let text: &str = match &text.0 {
+            let text: &str = match text.0 {
                 ScalarText::Source => {
                     let len = node.span.len() as usize;
                     if !key.is_empty() && len != key.len() && len != 2 {
@@ -511,12 +583,12 @@ impl<'a> NodeRef<'a> {
                     }
                     self.src.get(node.span.range()).unwrap_or("")
                 }
-                ScalarText::Owned(s) => s,
+                ScalarText::Owned(range) => range.get(&doc.texts),
             };
             if text == key {
                 return Some((self.at(k), self.at(v)));
             }
-            if merge.is_none() && text == "<<" && *style == ScalarStyle::Plain {
+            if merge.is_none() && text == "<<" && style == ScalarStyle::Plain {
                 merge = Some(v);
             }
         }
