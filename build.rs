@@ -68,7 +68,14 @@ fn main() {
             out,
             "\n/// The prefilter's automaton over the built-in words with `folded: {folded}`.\npub static {name}: Dfa = "
         );
-        Dfa::new(&words, folded).emit(&mut out);
+        Dfa::try_new(&words, folded)
+            .unwrap_or_else(|| {
+                fail(&format!(
+                    "the built-in trigger words with `folded: {folded}` need more than {} automaton states (u16 state ids)",
+                    Dfa::MAX_STATES
+                ))
+            })
+            .emit(&mut out);
         out.push_str(";\n");
     }
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("knowledge.rs");
@@ -92,6 +99,12 @@ impl Emit for Text {
 }
 
 impl Emit for u32 {
+    fn emit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Emit for u16 {
     fn emit(&self, out: &mut String) {
         let _ = write!(out, "{self}");
     }

@@ -6,19 +6,25 @@
 use std::borrow::Cow;
 
 /// Every occurrence of every word, overlapping ones included, in one pass.
+///
+/// The table is stored by class (column-major): `next[classes[byte] + state]`. A state id
+/// is a plain `u16` index, so the table takes two bytes an entry and a step needs no
+/// multiply (the class is premultiplied by the number of states instead). States are
+/// numbered breadth first, so the shallow states that most bytes of a text stay in share
+/// the first cache lines of every class's column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dfa {
-    /// Byte to class: bytes that no word has share class 0; a case-insensitive automaton
-    /// gives a letter's two cases one class.
-    pub classes: Cow<'static, [u8]>,
-    /// How many classes (the width of a state's row in `next`).
+    /// Byte to where its class's column starts in `next` (class times the number of
+    /// states): bytes that no word has share class 0; a case-insensitive automaton gives a
+    /// letter's two cases one class.
+    pub classes: Cow<'static, [u32]>,
+    /// How many classes (columns of `next`).
     pub width: u32,
-    /// `next[state + class]`: the next state. States are premultiplied by `width` (a
-    /// state's id is where its row starts), the start state is 0, and the states where a
+    /// `next[column + state]`: the next state. The start state is 0, and the states where a
     /// word ends come last, from `first_match` on.
-    pub next: Cow<'static, [u32]>,
-    pub first_match: u32,
-    /// For the match state with id `first_match + k * width`: the words that end there are
+    pub next: Cow<'static, [u16]>,
+    pub first_match: u16,
+    /// For the match state `first_match + k`: the words that end there are
     /// `words[ends[k]..ends[k + 1]]`.
     pub ends: Cow<'static, [u32]>,
     pub words: Cow<'static, [u32]>,
@@ -44,8 +50,19 @@ impl Dfa {
         (bytes + 1).saturating_mul(width)
     }
 
-    /// The automaton over `words` (`fold`: in any ASCII case).
+    /// At most how many states a table can have: state ids are `u16`.
+    pub const MAX_STATES: usize = 1 << 16;
+
+    /// The automaton over `words` (`fold`: in any ASCII case). Panics when it would have
+    /// more than [`Dfa::MAX_STATES`] states: for words that are not known to fit, use
+    /// [`Dfa::try_new`].
     pub fn new(words: &[&str], fold: bool) -> Dfa {
+        Dfa::try_new(words, fold).expect("more trigger-word states than a u16 table holds")
+    }
+
+    /// The automaton over `words`, or `None` when it would have more than
+    /// [`Dfa::MAX_STATES`] states.
+    pub fn try_new(words: &[&str], fold: bool) -> Option<Dfa> {
         let norm = |b: u8| if fold { b.to_ascii_lowercase() } else { b };
         // Classes: one per byte that a word has (and its other case when folding).
         let mut classes = vec![0u8; 256];
@@ -88,6 +105,9 @@ impl Dfa {
         // Breadth first: failure links, each node's words with those of its failure, and
         // the full transitions (a missing child goes where the failure's would).
         let nodes = output.len();
+        if nodes > Dfa::MAX_STATES {
+            return None;
+        }
         let mut delta: Vec<u32> = vec![0; nodes * width];
         let mut fail = vec![0usize; nodes];
         let mut order = Vec::with_capacity(nodes);
@@ -115,25 +135,29 @@ impl Dfa {
                 }
             }
         }
-        // Renumber: states without words first (the start state stays 0), then the others.
-        let mut id = vec![0u32; nodes];
-        let mut next_id = 0u32;
+        // Renumber breadth first (the start state stays 0): states without words first,
+        // then the others.
+        let mut id = vec![0u16; nodes];
+        let mut next_id = 0usize;
         for pass in [false, true] {
-            for (n, out) in output.iter().enumerate() {
-                if out.is_empty() != pass {
-                    id[n] = next_id * width as u32;
+            for &n in std::iter::once(&0).chain(&order) {
+                if output[n].is_empty() != pass {
+                    id[n] = next_id as u16;
                     next_id += 1;
                 }
             }
         }
-        let first_match = (output.iter().filter(|o| o.is_empty()).count() * width) as u32;
-        let mut next = vec![0u32; nodes * width];
+        let first_match = output.iter().filter(|o| o.is_empty()).count() as u16;
+        let mut next = vec![0u16; nodes * width];
         for n in 0..nodes {
-            let row = id[n] as usize;
             for c in 0..width {
-                next[row + c] = id[delta[n * width + c] as usize];
+                next[c * nodes + id[n] as usize] = id[delta[n * width + c] as usize];
             }
         }
+        let classes = classes
+            .iter()
+            .map(|&c| u32::from(c) * nodes as u32)
+            .collect();
         let mut matched: Vec<usize> = (0..nodes).filter(|&n| !output[n].is_empty()).collect();
         matched.sort_by_key(|&n| id[n]);
         let mut ends = vec![0u32];
@@ -144,7 +168,7 @@ impl Dfa {
             found.extend(out);
             ends.push(found.len() as u32);
         }
-        Dfa {
+        Some(Dfa {
             classes: Cow::Owned(classes),
             width: width as u32,
             next: Cow::Owned(next),
@@ -152,26 +176,26 @@ impl Dfa {
             ends: Cow::Owned(ends),
             words: Cow::Owned(found),
             lens: Cow::Owned(words.iter().map(|w| w.len() as u32).collect()),
-        }
+        })
     }
 
     /// Calls `found(start, end, word)` for every occurrence of a word in `text`, by end.
     #[inline]
     pub fn for_each(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) {
-        let Ok(classes) = <&[u8; 256]>::try_from(&*self.classes) else {
+        let Ok(classes) = <&[u32; 256]>::try_from(&*self.classes) else {
             return; // not built by `Dfa::new`
         };
         let next = &*self.next;
-        let step = |state: u32, b: u8| next[(state + u32::from(classes[b as usize])) as usize];
+        let step = |state: u16, b: u8| next[classes[b as usize] as usize + state as usize];
         let first_match = self.first_match;
-        let mut report = |state: u32, end: usize| {
-            let k = ((state - first_match) / self.width) as usize;
+        let mut report = |state: u16, end: usize| {
+            let k = (state - first_match) as usize;
             for &w in &self.words[self.ends[k] as usize..self.ends[k + 1] as usize] {
                 found(end - self.lens[w as usize] as usize, end, w as usize);
             }
         };
         // Four bytes a round, one test for a match among them: most rounds have none.
-        let mut state = 0u32;
+        let mut state = 0u16;
         let mut chunks = text.chunks_exact(4);
         let mut at = 0;
         for chunk in &mut chunks {

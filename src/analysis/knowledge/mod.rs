@@ -158,23 +158,25 @@ enum Automaton {
     Compact(aho_corasick::AhoCorasick),
 }
 
-/// 4 Mi entries of 4 bytes: 16 MiB of table (the built-in words need under a sixteenth).
+/// 4 Mi entries of 2 bytes: 8 MiB of table (the built-in words need under a sixteenth).
 const MAX_TABLE_ENTRIES: usize = 1 << 22;
 
 impl Automaton {
     fn new(words: &[&str], fold: bool) -> Automaton {
+        // A table also needs its states to have `u16` ids.
         if Dfa::table_bound(words, fold) <= MAX_TABLE_ENTRIES {
-            return Automaton::Table(Dfa::new(words, fold));
+            if let Some(dfa) = Dfa::try_new(words, fold) {
+                return Automaton::Table(dfa);
+            }
         }
         let compact = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(fold)
             .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
-            .build(words);
-        match compact {
-            Ok(compact) => Automaton::Compact(compact),
-            // Beyond the crate's own limits (billions of states): the table after all.
-            Err(_) => Automaton::Table(Dfa::new(words, fold)),
-        }
+            .build(words)
+            // The crate's limits are billions of states or words: gigabytes of words,
+            // which no table could hold either.
+            .expect("trigger words within the aho-corasick crate's limits");
+        Automaton::Compact(compact)
     }
 
     /// Every occurrence of every word, as [`Dfa::for_each`] gives them (the order of the
@@ -951,6 +953,46 @@ mod tests {
         }
         let few = ["acme.upload", "acme.publish"];
         assert!(matches!(Automaton::new(&few, false), Automaton::Table(_)));
+    }
+
+    /// State ids are `u16`: a table of 65,536 states (the last id 65,535) finds its word; one
+    /// state more builds no table.
+    #[test]
+    fn a_table_holds_at_most_65536_states() {
+        // The start state, one per byte of the long word, and "b".
+        let longest = "a".repeat(Dfa::MAX_STATES - 2);
+        let dfa = Dfa::try_new(&[&longest, "b"], false).unwrap();
+        assert_eq!(dfa.next.len(), Dfa::MAX_STATES * 3);
+        assert_eq!(usize::from(dfa.first_match), Dfa::MAX_STATES - 2);
+        let text = format!("b{longest}b");
+        let mut found = Vec::new();
+        dfa.for_each(text.as_bytes(), |s, e, w| found.push((s, e, w)));
+        assert_eq!(
+            found,
+            [
+                (0, 1, 1),
+                (1, text.len() - 1, 0),
+                (text.len() - 1, text.len(), 1)
+            ]
+        );
+        let too_long = "a".repeat(Dfa::MAX_STATES - 1);
+        assert_eq!(Dfa::try_new(&[&too_long, "b"], false), None);
+    }
+
+    /// Words whose table would be small enough but have more states than `u16` ids can
+    /// name get the compact automaton, which finds them.
+    #[test]
+    fn more_states_than_u16_ids_get_a_compact_automaton() {
+        let words: Vec<String> = (0..70_000u32).map(|i| format!("{i:017b}")).collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        assert!(Dfa::table_bound(&words, false) <= MAX_TABLE_ENTRIES);
+        assert_eq!(Dfa::try_new(&words, false), None);
+        let automaton = Automaton::new(&words, false);
+        assert!(matches!(automaton, Automaton::Compact(_)));
+        let text = format!("x{}", words[69_999]);
+        let mut found = Vec::new();
+        automaton.for_each(text.as_bytes(), |s, e, w| found.push((s, e, w)));
+        assert_eq!(found, [(1, 18, 69_999)]);
     }
 
     /// The automaton finds what a reference Aho-Corasick finds: words inside words, words
