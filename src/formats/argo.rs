@@ -333,7 +333,8 @@ fn declarations(tpl: &KeyTable<'_>) -> (Vec<Declared>, Vec<Declared>) {
 /// Whether any string of the document holds a `{{`: without one, no template or task has
 /// a reference, and their fields need not be walked for them.
 fn document_has_tags(root: NodeRef<'_>) -> bool {
-    root.document_scalars().any(|(_, _, text)| has_open(text))
+    root.document_scalars()
+        .any(|(_, _, text)| find_open(text, 0).is_some())
 }
 
 /// Every `{{...}}` in the scalars under `node` (keys in `skip` left out at the top level),
@@ -371,9 +372,6 @@ fn references_in(node: NodeRef<'_>, skip: &[&str]) -> Vec<Reference> {
 }
 
 fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
-    if !has_open(text) {
-        return;
-    }
     // Where decoded offsets land in the file: worked out once per scalar, at its first tag.
     let mut offsets = None;
     let mut from = 0;
@@ -390,17 +388,6 @@ fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
             span,
         });
         from = close + 2;
-    }
-}
-
-/// Whether `text` holds a `{{`. A long text (a script) is searched for the pair itself, a
-/// block at a time: searched for each `{`, code with many braces and no tag stopped at
-/// every one of them.
-fn has_open(text: &str) -> bool {
-    if text.len() >= 64 {
-        text.contains("{{")
-    } else {
-        find_open(text, 0).is_some()
     }
 }
 
@@ -1358,19 +1345,5 @@ spec:
         assert_eq!(find_open("{ {", 0), None);
         assert_eq!(find_open("é{{", 0), Some(2));
         assert_eq!(find_open("{", 0), None);
-    }
-
-    #[test]
-    fn long_and_short_texts_are_told_to_hold_a_tag_alike() {
-        // Code with many single braces and no tag, then the same with one tag at the end.
-        let code = "d = {'a': {1: {}}}; f'{x}' { {\n".repeat(8);
-        assert!(code.len() >= 64);
-        assert!(!has_open(&code));
-        assert!(has_open(&format!("{code}{{{{inputs.parameters.x}}}}")));
-        assert!(has_open("é{{"));
-        assert!(!has_open("{ {"));
-        for text in [code.as_str(), "a{b{{c", "{ {", "{", ""] {
-            assert_eq!(has_open(text), find_open(text, 0).is_some(), "{text}");
-        }
     }
 }
