@@ -5,7 +5,9 @@
 //! give it: `spec.templateDefaults`, the workflow- and template-level `podSpecPatch`, pod-level
 //! `podResources`, and the workflow-wide retry strategy and node placement.
 
-use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map};
+use super::read::{
+    key_span, list_at, mapping_at, text, text_at, text_list, text_map, Fields, KeyTable,
+};
 use crate::model::*;
 use crate::yaml::{parse, NodeRef, ParseLimits, Span};
 
@@ -85,7 +87,7 @@ impl WithinScalar for NodeRef<'_> {
 
 /// Workflow-wide settings every template inherits.
 struct WorkflowContext<'a> {
-    defaults: Option<NodeRef<'a>>,
+    defaults: Option<KeyTable<'a>>,
     patch: Option<PodPatch>,
     pod_resources: Option<NodeRef<'a>>,
     retry: Option<(NodeRef<'a>, NodeRef<'a>)>,
@@ -174,7 +176,7 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
         .filter(|n| n.is_scalar())
         .and_then(|n| read_pod_patch(n, &mut p));
     let ctx = WorkflowContext {
-        defaults: mapping_at(spec, "templateDefaults", &mut p),
+        defaults: mapping_at(spec, "templateDefaults", &mut p).map(KeyTable::new),
         patch,
         pod_resources: spec.get("podResources").filter(|n| n.is_mapping()),
         retry: spec.entry("retryStrategy").filter(|(_, v)| v.is_mapping()),
@@ -185,14 +187,14 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
     };
     p.default_timeout = ["timeout", "activeDeadlineSeconds"]
         .iter()
-        .find_map(|f| ctx.defaults.and_then(|d| d.get(f)))
+        .find_map(|f| ctx.defaults.as_ref().and_then(|d| d.get(f)))
         .and_then(text);
     let pipeline_name = p.display_name().to_string();
     let Some(templates) = list_at(spec, "templates", &mut p) else {
         return p;
     };
     // What `spec.templateDefaults` declares, read once for every template.
-    let inherited = ctx.defaults.map(declarations).unwrap_or_default();
+    let inherited = ctx.defaults.as_ref().map(declarations).unwrap_or_default();
     let tagged = document_has_tags(root);
     for (index, tpl) in templates.items().enumerate() {
         if !crate::limits::charge(crate::limits::STEP_COST, tpl.span()) {
@@ -205,13 +207,17 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
             );
             continue;
         }
-        let Some(name) = text_at(tpl, "name", &mut p) else {
-            p.problem(tpl.span(), format!("template #{} has no `name`", index + 1));
+        let tpl = KeyTable::new(tpl);
+        let Some(name) = text_at(&tpl, "name", &mut p) else {
+            p.problem(
+                tpl.node.span(),
+                format!("template #{} has no `name`", index + 1),
+            );
             continue;
         };
-        let step = build_step(&name.value, &pipeline_name, tpl, flavor, &ctx, &mut p);
-        collect_tasks(&name.value, tpl, tagged, &mut p);
-        let mut interface = template_interface(&name.value, tpl, step.kind, tagged);
+        let step = build_step(&name.value, &pipeline_name, &tpl, flavor, &ctx, &mut p);
+        collect_tasks(&name.value, &tpl, tagged, &mut p);
+        let mut interface = template_interface(&name.value, &tpl, step.kind, tagged);
         // `spec.templateDefaults` is merged into every template: its inputs and outputs too.
         for declared in &inherited.0 {
             if !interface.inputs.iter().any(|d| d.name == declared.name) {
@@ -269,7 +275,7 @@ const ARTIFACT_SOURCES: &[&str] = &[
 /// What a template declares and the references written in its own fields.
 fn template_interface(
     name: &str,
-    tpl: NodeRef<'_>,
+    tpl: &KeyTable<'_>,
     kind: StepKind,
     tagged: bool,
 ) -> TemplateInterface {
@@ -283,7 +289,7 @@ fn template_interface(
         outputs,
         // A group template's tasks and steps are read with their own scope (`collect_tasks`).
         references: if tagged {
-            references_in(tpl, &["dag", "steps"])
+            references_in(tpl.node, &["dag", "steps"])
         } else {
             Vec::new()
         },
@@ -291,7 +297,7 @@ fn template_interface(
 }
 
 /// The inputs and outputs a template (or `spec.templateDefaults`) declares.
-fn declarations(tpl: NodeRef<'_>) -> (Vec<Declared>, Vec<Declared>) {
+fn declarations(tpl: &KeyTable<'_>) -> (Vec<Declared>, Vec<Declared>) {
     let declared = |section: &str, key: &str, input: bool| -> Vec<Declared> {
         tpl.path(&[section, key])
             .into_iter()
@@ -300,6 +306,8 @@ fn declarations(tpl: NodeRef<'_>) -> (Vec<Declared>, Vec<Declared>) {
                 let name = item.get("name")?.scalar_text()?.to_string();
                 let artifact = key == "artifacts";
                 let supplied = if artifact {
+                    // Asked for a dozen keys: read once.
+                    let item = KeyTable::new(item);
                     item.get("optional").and_then(|o| o.as_bool()) == Some(true)
                         || ARTIFACT_SOURCES.iter().any(|k| item.get(k).is_some())
                 } else {
@@ -350,12 +358,13 @@ fn references_in(node: NodeRef<'_>, skip: &[&str]) -> Vec<Reference> {
         if !crate::limits::charge(1, node.span()) {
             break;
         }
-        if node.is_mapping() {
-            stack.extend(node.entries().map(|(_, v)| v));
-        } else if node.is_sequence() {
-            stack.extend(node.items());
-        } else if let Some(text) = node.str() {
+        // Most nodes are scalars: asked first, they are told apart in one look.
+        if let Some(text) = node.str() {
             tags_in(text, node, &mut out);
+        } else if node.is_mapping() {
+            stack.extend(node.entries().map(|(_, v)| v));
+        } else {
+            stack.extend(node.items());
         }
     }
     out.sort_by_key(|r| r.span.start);
@@ -396,9 +405,9 @@ fn find_open(text: &str, mut from: usize) -> Option<usize> {
 }
 
 /// `hooks.<name>.template` of a workflow, DAG task or step.
-fn hook_templates(parent: NodeRef<'_>) -> Vec<Spanned<String>> {
+fn hook_templates<'a>(parent: impl Fields<'a>) -> Vec<Spanned<String>> {
     parent
-        .get("hooks")
+        .value_of("hooks")
         .into_iter()
         .flat_map(|h| h.entries())
         .filter_map(|(_, hook)| hook.get("template").and_then(text))
@@ -480,7 +489,7 @@ fn check_parameters(parent: NodeRef<'_>, p: &mut Pipeline) {
     }
 }
 
-fn template_kind(tpl: NodeRef<'_>) -> StepKind {
+fn template_kind(tpl: &KeyTable<'_>) -> StepKind {
     if tpl.get("container").is_some() {
         StepKind::Container
     } else if tpl.get("script").is_some() {
@@ -497,7 +506,7 @@ fn template_kind(tpl: NodeRef<'_>) -> StepKind {
 fn build_step(
     name: &str,
     pipeline_name: &str,
-    tpl: NodeRef<'_>,
+    tpl: &KeyTable<'_>,
     flavor: ArgoFlavor,
     ctx: &WorkflowContext<'_>,
     p: &mut Pipeline,
@@ -509,11 +518,11 @@ fn build_step(
     let mut step = Step::new(
         name,
         vec![pipeline_name.to_string(), name.to_string()],
-        opening_span(tpl),
+        opening_span(tpl.node),
         kind,
     );
     step.system = flavor == ArgoFlavor::KfpV2Backend && name.starts_with("system-");
-    let defaults = ctx.defaults;
+    let defaults = ctx.defaults.as_ref();
     let tpl_patch = tpl
         .get("podSpecPatch")
         .filter(|n| n.is_scalar())
@@ -539,7 +548,13 @@ fn build_step(
         let default_body = defaults
             .and_then(|d| d.get(field))
             .filter(|d| d.is_mapping());
-        let mut c = read_container(ContainerRole::Main, key.span(), body, default_body, p);
+        let mut c = read_container(
+            ContainerRole::Main,
+            key.span(),
+            &KeyTable::new(body),
+            default_body,
+            p,
+        );
         c.name.get_or_insert_with(|| "main".to_string());
         apply_pod_level(&mut c, &patches, pod_resources);
         if field == "script" {
@@ -550,7 +565,13 @@ fn build_step(
     if let Some(set) = tpl.get("containerSet") {
         if let Some(list) = list_at(set, "containers", p) {
             for item in list.items().filter(|i| i.is_mapping()) {
-                let mut c = read_container(ContainerRole::SetMember, item.span(), item, None, p);
+                let mut c = read_container(
+                    ContainerRole::SetMember,
+                    item.span(),
+                    &KeyTable::new(item),
+                    None,
+                    p,
+                );
                 apply_pod_level(&mut c, &patches, pod_resources);
                 step.containers.push(c);
             }
@@ -574,7 +595,7 @@ fn build_step(
                 );
                 continue;
             }
-            let mut c = read_container(role, item.span(), item, None, p);
+            let mut c = read_container(role, item.span(), &KeyTable::new(item), None, p);
             apply_pod_level(&mut c, &patches, pod_resources);
             step.containers.push(c);
         }
@@ -681,13 +702,15 @@ const ARTIFACT_LOCATIONS: &[&str] = &[
     "huggingface",
 ];
 
-fn read_artifacts(tpl: NodeRef<'_>) -> Vec<Artifact> {
+fn read_artifacts(tpl: &KeyTable<'_>) -> Vec<Artifact> {
     let mut out = Vec::new();
     for (section, input) in [("inputs", true), ("outputs", false)] {
         let Some(list) = tpl.path(&[section, "artifacts"]) else {
             continue;
         };
         for art in list.items() {
+            // Asked for each of the locations: read once.
+            let art = KeyTable::new(art);
             let name = art
                 .get("name")
                 .and_then(|n| n.scalar_text())
@@ -728,7 +751,7 @@ fn is_kfp_backend_image(image: &str) -> bool {
 fn read_container(
     role: ContainerRole,
     span: Span,
-    body: NodeRef<'_>,
+    body: &KeyTable<'_>,
     defaults: Option<NodeRef<'_>>,
     p: &mut Pipeline,
 ) -> Container {
@@ -791,7 +814,7 @@ fn merge_missing(into: &mut Vec<Quantity>, from: Vec<Quantity>) {
 
 /// Pod-level sources of limits: `podSpecPatch` (workflow, then template) and `podResources`.
 fn apply_pod_level(c: &mut Container, patches: &[&PodPatch], pod_resources: Option<NodeRef<'_>>) {
-    let name = c.name.clone().unwrap_or_else(|| "main".to_string());
+    let name = c.name.as_deref().unwrap_or("main");
     for patch in patches {
         if patch.unknown {
             c.resources.unknown_patch = Some(patch.span);
@@ -847,9 +870,13 @@ fn apply_pod_level(c: &mut Container, patches: &[&PodPatch], pod_resources: Opti
 }
 
 /// `resources: {limits, requests}` of a Kubernetes container.
-pub(super) fn k8s_resources(container: NodeRef<'_>, origin: Origin, p: &mut Pipeline) -> Resources {
+pub(super) fn k8s_resources<'a>(
+    container: impl Fields<'a>,
+    origin: Origin,
+    p: &mut Pipeline,
+) -> Resources {
     let mut r = Resources::default();
-    let Some((key, resources)) = container.entry("resources") else {
+    let Some((key, resources)) = container.entry_of("resources") else {
         return r;
     };
     if origin == Origin::Step {
@@ -903,8 +930,8 @@ pub(super) fn k8s_resources(container: NodeRef<'_>, origin: Origin, p: &mut Pipe
 }
 
 fn read_retry(
-    tpl: NodeRef<'_>,
-    defaults: Option<NodeRef<'_>>,
+    tpl: &KeyTable<'_>,
+    defaults: Option<&KeyTable<'_>>,
     workflow: Option<(NodeRef<'_>, NodeRef<'_>)>,
     p: &mut Pipeline,
 ) -> Option<Retry> {
@@ -942,8 +969,8 @@ fn read_retry(
 }
 
 fn read_caching(
-    tpl: NodeRef<'_>,
-    defaults: Option<NodeRef<'_>>,
+    tpl: &KeyTable<'_>,
+    defaults: Option<&KeyTable<'_>>,
     flavor: ArgoFlavor,
 ) -> Option<Caching> {
     let memoize = tpl.entry("memoize").map(|e| (e, Origin::Step)).or_else(|| {
@@ -1065,9 +1092,10 @@ fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<
 }
 
 /// DAG tasks and `steps` entries of a template, with their dependencies.
-fn collect_tasks(template: &str, tpl: NodeRef<'_>, tagged: bool, p: &mut Pipeline) {
+fn collect_tasks(template: &str, tpl: &KeyTable<'_>, tagged: bool, p: &mut Pipeline) {
     if let Some(tasks) = tpl.get("dag").and_then(|d| d.get("tasks")) {
         for task in tasks.items() {
+            let task = &KeyTable::new(task);
             let Some(name) = task.get("name").and_then(text) else {
                 continue;
             };
@@ -1092,7 +1120,7 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, tagged: bool, p: &mut Pipelin
                 item_keys: item_keys(task),
                 inline: task.get("inline").is_some(),
                 references: if tagged {
-                    references_in(task, &["inline"])
+                    references_in(task.node, &["inline"])
                 } else {
                     Vec::new()
                 },
@@ -1104,12 +1132,13 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, tagged: bool, p: &mut Pipelin
         for group in groups.items() {
             let mut current = Vec::new();
             for entry in group.items() {
+                let entry = &KeyTable::new(entry);
                 let Some(name) = entry.get("name").and_then(text) else {
                     continue;
                 };
                 // Every entry of a group depends on every entry of the group before it.
                 let copies = previous.len() as u64 * crate::limits::COPY_COST;
-                if !crate::limits::charge(1 + copies, entry.span()) {
+                if !crate::limits::charge(1 + copies, entry.node.span()) {
                     return;
                 }
                 p.tasks.push(Task {
@@ -1127,7 +1156,7 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, tagged: bool, p: &mut Pipelin
                     item_keys: item_keys(entry),
                     inline: entry.get("inline").is_some(),
                     references: if tagged {
-                        references_in(entry, &["inline"])
+                        references_in(entry.node, &["inline"])
                     } else {
                         Vec::new()
                     },
@@ -1139,7 +1168,7 @@ fn collect_tasks(template: &str, tpl: NodeRef<'_>, tagged: bool, p: &mut Pipelin
     }
 }
 
-fn is_looped(task: NodeRef<'_>) -> bool {
+fn is_looped(task: &KeyTable<'_>) -> bool {
     ["withItems", "withParam", "withSequence"]
         .iter()
         .any(|k| task.get(k).is_some_and(|v| !v.is_null()))
@@ -1148,7 +1177,7 @@ fn is_looped(task: NodeRef<'_>) -> bool {
 /// The `{{item.<key>}}` keys a loop defines, as Argo's validator scopes them
 /// (`addItemsToScope`): the keys of mapping items, `[i]` for list items, none for scalar
 /// items and `withSequence`; `None` (anything) for `withParam` or templated items.
-fn item_keys(task: NodeRef<'_>) -> Option<Vec<String>> {
+fn item_keys(task: &KeyTable<'_>) -> Option<Vec<String>> {
     if task.get("withSequence").is_some_and(|v| !v.is_null()) {
         return Some(Vec::new());
     }
@@ -1170,7 +1199,7 @@ fn item_keys(task: NodeRef<'_>) -> Option<Vec<String>> {
 }
 
 /// `arguments.parameters` and `arguments.artifacts` of a DAG task or step, by name.
-fn task_arguments(task: NodeRef<'_>) -> Vec<Argument> {
+fn task_arguments(task: &KeyTable<'_>) -> Vec<Argument> {
     let mut out = Vec::new();
     for (key, artifact) in [("parameters", false), ("artifacts", true)] {
         let items = task
@@ -1187,7 +1216,7 @@ fn task_arguments(task: NodeRef<'_>) -> Vec<Argument> {
 }
 
 /// `onExit` and `hooks.<h>.template` of a DAG task or step.
-fn task_hooks(task: NodeRef<'_>) -> Vec<Spanned<String>> {
+fn task_hooks(task: &KeyTable<'_>) -> Vec<Spanned<String>> {
     let mut hooks: Vec<Spanned<String>> = task.get("onExit").and_then(text).into_iter().collect();
     hooks.extend(hook_templates(task));
     hooks

@@ -2,7 +2,79 @@
 //! [`Problem`](crate::model::Problem) on the pipeline, never a panic.
 
 use crate::model::{Pipeline, Spanned};
-use crate::yaml::{NodeRef, Span};
+use crate::yaml::{NodeRef, ScalarStyle, Span};
+
+/// A mapping whose fields are read by key: a node, or a [`KeyTable`] of its keys.
+pub trait Fields<'a>: Copy {
+    /// The `(key, value)` entry for `key`, resolved as [`NodeRef::entry`] resolves it.
+    fn entry_of(self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)>;
+
+    fn value_of(self, key: &str) -> Option<NodeRef<'a>> {
+        self.entry_of(key).map(|(_, v)| v)
+    }
+}
+
+impl<'a> Fields<'a> for NodeRef<'a> {
+    fn entry_of(self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        NodeRef::entry(&self, key)
+    }
+}
+
+impl<'a> Fields<'a> for &KeyTable<'a> {
+    fn entry_of(self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        self.entry(key)
+    }
+}
+
+/// The keys of a mapping read once, for a reader that asks it for many fields (a template
+/// is asked for some twenty, most of them absent): each [`NodeRef::entry`] went through
+/// every node of the mapping again.
+pub struct KeyTable<'a> {
+    pub node: NodeRef<'a>,
+    /// The scalar keys in source order with their entries; `None` when the mapping has a
+    /// `<<` merge key, whose resolution is left to [`NodeRef::entry`].
+    keys: Option<Vec<(&'a str, NodeRef<'a>, NodeRef<'a>)>>,
+}
+
+impl<'a> KeyTable<'a> {
+    pub fn new(node: NodeRef<'a>) -> Self {
+        let mut keys = Vec::with_capacity(node.len());
+        for (k, v) in node.entries() {
+            // Keys that are collections are never found by `entry` either.
+            let Some(text) = k.str() else { continue };
+            if text == "<<" && k.style() == Some(ScalarStyle::Plain) {
+                return Self { node, keys: None };
+            }
+            keys.push((text, k, v));
+        }
+        Self {
+            node,
+            keys: Some(keys),
+        }
+    }
+
+    /// As [`NodeRef::entry`]: the last entry when the key is repeated.
+    pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        match &self.keys {
+            Some(keys) => keys
+                .iter()
+                .rev()
+                .find(|(text, _, _)| *text == key)
+                .map(|&(_, k, v)| (k, v)),
+            None => self.node.entry(key),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The value at a path of mapping keys, the first read from this table.
+    pub fn path(&self, keys: &[&str]) -> Option<NodeRef<'a>> {
+        let (first, rest) = keys.split_first()?;
+        self.get(first)?.path(rest)
+    }
+}
 
 /// A scalar as text (numbers and booleans as written); `None` for null and collections.
 pub fn text(node: NodeRef<'_>) -> Option<Spanned<String>> {
@@ -11,8 +83,12 @@ pub fn text(node: NodeRef<'_>) -> Option<Spanned<String>> {
 }
 
 /// The text at `key`, reporting a wrong type.
-pub fn text_at(parent: NodeRef<'_>, key: &str, pipeline: &mut Pipeline) -> Option<Spanned<String>> {
-    let node = parent.get(key)?;
+pub fn text_at<'a>(
+    parent: impl Fields<'a>,
+    key: &str,
+    pipeline: &mut Pipeline,
+) -> Option<Spanned<String>> {
+    let node = parent.value_of(key)?;
     if node.is_null() {
         return None;
     }
@@ -28,11 +104,11 @@ pub fn text_at(parent: NodeRef<'_>, key: &str, pipeline: &mut Pipeline) -> Optio
 
 /// The mapping at `key`; a present value of another type is reported and ignored.
 pub fn mapping_at<'a>(
-    parent: NodeRef<'a>,
+    parent: impl Fields<'a>,
     key: &str,
     pipeline: &mut Pipeline,
 ) -> Option<NodeRef<'a>> {
-    let node = parent.get(key)?;
+    let node = parent.value_of(key)?;
     if node.is_mapping() {
         return Some(node);
     }
@@ -46,8 +122,12 @@ pub fn mapping_at<'a>(
 }
 
 /// The list at `key`; a present value of another type is reported and ignored.
-pub fn list_at<'a>(parent: NodeRef<'a>, key: &str, pipeline: &mut Pipeline) -> Option<NodeRef<'a>> {
-    let node = parent.get(key)?;
+pub fn list_at<'a>(
+    parent: impl Fields<'a>,
+    key: &str,
+    pipeline: &mut Pipeline,
+) -> Option<NodeRef<'a>> {
+    let node = parent.value_of(key)?;
     if node.is_sequence() {
         return Some(node);
     }
@@ -61,7 +141,11 @@ pub fn list_at<'a>(parent: NodeRef<'a>, key: &str, pipeline: &mut Pipeline) -> O
 }
 
 /// A list of strings (`command`, `args`, `dependentTasks`).
-pub fn text_list(parent: NodeRef<'_>, key: &str, pipeline: &mut Pipeline) -> Vec<Spanned<String>> {
+pub fn text_list<'a>(
+    parent: impl Fields<'a>,
+    key: &str,
+    pipeline: &mut Pipeline,
+) -> Vec<Spanned<String>> {
     let Some(list) = list_at(parent, key, pipeline) else {
         return Vec::new();
     };
@@ -84,8 +168,8 @@ pub fn text_list(parent: NodeRef<'_>, key: &str, pipeline: &mut Pipeline) -> Vec
 }
 
 /// A string-to-string mapping (labels, annotations, nodeSelector).
-pub fn text_map(
-    parent: NodeRef<'_>,
+pub fn text_map<'a>(
+    parent: impl Fields<'a>,
     key: &str,
     pipeline: &mut Pipeline,
 ) -> Vec<(Spanned<String>, Spanned<String>)> {
@@ -103,6 +187,79 @@ pub fn text_map(
 }
 
 /// The span of the key of `key` in `parent`, for findings about a missing or present field.
-pub fn key_span(parent: NodeRef<'_>, key: &str) -> Option<Span> {
-    parent.entry(key).map(|(k, _)| k.span())
+pub fn key_span<'a>(parent: impl Fields<'a>, key: &str) -> Option<Span> {
+    parent.entry_of(key).map(|(k, _)| k.span())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse, ParseLimits};
+
+    /// `(key text, value text)` that `entry` finds, for comparing the two readers.
+    fn shown(found: Option<(NodeRef<'_>, NodeRef<'_>)>) -> Option<(String, String)> {
+        found.map(|(k, v)| (k.raw().to_string(), v.raw().to_string()))
+    }
+
+    /// Every key looked up in the first mapping under `root` reads the same through a
+    /// table as through `NodeRef::entry`.
+    fn assert_same_as_entry(src: &str, path: &[&str], keys: &[&str]) {
+        let file = parse(src, &ParseLimits::default());
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        let root = file.documents[0].root(src).unwrap();
+        let node = root.path(path).unwrap();
+        let table = KeyTable::new(node);
+        for key in keys {
+            assert_eq!(
+                shown(table.entry(key)),
+                shown(node.entry(key)),
+                "key `{key}` in {src}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_reads_as_its_last_entry() {
+        let src = "t:\n  name: a\n  image: x\n  \"name\": b\n  image: y\n";
+        assert_same_as_entry(src, &["t"], &["name", "image", "missing", ""]);
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        let table = KeyTable::new(root.get("t").unwrap());
+        assert_eq!(shown(table.entry("name")).unwrap().1, "b");
+        assert_eq!(shown(table.entry("image")).unwrap().1, "y");
+    }
+
+    #[test]
+    fn merge_keys_resolve_as_entry_resolves_them() {
+        let src = "base: &b\n  image: x\n  limit: 3\nmore: &m\n  retry: 2\n\
+                   t:\n  <<: [*b, *m]\n  name: a\n  image: own\n";
+        assert_same_as_entry(
+            src,
+            &["t"],
+            &["name", "image", "limit", "retry", "<<", "no"],
+        );
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        let table = KeyTable::new(root.get("t").unwrap());
+        assert_eq!(shown(table.entry("limit")).unwrap().1, "3");
+        assert_eq!(shown(table.entry("image")).unwrap().1, "own");
+    }
+
+    #[test]
+    fn a_quoted_double_angle_key_is_an_ordinary_key() {
+        // `"<<"` is not a merge key: it is found by its own name and merges nothing.
+        let src = "base: &b\n  image: x\nt:\n  \"<<\": *b\n  name: a\n";
+        assert_same_as_entry(src, &["t"], &["<<", "image", "name"]);
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        let table = KeyTable::new(root.get("t").unwrap());
+        assert!(table.entry("image").is_none());
+    }
+
+    #[test]
+    fn collection_keys_and_non_mappings_are_never_found() {
+        let src = "t:\n  ? [a, b]\n  : 1\n  a: 2\nlist: [1, 2]\n";
+        assert_same_as_entry(src, &["t"], &["a", "[a, b]", "b"]);
+        assert_same_as_entry(src, &["list"], &["a", "0"]);
+    }
 }
