@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::analysis::{analyze, Asked, Confidence, Declared, Evidence, Question, StepFacts};
 use crate::config::Config;
 use crate::formats::{adapt_file, FileKind};
-use crate::yaml::{parse, LineIndex};
+use crate::limits;
+use crate::yaml::{parse, LineIndex, Span};
 
 /// One step's verdicts.
 #[derive(Debug, Serialize)]
@@ -78,15 +79,30 @@ pub fn classify_text(
     step: Option<&str>,
 ) -> Result<Vec<ClassifiedStep>, String> {
     let lines = LineIndex::new(text);
+    // Metered as `check` is: a file built to expand (a diamond of components, an alias
+    // bomb) stops at the same budget with its position, not when memory runs out.
+    let meter = limits::Meter::start(limits::DEFAULT_WORK_BUDGET);
+    let too_complex = |at: Span| {
+        let at = lines.line_col(at.start);
+        format!(
+            "{}:{}: input too complex: the file's work budget is spent here; its steps are not classified (see `pipelint rule input-too-complex`)",
+            at.line, at.column
+        )
+    };
     let yaml = parse(text, &crate::yaml::ParseLimits::default());
-    if let Some(e) = yaml.errors.first() {
-        let at = lines.line_col(e.span.start);
-        return Err(format!(
-            "{}:{}: invalid YAML: {}",
-            at.line, at.column, e.message
-        ));
+    for (what, e) in [
+        ("invalid YAML", yaml.errors.first()),
+        ("input too complex", yaml.too_complex.first()),
+    ] {
+        if let Some(e) = e {
+            let at = lines.line_col(e.span.start);
+            return Err(format!("{}:{}: {what}: {}", at.line, at.column, e.message));
+        }
     }
     let (pipelines, kind) = adapt_file(&yaml, text);
+    if let Some(at) = meter.exhausted_at() {
+        return Err(too_complex(at));
+    }
     if kind == FileKind::NotPipeline {
         return Err("not a KFP or Argo pipeline".into());
     }
@@ -102,6 +118,10 @@ pub fn classify_text(
             }
             // Every question, each with its evidence (the rules ask only what they use).
             let facts = analyze(s, pipeline, text, &options, Asked::ALL);
+            let held = 1 + facts.evidence.len() as u64 * limits::EVIDENCE_COST;
+            if !limits::charge(limits::STEP_COST + held, s.span) {
+                return Err(too_complex(s.span));
+            }
             out.push(shown(&lines, pipeline, s, &facts));
         }
     }

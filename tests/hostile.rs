@@ -178,8 +178,27 @@ fn check(name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
 }
 
 fn spawn(name: &str, args: &[OsString]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(args)
+    spawn_command(
+        name,
+        Command::new(env!("CARGO_BIN_EXE_pipelint")).args(args),
+    )
+}
+
+/// [`spawn`] with the child's address space capped at `kb` (`ulimit -v`, then `exec`: the
+/// pid and its accounting stay the child's): a case that once ran away with all memory
+/// fails here instead of taking the machine down.
+fn spawn_capped(name: &str, kb: u64, args: &[OsString]) -> Run {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -v {kb} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_pipelint"))
+        .args(args);
+    spawn_command(name, &mut command)
+}
+
+fn spawn_command(name: &str, command: &mut Command) -> Run {
+    let mut child = command
         .current_dir(repo_root())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -1703,4 +1722,79 @@ fn a_config_with_many_path_suppressions_stays_bounded() {
     run.exit(0);
     assert!(!run.stdout.contains("unpinned-image"), "{}", run.stdout);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pipelint classify` is metered like `check`: every hostile file gets its verdicts or a
+/// message with its position, within the same CPU and memory guard.
+#[test]
+fn classify_is_bounded_on_every_hostile_file() {
+    let mut names: Vec<String> = std::fs::read_dir(repo_root().join("testdata/hostile"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    assert!(names.len() > 20, "{names:?}");
+    for name in &names {
+        let file = hostile(name);
+        let args: Vec<OsString> = vec![
+            "classify".into(),
+            "--format".into(),
+            "json".into(),
+            file.clone().into(),
+        ];
+        // Twice the guard below: a runaway is stopped by the cap, then fails the guard.
+        let run = spawn_capped(name, 2 * MAX_RSS_KB as u64, &args);
+        assert!(
+            run.signal.is_none(),
+            "{name}: killed by signal {:?}",
+            run.signal
+        );
+        assert!(
+            !run.stderr.contains("panicked") && !run.stderr.contains("memory allocation"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(
+            matches!(run.code, Some(0 | 2)),
+            "{name}: exit {:?}: {}",
+            run.code,
+            run.stderr
+        );
+        assert!(
+            run.cpu_seconds < MAX_CPU_SECONDS,
+            "{name}: {:.2} s of CPU",
+            run.cpu_seconds
+        );
+        assert!(
+            run.max_rss_kb < MAX_RSS_KB,
+            "{name}: {} KB resident",
+            run.max_rss_kb
+        );
+        if run.code == Some(2) {
+            // An error names the file, and a position where there is one.
+            assert!(
+                run.stderr.starts_with(&format!("error: {file}: ")),
+                "{name}: {}",
+                run.stderr
+            );
+        }
+    }
+    // The diamond of components expands past the work budget: it stops where `check` does.
+    let run = spawn_capped(
+        "diamond",
+        2 * MAX_RSS_KB as u64,
+        &["classify".into(), hostile("kfp-diamond.yaml").into()],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let checked = check("diamond (check)", &[&hostile("kfp-diamond.yaml")]);
+    let (line, column, _, _) =
+        checked.findings(&hostile("kfp-diamond.yaml"), "input-too-complex")[0].clone();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {}: {line}:{column}: input too complex: the file's work budget is spent here; its steps are not classified (see `pipelint rule input-too-complex`)\n",
+            hostile("kfp-diamond.yaml")
+        )
+    );
 }
