@@ -618,13 +618,13 @@ impl<'w> FindingWriter<'w> {
         self.close(b'}')
     }
 
-    #[inline]
+    #[inline(always)]
     fn raw(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
 
     /// Where the next value of an object (after its key) or an array goes.
-    #[inline]
+    #[inline(always)]
     fn item(&mut self) {
         let first = std::mem::replace(&mut self.first, false);
         match self.depth {
@@ -644,7 +644,7 @@ impl<'w> FindingWriter<'w> {
     }
 
     /// A key, written as [`field!`] gives it (pretty), or without its last space (compact).
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, field: &'static str) {
         self.item();
         let text = match self.depth {
@@ -664,7 +664,7 @@ impl<'w> FindingWriter<'w> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn open(&mut self, bracket: u8) {
         if let Some(depth) = &mut self.depth {
             *depth += 1;
@@ -674,7 +674,7 @@ impl<'w> FindingWriter<'w> {
     }
 
     /// Closes what [`FindingWriter::open`] opened; an empty one closes on its line (`[]`).
-    #[inline]
+    #[inline(always)]
     fn close(&mut self, bracket: u8) {
         let empty = std::mem::replace(&mut self.first, false);
         if let Some(depth) = &mut self.depth {
@@ -688,6 +688,7 @@ impl<'w> FindingWriter<'w> {
         self.raw(&[bracket])
     }
 
+    #[inline(always)]
     fn number(&mut self, n: u64) {
         push_number(self.out, n)
     }
@@ -801,7 +802,7 @@ impl<'w> FindingWriter<'w> {
 }
 
 /// `n` in decimal.
-#[inline]
+#[inline(always)]
 fn push_number(out: &mut Vec<u8>, n: u64) {
     // Lines and columns are mostly one or two digits.
     if n < 10 {
