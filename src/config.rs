@@ -1047,6 +1047,10 @@ pub struct ConfigResolver {
     /// The built-in defaults with the overrides applied, made once.
     defaults: Option<Arc<Config>>,
     overrides: Overrides,
+    /// The folder of the last file asked about, as given, and its config: files come
+    /// sorted, a folder's files one after another, and they need neither the absolute
+    /// folder (a `getcwd` each) nor a lookup.
+    last: Option<(PathBuf, Arc<Config>)>,
 }
 
 /// Values from the command line that beat every config file.
@@ -1287,6 +1291,7 @@ impl ConfigResolver {
             by_dir: HashMap::new(),
             defaults: None,
             overrides,
+            last: None,
         })
     }
 
@@ -1296,6 +1301,26 @@ impl ConfigResolver {
         if let Some(config) = &self.explicit {
             return Ok(config.clone());
         }
+        // A name (not `.`, `..` or `/`) in a folder, which alone decides.
+        let named = matches!(
+            file.components().next_back(),
+            Some(std::path::Component::Normal(_))
+        );
+        let folder = file.parent().filter(|_| named);
+        if let (Some(folder), Some((last, config))) = (folder, &self.last) {
+            if last == folder {
+                return Ok(config.clone());
+            }
+        }
+        let config = self.for_folder_of(file)?;
+        if let Some(folder) = folder {
+            self.last = Some((folder.to_path_buf(), config.clone()));
+        }
+        Ok(config)
+    }
+
+    /// [`ConfigResolver::for_file`], looked up.
+    fn for_folder_of(&mut self, file: &Path) -> Result<Arc<Config>, ConfigError> {
         let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         let start = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut visited = Vec::new();
@@ -1337,6 +1362,30 @@ impl ConfigResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The last folder's config is reused only for files of that same folder: files of
+    /// folders that alternate, and a file beneath, each get their own folder's config.
+    #[test]
+    fn each_file_gets_its_folders_config_when_folders_alternate() {
+        let root = std::env::temp_dir().join(format!("pipelint-resolver-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("a/deeper")).unwrap();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        std::fs::write(root.join("a/.pipelint.yaml"), "ignore: [missing-timeout]\n").unwrap();
+        std::fs::write(root.join("b/.pipelint.yaml"), "ignore: [unpinned-image]\n").unwrap();
+        let mut resolver = ConfigResolver::new(None, Overrides::default()).unwrap();
+        let mut config = |path: &str| resolver.for_file(&root.join(path)).unwrap();
+        let a = config("a/x.yaml");
+        let b = config("b/x.yaml");
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(&config("a/y.yaml"), &a));
+        assert!(Arc::ptr_eq(&config("a/deeper/z.yaml"), &a));
+        assert!(Arc::ptr_eq(&config("b/y.yaml"), &b));
+        assert!(Arc::ptr_eq(&config("b/z.yaml"), &b));
+        let outside = config("x.yaml");
+        assert!(!Arc::ptr_eq(&outside, &a) && !Arc::ptr_eq(&outside, &b));
+        assert!(Arc::ptr_eq(&config("a/z.yaml"), &a));
+        std::fs::remove_dir_all(root).unwrap();
+    }
 
     fn load(text: &str) -> Result<Config, ConfigError> {
         Config::from_text(Path::new(".pipelint.yaml"), text)

@@ -1318,6 +1318,11 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// shell does not split at a non-breaking space; Unicode classes cost milliseconds to
 /// compile (paid by every short run) and `\b` would keep the fast engines out.
 pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&ascii_classes(pattern))
+}
+
+/// `pattern` with `\s`, `\w`, `\d` and `\b` spelt as their ASCII forms (see [`ascii_regex`]).
+pub(crate) fn ascii_classes(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 32);
     let mut depth = 0usize; // inside `[...]`
     let mut chars = pattern.chars().peekable();
@@ -1362,7 +1367,7 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
             _ => out.push(c),
         }
     }
-    regex::Regex::new(&out)
+    out
 }
 
 /// `needle` occurs in `hay` ([`str::contains`]) for a short `hay` (a step's name): a look at

@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
+use regex_automata::meta;
 
 use super::knowledge::{Candidates, Knowledge, Row};
 
@@ -14,7 +15,7 @@ use super::knowledge::{Candidates, Knowledge, Row};
 #[derive(Debug)]
 pub struct ShellTable {
     /// Row index and its pattern, anchored where a command word starts.
-    patterns: Vec<(usize, String, OnceLock<Regex>)>,
+    patterns: Vec<(usize, String, OnceLock<meta::Regex>)>,
 }
 
 impl ShellTable {
@@ -29,10 +30,30 @@ impl ShellTable {
         ShellTable { patterns }
     }
 
-    fn regex(&self, k: usize) -> &Regex {
+    fn regex(&self, k: usize) -> &meta::Regex {
         let (_, source, regex) = &self.patterns[k];
-        regex.get_or_init(|| super::ascii_regex(source).expect("checked when loaded"))
+        regex.get_or_init(|| command_regex(source).expect("checked when loaded"))
     }
+}
+
+/// Compiles a shell row's pattern as [`super::ascii_regex`] does (the same syntax, limits and
+/// matches), without the regex's own literal prefilter: the knowledge's prefilter has already
+/// found one of the row's needles in the text, and building a prefilter (and the reverse
+/// searches that go with it) was most of a pattern's compile time, which a short run pays
+/// on its critical path.
+fn command_regex(source: &str) -> Result<meta::Regex, Box<meta::BuildError>> {
+    // `regex::Regex::new`'s configuration, but for the prefilter.
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(10 * (1 << 20)))
+        .hybrid_cache_capacity(2 * (1 << 20))
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .auto_prefilter(false);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(regex_automata::util::syntax::Config::new().utf8(true))
+        .build(&super::ascii_classes(source))
+        .map_err(Box::new)
 }
 
 static PYTHON_C: LazyLock<Regex> = LazyLock::new(|| {
@@ -117,10 +138,10 @@ pub fn scan_candidates(
         let row = &knowledge.rows[*index];
         let upserts = std::cell::OnceCell::new();
         for caps in table.regex(k).captures_iter(text) {
-            let Some(m) = caps.get(1) else { continue };
+            let Some(m) = caps.get_group(1) else { continue };
             // The idempotent forms: `--replace`, `--skip-existing`, a local destination.
             if !row.unless_in_command.is_empty() {
-                let command = command_around(text, m.start(), m.end());
+                let command = command_around(text, m.start, m.end);
                 if row.unless_in_command.iter().any(|w| command.contains(&**w)) {
                     continue;
                 }
@@ -129,7 +150,7 @@ pub fn scan_candidates(
             if !row.unless_in_statement.is_empty()
                 && upserts
                     .get_or_init(|| Upserts::of(text, &row.unless_in_statement))
-                    .in_statement(m.start(), m.end())
+                    .in_statement(m.start, m.end)
             {
                 continue;
             }
