@@ -22,6 +22,12 @@ struct Token {
     /// An operator of one byte (`(`, `.`, `=`...): that byte; 0 for any other token. The
     /// scanner compares it instead of slicing the source for each token it looks at.
     op: u8,
+    /// How many string literals come before this token (of the token list it is in).
+    strings_before: u32,
+    /// For an opening bracket, the index of its closing one (the list's length if
+    /// unclosed); 0 for any other token. Found while tokenizing, so that reading a call
+    /// costs only its own arguments (not those of the calls nested in them).
+    closing: u32,
     range: Range<usize>,
 }
 
@@ -38,14 +44,49 @@ const NAME_BYTE: [bool; 256] = {
     table
 };
 
-/// Tokenizes Python source. Never fails: unknown bytes become operators, an unterminated
-/// string runs to the end of the line (or file, for triple quotes).
-fn tokenize(src: &str) -> Vec<Token> {
+/// The tokens of a Python source, with the bodies of its string literals.
+struct Tokens<'a> {
+    list: Vec<Token>,
+    /// The body of every string literal token, in order (docstrings included).
+    strings: Vec<&'a str>,
+    /// How many `(` there are: room for a call each.
+    opens: usize,
+}
+
+impl Tokens<'_> {
+    /// How many string literals come before token `i` (all of them for `i` past the end).
+    fn strings_before(&self, i: usize) -> usize {
+        self.list
+            .get(i)
+            .map_or(self.strings.len(), |t| t.strings_before as usize)
+    }
+
+    /// The index of the bracket that closes the one at `open`.
+    fn closing(&self, open: usize) -> usize {
+        self.list[open].closing as usize
+    }
+}
+
+/// Tokenizes Python source (`src`, which starts at byte `base` of the text that token
+/// ranges are given in). Never fails: unknown bytes become operators, an unterminated
+/// string runs to the end of the line (or file, for triple quotes). The bracket structure
+/// and the string bodies are found in the same pass.
+fn tokenize(src: &str, base: usize) -> Tokens<'_> {
     let b = src.as_bytes();
     // About one token in three bytes of typical Python: one allocation, seldom two.
-    let mut out = Vec::with_capacity(src.len() / 3 + 8);
+    let mut out: Vec<Token> = Vec::with_capacity(src.len() / 3 + 8);
+    let mut strings: Vec<&str> = Vec::new();
+    let mut open: Vec<u32> = Vec::new();
+    let mut opens = 0;
     let mut i = 0;
     let mut depth = 0i32; // inside (), [], {} newlines do not end a statement
+    let token = |kind: Kind, op: u8, strings: &Vec<&str>, range: Range<usize>| Token {
+        kind,
+        op,
+        strings_before: strings.len() as u32,
+        closing: 0,
+        range: base + range.start..base + range.end,
+    };
     while i < b.len() {
         let c = b[i];
         match c {
@@ -56,11 +97,7 @@ fn tokenize(src: &str) -> Vec<Token> {
             }
             b'\n' => {
                 if depth == 0 {
-                    out.push(Token {
-                        kind: Kind::Newline,
-                        op: 0,
-                        range: i..i + 1,
-                    });
+                    out.push(token(Kind::Newline, 0, &strings, i..i + 1));
                 }
                 i += 1;
             }
@@ -74,11 +111,8 @@ fn tokenize(src: &str) -> Vec<Token> {
             }
             b'"' | b'\'' => {
                 let end = string_end(b, i);
-                out.push(Token {
-                    kind: Kind::Str,
-                    op: 0,
-                    range: i..end,
-                });
+                out.push(token(Kind::Str, 0, &strings, i..end));
+                strings.push(string_body(src, &(i..end)).0);
                 i = end;
             }
             _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
@@ -87,24 +121,20 @@ fn tokenize(src: &str) -> Vec<Token> {
                     i += 1;
                 }
                 // String prefixes: r"", b'', f"", rb"", u''...
-                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') && i - start <= 2 {
-                    let prefix = src[start..i].to_ascii_lowercase();
-                    if prefix.chars().all(|ch| matches!(ch, 'r' | 'b' | 'f' | 'u')) {
-                        let end = string_end(b, i);
-                        out.push(Token {
-                            kind: Kind::Str,
-                            op: 0,
-                            range: start..end,
-                        });
-                        i = end;
-                        continue;
-                    }
+                if i < b.len()
+                    && (b[i] == b'"' || b[i] == b'\'')
+                    && i - start <= 2
+                    && b[start..i]
+                        .iter()
+                        .all(|ch| matches!(ch.to_ascii_lowercase(), b'r' | b'b' | b'f' | b'u'))
+                {
+                    let end = string_end(b, i);
+                    out.push(token(Kind::Str, 0, &strings, start..end));
+                    strings.push(string_body(src, &(start..end)).0);
+                    i = end;
+                    continue;
                 }
-                out.push(Token {
-                    kind: Kind::Name,
-                    op: 0,
-                    range: start..i,
-                });
+                out.push(token(Kind::Name, 0, &strings, start..i));
             }
             _ if c.is_ascii_digit() => {
                 let start = i;
@@ -112,38 +142,44 @@ fn tokenize(src: &str) -> Vec<Token> {
                 {
                     i += 1;
                 }
-                out.push(Token {
-                    kind: Kind::Number,
-                    op: 0,
-                    range: start..i,
-                });
+                out.push(token(Kind::Number, 0, &strings, start..i));
             }
             // `a; b` is two statements.
             b';' if depth == 0 => {
-                out.push(Token {
-                    kind: Kind::Newline,
-                    op: 0,
-                    range: i..i + 1,
-                });
+                out.push(token(Kind::Newline, 0, &strings, i..i + 1));
                 i += 1;
             }
             _ => {
                 match c {
-                    b'(' | b'[' | b'{' => depth += 1,
-                    b')' | b']' | b'}' => depth = (depth - 1).max(0),
+                    b'(' | b'[' | b'{' => {
+                        depth += 1;
+                        opens += usize::from(c == b'(');
+                        open.push(out.len() as u32);
+                    }
+                    // Any closer ends the innermost bracket, as `depth` counts.
+                    b')' | b']' | b'}' => {
+                        depth = (depth - 1).max(0);
+                        if let Some(o) = open.pop() {
+                            out[o as usize].closing = out.len() as u32;
+                        }
+                    }
                     _ => {}
                 }
                 // An ASCII byte (the others start names): one byte, one operator.
-                out.push(Token {
-                    kind: Kind::Op,
-                    op: c,
-                    range: i..i + 1,
-                });
+                out.push(token(Kind::Op, c, &strings, i..i + 1));
                 i += 1;
             }
         }
     }
-    out
+    for o in open {
+        out[o as usize].closing = out.len() as u32;
+    }
+    visited(out.len());
+    Tokens {
+        list: out,
+        strings,
+        opens,
+    }
 }
 
 /// End (exclusive) of the string literal whose opening quote is at `start`.
@@ -313,7 +349,7 @@ impl<'a> FirstStringArg<'_, 'a> {
 /// Scans Python source.
 pub fn scan(src: &str) -> Scan<'_> {
     let mut aliases = Aliases::default();
-    let mut out = scan_tokens(src, &tokenize(src), &mut aliases);
+    let mut out = scan_tokens(src, tokenize(src, 0), &mut aliases);
     out.calls.sort_by_key(|c| c.range.start);
     out.aliases = aliases.names;
     out
@@ -358,21 +394,14 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Scan<'a> {
+fn scan_tokens<'a>(src: &'a str, shape: Tokens<'a>, aliases: &mut Aliases) -> Scan<'a> {
     let mut out = Scan::default();
     // Room for every literal and for a call per `(`, once (not grown push by push).
-    let (strings, opens) = tokens.iter().fold((0, 0), |(s, o), t| {
-        (
-            s + usize::from(t.kind == Kind::Str),
-            o + usize::from(t.op == b'('),
-        )
-    });
-    out.arg_strings.reserve(strings);
-    out.strings.reserve(strings);
-    out.calls.reserve(opens);
+    out.strings.reserve(shape.strings.len());
+    out.calls.reserve(shape.opens);
     let mut fields: Vec<Range<usize>> = Vec::new();
     let text = |t: &Token| &src[t.range.clone()];
-    let shape = Shape::of(src, tokens, &mut out.arg_strings);
+    let tokens = &shape.list[..];
     let mut statement_start = 0;
     let mut i = 0;
     while i < tokens.len() {
@@ -489,20 +518,13 @@ fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Sca
         }
         i += 1;
     }
+    out.arg_strings = shape.strings;
     // Expressions inside f-strings are code too: `f"model-{uuid.uuid4()}"`.
     for field in fields {
         let Some(field_text) = src.get(field.clone()) else {
             continue;
         };
-        let inner: Vec<Token> = tokenize(field_text)
-            .into_iter()
-            .map(|t| Token {
-                kind: t.kind,
-                op: t.op,
-                range: t.range.start + field.start..t.range.end + field.start,
-            })
-            .collect();
-        let nested = scan_tokens(src, &inner, aliases);
+        let nested = scan_tokens(src, tokenize(field_text, field.start), aliases);
         let base = out.arg_strings.len();
         out.arg_strings.extend(nested.arg_strings);
         out.calls.extend(nested.calls.into_iter().map(|mut call| {
@@ -656,67 +678,26 @@ fn visited(n: usize) {
     let _ = n;
 }
 
-/// The bracket structure of a token list, found in one pass so that reading a call costs
-/// only its own arguments (not those of the calls nested in them).
-struct Shape {
-    /// For an opening bracket, the index of its closing one (`tokens.len()` if unclosed).
-    closing: Vec<usize>,
-    /// For each token, how many string literals come before it.
-    strings_before: Vec<usize>,
-}
-
-impl Shape {
-    fn of<'a>(src: &'a str, tokens: &[Token], strings: &mut Vec<&'a str>) -> Shape {
-        let mut closing = vec![usize::MAX; tokens.len()];
-        let mut strings_before = Vec::with_capacity(tokens.len() + 1);
-        let first_string = strings.len();
-        let mut open: Vec<usize> = Vec::new();
-        for (i, t) in tokens.iter().enumerate() {
-            strings_before.push(strings.len() - first_string);
-            match (t.kind, t.op) {
-                (Kind::Op, b'(' | b'[' | b'{') => open.push(i),
-                // Any closer ends the innermost bracket, as the tokenizer counts depth.
-                (Kind::Op, b')' | b']' | b'}') => {
-                    if let Some(o) = open.pop() {
-                        closing[o] = i;
-                    }
-                }
-                (Kind::Str, _) => strings.push(string_body(src, &t.range).0),
-                _ => {}
-            }
-        }
-        strings_before.push(strings.len() - first_string);
-        visited(tokens.len());
-        for o in open {
-            closing[o] = tokens.len();
-        }
-        Shape {
-            closing,
-            strings_before,
-        }
-    }
-}
-
 /// Reads the call whose dotted name spans tokens `start..=end` (followed by `(`), in the
 /// statement that starts at token `statement`.
 fn read_call<'a>(
     src: &'a str,
     tokens: &[Token],
-    shape: &Shape,
+    shape: &Tokens,
     (statement, start, end): (usize, usize, usize),
     written: Cow<'a, str>,
     aliases: &Aliases,
 ) -> Call<'a> {
     let text = |i: usize| &src[tokens[i].range.clone()];
     let open = end + 1;
-    let close = shape.closing[open];
+    let close = shape.closing(open);
     let mut call = Call {
         name: resolve(&written, aliases),
         written,
         range: tokens[start].range.start..tokens[end].range.end,
         positional: 0,
         keywords: Vec::new(),
-        string_args: shape.strings_before[open]..shape.strings_before[close],
+        string_args: shape.strings_before(open)..shape.strings_before(close),
         args: tokens[open].range.start..tokens.get(close).map_or(src.len(), |t| t.range.end),
         assigned_to: None,
     };
@@ -736,7 +717,7 @@ fn read_call<'a>(
             classify_arg(src, tokens, arg_start, j, &mut call);
             arg_start = j + 1;
         } else if matches!(tokens[j].op, b'(' | b'[' | b'{') {
-            j = shape.closing[j];
+            j = shape.closing(j);
         }
         j += 1;
     }
@@ -808,7 +789,8 @@ mod tests {
     #[test]
     fn operators_carry_their_byte() {
         let src = "a.b(c, d=1)[x] ** \u{e9}t\u{e9} \u{2014} 'q' # c\n";
-        let tokens: Vec<(Kind, &str, u8)> = tokenize(src)
+        let tokens: Vec<(Kind, &str, u8)> = tokenize(src, 0)
+            .list
             .iter()
             .map(|t| (t.kind, &src[t.range.clone()], t.op))
             .collect();
