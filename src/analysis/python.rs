@@ -228,6 +228,9 @@ fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
 
 /// A call seen in the source: `np.random.default_rng(seed)` resolves to
 /// `numpy.random.default_rng` with one positional argument.
+///
+/// Its arguments (`positional`, `keywords`) are read by [`scan`]; [`scan_names`] leaves
+/// them for [`Scan::read_arguments`], for the few calls that a row may match.
 #[derive(Clone, Debug)]
 pub struct Call<'a> {
     /// The dotted name as resolved through imports (`numpy.random.default_rng`).
@@ -236,9 +239,14 @@ pub struct Call<'a> {
     pub written: Cow<'a, str>,
     /// Byte range of the written name.
     pub range: Range<usize>,
-    pub positional: usize,
+    positional: usize,
     /// Keyword arguments with the source text of their value.
-    pub keywords: Vec<(&'a str, &'a str)>,
+    keywords: Vec<(&'a str, &'a str)>,
+    /// Have the arguments been read?
+    arguments_read: bool,
+    /// Where the arguments are: the token list of the scan that has them
+    /// ([`Scan::token_lists`]) and the index of the opening parenthesis in it.
+    tokens: (u32, u32),
     /// String literals among the arguments, at any depth (bodies, without quotes): indices
     /// into [`Scan::arg_strings`]. A range, not a list: calls nest (`f(g(h("x")))`), and a
     /// list per call would copy the inner strings once per enclosing call.
@@ -259,11 +267,19 @@ pub fn head(name: &str) -> &str {
 }
 
 impl Call<'_> {
+    /// The source text of the value of keyword argument `name`.
     pub fn keyword(&self, name: &str) -> Option<&str> {
+        debug_assert!(self.arguments_read, "arguments of `{}` not read", self.name);
         self.keywords
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| *v)
+    }
+
+    /// How many positional arguments the call has (`*args` and `**kwargs` are none).
+    pub fn positional(&self) -> usize {
+        debug_assert!(self.arguments_read, "arguments of `{}` not read", self.name);
+        self.positional
     }
 
     /// The last component of the name (`default_rng`).
@@ -300,9 +316,28 @@ pub struct Scan<'a> {
     /// Names bound by imports (`np` -> `numpy`): a call on one of them is on a module, not
     /// on a value.
     pub aliases: HashMap<String, String>,
+    /// The tokens of the program (first) and of each f-string field with code, kept for
+    /// the arguments read later.
+    token_lists: Vec<Vec<Token>>,
+    src: &'a str,
 }
 
 impl<'a> Scan<'a> {
+    /// Reads the arguments of call `i`, if they were not yet.
+    pub fn read_arguments(&mut self, i: usize) {
+        let call = &mut self.calls[i];
+        if call.arguments_read {
+            return;
+        }
+        let (list, open) = call.tokens;
+        read_arguments(
+            self.src,
+            &self.token_lists[list as usize],
+            open as usize,
+            call,
+        );
+    }
+
     /// The string literals among `call`'s arguments.
     pub fn string_args(&self, call: &Call) -> &[&'a str] {
         &self.arg_strings[call.string_args.clone()]
@@ -346,10 +381,20 @@ impl<'a> FirstStringArg<'_, 'a> {
     }
 }
 
-/// Scans Python source.
+/// Scans Python source, with the arguments of every call.
 pub fn scan(src: &str) -> Scan<'_> {
+    scan_with(src, true)
+}
+
+/// Scans Python source; the arguments of a call are read when asked
+/// ([`Scan::read_arguments`]).
+pub fn scan_names(src: &str) -> Scan<'_> {
+    scan_with(src, false)
+}
+
+fn scan_with(src: &str, arguments: bool) -> Scan<'_> {
     let mut aliases = Aliases::default();
-    let mut out = scan_tokens(src, tokenize(src, 0), &mut aliases);
+    let mut out = scan_tokens(src, tokenize(src, 0), &mut aliases, arguments);
     out.calls.sort_by_key(|c| c.range.start);
     out.aliases = aliases.names;
     out
@@ -394,8 +439,16 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-fn scan_tokens<'a>(src: &'a str, shape: Tokens<'a>, aliases: &mut Aliases) -> Scan<'a> {
-    let mut out = Scan::default();
+fn scan_tokens<'a>(
+    src: &'a str,
+    shape: Tokens<'a>,
+    aliases: &mut Aliases,
+    arguments: bool,
+) -> Scan<'a> {
+    let mut out = Scan {
+        src,
+        ..Scan::default()
+    };
     // Room for every literal and for a call per `(`, once (not grown push by push).
     out.strings.reserve(shape.strings.len());
     out.calls.reserve(shape.opens);
@@ -410,6 +463,11 @@ fn scan_tokens<'a>(src: &'a str, shape: Tokens<'a>, aliases: &mut Aliases) -> Sc
             statement_start = i;
         }
         let t = &tokens[i];
+        // Operators, numbers and line ends start nothing the scan records (half the tokens).
+        if !matches!(t.kind, Kind::Name | Kind::Str) {
+            i += 1;
+            continue;
+        }
         if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from")
         {
             i = read_import(src, tokens, i, aliases, &mut out.imports);
@@ -476,10 +534,11 @@ fn scan_tokens<'a>(src: &'a str, shape: Tokens<'a>, aliases: &mut Aliases) -> Sc
             && matches!(tokens[back - 2].op, b')' | b']');
         if chained && calls_next {
             let attrs: String = tokens[back..=i].iter().map(text).collect();
-            let written = format!("<expr>.{attrs}");
+            let name = format!("<expr>.{attrs}");
             let at = (statement_start, i, i);
-            let mut call = read_call(src, tokens, &shape, at, Cow::Borrowed(text(t)), aliases);
-            call.name = Cow::Owned(written);
+            let written = Cow::Borrowed(text(t));
+            let mut call = read_call(src, &shape, at, written, aliases, arguments);
+            call.name = Cow::Owned(name);
             out.calls.push(call);
             i += 1;
             continue;
@@ -508,7 +567,7 @@ fn scan_tokens<'a>(src: &'a str, shape: Tokens<'a>, aliases: &mut Aliases) -> Sc
                 };
                 let at = (statement_start, start, end);
                 out.calls
-                    .push(read_call(src, tokens, &shape, at, written, aliases));
+                    .push(read_call(src, &shape, at, written, aliases, arguments));
                 // Continue inside the arguments: nested calls count too.
                 i = end + 1;
                 continue;
@@ -519,16 +578,21 @@ fn scan_tokens<'a>(src: &'a str, shape: Tokens<'a>, aliases: &mut Aliases) -> Sc
         i += 1;
     }
     out.arg_strings = shape.strings;
+    // The program's tokens are list 0 of this scan, as its calls say.
+    out.token_lists.push(shape.list);
     // Expressions inside f-strings are code too: `f"model-{uuid.uuid4()}"`.
     for field in fields {
         let Some(field_text) = src.get(field.clone()) else {
             continue;
         };
-        let nested = scan_tokens(src, tokenize(field_text, field.start), aliases);
+        let nested = scan_tokens(src, tokenize(field_text, field.start), aliases, arguments);
         let base = out.arg_strings.len();
+        let lists = out.token_lists.len() as u32;
         out.arg_strings.extend(nested.arg_strings);
+        out.token_lists.extend(nested.token_lists);
         out.calls.extend(nested.calls.into_iter().map(|mut call| {
             call.string_args = base + call.string_args.start..base + call.string_args.end;
+            call.tokens.0 += lists;
             call
         }));
     }
@@ -679,15 +743,16 @@ fn visited(n: usize) {
 }
 
 /// Reads the call whose dotted name spans tokens `start..=end` (followed by `(`), in the
-/// statement that starts at token `statement`.
+/// statement that starts at token `statement`; its arguments too if `arguments`.
 fn read_call<'a>(
     src: &'a str,
-    tokens: &[Token],
     shape: &Tokens,
     (statement, start, end): (usize, usize, usize),
     written: Cow<'a, str>,
     aliases: &Aliases,
+    arguments: bool,
 ) -> Call<'a> {
+    let tokens = &shape.list;
     let text = |i: usize| &src[tokens[i].range.clone()];
     let open = end + 1;
     let close = shape.closing(open);
@@ -697,6 +762,8 @@ fn read_call<'a>(
         range: tokens[start].range.start..tokens[end].range.end,
         positional: 0,
         keywords: Vec::new(),
+        arguments_read: false,
+        tokens: (0, open as u32),
         string_args: shape.strings_before(open)..shape.strings_before(close),
         args: tokens[open].range.start..tokens.get(close).map_or(src.len(), |t| t.range.end),
         assigned_to: None,
@@ -708,23 +775,32 @@ fn read_call<'a>(
     {
         call.assigned_to = Some(text(statement));
     }
+    if arguments {
+        read_arguments(src, tokens, open, &mut call);
+    }
+    call
+}
+
+/// Reads the arguments of `call`, whose `(` is token `open`.
+fn read_arguments<'a>(src: &'a str, tokens: &[Token], open: usize, call: &mut Call<'a>) {
+    let close = tokens[open].closing as usize;
     // Arguments: split at the commas between them, stepping over nested brackets whole.
     let mut j = open + 1;
     let mut arg_start = j;
     while j < close {
         visited(1);
         if tokens[j].op == b',' {
-            classify_arg(src, tokens, arg_start, j, &mut call);
+            classify_arg(src, tokens, arg_start, j, call);
             arg_start = j + 1;
         } else if matches!(tokens[j].op, b'(' | b'[' | b'{') {
-            j = shape.closing(j);
+            j = tokens[j].closing as usize;
         }
         j += 1;
     }
     if arg_start < close.min(tokens.len()) {
-        classify_arg(src, tokens, arg_start, close.min(tokens.len()), &mut call);
+        classify_arg(src, tokens, arg_start, close.min(tokens.len()), call);
     }
-    call
+    call.arguments_read = true;
 }
 
 fn classify_arg<'a>(src: &'a str, tokens: &[Token], from: usize, to: usize, call: &mut Call<'a>) {
@@ -847,6 +923,40 @@ mod tests {
             scan.string_args(&scan.calls[3]),
             ["INSERT INTO runs VALUES (%s)"]
         );
+    }
+
+    /// Arguments read when asked are those a full scan reads, for the calls of the program
+    /// and of its f-string fields alike; a scan of names reads none.
+    #[test]
+    fn arguments_read_later_are_those_of_a_full_scan() {
+        let src = "import requests as r\nx = r.get(u, timeout=5, *a, **k)\nname = f'{r.post(\"s3://b\", json=d)}'\nf(g(1, h=2), y=[1, 2])\n";
+        let full = scan(src);
+        let shown = |c: &Call<'_>| {
+            let keywords: Vec<(String, String)> = c
+                .keywords
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            (c.name.to_string(), c.positional(), keywords)
+        };
+        let owned = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        let read: Vec<_> = full.calls.iter().map(shown).collect();
+        assert_eq!(
+            read,
+            [
+                ("requests.get".to_string(), 1, owned("timeout", "5")),
+                ("requests.post".to_string(), 1, owned("json", "d")),
+                ("f".to_string(), 1, owned("y", "[1, 2]")),
+                ("g".to_string(), 1, owned("h", "2")),
+            ]
+        );
+        let mut names = scan_names(src);
+        assert!(names.calls.iter().all(|c| !c.arguments_read));
+        for i in (0..names.calls.len()).rev() {
+            names.read_arguments(i);
+            names.read_arguments(i);
+        }
+        assert_eq!(names.calls.iter().map(shown).collect::<Vec<_>>(), read);
     }
 
     /// Tokens visited by [`scan`] on `src`.
