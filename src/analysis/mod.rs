@@ -682,10 +682,11 @@ struct PythonProgram<'s, 'a> {
     /// row, not once per call: a long program has many calls.
     made_by_program: std::cell::RefCell<HashMap<usize, Option<usize>>>,
     program_holds: std::cell::RefCell<HashMap<usize, bool>>,
-    /// Names the program binds to a literal (`rows = []`): their methods are a list's, a
-    /// dict's or a string's, never a client's. Found on the first receiver that cannot be
-    /// followed.
-    literal_bound: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
+    /// Receivers asked about so far, and whether the program binds them to a literal
+    /// (`rows = []`): their methods are a list's, a dict's or a string's, never a client's.
+    /// A program has few receivers that cannot be followed: each is looked for where it is
+    /// written, not every line of the program read for all names.
+    literal_bound: std::cell::RefCell<Vec<(String, bool)>>,
     source: &'a str,
     /// The candidate rows of every call, one after the other: those of call `i` end at
     /// `rows_of_calls_end[i]`.
@@ -694,11 +695,12 @@ struct PythonProgram<'s, 'a> {
 }
 
 impl<'s, 'a> PythonProgram<'s, 'a> {
+    /// The candidate rows of the calls are those [`call_rows`] found.
     fn new(
         knowledge: &'s knowledge::Knowledge,
         source: &'a str,
         scan: &'s python::Scan<'a>,
-        candidates: &knowledge::Candidates,
+        (rows_of_calls, rows_of_calls_end): (Vec<usize>, Vec<usize>),
     ) -> Self {
         let mut receivers: HashMap<&'a str, usize> = HashMap::new();
         // The outermost call of an assignment makes the value: `x = a(b())` is `a`'s.
@@ -727,33 +729,9 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
             program_holds: Default::default(),
             literal_bound: Default::default(),
             source,
-            rows_of_calls: Vec::new(),
-            rows_of_calls_end: Vec::new(),
+            rows_of_calls,
+            rows_of_calls_end,
         };
-        // The candidate rows of each call, found once for the seeds and the evidence.
-        let mut rows_of_calls = Vec::new();
-        let mut ends = Vec::with_capacity(scan.calls.len());
-        let always: Vec<usize> = knowledge
-            .rows_for_every_call()
-            .iter()
-            .copied()
-            .filter(|&i| candidates.row(i))
-            .collect();
-        for call in &scan.calls {
-            let from = rows_of_calls.len();
-            knowledge.call_rows_with(&call.name, &always, &mut rows_of_calls);
-            let mut kept = from;
-            for k in from..rows_of_calls.len() {
-                if candidates.row(rows_of_calls[k]) {
-                    rows_of_calls[kept] = rows_of_calls[k];
-                    kept += 1;
-                }
-            }
-            rows_of_calls.truncate(kept);
-            ends.push(rows_of_calls.len());
-        }
-        program.rows_of_calls = rows_of_calls;
-        program.rows_of_calls_end = ends;
         let mut seeded = std::collections::BTreeSet::new();
         for (i, call) in scan.calls.iter().enumerate() {
             for &index in program.rows_of(i) {
@@ -790,9 +768,14 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
 
     /// Is `name` bound to a literal somewhere (`name = [`, `{`, `(`, a string, a number)?
     fn bound_to_literal(&self, name: &str) -> bool {
+        if let Some((_, bound)) = self.literal_bound.borrow().iter().find(|(n, _)| n == name) {
+            return *bound;
+        }
+        let bound = binds_to_literal(self.source, name);
         self.literal_bound
-            .get_or_init(|| names_bound_to_literals(self.source))
-            .contains(name)
+            .borrow_mut()
+            .push((name.to_string(), bound));
+        bound
     }
 
     /// The call that made `call`'s receiver, if known.
@@ -928,6 +911,37 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
     }
 }
 
+/// The candidate rows of each call of `scan`, one call's after the other: those of call `i`
+/// end at the `i`-th end. Found once for the seeds and the evidence.
+fn call_rows(
+    knowledge: &knowledge::Knowledge,
+    scan: &python::Scan,
+    candidates: &knowledge::Candidates,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut rows_of_calls = Vec::new();
+    let mut ends = Vec::with_capacity(scan.calls.len());
+    let always: Vec<usize> = knowledge
+        .rows_for_every_call()
+        .iter()
+        .copied()
+        .filter(|&i| candidates.row(i))
+        .collect();
+    for call in &scan.calls {
+        let from = rows_of_calls.len();
+        knowledge.call_rows_with(&call.name, &always, &mut rows_of_calls);
+        let mut kept = from;
+        for k in from..rows_of_calls.len() {
+            if candidates.row(rows_of_calls[k]) {
+                rows_of_calls[kept] = rows_of_calls[k];
+                kept += 1;
+            }
+        }
+        rows_of_calls.truncate(kept);
+        ends.push(rows_of_calls.len());
+    }
+    (rows_of_calls, ends)
+}
+
 /// How a call that a row matches is named in evidence, made into text only for evidence.
 enum Shown<'c> {
     /// Its resolved name.
@@ -955,8 +969,18 @@ fn python_evidence(
     if candidates.nothing() {
         return;
     }
-    let scan = python::scan(source);
-    let program = PythonProgram::new(knowledge, source, &scan, &candidates);
+    let mut scan = python::scan_names(source);
+    let rows = call_rows(knowledge, &scan, &candidates);
+    // Arguments are read only for the calls a row may match (a few of a program's).
+    let mut from = 0;
+    for (i, &end) in rows.1.iter().enumerate() {
+        if end > from {
+            scan.read_arguments(i);
+        }
+        from = end;
+    }
+    let scan = scan;
+    let program = PythonProgram::new(knowledge, source, &scan, rows);
     // Jitter in a backoff (`time.sleep(random.uniform(1, 2))`) does not reach the output
     // (`shapes.random-ignored-in`). Such calls nest or are apart: their argument ranges merged, a call's place among them
     // is one binary search, and the words in them one set (not a scan per call).
@@ -1078,7 +1102,7 @@ fn python_evidence(
                     && (row.present_any.is_empty()
                         || row.present_any.iter().any(|k| keyword(k).is_some()))
                     && row.absent.iter().all(|k| keyword(k).is_none())
-                    && (!row.no_positional || call.positional == 0)
+                    && (!row.no_positional || call.positional() == 0)
                     && (!row.remote_arg || remote_arg)
                     && (!row.hub_id_arg || hub_ids().find(call).is_some())
                     && (row.first_arg_not.is_empty()
@@ -1205,40 +1229,29 @@ fn binds_a_literal(bytes: &[u8], mut i: usize) -> bool {
         .is_some_and(|b| b"[{(\"'0123456789".contains(b))
 }
 
-/// Names a program binds to a literal at the start of a line (`name = [`, `{`, `(`, a
-/// string, a number).
-fn names_bound_to_literals(source: &str) -> std::collections::HashSet<&str> {
+/// Does a line of `source` start with the word `name` bound to a literal (`name = [`, `{`,
+/// `(`, a string, a number)? The first word of a line comes after its indentation only (not
+/// a keyword argument inside a call), white space beyond ASCII included. Only the places
+/// where `name` is written are looked at.
+fn binds_to_literal(source: &str, name: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    // Words are made of word characters only: any other name is never one.
+    if name.is_empty() || !name.chars().all(is_word) {
+        return false;
+    }
     let bytes = source.as_bytes();
-    first_words(source)
-        .filter(|&(at, w)| binds_a_literal(bytes, at + w.len()))
-        .map(|(_, w)| w)
-        .collect()
-}
-
-/// The first word of each line, after its indentation only (not a keyword argument inside a
-/// call), with its offset: lines and indentation read a byte at a time, white space beyond
-/// ASCII as `str::trim_start` sees it.
-fn first_words(source: &str) -> impl Iterator<Item = (usize, &str)> {
-    let bytes = source.as_bytes();
-    let mut next_line = Some(0);
-    std::iter::from_fn(move || loop {
-        let start = next_line?;
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| start + i);
-        next_line = (end < bytes.len()).then_some(end + 1);
-        let mut at = start;
-        while at < end && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') {
-            at += 1;
-        }
-        if at < end && bytes[at] >= 0x80 {
-            at = end - source[at..end].trim_start().len();
-        }
-        // A word that starts the line's text (a word cannot run past its line).
-        if let Some((0, word)) = words(&source[at..end]).next() {
-            return Some((at, word));
-        }
+    source.match_indices(name).any(|(at, _)| {
+        let end = at + name.len();
+        // Only white space back to the line start: a walk that stops at the first other
+        // character (so each byte is walked over for one occurrence at most).
+        let first_on_line = source[..at]
+            .chars()
+            .rev()
+            .find(|&c| c == '\n' || !c.is_whitespace())
+            .is_none_or(|c| c == '\n');
+        first_on_line
+            && !source[end..].chars().next().is_some_and(is_word)
+            && binds_a_literal(bytes, end)
     })
 }
 
@@ -1421,10 +1434,17 @@ mod tests {
     ];
 
     /// The names bound to literals are those a walk over every word finds (the first word
-    /// of a line, after its indentation, followed by `=` and a literal).
+    /// of a line, after its indentation, followed by `=` and a literal); no other name is.
     #[test]
     fn names_bound_to_literals_are_those_of_every_word() {
-        for source in PROGRAMS {
+        let more = [
+            "x = 1\n  x = [2]\nxx = 3\n x\u{a0}= 4\n\u{2003}y = 'a'\nz = x\nq = z = 5\n",
+            "a a = 1\nb\r\n= 2\n\n\x0b\x0cc=\"s\"\n\u{85}c2 = (c)\n\td\t=\t{}\n-e = [x]\n\u{2003}",
+            "\n\n",
+            "rows_x = []\nrows = x\nxrows = []\n\x1crows = []\n(rows) = []\n",
+            "\u{e9}rows = []\nrows\u{e9} = []\nv = 1\nv\n",
+        ];
+        for source in PROGRAMS.iter().chain(&more) {
             let bytes = source.as_bytes();
             let reference: std::collections::HashSet<&str> = super::words(source)
                 .filter(|&(at, w)| {
@@ -1450,43 +1470,31 @@ mod tests {
                 })
                 .map(|(_, w)| w)
                 .collect();
-            assert_eq!(
-                super::names_bound_to_literals(source),
-                reference,
-                "{source:?}"
-            );
+            // Every word of the program, parts of words, and names that are no words.
+            let asked = super::words(source).map(|(_, w)| w).chain([
+                "",
+                "rows",
+                "row",
+                "ows",
+                "x",
+                "url\u{2014}b",
+                "a a",
+                "c=",
+                "\u{a0}caf",
+            ]);
+            for name in asked {
+                assert_eq!(
+                    super::binds_to_literal(source, name),
+                    reference.contains(name),
+                    "{name:?} in {source:?}"
+                );
+            }
         }
-        let bound = super::names_bound_to_literals(PROGRAMS[0]);
-        let mut bound: Vec<&str> = bound.into_iter().collect();
-        bound.sort_unstable();
+        let bound: Vec<&str> = ["data", "n", "rows", "url", "url2", "m", "f", "x", "print"]
+            .into_iter()
+            .filter(|name| super::binds_to_literal(PROGRAMS[0], name))
+            .collect();
         assert_eq!(bound, ["data", "n", "rows", "url"]);
-    }
-
-    /// The first words of lines are those a split into lines and `str::trim_start` find.
-    #[test]
-    fn first_words_of_lines_are_those_of_trimmed_lines() {
-        let more = [
-            "x = 1\n  x = [2]\nxx = 3\n x\u{a0}= 4\n\u{2003}y = 'a'\nz = x\nq = z = 5\n",
-            "a a = 1\nb\r\n= 2\n\n\x0b\x0cc=\"s\"\n\u{85}c2 = c\n\td\t=\t{}\n-e = x\n\u{2003}",
-            "\n\n",
-        ];
-        for source in PROGRAMS.iter().chain(&more) {
-            let mut line_start = 0;
-            let reference: Vec<(usize, &str)> = source
-                .split('\n')
-                .filter_map(|line| {
-                    let at = line_start + line.len() - line.trim_start().len();
-                    line_start += line.len() + 1;
-                    let first = source[at..].chars().next()?;
-                    if !(first.is_alphanumeric() || first == '_') {
-                        return None;
-                    }
-                    super::words(&source[at..]).next().map(|(_, w)| (at, w))
-                })
-                .collect();
-            let ours: Vec<(usize, &str)> = super::first_words(source).collect();
-            assert_eq!(ours, reference, "{source:?}");
-        }
     }
 
     /// A variable's uses are the words equal to it, as a walk over every word finds them.

@@ -22,6 +22,12 @@ struct Token {
     /// An operator of one byte (`(`, `.`, `=`...): that byte; 0 for any other token. The
     /// scanner compares it instead of slicing the source for each token it looks at.
     op: u8,
+    /// How many string literals come before this token (of the token list it is in).
+    strings_before: u32,
+    /// For an opening bracket, the index of its closing one (the list's length if
+    /// unclosed); 0 for any other token. Found while tokenizing, so that reading a call
+    /// costs only its own arguments (not those of the calls nested in them).
+    closing: u32,
     range: Range<usize>,
 }
 
@@ -38,14 +44,49 @@ const NAME_BYTE: [bool; 256] = {
     table
 };
 
-/// Tokenizes Python source. Never fails: unknown bytes become operators, an unterminated
-/// string runs to the end of the line (or file, for triple quotes).
-fn tokenize(src: &str) -> Vec<Token> {
+/// The tokens of a Python source, with the bodies of its string literals.
+struct Tokens<'a> {
+    list: Vec<Token>,
+    /// The body of every string literal token, in order (docstrings included).
+    strings: Vec<&'a str>,
+    /// How many `(` there are: room for a call each.
+    opens: usize,
+}
+
+impl Tokens<'_> {
+    /// How many string literals come before token `i` (all of them for `i` past the end).
+    fn strings_before(&self, i: usize) -> usize {
+        self.list
+            .get(i)
+            .map_or(self.strings.len(), |t| t.strings_before as usize)
+    }
+
+    /// The index of the bracket that closes the one at `open`.
+    fn closing(&self, open: usize) -> usize {
+        self.list[open].closing as usize
+    }
+}
+
+/// Tokenizes Python source (`src`, which starts at byte `base` of the text that token
+/// ranges are given in). Never fails: unknown bytes become operators, an unterminated
+/// string runs to the end of the line (or file, for triple quotes). The bracket structure
+/// and the string bodies are found in the same pass.
+fn tokenize(src: &str, base: usize) -> Tokens<'_> {
     let b = src.as_bytes();
     // About one token in three bytes of typical Python: one allocation, seldom two.
-    let mut out = Vec::with_capacity(src.len() / 3 + 8);
+    let mut out: Vec<Token> = Vec::with_capacity(src.len() / 3 + 8);
+    let mut strings: Vec<&str> = Vec::new();
+    let mut open: Vec<u32> = Vec::new();
+    let mut opens = 0;
     let mut i = 0;
     let mut depth = 0i32; // inside (), [], {} newlines do not end a statement
+    let token = |kind: Kind, op: u8, strings: &Vec<&str>, range: Range<usize>| Token {
+        kind,
+        op,
+        strings_before: strings.len() as u32,
+        closing: 0,
+        range: base + range.start..base + range.end,
+    };
     while i < b.len() {
         let c = b[i];
         match c {
@@ -56,11 +97,7 @@ fn tokenize(src: &str) -> Vec<Token> {
             }
             b'\n' => {
                 if depth == 0 {
-                    out.push(Token {
-                        kind: Kind::Newline,
-                        op: 0,
-                        range: i..i + 1,
-                    });
+                    out.push(token(Kind::Newline, 0, &strings, i..i + 1));
                 }
                 i += 1;
             }
@@ -74,11 +111,8 @@ fn tokenize(src: &str) -> Vec<Token> {
             }
             b'"' | b'\'' => {
                 let end = string_end(b, i);
-                out.push(Token {
-                    kind: Kind::Str,
-                    op: 0,
-                    range: i..end,
-                });
+                out.push(token(Kind::Str, 0, &strings, i..end));
+                strings.push(string_body(src, &(i..end)).0);
                 i = end;
             }
             _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
@@ -87,24 +121,20 @@ fn tokenize(src: &str) -> Vec<Token> {
                     i += 1;
                 }
                 // String prefixes: r"", b'', f"", rb"", u''...
-                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') && i - start <= 2 {
-                    let prefix = src[start..i].to_ascii_lowercase();
-                    if prefix.chars().all(|ch| matches!(ch, 'r' | 'b' | 'f' | 'u')) {
-                        let end = string_end(b, i);
-                        out.push(Token {
-                            kind: Kind::Str,
-                            op: 0,
-                            range: start..end,
-                        });
-                        i = end;
-                        continue;
-                    }
+                if i < b.len()
+                    && (b[i] == b'"' || b[i] == b'\'')
+                    && i - start <= 2
+                    && b[start..i]
+                        .iter()
+                        .all(|ch| matches!(ch.to_ascii_lowercase(), b'r' | b'b' | b'f' | b'u'))
+                {
+                    let end = string_end(b, i);
+                    out.push(token(Kind::Str, 0, &strings, start..end));
+                    strings.push(string_body(src, &(start..end)).0);
+                    i = end;
+                    continue;
                 }
-                out.push(Token {
-                    kind: Kind::Name,
-                    op: 0,
-                    range: start..i,
-                });
+                out.push(token(Kind::Name, 0, &strings, start..i));
             }
             _ if c.is_ascii_digit() => {
                 let start = i;
@@ -112,38 +142,44 @@ fn tokenize(src: &str) -> Vec<Token> {
                 {
                     i += 1;
                 }
-                out.push(Token {
-                    kind: Kind::Number,
-                    op: 0,
-                    range: start..i,
-                });
+                out.push(token(Kind::Number, 0, &strings, start..i));
             }
             // `a; b` is two statements.
             b';' if depth == 0 => {
-                out.push(Token {
-                    kind: Kind::Newline,
-                    op: 0,
-                    range: i..i + 1,
-                });
+                out.push(token(Kind::Newline, 0, &strings, i..i + 1));
                 i += 1;
             }
             _ => {
                 match c {
-                    b'(' | b'[' | b'{' => depth += 1,
-                    b')' | b']' | b'}' => depth = (depth - 1).max(0),
+                    b'(' | b'[' | b'{' => {
+                        depth += 1;
+                        opens += usize::from(c == b'(');
+                        open.push(out.len() as u32);
+                    }
+                    // Any closer ends the innermost bracket, as `depth` counts.
+                    b')' | b']' | b'}' => {
+                        depth = (depth - 1).max(0);
+                        if let Some(o) = open.pop() {
+                            out[o as usize].closing = out.len() as u32;
+                        }
+                    }
                     _ => {}
                 }
                 // An ASCII byte (the others start names): one byte, one operator.
-                out.push(Token {
-                    kind: Kind::Op,
-                    op: c,
-                    range: i..i + 1,
-                });
+                out.push(token(Kind::Op, c, &strings, i..i + 1));
                 i += 1;
             }
         }
     }
-    out
+    for o in open {
+        out[o as usize].closing = out.len() as u32;
+    }
+    visited(out.len());
+    Tokens {
+        list: out,
+        strings,
+        opens,
+    }
 }
 
 /// End (exclusive) of the string literal whose opening quote is at `start`.
@@ -192,6 +228,9 @@ fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
 
 /// A call seen in the source: `np.random.default_rng(seed)` resolves to
 /// `numpy.random.default_rng` with one positional argument.
+///
+/// Its arguments (`positional`, `keywords`) are read by [`scan`]; [`scan_names`] leaves
+/// them for [`Scan::read_arguments`], for the few calls that a row may match.
 #[derive(Clone, Debug)]
 pub struct Call<'a> {
     /// The dotted name as resolved through imports (`numpy.random.default_rng`).
@@ -200,9 +239,14 @@ pub struct Call<'a> {
     pub written: Cow<'a, str>,
     /// Byte range of the written name.
     pub range: Range<usize>,
-    pub positional: usize,
+    positional: usize,
     /// Keyword arguments with the source text of their value.
-    pub keywords: Vec<(&'a str, &'a str)>,
+    keywords: Vec<(&'a str, &'a str)>,
+    /// Have the arguments been read?
+    arguments_read: bool,
+    /// Where the arguments are: the token list of the scan that has them
+    /// ([`Scan::token_lists`]) and the index of the opening parenthesis in it.
+    tokens: (u32, u32),
     /// String literals among the arguments, at any depth (bodies, without quotes): indices
     /// into [`Scan::arg_strings`]. A range, not a list: calls nest (`f(g(h("x")))`), and a
     /// list per call would copy the inner strings once per enclosing call.
@@ -223,11 +267,19 @@ pub fn head(name: &str) -> &str {
 }
 
 impl Call<'_> {
+    /// The source text of the value of keyword argument `name`.
     pub fn keyword(&self, name: &str) -> Option<&str> {
+        debug_assert!(self.arguments_read, "arguments of `{}` not read", self.name);
         self.keywords
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| *v)
+    }
+
+    /// How many positional arguments the call has (`*args` and `**kwargs` are none).
+    pub fn positional(&self) -> usize {
+        debug_assert!(self.arguments_read, "arguments of `{}` not read", self.name);
+        self.positional
     }
 
     /// The last component of the name (`default_rng`).
@@ -264,9 +316,28 @@ pub struct Scan<'a> {
     /// Names bound by imports (`np` -> `numpy`): a call on one of them is on a module, not
     /// on a value.
     pub aliases: HashMap<String, String>,
+    /// The tokens of the program (first) and of each f-string field with code, kept for
+    /// the arguments read later.
+    token_lists: Vec<Vec<Token>>,
+    src: &'a str,
 }
 
 impl<'a> Scan<'a> {
+    /// Reads the arguments of call `i`, if they were not yet.
+    pub fn read_arguments(&mut self, i: usize) {
+        let call = &mut self.calls[i];
+        if call.arguments_read {
+            return;
+        }
+        let (list, open) = call.tokens;
+        read_arguments(
+            self.src,
+            &self.token_lists[list as usize],
+            open as usize,
+            call,
+        );
+    }
+
     /// The string literals among `call`'s arguments.
     pub fn string_args(&self, call: &Call) -> &[&'a str] {
         &self.arg_strings[call.string_args.clone()]
@@ -310,10 +381,20 @@ impl<'a> FirstStringArg<'_, 'a> {
     }
 }
 
-/// Scans Python source.
+/// Scans Python source, with the arguments of every call.
 pub fn scan(src: &str) -> Scan<'_> {
+    scan_with(src, true)
+}
+
+/// Scans Python source; the arguments of a call are read when asked
+/// ([`Scan::read_arguments`]).
+pub fn scan_names(src: &str) -> Scan<'_> {
+    scan_with(src, false)
+}
+
+fn scan_with(src: &str, arguments: bool) -> Scan<'_> {
     let mut aliases = Aliases::default();
-    let mut out = scan_tokens(src, &tokenize(src), &mut aliases);
+    let mut out = scan_tokens(src, tokenize(src, 0), &mut aliases, arguments);
     out.calls.sort_by_key(|c| c.range.start);
     out.aliases = aliases.names;
     out
@@ -358,21 +439,22 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Scan<'a> {
-    let mut out = Scan::default();
+fn scan_tokens<'a>(
+    src: &'a str,
+    shape: Tokens<'a>,
+    aliases: &mut Aliases,
+    arguments: bool,
+) -> Scan<'a> {
+    let mut out = Scan {
+        src,
+        ..Scan::default()
+    };
     // Room for every literal and for a call per `(`, once (not grown push by push).
-    let (strings, opens) = tokens.iter().fold((0, 0), |(s, o), t| {
-        (
-            s + usize::from(t.kind == Kind::Str),
-            o + usize::from(t.op == b'('),
-        )
-    });
-    out.arg_strings.reserve(strings);
-    out.strings.reserve(strings);
-    out.calls.reserve(opens);
+    out.strings.reserve(shape.strings.len());
+    out.calls.reserve(shape.opens);
     let mut fields: Vec<Range<usize>> = Vec::new();
     let text = |t: &Token| &src[t.range.clone()];
-    let shape = Shape::of(src, tokens, &mut out.arg_strings);
+    let tokens = &shape.list[..];
     let mut statement_start = 0;
     let mut i = 0;
     while i < tokens.len() {
@@ -381,6 +463,11 @@ fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Sca
             statement_start = i;
         }
         let t = &tokens[i];
+        // Operators, numbers and line ends start nothing the scan records (half the tokens).
+        if !matches!(t.kind, Kind::Name | Kind::Str) {
+            i += 1;
+            continue;
+        }
         if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from")
         {
             i = read_import(src, tokens, i, aliases, &mut out.imports);
@@ -447,10 +534,11 @@ fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Sca
             && matches!(tokens[back - 2].op, b')' | b']');
         if chained && calls_next {
             let attrs: String = tokens[back..=i].iter().map(text).collect();
-            let written = format!("<expr>.{attrs}");
+            let name = format!("<expr>.{attrs}");
             let at = (statement_start, i, i);
-            let mut call = read_call(src, tokens, &shape, at, Cow::Borrowed(text(t)), aliases);
-            call.name = Cow::Owned(written);
+            let written = Cow::Borrowed(text(t));
+            let mut call = read_call(src, &shape, at, written, aliases, arguments);
+            call.name = Cow::Owned(name);
             out.calls.push(call);
             i += 1;
             continue;
@@ -479,7 +567,7 @@ fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Sca
                 };
                 let at = (statement_start, start, end);
                 out.calls
-                    .push(read_call(src, tokens, &shape, at, written, aliases));
+                    .push(read_call(src, &shape, at, written, aliases, arguments));
                 // Continue inside the arguments: nested calls count too.
                 i = end + 1;
                 continue;
@@ -489,24 +577,22 @@ fn scan_tokens<'a>(src: &'a str, tokens: &[Token], aliases: &mut Aliases) -> Sca
         }
         i += 1;
     }
+    out.arg_strings = shape.strings;
+    // The program's tokens are list 0 of this scan, as its calls say.
+    out.token_lists.push(shape.list);
     // Expressions inside f-strings are code too: `f"model-{uuid.uuid4()}"`.
     for field in fields {
         let Some(field_text) = src.get(field.clone()) else {
             continue;
         };
-        let inner: Vec<Token> = tokenize(field_text)
-            .into_iter()
-            .map(|t| Token {
-                kind: t.kind,
-                op: t.op,
-                range: t.range.start + field.start..t.range.end + field.start,
-            })
-            .collect();
-        let nested = scan_tokens(src, &inner, aliases);
+        let nested = scan_tokens(src, tokenize(field_text, field.start), aliases, arguments);
         let base = out.arg_strings.len();
+        let lists = out.token_lists.len() as u32;
         out.arg_strings.extend(nested.arg_strings);
+        out.token_lists.extend(nested.token_lists);
         out.calls.extend(nested.calls.into_iter().map(|mut call| {
             call.string_args = base + call.string_args.start..base + call.string_args.end;
+            call.tokens.0 += lists;
             call
         }));
     }
@@ -656,67 +742,29 @@ fn visited(n: usize) {
     let _ = n;
 }
 
-/// The bracket structure of a token list, found in one pass so that reading a call costs
-/// only its own arguments (not those of the calls nested in them).
-struct Shape {
-    /// For an opening bracket, the index of its closing one (`tokens.len()` if unclosed).
-    closing: Vec<usize>,
-    /// For each token, how many string literals come before it.
-    strings_before: Vec<usize>,
-}
-
-impl Shape {
-    fn of<'a>(src: &'a str, tokens: &[Token], strings: &mut Vec<&'a str>) -> Shape {
-        let mut closing = vec![usize::MAX; tokens.len()];
-        let mut strings_before = Vec::with_capacity(tokens.len() + 1);
-        let first_string = strings.len();
-        let mut open: Vec<usize> = Vec::new();
-        for (i, t) in tokens.iter().enumerate() {
-            strings_before.push(strings.len() - first_string);
-            match (t.kind, t.op) {
-                (Kind::Op, b'(' | b'[' | b'{') => open.push(i),
-                // Any closer ends the innermost bracket, as the tokenizer counts depth.
-                (Kind::Op, b')' | b']' | b'}') => {
-                    if let Some(o) = open.pop() {
-                        closing[o] = i;
-                    }
-                }
-                (Kind::Str, _) => strings.push(string_body(src, &t.range).0),
-                _ => {}
-            }
-        }
-        strings_before.push(strings.len() - first_string);
-        visited(tokens.len());
-        for o in open {
-            closing[o] = tokens.len();
-        }
-        Shape {
-            closing,
-            strings_before,
-        }
-    }
-}
-
 /// Reads the call whose dotted name spans tokens `start..=end` (followed by `(`), in the
-/// statement that starts at token `statement`.
+/// statement that starts at token `statement`; its arguments too if `arguments`.
 fn read_call<'a>(
     src: &'a str,
-    tokens: &[Token],
-    shape: &Shape,
+    shape: &Tokens,
     (statement, start, end): (usize, usize, usize),
     written: Cow<'a, str>,
     aliases: &Aliases,
+    arguments: bool,
 ) -> Call<'a> {
+    let tokens = &shape.list;
     let text = |i: usize| &src[tokens[i].range.clone()];
     let open = end + 1;
-    let close = shape.closing[open];
+    let close = shape.closing(open);
     let mut call = Call {
         name: resolve(&written, aliases),
         written,
         range: tokens[start].range.start..tokens[end].range.end,
         positional: 0,
         keywords: Vec::new(),
-        string_args: shape.strings_before[open]..shape.strings_before[close],
+        arguments_read: false,
+        tokens: (0, open as u32),
+        string_args: shape.strings_before(open)..shape.strings_before(close),
         args: tokens[open].range.start..tokens.get(close).map_or(src.len(), |t| t.range.end),
         assigned_to: None,
     };
@@ -727,23 +775,32 @@ fn read_call<'a>(
     {
         call.assigned_to = Some(text(statement));
     }
+    if arguments {
+        read_arguments(src, tokens, open, &mut call);
+    }
+    call
+}
+
+/// Reads the arguments of `call`, whose `(` is token `open`.
+fn read_arguments<'a>(src: &'a str, tokens: &[Token], open: usize, call: &mut Call<'a>) {
+    let close = tokens[open].closing as usize;
     // Arguments: split at the commas between them, stepping over nested brackets whole.
     let mut j = open + 1;
     let mut arg_start = j;
     while j < close {
         visited(1);
         if tokens[j].op == b',' {
-            classify_arg(src, tokens, arg_start, j, &mut call);
+            classify_arg(src, tokens, arg_start, j, call);
             arg_start = j + 1;
         } else if matches!(tokens[j].op, b'(' | b'[' | b'{') {
-            j = shape.closing[j];
+            j = tokens[j].closing as usize;
         }
         j += 1;
     }
     if arg_start < close.min(tokens.len()) {
-        classify_arg(src, tokens, arg_start, close.min(tokens.len()), &mut call);
+        classify_arg(src, tokens, arg_start, close.min(tokens.len()), call);
     }
-    call
+    call.arguments_read = true;
 }
 
 fn classify_arg<'a>(src: &'a str, tokens: &[Token], from: usize, to: usize, call: &mut Call<'a>) {
@@ -808,7 +865,8 @@ mod tests {
     #[test]
     fn operators_carry_their_byte() {
         let src = "a.b(c, d=1)[x] ** \u{e9}t\u{e9} \u{2014} 'q' # c\n";
-        let tokens: Vec<(Kind, &str, u8)> = tokenize(src)
+        let tokens: Vec<(Kind, &str, u8)> = tokenize(src, 0)
+            .list
             .iter()
             .map(|t| (t.kind, &src[t.range.clone()], t.op))
             .collect();
@@ -865,6 +923,40 @@ mod tests {
             scan.string_args(&scan.calls[3]),
             ["INSERT INTO runs VALUES (%s)"]
         );
+    }
+
+    /// Arguments read when asked are those a full scan reads, for the calls of the program
+    /// and of its f-string fields alike; a scan of names reads none.
+    #[test]
+    fn arguments_read_later_are_those_of_a_full_scan() {
+        let src = "import requests as r\nx = r.get(u, timeout=5, *a, **k)\nname = f'{r.post(\"s3://b\", json=d)}'\nf(g(1, h=2), y=[1, 2])\n";
+        let full = scan(src);
+        let shown = |c: &Call<'_>| {
+            let keywords: Vec<(String, String)> = c
+                .keywords
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            (c.name.to_string(), c.positional(), keywords)
+        };
+        let owned = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        let read: Vec<_> = full.calls.iter().map(shown).collect();
+        assert_eq!(
+            read,
+            [
+                ("requests.get".to_string(), 1, owned("timeout", "5")),
+                ("requests.post".to_string(), 1, owned("json", "d")),
+                ("f".to_string(), 1, owned("y", "[1, 2]")),
+                ("g".to_string(), 1, owned("h", "2")),
+            ]
+        );
+        let mut names = scan_names(src);
+        assert!(names.calls.iter().all(|c| !c.arguments_read));
+        for i in (0..names.calls.len()).rev() {
+            names.read_arguments(i);
+            names.read_arguments(i);
+        }
+        assert_eq!(names.calls.iter().map(shown).collect::<Vec<_>>(), read);
     }
 
     /// Tokens visited by [`scan`] on `src`.

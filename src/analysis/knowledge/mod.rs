@@ -130,6 +130,42 @@ pub struct Knowledge {
     pub step_name_rows: Vec<usize>,
     shell: std::sync::OnceLock<super::shell::ShellTable>,
     prefilter: Prefilter,
+    /// The first bytes of `shapes.remote_schemes` and of `shapes.url_schemes`: most strings
+    /// of a program start with none, and are told so without a comparison per scheme.
+    remote_starts: FirstBytes,
+    url_starts: FirstBytes,
+}
+
+/// The first bytes of a list of prefixes: a text that starts with none of them starts with
+/// none of the prefixes.
+#[derive(Debug)]
+struct FirstBytes {
+    bytes: [bool; 256],
+    /// An empty prefix is the start of every text.
+    empty: bool,
+}
+
+impl FirstBytes {
+    fn of(prefixes: &[Text]) -> FirstBytes {
+        let mut bytes = [false; 256];
+        for p in prefixes {
+            if let Some(&b) = p.as_bytes().first() {
+                bytes[usize::from(b)] = true;
+            }
+        }
+        FirstBytes {
+            bytes,
+            empty: prefixes.iter().any(|p| p.is_empty()),
+        }
+    }
+
+    /// Can `s` start with one of the prefixes?
+    fn may_start(&self, s: &str) -> bool {
+        self.empty
+            || s.as_bytes()
+                .first()
+                .is_some_and(|&b| self.bytes[usize::from(b)])
+    }
 }
 
 /// One automaton over every row's trigger words (and the remote schemes): one pass over a
@@ -354,6 +390,8 @@ impl Knowledge {
             id: new_id(),
             prefilter: Prefilter::new(&triggers, &untriggered, dfas, &rows),
             rows,
+            remote_starts: FirstBytes::of(&shapes.remote_schemes),
+            url_starts: FirstBytes::of(&shapes.url_schemes),
             shapes,
             by_last: HashMap::default(),
             by_head: HashMap::default(),
@@ -617,14 +655,19 @@ impl Knowledge {
 
     /// A path or URI in remote storage (`s3://...`).
     pub fn is_remote(&self, s: &str) -> bool {
-        self.shapes
-            .remote_schemes
-            .iter()
-            .any(|p| s.starts_with(&**p))
+        self.remote_starts.may_start(s)
+            && self
+                .shapes
+                .remote_schemes
+                .iter()
+                .any(|p| s.starts_with(&**p))
     }
 
     /// A URL whose host is the pod itself (`http://localhost:8000`): a sidecar.
     pub fn is_loopback(&self, s: &str) -> bool {
+        if !self.url_starts.may_start(s) {
+            return false;
+        }
         let Some(rest) = self
             .shapes
             .url_schemes
@@ -644,10 +687,12 @@ impl Knowledge {
 
     /// A URL of the network (`https://...`), not of the pod itself.
     pub fn is_url(&self, s: &str) -> bool {
-        self.shapes
-            .url_schemes
-            .iter()
-            .any(|scheme| s.starts_with(&**scheme))
+        self.url_starts.may_start(s)
+            && self
+                .shapes
+                .url_schemes
+                .iter()
+                .any(|scheme| s.starts_with(&**scheme))
             && !self.is_loopback(s)
     }
 
@@ -1216,5 +1261,56 @@ mod tests {
         let text = "rows:\n  - {id: x, question: io, phrase: p, reference: r, cal: [a.b]}\n";
         let err = Knowledge::from_files(&[("t.yaml", text)], &[]).unwrap_err();
         assert!(err.contains("unknown field `cal`"), "{err}");
+    }
+
+    /// Remote paths, URLs and loopback URLs are what a comparison with every scheme says,
+    /// whatever a string's first byte; an empty scheme is the start of every string.
+    #[test]
+    fn scheme_tests_are_those_of_a_comparison_per_scheme() {
+        let strings = [
+            "",
+            "s",
+            "s3://b/k",
+            "S3://b",
+            "gs://x",
+            "https://example.com",
+            "http://localhost:8",
+            "http://127.0.0.1/x",
+            "http://localhostx",
+            "ftp://h",
+            "/data",
+            "\u{e9}s3://",
+            ":",
+        ];
+        let text = |v: &[&str]| -> List { v.iter().map(|s| Text::from(s.to_string())).collect() };
+        for (remote, url) in [
+            (text(&["s3://", "gs://"]), text(&["http://", "https://"])),
+            (text(&["s3://", ""]), text(&[""])),
+            (text(&[]), text(&[])),
+        ] {
+            let mut shapes = BUILTIN_SHAPES.clone();
+            shapes.remote_schemes = remote.clone();
+            shapes.url_schemes = url.clone();
+            let k = Knowledge::new(Vec::new(), shapes, 0).unwrap();
+            for s in strings {
+                let remote_ref = remote.iter().any(|p| s.starts_with(&**p));
+                let loopback_ref =
+                    url.iter()
+                        .find_map(|p| s.strip_prefix(&**p))
+                        .is_some_and(|rest| {
+                            k.shapes.loopback_hosts.iter().any(|h| {
+                                rest.starts_with(&**h)
+                                    && rest[h.len()..]
+                                        .chars()
+                                        .next()
+                                        .is_none_or(|c| ":/?".contains(c))
+                            })
+                        });
+                let url_ref = url.iter().any(|p| s.starts_with(&**p)) && !loopback_ref;
+                assert_eq!(k.is_remote(s), remote_ref, "{s:?} {remote:?}");
+                assert_eq!(k.is_loopback(s), loopback_ref, "{s:?} {url:?}");
+                assert_eq!(k.is_url(s), url_ref, "{s:?} {url:?}");
+            }
+        }
     }
 }
