@@ -168,6 +168,16 @@ impl Rows<'_> {
     }
 
     fn child(&mut self, schema: &Value, def: usize, at: &str) -> usize {
+        // A subschema that is only a `$ref` judges as its target does, and fails no keyword
+        // of its own: its parent refers to the target, which saves the validator a step per
+        // value (most fields of a manifest are such references).
+        if let Some(reference) = schema
+            .as_object()
+            .filter(|keywords| keywords.len() == 1)
+            .and_then(|keywords| keywords.get("$ref"))
+        {
+            return self.reference(reference, at);
+        }
         let row = self.compile(schema, def, at);
         self.rows.push(row);
         self.rows.len() - 1

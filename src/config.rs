@@ -481,15 +481,23 @@ impl Config {
     /// The URL of a built-in rule's documentation: `docs-url`, else the rule's page in the
     /// project's repository when `Cargo.toml` names one; `None` for policies.
     pub fn rule_url(&self, id: &str) -> Option<String> {
-        registry::find(id)?;
+        let index = registry::all().iter().position(|r| r.meta().id == id)?;
         if let Some(template) = &self.docs_url {
             return Some(template.replace("{rule}", id));
         }
-        let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
-        if repository.is_empty() {
-            return None;
-        }
-        Some(format!("{repository}/blob/main/rules/{id}.md"))
+        // The same for every config: written once per run, not once per file and rule.
+        static REPOSITORY_URLS: std::sync::LazyLock<Vec<Option<String>>> =
+            std::sync::LazyLock::new(|| {
+                let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+                registry::all()
+                    .iter()
+                    .map(|rule| {
+                        (!repository.is_empty())
+                            .then(|| format!("{repository}/blob/main/rules/{}.md", rule.meta().id))
+                    })
+                    .collect()
+            });
+        REPOSITORY_URLS[index].clone()
     }
 
     /// Is `id` one of this config's policies (rather than a built-in rule)?

@@ -116,6 +116,9 @@ struct State {
 thread_local! {
     static METER: Cell<Option<State>> = const { Cell::new(None) };
     static CANCEL: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// Whether `CANCEL` holds a flag: [`charge`] runs for every YAML event, and outside the
+    /// language server there is never a flag to read.
+    static CANCEL_SET: Cell<bool> = const { Cell::new(false) };
 }
 
 /// While alive, metered work on this thread stops as if its budget were spent once `flag`
@@ -128,12 +131,14 @@ pub struct CancelOn {
 impl CancelOn {
     pub fn new(flag: Arc<AtomicBool>) -> CancelOn {
         let previous = CANCEL.with(|c| c.replace(Some(flag)));
+        CANCEL_SET.set(true);
         CancelOn { previous }
     }
 }
 
 impl Drop for CancelOn {
     fn drop(&mut self) {
+        CANCEL_SET.set(self.previous.is_some());
         CANCEL.with(|c| *c.borrow_mut() = self.previous.take());
     }
 }
@@ -144,24 +149,43 @@ fn cancelled() -> bool {
 
 /// Charges `units` of work done at `at`. Returns `false` once the budget of the current
 /// [`Meter`] is spent (the caller stops); always `true` when nothing is metered.
+///
+/// Called for every YAML event: the common case (metered, budget left, no cancel flag) is
+/// inlined into the callers; the rest is [`charge_rarely`].
+#[inline]
 pub fn charge(units: u64, at: Span) -> bool {
     METER.with(|m| match m.get() {
         None => true,
-        Some(mut state) => {
-            if state.exhausted_at.is_some() {
-                return false;
-            }
-            if units > state.remaining || cancelled() {
-                state.remaining = 0;
-                state.exhausted_at = Some(at);
-                m.set(Some(state));
-                return false;
-            }
-            state.remaining -= units;
-            m.set(Some(state));
+        Some(State {
+            remaining,
+            exhausted_at: None,
+        }) if units <= remaining && !CANCEL_SET.get() => {
+            m.set(Some(State {
+                remaining: remaining - units,
+                exhausted_at: None,
+            }));
             true
         }
+        Some(state) => charge_rarely(m, state, units, at),
     })
+}
+
+/// [`charge`] when the budget is spent or about to be, or a cancel flag may be set.
+#[cold]
+#[inline(never)]
+fn charge_rarely(m: &Cell<Option<State>>, mut state: State, units: u64, at: Span) -> bool {
+    if state.exhausted_at.is_some() {
+        return false;
+    }
+    if units > state.remaining || cancelled() {
+        state.remaining = 0;
+        state.exhausted_at = Some(at);
+        m.set(Some(state));
+        return false;
+    }
+    state.remaining -= units;
+    m.set(Some(state));
+    true
 }
 
 /// Runs `f` outside any meter (the current one is restored after): work that is not the

@@ -44,11 +44,16 @@ impl Default for Options<'static> {
     }
 }
 
-fn join_or(names: &[String]) -> String {
+fn join_or(names: &[&str]) -> String {
     match names {
         [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [one] => one.to_string(),
+        [init @ .., last] => {
+            let mut joined = init.join(", ");
+            joined.push_str(" or ");
+            joined.push_str(last);
+            joined
+        }
     }
 }
 
@@ -60,7 +65,7 @@ fn proposed_limit(resources: &Resources, name: &str, kfp: bool) -> String {
         let value = request.value.value.trim();
         // KFP's older `memoryRequest` is a number of GB.
         if kfp && name == "memory" && value.parse::<f64>().is_ok() {
-            return format!("{value}G");
+            return [value, "G"].concat();
         }
         return value.to_string();
     }
@@ -78,12 +83,17 @@ fn fix_help(
     format: Format,
     options: &Options<'_>,
     r: &Resources,
-    missing: &[String],
-    accelerators: &[String],
+    missing: &[&str],
+    accelerators: &[&str],
 ) -> String {
     let kfp = format.is_kfp_ir();
-    let mut wanted: Vec<&String> = accelerators.iter().collect();
-    wanted.extend(missing.iter().filter(|m| !accelerators.contains(m)));
+    let mut wanted: Vec<&str> = accelerators.to_vec();
+    wanted.extend(
+        missing
+            .iter()
+            .copied()
+            .filter(|m| !accelerators.contains(m)),
+    );
     let why = "without limits the step can starve its node or be OOM-killed hours in";
     let mut help = if wanted.is_empty() {
         let requests: Vec<String> = options
@@ -91,46 +101,66 @@ fn fix_help(
             .iter()
             .filter(|n| r.request(n).is_none())
             .map(|n| match r.limit(n) {
-                Some(limit) => format!("{n}: {}", limit.value.value),
-                None => format!("{n}: {}", proposed_limit(r, n, kfp)),
+                Some(limit) => [n, ": ", &limit.value.value].concat(),
+                None => [n, ": ", &proposed_limit(r, n, kfp)].concat(),
             })
             .collect();
         match format {
             Format::KfpIr(_) => "set requests on the task (`task.set_cpu_request(...)`, `task.set_memory_request(...)`) and recompile".to_string(),
-            Format::Argo(..) => format!("add `requests: {{{}}}` under the container's `resources`", requests.join(", ")),
+            Format::Argo(..) => ["add `requests: {", &requests.join(", "), "}` under the container's `resources`"].concat(),
         }
     } else if kfp {
         let calls: Vec<String> = wanted
             .iter()
-            .map(|n| match n.as_str() {
-                "cpu" => format!("`task.set_cpu_limit(\"{}\")`", proposed_limit(r, n, true)),
-                "memory" => format!(
-                    "`task.set_memory_limit(\"{}\")`",
-                    proposed_limit(r, n, true)
-                ),
-                other => format!(
-                    "`task.set_accelerator_type(\"{other}\").set_accelerator_limit({})`",
-                    proposed_limit(r, other, true)
-                ),
+            .map(|&n| match n {
+                "cpu" => [
+                    "`task.set_cpu_limit(\"",
+                    &proposed_limit(r, n, true),
+                    "\")`",
+                ]
+                .concat(),
+                "memory" => [
+                    "`task.set_memory_limit(\"",
+                    &proposed_limit(r, n, true),
+                    "\")`",
+                ]
+                .concat(),
+                other => [
+                    "`task.set_accelerator_type(\"",
+                    other,
+                    "\").set_accelerator_limit(",
+                    &proposed_limit(r, other, true),
+                    ")`",
+                ]
+                .concat(),
             })
             .collect();
-        format!(
-            "set the missing limits on the task, {}, and recompile; {why}",
-            calls.join(" and ")
-        )
+        [
+            "set the missing limits on the task, ",
+            &calls.join(" and "),
+            ", and recompile; ",
+            why,
+        ]
+        .concat()
     } else {
         let mut limits: Vec<String> = r
             .limits
             .iter()
-            .filter(|q| !wanted.contains(&&q.name))
-            .map(|q| format!("{}: {}", q.name, q.value.value))
+            .filter(|q| !wanted.contains(&q.name.as_str()))
+            .map(|q| [&q.name, ": ", &q.value.value].concat())
             .collect();
         limits.extend(
             wanted
                 .iter()
-                .map(|n| format!("{n}: {}", proposed_limit(r, n, false))),
+                .map(|n| [n, ": ", &proposed_limit(r, n, false)].concat()),
         );
-        format!("set the container's `resources.limits` to `{{{}}}` (or once for every template under `spec.templateDefaults`); {why}", limits.join(", "))
+        [
+            "set the container's `resources.limits` to `{",
+            &limits.join(", "),
+            "}` (or once for every template under `spec.templateDefaults`); ",
+            why,
+        ]
+        .concat()
     };
     let only_cpu = missing.len() == 1 && missing[0] == "cpu" && accelerators.is_empty();
     if only_cpu && r.limit("memory").is_some() {
@@ -159,27 +189,27 @@ impl MissingResourceLimits {
             if r.unknown_patch.is_some() {
                 continue;
             }
-            let missing_limits: Vec<String> = options
+            let missing_limits: Vec<&str> = options
                 .resources
                 .iter()
+                .map(String::as_str)
                 .filter(|name| r.limit(name).is_none())
-                .cloned()
                 .collect();
-            let missing_requests: Vec<String> = if options.require_requests {
+            let missing_requests: Vec<&str> = if options.require_requests {
                 options
                     .resources
                     .iter()
+                    .map(String::as_str)
                     .filter(|name| r.request(name).is_none())
-                    .cloned()
                     .collect()
             } else {
                 Vec::new()
             };
-            let unlimited_accelerators: Vec<String> = r
+            let unlimited_accelerators: Vec<&str> = r
                 .requests
                 .iter()
                 .filter(|q| is_accelerator(&q.name) && r.limit(&q.name).is_none())
-                .map(|q| q.name.clone())
+                .map(|q| q.name.as_str())
                 .collect();
             if missing_limits.is_empty()
                 && missing_requests.is_empty()
@@ -187,32 +217,31 @@ impl MissingResourceLimits {
             {
                 continue;
             }
+            // The texts are joined, not formatted: this rule fires on most steps of most
+            // files, and `format!` cost several times a plain concatenation.
+            let name = container.name.as_deref().unwrap_or("?");
             let who = match container.role {
                 ContainerRole::Main => String::new(),
-                ContainerRole::Init => format!(
-                    ": init container \"{}\"",
-                    container.name.as_deref().unwrap_or("?")
-                ),
-                ContainerRole::Sidecar => {
-                    format!(": sidecar \"{}\"", container.name.as_deref().unwrap_or("?"))
-                }
-                ContainerRole::SetMember => format!(
-                    ": container \"{}\"",
-                    container.name.as_deref().unwrap_or("?")
-                ),
+                ContainerRole::Init => [": init container \"", name, "\""].concat(),
+                ContainerRole::Sidecar => [": sidecar \"", name, "\""].concat(),
+                ContainerRole::SetMember => [": container \"", name, "\""].concat(),
             };
             let mut problems = Vec::new();
             if !unlimited_accelerators.is_empty() {
-                problems.push(format!(
-                    "requests {} without a limit",
-                    join_or(&unlimited_accelerators)
-                ));
+                problems.push(
+                    [
+                        "requests ",
+                        &join_or(&unlimited_accelerators),
+                        " without a limit",
+                    ]
+                    .concat(),
+                );
             }
             if !missing_limits.is_empty() {
-                problems.push(format!("has no {} limit", join_or(&missing_limits)));
+                problems.push(["has no ", &join_or(&missing_limits), " limit"].concat());
             }
             if !missing_requests.is_empty() {
-                problems.push(format!("has no {} request", join_or(&missing_requests)));
+                problems.push(["has no ", &join_or(&missing_requests), " request"].concat());
             }
             let severity = if unlimited_accelerators.is_empty() {
                 Severity::Warning
@@ -226,13 +255,13 @@ impl MissingResourceLimits {
             } else if r.span.is_none() && r.limits_span.is_none() {
                 "no resources at all".to_string()
             } else if !r.limits.is_empty() && !missing_limits.is_empty() {
-                format!("limits, but none for {}", join_or(&missing_limits))
+                ["limits, but none for ", &join_or(&missing_limits)].concat()
             } else if !r.requests.is_empty() && !missing_limits.is_empty() {
                 "requests only, no limits".to_string()
             } else if !missing_limits.is_empty() {
                 "resources without limits".to_string()
             } else {
-                format!("no {} request", join_or(&missing_requests))
+                ["no ", &join_or(&missing_requests), " request"].concat()
             };
             let help = fix_help(
                 pipeline.format,
@@ -245,11 +274,15 @@ impl MissingResourceLimits {
                 META.id,
                 severity,
                 span,
-                format!(
-                    "step \"{}\"{who} {}",
-                    step.qualified_name(),
-                    problems.join(" and ")
-                ),
+                [
+                    "step \"",
+                    &step.qualified_name(),
+                    "\"",
+                    &who,
+                    " ",
+                    &problems.join(" and "),
+                ]
+                .concat(),
             )
             .label(label)
             .help(help);
@@ -257,7 +290,7 @@ impl MissingResourceLimits {
             let mut wanted = unlimited_accelerators.clone();
             for name in &missing_limits {
                 if !wanted.contains(name) {
-                    wanted.push(name.clone());
+                    wanted.push(*name);
                 }
             }
             // A container with nothing to copy gets no fix and no word about one: there
@@ -310,7 +343,7 @@ impl Rule for MissingResourceLimits {
 /// `resources.limits` (or a new `limits` beside `requests`). Offered only when every wanted
 /// limit has a request written on the container to copy: pipelint does not guess sizes.
 /// Unsafe: a limit throttles CPU and OOM-kills a container that uses more than it asked for.
-fn limits_fix(source: &Source<'_>, container: &Container, wanted: &[String]) -> Result<Fix, NoFix> {
+fn limits_fix(source: &Source<'_>, container: &Container, wanted: &[&str]) -> Result<Fix, NoFix> {
     let r = &container.resources;
     let mut entries = Vec::new();
     for name in wanted {
@@ -328,7 +361,7 @@ fn limits_fix(source: &Source<'_>, container: &Container, wanted: &[String]) -> 
                 "the {name} request is not written on one line"
             )));
         }
-        entries.push((name.clone(), Value::Raw(raw.to_string())));
+        entries.push((name.to_string(), Value::Raw(raw.to_string())));
     }
     let resources = r
         .span

@@ -66,10 +66,12 @@ impl Rule for MissingTimeout {
             META.id,
             META.default_severity,
             step.span,
-            format!(
-                "step \"{}\" has no timeout: if it hangs, it holds its pod (and any GPU) until someone kills it",
-                step.qualified_name()
-            ),
+            [
+                "step \"",
+                &step.qualified_name(),
+                "\" has no timeout: if it hangs, it holds its pod (and any GPU) until someone kills it",
+            ]
+            .concat(),
         )
         .label(label)
         .help(help);

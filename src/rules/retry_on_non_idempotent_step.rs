@@ -43,6 +43,11 @@ impl Rule for RetryOnNonIdempotentStep {
         let Some(facts) = cx.facts_of(pipeline, step) else {
             return;
         };
+        // Retries that never stop, or wait too long, are `unbounded-retry`'s: idempotent or
+        // not, they are another problem.
+        if !facts.is_non_idempotent() {
+            return;
+        }
         let times = match count {
             RetryCount::Some(1) => "once".to_string(),
             RetryCount::Some(n) => format!("up to {n} times"),
@@ -54,11 +59,6 @@ impl Rule for RetryOnNonIdempotentStep {
             Origin::Workflow => " (from the workflow's `spec.retryStrategy`)",
             _ => "",
         };
-        // Retries that never stop, or wait too long, are `unbounded-retry`'s: idempotent or
-        // not, they are another problem.
-        if !facts.is_non_idempotent() {
-            return;
-        }
         let evidence: Vec<_> = facts.strong(Question::NonIdempotent).take(3).collect();
         let what = evidence.first().map_or_else(
             || "is declared non-idempotent (`pipelint.dev/idempotent: \"false\"`)".to_string(),

@@ -248,13 +248,29 @@ fn same_release(a: &str, b: &str) -> bool {
 
 /// A release name normalised for comparison: `kfp-2.0.0-beta.16` and `2.0.0b16` are both
 /// `2.0.0b16` (numbers and pre-release tags).
+///
+/// One pass: every pattern starts with the only `-` it holds, so no two matches overlap and
+/// no replacement makes a new one; the result is that of replacing each in turn.
 fn release_key(s: &str) -> String {
-    s.trim_start_matches("kfp-")
-        .to_ascii_lowercase()
-        .replace("-beta.", "b")
-        .replace("-alpha.", "a")
-        .replace("-rc.", "rc")
-        .replace('-', "")
+    let lower = s.trim_start_matches("kfp-").to_ascii_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    let mut parts = lower.split('-');
+    out.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        // `part` follows a `-`, which is dropped, or taken with what follows as one tag.
+        let (tag, rest) = if let Some(rest) = part.strip_prefix("beta.") {
+            ("b", rest)
+        } else if let Some(rest) = part.strip_prefix("alpha.") {
+            ("a", rest)
+        } else if let Some(rest) = part.strip_prefix("rc.") {
+            ("rc", rest)
+        } else {
+            ("", part)
+        };
+        out.push_str(tag);
+        out.push_str(rest);
+    }
+    out
 }
 
 impl SdkBackendVersionMismatch {
@@ -632,6 +648,32 @@ mod tests {
             known(&RELEASES.argo, Version(3, 6, 7)),
             Known::Release(_)
         ));
+    }
+
+    #[test]
+    fn release_keys_are_those_of_replacing_each_spelling_in_turn() {
+        let replaced = |s: &str| {
+            s.trim_start_matches("kfp-")
+                .to_ascii_lowercase()
+                .replace("-beta.", "b")
+                .replace("-alpha.", "a")
+                .replace("-rc.", "rc")
+                .replace('-', "")
+        };
+        for name in [
+            "kfp-2.0.0-beta.16",
+            "kfp-kfp-2.0.0-ALPHA.3",
+            "2.0.0-rc.1",
+            "2.0.0--beta.1-",
+            "-rc.-beta.-alpha.x",
+            "2.0.0-beta",
+            "2.0.0-betà.1-é",
+            "",
+            "-",
+        ] {
+            assert_eq!(release_key(name), replaced(name), "{name:?}");
+        }
+        assert_eq!(release_key("kfp-2.0.0-Beta.16"), "2.0.0b16");
     }
 
     #[test]

@@ -122,17 +122,9 @@ impl Rule for UnboundedRetry {
                     .timeout
                     .as_ref()
                     .and_then(|t| parse_seconds(&t.value));
-                let (bound, what) = match deadline {
-                    Some(d) if d < ceiling => {
-                        (d, format!("the workflow's deadline ({})", human(d as f64)))
-                    }
-                    _ => (
-                        ceiling,
-                        format!(
-                            "the ceiling of {} (`max-total-wait-seconds`)",
-                            human(ceiling as f64)
-                        ),
-                    ),
+                let (bound, by_deadline) = match deadline {
+                    Some(d) if d < ceiling => (d, true),
+                    _ => (ceiling, false),
                 };
                 let Some(total) = total_wait(retry, retries) else {
                     return;
@@ -145,6 +137,15 @@ impl Rule for UnboundedRetry {
                 if total <= bound as f64 || bounded_by_max {
                     return;
                 }
+                // Worded only for a finding: most retries wait well within the bound.
+                let what = if by_deadline {
+                    format!("the workflow's deadline ({})", human(bound as f64))
+                } else {
+                    format!(
+                        "the ceiling of {} (`max-total-wait-seconds`)",
+                        human(ceiling as f64)
+                    )
+                };
                 (
                     format!("step \"{}\" waits {} in total between its {retries} retries{inherited}, longer than {what}", step.qualified_name(), human(total)),
                     "backoff waits outlast the bound".to_string(),

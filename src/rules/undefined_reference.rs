@@ -116,7 +116,10 @@ struct Shown<'a>(&'a str);
 
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{{{{{}}}}}", self.0)
+        // Three writes, not a nested format: this is written into each of the rule's texts.
+        f.write_str("{{")?;
+        f.write_str(self.0)?;
+        f.write_str("}}")
     }
 }
 

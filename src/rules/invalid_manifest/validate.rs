@@ -194,7 +194,7 @@ fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<Member<'a>>) {
         );
     }
     // Stable: of a repeated key, the last in source order ends last, and is kept.
-    out[from..].sort_by(|a, b| a.0.cmp(b.0));
+    out[from..].sort_by(|a, b| key_order(a.0, b.0));
     let mut kept = from;
     for i in from..out.len() {
         let entry = out[i];
@@ -215,6 +215,17 @@ fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<Member<'a>>) {
         }
     }
     out.truncate(kept);
+}
+
+/// The order of two keys, as `str::cmp`: decided on the first byte where that differs (most
+/// keys of a mapping, and most names of a schema's properties, differ there), which saves
+/// a call of `memcmp` per comparison.
+#[inline]
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
 }
 
 enum Segment<'a> {
@@ -307,7 +318,10 @@ impl<'a> Walk<'a> {
         // Checking a member appends its own members after `to`, and takes them off again.
         for i in from..to {
             let (key, member, json) = self.members[i];
-            let schema = match row.properties.binary_search_by(|(name, _)| name.cmp(&key)) {
+            let schema = match row
+                .properties
+                .binary_search_by(|(name, _)| key_order(name, key))
+            {
                 Ok(i) => row.properties[i].1,
                 Err(_) => match row.additional {
                     Additional::Any => continue,
@@ -332,13 +346,49 @@ impl<'a> Walk<'a> {
     }
 
     /// The required fields that the members in `at` lack.
+    #[inline]
     fn missing(&mut self, node: NodeRef<'a>, row: &SchemaRow, at: std::ops::Range<usize>) {
+        // Most objects the walk checks require nothing: that is decided where it is called.
+        if row.required.is_empty() {
+            return;
+        }
+        self.missing_of(node, row, at);
+    }
+
+    fn missing_of(&mut self, node: NodeRef<'a>, row: &SchemaRow, at: std::ops::Range<usize>) {
         for &name in row.required {
             if !self.members[at.clone()]
                 .iter()
                 .any(|(key, _, _)| *key == name)
             {
                 self.error(node, row, ErrorKind::Required(name));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_order;
+
+    #[test]
+    fn keys_are_ordered_as_strings_are() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "B",
+            "args",
+            "arguments",
+            "é",
+            "e",
+            "image",
+            "imagePullPolicy",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(key_order(a, b), a.cmp(b), "{a:?} vs {b:?}");
             }
         }
     }
