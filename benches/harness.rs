@@ -534,16 +534,16 @@ fn run(o: &Options) -> String {
         );
         let _ = writeln!(
             r,
-            "- 10 typical files (8 Argo, 2 KFP, nearest the median size), `pipelint check`, process start included: {ten:.1} ms median of {} (target <= 20: {})",
+            "- 10 typical files (8 Argo, 2 KFP, nearest the median size), `pipelint check`, process start included: {ten:.1} ms median of {} (target <= 10: {})",
             f.ten.0.len(),
-            pass(ten <= 20.0)
+            pass(ten <= 10.0)
         );
     }
     let (a, b) = (rss_small.rss() / 1e6, rss_large.rss() / 1e6);
     let _ = writeln!(r, "\n## Memory and start-up\n");
     let _ = writeln!(
         r,
-        "- peak RSS, `check --format json -j 2`: {:.1} MB on {} files ({:.1} MB of YAML), {:.1} MB on {} files ({:.1} MB); growth {:+.0}% (target <= 150 MB and within 20%: {})",
+        "- peak RSS, `check --format json -j 2`: {:.1} MB on {} files ({:.1} MB of YAML), {:.1} MB on {} files ({:.1} MB); growth {:+.0}% (target <= 150 MB and within 15%: {})",
         a,
         small.files,
         mb(small.bytes),
@@ -551,7 +551,7 @@ fn run(o: &Options) -> String {
         large.files,
         mb(large.bytes),
         (b / a - 1.0) * 100.0,
-        pass(b <= 150.0 && b <= a * 1.2)
+        pass(b <= 150.0 && b <= a * 1.15)
     );
     let _ = writeln!(
         r,
