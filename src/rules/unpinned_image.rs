@@ -149,24 +149,18 @@ impl UnpinnedImage {
                     ")",
                 ]
                 .concat(),
-                (None, None) => [
+                (None, tag) => [
                     "step \"",
                     &step_name,
                     "\" runs image \"",
                     reference,
                     "\"",
                     &what,
-                    " with no tag or digest",
-                ]
-                .concat(),
-                (None, Some(_)) => [
-                    "step \"",
-                    &step_name,
-                    "\" runs image \"",
-                    reference,
-                    "\"",
-                    &what,
-                    ", not pinned by digest",
+                    if tag.is_none() {
+                        " with no tag or digest"
+                    } else {
+                        ", not pinned by digest"
+                    },
                 ]
                 .concat(),
             };
