@@ -483,6 +483,13 @@ struct Server {
     pull: bool,
     /// The client accepts `workspace/diagnostic/refresh`.
     refresh_support: bool,
+    /// The client answers `workspace/configuration`: settings it does not send with
+    /// `workspace/didChangeConfiguration` (`settings: null`, the pull model) are asked for.
+    configuration_support: bool,
+    /// The last `workspace/configuration` request sent; answers to older ones are stale.
+    configuration_request: Option<RequestId>,
+    /// `initializationOptions` held settings (nothing to ask for at `initialized`).
+    initialized_with_settings: bool,
     /// Workspace diagnostics of files that are not open, by path, kept until the file or
     /// the settings change.
     workspace_reports: workspace::Reports,
@@ -555,6 +562,9 @@ pub fn serve(
         log_file: LogFile::default(),
         pull: false,
         refresh_support: false,
+        configuration_support: false,
+        configuration_request: None,
+        initialized_with_settings: false,
         workspace_reports: Arc::default(),
         report_generation: 0,
         cancellable: Vec::new(),
@@ -674,6 +684,30 @@ impl Server {
         self.report_generation += 1;
     }
 
+    /// Takes settings the client sent or was asked for, and lints again if they change what
+    /// a lint says.
+    fn settings_changed(&mut self, value: &Value) {
+        if self.apply_settings(value) {
+            self.relint_all();
+            self.refresh_pulled();
+        }
+    }
+
+    /// Asks a client of the pull model for the `pipelint` section of its settings.
+    fn ask_for_settings(&mut self) {
+        if !self.configuration_support {
+            return;
+        }
+        self.next_request += 1;
+        let id = RequestId::from(format!("pipelint-{}", self.next_request));
+        self.configuration_request = Some(id.clone());
+        self.send(Request::new(
+            id,
+            "workspace/configuration".into(),
+            json!({"items": [{"section": "pipelint"}]}),
+        ));
+    }
+
     /// Asks a pulling client to pull again (after a config or settings change, or a file
     /// changed on disk).
     fn refresh_pulled(&mut self) {
@@ -722,6 +756,7 @@ impl Server {
             .unwrap_or(true);
         let can_pull = pointer(caps, "/textDocument/diagnostic").is_some_and(Value::is_object);
         self.refresh_support = flag("/workspace/diagnostics/refreshSupport");
+        self.configuration_support = flag("/workspace/configuration");
         match pointer(params, "/workspaceFolders").and_then(Value::as_array) {
             Some(folders) => {
                 for f in folders {
@@ -741,6 +776,7 @@ impl Server {
         // After the folders: a relative `logFile` is taken from the first.
         if let Some(options) = pointer(params, "/initializationOptions") {
             self.apply_settings(options);
+            self.initialized_with_settings = holds_settings(options);
         }
         // Auto: pull only where the server can ask for a pull again after a config change
         // (`workspace/diagnostic/refresh`); Neovim 0.10 and 0.11 pull but cannot be asked,
@@ -1162,6 +1198,16 @@ impl Server {
             }
             Incoming::Message(Message::Notification(n)) => self.on_notification(n),
             Incoming::Message(Message::Response(resp)) => {
+                if self.configuration_request.as_ref() == Some(&resp.id) {
+                    self.configuration_request = None;
+                    if let Ok(items) = &resp.response_result {
+                        // One item was asked for (the `pipelint` section); `null` means
+                        // the client has none, and the settings stay as they are.
+                        if let Some(section) = items.get(0).filter(|v| v.is_object()) {
+                            self.settings_changed(&section.clone());
+                        }
+                    }
+                }
                 if let Err(e) = resp.response_result {
                     eprintln!(
                         "pipelint-lsp: the client answered request {} with an error: {}",
@@ -1275,6 +1321,9 @@ impl Server {
             }
             "initialized" => {
                 self.register_watchers();
+                if !self.initialized_with_settings {
+                    self.ask_for_settings();
+                }
                 Ok(())
             }
             "textDocument/didOpen" => {
@@ -1297,9 +1346,12 @@ impl Server {
             }
             "workspace/didChangeConfiguration" => parse::<DidChangeConfigurationParams>(n.params)
                 .map(|p| {
-                    if self.apply_settings(&p.settings) {
-                        self.relint_all();
-                        self.refresh_pulled();
+                    if holds_settings(&p.settings) || !self.configuration_support {
+                        self.settings_changed(&p.settings);
+                    } else {
+                        // VS Code's client (and any client of the pull model) says only
+                        // that something changed: the settings themselves are asked for.
+                        self.ask_for_settings();
                     }
                 }),
             "$/cancelRequest" => {
@@ -1926,4 +1978,10 @@ fn position_params(params: &Value) -> Result<(String, Position), (ErrorCode, Str
 fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, (ErrorCode, String)> {
     serde_json::from_value(params)
         .map_err(|e| (ErrorCode::InvalidParams, format!("invalid params: {e}")))
+}
+
+/// Settings sent inline: an object with at least one key. `null` and `{}` are what clients
+/// of the pull model send to say only that something changed.
+fn holds_settings(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| !o.is_empty())
 }

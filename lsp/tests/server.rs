@@ -844,6 +844,95 @@ fn a_publish_stops_at_the_cap_and_says_how_many_more() {
     assert_eq!(c.finish(), Exit::WithoutShutdown);
 }
 
+/// The next `workspace/configuration` request the server sends, skipping notifications.
+fn configuration_request(c: &Client) -> Option<Request> {
+    let deadline = Instant::now() + SHORT;
+    while let Some(msg) = c.next(deadline.saturating_duration_since(Instant::now())) {
+        if let Outgoing::Message(Message::Request(r)) = msg {
+            if r.method == "workspace/configuration" {
+                return Some(r);
+            }
+        }
+    }
+    None
+}
+
+fn answer(c: &Client, id: RequestId, result: Value) {
+    c.send(Incoming::Message(Message::Response(
+        lsp_server::Response::new_ok(id, result),
+    )));
+}
+
+#[test]
+fn a_client_of_the_pull_model_is_asked_for_its_settings() {
+    let mut c = Client::start();
+    c.initialize_with(json!({"workspace": {"configuration": true}}), Value::Null);
+    // No settings came with `initialize`: they are asked for, the `pipelint` section only.
+    let asked = configuration_request(&c).expect("settings asked for at `initialized`");
+    assert_eq!(asked.params, json!({"items": [{"section": "pipelint"}]}));
+    answer(
+        &c,
+        asked.id,
+        json!([{"debounceMs": 0, "maxDiagnostics": 3}]),
+    );
+    let uri = "file:///w/many.yaml";
+    c.open(
+        uri,
+        1,
+        &format!("kind: Workflow\n{}", "image: latest\n".repeat(10)),
+    );
+    assert_eq!(
+        c.publishes(SHORT)[0].2.len(),
+        4,
+        "the cap of the answer holds"
+    );
+    // `settings: null` says only that something changed: asked again, then linted again.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let asked = configuration_request(&c).expect("settings asked for after a change");
+    answer(&c, asked.id, json!([{"maxDiagnostics": 100}]));
+    assert_eq!(c.publishes(SHORT).last().unwrap().2.len(), 10);
+    // A client without settings for pipelint answers `null`: nothing changes.
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {}}));
+    let asked = configuration_request(&c).expect("`{}` is a change without settings too");
+    answer(&c, asked.id, json!([null]));
+    assert_eq!(c.publishes(SHORT), []);
+    // Settings sent inline are taken as they are, without asking.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"pipelint": {"maxDiagnostics": 3}}}),
+    );
+    assert_eq!(c.publishes(SHORT).last().unwrap().2.len(), 4);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
+#[test]
+fn a_client_that_cannot_be_asked_keeps_the_settings_it_sent() {
+    let mut c = Client::start();
+    c.initialize(json!({"debounceMs": 0, "maxDiagnostics": 3}));
+    assert!(
+        configuration_request(&c).is_none(),
+        "nothing to ask at `initialized`"
+    );
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    assert!(
+        configuration_request(&c).is_none(),
+        "the client cannot answer"
+    );
+    c.open(
+        "file:///w/many.yaml",
+        1,
+        &format!("kind: Workflow\n{}", "image: latest\n".repeat(10)),
+    );
+    assert_eq!(c.publishes(SHORT)[0].2.len(), 4);
+    assert_eq!(c.finish(), Exit::WithoutShutdown);
+}
+
 #[test]
 fn outline_and_definition_do_not_wait_for_a_lint() {
     let analyzer = Arc::new(Scripted::default());

@@ -306,6 +306,19 @@ async def test_ignore_from_did_change_configuration_relints(client: LanguageClie
     assert not any("diagnostics in" in m.message for m in client.log_messages)
 
 
+async def test_settings_null_asks_the_client_for_its_settings(client: LanguageClient, workspace):
+    # VS Code's client sends `settings: null` and answers `workspace/configuration`.
+    uri = open_doc(client, workspace / "argo-bad.yaml")
+    _, before = await wait_publish(client, uri, version=1)
+    assert "unpinned-image" in {d.code for d in before.diagnostics}
+    client.set_configuration({"ignore": ["unpinned-image"]}, section="pipelint")
+    since = len(client.publishes)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    _, after = await wait_publish(client, uri, since=since)
+    assert "unpinned-image" not in {d.code for d in after.diagnostics}
+    assert "missing-resource-limits" in {d.code for d in after.diagnostics}
+
+
 # ---------------------------------------------------------------------------------------
 # Item 7: docs links without codeDescription, plain-text hover, the short part first
 
