@@ -52,6 +52,10 @@ fn double_quoted(s: &str) -> String {
 
 /// Whether `s` reads back as the same string when written plain (no quoting needed).
 fn plain_is_safe(s: &str) -> bool {
+    // A word has none of the characters below: only how YAML types it can refuse it.
+    if is_word(s) {
+        return crate::yaml::json::plain_reads_as_string(s);
+    }
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -63,6 +67,12 @@ fn plain_is_safe(s: &str) -> bool {
         && !s.ends_with(':')
         && s.chars().all(|c| !c.is_control() && !",[]{}".contains(c))
         && reads_back_as_string(s)
+}
+
+/// A letter, then letters and digits (ASCII).
+fn is_word(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Answers of [`reads_back_as_string`] kept for the process: fixes write the same few keys
@@ -80,9 +90,7 @@ thread_local! {
 fn reads_back_as_string(s: &str) -> bool {
     // A word (a letter, then letters and digits: most keys and values a fix writes) is read
     // back as itself unless YAML 1.1 types it (`yes`, `null`, `on`): no parse, no lookup.
-    if s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    if is_word(s) {
         return crate::yaml::json::plain_reads_as_string(s);
     }
     if s.len() > READ_BACK_MEMO_MAX_LEN {
@@ -730,6 +738,8 @@ mod tests {
             for (s, expected) in cases {
                 assert_eq!(reads_back_as_string(s), expected, "{s:?} in round {round}");
                 assert_eq!(parses_back_as_string(s), expected, "{s:?}");
+                // None of them holds a character that needs quotes: safe as read back.
+                assert_eq!(plain_is_safe(s), expected, "{s:?}");
             }
         }
         assert!(READ_BACK_MEMO.with(|memo| memo.borrow().contains_key("30s")));
