@@ -52,6 +52,10 @@ fn double_quoted(s: &str) -> String {
 
 /// Whether `s` reads back as the same string when written plain (no quoting needed).
 fn plain_is_safe(s: &str) -> bool {
+    // A word has none of the characters below: only how YAML types it can refuse it.
+    if is_word(s) {
+        return crate::yaml::json::plain_reads_as_string(s);
+    }
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -63,6 +67,12 @@ fn plain_is_safe(s: &str) -> bool {
         && !s.ends_with(':')
         && s.chars().all(|c| !c.is_control() && !",[]{}".contains(c))
         && reads_back_as_string(s)
+}
+
+/// A letter, then letters and digits (ASCII).
+fn is_word(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Answers of [`reads_back_as_string`] kept for the process: fixes write the same few keys
@@ -78,6 +88,11 @@ thread_local! {
 
 /// `s`, written plain, is read back as the same string (not a number, boolean or null).
 fn reads_back_as_string(s: &str) -> bool {
+    // A word (a letter, then letters and digits: most keys and values a fix writes) is read
+    // back as itself unless YAML 1.1 types it (`yes`, `null`, `on`): no parse, no lookup.
+    if is_word(s) {
+        return crate::yaml::json::plain_reads_as_string(s);
+    }
     if s.len() > READ_BACK_MEMO_MAX_LEN {
         return parses_back_as_string(s);
     }
@@ -143,15 +158,28 @@ fn render_block(
     unit: usize,
     nl: &str,
 ) {
+    // Written straight into `out`: a fix adds a few lines, each a handful of pieces, and a
+    // string per piece cost more than the rest of the fix.
+    let push_scalar = |out: &mut String, text: &str| {
+        if plain_is_safe(text) {
+            out.push_str(text);
+        } else {
+            out.push_str(&double_quoted(text));
+        }
+    };
     for (k, v) in entries {
-        out.push_str(&" ".repeat(indent));
-        out.push_str(&key_text(k, false));
+        out.extend(std::iter::repeat_n(' ', indent));
+        push_scalar(out, k);
         out.push(':');
         match v {
             Value::Map(children) if !children.is_empty() => {
                 out.push_str(nl);
                 render_block(out, children, indent + unit, unit, nl);
                 continue;
+            }
+            Value::Plain(text) => {
+                out.push(' ');
+                push_scalar(out, text);
             }
             other => {
                 out.push(' ');
@@ -195,6 +223,10 @@ pub(crate) fn indent_of(src: &str, line_start: usize) -> usize {
 
 /// The line break the file uses.
 pub(crate) fn newline(src: &str) -> &'static str {
+    // Most files hold no `\r` at all: one byte search rules both others out.
+    if !src.as_bytes().contains(&b'\r') {
+        return "\n";
+    }
     if src.contains("\r\n") {
         "\r\n"
     } else if src.contains('\r') && !src.contains('\n') {
@@ -686,6 +718,18 @@ mod tests {
             ("3", false),
             ("null", false),
             ("0o17", false),
+            ("30s", true),
+            // Words are typed without a parse: YAML 1.1's booleans and nulls are not strings,
+            // their look-alikes are.
+            ("on", false),
+            ("Off", false),
+            ("y", false),
+            ("NULL", false),
+            ("True", false),
+            ("tRUE", true),
+            ("yes2", true),
+            ("nan", true),
+            ("inf", true),
             (long_word.as_str(), true),
             (long_number.as_str(), false),
         ];
@@ -694,9 +738,13 @@ mod tests {
             for (s, expected) in cases {
                 assert_eq!(reads_back_as_string(s), expected, "{s:?} in round {round}");
                 assert_eq!(parses_back_as_string(s), expected, "{s:?}");
+                // None of them holds a character that needs quotes: safe as read back.
+                assert_eq!(plain_is_safe(s), expected, "{s:?}");
             }
         }
-        assert!(READ_BACK_MEMO.with(|memo| memo.borrow().contains_key("Always")));
+        assert!(READ_BACK_MEMO.with(|memo| memo.borrow().contains_key("30s")));
+        // A word needs no memory; a long text is not kept.
+        assert!(!READ_BACK_MEMO.with(|memo| memo.borrow().contains_key("Always")));
         assert!(!READ_BACK_MEMO.with(|memo| memo.borrow().contains_key(long_word.as_str())));
     }
 

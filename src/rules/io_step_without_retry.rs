@@ -133,7 +133,14 @@ impl Rule for IoStepWithoutRetry {
 /// ten minutes. `Always` because an IO failure usually ends the main container (a failure,
 /// which `OnError` does not retry) or its artifact loading (an error, which `OnFailure` does
 /// not). Quoted numbers: Argo reads `limit` and `factor` as int-or-string.
-pub(crate) fn bounded_retry_strategy() -> Vec<(String, Value)> {
+pub(crate) fn bounded_retry_strategy() -> &'static [(String, Value)] {
+    // Made once: the same entries are inserted for every step that lacks a retry.
+    static ENTRIES: std::sync::LazyLock<Vec<(String, Value)>> =
+        std::sync::LazyLock::new(retry_strategy_entries);
+    &ENTRIES
+}
+
+fn retry_strategy_entries() -> Vec<(String, Value)> {
     vec![(
         "retryStrategy".to_string(),
         Value::map([
@@ -156,7 +163,7 @@ pub(crate) fn bounded_retry_strategy() -> Vec<(String, Value)> {
 fn retry_fix(cx: &FileContext<'_>, flavor: ArgoFlavor, step: &Step) -> Result<Fix, NoFix> {
     let source = &cx.source;
     let template = source.mapping_opened_at(step.span)?;
-    let edit = source.insert_entries(template, &bounded_retry_strategy())?;
+    let edit = source.insert_entries(template, bounded_retry_strategy())?;
     // The KFP v1 compiler writes this file: the next compile drops the edit.
     let recompiled = match flavor {
         ArgoFlavor::KfpV1 => {

@@ -224,10 +224,12 @@ fn runtime_pins(src: &str, pipeline: &Pipeline) -> Vec<(Span, String)> {
         let text = &item.value;
         let spans = ScalarSpans::new(src, item);
         for (at, _) in text.match_indices("kfp==") {
-            let version: String = text[at + 5..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
-                .collect();
+            // Made in one piece: the characters it takes are ASCII.
+            let rest = &text[at + 5..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                .unwrap_or(rest.len());
+            let version = rest[..end].to_string();
             if version.is_empty() {
                 continue;
             }
@@ -299,8 +301,11 @@ impl SdkBackendVersionMismatch {
                     );
                 }
             }
-            if let (Some(target), Some(v)) =
-                (cx.config.kfp_backend_version, Version::parse(&runtime))
+            // The runtime's version is read only when there is a backend to compare it with.
+            if let Some((target, v)) = cx
+                .config
+                .kfp_backend_version
+                .and_then(|target| Some((target, Version::parse(&runtime)?)))
             {
                 if (v == Version(2, 15, 0) || v == Version(2, 15, 1)) && target < Version(2, 15, 0)
                 {

@@ -116,6 +116,7 @@ impl DocBuilder {
             None => {
                 if self.doc.root.is_none() {
                     self.doc.root = Some(id);
+                    self.doc.depth = self.doc.depth.max(1);
                 }
             }
         }
@@ -142,6 +143,19 @@ impl DocBuilder {
                 || raw == value.as_ref()
         });
         let empty = value.is_empty();
+        // Only a plain scalar that starts like a number can resolve to a float (a `!!str` tag
+        // makes any scalar a string).
+        if value
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+            && style == GranitStyle::Plain
+            && !self.doc.has_unrepresentable_number
+            && !tag.is_some_and(|tag| tag.ends_with(":str") || tag == "!!str")
+            && super::json::unrepresentable_plain_number(&value).is_some()
+        {
+            self.doc.has_unrepresentable_number = true;
+        }
         let text = if same_as_source {
             ScalarText::Source
         } else {
@@ -186,6 +200,16 @@ impl DocBuilder {
             return;
         };
         let children = &self.pending[frame.first_child..];
+        // The collection is one deeper than those still open, its children one more (the
+        // deepest end decides the document's depth).
+        let depth = self.stack.len() as u32 + 1 + u32::from(!children.is_empty());
+        self.doc.depth = self.doc.depth.max(depth);
+        if matches!(self.doc.nodes[frame.id as usize].kind, NodeKind::Mapping(_)) {
+            let nodes = &self.doc.nodes;
+            self.doc.has_collection_key |= children
+                .chunks_exact(2)
+                .any(|pair| !matches!(nodes[pair[0] as usize].kind, NodeKind::Scalar { .. }));
+        }
         let size: u64 = 1 + children
             .iter()
             .map(|&c| self.sizes[c as usize])

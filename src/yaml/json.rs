@@ -91,18 +91,9 @@ fn convert(root: NodeRef<'_>, drop_null_entries: bool) -> Value {
 
 /// Whether the document of `node` may hold what JSON cannot: a number
 /// [`unrepresentable_number`] reports, or a mapping key that is a collection. `false` means
-/// a walk looking for either finds nothing; one pass over the document's nodes, most of
-/// them ruled out by their first byte.
+/// a walk looking for either finds nothing; the builder noted both as it made the nodes.
 pub fn document_may_hold_unrepresentable(node: NodeRef<'_>) -> bool {
-    node.document_has_collection_key_or_scalar(|n, style, text| {
-        // Only a plain scalar that starts like a number can resolve to a float.
-        style == ScalarStyle::Plain
-            && text
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
-            && unrepresentable_number(n).is_some()
-    })
+    node.document_has_collection_key_or_unrepresentable_number()
 }
 
 /// Whether a node is a YAML merge key (`<<`, plain).
@@ -152,13 +143,34 @@ pub fn merged_entries<'a>(node: NodeRef<'a>) -> Vec<(NodeRef<'a>, NodeRef<'a>)> 
 /// (`.inf`, `.nan`, or `1e309`, beyond the largest float), or it is an integer beyond 64
 /// bits (YAML reads it as a float, which loses its digits).
 pub fn unrepresentable_number(node: NodeRef<'_>) -> Option<&'static str> {
-    let Some(Resolved::Float(f)) = node.resolved() else {
+    // Only a plain scalar without a string tag resolves to a float.
+    let Some(Resolved::Float(_)) = node.resolved() else {
+        return None;
+    };
+    unrepresentable_plain_number(node.str()?)
+}
+
+/// A plain, untagged scalar that reads `text`, typed as Kubernetes types it.
+pub(crate) fn resolve_plain(text: &str) -> Resolved<'_> {
+    super::resolve::resolve_plain(text)
+}
+
+/// Whether a plain, untagged scalar that reads `text` is a string (not null, a boolean or a
+/// number), as Kubernetes types it.
+pub(crate) fn plain_reads_as_string(text: &str) -> bool {
+    matches!(super::resolve::resolve_plain(text), Resolved::Str(_))
+}
+
+/// [`unrepresentable_number`] of a plain, untagged scalar that reads `text` (the builder
+/// asks it of each such scalar as it makes the node).
+pub(crate) fn unrepresentable_plain_number(text: &str) -> Option<&'static str> {
+    let Resolved::Float(f) = super::resolve::resolve_plain(text) else {
         return None;
     };
     if !f.is_finite() {
         return Some("not a finite number");
     }
-    let digits = node.str()?.trim_start_matches(['-', '+']);
+    let digits = text.trim_start_matches(['-', '+']);
     digits
         .bytes()
         .all(|b| b.is_ascii_digit() || b == b'_')
@@ -297,6 +309,8 @@ mod tests {
             "a: 09\n",
             "? [k]\n: v\n",
             "m: &m {a: 1}\nn: {*m : 2}\n",
+            // Keys are read too.
+            "1e309: x\n",
         ] {
             assert!(holds(src), "{src}");
         }
@@ -311,6 +325,11 @@ mod tests {
             "a: .infinity\n",
             "a: 08:00\n",
             "{a: 1, b: [c, d]}\n",
+            "a: !!str 1e309\n",
+            "a: |\n  .inf\n",
+            "a: [1, 2.5, -3, +4, 0x1F]\n",
+            // Each document on its own: the next one's `.nan` is not this one's.
+            "a: 1\n---\nb: [.NaN]\n",
         ] {
             assert!(!holds(src), "{src}");
         }

@@ -197,6 +197,25 @@ fn depth_is_the_same_with_and_without_aliases() {
 }
 
 #[test]
+fn depth_recorded_by_the_builder_counts_values_not_keys() {
+    // Without aliases or collection keys the builder's record answers; a collection key is
+    // not counted (it is no value), so such a document is measured from its values.
+    for (src, depth) in [
+        ("a: [[[[x]]]]\nb: 1\n", 6),
+        ("- {a: {b: c}}\n- d\n", 4),
+        ("x\n", 1),
+        ("? [[[[k]]]]\n: x\n", 2),
+        ("a: {b: 1}\n? {k: [[v]]}\n: x\n", 3),
+    ] {
+        let file = parse_ok(src);
+        let root = file.documents[0].root(src).unwrap();
+        assert!(!file.documents[0].has_alias(), "{src}");
+        assert_eq!(root.depth_up_to(10), depth, "{src}");
+        assert_eq!(root.depth_up_to(depth - 1), depth, "{src}");
+    }
+}
+
+#[test]
 fn null_is_a_plain_scalar_without_a_string_tag() {
     let src = "a: ~\nb: null\nc:\nd: 'null'\ne: !!str null\nf: NULL\ng: nil\nh: [x]\n";
     let file = parse_ok(src);

@@ -154,6 +154,15 @@ pub struct Document {
     /// Whether an alias (`*name`, also in `<<: *name`) is written in it: without one, no node
     /// is read from two places.
     pub(crate) has_alias: bool,
+    /// What the builder saw while it made the nodes, so that checks which need it do not walk
+    /// the document again: the deepest node's depth (the root is 1; exact when the document
+    /// has no alias and no collection key, see [`NodeRef::depth_up_to`]), ...
+    pub(crate) depth: u32,
+    /// ... whether a mapping has a collection (a mapping or a list) as a key, ...
+    pub(crate) has_collection_key: bool,
+    /// ... and whether a plain scalar reads as a number JSON cannot hold
+    /// ([`super::json::unrepresentable_number`]).
+    pub(crate) has_unrepresentable_number: bool,
 }
 
 impl Document {
@@ -333,6 +342,12 @@ impl<'a> NodeRef<'a> {
     /// passes `limit`, so a result above `limit` means "too deep".
     pub fn depth_up_to(self, limit: usize) -> usize {
         if !self.doc.has_alias && self.doc.root == Some(self.id) {
+            // Without aliases every node hangs from one place, and without collection keys
+            // every node is a value, an item or a key as deep as its value: the deepest node
+            // the builder made is as deep as the document.
+            if !self.doc.has_collection_key {
+                return (self.doc.depth as usize).min(limit.saturating_add(1));
+            }
             return self.document_depth().min(limit.saturating_add(1));
         }
         let mut max = 0;
@@ -413,27 +428,10 @@ impl<'a> NodeRef<'a> {
     }
 
     /// Whether a mapping of the document this node belongs to has a collection as a key, or
-    /// `scalar` holds for one of its scalars (node, style, decoded text, as
-    /// [`NodeRef::document_scalars`] gives them): two passes over the document's arenas, no
-    /// walk of its tree.
-    pub fn document_has_collection_key_or_scalar(
-        &self,
-        mut scalar: impl FnMut(NodeRef<'a>, ScalarStyle, &'a str) -> bool,
-    ) -> bool {
-        let doc: &'a Document = self.doc;
-        let nodes = &doc.nodes;
-        // Every mapping's entries are one arena: its keys are checked in one pass.
-        doc.entries
-            .iter()
-            .any(|&(k, _)| !matches!(nodes[k as usize].kind, NodeKind::Scalar { .. }))
-            || nodes.iter().enumerate().any(|(id, node)| match node.kind {
-                NodeKind::Scalar { style, .. } => scalar(
-                    self.at(id as NodeId),
-                    style,
-                    doc.scalar_str(self.src, node).unwrap_or(""),
-                ),
-                _ => false,
-            })
+    /// a plain scalar of it reads as a number JSON cannot hold: as the builder recorded it,
+    /// no walk.
+    pub fn document_has_collection_key_or_unrepresentable_number(&self) -> bool {
+        self.doc.has_collection_key || self.doc.has_unrepresentable_number
     }
 
     pub fn is_sequence(&self) -> bool {

@@ -8,8 +8,10 @@
 //! are worded from them, so their order is part of the output; the unit tests keep jsonschema
 //! as the oracle, on every Argo document of `testdata/` and the corpus, and on mutants of each.
 
-use crate::yaml::json::{is_merge_key, merged_entries, unrepresentable_number};
-use crate::yaml::{NodeRef, Resolved};
+use crate::yaml::json::{
+    is_merge_key, merged_entries, resolve_plain, unrepresentable_plain_number,
+};
+use crate::yaml::{NodeRef, Resolved, ScalarStyle};
 
 /// One subschema. Only the keywords the Argo schema uses (the build fails on any other).
 pub(super) struct SchemaRow {
@@ -133,22 +135,51 @@ enum Json {
     Object,
 }
 
+#[inline]
 fn json_of(node: NodeRef<'_>) -> Json {
-    if node.is_mapping() {
-        return Json::Object;
+    let Some(style) = node.style() else {
+        return if node.is_mapping() {
+            Json::Object
+        } else {
+            Json::Array
+        };
+    };
+    // Quoted and block scalars are strings, whatever their tag; so is a plain one that
+    // starts with a letter no null, boolean or number starts with (most names, images and
+    // commands): its text is typed once, here, and only when it may be something else.
+    if style != ScalarStyle::Plain {
+        return Json::Str;
     }
-    if node.is_sequence() {
-        return Json::Array;
+    let text = node.str().unwrap_or("");
+    let word = text.as_bytes().first().is_some_and(|b| {
+        b.is_ascii_alphabetic()
+            && !matches!(
+                b,
+                b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
+            )
+    });
+    if word
+        || node
+            .tag()
+            .is_some_and(|tag| tag.ends_with(":str") || tag == "!!str")
+    {
+        return Json::Str;
     }
-    match node.resolved() {
-        None | Some(Resolved::Null) => Json::Null,
-        Some(Resolved::Bool(_)) => Json::Bool,
-        Some(Resolved::Int(_)) => Json::Int,
+    match resolve_plain(text) {
+        Resolved::Null => Json::Null,
+        Resolved::Bool(_) => Json::Bool,
+        Resolved::Int(_) => Json::Int,
         // What JSON cannot carry is null in the JSON view.
-        Some(Resolved::Float(_)) if unrepresentable_number(node).is_some() => Json::Null,
-        Some(Resolved::Float(f)) => Json::Float(f),
-        Some(Resolved::Str(_)) => Json::Str,
+        Resolved::Float(_) if unrepresentable_plain_number(text).is_some() => Json::Null,
+        Resolved::Float(f) => Json::Float(f),
+        Resolved::Str(_) => Json::Str,
     }
+}
+
+/// Whether a value is neither a mapping nor a list: only `type` can judge it.
+#[inline]
+fn is_scalar(value: Json) -> bool {
+    !matches!(value, Json::Object | Json::Array)
 }
 
 /// Whether a value has one of the types: an integer is a number, and a float without a
@@ -193,24 +224,18 @@ fn push_members<'a>(node: NodeRef<'a>, out: &mut Vec<Member<'a>>) {
                 .filter_map(|(k, v)| Some((k.str()?, v, Json::Null))),
         );
     }
-    // Stable: of a repeated key, the last in source order ends last, and is kept.
+    // Stable: of a repeated key, the last in source order ends last, and is kept; then a
+    // null value leaves its key out (one pass for both).
     out[from..].sort_by(|a, b| key_order(a.0, b.0));
     let mut kept = from;
     for i in from..out.len() {
-        let entry = out[i];
-        if kept > from && out[kept - 1].0 == entry.0 {
-            out[kept - 1] = entry;
-        } else {
-            out[kept] = entry;
-            kept += 1;
+        let (key, node, _) = out[i];
+        if out.get(i + 1).is_some_and(|next| next.0 == key) {
+            continue;
         }
-    }
-    out.truncate(kept);
-    let mut kept = from;
-    for i in from..out.len() {
-        let value = json_of(out[i].1);
+        let value = json_of(node);
         if value != Json::Null {
-            out[kept] = (out[i].0, out[i].1, value);
+            out[kept] = (key, node, value);
             kept += 1;
         }
     }
@@ -270,9 +295,21 @@ impl<'a> Walk<'a> {
             self.check_object(node, row);
         }
         if let (Some(items), Json::Array) = (row.items, value) {
+            let target = &ARGO_SCHEMAS[items as usize];
+            let types_only = target.any_of.is_empty() && target.reference.is_none();
             for (i, item) in node.items().enumerate() {
+                let json = json_of(item);
+                // As for an object's members: a scalar item against a row that only types it.
+                if types_only && is_scalar(json) {
+                    if target.types != 0 && !has_type(target.types, json) {
+                        self.path.push(Segment::Index(i));
+                        self.error(item, target, ErrorKind::Type(target.types));
+                        self.path.pop();
+                    }
+                    continue;
+                }
                 self.path.push(Segment::Index(i));
-                self.check(item, json_of(item), items);
+                self.check(item, json, items);
                 self.path.pop();
             }
         }
@@ -316,13 +353,15 @@ impl<'a> Walk<'a> {
         }
         let mut unexpected = Vec::new();
         // Checking a member appends its own members after `to`, and takes them off again.
+        // Members and properties are both sorted: each member's property is searched for
+        // after the previous member's place only.
+        let mut after = 0;
         for i in from..to {
             let (key, member, json) = self.members[i];
-            let schema = match row
-                .properties
-                .binary_search_by(|(name, _)| key_order(name, key))
-            {
-                Ok(i) => row.properties[i].1,
+            let found = row.properties[after..].binary_search_by(|(name, _)| key_order(name, key));
+            after += found.map_or_else(|at| at, |at| at + 1);
+            let schema = match found {
+                Ok(_) => row.properties[after - 1].1,
                 Err(_) => match row.additional {
                     Additional::Any => continue,
                     Additional::Closed => {
@@ -332,6 +371,17 @@ impl<'a> Walk<'a> {
                     Additional::Schema(schema) => schema,
                 },
             };
+            // A scalar against a row that only types it (most fields): its one keyword is
+            // checked here, without a step into the member.
+            let target = &ARGO_SCHEMAS[schema as usize];
+            if is_scalar(json) && target.any_of.is_empty() && target.reference.is_none() {
+                if target.types != 0 && !has_type(target.types, json) {
+                    self.path.push(Segment::Key(key));
+                    self.error(member, target, ErrorKind::Type(target.types));
+                    self.path.pop();
+                }
+                continue;
+            }
             self.path.push(Segment::Key(key));
             self.check(member, json, schema);
             self.path.pop();
