@@ -657,7 +657,7 @@ fn check(args: CheckArgs) -> u8 {
     let resolved =
         ConfigResolver::new(config_file.as_deref(), overrides).and_then(|mut resolver| {
             for i in 0..inputs.len() {
-                let config = resolver.for_file(inputs.path(i))?;
+                let config = resolver.for_file(&inputs.path(i))?;
                 inputs.set_config(i, config);
             }
             if read_stdin {

@@ -56,49 +56,102 @@ pub fn discover_packed(paths: &[PathBuf]) -> Result<Inputs, MissingPath> {
 /// in one buffer, whether each was named on the command line, and its config once resolved.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
-    /// The UTF-8 paths, one after another, in the order they were found.
+    /// The folders of walked files and the names in them, and the other paths whole.
     text: String,
-    /// Where each found path ends in `text` (a path that is not UTF-8 takes no room there).
-    ends: Vec<usize>,
+    /// The folders in `text` (a folder's files mostly come one after another: each run of
+    /// them names its folder once).
+    folders: Vec<(u32, u32)>,
+    /// The paths in the order they were found.
+    found: Vec<Found>,
     /// Whether each found path was named on the command line.
     explicit: Vec<bool>,
     /// The found paths that are not UTF-8 (rare), by their index.
     not_utf8: Vec<(usize, PathBuf)>,
-    /// The found paths kept, in the run's order: indices into `ends`.
+    /// The found paths kept, in the run's order: indices into `found`.
     order: Vec<u32>,
     /// Each kept path's config (by position in `order`): empty until one is set.
     configs: Vec<Option<Arc<Config>>>,
 }
 
+/// Where a found path is in [`Inputs::text`].
+#[derive(Clone, Copy, Debug)]
+struct Found {
+    /// Its folder (in [`Inputs::folders`]), followed by `/` and the name at `start..end`;
+    /// [`WHOLE`]: the path is `start..end` (empty: one that is not UTF-8).
+    folder: u32,
+    start: u32,
+    end: u32,
+}
+
+const WHOLE: u32 = u32::MAX;
+
+/// A path as the pieces of [`Inputs::text`] that spell it, one after another.
+type Pieces<'a> = ([&'a str; 3], usize);
+
 impl Inputs {
     /// Adds a path at the end of the order.
     fn push(&mut self, path: &Path, explicit: bool) {
-        let index = self.ends.len();
-        match path.to_str() {
-            Some(text) => self.text.push_str(text),
-            None => self.not_utf8.push((index, path.to_path_buf())),
-        }
-        self.ends.push(self.text.len());
+        let index = self.found.len();
+        let offset = |at: usize| u32::try_from(at).expect("under 4 GiB of paths");
+        // `folder/name`: the folder is written once for the files that follow in it.
+        let (folder, start) = match path.to_str() {
+            None => {
+                self.not_utf8.push((index, path.to_path_buf()));
+                (WHOLE, offset(self.text.len()))
+            }
+            Some(text) => match split_folder(text).filter(|_| !explicit) {
+                Some((folder, name)) => {
+                    let last = self.folders.last().copied();
+                    if last.is_none_or(|(s, e)| &self.text[s as usize..e as usize] != folder) {
+                        let start = offset(self.text.len());
+                        self.text.push_str(folder);
+                        self.folders.push((start, offset(self.text.len())));
+                    }
+                    let start = offset(self.text.len());
+                    self.text.push_str(name);
+                    (offset(self.folders.len() - 1), start)
+                }
+                None => {
+                    let start = offset(self.text.len());
+                    self.text.push_str(text);
+                    (WHOLE, start)
+                }
+            },
+        };
+        let found = Found {
+            folder,
+            start,
+            end: offset(self.text.len()),
+        };
+        self.found.push(found);
         self.explicit.push(explicit);
         self.order
             .push(u32::try_from(index).expect("fewer than 2^32 inputs"));
     }
 
-    /// The UTF-8 text of the found path at `index` (into `ends`): empty for one that is not.
-    fn found_text(&self, index: usize) -> &str {
-        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
-        &self.text[start..self.ends[index]]
+    /// The pieces of the UTF-8 text of the found path at `index`: none for one that is not.
+    fn pieces(&self, index: usize) -> Pieces<'_> {
+        let Found { folder, start, end } = self.found[index];
+        let name = &self.text[start as usize..end as usize];
+        if folder == WHOLE {
+            return ([name, "", ""], usize::from(!name.is_empty()));
+        }
+        let (s, e) = self.folders[folder as usize];
+        ([&self.text[s as usize..e as usize], "/", name], 3)
     }
 
-    /// The found path at `index` (into `ends`).
-    fn found(&self, index: usize) -> &Path {
-        let text = self.found_text(index);
-        if text.is_empty() {
-            if let Ok(at) = self.not_utf8.binary_search_by_key(&index, |(i, _)| *i) {
-                return &self.not_utf8[at].1;
-            }
+    /// The found path at `index` (into `found`).
+    fn found(&self, index: usize) -> std::borrow::Cow<'_, Path> {
+        use std::borrow::Cow;
+        let (pieces, n) = self.pieces(index);
+        match n {
+            0 => match self.not_utf8.binary_search_by_key(&index, |(i, _)| *i) {
+                Ok(at) => Cow::Borrowed(&self.not_utf8[at].1),
+                Err(_) => Cow::Borrowed(Path::new("")),
+            },
+            1 => Cow::Borrowed(Path::new(pieces[0])),
+            _ => Cow::Owned(PathBuf::from(pieces[..n].concat())),
         }
-        Path::new(text)
     }
 
     pub fn len(&self) -> usize {
@@ -110,8 +163,20 @@ impl Inputs {
     }
 
     /// The path of the `i`-th input.
-    pub fn path(&self, i: usize) -> &Path {
+    pub fn path(&self, i: usize) -> std::borrow::Cow<'_, Path> {
         self.found(self.order[i] as usize)
+    }
+
+    /// The order of the `a`-th and `b`-th inputs' paths as shown (as strings, without a
+    /// leading `./`: see [`crate::engine::display_path`]), without spelling either out.
+    pub fn cmp_shown(&self, a: usize, b: usize) -> Ordering {
+        let (a, b) = (self.order[a] as usize, self.order[b] as usize);
+        let (pa, pb) = (self.pieces(a), self.pieces(b));
+        if pa.1 == 0 || pb.1 == 0 {
+            let shown = |i| crate::engine::display_path(&self.found(i));
+            return shown(a).cmp(&shown(b));
+        }
+        cmp_pieces(without_dot_slash(pa), without_dot_slash(pb), u16::from)
     }
 
     /// Was the `i`-th input named on the command line?
@@ -134,7 +199,7 @@ impl Inputs {
     /// Keeps the inputs for which `keep(path, explicit, config)` holds, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&Path, bool, Option<&Arc<Config>>) -> bool) {
         let kept: Vec<bool> = (0..self.len())
-            .map(|i| keep(self.path(i), self.explicit(i), self.config(i)))
+            .map(|i| keep(&self.path(i), self.explicit(i), self.config(i)))
             .collect();
         let mut verdicts = kept.iter();
         self.order.retain(|_| verdicts.next() == Some(&true));
@@ -148,7 +213,7 @@ impl Inputs {
     pub fn to_vec(&self) -> Vec<Input> {
         (0..self.len())
             .map(|i| Input {
-                path: self.path(i).to_path_buf(),
+                path: self.path(i).into_owned(),
                 explicit: self.explicit(i),
                 config: self.config(i).cloned(),
             })
@@ -161,26 +226,25 @@ impl Inputs {
         // Most paths are plain names joined by single `/`: for two such paths, comparing
         // bytes with `/` below every other byte is comparing components, without splitting
         // either into components (which took most of the sort's time).
-        let plain: Vec<bool> = (0..self.ends.len())
-            .map(|i| is_plain(self.found_text(i)))
-            .collect();
         let mut order = std::mem::take(&mut self.order);
-        order.sort_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            if plain[a] && plain[b] {
-                cmp_plain(self.found_text(a).as_bytes(), self.found_text(b).as_bytes())
+        let plain: Vec<u8> = (0..self.found.len())
+            .map(|i| plain_kind(self.pieces(i)))
+            .collect();
+        let cmp = |a: usize, b: usize| {
+            let (fa, fb) = (self.found[a], self.found[b]);
+            if plain[a] != 0 && plain[a] == plain[b] && fa.folder == fb.folder && fa.folder != WHOLE
+            {
+                // Names in one folder: no separator in either.
+                let name = |f: Found| &self.text.as_bytes()[f.start as usize..f.end as usize];
+                name(fa).cmp(name(fb))
+            } else if plain[a] != 0 && plain[a] == plain[b] {
+                cmp_pieces(self.pieces(a), self.pieces(b), separator_first)
             } else {
-                self.found(a).cmp(self.found(b))
+                self.found(a).cmp(&self.found(b))
             }
-        });
-        order.dedup_by(|later, kept| {
-            let (later, kept) = (*later as usize, *kept as usize);
-            if plain[later] && plain[kept] {
-                self.found_text(later) == self.found_text(kept)
-            } else {
-                self.found(later) == self.found(kept)
-            }
-        });
+        };
+        order.sort_by(|&a, &b| cmp(a as usize, b as usize));
+        order.dedup_by(|later, kept| cmp(*later as usize, *kept as usize) == Ordering::Equal);
         self.order = order;
         self.configs.clear();
     }
@@ -200,26 +264,83 @@ impl From<Vec<Input>> for Inputs {
     }
 }
 
-/// A path whose components are its `/`-separated names (after a leading `/`): none empty,
-/// `.` or `..`, and (on Windows) no other separator or drive.
-fn is_plain(path: &str) -> bool {
-    if cfg!(windows) && path.contains(['\\', ':']) {
-        return false;
-    }
-    let names = path.strip_prefix('/').unwrap_or(path);
-    names
-        .split('/')
-        .all(|name| !name.is_empty() && name != "." && name != "..")
+/// `folder` and `name` of a walked file's `folder/name` (a name without `/`).
+fn split_folder(path: &str) -> Option<(&str, &str)> {
+    let (folder, name) = path.rsplit_once('/')?;
+    let plain_name = !name.is_empty() && name != "." && name != "..";
+    let plain_folder = !folder.is_empty() && !folder.ends_with('/');
+    (plain_name && plain_folder && !(cfg!(windows) && name.contains(['\\', ':'])))
+        .then_some((folder, name))
 }
 
-/// [`Path::cmp`] of two plain paths ([`is_plain`]): names joined by a separator that sorts
-/// below every byte of a name compare as their lists of names do (and a root, a separator
-/// at the start, sorts before a name as `Component::RootDir` does).
-fn cmp_plain(a: &[u8], b: &[u8]) -> Ordering {
-    let separator_first = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
-    match first_difference(a, b) {
-        Some(i) => separator_first(a[i]).cmp(&separator_first(b[i])),
-        None => a.len().cmp(&b.len()),
+/// The kind of a plain path, whose components are its `/`-separated names after a leading
+/// `/` (1) or `./` (2), or neither (3): no name empty, `.` or `..`, and (on Windows) no other
+/// separator or drive. 0: not plain. Two plain paths of one kind compare as bytes do with
+/// [`separator_first`].
+fn plain_kind((pieces, n): Pieces<'_>) -> u8 {
+    let path = pieces[..n].concat();
+    let path = path.as_str();
+    if path.is_empty() || cfg!(windows) && path.contains(['\\', ':']) {
+        return 0;
+    }
+    let (kind, names) = match (path.strip_prefix('/'), path.strip_prefix("./")) {
+        (Some(names), _) => (1, names),
+        (_, Some(names)) => (2, names),
+        _ => (3, path),
+    };
+    let plain = names
+        .split('/')
+        .all(|name| !name.is_empty() && name != "." && name != "..");
+    if plain {
+        kind
+    } else {
+        0
+    }
+}
+
+/// Bytes of plain paths of one kind ([`plain_kind`]) in the order of their components: names joined by a
+/// separator that sorts below every byte of a name compare as their lists of names do (and
+/// a root, a separator at the start, sorts before a name as `Component::RootDir` does).
+fn separator_first(byte: u8) -> u16 {
+    if byte == b'/' {
+        0
+    } else {
+        u16::from(byte) + 1
+    }
+}
+
+/// The pieces of a path as shown: without a leading `./`.
+fn without_dot_slash((mut pieces, n): Pieces<'_>) -> Pieces<'_> {
+    if pieces[0] == "." && n == 3 {
+        return ([pieces[2], "", ""], 1);
+    }
+    pieces[0] = pieces[0].strip_prefix("./").unwrap_or(pieces[0]);
+    (pieces, n)
+}
+
+/// Compares two paths given as pieces, byte by byte as `rank` orders bytes.
+fn cmp_pieces(a: Pieces<'_>, b: Pieces<'_>, rank: impl Fn(u8) -> u16) -> Ordering {
+    let (mut a, mut b) = (&a.0[..a.1], &b.0[..b.1]);
+    let (mut at_a, mut at_b) = (0, 0);
+    loop {
+        while let Some((_, rest)) = a.split_first().filter(|(p, _)| at_a == p.len()) {
+            a = rest;
+            at_a = 0;
+        }
+        while let Some((_, rest)) = b.split_first().filter(|(p, _)| at_b == p.len()) {
+            b = rest;
+            at_b = 0;
+        }
+        let (Some(pa), Some(pb)) = (a.first(), b.first()) else {
+            return (!a.is_empty()).cmp(&!b.is_empty());
+        };
+        let (sa, sb) = (&pa.as_bytes()[at_a..], &pb.as_bytes()[at_b..]);
+        let n = sa.len().min(sb.len());
+        if let Some(i) = first_difference(&sa[..n], &sb[..n]) {
+            return rank(sa[i]).cmp(&rank(sb[i]));
+        }
+        at_a += n;
+        at_b += n;
     }
 }
 
@@ -305,6 +426,52 @@ mod tests {
         assert_eq!(kept, ["a/b"]);
     }
 
+    /// Inputs compare as the paths reports show do (strings without a leading `./`), walked
+    /// (a folder and a name) or named whole.
+    #[test]
+    fn shown_order_is_the_order_of_display_paths() {
+        let paths = [
+            "./b.yaml",
+            "b/a.yaml",
+            "./a/b.yaml",
+            "a.yaml",
+            "./a-b.yaml",
+            "a/b.yaml",
+            "./a",
+            ".x/a.yaml",
+            "/r/a.yaml",
+            "./.x/a.yaml",
+            "a/b/c.yaml",
+            "a/b",
+            "ab/c.yaml",
+        ];
+        let given: Vec<Input> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Input {
+                path: PathBuf::from(p),
+                explicit: i % 3 == 0,
+                config: None,
+            })
+            .collect();
+        let inputs = Inputs::from(given);
+        assert!(
+            inputs.folders.len() > 3,
+            "walked paths keep their folder apart"
+        );
+        let mut by_pieces: Vec<usize> = (0..inputs.len()).collect();
+        by_pieces.sort_by(|&a, &b| inputs.cmp_shown(a, b));
+        let mut by_strings: Vec<usize> = (0..inputs.len()).collect();
+        by_strings.sort_by_key(|&i| crate::engine::display_path(&inputs.path(i)));
+        let shown = |order: &[usize]| -> Vec<String> {
+            order
+                .iter()
+                .map(|&i| inputs.path(i).display().to_string())
+                .collect()
+        };
+        assert_eq!(shown(&by_pieces), shown(&by_strings));
+    }
+
     /// Paths that are not UTF-8 are kept as they are, in their place.
     #[cfg(unix)]
     #[test]
@@ -326,7 +493,9 @@ mod tests {
         .collect();
         let mut inputs = Inputs::from(given);
         inputs.sort_and_dedup();
-        let paths: Vec<PathBuf> = (0..inputs.len()).map(|i| inputs.path(i).into()).collect();
+        let paths: Vec<PathBuf> = (0..inputs.len())
+            .map(|i| inputs.path(i).into_owned())
+            .collect();
         assert_eq!(
             paths,
             [PathBuf::from("a.yaml"), odd, PathBuf::from("c.yaml")]

@@ -134,11 +134,7 @@ pub fn lint_inputs_in_order(
     // The order of `lint_inputs`: a stable sort by the path shown (compared in place: a
     // string per input would be held for the whole sort).
     let mut order: Vec<u32> = (0..inputs.len() as u32).collect();
-    order.sort_by(|&a, &b| {
-        shown_path(inputs.path(a as usize))
-            .as_ref()
-            .cmp(shown_path(inputs.path(b as usize)).as_ref())
-    });
+    order.sort_by(|&a, &b| inputs.cmp_shown(a as usize, b as usize));
     // The workers read the paths where they are: one list for the whole run.
     let inputs = Arc::new(inputs);
     // Enough files in flight to keep every thread busy past a slow one.
@@ -163,7 +159,7 @@ pub fn lint_inputs_in_order(
             let (inputs, finished, at) = (inputs.clone(), finished.clone(), spawned);
             rayon::spawn(move || {
                 let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    lint_path(inputs.path(i), inputs.explicit(i), &settings)
+                    lint_path(&inputs.path(i), inputs.explicit(i), &settings)
                 }));
                 let (state, woken) = &*finished;
                 let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
