@@ -21,7 +21,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, ConfigResolver, Overrides, Version};
-use crate::discover::discover;
+use crate::discover::discover_packed;
 use crate::engine::{display_path, lint_bytes, lint_inputs, FileReport, Outcome, Settings};
 use crate::finding::Severity;
 use crate::kfp_source::SourceMaps;
@@ -565,7 +565,7 @@ fn check(args: CheckArgs) -> u8 {
     let (paths, missing): (Vec<PathBuf>, Vec<PathBuf>) = paths
         .into_iter()
         .partition(|p| p.exists() || p.is_symlink());
-    let mut inputs = match discover(&paths) {
+    let mut inputs = match discover_packed(&paths) {
         Ok(inputs) => inputs,
         Err(missing) => {
             // Removed between the check above and the walk.
@@ -634,7 +634,7 @@ fn check(args: CheckArgs) -> u8 {
         argo_version: args.argo_version,
         known_templates: args.strict_refs.then(|| {
             std::sync::Arc::new(crate::refs::KnownTemplates::collect(
-                &inputs,
+                &inputs.to_vec(),
                 Settings::default().max_file_size,
             ))
         }),
@@ -656,8 +656,9 @@ fn check(args: CheckArgs) -> u8 {
     let mut stdin_config = None;
     let resolved =
         ConfigResolver::new(config_file.as_deref(), overrides).and_then(|mut resolver| {
-            for input in &mut inputs {
-                input.config = Some(resolver.for_file(&input.path)?);
+            for i in 0..inputs.len() {
+                let config = resolver.for_file(&inputs.path(i))?;
+                inputs.set_config(i, config);
             }
             if read_stdin {
                 stdin_config = Some(resolver.for_file(stdin_path)?);
@@ -669,7 +670,7 @@ fn check(args: CheckArgs) -> u8 {
         return EXIT_USAGE;
     }
     // `exclude:` globs skip files a walk found; a file named on the command line is linted.
-    inputs.retain(|i| i.explicit || !i.config.as_ref().is_some_and(|c| c.excludes(&i.path)));
+    inputs.retain(|path, explicit, config| explicit || !config.is_some_and(|c| c.excludes(path)));
     // JSON on standard output is written file by file (the same bytes), so that memory does
     // not grow with the number of files; what needs the whole run first takes the path below.
     if args.format == Format::Json
@@ -687,6 +688,8 @@ fn check(args: CheckArgs) -> u8 {
         let maps = SourceMaps::new(args.kfp_source.clone(), report_at_source);
         return check_json_streaming(inputs, maps, args.quiet, args.fail_on);
     }
+    // What follows holds every report of the run anyway: the inputs one by one.
+    let inputs = inputs.to_vec();
     let mode = crate::fix::run::Mode {
         unsafe_fixes: args.unsafe_fixes,
         ignore_reason: args.add_ignore.clone(),
@@ -1142,7 +1145,7 @@ fn settings_for(
 }
 
 fn check_json_streaming(
-    inputs: Vec<crate::engine::Input>,
+    inputs: crate::discover::Inputs,
     mut maps: SourceMaps,
     quiet: bool,
     fail_on: FailOn,

@@ -123,23 +123,20 @@ pub fn lint_inputs(inputs: &[Input], settings: &Settings) -> RunReport {
 /// Lints every input in parallel like [`lint_inputs`], but hands each report to `sink` as
 /// soon as it and every report before it are done, in the same order as
 /// [`lint_inputs`]' report, with the input's config: memory holds a bounded window of
-/// files, not the whole run (an input is dropped once linted). `sink` runs on the calling
-/// thread, which must not be a worker of the rayon pool.
+/// reports, not the whole run. `sink` runs on the calling thread, which must not be a
+/// worker of the rayon pool.
 pub fn lint_inputs_in_order(
-    inputs: Vec<Input>,
+    inputs: crate::discover::Inputs,
     settings: &Settings,
     mut sink: impl FnMut(FileReport, Option<Arc<Config>>),
 ) {
     use std::sync::{Condvar, Mutex, PoisonError};
     // The order of `lint_inputs`: a stable sort by the path shown (compared in place: a
     // string per input would be held for the whole sort).
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
-    order.sort_by(|&a, &b| {
-        shown_path(&inputs[a].path)
-            .as_ref()
-            .cmp(shown_path(&inputs[b].path).as_ref())
-    });
-    let mut inputs: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
+    let mut order: Vec<u32> = (0..inputs.len() as u32).collect();
+    order.sort_by(|&a, &b| inputs.cmp_shown(a as usize, b as usize));
+    // The workers read the paths where they are: one list for the whole run.
+    let inputs = Arc::new(inputs);
     // Enough files in flight to keep every thread busy past a slow one.
     let window = rayon::current_num_threads().max(1) * 32;
     // This thread is woken once a batch of reports is ready, not once per file: each wake
@@ -150,26 +147,25 @@ pub fn lint_inputs_in_order(
     let (mut spawned, mut next) = (0, 0);
     while next < order.len() {
         while spawned < order.len() && spawned < next + window {
-            let input = inputs[order[spawned]]
-                .take()
-                .expect("each input is spawned once");
-            let settings = match &input.config {
+            let i = order[spawned] as usize;
+            let config = inputs.config(i).cloned();
+            let settings = match &config {
                 Some(config) if !Arc::ptr_eq(config, &settings.config) => Settings {
                     config: config.clone(),
                     ..settings.clone()
                 },
                 _ => settings.clone(),
             };
-            let (finished, at) = (finished.clone(), spawned);
+            let (inputs, finished, at) = (inputs.clone(), finished.clone(), spawned);
             rayon::spawn(move || {
                 let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    lint_path(&input.path, input.explicit, &settings)
+                    lint_path(&inputs.path(i), inputs.explicit(i), &settings)
                 }));
                 let (state, woken) = &*finished;
                 let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
                 match report {
                     Ok(report) => {
-                        state.reports.insert(at, (report, input.config));
+                        state.reports.insert(at, (report, config));
                     }
                     Err(panic) => state.panic = Some(panic),
                 }
@@ -693,7 +689,7 @@ mod tests {
                 .map(|f| (f.path, f.findings.into_iter().map(|f| f.message).collect()))
                 .collect();
             let mut got = Vec::new();
-            lint_inputs_in_order(inputs.to_vec(), &settings, |f, _| {
+            lint_inputs_in_order(inputs.to_vec().into(), &settings, |f, _| {
                 got.push((f.path, f.findings.into_iter().map(|f| f.message).collect()));
             });
             assert_eq!(got, expected);
