@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Summary;
 use crate::engine::{FileReport, Outcome, RunReport};
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::yaml::{LineCol, LineIndex, Span};
 
 pub const JSON_FORMAT_VERSION: u32 = 1;
@@ -469,7 +469,13 @@ impl<'w> FindingWriter<'w> {
         self.key(field!("rule"));
         self.str(f.rule);
         self.key(field!("severity"));
-        self.str(f.severity.as_str());
+        // One of three names that need no escaping, written with their quotes.
+        let severity: &[u8] = match f.severity {
+            Severity::Info => b"\"info\"",
+            Severity::Warning => b"\"warning\"",
+            Severity::Error => b"\"error\"",
+        };
+        self.raw(severity);
         self.key(field!("message"));
         self.str(&f.message);
         self.key(field!("file"));
