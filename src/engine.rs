@@ -58,7 +58,8 @@ pub enum Outcome {
 pub struct FileReport {
     /// The path as the user gave it or as the walk found it.
     pub path: String,
-    pub source: Arc<str>,
+    /// The text as read: the buffer the file was read into, not a copy of it.
+    pub source: Arc<String>,
     pub lines: Arc<LineIndex>,
     pub outcome: Outcome,
     pub findings: Vec<Finding>,
@@ -245,7 +246,7 @@ fn shown_path(path: &Path) -> std::borrow::Cow<'_, str> {
 
 /// A file that could not be read (or does not exist): no findings, the reason kept.
 pub fn unreadable(path: String, reason: String) -> FileReport {
-    let source: Arc<str> = Arc::from("");
+    let source = Arc::new(String::new());
     FileReport {
         path,
         lines: Arc::new(LineIndex::new(&source)),
@@ -279,7 +280,7 @@ pub fn lint_path(path: &Path, explicit: bool, settings: &Settings) -> FileReport
     let settings = &settings.config.limits.apply(settings);
     let name = display_path(path);
     match read_regular(path, settings.max_file_size) {
-        Ok(bytes) => lint_bytes(name, &bytes, explicit, settings),
+        Ok(bytes) => lint_owned(name, bytes, explicit, settings),
         Err(ReadError::TooLarge { size, .. }) => too_large(name, size, settings),
         Err(e) => unreadable(name, e.to_string()),
     }
@@ -304,37 +305,71 @@ fn utf16(bytes: &[u8], read: fn([u8; 2]) -> u16) -> Option<std::borrow::Cow<'sta
     String::from_utf16(&units).ok().map(std::borrow::Cow::Owned)
 }
 
+/// [`decode`] of bytes the caller gives away: UTF-8 becomes the text without a copy. On
+/// error, the bytes back and where the first invalid one is.
+fn decode_owned(bytes: Vec<u8>) -> Result<String, (Vec<u8>, usize)> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return match decode(&bytes) {
+            Ok(text) => Ok(text.into_owned()),
+            Err(bad_at) => Err((bytes, bad_at)),
+        };
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bad_at = e.utf8_error().valid_up_to();
+        (e.into_bytes(), bad_at)
+    })
+}
+
 /// Lints text that is already in memory (stdin, the LSP, tests).
 pub fn lint_bytes(path: String, bytes: &[u8], explicit: bool, settings: &Settings) -> FileReport {
     let settings = &settings.config.limits.apply(settings);
     if bytes.len() as u64 > settings.max_file_size {
         return too_large(path, bytes.len() as u64, settings);
     }
-    let text = match decode(bytes) {
-        Ok(text) => text,
-        Err(bad_at) => {
-            let shown = String::from_utf8_lossy(&bytes[..bad_at]).into_owned();
-            let source: Arc<str> = Arc::from(shown.as_str());
-            let at = source.len() as u32;
-            let finding = Finding::new(
-                "yaml-syntax",
-                Severity::Error,
-                Span::new(at, at),
-                format!("the file is not UTF-8 text (invalid byte at offset {bad_at})"),
-            )
-            .label("invalid UTF-8 starts here")
-            .help("save the file as UTF-8; YAML and JSON pipelines must be text");
-            return FileReport {
-                path,
-                lines: Arc::new(LineIndex::new(&source)),
-                source,
-                outcome: Outcome::Unparseable,
-                findings: vec![finding],
-                suppressed: 0,
-            };
-        }
-    };
-    let source: Arc<str> = Arc::from(text.as_ref());
+    match decode(bytes) {
+        Ok(text) => lint_text(path, text.into_owned(), explicit, settings),
+        Err(bad_at) => not_utf8(path, bytes, bad_at),
+    }
+}
+
+/// [`lint_bytes`] of a buffer the caller gives away (a file just read): it becomes the
+/// report's text.
+pub fn lint_owned(path: String, bytes: Vec<u8>, explicit: bool, settings: &Settings) -> FileReport {
+    let settings = &settings.config.limits.apply(settings);
+    if bytes.len() as u64 > settings.max_file_size {
+        return too_large(path, bytes.len() as u64, settings);
+    }
+    match decode_owned(bytes) {
+        Ok(text) => lint_text(path, text, explicit, settings),
+        Err((bytes, bad_at)) => not_utf8(path, &bytes, bad_at),
+    }
+}
+
+/// A file that is not UTF-8 (nor UTF-16 with a BOM): one finding where the text stops.
+fn not_utf8(path: String, bytes: &[u8], bad_at: usize) -> FileReport {
+    let source = Arc::new(String::from_utf8_lossy(&bytes[..bad_at]).into_owned());
+    let at = source.len() as u32;
+    let finding = Finding::new(
+        "yaml-syntax",
+        Severity::Error,
+        Span::new(at, at),
+        format!("the file is not UTF-8 text (invalid byte at offset {bad_at})"),
+    )
+    .label("invalid UTF-8 starts here")
+    .help("save the file as UTF-8; YAML and JSON pipelines must be text");
+    FileReport {
+        path,
+        lines: Arc::new(LineIndex::new(&source)),
+        source,
+        outcome: Outcome::Unparseable,
+        findings: vec![finding],
+        suppressed: 0,
+    }
+}
+
+/// Lints decoded text; `settings` are the file's (its config's `limits:` applied).
+fn lint_text(path: String, text: String, explicit: bool, settings: &Settings) -> FileReport {
+    let source = Arc::new(text);
     // Everything below is metered: a file that costs more than the budget gets an
     // `input-too-complex` finding where the budget ran out, and no other rule looks at its
     // (incomplete) model.
@@ -515,7 +550,7 @@ fn gated(config: &Config, mut findings: Vec<Finding>) -> Vec<Finding> {
         None => true,
     });
     for finding in &mut findings {
-        finding.url = config.rule_url(finding.rule);
+        finding.url = config.rule_url(finding.rule).map(Arc::from);
     }
     findings
 }
@@ -575,7 +610,7 @@ fn run_rules(
     // Suppression findings obey the same selection and severity settings as any rule.
     findings.retain(|f| config.rule_enabled(f.rule, relative));
     // The link to a rule's page, made once per rule rather than once per finding.
-    let mut urls: Vec<(&'static str, Option<String>)> = Vec::new();
+    let mut urls: Vec<(&'static str, Option<Arc<str>>)> = Vec::new();
     for finding in &mut findings {
         if let Some(RuleSeverity::Set(level)) = config.rule(finding.rule).and_then(|r| r.severity) {
             finding.severity = level;
@@ -583,7 +618,7 @@ fn run_rules(
         let url = match urls.iter().find(|(rule, _)| *rule == finding.rule) {
             Some((_, url)) => url.clone(),
             None => {
-                let url = config.rule_url(finding.rule);
+                let url = config.rule_url(finding.rule).map(Arc::from);
                 urls.push((finding.rule, url.clone()));
                 url
             }
@@ -669,6 +704,35 @@ fn message_without_step(finding: &Finding) -> String {
 mod tests {
     use super::*;
     use crate::yaml::Span;
+
+    /// A file's bytes given away (what a read file is linted as) and the same bytes lent
+    /// (stdin, the LSP) make the same report: UTF-8, UTF-16 either way round, bytes that are
+    /// not text.
+    #[test]
+    fn owned_and_borrowed_bytes_lint_alike() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  name: é\nspec:\n  entrypoint: main\n  templates:\n    - name: main\n      container:\n        image: python:3.11\n";
+        let utf16 = |bom: [u8; 2], unit: fn(u16) -> [u8; 2]| {
+            let mut bytes = bom.to_vec();
+            bytes.extend(text.encode_utf16().flat_map(unit));
+            bytes
+        };
+        let mut invalid = text.as_bytes().to_vec();
+        invalid.insert(40, 0xFF);
+        let settings = Settings::default();
+        for bytes in [
+            text.as_bytes().to_vec(),
+            utf16([0xFF, 0xFE], u16::to_le_bytes),
+            utf16([0xFE, 0xFF], u16::to_be_bytes),
+            invalid,
+            vec![0xFF, 0xFE, 0x41],
+        ] {
+            let lent = lint_bytes("wf.yaml".into(), &bytes, true, &settings);
+            let owned = lint_owned("wf.yaml".into(), bytes.clone(), true, &settings);
+            assert_eq!(owned.source, lent.source, "{bytes:?}");
+            assert_eq!(owned.outcome, lent.outcome, "{bytes:?}");
+            assert_eq!(owned.findings, lent.findings, "{bytes:?}");
+        }
+    }
 
     /// Reports handed on in order, in batches, come in [`lint_inputs`]' order with the same
     /// findings: over a run longer than the window of files in flight, and a run of one.

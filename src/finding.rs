@@ -1,5 +1,7 @@
 //! What a rule reports: plain data, rendered by `report/`.
 
+use std::borrow::Cow;
+
 use crate::analysis::{Confidence, Evidence};
 use crate::fix::{Fix, NoFix};
 use crate::yaml::Span;
@@ -50,10 +52,10 @@ pub struct Finding {
     pub message: String,
     /// Where the problem is; the primary label sits here.
     pub span: Span,
-    /// What is wrong at that spot.
-    pub label: String,
+    /// What is wrong at that spot (most rules say it in words of their own: not copied).
+    pub label: Cow<'static, str>,
     /// How to fix it.
-    pub help: String,
+    pub help: Cow<'static, str>,
     pub pipeline: Option<String>,
     pub step: Option<String>,
     /// From the pipeline down to the step.
@@ -70,7 +72,8 @@ pub struct Finding {
     pub confidence: Option<Confidence>,
     /// Where the rule's documentation is online (`docs-url` in the config); `None` for
     /// policies and when no URL is configured.
-    pub url: Option<String>,
+    /// Shared: every finding of a rule has the same.
+    pub url: Option<std::sync::Arc<str>>,
     /// The rule's fix for this finding, when it can place one safely (see [`crate::fix`]).
     pub fix: Option<Fix>,
     /// Where the finding is in the Python that produced the IR, the most specific place
@@ -93,8 +96,8 @@ impl Finding {
             severity,
             message: message.into(),
             span,
-            label: String::new(),
-            help: String::new(),
+            label: Cow::Borrowed(""),
+            help: Cow::Borrowed(""),
             pipeline: None,
             step: None,
             step_path: Vec::new(),
@@ -118,11 +121,11 @@ impl Finding {
             Ok(fix) if !fix.edits.is_empty() => self.fix = Some(fix),
             Ok(_) => {}
             Err(NoFix(reason)) => {
-                if !self.help.is_empty() {
-                    self.help.push_str("; ");
+                let help = self.help.to_mut();
+                if !help.is_empty() {
+                    help.push_str("; ");
                 }
-                self.help
-                    .push_str(&format!("no automatic fix here: {reason}"));
+                help.push_str(&format!("no automatic fix here: {reason}"));
             }
         }
         self
@@ -146,12 +149,12 @@ impl Finding {
         self
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Self {
+    pub fn label(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.label = label.into();
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Self {
         self.help = help.into();
         self
     }

@@ -63,8 +63,8 @@ fn to_lsp(f: &Finding) -> LspFinding {
         rule: f.rule.to_string(),
         severity: severity(f.severity),
         message,
-        label: f.label.clone(),
-        help: f.help.clone(),
+        label: f.label.to_string(),
+        help: f.help.to_string(),
         span: range(f.span),
         related: f
             .related

@@ -84,7 +84,7 @@ fn report_with_every_field() -> pipelint::engine::RunReport {
         row: Some("echo".to_string()),
     }];
     full.confidence = Some(Confidence::Low);
-    full.url = Some("https://example.com/rules/x?a=\"b\"".to_string());
+    full.url = Some("https://example.com/rules/x?a=\"b\"".into());
     full.fix = Some(Fix::unsafe_(
         "add a bounded `retryStrategy` to \"é🚀\"",
         vec![
@@ -113,7 +113,7 @@ fn report_with_every_field() -> pipelint::engine::RunReport {
     let bare = Finding::new("unpinned-image", Severity::Info, Span::new(0, 0), "");
     let file = |path: &str, outcome: Outcome, findings: Vec<Finding>| FileReport {
         path: path.to_string(),
-        source: Arc::from(source),
+        source: Arc::new(source.to_string()),
         lines: Arc::new(LineIndex::new(source)),
         outcome,
         findings,

@@ -211,6 +211,21 @@ impl LineIndex {
         (line as u32, bytes, utf16)
     }
 
+    /// [`LineIndex::line_col_utf8_utf16`] of both ends of a span: an end on the start's
+    /// line of an ASCII text (most spans: a key, a value) is found from the start, without
+    /// a second search of the lines.
+    pub fn span_line_cols_utf8_utf16(&self, start: u32, end: u32) -> [(u32, u32, u32); 2] {
+        let first = self.line_col_utf8_utf16(start);
+        let start = start.min(self.len);
+        let (line, column, _) = first;
+        let next_line = self.starts.get(line as usize + 1).copied();
+        if self.wide.is_empty() && end >= start && next_line.is_none_or(|next| end < next) {
+            let column = column + (end.min(self.len) - start);
+            return [first, (line, column, column)];
+        }
+        [first, self.line_col_utf8_utf16(end)]
+    }
+
     /// What the wide characters before `offset` save, in UTF-16 units or code points.
     fn saved(&self, offset: u32, utf32: bool) -> u32 {
         let before = self.wide.partition_point(|w| w.offset < offset);
@@ -332,6 +347,27 @@ mod tests {
 
     fn pos(line: u32, character: u32) -> Position {
         Position { line, character }
+    }
+
+    #[test]
+    fn both_ends_of_a_span_are_where_each_end_alone_is() {
+        // ASCII (the shortcut) and not, every line break, ends past the text and reversed.
+        for text in ["ab\ncd\r\nef\rg\n\nh", "a: 1\nb: \"éx\"\r\n", "x", ""] {
+            let index = LineIndex::new(text);
+            let past = text.len() as u32 + 3;
+            for start in 0..=past {
+                for end in 0..=past {
+                    assert_eq!(
+                        index.span_line_cols_utf8_utf16(start, end),
+                        [
+                            index.line_col_utf8_utf16(start),
+                            index.line_col_utf8_utf16(end)
+                        ],
+                        "{text:?} {start}..{end}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

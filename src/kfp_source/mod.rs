@@ -650,7 +650,7 @@ pub fn attach(
             .and_then(|p| p.name.as_ref())
             .map(|n| n.value.clone());
         finding.document = pipelines.first().map(|p| p.document);
-        finding.url = config.rule_url(STALE);
+        finding.url = config.rule_url(STALE).map(std::sync::Arc::from);
         if let Some(crate::config::RuleSeverity::Set(level)) =
             config.rule(STALE).and_then(|r| r.severity)
         {

@@ -18,7 +18,7 @@ use crate::yaml::LineIndex;
 /// the file from the start for every label.
 struct IndexedSource {
     name: String,
-    text: Arc<str>,
+    text: Arc<String>,
     lines: Arc<LineIndex>,
 }
 
@@ -115,7 +115,7 @@ impl Diagnostic for Rendered<'_> {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let help = [
-            Some(self.finding.help.clone()),
+            Some(self.finding.help.to_string()),
             super::fix_note(self.finding),
         ]
         .into_iter()
@@ -161,7 +161,7 @@ fn render_file(handler: &GraphicalReportHandler, file: &FileReport, out: &mut St
     // every span still fit the text.
     let text = match visible_same_length(&file.source) {
         std::borrow::Cow::Borrowed(_) => file.source.clone(),
-        std::borrow::Cow::Owned(shown) => Arc::from(shown),
+        std::borrow::Cow::Owned(shown) => Arc::new(shown),
     };
     let source = IndexedSource {
         name: visible(&file.path).into_owned(),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Summary;
 use crate::engine::{FileReport, Outcome, RunReport};
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::yaml::{LineCol, LineIndex, Span};
 
 pub const JSON_FORMAT_VERSION: u32 = 1;
@@ -469,7 +469,13 @@ impl<'w> FindingWriter<'w> {
         self.key(field!("rule"));
         self.str(f.rule);
         self.key(field!("severity"));
-        self.str(f.severity.as_str());
+        // One of three names that need no escaping, written with their quotes.
+        let severity: &[u8] = match f.severity {
+            Severity::Info => b"\"info\"",
+            Severity::Warning => b"\"warning\"",
+            Severity::Error => b"\"error\"",
+        };
+        self.raw(severity);
         self.key(field!("message"));
         self.str(&f.message);
         self.key(field!("file"));
@@ -581,7 +587,7 @@ impl<'w> FindingWriter<'w> {
 
     /// `{"start": position, "end": position}`, each with its byte offset.
     fn span(&mut self, lines: &LineIndex, span: Span) {
-        let (start, end) = (lines.line_col(span.start), lines.line_col(span.end));
+        let [start, end] = lines.span_line_cols(span.start, span.end);
         let numbers = [
             start.line,
             start.column,
@@ -647,11 +653,12 @@ impl<'w> FindingWriter<'w> {
     #[inline(always)]
     fn key(&mut self, field: &'static str) {
         self.item();
-        let text = match self.depth {
-            Some(_) => field,
-            None => &field[..field.len() - 1],
-        };
-        self.raw(text.as_bytes());
+        // A copy of a length known where the key is written, in each branch: a few moves,
+        // not a call of `memcpy` with the length chosen at run time.
+        match self.depth {
+            Some(_) => self.raw(field.as_bytes()),
+            None => self.raw(&field.as_bytes()[..field.len() - 1]),
+        }
     }
 
     fn indent(&mut self, depth: usize) {
@@ -716,8 +723,8 @@ impl<'w> FindingWriter<'w> {
         let _ = serde_json::to_writer(&mut *self.out, value);
     }
 
-    /// A string, escaped as `serde_json` escapes it: `"` and `\` and the control characters
-    /// below U+0020 (`\b \t \n \f \r` by name, the others as `\u00XX`); everything else as is.
+    /// A string, escaped as `serde_json` escapes it: `"` and `\\` and the control characters
+    /// below U+0020 (`\\b \\t \\n \\f \\r` by name, the others as `\\u00XX`); everything else as is.
     fn str(&mut self, s: &str) {
         let bytes = s.as_bytes();
         self.out.reserve(bytes.len() + 2);
@@ -733,11 +740,19 @@ impl<'w> FindingWriter<'w> {
             }
             at += BLOCK;
         }
-        // The tail, made a block with spaces (which need no escaping) for the same test.
+        // The tail, tested as a block too: the string's last block when it has one (it
+        // reaches back into bytes already tested or written: then the tail is only looked at
+        // again), else the tail made a block with spaces (which need no escaping).
         let tail = &bytes[at..];
-        let mut block = [b' '; BLOCK];
-        block[..tail.len()].copy_from_slice(tail);
-        if block.iter().fold(false, |any, &b| any | needs_escape(b)) {
+        let mut padded = [b' '; BLOCK];
+        let block: &[u8; BLOCK] = match bytes.len().checked_sub(BLOCK) {
+            Some(from) => bytes[from..].try_into().unwrap_or(&padded),
+            None => {
+                padded[..tail.len()].copy_from_slice(tail);
+                &padded
+            }
+        };
+        if !tail.is_empty() && block.iter().fold(false, |any, &b| any | needs_escape(b)) {
             written = self.escape_words(bytes, at..bytes.len(), written);
         }
         self.raw(&bytes[written..]);
@@ -836,14 +851,14 @@ fn push_number(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(&digits[at..])
 }
 
-/// Bytes [`FindingWriter::str`] tests at a time.
-const BLOCK: usize = 32;
-
 /// `"`, `\` and the control characters: what a JSON string escapes (bytes of multi-byte
 /// UTF-8 characters are 0x80 and up: never).
 fn needs_escape(byte: u8) -> bool {
     (byte < 0x20) | (byte == b'"') | (byte == b'\\')
 }
+
+/// Bytes [`FindingWriter::str`] tests at a time.
+const BLOCK: usize = 32;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const LOW7: u64 = ONES * 0x7f;
@@ -993,7 +1008,7 @@ mod tests {
             };
             stream.file(crate::engine::FileReport {
                 path: path.to_string(),
-                source: std::sync::Arc::from(""),
+                source: std::sync::Arc::default(),
                 lines: std::sync::Arc::new(LineIndex::new("")),
                 outcome,
                 findings: Vec::new(),

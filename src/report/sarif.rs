@@ -370,7 +370,9 @@ pub fn render_sarif(report: &RunReport, root: &RepoRoot) -> String {
     // in practice; the first one found is kept).
     for (_, f) in report.findings() {
         if let (Some(url), Some(&i)) = (&f.url, index.get(f.rule)) {
-            descriptors[i].help_uri.get_or_insert_with(|| url.clone());
+            descriptors[i]
+                .help_uri
+                .get_or_insert_with(|| url.to_string());
         }
     }
     let mut results = Vec::new();

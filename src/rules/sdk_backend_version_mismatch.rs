@@ -580,8 +580,8 @@ impl SdkBackendVersionMismatch {
         help: &str,
     ) -> Finding {
         let mut f = Finding::new(META.id, severity, span, message)
-            .label(label)
-            .help(help);
+            .label(label.to_string())
+            .help(help.to_string());
         f.pipeline = Some(pipeline.display_name().to_string());
         f.document = Some(pipeline.document);
         f

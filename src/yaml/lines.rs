@@ -34,6 +34,18 @@ impl LineIndex {
         }
     }
 
+    /// [`LineIndex::line_col`] of a span's start and end, the end found from the start
+    /// when it is on the same line.
+    pub fn span_line_cols(&self, start: u32, end: u32) -> [LineCol; 2] {
+        self.inner
+            .span_line_cols_utf8_utf16(start, end)
+            .map(|(line, column, column_utf16)| LineCol {
+                line: line + 1,
+                column: column + 1,
+                column_utf16: column_utf16 + 1,
+            })
+    }
+
     /// Byte offset of the start of a 1-based line (clamped to the text).
     pub fn line_start(&self, line: u32) -> u32 {
         self.inner
