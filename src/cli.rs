@@ -1156,23 +1156,53 @@ fn check_json_streaming(
     let out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut stream = crate::report::JsonStream::start(out);
     let mut max: Option<Severity> = None;
+    // With several workers (as many as cores, by default) this thread competes with them
+    // for a core: a file that the Python source maps leave alone has its findings written,
+    // and its text and findings freed, on the worker that linted it, and this thread only
+    // copies the text out in order. With one worker this thread has a core of its own, and
+    // writes everything itself alongside it. KFP IR is mapped here first either way (the
+    // maps are the run's state).
+    let on_workers = rayon::current_num_threads() > 1;
+    let prepare = move |file: &mut FileReport, _: Option<&Arc<Config>>| {
+        if !on_workers || SourceMaps::may_change(file) {
+            return None;
+        }
+        let rendered = crate::report::RenderedFindings::of(file);
+        file.findings = Vec::new();
+        file.source = Arc::default();
+        file.lines = Arc::new(crate::yaml::LineIndex::new(""));
+        Some(rendered)
+    };
     // Each file comes with its input's config: no map from every path to it.
-    crate::engine::lint_inputs_in_order(inputs, &Settings::default(), |mut file, config| {
-        let mut settings = Settings::default();
-        if let Some(config) = config {
-            settings.config = config;
-        }
-        maps.apply(&mut file, &settings);
-        if let Outcome::Unreadable(reason) = &file.outcome {
-            eprintln!(
-                "warning: {}: could not be read: {}",
-                visible(&file.path),
-                visible(reason)
-            );
-        }
-        max = max.max(file.findings.iter().map(|f| f.severity).max());
-        stream.file(file);
-    });
+    crate::engine::lint_inputs_prepared_in_order(
+        inputs,
+        &Settings::default(),
+        prepare,
+        |mut file, config, rendered| {
+            if let Outcome::Unreadable(reason) = &file.outcome {
+                eprintln!(
+                    "warning: {}: could not be read: {}",
+                    visible(&file.path),
+                    visible(reason)
+                );
+            }
+            match rendered {
+                Some(rendered) => {
+                    max = max.max(rendered.max_severity());
+                    stream.file_rendered(file, rendered);
+                }
+                None => {
+                    let mut settings = Settings::default();
+                    if let Some(config) = config {
+                        settings.config = config;
+                    }
+                    maps.apply(&mut file, &settings);
+                    max = max.max(file.findings.iter().map(|f| f.severity).max());
+                    stream.file(file);
+                }
+            }
+        },
+    );
     let (summary, written) = stream.finish();
     for warning in &maps.warnings {
         eprintln!("warning: {}", visible(warning));

@@ -131,6 +131,24 @@ pub fn lint_inputs_in_order(
     settings: &Settings,
     mut sink: impl FnMut(FileReport, Option<Arc<Config>>),
 ) {
+    lint_inputs_prepared_in_order(
+        inputs,
+        settings,
+        |_, _| (),
+        |report, config, ()| sink(report, config),
+    );
+}
+
+/// [`lint_inputs_in_order`] with a first step, `prepare`, run on the worker that linted
+/// the file as soon as it is done (rendering what needs no state of the run, and freeing
+/// what the rest does not need, there rather than on the one calling thread); `sink` gets
+/// the report, its config and what `prepare` made.
+pub fn lint_inputs_prepared_in_order<P: Send + 'static>(
+    inputs: crate::discover::Inputs,
+    settings: &Settings,
+    prepare: impl Fn(&mut FileReport, Option<&Arc<Config>>) -> P + Send + Sync + 'static,
+    mut sink: impl FnMut(FileReport, Option<Arc<Config>>, P),
+) {
     use std::sync::{Condvar, Mutex, PoisonError};
     // The order of `lint_inputs`: a stable sort by the path shown (compared in place: a
     // string per input would be held for the whole sort).
@@ -144,7 +162,8 @@ pub fn lint_inputs_in_order(
     // is a futex call and a switch (on a machine with as many cores as workers, a worker
     // put aside), and the reports' writing takes a fraction of their linting.
     let batch = window / 4;
-    let finished = Arc::new((Mutex::new(Finished::default()), Condvar::new()));
+    let finished = Arc::new((Mutex::new(Finished::<P>::default()), Condvar::new()));
+    let prepare = Arc::new(prepare);
     let (mut spawned, mut next) = (0, 0);
     while next < order.len() {
         while spawned < order.len() && spawned < next + window {
@@ -158,15 +177,18 @@ pub fn lint_inputs_in_order(
                 _ => settings.clone(),
             };
             let (inputs, finished, at) = (inputs.clone(), finished.clone(), spawned);
+            let prepare = prepare.clone();
             rayon::spawn(move || {
                 let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    lint_path(&inputs.path(i), inputs.explicit(i), &settings)
+                    let mut report = lint_path(&inputs.path(i), inputs.explicit(i), &settings);
+                    let prepared = prepare(&mut report, config.as_ref());
+                    (report, prepared)
                 }));
                 let (state, woken) = &*finished;
                 let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
                 match report {
-                    Ok(report) => {
-                        state.reports.insert(at, (report, config));
+                    Ok((report, prepared)) => {
+                        state.reports.insert(at, (report, config, prepared));
                     }
                     Err(panic) => state.panic = Some(panic),
                 }
@@ -197,8 +219,8 @@ pub fn lint_inputs_in_order(
             }
             ready
         };
-        for (report, config) in ready {
-            sink(report, config);
+        for (report, config, prepared) in ready {
+            sink(report, config, prepared);
             next += 1;
         }
     }
@@ -206,10 +228,9 @@ pub fn lint_inputs_in_order(
 
 /// Reports that [`lint_inputs_in_order`]'s workers finished and its calling thread has not
 /// taken yet, and what that thread waits for.
-#[derive(Default)]
-struct Finished {
+struct Finished<P> {
     /// By position in the run's order.
-    reports: std::collections::BTreeMap<usize, (FileReport, Option<Arc<Config>>)>,
+    reports: std::collections::BTreeMap<usize, (FileReport, Option<Arc<Config>>, P)>,
     /// A worker's panic, passed on to the calling thread.
     panic: Option<Box<dyn std::any::Any + Send>>,
     /// The position of the first report not handed on.
@@ -220,7 +241,19 @@ struct Finished {
     waiting: bool,
 }
 
-impl Finished {
+impl<P> Default for Finished<P> {
+    fn default() -> Self {
+        Finished {
+            reports: std::collections::BTreeMap::new(),
+            panic: None,
+            next: 0,
+            wanted: 0,
+            waiting: false,
+        }
+    }
+}
+
+impl<P> Finished<P> {
     fn ready(&self) -> bool {
         self.panic.is_some()
             || (self.reports.len() >= self.wanted && self.reports.contains_key(&self.next))

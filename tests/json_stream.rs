@@ -174,3 +174,41 @@ fn streamed_json_of_every_field_is_the_whole_report() {
     assert_eq!(summary.findings, 3);
     assert_eq!(String::from_utf8(streamed).unwrap(), whole);
 }
+
+#[test]
+fn findings_written_where_the_file_was_linted_are_the_whole_report() {
+    let without_baseline = || {
+        let mut report = report_with_every_field();
+        report.baselined = 0;
+        report.stale_baseline = 0;
+        report
+    };
+    let whole = pipelint::report::render_json(&without_baseline());
+    // Every file written ahead (its findings freed, as a worker does), and every other
+    // file so: the report's first finding has no comma before it either way.
+    for ahead in [
+        |_: usize| true,
+        |i: usize| i % 2 == 0,
+        |i: usize| i % 2 == 1,
+    ] {
+        let mut streamed = Vec::new();
+        let mut stream = pipelint::report::JsonStream::start(&mut streamed);
+        for (i, file) in without_baseline().files.into_iter().enumerate() {
+            if ahead(i) {
+                let rendered = pipelint::report::RenderedFindings::of(&file);
+                let freed = pipelint::engine::FileReport {
+                    findings: Vec::new(),
+                    ..file
+                };
+                stream.file_rendered(freed, rendered);
+            } else {
+                stream.file(file);
+            }
+        }
+        let (summary, written) = stream.finish();
+        written.unwrap();
+        assert_eq!(summary.findings, 3);
+        assert_eq!(summary.errors + summary.warnings + summary.infos, 3);
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+    }
+}

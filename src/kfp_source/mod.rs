@@ -518,10 +518,7 @@ impl SourceMaps {
     /// Maps one linted file (see [`attach`]); the Python is looked for in `--kfp-source`,
     /// else the config's `kfp-source`, else the repository around the file.
     pub fn apply(&mut self, report: &mut FileReport, settings: &crate::engine::Settings) {
-        let Outcome::Pipeline(formats) = &report.outcome else {
-            return;
-        };
-        if !formats.contains(&"kfp-ir") {
+        if !SourceMaps::may_change(report) {
             return;
         }
         let dir = self
@@ -559,6 +556,11 @@ impl SourceMaps {
 }
 
 impl SourceMaps {
+    /// Whether [`SourceMaps::apply`] may change `report`: only KFP IR is mapped.
+    pub fn may_change(report: &FileReport) -> bool {
+        matches!(&report.outcome, Outcome::Pipeline(formats) if formats.contains(&"kfp-ir"))
+    }
+
     /// [`repository_of`], remembered per folder. A file that is itself a symlink is looked
     /// up on its own: its repository is the one around its target.
     fn repository_of(&mut self, ir: &Path) -> Option<PathBuf> {

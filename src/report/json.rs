@@ -177,6 +177,21 @@ impl<W: std::io::Write> JsonStream<W> {
         self.add(&file);
     }
 
+    /// Writes the next file, whose findings [`RenderedFindings::of`] wrote already (on the
+    /// thread that linted it; `file.findings` may have been freed since).
+    pub fn file_rendered(&mut self, file: FileReport, rendered: RenderedFindings) {
+        if !rendered.text.is_empty() {
+            // Each finding was written after `,\n    `; the report's first has no comma.
+            let from = usize::from(self.findings == 0);
+            self.write_bytes(&rendered.text[from..]);
+        }
+        self.findings += rendered.severities.len();
+        for &severity in &rendered.severities {
+            self.summary.count_finding(severity);
+        }
+        self.add_file(&file);
+    }
+
     fn add(&mut self, file: &FileReport) {
         // Every finding of the file names it: its path is escaped once.
         let path = if file.findings.is_empty() {
@@ -197,8 +212,14 @@ impl<W: std::io::Write> JsonStream<W> {
             self.write_bytes(&text);
             self.scratch = text;
             self.findings += 1;
+            self.summary.count_finding(f.severity);
         }
-        self.summary.count(file);
+        self.add_file(file);
+    }
+
+    /// The file's entry of `files` and its outcome in the counts.
+    fn add_file(&mut self, file: &FileReport) {
+        self.summary.count_file(file);
         // `shared NUL rest NUL outcome-index NUL`, the path being the first `shared` bytes of
         // the one before and `rest`: a shown path has no NUL.
         let index = match self.outcomes.iter().position(|o| *o == file.outcome) {
@@ -252,6 +273,41 @@ impl<W: std::io::Write> JsonStream<W> {
             None => self.out.flush(),
         };
         (summary, written)
+    }
+}
+
+/// A file's findings as [`JsonStream`] writes them, each after `,\n    `, and their
+/// severities: made where the file was linted, so that the thread writing the report
+/// only copies them out.
+pub struct RenderedFindings {
+    text: Vec<u8>,
+    severities: Vec<Severity>,
+}
+
+impl RenderedFindings {
+    pub fn of(file: &FileReport) -> RenderedFindings {
+        thread_local! {
+            static SPANS: std::cell::RefCell<SpanTemplates> = std::cell::RefCell::default();
+        }
+        let mut text = Vec::new();
+        if !file.findings.is_empty() {
+            let path = quoted(&file.path);
+            SPANS.with_borrow_mut(|spans| {
+                for f in &file.findings {
+                    text.extend_from_slice(b",\n    ");
+                    FindingWriter::pretty(&mut text, 2, spans).finding(file, &path, f);
+                }
+            });
+        }
+        RenderedFindings {
+            text,
+            severities: file.findings.iter().map(|f| f.severity).collect(),
+        }
+    }
+
+    /// The most severe finding's severity.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.severities.iter().copied().max()
     }
 }
 

@@ -15,7 +15,7 @@ pub use compact::render_compact;
 pub use github::render_github;
 pub use gitlab::render_gitlab;
 pub use human::{render_human, render_human_findings, HumanStyle};
-pub use json::{render_json, render_json_lines, JsonStream, JSON_FORMAT_VERSION};
+pub use json::{render_json, render_json_lines, JsonStream, RenderedFindings, JSON_FORMAT_VERSION};
 pub use junit::render_junit;
 pub(crate) use paths::normalize;
 pub use paths::RepoRoot;
@@ -82,6 +82,15 @@ impl Summary {
 
     /// Adds one file's outcome and findings to the counts.
     pub fn count(&mut self, file: &FileReport) {
+        self.count_file(file);
+        for f in &file.findings {
+            self.count_finding(f.severity);
+        }
+    }
+
+    /// Adds one file's outcome and suppressed findings to the counts (its findings are
+    /// added with [`Summary::count_finding`]).
+    pub fn count_file(&mut self, file: &FileReport) {
         self.files += 1;
         match &file.outcome {
             Outcome::Pipeline(formats) => {
@@ -94,13 +103,14 @@ impl Summary {
             Outcome::Unreadable(_) => self.unreadable += 1,
         }
         self.suppressed += file.suppressed;
-        for f in &file.findings {
-            self.findings += 1;
-            match f.severity {
-                Severity::Error => self.errors += 1,
-                Severity::Warning => self.warnings += 1,
-                Severity::Info => self.infos += 1,
-            }
+    }
+
+    pub fn count_finding(&mut self, severity: Severity) {
+        self.findings += 1;
+        match severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
         }
     }
 
