@@ -1204,7 +1204,7 @@ impl Server {
                         // One item was asked for (the `pipelint` section); `null` means
                         // the client has none, and the settings stay as they are.
                         if let Some(section) = items.get(0).filter(|v| v.is_object()) {
-                            self.settings_changed(&section.clone());
+                            self.settings_changed(section);
                         }
                     }
                 }

@@ -95,14 +95,15 @@ pub struct JsonStream<W: std::io::Write> {
     files: String,
     /// The path of the last file, which the next one is written against.
     last_path: String,
-    /// Where a finding is written before it goes out (kept: no allocation per finding).
-    scratch: Vec<u8>,
-    /// How spans are written, kept from finding to finding.
-    spans: SpanTemplates,
     /// The outcomes seen, each once; `files` refers to them by index.
     outcomes: Vec<Outcome>,
     file_count: usize,
     summary: Summary,
+    /// Where a file's findings are written before they go out (kept: no allocation per
+    /// file).
+    scratch: Vec<u8>,
+    /// How spans are written, kept from file to file.
+    spans: SpanTemplates,
 }
 
 /// The arrays the stream fills in.
@@ -135,11 +136,11 @@ impl<W: std::io::Write> JsonStream<W> {
             findings: 0,
             files: String::new(),
             last_path: String::new(),
-            scratch: Vec::new(),
-            spans: SpanTemplates::default(),
             outcomes: Vec::new(),
             file_count: 0,
             summary: Summary::default(),
+            scratch: Vec::new(),
+            spans: SpanTemplates::default(),
         };
         let head = skeleton(Summary::default());
         let at = head.find(FINDINGS_KEY).unwrap_or(0);
@@ -177,44 +178,33 @@ impl<W: std::io::Write> JsonStream<W> {
         self.add(&file);
     }
 
+    fn add(&mut self, file: &FileReport) {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        write_findings(&mut text, &mut self.spans, file);
+        self.add_written(&text, file.findings.iter().map(|f| f.severity));
+        self.scratch = text;
+        self.add_file(file);
+    }
+
     /// Writes the next file, whose findings [`RenderedFindings::of`] wrote already (on the
     /// thread that linted it; `file.findings` may have been freed since).
     pub fn file_rendered(&mut self, file: FileReport, rendered: RenderedFindings) {
-        if !rendered.text.is_empty() {
-            // Each finding was written after `,\n    `; the report's first has no comma.
-            let from = usize::from(self.findings == 0);
-            self.write_bytes(&rendered.text[from..]);
-        }
-        self.findings += rendered.severities.len();
-        for &severity in &rendered.severities {
-            self.summary.count_finding(severity);
-        }
+        self.add_written(&rendered.text, rendered.severities.iter().copied());
         self.add_file(&file);
     }
 
-    fn add(&mut self, file: &FileReport) {
-        // Every finding of the file names it: its path is escaped once.
-        let path = if file.findings.is_empty() {
-            Vec::new()
-        } else {
-            quoted(&file.path)
-        };
-        for f in &file.findings {
-            self.write(if self.findings == 0 {
-                "\n    "
-            } else {
-                ",\n    "
-            });
-            // Written in memory first: one write of the output per finding.
-            let mut text = std::mem::take(&mut self.scratch);
-            text.clear();
-            FindingWriter::pretty(&mut text, 2, &mut self.spans).finding(file, &path, f);
-            self.write_bytes(&text);
-            self.scratch = text;
-            self.findings += 1;
-            self.summary.count_finding(f.severity);
+    /// Writes findings [`write_findings`] wrote, and counts them.
+    fn add_written(&mut self, text: &[u8], severities: impl Iterator<Item = Severity>) {
+        if !text.is_empty() {
+            // Each finding was written after `,\n    `; the report's first has no comma.
+            let from = usize::from(self.findings == 0);
+            self.write_bytes(&text[from..]);
         }
-        self.add_file(file);
+        for severity in severities {
+            self.findings += 1;
+            self.summary.count_finding(severity);
+        }
     }
 
     /// The file's entry of `files` and its outcome in the counts.
@@ -290,15 +280,7 @@ impl RenderedFindings {
             static SPANS: std::cell::RefCell<SpanTemplates> = std::cell::RefCell::default();
         }
         let mut text = Vec::new();
-        if !file.findings.is_empty() {
-            let path = quoted(&file.path);
-            SPANS.with_borrow_mut(|spans| {
-                for f in &file.findings {
-                    text.extend_from_slice(b",\n    ");
-                    FindingWriter::pretty(&mut text, 2, spans).finding(file, &path, f);
-                }
-            });
-        }
+        SPANS.with_borrow_mut(|spans| write_findings(&mut text, spans, file));
         RenderedFindings {
             text,
             severities: file.findings.iter().map(|f| f.severity).collect(),
@@ -308,6 +290,19 @@ impl RenderedFindings {
     /// The most severe finding's severity.
     pub fn max_severity(&self) -> Option<Severity> {
         self.severities.iter().copied().max()
+    }
+}
+
+/// The findings of `file` as the report writes them, each after `,\n    `.
+fn write_findings(out: &mut Vec<u8>, spans: &mut SpanTemplates, file: &FileReport) {
+    if file.findings.is_empty() {
+        return;
+    }
+    // Every finding of the file names it: its path is escaped once.
+    let path = quoted(&file.path);
+    for f in &file.findings {
+        out.extend_from_slice(b",\n    ");
+        FindingWriter::pretty(out, 2, spans).finding(file, &path, f);
     }
 }
 
