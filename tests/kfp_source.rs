@@ -99,11 +99,11 @@ fn nested_pipeline_findings_land_on_their_python_lines() {
             "exit-handler-1/train-model",
             "train_model(seed=seed)",
         ),
-        // The container component's image: its definition.
+        // The container component's image: where its string is written.
         (
             "unpinned-image",
             "exit-handler-1/export-model",
-            "def export_model(",
+            "image=\"ghcr.io/acme/exporter:1.4\",",
         ),
         // The exit handler's task, at the root.
         ("missing-resource-limits", "notify", "exit_task = notify("),
@@ -191,6 +191,65 @@ fn rule_fixtures_map_to_the_files_they_were_compiled_from() {
         all.push_str(&text);
     }
     insta::assert_snapshot!("rule_fixtures_report_at_source_compact", all);
+}
+
+/// An image finding lands where the pin goes: the string of `base_image=` or of
+/// `ContainerSpec(image=...)`, at its first character; a component on the SDK's default
+/// image (no `base_image`) at its `def`, where one is added.
+#[test]
+fn image_findings_land_on_the_string_that_names_the_image() {
+    const IR: &str = "testdata/rules/unpinned-image/fail-kfp.yaml";
+    const PY: &str = "testdata/kfp-src/unpinned_image_fail.py";
+    let out = pipelint(&[
+        "check",
+        IR,
+        "--select",
+        "unpinned-image",
+        "--report-at",
+        "source",
+        "--format",
+        "compact",
+    ]);
+    let text = stdout(&out);
+    let src = std::fs::read_to_string(repo_root().join(PY)).unwrap();
+    // (step, the text its finding must start at)
+    let expected = [
+        ("download-data", "python:3.11\", packages_to_install"),
+        ("validate-data", "python\")"),
+        ("train", "ghcr.io/acme/trainer:latest"),
+        ("evaluate", "def evaluate("),
+        ("export-onnx", "registry.acme.internal:5000/ml/onnx-export"),
+        (
+            "push-model",
+            "registry.acme.internal:5000/ml/model-pusher:1.4.2",
+        ),
+    ];
+    for (step, at) in expected {
+        let offset = src.find(at).unwrap_or_else(|| panic!("{at:?} not in {PY}"));
+        assert_eq!(src.matches(at).count(), 1, "{at:?}");
+        let line = src[..offset].matches('\n').count() + 1;
+        let column = offset - src[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+        let want = format!("{PY}:{line}:{column}: ");
+        let found = text
+            .lines()
+            .find(|l| l.contains(&format!("[unpinned-image] step \"{step}\"")))
+            .unwrap_or_else(|| panic!("no unpinned-image on {step}:\n{text}"));
+        assert!(
+            found.starts_with(&want),
+            "{step} should be at {want}:\n{found}"
+        );
+    }
+    assert_eq!(text.lines().count(), expected.len(), "{text}");
+    // The human output names the string, the component and the task.
+    let human = stdout(&pipelint(&[
+        "check",
+        IR,
+        "--select",
+        "unpinned-image",
+        "--format",
+        "human",
+    ]));
+    insta::assert_snapshot!("unpinned_image_human_with_python", human);
 }
 
 /// The human output lists the Python places under each finding; JSON keeps `file`, `span`

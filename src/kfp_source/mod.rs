@@ -784,7 +784,22 @@ fn map_finding(
             )
         });
         match (fallback, component) {
-            (Fallback::Component, Some(component)) => {
+            (Fallback::Image, Some(component)) => {
+                // Where the pin goes: the string that names the image.
+                let image = r.callee.and_then(|(cf, f)| {
+                    let image = f.image.clone()?;
+                    Some(index.location(
+                        cf,
+                        image.clone(),
+                        format!(
+                            "image of `{}` written at `{}`: `{}`",
+                            f.name,
+                            index.at(cf, image.start),
+                            index.shown(cf, &image)
+                        ),
+                    ))
+                });
+                sources.extend(image);
                 sources.push(component);
                 sources.push(creation);
             }

@@ -1,14 +1,15 @@
 //! Where in Python each rule's finding is changed: the configuration calls that set what
-//! the rule reads, else the task's creation line (where a missing call is added) or the
-//! component's definition (what the component itself holds: its image, its code).
+//! the rule reads, else the task's creation line (where a missing call is added) or what
+//! the component itself holds (its image).
 
 /// What to point at when none of a rule's calls is there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fallback {
     /// The call that creates the task: a missing `.set_...()` is added there.
     Creation,
-    /// The `def` of the component (with its decorator's `base_image`).
-    Component,
+    /// Where the component's image is written (`base_image=`, the constant it names,
+    /// `ContainerSpec(image=...)`), else its `def` (the SDK's default image).
+    Image,
 }
 
 /// Rule id, the calls that configure what it reads (`set_retry` on the task, or a resolved
@@ -53,7 +54,7 @@ pub static PLACES: &[(&str, &[&str], Fallback)] = &[
         &["set_env_variable"],
         Fallback::Creation,
     ),
-    ("unpinned-image", &[], Fallback::Component),
+    ("unpinned-image", &[], Fallback::Image),
 ];
 
 /// The calls and fallback of `rule`.

@@ -33,6 +33,11 @@ pub struct PyFunction {
     /// From `def` to the end of the body, dedented, trailing blank lines and spaces cut:
     /// what the compiler embeds for a lightweight component.
     pub text: String,
+    /// Where the component's image is written (byte range of the string, without quotes):
+    /// the decorator's `base_image=` or the module-level constant it names, or a container
+    /// component's `ContainerSpec(image=...)`. `None` when neither is there (the SDK's
+    /// default image) or the image is computed.
+    pub image: Option<Range<usize>>,
     /// Tasks its body creates, in the order the compiler names them (pipelines only).
     pub tasks: Vec<PyTask>,
     /// Task name -> index in `tasks`.
@@ -176,10 +181,14 @@ fn decorator_kind(line: &str, aliases: &HashMap<String, String>) -> Option<Funct
     }
 }
 
-/// The `name="..."` of a decorator call starting at `at`, a plain string literal.
-fn decorator_name(calls: &[Call<'_>], at: usize) -> Option<String> {
+/// The decorator call starting at `at` (`None` for a bare `@dsl.component`).
+fn decorator_call<'c, 'a>(calls: &'c [Call<'a>], at: usize) -> Option<&'c Call<'a>> {
     // Calls are sorted by position: one search per decorator, not a walk.
-    let call = &calls[calls.binary_search_by_key(&at, |c| c.range.start).ok()?];
+    Some(&calls[calls.binary_search_by_key(&at, |c| c.range.start).ok()?])
+}
+
+/// The `name="..."` of a decorator call, a plain string literal.
+fn decorator_name(call: &Call<'_>) -> Option<String> {
     let value = call.keyword("name")?.trim();
     let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
     let inner = value.strip_prefix(quote)?.strip_suffix(quote)?;
@@ -199,7 +208,8 @@ pub fn scan_file(src: &str) -> Option<PyFile> {
         src[start..end].trim_end_matches(['\n', '\r'])
     };
     let mut functions = Vec::new();
-    let mut pending: Option<(FunctionKind, Option<String>)> = None;
+    // What the last KFP decorator makes of the next `def`: its kind, `name=` and image.
+    let mut pending: Option<(FunctionKind, Option<String>, Option<Range<usize>>)> = None;
     let mut k = 0;
     while k < lines.len() {
         let (start, logical) = lines[k];
@@ -213,7 +223,11 @@ pub fn scan_file(src: &str) -> Option<PyFile> {
             if let Some(kind) = decorator_kind(text, &scan.aliases) {
                 let at = start + indent_of(text) + 1;
                 let at = at + (src[at..].len() - src[at..].trim_start().len());
-                pending = Some((kind, decorator_name(&scan.calls, at)));
+                let call = decorator_call(&scan.calls, at);
+                let image = call
+                    .and_then(|c| c.keyword("base_image"))
+                    .and_then(|v| image_written_at(src, &lines, &scan, v));
+                pending = Some((kind, call.and_then(decorator_name), image));
             }
             k += 1;
             continue;
@@ -226,7 +240,7 @@ pub fn scan_file(src: &str) -> Option<PyFile> {
             k += 1;
             continue;
         };
-        let Some((kind, declared)) = pending.take() else {
+        let Some((kind, declared, image)) = pending.take() else {
             k += 1;
             continue;
         };
@@ -260,13 +274,29 @@ pub fn scan_file(src: &str) -> Option<PyFile> {
             (FunctionKind::Pipeline, Some(declared)) => declared,
             _ => component_name(&name),
         };
+        let body_range = start..lines.get(last + 1).map_or(src.len(), |l| l.0);
+        let image = match kind {
+            FunctionKind::ContainerComponent => scan
+                .calls
+                .iter()
+                .skip(
+                    scan.calls
+                        .partition_point(|c| c.range.start < body_range.start),
+                )
+                .take_while(|c| c.range.start < body_range.end)
+                .filter(|c| c.method() == "ContainerSpec")
+                .find_map(|c| c.keyword("image"))
+                .and_then(|v| image_written_at(src, &lines, &scan, v)),
+            _ => image,
+        };
         functions.push(PyFunction {
             name,
             kind,
             component_name,
             def_line: start + indent..start + text.len(),
-            body: start..lines.get(last + 1).map_or(src.len(), |l| l.0),
+            body: body_range,
             text: body,
+            image,
             // Filled in below, once every function's name is known.
             tasks: Vec::new(),
             task_names: HashMap::new(),
@@ -296,6 +326,55 @@ pub fn scan_file(src: &str) -> Option<PyFile> {
         functions[i].tasks = tasks;
     }
     Some(PyFile { functions })
+}
+
+/// Where an image argument's value (`value`, a slice of `src`) is written: the string
+/// itself, or the string a module-level constant of that name is assigned (the last such
+/// assignment before the argument); `None` for anything else (an f-string, a call).
+fn image_written_at(
+    src: &str,
+    lines: &[(usize, bool)],
+    scan: &python::Scan<'_>,
+    value: &str,
+) -> Option<Range<usize>> {
+    // The value is a slice of the source (`Call::keyword`): its offset is where it starts.
+    let at = (value.as_ptr() as usize)
+        .checked_sub(src.as_ptr() as usize)
+        .filter(|at| at + value.len() <= src.len())?;
+    let trimmed = value.trim();
+    let at = at + (value.len() - value.trim_start().len());
+    if let Some(q @ (b'"' | b'\'')) = trimmed.bytes().next() {
+        let q = q as char;
+        let inner = trimmed.strip_prefix(q)?.strip_suffix(q)?;
+        return (!inner.contains([q, '\\', '\n'])).then(|| at + 1..at + 1 + inner.len());
+    }
+    if !is_identifier(trimmed) {
+        return None;
+    }
+    // `NAME = "..."` (or `NAME: str = (\n    "..."\n)`) at the start of a logical line,
+    // before the use: its first string literal.
+    let assigned = |&(start, logical): &(usize, bool)| {
+        let rest = src[start..].strip_prefix(trimmed)?;
+        let rest = rest.trim_start_matches([' ', '\t']);
+        let rest = match rest.strip_prefix(':') {
+            Some(annotated) => &annotated[annotated.find('=')?..],
+            None => rest,
+        };
+        (logical && rest.starts_with('=') && !rest.starts_with("==")).then_some(start)
+    };
+    let before = lines.partition_point(|l| l.0 < at);
+    let (k, start) = lines[..before]
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(k, l)| assigned(l).map(|s| (k, s)))?;
+    let end = lines[k + 1..]
+        .iter()
+        .find(|l| l.1)
+        .map_or(src.len(), |l| l.0);
+    let first = scan.strings.partition_point(|s| s.range.start < start);
+    let literal = scan.strings.get(first).filter(|s| s.range.end <= end)?;
+    Some(literal.range.clone())
 }
 
 /// The task variable a `kfp.kubernetes` call configures: its `task=` or first argument.
@@ -523,5 +602,64 @@ def pipe():
             &src[pipe.tasks[1].config[0].call.clone()],
             "b.set_cpu_limit('1')"
         );
+    }
+
+    #[test]
+    fn the_image_is_where_its_string_is_written() {
+        let src = "\
+from kfp import dsl
+
+BASE: str = (
+    \"python:3.11\"
+)
+OTHER = \"alpine:3.20\"
+
+
+@dsl.component(base_image=\"python:3.12\", packages_to_install=[\"pandas\"])
+def literal():
+    pass
+
+
+@dsl.component(base_image=BASE)
+def constant():
+    pass
+
+
+@dsl.component
+def default_image():
+    image = \"not:this\"
+
+
+@dsl.component(base_image=f\"python:{VERSION}\")
+def computed():
+    pass
+
+
+@dsl.container_component
+def container():
+    dsl.importer(artifact_uri=\"gs://x\", image=\"not:this\")
+    return dsl.ContainerSpec(
+        image='ghcr.io/acme/tool:1.0',
+        command=[\"tool\"],
+    )
+
+
+@dsl.container_component
+def container_constant():
+    return dsl.ContainerSpec(image=OTHER, command=[\"tool\"])
+";
+        let file = scan_file(src).unwrap();
+        let image = |name: &str| {
+            let f = file.functions.iter().find(|f| f.name == name).unwrap();
+            f.image.clone().map(|r| &src[r])
+        };
+        assert_eq!(image("literal"), Some("python:3.12"));
+        assert_eq!(image("constant"), Some("python:3.11"));
+        // The SDK's default image and a computed one are written nowhere in the file.
+        assert_eq!(image("default_image"), None);
+        assert_eq!(image("computed"), None);
+        // `image=` of another call in the body is not the component's.
+        assert_eq!(image("container"), Some("ghcr.io/acme/tool:1.0"));
+        assert_eq!(image("container_constant"), Some("alpine:3.20"));
     }
 }

@@ -177,6 +177,18 @@ impl UnpinnedImage {
                     "`",
                 ]
                 .concat(),
+                // No embedded Python: a container component (or one loaded from YAML), which
+                // has no `base_image`.
+                (Format::KfpIr(_), None) if step.source.is_none() => [
+                    "pin it by digest where the component names it, e.g. `dsl.ContainerSpec(image=\"",
+                    &pinned,
+                    "\", ...)` (or `image:` of a component's YAML), and recompile; get the digest with `crane digest ",
+                    reference,
+                    "` or `docker buildx imagetools inspect ",
+                    reference,
+                    "`",
+                ]
+                .concat(),
                 (Format::KfpIr(_), None) => [
                     "pin it by digest in the component, e.g. `@dsl.component(base_image=\"",
                     &pinned,
