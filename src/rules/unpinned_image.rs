@@ -177,9 +177,9 @@ impl UnpinnedImage {
                     "`",
                 ]
                 .concat(),
-                // No embedded Python: a container component (or one loaded from YAML), which
-                // has no `base_image`.
-                (Format::KfpIr(_), None) if step.source.is_none() => [
+                // No Python function in the command: a container component (or one loaded
+                // from YAML), which has no `base_image`.
+                (Format::KfpIr(_), None) if !runs_a_python_function(step) => [
                     "pin it by digest where the component names it, e.g. `dsl.ContainerSpec(image=\"",
                     &pinned,
                     "\", ...)` (or `image:` of a component's YAML), and recompile; get the digest with `crane digest ",
@@ -230,6 +230,19 @@ impl UnpinnedImage {
             out.push(at_step(finding, pipeline, step));
         }
     }
+}
+
+/// Does the step run a Python function the KFP SDK embedded (a lightweight component, or a
+/// KFP 1.x function component: its `def` in the command), whose image is the component's
+/// `base_image`?
+fn runs_a_python_function(step: &Step) -> bool {
+    step.source.is_some()
+        || step.containers.iter().any(|c| {
+            c.command
+                .iter()
+                .chain(&c.args)
+                .any(|t| t.value.starts_with("def ") || t.value.contains("\ndef "))
+        })
 }
 
 /// The image pinned to the digest the user's `--image-digests` file gives for it, the tag
