@@ -310,7 +310,7 @@ impl MissingResourceLimits {
             );
             let finding = Finding::new(META.id, severity, span, message)
                 .label(label)
-            .help(help);
+                .help(help);
             // The limits the container lacks, where it requests an amount to copy.
             let mut wanted = unlimited_accelerators.clone();
             for name in &missing_limits {

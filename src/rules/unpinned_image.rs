@@ -127,7 +127,11 @@ impl UnpinnedImage {
             message.push_str("step \"");
             step.push_qualified_name(&mut message);
             message.push_str("\" runs image \"");
-            message.push_str(if default.is_some() { written } else { reference });
+            message.push_str(if default.is_some() {
+                written
+            } else {
+                reference
+            });
             message.push('"');
             let what = match container.role {
                 ContainerRole::Main => None,
@@ -156,40 +160,45 @@ impl UnpinnedImage {
                     ", not pinned by digest"
                 }),
             }
-            let pinned = match parsed.tag {
-                Some(tag) => [parsed.name, ":", tag, "@sha256:<digest>"].concat(),
-                None => [parsed.name, "@sha256:<digest>"].concat(),
-            };
-            let how = match (pipeline.format, default) {
-                (_, Some(_)) => [
+            // The image as it would read pinned, written in the help's place: the help is
+            // made in one allocation.
+            let (tag_colon, tag) = parsed.tag.map_or(("", ""), |tag| (":", tag));
+            let pinned = [parsed.name, tag_colon, tag, "@sha256:<digest>"];
+            let (intro, rest): (&str, [&str; 5]) = match (pipeline.format, default) {
+                (_, Some(_)) => (
                     "pin the default by digest where the parameter is declared: `value: ",
-                    &pinned,
-                    "` (a caller that passes its own image should pin it too); get the digest with `crane digest ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
-                (Format::KfpIr(_), None) => [
+                    [
+                        "` (a caller that passes its own image should pin it too); get the digest with `crane digest ",
+                        reference,
+                        "`",
+                        "",
+                        "",
+                    ],
+                ),
+                (Format::KfpIr(_), None) => (
                     "pin it by digest in the component, e.g. `@dsl.component(base_image=\"",
-                    &pinned,
-                    "\")`, and recompile; get the digest with `crane digest ",
-                    reference,
-                    "` or `docker buildx imagetools inspect ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
-                (Format::Argo(..), None) => [
+                    [
+                        "\")`, and recompile; get the digest with `crane digest ",
+                        reference,
+                        "` or `docker buildx imagetools inspect ",
+                        reference,
+                        "`",
+                    ],
+                ),
+                (Format::Argo(..), None) => (
                     "pin it by digest: `image: ",
-                    &pinned,
-                    "`; get the digest with `crane digest ",
-                    reference,
-                    "` or `docker buildx imagetools inspect ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
+                    [
+                        "`; get the digest with `crane digest ",
+                        reference,
+                        "` or `docker buildx imagetools inspect ",
+                        reference,
+                        "`",
+                    ],
+                ),
             };
+            let pieces = || std::iter::once(intro).chain(pinned).chain(rest);
+            let mut how = String::with_capacity(pieces().map(str::len).sum());
+            pieces().for_each(|piece| how.push_str(piece));
             let mut finding = Finding::new(META.id, severity, image.reference.span, message)
                 .label(label)
                 .help(how);
