@@ -398,6 +398,22 @@ impl Step {
         }
     }
 
+    /// [`Step::qualified_name`] written at the end of `out`, for a message built in one
+    /// string.
+    pub fn push_qualified_name(&self, out: &mut String) {
+        match self.path.len() {
+            0..=2 => out.push_str(&self.name),
+            _ => {
+                for (i, part) in self.path[1..].iter().enumerate() {
+                    if i > 0 {
+                        out.push('/');
+                    }
+                    out.push_str(part);
+                }
+            }
+        }
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&Spanned<String>> {
         self.annotations
             .iter()

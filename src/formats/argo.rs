@@ -195,7 +195,7 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
     };
     // What `spec.templateDefaults` declares, read once for every template.
     let inherited = ctx.defaults.as_ref().map(declarations).unwrap_or_default();
-    let tagged = document_has_tags(root);
+    let mut references = ReferenceFinder::new(root);
     for (index, tpl) in templates.items().enumerate() {
         if !crate::limits::charge(crate::limits::STEP_COST, tpl.span()) {
             break;
@@ -216,8 +216,8 @@ pub fn adapt(kind: ArgoKind, flavor: ArgoFlavor, root: NodeRef<'_>, document: us
             continue;
         };
         let step = build_step(&name.value, &pipeline_name, &tpl, flavor, &ctx, &mut p);
-        collect_tasks(&name.value, &tpl, tagged, &mut p);
-        let mut interface = template_interface(&name.value, &tpl, step.kind, tagged);
+        collect_tasks(&name.value, &tpl, &mut references, &mut p);
+        let mut interface = template_interface(&name.value, &tpl, step.kind, &mut references);
         // `spec.templateDefaults` is merged into every template: its inputs and outputs too.
         for declared in &inherited.0 {
             if !interface.inputs.iter().any(|d| d.name == declared.name) {
@@ -273,11 +273,11 @@ const ARTIFACT_SOURCES: &[&str] = &[
 ];
 
 /// What a template declares and the references written in its own fields.
-fn template_interface(
+fn template_interface<'a>(
     name: &str,
-    tpl: &KeyTable<'_>,
+    tpl: &KeyTable<'a>,
     kind: StepKind,
-    tagged: bool,
+    references: &mut Option<ReferenceFinder<'a>>,
 ) -> TemplateInterface {
     let group = tpl.get("dag").is_some() || tpl.get("steps").is_some();
     let (inputs, outputs) = declarations(tpl);
@@ -288,11 +288,9 @@ fn template_interface(
         inputs,
         outputs,
         // A group template's tasks and steps are read with their own scope (`collect_tasks`).
-        references: if tagged {
-            references_in(tpl.node, &["dag", "steps"])
-        } else {
-            Vec::new()
-        },
+        references: references
+            .as_mut()
+            .map_or_else(Vec::new, |r| r.references_in(tpl.node, &["dag", "steps"])),
     }
 }
 
@@ -330,45 +328,58 @@ fn declarations(tpl: &KeyTable<'_>) -> (Vec<Declared>, Vec<Declared>) {
     (inputs, outputs)
 }
 
-/// Whether any string of the document holds a `{{`: without one, no template or task has
-/// a reference, and their fields need not be walked for them.
-fn document_has_tags(root: NodeRef<'_>) -> bool {
-    root.document_scalars()
-        .any(|(_, _, text)| find_open(text, 0).is_some())
+/// The references written in one document's templates and tasks: the walks of its templates
+/// and tasks share one stack (made for each, it was an allocation per template and task).
+struct ReferenceFinder<'a> {
+    stack: Vec<NodeRef<'a>>,
 }
 
-/// Every `{{...}}` in the scalars under `node` (keys in `skip` left out at the top level),
-/// found as Argo's template engine finds them: from `{{` to the next `}}`, with no escape.
-fn references_in(node: NodeRef<'_>, skip: &[&str]) -> Vec<Reference> {
-    let mut out = Vec::new();
-    // Room for a template's usual breadth up front: grown from empty, the stack was
-    // reallocated several times per template.
-    let mut stack: Vec<NodeRef<'_>> = Vec::with_capacity(64);
-    if node.is_mapping() {
-        stack.extend(
-            node.entries()
-                .filter(|(k, _)| !k.str().is_some_and(|k| skip.contains(&k)))
-                .map(|(_, v)| v),
-        );
-    } else {
-        stack.push(node);
+impl<'a> ReferenceFinder<'a> {
+    /// `None` when no string of the document holds a `{{`: then no template or task has a
+    /// reference, and their fields need not be walked for them.
+    fn new(root: NodeRef<'a>) -> Option<Self> {
+        root.document_scalars()
+            .any(|(_, _, text)| find_open(text, 0).is_some())
+            .then(|| ReferenceFinder {
+                // Room for a template's usual breadth up front.
+                stack: Vec::with_capacity(64),
+            })
     }
-    while let Some(node) = stack.pop() {
-        // Aliases can make the tree a graph many times its size: the walk is metered.
-        if !crate::limits::charge(1, node.span()) {
-            break;
-        }
-        // Most nodes are scalars: asked first, they are told apart in one look.
-        if let Some(text) = node.str() {
-            tags_in(text, node, &mut out);
-        } else if node.is_mapping() {
-            stack.extend(node.entries().map(|(_, v)| v));
+
+    /// Every `{{...}}` in the scalars under `node` (keys in `skip` left out at the top
+    /// level), found as Argo's template engine finds them: from `{{` to the next `}}`, with
+    /// no escape.
+    fn references_in(&mut self, node: NodeRef<'a>, skip: &[&str]) -> Vec<Reference> {
+        let mut out = Vec::new();
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        if node.is_mapping() {
+            stack.extend(
+                node.entries()
+                    .filter(|(k, _)| !k.str().is_some_and(|k| skip.contains(&k)))
+                    .map(|(_, v)| v),
+            );
         } else {
-            stack.extend(node.items());
+            stack.push(node);
         }
+        while let Some(node) = stack.pop() {
+            // Aliases can make the tree a graph many times its size: the walk is metered.
+            if !crate::limits::charge(1, node.span()) {
+                break;
+            }
+            // Most nodes are scalars: asked first, they are told apart in one look.
+            if let Some(text) = node.str() {
+                tags_in(text, node, &mut out);
+            } else if node.is_mapping() {
+                stack.extend(node.entries().map(|(_, v)| v));
+            } else {
+                stack.extend(node.items());
+            }
+        }
+        self.stack = stack;
+        out.sort_by_key(|r| r.span.start);
+        out
     }
-    out.sort_by_key(|r| r.span.start);
-    out
 }
 
 fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
@@ -600,14 +611,17 @@ fn build_step(
             step.containers.push(c);
         }
     }
-    let inputs = parameter_defaults(tpl.path(&["inputs", "parameters"]));
+    // The template's parameter defaults are read only for a templated image.
+    let mut inputs = None;
     for c in &mut step.containers {
         if let Some(image) = c
             .image
             .as_mut()
             .filter(|i| is_templated(&i.reference.value))
         {
-            image.default = with_defaults(&image.reference.value, &ctx.parameters, &inputs);
+            let inputs = inputs
+                .get_or_insert_with(|| parameter_defaults(tpl.path(&["inputs", "parameters"])));
+            image.default = with_defaults(&image.reference.value, &ctx.parameters, inputs);
         }
     }
     if step.system || flavor == ArgoFlavor::KfpV2Backend {
@@ -1092,7 +1106,12 @@ fn node_affinity_terms(node_affinity: NodeRef<'_>) -> Vec<(Spanned<String>, Vec<
 }
 
 /// DAG tasks and `steps` entries of a template, with their dependencies.
-fn collect_tasks(template: &str, tpl: &KeyTable<'_>, tagged: bool, p: &mut Pipeline) {
+fn collect_tasks<'a>(
+    template: &str,
+    tpl: &KeyTable<'a>,
+    references: &mut Option<ReferenceFinder<'a>>,
+    p: &mut Pipeline,
+) {
     if let Some(tasks) = tpl.get("dag").and_then(|d| d.get("tasks")) {
         for task in tasks.items() {
             let task = &KeyTable::new(task);
@@ -1119,11 +1138,9 @@ fn collect_tasks(template: &str, tpl: &KeyTable<'_>, tagged: bool, p: &mut Pipel
                 looped: is_looped(task),
                 item_keys: item_keys(task),
                 inline: task.get("inline").is_some(),
-                references: if tagged {
-                    references_in(task.node, &["inline"])
-                } else {
-                    Vec::new()
-                },
+                references: references
+                    .as_mut()
+                    .map_or_else(Vec::new, |r| r.references_in(task.node, &["inline"])),
             });
         }
     }
@@ -1155,11 +1172,9 @@ fn collect_tasks(template: &str, tpl: &KeyTable<'_>, tagged: bool, p: &mut Pipel
                     looped: is_looped(entry),
                     item_keys: item_keys(entry),
                     inline: entry.get("inline").is_some(),
-                    references: if tagged {
-                        references_in(entry.node, &["inline"])
-                    } else {
-                        Vec::new()
-                    },
+                    references: references
+                        .as_mut()
+                        .map_or_else(Vec::new, |r| r.references_in(entry.node, &["inline"])),
                 });
                 current.push(name);
             }
@@ -1331,11 +1346,11 @@ spec:
         let file = parse(src, &ParseLimits::default());
         let root = file.documents[0].root(src).unwrap();
         // `}}{{` opens a tag that never closes: the document counts as tagged, no reference.
-        assert!(document_has_tags(root));
+        assert!(ReferenceFinder::new(root).is_some());
         assert_eq!(references(src), (Vec::new(), Vec::new()));
         let plain = src.replace("'}}{{'", "'}}'");
         let file = parse(&plain, &ParseLimits::default());
-        assert!(!document_has_tags(file.documents[0].root(&plain).unwrap()));
+        assert!(ReferenceFinder::new(file.documents[0].root(&plain).unwrap()).is_none());
     }
 
     #[test]

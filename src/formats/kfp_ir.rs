@@ -4,7 +4,7 @@
 //! conditions, loops, exit handlers) are walked with an explicit stack. Field paths:
 //! `shared/docs/field-reference.md` in the project's working notes, and the KFP protos.
 
-use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map};
+use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map, KeyTable};
 use crate::model::*;
 use crate::yaml::{NodeRef, Span};
 
@@ -551,6 +551,8 @@ fn kfp_resources(container: NodeRef<'_>) -> Resources {
         return r;
     };
     r.span = Some(key.span());
+    // Asked for nine fields, most of them absent: its keys are read once.
+    let resources = KeyTable::new(resources);
     let fields = [
         ("cpuLimit", "cpu", true),
         ("resourceCpuLimit", "cpu", true),

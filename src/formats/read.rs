@@ -34,28 +34,51 @@ pub struct KeyTable<'a> {
     /// The scalar keys in source order with their entries; `None` when the mapping has a
     /// `<<` merge key, whose resolution is left to [`NodeRef::entry`].
     keys: Option<Vec<(&'a str, NodeRef<'a>, NodeRef<'a>)>>,
+    /// [`key_bit`] of every key in `keys`: most fields asked for are absent, and a key whose
+    /// bit is not set is known absent without a look at the keys.
+    present: u64,
+}
+
+/// One of 64 bits for a key, from its length and three of its bytes.
+fn key_bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let (first, middle, last) = match b {
+        [] => (0, 0, 0),
+        _ => (b[0], b[b.len() / 2], b[b.len() - 1]),
+    };
+    let mixed =
+        (b.len() as u32 & 0xff) | (first as u32) << 8 | (middle as u32) << 16 | (last as u32) << 24;
+    1 << (mixed.wrapping_mul(0x9E37_79B1) >> 26)
 }
 
 impl<'a> KeyTable<'a> {
     pub fn new(node: NodeRef<'a>) -> Self {
         let mut keys = Vec::with_capacity(node.len());
+        let mut present = 0;
         for (k, v) in node.entries() {
             // Keys that are collections are never found by `entry` either.
             let Some(text) = k.str() else { continue };
             if text == "<<" && k.style() == Some(ScalarStyle::Plain) {
-                return Self { node, keys: None };
+                return Self {
+                    node,
+                    keys: None,
+                    present: u64::MAX,
+                };
             }
+            present |= key_bit(text);
             keys.push((text, k, v));
         }
         Self {
             node,
             keys: Some(keys),
+            present,
         }
     }
 
     /// As [`NodeRef::entry`]: the last entry when the key is repeated.
     pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
         match &self.keys {
+            Some(_) if self.present & key_bit(key) == 0 => None,
             Some(keys) => keys
                 .iter()
                 .rev()
@@ -149,22 +172,22 @@ pub fn text_list<'a>(
     let Some(list) = list_at(parent, key, pipeline) else {
         return Vec::new();
     };
-    list.items()
-        .filter_map(|item| {
-            if item.is_scalar() {
-                text(item)
-            } else {
-                pipeline.problem(
-                    item.span(),
-                    format!(
-                        "items of `{key}` should be strings, not {}",
-                        item.describe()
-                    ),
-                );
-                None
-            }
-        })
-        .collect()
+    // Sized for every item up front: collected through a filter, the list grew from four.
+    let mut out = Vec::with_capacity(list.len());
+    for item in list.items() {
+        if item.is_scalar() {
+            out.extend(text(item));
+        } else {
+            pipeline.problem(
+                item.span(),
+                format!(
+                    "items of `{key}` should be strings, not {}",
+                    item.describe()
+                ),
+            );
+        }
+    }
+    out
 }
 
 /// A string-to-string mapping (labels, annotations, nodeSelector).
@@ -176,14 +199,14 @@ pub fn text_map<'a>(
     let Some(map) = mapping_at(parent, key, pipeline) else {
         return Vec::new();
     };
-    map.entries()
-        .filter_map(|(k, v)| {
-            Some((
-                text(k)?,
-                text(v).unwrap_or_else(|| Spanned::new(String::new(), v.span())),
-            ))
-        })
-        .collect()
+    let mut out = Vec::with_capacity(map.len());
+    out.extend(map.entries().filter_map(|(k, v)| {
+        Some((
+            text(k)?,
+            text(v).unwrap_or_else(|| Spanned::new(String::new(), v.span())),
+        ))
+    }));
+    out
 }
 
 /// The span of the key of `key` in `parent`, for findings about a missing or present field.
@@ -254,6 +277,38 @@ mod tests {
         let root = file.documents[0].root(src).unwrap();
         let table = KeyTable::new(root.get("t").unwrap());
         assert!(table.entry("image").is_none());
+    }
+
+    #[test]
+    fn an_absent_key_on_the_bit_of_a_present_one_is_still_absent() {
+        // `name`, `args` and `podResources` share a bit, as do `script`, `withParam` and `gcs`:
+        // the bit only rules keys out, the keys decide.
+        assert_eq!(key_bit("name"), key_bit("args"));
+        assert_eq!(key_bit("name"), key_bit("podResources"));
+        assert_eq!(key_bit("script"), key_bit("gcs"));
+        assert_ne!(key_bit("name"), key_bit("image"));
+        let src = "t:\n  name: a\n  script: s\n  image: x\n";
+        assert_same_as_entry(
+            src,
+            &["t"],
+            &[
+                "name",
+                "args",
+                "podResources",
+                "script",
+                "withParam",
+                "gcs",
+                "image",
+                "container",
+            ],
+        );
+        let file = parse(src, &ParseLimits::default());
+        let root = file.documents[0].root(src).unwrap();
+        let table = KeyTable::new(root.get("t").unwrap());
+        assert!(table.entry("args").is_none());
+        assert!(table.entry("gcs").is_none());
+        assert_eq!(shown(table.entry("name")).unwrap().1, "a");
+        assert_eq!(shown(table.entry("script")).unwrap().1, "s");
     }
 
     #[test]

@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
 use crate::finding::{Finding, Severity};
 use crate::fix::edit::{Source, Value};
@@ -45,35 +47,44 @@ impl Default for Options<'static> {
 }
 
 fn join_or(names: &[&str]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => {
-            let mut joined = init.join(", ");
-            joined.push_str(" or ");
-            joined.push_str(last);
-            joined
+    let mut joined = String::new();
+    push_join_or(&mut joined, names);
+    joined
+}
+
+/// `a`, `a or b`, `a, b or c`, written at the end of `out`.
+fn push_join_or(out: &mut String, names: &[&str]) {
+    if let [init @ .., last] = names {
+        for (i, name) in init.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(name);
         }
+        if !init.is_empty() {
+            out.push_str(" or ");
+        }
+        out.push_str(last);
     }
 }
 
 /// What to propose as the limit of `name`: the container's own request for it (a limit
 /// below the request is rejected, and the request is what the team sized), else a common
 /// starting point.
-fn proposed_limit(resources: &Resources, name: &str, kfp: bool) -> String {
+fn proposed_limit<'a>(resources: &'a Resources, name: &str, kfp: bool) -> Cow<'a, str> {
     if let Some(request) = resources.request(name) {
         let value = request.value.value.trim();
         // KFP's older `memoryRequest` is a number of GB.
         if kfp && name == "memory" && value.parse::<f64>().is_ok() {
-            return [value, "G"].concat();
+            return [value, "G"].concat().into();
         }
-        return value.to_string();
+        return value.into();
     }
     match name {
-        "cpu" => "2".to_string(),
-        "memory" if kfp => "8G".to_string(),
-        "memory" => "8Gi".to_string(),
-        _ => "1".to_string(),
+        "cpu" => "2".into(),
+        "memory" if kfp => "8G".into(),
+        "memory" => "8Gi".into(),
+        _ => "1".into(),
     }
 }
 
@@ -143,24 +154,36 @@ fn fix_help(
         ]
         .concat()
     } else {
-        let mut limits: Vec<String> = r
+        // Written into one string: this help goes with most findings of Argo files.
+        let mut help = String::with_capacity(192);
+        help.push_str("set the container's `resources.limits` to `{");
+        let kept = r
             .limits
             .iter()
             .filter(|q| !wanted.contains(&q.name.as_str()))
-            .map(|q| [&q.name, ": ", &q.value.value].concat())
-            .collect();
-        limits.extend(
-            wanted
-                .iter()
-                .map(|n| [n, ": ", &proposed_limit(r, n, false)].concat()),
-        );
-        [
-            "set the container's `resources.limits` to `{",
-            &limits.join(", "),
-            "}` (or once for every template under `spec.templateDefaults`); ",
-            why,
-        ]
-        .concat()
+            .map(|q| (q.name.as_str(), q.value.value.as_str()));
+        let mut first = true;
+        for (name, value) in kept {
+            if !first {
+                help.push_str(", ");
+            }
+            first = false;
+            help.push_str(name);
+            help.push_str(": ");
+            help.push_str(value);
+        }
+        for name in &wanted {
+            if !first {
+                help.push_str(", ");
+            }
+            first = false;
+            help.push_str(name);
+            help.push_str(": ");
+            help.push_str(&proposed_limit(r, name, false));
+        }
+        help.push_str("}` (or once for every template under `spec.templateDefaults`); ");
+        help.push_str(why);
+        help
     };
     let only_cpu = missing.len() == 1 && missing[0] == "cpu" && accelerators.is_empty();
     if only_cpu && r.limit("memory").is_some() {
@@ -217,31 +240,42 @@ impl MissingResourceLimits {
             {
                 continue;
             }
-            // The texts are joined, not formatted: this rule fires on most steps of most
-            // files, and `format!` cost several times a plain concatenation.
+            // The message is written into one string: this rule fires on most steps of most
+            // files, and each piece made on its own was an allocation.
+            let mut message = String::with_capacity(96);
+            message.push_str("step \"");
+            step.push_qualified_name(&mut message);
+            message.push('"');
             let name = container.name.as_deref().unwrap_or("?");
             let who = match container.role {
-                ContainerRole::Main => String::new(),
-                ContainerRole::Init => [": init container \"", name, "\""].concat(),
-                ContainerRole::Sidecar => [": sidecar \"", name, "\""].concat(),
-                ContainerRole::SetMember => [": container \"", name, "\""].concat(),
+                ContainerRole::Main => None,
+                ContainerRole::Init => Some(": init container \""),
+                ContainerRole::Sidecar => Some(": sidecar \""),
+                ContainerRole::SetMember => Some(": container \""),
             };
-            let mut problems = Vec::new();
-            if !unlimited_accelerators.is_empty() {
-                problems.push(
-                    [
-                        "requests ",
-                        &join_or(&unlimited_accelerators),
-                        " without a limit",
-                    ]
-                    .concat(),
-                );
+            if let Some(who) = who {
+                message.push_str(who);
+                message.push_str(name);
+                message.push('"');
             }
-            if !missing_limits.is_empty() {
-                problems.push(["has no ", &join_or(&missing_limits), " limit"].concat());
-            }
-            if !missing_requests.is_empty() {
-                problems.push(["has no ", &join_or(&missing_requests), " request"].concat());
+            message.push(' ');
+            let problems = [
+                ("requests ", &unlimited_accelerators, " without a limit"),
+                ("has no ", &missing_limits, " limit"),
+                ("has no ", &missing_requests, " request"),
+            ];
+            let mut first = true;
+            for (before, names, after) in problems {
+                if names.is_empty() {
+                    continue;
+                }
+                if !first {
+                    message.push_str(" and ");
+                }
+                first = false;
+                message.push_str(before);
+                push_join_or(&mut message, names);
+                message.push_str(after);
             }
             let severity = if unlimited_accelerators.is_empty() {
                 Severity::Warning
@@ -249,19 +283,23 @@ impl MissingResourceLimits {
                 Severity::Error
             };
             let span = r.limits_span.or(r.span).unwrap_or(container.span);
-            let label = if !unlimited_accelerators.is_empty() {
-                "Kubernetes rejects a pod that requests an accelerator without limiting it"
-                    .to_string()
+            let label: Cow<'static, str> = if !unlimited_accelerators.is_empty() {
+                "Kubernetes rejects a pod that requests an accelerator without limiting it".into()
             } else if r.span.is_none() && r.limits_span.is_none() {
-                "no resources at all".to_string()
+                "no resources at all".into()
             } else if !r.limits.is_empty() && !missing_limits.is_empty() {
-                ["limits, but none for ", &join_or(&missing_limits)].concat()
+                let mut label = String::from("limits, but none for ");
+                push_join_or(&mut label, &missing_limits);
+                label.into()
             } else if !r.requests.is_empty() && !missing_limits.is_empty() {
-                "requests only, no limits".to_string()
+                "requests only, no limits".into()
             } else if !missing_limits.is_empty() {
-                "resources without limits".to_string()
+                "resources without limits".into()
             } else {
-                ["no ", &join_or(&missing_requests), " request"].concat()
+                let mut label = String::from("no ");
+                push_join_or(&mut label, &missing_requests);
+                label.push_str(" request");
+                label.into()
             };
             let help = fix_help(
                 pipeline.format,
@@ -270,22 +308,9 @@ impl MissingResourceLimits {
                 &missing_limits,
                 &unlimited_accelerators,
             );
-            let finding = Finding::new(
-                META.id,
-                severity,
-                span,
-                [
-                    "step \"",
-                    &step.qualified_name(),
-                    "\"",
-                    &who,
-                    " ",
-                    &problems.join(" and "),
-                ]
-                .concat(),
-            )
-            .label(label)
-            .help(help);
+            let finding = Finding::new(META.id, severity, span, message)
+                .label(label)
+                .help(help);
             // The limits the container lacks, where it requests an amount to copy.
             let mut wanted = unlimited_accelerators.clone();
             for name in &missing_limits {

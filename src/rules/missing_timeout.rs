@@ -66,12 +66,13 @@ impl Rule for MissingTimeout {
             META.id,
             META.default_severity,
             step.span,
-            [
-                "step \"",
-                &step.qualified_name(),
-                "\" has no timeout: if it hangs, it holds its pod (and any GPU) until someone kills it",
-            ]
-            .concat(),
+            {
+                let mut message = String::with_capacity(112);
+                message.push_str("step \"");
+                step.push_qualified_name(&mut message);
+                message.push_str("\" has no timeout: if it hangs, it holds its pod (and any GPU) until someone kills it");
+                message
+            },
         )
         .label(label)
         .help(help);

@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use regex::Regex;
 
 use super::{at_step, FileContext, OptionKind, OptionSpec, Rule, RuleMeta};
@@ -105,111 +107,110 @@ impl UnpinnedImage {
             if parsed.digest.is_some_and(is_digest) {
                 continue;
             }
-            let (severity, label) = match parsed.tag {
+            let (severity, label): (_, Cow<'static, str>) = match parsed.tag {
                 None => (
                     Severity::Error,
-                    "no tag: the registry serves whatever `latest` is today".to_string(),
+                    "no tag: the registry serves whatever `latest` is today".into(),
                 ),
-                Some("latest") => (
-                    Severity::Error,
-                    "`latest` moves with every push".to_string(),
-                ),
+                Some("latest") => (Severity::Error, "`latest` moves with every push".into()),
                 Some(tag) if options.allow_tags.iter().any(|re| re.is_match(tag)) => continue,
                 Some(tag) => (
                     Severity::Warning,
-                    ["tag `", tag, "` can be re-pushed with other content"].concat(),
+                    ["tag `", tag, "` can be re-pushed with other content"]
+                        .concat()
+                        .into(),
                 ),
             };
-            // The texts are joined, not formatted: this rule fires on most steps of most
-            // files, and `format!` cost several times a plain concatenation.
-            let name = container.name.as_deref().unwrap_or("?");
+            // The message is written into one string: this rule fires on most steps of most
+            // files, and each piece made on its own was an allocation.
+            let mut message = String::with_capacity(96);
+            message.push_str("step \"");
+            step.push_qualified_name(&mut message);
+            message.push_str("\" runs image \"");
+            message.push_str(if default.is_some() {
+                written
+            } else {
+                reference
+            });
+            message.push('"');
             let what = match container.role {
-                ContainerRole::Main => String::new(),
-                ContainerRole::Init => [" in init container \"", name, "\""].concat(),
-                ContainerRole::Sidecar => [" in sidecar \"", name, "\""].concat(),
-                ContainerRole::SetMember => [" in container \"", name, "\""].concat(),
+                ContainerRole::Main => None,
+                ContainerRole::Init => Some(" in init container \""),
+                ContainerRole::Sidecar => Some(" in sidecar \""),
+                ContainerRole::SetMember => Some(" in container \""),
             };
-            let step_name = step.qualified_name();
-            let message = match (default, parsed.tag) {
-                (Some(_), _) => [
-                    "step \"",
-                    &step_name,
-                    "\" runs image \"",
-                    written,
-                    "\"",
-                    &what,
-                    ", whose default in this file is \"",
-                    reference,
-                    "\" (",
-                    if parsed.tag.is_none() {
-                        "no tag or digest"
+            if let Some(what) = what {
+                message.push_str(what);
+                message.push_str(container.name.as_deref().unwrap_or("?"));
+                message.push('"');
+            }
+            match default {
+                Some(_) => {
+                    message.push_str(", whose default in this file is \"");
+                    message.push_str(reference);
+                    message.push_str(if parsed.tag.is_none() {
+                        "\" (no tag or digest)"
                     } else {
-                        "not pinned by digest"
-                    },
-                    ")",
-                ]
-                .concat(),
-                (None, tag) => [
-                    "step \"",
-                    &step_name,
-                    "\" runs image \"",
-                    reference,
-                    "\"",
-                    &what,
-                    if tag.is_none() {
-                        " with no tag or digest"
-                    } else {
-                        ", not pinned by digest"
-                    },
-                ]
-                .concat(),
-            };
-            let pinned = match parsed.tag {
-                Some(tag) => [parsed.name, ":", tag, "@sha256:<digest>"].concat(),
-                None => [parsed.name, "@sha256:<digest>"].concat(),
-            };
-            let how = match (pipeline.format, default) {
-                (_, Some(_)) => [
+                        "\" (not pinned by digest)"
+                    });
+                }
+                None => message.push_str(if parsed.tag.is_none() {
+                    " with no tag or digest"
+                } else {
+                    ", not pinned by digest"
+                }),
+            }
+            // The image as it would read pinned, written in the help's place: the help is
+            // made in one allocation.
+            let (tag_colon, tag) = parsed.tag.map_or(("", ""), |tag| (":", tag));
+            let pinned = [parsed.name, tag_colon, tag, "@sha256:<digest>"];
+            let (intro, rest): (&str, [&str; 5]) = match (pipeline.format, default) {
+                (_, Some(_)) => (
                     "pin the default by digest where the parameter is declared: `value: ",
-                    &pinned,
-                    "` (a caller that passes its own image should pin it too); get the digest with `crane digest ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
+                    [
+                        "` (a caller that passes its own image should pin it too); get the digest with `crane digest ",
+                        reference,
+                        "`",
+                        "",
+                        "",
+                    ],
+                ),
                 // No Python function in the command: a container component (or one loaded
                 // from YAML), which has no `base_image`.
-                (Format::KfpIr(_), None) if !runs_a_python_function(step) => [
+                (Format::KfpIr(_), None) if !runs_a_python_function(step) => (
                     "pin it by digest where the component names it, e.g. `dsl.ContainerSpec(image=\"",
-                    &pinned,
-                    "\", ...)` (or `image:` of a component's YAML), and recompile; get the digest with `crane digest ",
-                    reference,
-                    "` or `docker buildx imagetools inspect ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
-                (Format::KfpIr(_), None) => [
+                    [
+                        "\", ...)` (or `image:` of a component's YAML), and recompile; get the digest with `crane digest ",
+                        reference,
+                        "` or `docker buildx imagetools inspect ",
+                        reference,
+                        "`",
+                    ],
+                ),
+                (Format::KfpIr(_), None) => (
                     "pin it by digest in the component, e.g. `@dsl.component(base_image=\"",
-                    &pinned,
-                    "\")`, and recompile; get the digest with `crane digest ",
-                    reference,
-                    "` or `docker buildx imagetools inspect ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
-                (Format::Argo(..), None) => [
+                    [
+                        "\")`, and recompile; get the digest with `crane digest ",
+                        reference,
+                        "` or `docker buildx imagetools inspect ",
+                        reference,
+                        "`",
+                    ],
+                ),
+                (Format::Argo(..), None) => (
                     "pin it by digest: `image: ",
-                    &pinned,
-                    "`; get the digest with `crane digest ",
-                    reference,
-                    "` or `docker buildx imagetools inspect ",
-                    reference,
-                    "`",
-                ]
-                .concat(),
+                    [
+                        "`; get the digest with `crane digest ",
+                        reference,
+                        "` or `docker buildx imagetools inspect ",
+                        reference,
+                        "`",
+                    ],
+                ),
             };
+            let pieces = || std::iter::once(intro).chain(pinned).chain(rest);
+            let mut how = String::with_capacity(pieces().map(str::len).sum());
+            pieces().for_each(|piece| how.push_str(piece));
             let mut finding = Finding::new(META.id, severity, image.reference.span, message)
                 .label(label)
                 .help(how);
