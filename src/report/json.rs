@@ -794,7 +794,6 @@ impl<'w> FindingWriter<'w> {
     /// known length is copied (a few moves) and what is past the indentation cut off again.
     #[inline(always)]
     fn break_and_indent(&mut self, skip: usize, depth: usize) {
-        const CHUNK: usize = 32;
         let len = 2 - skip + depth * 2;
         match BREAK_AND_INDENT.get(skip..skip + CHUNK) {
             Some(chunk) if len <= CHUNK => {
@@ -968,13 +967,29 @@ impl<'w> FindingWriter<'w> {
             while to_escape != 0 {
                 let escape_at = at + to_escape.trailing_zeros() as usize / 8;
                 to_escape &= to_escape - 1;
-                self.raw(&bytes[written..escape_at]);
+                self.raw_within(bytes, written..escape_at);
                 self.escaped(bytes[escape_at]);
                 written = escape_at + 1;
             }
             at += n;
         }
         written
+    }
+
+    /// `bytes[range]`: when `bytes` has a [`CHUNK`] from its start and the range is no
+    /// longer, as a copy of the whole chunk cut back to the range (see
+    /// [`FindingWriter::break_and_indent`]).
+    #[inline(always)]
+    fn raw_within(&mut self, bytes: &[u8], range: std::ops::Range<usize>) {
+        match bytes.get(range.start..range.start + CHUNK) {
+            Some(chunk) if range.len() <= CHUNK => {
+                let chunk: &[u8; CHUNK] = chunk.try_into().unwrap_or(&[b' '; CHUNK]);
+                let end = self.out.len() + range.len();
+                self.out.extend_from_slice(chunk);
+                self.out.truncate(end);
+            }
+            _ => self.raw(&bytes[range]),
+        }
     }
 
     /// The escape of a byte [`FindingWriter::str`] escapes: written as two or six bytes
@@ -1036,7 +1051,17 @@ fn push_number(out: &mut Vec<u8>, n: u64) {
 /// Writes `n` in decimal at `room[at..]`; returns where it ends.
 #[inline(always)]
 fn put_number(room: &mut [u8], at: usize, n: u32) -> usize {
-    let len = n.checked_ilog10().map_or(1, |log| log as usize + 1);
+    // Lines and columns are mostly one or two digits.
+    if n < 10 {
+        room[at] = b'0' + n as u8;
+        return at + 1;
+    }
+    if n < 100 {
+        let pair = n as usize * 2;
+        room[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        return at + 2;
+    }
+    let len = n.ilog10() as usize + 1;
     let mut end = at + len;
     let mut n = n;
     // Two digits at a time, from a table, from the last.
@@ -1060,6 +1085,10 @@ fn put_number(room: &mut [u8], at: usize, n: u32) -> usize {
 fn needs_escape(byte: u8) -> bool {
     (byte < 0x20) | (byte == b'"') | (byte == b'\\')
 }
+
+/// Bytes copied at once where a copy of a length chosen at run time would be a call of
+/// `memcpy`: the copy is cut back to its length after.
+const CHUNK: usize = 32;
 
 /// Bytes [`FindingWriter::str`] tests at a time.
 const BLOCK: usize = 32;
