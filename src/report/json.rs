@@ -69,11 +69,11 @@ pub fn render_json(report: &RunReport) -> String {
 /// `findings` array (as ruff's `json-lines` is its `json` array, one element a line).
 pub fn render_json_lines(report: &RunReport) -> String {
     let mut out = Vec::new();
-    let mut spans = SpanTemplates::default();
+    let mut memory = WriterMemory::default();
     for file in &report.files {
         let path = quoted(&file.path);
         for f in &file.findings {
-            FindingWriter::compact(&mut out, &mut spans).finding(file, &path, f);
+            FindingWriter::compact(&mut out, &mut memory).finding(file, &path, f);
             out.push(b'\n');
         }
     }
@@ -102,8 +102,8 @@ pub struct JsonStream<W: std::io::Write> {
     /// Where a file's findings are written before they go out (kept: no allocation per
     /// file).
     scratch: Vec<u8>,
-    /// How spans are written, kept from file to file.
-    spans: SpanTemplates,
+    /// What the finding writer keeps from file to file.
+    memory: WriterMemory,
 }
 
 /// The arrays the stream fills in.
@@ -140,7 +140,7 @@ impl<W: std::io::Write> JsonStream<W> {
             file_count: 0,
             summary: Summary::default(),
             scratch: Vec::new(),
-            spans: SpanTemplates::default(),
+            memory: WriterMemory::default(),
         };
         let head = skeleton(Summary::default());
         let at = head.find(FINDINGS_KEY).unwrap_or(0);
@@ -181,7 +181,7 @@ impl<W: std::io::Write> JsonStream<W> {
     fn add(&mut self, file: &FileReport) {
         let mut text = std::mem::take(&mut self.scratch);
         text.clear();
-        write_findings(&mut text, &mut self.spans, file);
+        write_findings(&mut text, &mut self.memory, file);
         self.add_written(&text, file.findings.iter().map(|f| f.severity));
         self.scratch = text;
         self.add_file(file);
@@ -277,10 +277,10 @@ pub struct RenderedFindings {
 impl RenderedFindings {
     pub fn of(file: &FileReport) -> RenderedFindings {
         thread_local! {
-            static SPANS: std::cell::RefCell<SpanTemplates> = std::cell::RefCell::default();
+            static MEMORY: std::cell::RefCell<WriterMemory> = std::cell::RefCell::default();
         }
         let mut text = Vec::new();
-        SPANS.with_borrow_mut(|spans| write_findings(&mut text, spans, file));
+        MEMORY.with_borrow_mut(|memory| write_findings(&mut text, memory, file));
         RenderedFindings {
             text,
             severities: file.findings.iter().map(|f| f.severity).collect(),
@@ -294,7 +294,7 @@ impl RenderedFindings {
 }
 
 /// The findings of `file` as the report writes them, each after `,\n    `.
-fn write_findings(out: &mut Vec<u8>, spans: &mut SpanTemplates, file: &FileReport) {
+fn write_findings(out: &mut Vec<u8>, memory: &mut WriterMemory, file: &FileReport) {
     if file.findings.is_empty() {
         return;
     }
@@ -302,14 +302,14 @@ fn write_findings(out: &mut Vec<u8>, spans: &mut SpanTemplates, file: &FileRepor
     let path = quoted(&file.path);
     for f in &file.findings {
         out.extend_from_slice(b",\n    ");
-        FindingWriter::pretty(out, 2, spans).finding(file, &path, f);
+        FindingWriter::pretty(out, 2, memory).finding(file, &path, f);
     }
 }
 
 /// `s` as a JSON string, quotes included.
 fn quoted(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len() + 2);
-    FindingWriter::compact(&mut out, &mut SpanTemplates::default()).str(s);
+    FindingWriter::compact(&mut out, &mut WriterMemory::default()).str(s);
     out
 }
 
@@ -429,7 +429,7 @@ struct FindingWriter<'w> {
     depth: Option<usize>,
     /// No value yet in the object or array just opened.
     first: bool,
-    spans: &'w mut SpanTemplates,
+    memory: &'w mut WriterMemory,
 }
 
 /// A span object's text at one depth with its eight numbers left out, and where they go:
@@ -440,22 +440,76 @@ struct SpanTemplate {
     text: Vec<u8>,
     /// Where the start's line, column, UTF-16 column and offset go, then the end's.
     holes: [usize; 8],
+    /// The nine pieces around the holes, each padded to [`PIECE`] bytes (copies of a length
+    /// known when compiling are a few moves, not a call of `memcpy`), when they fit: at the
+    /// depths findings have.
+    pieces: Option<Box<SpanPieces>>,
 }
 
-/// The span templates made so far, one for each depth a span was written at.
-#[derive(Default)]
-struct SpanTemplates(Vec<SpanTemplate>);
+/// Bytes each piece of a [`SpanTemplate`] is padded to.
+const PIECE: usize = 64;
+/// Room for a span written from [`SpanPieces`]: each piece is copied whole (padding
+/// included) where the text has got to, and each number has at most ten digits.
+const SPAN_ROOM: usize = 9 * PIECE + 8 * 10;
 
-impl SpanTemplates {
-    fn at(&mut self, depth: Option<usize>) -> &SpanTemplate {
-        let index = match self.0.iter().position(|t| t.depth == depth) {
+struct SpanPieces {
+    padded: [[u8; PIECE]; 9],
+    lens: [usize; 9],
+}
+
+/// What a [`FindingWriter`] keeps from finding to finding and file to file: the text it
+/// writes again and again, made once.
+#[derive(Default)]
+struct WriterMemory {
+    /// The span templates made so far, one for each depth a span was written at.
+    spans: Vec<SpanTemplate>,
+    /// Where a span is put together from its template's pieces ([`SPAN_ROOM`] bytes once
+    /// used).
+    span_room: Vec<u8>,
+    recent: RecentStrings,
+}
+
+impl WriterMemory {
+    /// The index in `spans` of the template at `depth`.
+    fn span_template(&mut self, depth: Option<usize>) -> usize {
+        match self.spans.iter().position(|t| t.depth == depth) {
             Some(index) => index,
             None => {
-                self.0.push(SpanTemplate::new(depth));
-                self.0.len() - 1
+                self.spans.push(SpanTemplate::new(depth));
+                self.spans.len() - 1
             }
-        };
-        &self.0[index]
+        }
+    }
+}
+
+/// Strings that findings repeat (a rule's help and label, its documentation URL, a fix's
+/// message), as [`FindingWriter::str`] wrote them last: a string equal to one kept is
+/// copied out rather than read for escapes again. Found by length (one slot per length,
+/// the last string of that length kept): comparing equal strings is a `memcmp`, much less
+/// than the escaping, and most texts of a length are the same text.
+#[derive(Default)]
+struct RecentStrings {
+    slots: Vec<RecentString>,
+}
+
+#[derive(Default)]
+struct RecentString {
+    raw: Vec<u8>,
+    escaped: Vec<u8>,
+}
+
+/// Slots of [`RecentStrings`] (a power of two).
+const RECENT_SLOTS: usize = 256;
+/// Strings shorter are escaped as fast as they are looked up; longer ones are not kept
+/// (a finding's repeated strings are a few hundred bytes).
+const RECENT_MIN_LEN: usize = 32;
+const RECENT_MAX_LEN: usize = 2048;
+
+impl RecentStrings {
+    fn slot(len: usize) -> usize {
+        // Fibonacci hashing: the top bits of the product.
+        ((len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_SLOTS.trailing_zeros()))
+            as usize
     }
 }
 
@@ -464,12 +518,12 @@ impl SpanTemplate {
     fn new(depth: Option<usize>) -> Self {
         let mut text = Vec::new();
         let mut holes = [0; 8];
-        let mut none = SpanTemplates::default();
+        let mut none = WriterMemory::default();
         let mut writer = FindingWriter {
             out: &mut text,
             depth,
             first: false,
-            spans: &mut none,
+            memory: &mut none,
         };
         let mut hole = holes.iter_mut();
         writer.open(b'{');
@@ -490,26 +544,46 @@ impl SpanTemplate {
             writer.close(b'}');
         }
         writer.close(b'}');
-        SpanTemplate { depth, text, holes }
+        let mut pieces = SpanPieces {
+            padded: [[b' '; PIECE]; 9],
+            lens: [0; 9],
+        };
+        let mut from = 0;
+        let mut fits = true;
+        for (i, to) in holes.iter().copied().chain([text.len()]).enumerate() {
+            let piece = &text[from..to];
+            fits &= piece.len() <= PIECE;
+            if let Some(padded) = pieces.padded[i].get_mut(..piece.len()) {
+                padded.copy_from_slice(piece);
+            }
+            pieces.lens[i] = piece.len();
+            from = to;
+        }
+        SpanTemplate {
+            depth,
+            text,
+            holes,
+            pieces: fits.then(|| Box::new(pieces)),
+        }
     }
 }
 
 impl<'w> FindingWriter<'w> {
-    fn pretty(out: &'w mut Vec<u8>, depth: usize, spans: &'w mut SpanTemplates) -> Self {
+    fn pretty(out: &'w mut Vec<u8>, depth: usize, memory: &'w mut WriterMemory) -> Self {
         FindingWriter {
             out,
             depth: Some(depth),
             first: true,
-            spans,
+            memory,
         }
     }
 
-    fn compact(out: &'w mut Vec<u8>, spans: &'w mut SpanTemplates) -> Self {
+    fn compact(out: &'w mut Vec<u8>, memory: &'w mut WriterMemory) -> Self {
         FindingWriter {
             out,
             depth: None,
             first: true,
-            spans,
+            memory,
         }
     }
 
@@ -547,16 +621,16 @@ impl<'w> FindingWriter<'w> {
         self.key(field!("span"));
         self.span(lines, f.span);
         self.key(field!("label"));
-        self.str(&f.label);
+        self.repeated_str(&f.label);
         self.key(field!("help"));
-        self.str(&f.help);
+        self.repeated_str(&f.help);
         self.key(field!("related"));
         self.open(b'[');
         for label in &f.related {
             self.item();
             self.open(b'{');
             self.key(field!("message"));
-            self.str(&label.message);
+            self.repeated_str(&label.message);
             self.key(field!("span"));
             self.span(lines, label.span);
             self.close(b'}');
@@ -573,7 +647,7 @@ impl<'w> FindingWriter<'w> {
                 self.key(field!("text"));
                 self.str(&e.text);
                 self.key(field!("description"));
-                self.str(&e.description);
+                self.repeated_str(&e.description);
                 self.key(field!("confidence"));
                 self.unit_variant(&e.confidence);
                 self.key(field!("span"));
@@ -588,7 +662,7 @@ impl<'w> FindingWriter<'w> {
         }
         if let Some(url) = &f.url {
             self.key(field!("url"));
-            self.str(url);
+            self.repeated_str(url);
         }
         if let Some(fix) = &f.fix {
             self.key(field!("fix"));
@@ -596,7 +670,7 @@ impl<'w> FindingWriter<'w> {
             self.key(field!("applicability"));
             self.str(fix.applicability.as_str());
             self.key(field!("message"));
-            self.str(&fix.message);
+            self.repeated_str(&fix.message);
             self.key(field!("edits"));
             self.open(b'[');
             for edit in &fix.edits {
@@ -649,7 +723,29 @@ impl<'w> FindingWriter<'w> {
             end.column_utf16,
             span.end,
         ];
-        let template = self.spans.at(self.depth);
+        let index = self.memory.span_template(self.depth);
+        let WriterMemory {
+            spans, span_room, ..
+        } = &mut *self.memory;
+        let template = &spans[index];
+        self.first = false;
+        if let Some(pieces) = &template.pieces {
+            // Put together in a buffer of known room, then written in one copy.
+            if span_room.len() < SPAN_ROOM {
+                span_room.resize(SPAN_ROOM, 0);
+            }
+            let room = &mut span_room[..SPAN_ROOM];
+            let mut at = 0;
+            for (i, n) in numbers.into_iter().enumerate() {
+                room[at..at + PIECE].copy_from_slice(&pieces.padded[i]);
+                at += pieces.lens[i];
+                at = put_number(room, at, n);
+            }
+            room[at..at + PIECE].copy_from_slice(&pieces.padded[8]);
+            at += pieces.lens[8];
+            self.out.extend_from_slice(&room[..at]);
+            return;
+        }
         let mut from = 0;
         for (&hole, n) in template.holes.iter().zip(numbers) {
             self.out.extend_from_slice(&template.text[from..hole]);
@@ -657,7 +753,6 @@ impl<'w> FindingWriter<'w> {
             from = hole;
         }
         self.out.extend_from_slice(&template.text[from..]);
-        self.first = false;
     }
 
     fn line_col(&mut self, at: LineCol, offset: Option<u32>) {
@@ -687,16 +782,30 @@ impl<'w> FindingWriter<'w> {
         match self.depth {
             Some(depth) => {
                 let skip = usize::from(first);
-                match BREAK_AND_INDENT.get(skip..2 + depth * 2) {
-                    Some(text) => self.raw(text),
-                    None => {
-                        self.raw(&BREAK_AND_INDENT[skip..2]);
-                        self.indent(depth)
-                    }
-                }
+                self.break_and_indent(skip, depth)
             }
             None if first => {}
             None => self.raw(b","),
+        }
+    }
+
+    /// `BREAK_AND_INDENT[skip..]` up to the indentation of `depth`. A copy of a length
+    /// chosen at run time is a call of `memcpy`: at the depths findings have, a whole chunk of
+    /// known length is copied (a few moves) and what is past the indentation cut off again.
+    #[inline(always)]
+    fn break_and_indent(&mut self, skip: usize, depth: usize) {
+        let len = 2 - skip + depth * 2;
+        match BREAK_AND_INDENT.get(skip..skip + CHUNK) {
+            Some(chunk) if len <= CHUNK => {
+                let chunk: &[u8; CHUNK] = chunk.try_into().unwrap_or(&[b' '; CHUNK]);
+                let end = self.out.len() + len;
+                self.out.extend_from_slice(chunk);
+                self.out.truncate(end);
+            }
+            _ => {
+                self.raw(&BREAK_AND_INDENT[skip..2]);
+                self.indent(depth)
+            }
         }
     }
 
@@ -739,8 +848,8 @@ impl<'w> FindingWriter<'w> {
             *depth -= 1;
             let depth = *depth;
             if !empty {
-                self.raw(b"\n");
-                self.indent(depth);
+                // `BREAK_AND_INDENT` without its comma.
+                self.break_and_indent(1, depth);
             }
         }
         self.raw(&[bracket])
@@ -749,6 +858,29 @@ impl<'w> FindingWriter<'w> {
     #[inline(always)]
     fn number(&mut self, n: u64) {
         push_number(self.out, n)
+    }
+
+    /// [`FindingWriter::str`] of a string that findings repeat (see [`RecentStrings`]).
+    fn repeated_str(&mut self, s: &str) {
+        if !(RECENT_MIN_LEN..=RECENT_MAX_LEN).contains(&s.len()) {
+            return self.str(s);
+        }
+        let recent = &mut self.memory.recent.slots;
+        if recent.is_empty() {
+            recent.resize_with(RECENT_SLOTS, RecentString::default);
+        }
+        let kept = &mut recent[RecentStrings::slot(s.len())];
+        if kept.raw == s.as_bytes() {
+            self.out.extend_from_slice(&kept.escaped);
+            return;
+        }
+        let start = self.out.len();
+        self.str(s);
+        let kept = &mut self.memory.recent.slots[RecentStrings::slot(s.len())];
+        kept.raw.clear();
+        kept.raw.extend_from_slice(s.as_bytes());
+        kept.escaped.clear();
+        kept.escaped.extend_from_slice(&self.out[start..]);
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
@@ -835,7 +967,7 @@ impl<'w> FindingWriter<'w> {
             while to_escape != 0 {
                 let escape_at = at + to_escape.trailing_zeros() as usize / 8;
                 to_escape &= to_escape - 1;
-                self.raw(&bytes[written..escape_at]);
+                self.raw_within(bytes, written..escape_at);
                 self.escaped(bytes[escape_at]);
                 written = escape_at + 1;
             }
@@ -844,26 +976,40 @@ impl<'w> FindingWriter<'w> {
         written
     }
 
-    /// The escape of a byte [`FindingWriter::str`] escapes.
+    /// `bytes[range]`: when `bytes` has a [`CHUNK`] from its start and the range is no
+    /// longer, as a copy of the whole chunk cut back to the range (see
+    /// [`FindingWriter::break_and_indent`]).
+    #[inline(always)]
+    fn raw_within(&mut self, bytes: &[u8], range: std::ops::Range<usize>) {
+        match bytes.get(range.start..range.start + CHUNK) {
+            Some(chunk) if range.len() <= CHUNK => {
+                let chunk: &[u8; CHUNK] = chunk.try_into().unwrap_or(&[b' '; CHUNK]);
+                let end = self.out.len() + range.len();
+                self.out.extend_from_slice(chunk);
+                self.out.truncate(end);
+            }
+            _ => self.raw(&bytes[range]),
+        }
+    }
+
+    /// The escape of a byte [`FindingWriter::str`] escapes: written as two or six bytes
+    /// (lengths known when compiling: a few moves, not a call of `memcpy`).
+    #[inline(always)]
     fn escaped(&mut self, byte: u8) {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\x08' => b"\\b",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            b'\x0c' => b"\\f",
-            b'\r' => b"\\r",
-            _ => &[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX_DIGITS[usize::from(byte >> 4)],
-                HEX_DIGITS[usize::from(byte & 0xf)],
-            ],
+        let named = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\x08' => b'b',
+            b'\t' => b't',
+            b'\n' => b'n',
+            b'\x0c' => b'f',
+            b'\r' => b'r',
+            _ => {
+                let hex = |nibble: u8| HEX_DIGITS[usize::from(nibble & 0xf)];
+                return self.raw(&[b'\\', b'u', b'0', b'0', hex(byte >> 4), hex(byte)]);
+            }
         };
-        self.raw(escape)
+        self.raw(&[b'\\', named])
     }
 }
 
@@ -902,11 +1048,47 @@ fn push_number(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(&digits[at..])
 }
 
+/// Writes `n` in decimal at `room[at..]`; returns where it ends.
+#[inline(always)]
+fn put_number(room: &mut [u8], at: usize, n: u32) -> usize {
+    // Lines and columns are mostly one or two digits.
+    if n < 10 {
+        room[at] = b'0' + n as u8;
+        return at + 1;
+    }
+    if n < 100 {
+        let pair = n as usize * 2;
+        room[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        return at + 2;
+    }
+    let len = n.ilog10() as usize + 1;
+    let mut end = at + len;
+    let mut n = n;
+    // Two digits at a time, from a table, from the last.
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        end -= 2;
+        room[end..end + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        room[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        room[end - 1] = b'0' + n as u8;
+    }
+    at + len
+}
+
 /// `"`, `\` and the control characters: what a JSON string escapes (bytes of multi-byte
 /// UTF-8 characters are 0x80 and up: never).
 fn needs_escape(byte: u8) -> bool {
     (byte < 0x20) | (byte == b'"') | (byte == b'\\')
 }
+
+/// Bytes copied at once where a copy of a length chosen at run time would be a call of
+/// `memcpy`: the copy is cut back to its length after.
+const CHUNK: usize = 32;
 
 /// Bytes [`FindingWriter::str`] tests at a time.
 const BLOCK: usize = 32;
@@ -952,7 +1134,7 @@ mod tests {
 
     fn escaped(s: &str) -> String {
         let mut out = Vec::new();
-        FindingWriter::compact(&mut out, &mut SpanTemplates::default()).str(s);
+        FindingWriter::compact(&mut out, &mut WriterMemory::default()).str(s);
         String::from_utf8(out).unwrap()
     }
 
@@ -975,7 +1157,9 @@ mod tests {
     #[test]
     fn spans_are_written_as_serde_json_writes_them_at_every_depth() {
         // Line breaks and a wide character, so that columns in bytes and UTF-16 differ.
-        let text = "a: 1\nb: \"é😀x\"\r\nc: [1, 2]\n";
+        // Lines and offsets of many digits, where the numbers are written from a table.
+        let text = "a: 1\n".repeat(30_000) + "b: \"é😀x\"\r\nc: [1, 2]\n";
+        let text = text.as_str();
         let lines = LineIndex::new(text);
         let span = Span::new(text.find('x').unwrap() as u32, text.len() as u32);
         // Fields in the documented order (a `serde_json::Value` would sort them).
@@ -1004,7 +1188,7 @@ mod tests {
             start: position(span.start),
             end: position(span.end),
         };
-        let mut spans = SpanTemplates::default();
+        let mut memory = WriterMemory::default();
         for depth in [None, Some(0), Some(1), Some(3), Some(40)] {
             // Twice at each depth: the template is made, then reused.
             for _ in 0..2 {
@@ -1013,7 +1197,7 @@ mod tests {
                     out: &mut out,
                     depth,
                     first: true,
-                    spans: &mut spans,
+                    memory: &mut memory,
                 };
                 writer.span(&lines, span);
                 let mut want = Vec::new();
@@ -1034,7 +1218,50 @@ mod tests {
                 );
             }
         }
-        assert_eq!(spans.0.len(), 5);
+        assert_eq!(memory.spans.len(), 5);
+        // Both ways of writing a span were taken: from padded pieces, and (deep down) from
+        // the template's text.
+        let padded: Vec<bool> = memory.spans.iter().map(|t| t.pieces.is_some()).collect();
+        assert_eq!(padded, [true, true, true, true, false]);
+    }
+
+    #[test]
+    fn numbers_of_every_length_are_written_in_decimal() {
+        let mut n = 1u64;
+        let mut samples = vec![0u32, u32::MAX];
+        while n <= u64::from(u32::MAX) {
+            samples.extend([n - 1, n, n + 1].map(|n| n as u32));
+            n *= 10;
+        }
+        for n in samples {
+            let mut room = [b'x'; 20];
+            let end = put_number(&mut room, 3, n);
+            assert_eq!(&room[3..end], n.to_string().as_bytes());
+            assert_eq!(room[end], b'x', "{n}: nothing written after it");
+            let mut out = Vec::new();
+            push_number(&mut out, u64::from(n));
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+
+    /// Strings kept by length: another string of the same length takes the slot, and each
+    /// is written as itself.
+    #[test]
+    fn repeated_strings_are_written_as_themselves() {
+        let texts = [
+            "a \"quoted\" help text, long enough to be kept",
+            "a \"quoted\" help text, long enough to be KEPT",
+            "another help text\twith a tab, of another length",
+            "short",
+        ];
+        let mut memory = WriterMemory::default();
+        for _ in 0..3 {
+            for text in texts {
+                let mut out = Vec::new();
+                FindingWriter::compact(&mut out, &mut memory).repeated_str(text);
+                assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text}");
+            }
+        }
     }
 
     #[test]
