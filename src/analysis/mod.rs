@@ -760,7 +760,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         let head = python::head(&call.written);
         match self.maker(call) {
             Some(maker) if head.len() < call.written.len() => {
-                format!("{}(...){}", maker.name, &call.written[head.len()..])
+                [&*maker.name, "(...)", &call.written[head.len()..]].concat()
             }
             _ => call.name.to_string(),
         }
@@ -799,8 +799,8 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                     || scan
                         .imports
                         .iter()
-                        .map(|(m, _)| m.as_str())
-                        .chain(scan.aliases.values().map(String::as_str))
+                        .map(|(m, _)| m.as_ref())
+                        .chain(scan.aliases.values().map(|m| m.as_ref()))
                         .any(|m| row.imported.iter().any(|p| knowledge::wildcard(p, m))))
                     && (row.program_calls.is_empty()
                         || scan.calls.iter().any(|c| {
@@ -906,7 +906,7 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         match shown {
             Shown::Name(name) => name.to_string(),
             Shown::Qualified => self.qualified(call),
-            Shown::Made(maker, method) => format!("{maker}(...).{method}"),
+            Shown::Made(maker, method) => [maker, "(...).", method].concat(),
         }
     }
 }
@@ -927,16 +927,12 @@ fn call_rows(
         .filter(|&i| candidates.row(i))
         .collect();
     for call in &scan.calls {
-        let from = rows_of_calls.len();
-        knowledge.call_rows_with(&call.name, &always, &mut rows_of_calls);
-        let mut kept = from;
-        for k in from..rows_of_calls.len() {
-            if candidates.row(rows_of_calls[k]) {
-                rows_of_calls[kept] = rows_of_calls[k];
-                kept += 1;
-            }
-        }
-        rows_of_calls.truncate(kept);
+        knowledge.call_rows_with(
+            &call.name,
+            &always,
+            |row| candidates.row(row),
+            &mut rows_of_calls,
+        );
         ends.push(rows_of_calls.len());
     }
     (rows_of_calls, ends)
@@ -988,11 +984,12 @@ fn python_evidence(
         .calls
         .iter()
         .filter(|c| {
+            let method = c.method();
             knowledge
                 .shapes
                 .random_ignored_in
                 .iter()
-                .any(|m| **m == *c.method())
+                .any(|m| **m == *method)
         })
         .map(|c| c.args.clone())
         .collect();
@@ -1017,27 +1014,6 @@ fn python_evidence(
                 .assigned_to
                 .as_ref()
                 .is_some_and(|v| sleep_words.contains(v))
-    };
-    let mut push = |row: &knowledge::Row,
-                    question: Question,
-                    range: Range<usize>,
-                    text: &str,
-                    description: String| {
-        if !room_for(out, question) {
-            return;
-        }
-        out.push(Evidence {
-            question,
-            text: text.to_string(),
-            description,
-            span: to_span(range),
-            confidence: if row.question == RowQuestion::Seeds {
-                Confidence::Low
-            } else {
-                row.confidence()
-            },
-            row: Some(row.id.to_string()),
-        });
     };
     let is_remote = |s: &str| knowledge.is_remote(s);
     // Variables holding a URL or a remote path: `csv_url = "https://..."`.
@@ -1074,10 +1050,8 @@ fn python_evidence(
         };
         let remote_literal = remote_literals.find(call);
         let remote_arg = remote_literal.is_some() || remote_var.is_some();
-        let on = remote_literal
-            .or(remote_var)
-            .map(|u| format!(" on `{}`", u.chars().take(60).collect::<String>()))
-            .unwrap_or_default();
+        // Shown in the description of IO evidence only: written out there, when kept.
+        let on = remote_literal.or(remote_var);
         // A client of a sidecar in the same pod (`OpenAI(base_url="http://127.0.0.1:8000")`).
         // Most programs name no loopback host: then no call's maker is looked for.
         let loopback = loopbacks.any()
@@ -1133,23 +1107,39 @@ fn python_evidence(
             let Some(shown) = program.matches(index, row, call) else {
                 continue;
             };
-            let shown = program.show(shown, call);
             // Conditions on the whole program, last: once per row and program.
-            if !program.holds_for_program(index, row) {
+            if !program.holds_for_program(index, row) || !room_for(out, question) {
                 continue;
             }
-            let on = if question == Question::Io {
-                on.as_str()
-            } else {
-                ""
-            };
-            push(
-                row,
-                question,
-                call.range.clone(),
-                &shown,
-                format!("{what} calls `{shown}`{on}: {}", row.phrase),
+            let shown = program.show(shown, call);
+            // `{what} calls `{shown}`{ on `{url}`}: {phrase}`, the URL cut at 60 characters.
+            let on = on.filter(|_| question == Question::Io);
+            let mut description = String::with_capacity(
+                what.len() + shown.len() + row.phrase.len() + on.map_or(0, |u| u.len() + 6) + 12,
             );
+            description.push_str(what);
+            description.push_str(" calls `");
+            description.push_str(&shown);
+            description.push('`');
+            if let Some(url) = on {
+                description.push_str(" on `");
+                description.extend(url.chars().take(60));
+                description.push('`');
+            }
+            description.push_str(": ");
+            description.push_str(&row.phrase);
+            out.push(Evidence {
+                question,
+                text: shown,
+                description,
+                span: to_span(call.range.clone()),
+                confidence: if row.question == RowQuestion::Seeds {
+                    Confidence::Low
+                } else {
+                    row.confidence()
+                },
+                row: Some(row.id.to_string()),
+            });
         }
     }
     for lit in &scan.strings {
@@ -1163,10 +1153,13 @@ fn python_evidence(
             out.push(Evidence {
                 question: Question::Io,
                 text: body.to_string(),
-                description: format!(
-                    "{what} uses the remote path `{}`",
-                    body.split_whitespace().next().unwrap_or(body)
-                ),
+                description: [
+                    what,
+                    " uses the remote path `",
+                    body.split_whitespace().next().unwrap_or(body),
+                    "`",
+                ]
+                .concat(),
                 span: to_span(lit.range.start..end),
                 confidence: Confidence::High,
                 row: None,
@@ -1200,7 +1193,7 @@ fn python_evidence(
             let matched = lit.body[hit.range.clone()].to_string();
             out.push(Evidence {
                 question,
-                description: format!("{what} runs `{matched}`: {}", row.phrase),
+                description: [what, " runs `", &matched, "`: ", &row.phrase].concat(),
                 text: matched,
                 span: to_span(lit.range.start + hit.range.start..lit.range.start + hit.range.end),
                 confidence: row.confidence(),

@@ -44,6 +44,44 @@ const NAME_BYTE: [bool; 256] = {
     table
 };
 
+/// What a byte starts, for the tokenizer: one lookup per token, not a chain of tests.
+#[derive(Clone, Copy)]
+enum Starts {
+    /// An operator (or a bracket): one byte.
+    Op,
+    Comment,
+    LineEnd,
+    /// A line continuation when a line break follows, an operator otherwise.
+    Backslash,
+    Space,
+    Quote,
+    /// A name (or a string prefix): ASCII letters, `_` and any non-ASCII byte.
+    Name,
+    Digit,
+    Semicolon,
+}
+
+const STARTS: [Starts; 256] = {
+    let mut table = [Starts::Op; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = match c {
+            b'#' => Starts::Comment,
+            b'\n' => Starts::LineEnd,
+            b'\\' => Starts::Backslash,
+            b' ' | b'\t' | b'\r' | b'\x0c' => Starts::Space,
+            b'"' | b'\'' => Starts::Quote,
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' | 0x80..=0xff => Starts::Name,
+            b'0'..=b'9' => Starts::Digit,
+            b';' => Starts::Semicolon,
+            _ => Starts::Op,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// The tokens of a Python source, with the bodies of its string literals.
 struct Tokens<'a> {
     list: Vec<Token>,
@@ -89,37 +127,35 @@ fn tokenize(src: &str, base: usize) -> Tokens<'_> {
     };
     while i < b.len() {
         let c = b[i];
-        match c {
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'\n' => {
+        match STARTS[c as usize] {
+            // A comment runs to the line end: one search for it (`#` is ASCII, a boundary).
+            Starts::Comment => i = src[i..].find('\n').map_or(b.len(), |n| i + n),
+            Starts::LineEnd => {
                 if depth == 0 {
                     out.push(token(Kind::Newline, 0, &strings, i..i + 1));
                 }
                 i += 1;
             }
-            b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
+            Starts::Backslash if b.get(i + 1) == Some(&b'\n') => i += 2,
             // A run of white space (indentation) at once, not a byte per turn of the loop.
-            b' ' | b'\t' | b'\r' | b'\x0c' => {
+            Starts::Space => {
                 i += 1;
                 while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\x0c') {
                     i += 1;
                 }
             }
-            b'"' | b'\'' => {
+            Starts::Quote => {
                 let end = string_end(b, i);
                 out.push(token(Kind::Str, 0, &strings, i..end));
-                strings.push(string_body(src, &(i..end)).0);
+                strings.push(string_body(src, &(i..end)));
                 i = end;
             }
-            _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+            Starts::Name => {
                 let start = i;
-                while i < b.len() && NAME_BYTE[b[i] as usize] {
-                    i += 1;
-                }
+                i = b[i + 1..]
+                    .iter()
+                    .position(|&n| !NAME_BYTE[n as usize])
+                    .map_or(b.len(), |n| i + 1 + n);
                 // String prefixes: r"", b'', f"", rb"", u''...
                 if i < b.len()
                     && (b[i] == b'"' || b[i] == b'\'')
@@ -130,13 +166,13 @@ fn tokenize(src: &str, base: usize) -> Tokens<'_> {
                 {
                     let end = string_end(b, i);
                     out.push(token(Kind::Str, 0, &strings, start..end));
-                    strings.push(string_body(src, &(start..end)).0);
+                    strings.push(string_body(src, &(start..end)));
                     i = end;
                     continue;
                 }
                 out.push(token(Kind::Name, 0, &strings, start..i));
             }
-            _ if c.is_ascii_digit() => {
+            Starts::Digit => {
                 let start = i;
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
                 {
@@ -145,11 +181,11 @@ fn tokenize(src: &str, base: usize) -> Tokens<'_> {
                 out.push(token(Kind::Number, 0, &strings, start..i));
             }
             // `a; b` is two statements.
-            b';' if depth == 0 => {
+            Starts::Semicolon if depth == 0 => {
                 out.push(token(Kind::Newline, 0, &strings, i..i + 1));
                 i += 1;
             }
-            _ => {
+            Starts::Op | Starts::Backslash | Starts::Semicolon => {
                 match c {
                     b'(' | b'[' | b'{' => {
                         depth += 1;
@@ -188,7 +224,16 @@ fn string_end(b: &[u8], start: usize) -> usize {
     let triple = b.get(start + 1) == Some(&q) && b.get(start + 2) == Some(&q);
     let mut i = start + if triple { 3 } else { 1 };
     while i < b.len() {
-        match b[i] {
+        // Only a backslash, the quote and (for one quote) a line break need a look.
+        i = if triple {
+            first_of(b, i, [b'\\', q])
+        } else {
+            first_of(b, i, [b'\\', q, b'\n'])
+        };
+        let Some(&c) = b.get(i) else {
+            break;
+        };
+        match c {
             b'\\' => i += 2,
             c if c == q => {
                 if !triple {
@@ -206,10 +251,38 @@ fn string_end(b: &[u8], start: usize) -> usize {
     b.len()
 }
 
+/// The first byte at or after `from` that is one of `stops`, or the end of `b`: eight bytes
+/// a step while none of them is one (the bodies of literals are most of their bytes).
+fn first_of<const N: usize>(b: &[u8], mut from: usize, stops: [u8; N]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each zero byte of `word`, and maybe of bytes above the first one (a
+    // borrow only starts at a zero byte): the lowest bit set is exact.
+    let zeros = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    while let Some(chunk) = b.get(from..from + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let flags = stops.iter().fold(0, |flags, &stop| {
+            flags | zeros(word ^ ONES.wrapping_mul(u64::from(stop)))
+        });
+        if flags != 0 {
+            return from + (flags.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    while from < b.len() && !stops.contains(&b[from]) {
+        from += 1;
+    }
+    from.min(b.len())
+}
+
 /// The text inside a string token's quotes.
-fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
+fn string_body<'a>(src: &'a str, range: &Range<usize>) -> &'a str {
     let tok = &src[range.clone()];
-    let quote_at = tok.find(['"', '\'']).unwrap_or(0);
+    // Most literals have no prefix: their first byte is the quote.
+    let quote_at = match tok.as_bytes().first() {
+        Some(b'"' | b'\'') => 0,
+        _ => tok.find(['"', '\'']).unwrap_or(0),
+    };
     let q = &tok[quote_at..];
     let n = if q.starts_with("\"\"\"") || q.starts_with("'''") {
         3
@@ -223,7 +296,7 @@ fn string_body<'a>(src: &'a str, range: &Range<usize>) -> (&'a str, usize) {
     } else {
         tok.len()
     };
-    (&tok[start..end], range.start + start)
+    &tok[start..end]
 }
 
 /// A call seen in the source: `np.random.default_rng(seed)` resolves to
@@ -311,11 +384,12 @@ pub struct Scan<'a> {
     /// [`Call::string_args`] indexes it.
     pub arg_strings: Vec<&'a str>,
     pub strings: Vec<StrLit<'a>>,
-    /// Modules imported (resolved), with the range of the import statement's name.
-    pub imports: Vec<(String, Range<usize>)>,
+    /// Modules imported (resolved), with the range of the import statement's name: as
+    /// written, unless spaced (`a . b`).
+    pub imports: Vec<(Cow<'a, str>, Range<usize>)>,
     /// Names bound by imports (`np` -> `numpy`): a call on one of them is on a module, not
     /// on a value.
-    pub aliases: HashMap<String, String>,
+    pub aliases: HashMap<Cow<'a, str>, Cow<'a, str>>,
     /// The tokens of the program (first) and of each f-string field with code, kept for
     /// the arguments read later.
     token_lists: Vec<Vec<Token>>,
@@ -442,7 +516,7 @@ fn fstring_fields(src: &str, range: &Range<usize>) -> Vec<Range<usize>> {
 fn scan_tokens<'a>(
     src: &'a str,
     shape: Tokens<'a>,
-    aliases: &mut Aliases,
+    aliases: &mut Aliases<'a>,
     arguments: bool,
 ) -> Scan<'a> {
     let mut out = Scan {
@@ -458,16 +532,18 @@ fn scan_tokens<'a>(
     let mut statement_start = 0;
     let mut i = 0;
     while i < tokens.len() {
-        let at_statement_start = i == 0 || tokens[i - 1].kind == Kind::Newline;
-        if at_statement_start {
-            statement_start = i;
-        }
         let t = &tokens[i];
         // Operators, numbers and line ends start nothing the scan records (half the tokens).
+        // Every line end is looked at here (no step of the scan goes past one): the token
+        // after it starts a statement.
         if !matches!(t.kind, Kind::Name | Kind::Str) {
+            if t.kind == Kind::Newline {
+                statement_start = i + 1;
+            }
             i += 1;
             continue;
         }
+        let at_statement_start = i == statement_start;
         if at_statement_start && t.kind == Kind::Name && (text(t) == "import" || text(t) == "from")
         {
             i = read_import(src, tokens, i, aliases, &mut out.imports);
@@ -490,7 +566,10 @@ fn scan_tokens<'a>(
                 let mut first_at = None;
                 let mut end_at = 0;
                 for tok in &tokens[i..=last] {
-                    let (part, at) = string_body(src, &tok.range);
+                    // The body the tokenizer found (a literal's own index among them), a
+                    // slice of `src`: where it starts is where it lies in `src`.
+                    let part = shape.strings[tok.strings_before as usize];
+                    let at = part.as_ptr() as usize - src.as_ptr() as usize;
                     first_at.get_or_insert(at);
                     end_at = at + part.len();
                     if body.is_empty() {
@@ -533,8 +612,8 @@ fn scan_tokens<'a>(
             && tokens[back - 1].op == b'.'
             && matches!(tokens[back - 2].op, b')' | b']');
         if chained && calls_next {
-            let attrs: String = tokens[back..=i].iter().map(text).collect();
-            let name = format!("<expr>.{attrs}");
+            let mut name = String::from("<expr>.");
+            name.extend(tokens[back..=i].iter().map(text));
             let at = (statement_start, i, i);
             let written = Cow::Borrowed(text(t));
             let mut call = read_call(src, &shape, at, written, aliases, arguments);
@@ -601,26 +680,28 @@ fn scan_tokens<'a>(
 
 /// The names imports bind, as they are bound: a call is resolved with those bound before it.
 #[derive(Default)]
-struct Aliases {
-    names: HashMap<String, String>,
+struct Aliases<'a> {
+    /// Names and modules as written where they can be (`import pandas as pd`), made only
+    /// for `from a import b` (`a.b`).
+    names: HashMap<Cow<'a, str>, Cow<'a, str>>,
     /// A bit per shape of the names bound ([`Aliases::shape`]): most names a program calls
     /// are bound by no import, and are told so without hashing them.
     shapes: u64,
 }
 
-impl Aliases {
+impl<'a> Aliases<'a> {
     /// One of 64 bits, by a name's first byte and length.
     fn shape(name: &str) -> u64 {
         let first = name.as_bytes().first().map_or(0, |&b| usize::from(b));
         1 << (first.wrapping_mul(7).wrapping_add(name.len()) % 64)
     }
 
-    fn insert(&mut self, name: String, full: String) {
+    fn insert(&mut self, name: Cow<'a, str>, full: Cow<'a, str>) {
         self.shapes |= Aliases::shape(&name);
         self.names.insert(name, full);
     }
 
-    fn get(&self, name: &str) -> Option<&String> {
+    fn get(&self, name: &str) -> Option<&Cow<'a, str>> {
         if self.shapes & Aliases::shape(name) == 0 {
             return None;
         }
@@ -628,48 +709,56 @@ impl Aliases {
     }
 }
 
-fn resolve<'a>(written: &Cow<'a, str>, aliases: &Aliases) -> Cow<'a, str> {
+fn resolve<'a>(written: &Cow<'a, str>, aliases: &Aliases<'a>) -> Cow<'a, str> {
     let head = head(written);
     let rest = written.get(head.len() + 1..);
     match (aliases.get(head), rest) {
         // `import os` maps `os` to itself: the name as written is the name.
         (Some(full), _) if full == head => written.clone(),
-        (Some(full), Some(rest)) => Cow::Owned(format!("{full}.{rest}")),
-        (Some(full), None) => Cow::Owned(full.clone()),
+        (Some(full), Some(rest)) => Cow::Owned([full, ".", rest].concat()),
+        (Some(full), None) => full.clone(),
         (None, _) => written.clone(),
     }
 }
 
-fn read_import(
-    src: &str,
+fn read_import<'a>(
+    src: &'a str,
     tokens: &[Token],
     start: usize,
-    aliases: &mut Aliases,
-    imports: &mut Vec<(String, Range<usize>)>,
+    aliases: &mut Aliases<'a>,
+    imports: &mut Vec<(Cow<'a, str>, Range<usize>)>,
 ) -> usize {
     let text = |i: usize| &src[tokens[i].range.clone()];
     let mut end = start;
     while end < tokens.len() && tokens[end].kind != Kind::Newline {
         end += 1;
     }
-    // `a.b.c` (or `.relative`): names joined by dots, stopping at `as`, `import`, `,`.
-    let dotted = |from: usize| -> (String, usize) {
-        let mut name = String::new();
+    // `a.b.c` (or `.relative`): names joined by dots, stopping at `as`, `import`, `,`. The
+    // name is the text of the tokens read: one slice of the source unless spaced.
+    let dotted = |from: usize| -> (Cow<'a, str>, usize) {
         let mut j = from;
         while j < end && text(j) == "." {
-            name.push('.');
             j += 1;
         }
         while j < end && tokens[j].kind == Kind::Name && !matches!(text(j), "as" | "import") {
-            name.push_str(text(j));
             j += 1;
             if j + 1 < end && text(j) == "." && tokens[j + 1].kind == Kind::Name {
-                name.push('.');
                 j += 1;
             } else {
                 break;
             }
         }
+        let read = &tokens[from..j];
+        let name = match (read.first(), read.last()) {
+            (Some(first), Some(last))
+                if read.iter().map(|t| t.range.len()).sum::<usize>()
+                    == last.range.end - first.range.start =>
+            {
+                Cow::Borrowed(&src[first.range.start..last.range.end])
+            }
+            (Some(_), Some(_)) => Cow::Owned((from..j).map(text).collect()),
+            _ => Cow::Borrowed(""),
+        };
         (name, j)
     };
     if text(start) == "import" {
@@ -680,10 +769,14 @@ fn read_import(
             let range = tokens[j].range.clone();
             j = next;
             if j + 1 < end && text(j) == "as" {
-                aliases.insert(text(j + 1).to_string(), module.clone());
+                aliases.insert(Cow::Borrowed(text(j + 1)), module.clone());
                 j += 2;
-            } else if let Some(head) = module.split('.').next() {
-                aliases.insert(head.to_string(), head.to_string());
+            } else {
+                let head = match &module {
+                    Cow::Borrowed(module) => Cow::Borrowed(head(module)),
+                    Cow::Owned(module) => Cow::Owned(head(module).to_string()),
+                };
+                aliases.insert(head.clone(), head);
             }
             if !module.is_empty() {
                 imports.push((module, range));
@@ -712,13 +805,13 @@ fn read_import(
                     j += 1;
                     continue;
                 }
-                let name = text(j).to_string();
-                let full = format!("{module}.{name}");
+                let name = text(j);
+                let full = Cow::Owned([&*module, ".", name].concat());
                 if j + 2 < end && text(j + 1) == "as" {
-                    aliases.insert(text(j + 2).to_string(), full);
+                    aliases.insert(Cow::Borrowed(text(j + 2)), full);
                     j += 3;
                 } else {
-                    aliases.insert(name, full);
+                    aliases.insert(Cow::Borrowed(name), full);
                     j += 1;
                 }
             }
@@ -749,7 +842,7 @@ fn read_call<'a>(
     shape: &Tokens,
     (statement, start, end): (usize, usize, usize),
     written: Cow<'a, str>,
-    aliases: &Aliases,
+    aliases: &Aliases<'a>,
     arguments: bool,
 ) -> Call<'a> {
     let tokens = &shape.list;
@@ -849,7 +942,7 @@ mod tests {
         let mut aliases = Aliases::default();
         let bound = ["np", "pd", "os", "dsl", "*", "\u{e9}t\u{e9}", "sample", "a"];
         for name in bound {
-            aliases.insert(name.to_string(), format!("full.{name}"));
+            aliases.insert(Cow::Borrowed(name), Cow::Owned(format!("full.{name}")));
         }
         let asked = bound.iter().copied().chain([
             "", "n", "np2", "print", "osx", "b", "sampl", "\u{e9}", "dsL",
@@ -857,7 +950,7 @@ mod tests {
         for name in asked {
             assert_eq!(aliases.get(name), aliases.names.get(name), "{name:?}");
         }
-        assert_eq!(aliases.get("np").map(String::as_str), Some("full.np"));
+        assert_eq!(aliases.get("np").map(|f| f.as_ref()), Some("full.np"));
     }
 
     /// Operators are one byte each and carry it; no other token does (a non-ASCII
@@ -957,6 +1050,58 @@ mod tests {
             names.read_arguments(i);
         }
         assert_eq!(names.calls.iter().map(shown).collect::<Vec<_>>(), read);
+    }
+
+    /// [`string_end`] as a walk byte by byte: the reference for the one that skips ahead.
+    fn string_end_byte_by_byte(b: &[u8], start: usize) -> usize {
+        let q = b[start];
+        let triple = b.get(start + 1) == Some(&q) && b.get(start + 2) == Some(&q);
+        let mut i = start + if triple { 3 } else { 1 };
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                c if c == q => {
+                    if !triple {
+                        return i + 1;
+                    }
+                    if b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q) {
+                        return i + 3;
+                    }
+                    i += 1;
+                }
+                b'\n' if !triple => return i,
+                _ => i += 1,
+            }
+        }
+        b.len()
+    }
+
+    /// Every literal of up to five pieces after an opening quote (one or three, either
+    /// kind), alone or followed by more text, ends where the walk byte by byte ends it.
+    #[test]
+    fn strings_end_where_a_byte_walk_ends_them() {
+        const PIECES: [&str; 7] = ["\"", "'", "\\", "\n", "a", "\u{e9}", "abcdefghij"];
+        let mut bodies = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|b| PIECES.iter().map(move |p| format!("{b}{p}")))
+                .collect();
+            bodies.extend(last.iter().cloned());
+        }
+        for body in &bodies {
+            for open in ["\"", "'", "\"\"\"", "'''"] {
+                for tail in ["", "0123456789abcdef\"'\n"] {
+                    let src = format!("{open}{body}{tail}");
+                    assert_eq!(
+                        string_end(src.as_bytes(), 0),
+                        string_end_byte_by_byte(src.as_bytes(), 0),
+                        "{src:?}"
+                    );
+                }
+            }
+        }
     }
 
     /// Tokens visited by [`scan`] on `src`.

@@ -3,6 +3,7 @@
 //! that create tasks and the calls that configure them, chained or later. Nothing is run or
 //! imported; every pass is linear in the file's size.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -161,7 +162,10 @@ fn is_blank_or_comment(line: &str) -> bool {
 
 /// The resolved name of a decorator (`@d.component(...)` with `from kfp import dsl as d`
 /// -> `kfp.dsl.component`).
-fn decorator_kind(line: &str, aliases: &HashMap<String, String>) -> Option<FunctionKind> {
+fn decorator_kind(
+    line: &str,
+    aliases: &HashMap<Cow<'_, str>, Cow<'_, str>>,
+) -> Option<FunctionKind> {
     let rest = line.trim_start().strip_prefix('@')?.trim_start();
     let end = rest
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
@@ -169,7 +173,7 @@ fn decorator_kind(line: &str, aliases: &HashMap<String, String>) -> Option<Funct
     let written = &rest[..end];
     let (head, tail) = written.split_once('.').unwrap_or((written, ""));
     let resolved = match aliases.get(head) {
-        Some(full) if tail.is_empty() => full.clone(),
+        Some(full) if tail.is_empty() => full.to_string(),
         Some(full) => format!("{full}.{tail}"),
         None => written.to_string(),
     };

@@ -142,6 +142,18 @@ impl Decoder {
         self.next_source = copied.then_some(source + s.len() as u32);
     }
 
+    /// Emits the one byte an escape at source offset `at` decodes to: [`Decoder::emit`] of
+    /// it, not copied, without the text it needs for longer ones.
+    fn emit_escaped(&mut self, decoded: u8, at: usize) {
+        self.points.push((self.len as u32, self.base + at as u32));
+        self.len += 1;
+        self.ends_with_break = decoded == b'\n';
+        if let Some(text) = &mut self.text {
+            text.push(char::from(decoded));
+        }
+        self.next_source = None;
+    }
+
     fn finish(self, source_end: u32) -> OffsetMap {
         OffsetMap {
             decoded_len: self.len as u32,
@@ -195,6 +207,12 @@ impl Decoder {
                     while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
                         i += 1;
                     }
+                    continue;
+                }
+                // Most escapes are one ASCII character for two bytes (`\n`, `\"`).
+                if let Some(decoded) = ascii_escape(next) {
+                    self.emit_escaped(decoded, offset + i);
+                    i += 2;
                     continue;
                 }
                 let (decoded, len) = unescape(&body[i + 1..]);
@@ -286,10 +304,7 @@ fn lines_with_breaks(
         if start >= bytes.len() {
             return None;
         }
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-            .map_or(bytes.len(), |i| start + i);
+        let end = run_end(bytes, start, &SPECIAL_PLAIN, b"\r\r\n");
         let after = if end < bytes.len() {
             skip_break(bytes, end)
         } else {
@@ -325,15 +340,16 @@ const fn special_bytes(more: &[u8]) -> [bool; 256] {
 fn run_end(bytes: &[u8], mut end: usize, special: &[bool; 256], stops: &[u8; 3]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `word` is zero (exactly: a borrow only starts at a zero byte).
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    // The lowest byte flagged is exact (a borrow only starts at a zero byte, and only flags
+    // bytes above it): with several stops, the lowest flag of any of them is the first stop.
+    let zeros = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
     while let Some(chunk) = bytes.get(end..end + 8) {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if stops
-            .iter()
-            .any(|&stop| has_zero(word ^ ONES.wrapping_mul(u64::from(stop))))
-        {
-            break;
+        let flags = stops.iter().fold(0, |flags, &stop| {
+            flags | zeros(word ^ ONES.wrapping_mul(u64::from(stop)))
+        });
+        if flags != 0 {
+            return end + (flags.trailing_zeros() / 8) as usize;
         }
         end += 8;
     }
@@ -358,6 +374,23 @@ fn utf8_len(first: u8) -> usize {
         0xC0..=0xDF => 2,
         _ => 1,
     }
+}
+
+/// The ASCII character of the one-character escape `\{c}` ([`unescape`] of it), if it is one.
+fn ascii_escape(c: u8) -> Option<u8> {
+    Some(match c {
+        b'0' => 0,
+        b'a' => 0x07,
+        b'b' => 0x08,
+        b't' | b'\t' => b'\t',
+        b'n' => b'\n',
+        b'v' => 0x0b,
+        b'f' => 0x0c,
+        b'r' => b'\r',
+        b'e' => 0x1b,
+        b' ' | b'"' | b'/' | b'\\' => c,
+        _ => return None,
+    })
 }
 
 /// Decodes one escape; `rest` starts after the backslash. Returns the character and the
@@ -586,6 +619,59 @@ mod tests {
             }
             if let Some(ws) = pending_ws {
                 self.emit(&body[ws..], offset + ws, true);
+            }
+        }
+    }
+
+    /// The one-byte escapes decode as [`unescape`] decodes them, and no other escape is one.
+    #[test]
+    fn ascii_escapes_are_those_of_unescape() {
+        for b in 0..=u8::MAX {
+            let rest = [b, b'x'];
+            let Ok(rest) = std::str::from_utf8(&rest) else {
+                assert_eq!(ascii_escape(b), None, "{b:#x}");
+                continue;
+            };
+            let (decoded, len) = unescape(rest);
+            match ascii_escape(b) {
+                Some(d) => assert_eq!((char::from(d), len), (decoded, 1), "{b:#x}"),
+                // Left to `unescape`: no escape of one ASCII character for another.
+                None => assert!(
+                    !(len == 1 && decoded.is_ascii()) || decoded == char::from(b),
+                    "{b:#x}"
+                ),
+            }
+        }
+    }
+
+    /// Lines end where a walk byte by byte ends them, whatever their length.
+    #[test]
+    fn lines_end_at_their_first_break() {
+        const PIECES: [&str; 6] = ["a", "\n", "\r", "\r\n", "\u{e9}", "0123456789 x"];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            texts = texts
+                .iter()
+                .flat_map(|t| PIECES.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            for text in &texts {
+                let bytes = text.as_bytes();
+                let mut expected = Vec::new();
+                let mut start = 0;
+                while start < bytes.len() {
+                    let end = (start..bytes.len())
+                        .find(|&i| matches!(bytes[i], b'\n' | b'\r'))
+                        .unwrap_or(bytes.len());
+                    let after = if end < bytes.len() {
+                        skip_break(bytes, end)
+                    } else {
+                        end
+                    };
+                    expected.push((start..end, end..after));
+                    start = after;
+                }
+                let found: Vec<_> = lines_with_breaks(text).collect();
+                assert_eq!(found, expected, "{text:?}");
             }
         }
     }

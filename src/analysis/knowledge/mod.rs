@@ -613,7 +613,7 @@ impl Knowledge {
 
     /// [`Knowledge::call_rows`], appended to `out` (their indices).
     pub fn call_rows_into(&self, name: &str, out: &mut Vec<usize>) {
-        self.call_rows_with(name, &self.always, out);
+        self.call_rows_with(name, &self.always, |_| true, out);
     }
 
     /// The rows tried on every call (`read_*`, `*`...): a program passes those among its
@@ -623,8 +623,16 @@ impl Knowledge {
     }
 
     /// [`Knowledge::call_rows_into`] with `always` (some of
-    /// [`Knowledge::rows_for_every_call`]) for the rows tried on every call.
-    pub fn call_rows_with(&self, name: &str, always: &[usize], out: &mut Vec<usize>) {
+    /// [`Knowledge::rows_for_every_call`]) for the rows tried on every call, and of the
+    /// others only those that `keep` says (a program's candidates): they are left out before
+    /// the lists are put together, not after.
+    pub fn call_rows_with(
+        &self,
+        name: &str,
+        always: &[usize],
+        keep: impl Fn(usize) -> bool,
+        out: &mut Vec<usize>,
+    ) {
         let last = match name.as_bytes().iter().rposition(|&b| b == b'.') {
             Some(dot) => &name[dot + 1..],
             None => name,
@@ -634,14 +642,18 @@ impl Knowledge {
         let by_last = self.by_last.get(last).map_or(empty, Vec::as_slice);
         let by_head = self.by_head.get(head).map_or(empty, Vec::as_slice);
         let from = out.len();
-        out.extend_from_slice(by_last);
-        out.extend_from_slice(by_head);
+        // Each list is in row order, and a row is in one of them: when rows come from
+        // more than one list, they are put in row order.
+        let mut lists = 0;
+        for rows in [by_last, by_head] {
+            let before = out.len();
+            out.extend(rows.iter().copied().filter(|&row| keep(row)));
+            lists += usize::from(out.len() > before);
+        }
+        if lists > 0 && !always.is_empty() {
+            lists += 1;
+        }
         out.extend_from_slice(always);
-        // A row is in one of the lists: a few distinct indices, put in row order.
-        let lists = [by_last, by_head, always]
-            .iter()
-            .filter(|rows| !rows.is_empty())
-            .count();
         if lists > 1 {
             out[from..].sort_unstable();
         }
