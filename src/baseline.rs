@@ -70,7 +70,7 @@ fn entries(report: &RunReport, base: &Path) -> Vec<Entry> {
             Entry {
                 fingerprint: f.fingerprint(&path, &file.source),
                 rule: f.rule.to_string(),
-                step: f.step.clone(),
+                step: f.step.as_deref().map(str::to_string),
                 message: f.message.clone(),
                 file: path,
             }

@@ -681,7 +681,7 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
     // The steps already named by the last merged finding (a set, so that a place shared by
     // thousands of steps is not quadratic).
-    let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut named: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     let mut rest = findings.into_iter().peekable();
     while let Some(first) = rest.next() {
         // Most places hold one finding of a rule: only a group of several needs the
@@ -701,7 +701,7 @@ fn merge_shared_locations(mut findings: Vec<Finding>) -> Vec<Finding> {
                 let last = merged.last_mut().expect("a finding was merged before");
                 if let Some(step) = finding.step {
                     if named.insert(step.clone()) {
-                        last.also_steps.push(step);
+                        last.also_steps.push(step.to_string());
                     }
                 }
                 last.severity = last.severity.max(finding.severity);
@@ -727,7 +727,7 @@ fn message_without_step(finding: &Finding) -> String {
         return finding.message.clone();
     };
     let shown = match finding.step_path.len() {
-        0..=2 => step.clone(),
+        0..=2 => step.to_string(),
         _ => finding.step_path[1..].join("/"),
     };
     finding.message.replacen(&format!("\"{shown}\""), "\"\"", 1)
@@ -800,8 +800,8 @@ mod tests {
             Span::new(10, 20),
             message,
         );
-        f.step = Some(step.to_string());
-        f.step_path = vec!["p".to_string(), step.to_string()];
+        f.step = Some(step.into());
+        f.step_path = vec!["p".to_string(), step.to_string()].into();
         f.document = Some(0);
         f
     }

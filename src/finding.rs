@@ -1,6 +1,7 @@
 //! What a rule reports: plain data, rendered by `report/`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::analysis::{Confidence, Evidence};
 use crate::fix::{Fix, NoFix};
@@ -56,10 +57,12 @@ pub struct Finding {
     pub label: Cow<'static, str>,
     /// How to fix it.
     pub help: Cow<'static, str>,
-    pub pipeline: Option<String>,
-    pub step: Option<String>,
+    /// Shared: every finding of a step has the same (made once per step, see
+    /// [`crate::model::Step::names`]).
+    pub pipeline: Option<Arc<str>>,
+    pub step: Option<Arc<str>>,
     /// From the pipeline down to the step.
-    pub step_path: Vec<String>,
+    pub step_path: Arc<[String]>,
     /// The line that opens the step (where an ignore comment for the whole step goes).
     pub step_span: Option<Span>,
     /// Other steps reported at the same place (KFP executors shared by several tasks).
@@ -73,7 +76,7 @@ pub struct Finding {
     /// Where the rule's documentation is online (`docs-url` in the config); `None` for
     /// policies and when no URL is configured.
     /// Shared: every finding of a rule has the same.
-    pub url: Option<std::sync::Arc<str>>,
+    pub url: Option<Arc<str>>,
     /// The rule's fix for this finding, when it can place one safely (see [`crate::fix`]).
     pub fix: Option<Fix>,
     /// Where the finding is in the Python that produced the IR, the most specific place
@@ -100,7 +103,7 @@ impl Finding {
             help: Cow::Borrowed(""),
             pipeline: None,
             step: None,
-            step_path: Vec::new(),
+            step_path: Arc::default(),
             step_span: None,
             also_steps: Vec::new(),
             related: Vec::new(),
@@ -207,7 +210,7 @@ mod tests {
             Span::new(start, end),
             "step \"train\" runs image \"python:3.11\" by tag",
         );
-        f.step_path = vec!["pipeline".into(), "train".into()];
+        f.step_path = vec!["pipeline".into(), "train".into()].into();
         f
     }
 
@@ -236,7 +239,7 @@ mod tests {
         // Another file, step, rule or value: another fingerprint.
         assert_ne!(fp, finding(a0, a1).fingerprint("other.yaml", before));
         let mut other_step = finding(a0, a1);
-        other_step.step_path = vec!["pipeline".into(), "eval".into()];
+        other_step.step_path = vec!["pipeline".into(), "eval".into()].into();
         assert_ne!(fp, other_step.fingerprint("wf.yaml", before));
         let mut other_rule = finding(a0, a1);
         other_rule.rule = "missing-resource-limits";

@@ -1,6 +1,8 @@
 //! One model for every pipeline format: a pipeline of steps, each field with the span it came
 //! from. Adapters in `formats/` build it; rules read only this.
 
+use std::sync::{Arc, OnceLock};
+
 use crate::yaml::{OffsetMap, ScalarOffsets, ScalarStyle, Span};
 
 /// A value and the bytes of the file it was read from.
@@ -148,6 +150,8 @@ pub struct Pipeline {
     pub templates: Vec<TemplateInterface>,
     /// Argo `spec.arguments.parameters` names (`None` when the spec has no `arguments`).
     pub workflow_parameters: Option<Vec<String>>,
+    /// Its display name as findings carry it ([`Pipeline::shared_display_name`]).
+    shared_display_name: OnceLock<Arc<str>>,
 }
 
 /// What an Argo template takes and gives, and the references written in it.
@@ -252,6 +256,7 @@ impl Pipeline {
             annotations: Vec::new(),
             templates: Vec::new(),
             workflow_parameters: None,
+            shared_display_name: OnceLock::new(),
         }
     }
 
@@ -264,6 +269,13 @@ impl Pipeline {
 
     pub fn display_name(&self) -> &str {
         self.name.as_ref().map_or("(unnamed)", |n| n.value.as_str())
+    }
+
+    /// [`Pipeline::display_name`] as findings carry it: made once (by the first finding, when
+    /// the adapter is done), shared by every finding of the pipeline's steps.
+    pub fn shared_display_name(&self) -> &Arc<str> {
+        self.shared_display_name
+            .get_or_init(|| self.display_name().into())
     }
 }
 
@@ -288,8 +300,9 @@ pub enum StepKind {
 pub struct Step {
     /// The task or template name a person knows the step by.
     pub name: String,
-    /// From the pipeline down to the step: `["my-pipeline", "for-loop-2", "train"]`.
-    pub path: Vec<String>,
+    /// From the pipeline down to the step: `["my-pipeline", "for-loop-2", "train"]`. Shared
+    /// with the step's findings (`Finding::step_path`).
+    pub path: Arc<[String]>,
     /// The line that opens the step: the KFP task key, the Argo template item.
     pub span: Span,
     pub kind: StepKind,
@@ -320,6 +333,16 @@ pub struct Step {
     pub resource: Option<ResourceAction>,
     /// Argo `daemon: true`: a server Argo stops when the scope that started it ends.
     pub daemon: bool,
+    /// Its names as its findings carry them: made by the first finding, shared by the rest.
+    names: OnceLock<StepNames>,
+}
+
+/// A step's names as a finding carries them (`Finding::pipeline`, `step`, `step_path`).
+#[derive(Debug, Clone)]
+pub struct StepNames {
+    pub pipeline: Arc<str>,
+    pub step: Arc<str>,
+    pub path: Arc<[String]>,
 }
 
 #[derive(Debug, Clone)]
@@ -343,7 +366,7 @@ impl Step {
     pub fn new(name: impl Into<String>, path: Vec<String>, span: Span, kind: StepKind) -> Self {
         Step {
             name: name.into(),
-            path,
+            path: path.into(),
             span,
             kind,
             system: false,
@@ -367,7 +390,18 @@ impl Step {
             artifacts: Vec::new(),
             resource: None,
             daemon: false,
+            names: OnceLock::new(),
         }
+    }
+
+    /// Its names as its findings carry them, in `pipeline` (the pipeline it is a step of):
+    /// made once, then shared by every finding of the step.
+    pub fn names(&self, pipeline: &Pipeline) -> &StepNames {
+        self.names.get_or_init(|| StepNames {
+            pipeline: pipeline.shared_display_name().clone(),
+            step: self.name.as_str().into(),
+            path: self.path.clone(),
+        })
     }
 
     /// Whether the step runs a pod of its own that could hang: a container, script or

@@ -142,7 +142,7 @@ fn directives(
                     .annotation(ANNOTATION_IGNORE_REASON)
                     .map(|r| r.value.clone()),
                 span: value.span,
-                kind: Kind::Annotation(pipeline.document, step.path.clone()),
+                kind: Kind::Annotation(pipeline.document, step.path.to_vec()),
             });
         }
     }
@@ -177,7 +177,7 @@ pub fn apply(
     for pipeline in pipelines {
         for step in &pipeline.steps {
             anchor_lines
-                .entry((pipeline.document, step.path.as_slice()))
+                .entry((pipeline.document, &step.path[..]))
                 .or_default()
                 .extend(step.anchors.iter().map(|a| lines.line_col(a.start).line));
         }
@@ -231,7 +231,7 @@ pub fn apply(
             lines_to_check.extend(f.document.and_then(|d| document_lines.get(&d)));
         }
         if let Some(doc) = f.document.filter(|_| !f.step_path.is_empty()) {
-            if let Some(anchors) = anchor_lines.get(&(doc, f.step_path.as_slice())) {
+            if let Some(anchors) = anchor_lines.get(&(doc, &f.step_path[..])) {
                 lines_to_check.extend(anchors);
             }
         }
@@ -244,7 +244,7 @@ pub fn apply(
         let annotations = f
             .document
             .filter(|_| !on_step.is_empty())
-            .and_then(|doc| on_step.get(&(doc, f.step_path.clone())))
+            .and_then(|doc| on_step.get(&(doc, f.step_path.to_vec())))
             .into_iter()
             .flatten();
         let mut silenced = false;
@@ -259,9 +259,10 @@ pub fn apply(
         let by_config = by_config.get(f.rule).is_some_and(|steps| {
             steps.contains(&None)
                 || f.step
-                    .iter()
-                    .chain(&f.also_steps)
-                    .any(|step| steps.contains(&Some(step.as_str())))
+                    .as_deref()
+                    .into_iter()
+                    .chain(f.also_steps.iter().map(String::as_str))
+                    .any(|step| steps.contains(&Some(step)))
         });
         !(silenced || by_config)
     });

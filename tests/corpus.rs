@@ -273,7 +273,13 @@ fn judgment_rules_on_the_files_with_known_defects() {
             .findings
             .iter()
             .filter(|f| f.rule == rule)
-            .flat_map(|f| f.step.iter().chain(f.also_steps.iter()).cloned())
+            .flat_map(|f| {
+                f.step
+                    .as_deref()
+                    .into_iter()
+                    .chain(f.also_steps.iter().map(String::as_str))
+                    .map(str::to_string)
+            })
             .collect();
         steps.sort();
         steps.dedup();
@@ -430,7 +436,7 @@ fn dag_and_hygiene_rules_on_the_corpus() {
         file.findings
             .iter()
             .filter(|f| f.rule == "missing-timeout")
-            .map(|f| f.step.clone().unwrap_or_default())
+            .map(|f| f.step.as_deref().unwrap_or_default().to_string())
             .collect()
     };
     assert_eq!(
@@ -466,7 +472,7 @@ fn dag_and_hygiene_rules_on_the_corpus() {
         .findings
         .iter()
         .filter(|f| f.rule == "missing-timeout")
-        .map(|f| f.step.clone().unwrap_or_default())
+        .map(|f| f.step.as_deref().unwrap_or_default().to_string())
         .collect();
     assert_eq!(steps, ["say"]);
 }

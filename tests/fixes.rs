@@ -65,7 +65,7 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 /// What identifies a finding across an edit that moves lines.
 fn key(f: &Finding) -> (String, Vec<String>, String) {
-    (f.rule.to_string(), f.step_path.clone(), f.message.clone())
+    (f.rule.to_string(), f.step_path.to_vec(), f.message.clone())
 }
 
 /// The JSON pointers where two values differ (a key added or removed, a scalar changed).
@@ -209,14 +209,14 @@ fn round_trip(name: &str, text: &str, settings: &Settings) -> Result<usize, Stri
         .findings
         .iter()
         .any(|f| f.rule == "invalid-manifest" && f.fix.is_some());
-    let named_before: BTreeSet<&Vec<String>> = before
+    let named_before: BTreeSet<&[String]> = before
         .findings
         .iter()
         .filter(|f| !f.step_path.is_empty())
-        .map(|f| &f.step_path)
+        .map(|f| &f.step_path[..])
         .collect();
     for k in &remaining {
-        let revealed = renamed && !named_before.contains(&k.1);
+        let revealed = renamed && !named_before.contains(k.1.as_slice());
         if !earlier.contains(k) && !revealed {
             problems.push(format!("new after fixing: {k:?}"));
         }

@@ -70,9 +70,9 @@ fn report_with_every_field() -> pipelint::engine::RunReport {
     .label("no `retryStrategy` \"here\"")
     .help("add a retry:\r\n  limit: \"3\"")
     .related(at("run"), "runs \"echo\"");
-    full.pipeline = Some("pipe\"line".to_string());
-    full.step = Some("é🚀".to_string());
-    full.step_path = vec!["root".to_string(), "é🚀".to_string()];
+    full.pipeline = Some("pipe\"line".into());
+    full.step = Some("é🚀".into());
+    full.step_path = vec!["root".to_string(), "é🚀".to_string()].into();
     full.also_steps = vec!["other \\ step".to_string()];
     full.document = Some(3);
     full.evidence = vec![Evidence {

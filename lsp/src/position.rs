@@ -87,36 +87,150 @@ impl std::fmt::Debug for LineIndex {
 /// Bytes a line takes, about, in the YAML we read: the line starts are sized once from it.
 const EXPECTED_LINE_BYTES: usize = 32;
 
-/// Pushes the offset after each `\n` of `bytes`. YAML lines are short: `memchr_iter` picks
-/// its searcher again for each line, which cost more than the search itself (two thirds of
-/// the index's instructions); with AVX2 the searcher is picked once for the whole text.
-fn push_line_feeds(bytes: &[u8], starts: &mut Vec<u32>) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(searcher) = memchr::arch::x86_64::avx2::memchr::One::new(b'\n') {
-        starts.extend(searcher.iter(bytes).map(|i| i as u32 + 1));
-        return;
+/// Bytes looked at together: one bit of a `u64` mask each.
+#[cfg(target_arch = "x86_64")]
+const CHUNK: usize = 64;
+
+/// Four 16-byte compare masks (bit `i` of part `p` for byte `16 * p + i`) as one.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn join_masks([a, b, c, d]: [i32; 4]) -> u64 {
+    u64::from(a as u16)
+        | u64::from(b as u16) << 16
+        | u64::from(c as u16) << 32
+        | u64::from(d as u16) << 48
+}
+
+/// Which bytes of a chunk are `\n` (bit `i` for byte `i`), and whether any byte is a `\r` or
+/// not ASCII: both are rare, and looked at again only then. 16 bytes per compare with SSE2
+/// (a plain loop setting one bit per byte is not vectorised by the compiler: it took 14 times
+/// the instructions of the search it replaced).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn line_feeds_and_any_other(chunk: &[u8; CHUNK]) -> (u64, bool) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let at = chunk.as_ptr();
+    // SAFETY: the four loads read bytes 0..64 of the 64-byte chunk, and `loadu` needs no
+    // alignment; SSE2, all these intrinsics need, is part of every x86_64 target.
+    unsafe {
+        let parts = [
+            _mm_loadu_si128(at.cast()),
+            _mm_loadu_si128(at.add(16).cast()),
+            _mm_loadu_si128(at.add(32).cast()),
+            _mm_loadu_si128(at.add(48).cast()),
+        ];
+        let (line_feed, carriage_return) = (_mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'\r' as i8));
+        let line_feeds = parts.map(|part| _mm_movemask_epi8(_mm_cmpeq_epi8(part, line_feed)));
+        // A byte's top bit: a `\r` (all bits set by the compare) or not ASCII.
+        let other = parts.map(|part| _mm_or_si128(part, _mm_cmpeq_epi8(part, carriage_return)));
+        let other = _mm_or_si128(
+            _mm_or_si128(other[0], other[1]),
+            _mm_or_si128(other[2], other[3]),
+        );
+        (join_masks(line_feeds), _mm_movemask_epi8(other) != 0)
     }
-    starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1));
+}
+
+/// Which bytes of a chunk are `\r`, and whether any is not ASCII: [`line_feeds_and_any_other`]
+/// found one of them.
+#[cfg(target_arch = "x86_64")]
+#[cold]
+#[inline(never)]
+fn carriage_returns_and_non_ascii(chunk: &[u8; CHUNK]) -> (u64, bool) {
+    let mut carriage_returns = 0u64;
+    for (i, &b) in chunk.iter().enumerate() {
+        carriage_returns |= u64::from(b == b'\r') << i;
+    }
+    (carriage_returns, !chunk.is_ascii())
+}
+
+/// Pushes the start of each line that begins inside `chunk` (found at `base` of `bytes`):
+/// the offset after each `\n`, and after each `\r` that no `\n` follows (`\r\n` ends a line
+/// once, at its `\n`). Returns whether any byte of the chunk is not ASCII. One search per
+/// chunk rather than one per line: YAML lines are short, and a search call per line cost more
+/// than the search.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn push_chunk_line_starts(
+    chunk: &[u8; CHUNK],
+    base: usize,
+    bytes: &[u8],
+    starts: &mut Vec<u32>,
+) -> bool {
+    let (line_feeds, any_other) = line_feeds_and_any_other(chunk);
+    let mut breaks = line_feeds;
+    let mut non_ascii = false;
+    if any_other {
+        let carriage_returns;
+        (carriage_returns, non_ascii) = carriage_returns_and_non_ascii(chunk);
+        // Whether the byte after each byte of the chunk is a `\n`: the mask moved down one
+        // bit, and the first byte of the next chunk in the top bit.
+        let next_is_line_feed = bytes.get(base + CHUNK) == Some(&b'\n');
+        let line_feed_after = (line_feeds >> 1) | (u64::from(next_is_line_feed) << 63);
+        breaks |= carriage_returns & !line_feed_after;
+    }
+    let base = base as u32 + 1;
+    while breaks != 0 {
+        starts.push(base + breaks.trailing_zeros());
+        breaks &= breaks - 1;
+    }
+    non_ascii
+}
+
+/// The start of each line and whether the text is ASCII, 64 bytes at a time.
+#[cfg(target_arch = "x86_64")]
+fn line_starts(bytes: &[u8]) -> (Vec<u32>, bool) {
+    let mut starts = Vec::with_capacity(bytes.len() / EXPECTED_LINE_BYTES + 1);
+    starts.push(0);
+    let mut non_ascii = false;
+    let mut chunks = bytes.chunks_exact(CHUNK);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let chunk: &[u8; CHUNK] = chunk.try_into().expect("chunks_exact gives whole chunks");
+        non_ascii |= push_chunk_line_starts(chunk, base, bytes, &mut starts);
+        base += CHUNK;
+    }
+    // The last bytes, padded with NULs: neither a line break nor wide.
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut padded = [0u8; CHUNK];
+        padded[..rest.len()].copy_from_slice(rest);
+        non_ascii |= push_chunk_line_starts(&padded, base, bytes, &mut starts);
+    }
+    (starts, !non_ascii)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn line_starts(bytes: &[u8]) -> (Vec<u32>, bool) {
+    line_starts_by_search(bytes)
+}
+
+/// The start of each line and whether the text is ASCII, with a search for each line break
+/// (where there is no SSE2; and the reference the tests hold the chunked search to).
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn line_starts_by_search(bytes: &[u8]) -> (Vec<u32>, bool) {
+    let mut starts = Vec::with_capacity(bytes.len() / EXPECTED_LINE_BYTES + 1);
+    starts.push(0);
+    if memchr::memchr(b'\r', bytes).is_some() {
+        // A `\r` ends a line unless a `\n` follows (then the pair does).
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                starts.push(i as u32 + 1);
+            }
+        }
+    } else {
+        // Lines end at `\n` only: one byte to search for is a cheaper search than two.
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1));
+    }
+    (starts, bytes.is_ascii())
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
-        let mut starts = Vec::with_capacity(bytes.len() / EXPECTED_LINE_BYTES + 1);
-        starts.push(0);
-        let ascii = if memchr::memchr(b'\r', bytes).is_some() {
-            // A `\r` ends a line unless a `\n` follows (then the pair does).
-            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-                if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                    starts.push(i as u32 + 1);
-                }
-            }
-            text.is_ascii()
-        } else {
-            // Lines end at `\n` only: one byte to search for is a cheaper search than two.
-            push_line_feeds(bytes, &mut starts);
-            text.is_ascii()
-        };
+        let (starts, ascii) = line_starts(bytes);
         let mut wide = Vec::new();
         if !ascii {
             let (mut saved_utf16, mut saved_utf32) = (0u32, 0u32);
@@ -531,5 +645,70 @@ mod tests {
                 assert_eq!(index.line_count(), line + 1, "{text:?}");
             }
         }
+    }
+
+    /// Texts made of pieces that end lines (`\n`, `\r\n`, a lone `\r`, `\r\r\n`), wide
+    /// characters of 2, 3 and 4 bytes, and ASCII, from a simple generator (no dependency).
+    fn random_text(seed: &mut u64, len: usize) -> String {
+        const PIECES: [&str; 10] = ["\n", "\r\n", "\r", "\r\r\n", "é", "€", "😀", "a", "bc", " "];
+        let mut text = String::new();
+        while text.len() < len {
+            // xorshift64
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            text.push_str(PIECES[(*seed % PIECES.len() as u64) as usize]);
+        }
+        text
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn assert_same_as_search(text: &str) {
+        assert_eq!(
+            line_starts(text.as_bytes()),
+            line_starts_by_search(text.as_bytes()),
+            "{text:?}"
+        );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn chunked_line_starts_are_the_searched_ones_on_random_texts() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        for len in 0..200 {
+            for _ in 0..20 {
+                assert_same_as_search(&random_text(&mut seed, len));
+            }
+        }
+        // Each kind of break and wide character on each side of a chunk's end, with the
+        // text ending there or going on.
+        for at in [62, 63, 64, 65, 127, 128, 129] {
+            for piece in ["\n", "\r\n", "\r", "\r\r", "\n\r", "é", "😀"] {
+                for tail in ["", "x", "\n", "\r"] {
+                    assert_same_as_search(&format!("{}{piece}{tail}", "a".repeat(at)));
+                }
+            }
+        }
+    }
+
+    /// The YAML of the repository's tests, CRLF and wide characters included.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn chunked_line_starts_are_the_searched_ones_on_the_test_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+        let mut dirs = vec![root];
+        let mut files = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    assert_same_as_search(&text);
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 100, "{files} files read");
     }
 }

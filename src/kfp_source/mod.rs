@@ -650,7 +650,7 @@ pub fn attach(
         finding.pipeline = pipelines
             .first()
             .and_then(|p| p.name.as_ref())
-            .map(|n| n.value.clone());
+            .map(|n| n.value.as_str().into());
         finding.document = pipelines.first().map(|p| p.document);
         finding.url = config.rule_url(STALE).map(std::sync::Arc::from);
         if let Some(crate::config::RuleSeverity::Set(level)) =

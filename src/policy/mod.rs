@@ -587,7 +587,7 @@ pub fn check(cx: &FileContext<'_>, out: &mut Vec<Finding>) {
                         format!("pipeline \"{}\"", pipeline.display_name()),
                         label,
                     );
-                    f.pipeline = Some(pipeline.display_name().to_string());
+                    f.pipeline = Some(pipeline.display_name().into());
                     f.document = Some(pipeline.document);
                     out.push(f);
                 }

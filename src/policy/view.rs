@@ -339,7 +339,7 @@ fn step_fields(b: &mut Builder<'_>, pipeline: &Pipeline, step: &Step, src: &str)
         Value::String(step.qualified_name()),
         step.span,
     );
-    b.set("path", json!(step.path), step.span);
+    b.set("path", json!(&step.path[..]), step.span);
     b.set(
         "pipeline",
         Value::String(pipeline.display_name().to_string()),

@@ -25,13 +25,14 @@ fn task_finding(
     message: String,
 ) -> Finding {
     let mut f = Finding::new(META.id, META.default_severity, span, message);
-    f.pipeline = Some(pipeline.display_name().to_string());
-    f.step = Some(task.name.value.clone());
+    f.pipeline = Some(pipeline.display_name().into());
+    f.step = Some(task.name.value.as_str().into());
     f.step_path = vec![
         pipeline.display_name().to_string(),
         task.parent.clone(),
         task.name.value.clone(),
-    ];
+    ]
+    .into();
     f.document = Some(pipeline.document);
     f
 }
@@ -197,7 +198,7 @@ fn check_entrypoint(pipeline: &Pipeline, out: &mut Vec<Finding>) {
     .help(format!(
         "declare it under `spec.arguments.parameters` (a value given with `argo submit -p` then overrides it), or give the input a default; Argo rejects the workflow with `inputs.parameters.{first} was not supplied`"
     ));
-    f.pipeline = Some(pipeline.display_name().to_string());
+    f.pipeline = Some(pipeline.display_name().into());
     f.document = Some(pipeline.document);
     out.push(f);
 }

@@ -40,20 +40,21 @@ fn task_finding(
     message: String,
 ) -> Finding {
     let mut finding = Finding::new(META.id, META.default_severity, span, message);
-    finding.pipeline = Some(pipeline.display_name().to_string());
-    finding.step = Some(task.name.value.clone());
+    finding.pipeline = Some(pipeline.display_name().into());
+    finding.step = Some(task.name.value.as_str().into());
     finding.step_path = vec![
         pipeline.display_name().to_string(),
         task.parent.clone(),
         task.name.value.clone(),
-    ];
+    ]
+    .into();
     finding.document = Some(pipeline.document);
     finding
 }
 
 fn pipeline_finding(pipeline: &Pipeline, span: crate::yaml::Span, message: String) -> Finding {
     let mut finding = Finding::new(META.id, META.default_severity, span, message);
-    finding.pipeline = Some(pipeline.display_name().to_string());
+    finding.pipeline = Some(pipeline.display_name().into());
     finding.document = Some(pipeline.document);
     finding
 }

@@ -180,13 +180,14 @@ impl Rule for DependencyCycle {
                         format!("`{}` waits for `{}`", name(*t), name(next)),
                     );
                 }
-                finding.pipeline = Some(pipeline.display_name().to_string());
-                finding.step = Some(task.name.value.clone());
+                finding.pipeline = Some(pipeline.display_name().into());
+                finding.step = Some(task.name.value.as_str().into());
                 finding.step_path = vec![
                     pipeline.display_name().to_string(),
                     task.parent.clone(),
                     task.name.value.clone(),
-                ];
+                ]
+                .into();
                 finding.document = Some(pipeline.document);
                 out.push(finding);
             }

@@ -99,7 +99,7 @@ impl Rule for InvalidManifest {
             if let Some(&(_, name)) = collected.renames.iter().find(|(at, _)| *at == problem.span) {
                 finding = finding.with_fix(rename_fix(cx, problem.span, name));
             }
-            finding.pipeline = Some(pipeline.display_name().to_string());
+            finding.pipeline = Some(pipeline.display_name().into());
             finding.document = Some(pipeline.document);
             out.push(finding);
         }

@@ -31,7 +31,7 @@ impl Rule for MalformedPipeline {
                 crate::model::Format::Argo(..) => "Argo rejects this",
             })
             .help("fix the field to the shape the format expects; pipelint read the rest of the pipeline without it");
-            finding.pipeline = Some(pipeline.display_name().to_string());
+            finding.pipeline = Some(pipeline.display_name().into());
             finding.document = Some(pipeline.document);
             out.push(finding);
         }

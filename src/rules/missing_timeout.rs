@@ -128,9 +128,10 @@ impl MissingTimeout {
             )
             .label("no deadline along this `templateRef`")
             .help("bound the whole run with `spec.activeDeadlineSeconds`, every template with `spec.templateDefaults.activeDeadlineSeconds` (it also applies to the templates called through `templateRef`), or give the called template its own `activeDeadlineSeconds` / `timeout`");
-            finding.pipeline = Some(pipeline.display_name().to_string());
-            finding.step = Some(task.name.value.clone());
-            finding.step_path = vec![pipeline.display_name().to_string(), task.name.value.clone()];
+            finding.pipeline = Some(pipeline.display_name().into());
+            finding.step = Some(task.name.value.as_str().into());
+            finding.step_path =
+                vec![pipeline.display_name().to_string(), task.name.value.clone()].into();
             finding.document = Some(pipeline.document);
             out.push(finding);
         }

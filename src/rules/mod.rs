@@ -118,9 +118,10 @@ pub trait Rule: Send + Sync {
 
 /// Fills in the pipeline and step a step-level finding belongs to.
 pub(crate) fn at_step(mut finding: Finding, pipeline: &Pipeline, step: &Step) -> Finding {
-    finding.pipeline = Some(pipeline.display_name().to_string());
-    finding.step = Some(step.name.clone());
-    finding.step_path = step.path.clone();
+    let names = step.names(pipeline);
+    finding.pipeline = Some(names.pipeline.clone());
+    finding.step = Some(names.step.clone());
+    finding.step_path = names.path.clone();
     finding.step_span = Some(step.span);
     finding.document = Some(pipeline.document);
     finding
@@ -139,5 +140,51 @@ pub(crate) fn questions_asked(
         // A non-idempotent effect also silences the IO rule.
         non_idempotent: io || retry_on_non_idempotent_step::asks(step),
         random: cache_on_random_step::asks(step),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArgoFlavor, ArgoKind, Format, Spanned};
+    use crate::yaml::Span;
+    use std::sync::Arc;
+
+    #[test]
+    fn the_findings_of_a_step_share_its_names() {
+        let mut pipeline = Pipeline::new(
+            Format::Argo(ArgoKind::Workflow, ArgoFlavor::Plain),
+            Span::new(0, 10),
+            0,
+        );
+        pipeline.name = Some(Spanned::new("train-pipeline".to_string(), Span::new(0, 1)));
+        let path = vec!["train-pipeline".to_string(), "train".to_string()];
+        pipeline.steps.push(Step::new(
+            "train",
+            path,
+            Span::new(2, 3),
+            StepKind::Container,
+        ));
+        let step = &pipeline.steps[0];
+        let finding = |rule| Finding::new(rule, Severity::Warning, Span::new(4, 5), "m");
+        let first = at_step(finding("unpinned-image"), &pipeline, step);
+        let second = at_step(finding("missing-timeout"), &pipeline, step);
+        assert_eq!(first.pipeline.as_deref(), Some("train-pipeline"));
+        assert_eq!(first.step.as_deref(), Some("train"));
+        assert_eq!(&first.step_path[..], ["train-pipeline", "train"]);
+        assert_eq!(
+            (first.step_span, first.document),
+            (Some(step.span), Some(0))
+        );
+        // One copy of each name, however many findings the step has.
+        assert!(Arc::ptr_eq(
+            first.pipeline.as_ref().unwrap(),
+            second.pipeline.as_ref().unwrap()
+        ));
+        assert!(Arc::ptr_eq(
+            first.step.as_ref().unwrap(),
+            second.step.as_ref().unwrap()
+        ));
+        assert!(Arc::ptr_eq(&first.step_path, &second.step_path));
     }
 }

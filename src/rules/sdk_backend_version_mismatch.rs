@@ -582,7 +582,7 @@ impl SdkBackendVersionMismatch {
         let mut f = Finding::new(META.id, severity, span, message)
             .label(label.to_string())
             .help(help.to_string());
-        f.pipeline = Some(pipeline.display_name().to_string());
+        f.pipeline = Some(pipeline.display_name().into());
         f.document = Some(pipeline.document);
         f
     }

@@ -73,19 +73,19 @@ struct Site<'a> {
 
 fn finding(pipeline: &Pipeline, site: &Site<'_>, r: &Reference, message: String) -> Finding {
     let mut f = Finding::new(META.id, META.default_severity, r.span, message);
-    f.pipeline = Some(pipeline.display_name().to_string());
+    f.pipeline = Some(pipeline.display_name().into());
     let mut path = vec![
         pipeline.display_name().to_string(),
         site.template.name.clone(),
     ];
     match site.task {
         Some(task) => {
-            f.step = Some(task.name.value.clone());
+            f.step = Some(task.name.value.as_str().into());
             path.push(task.name.value.clone());
         }
-        None => f.step = Some(site.template.name.clone()),
+        None => f.step = Some(site.template.name.as_str().into()),
     }
-    f.step_path = path;
+    f.step_path = path.into();
     f.document = Some(pipeline.document);
     f
 }
