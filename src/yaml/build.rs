@@ -96,6 +96,12 @@ impl DocBuilder {
         let mut builder = DocBuilder::default();
         builder.doc.nodes.reserve(expected_nodes);
         builder.sizes.reserve(expected_nodes);
+        // Most nodes are a key or a value; few are items. A collection's open children and
+        // the open collections rarely pass a few dozen.
+        builder.doc.entries.reserve(expected_nodes / 2);
+        builder.doc.items.reserve(expected_nodes / 8);
+        builder.pending.reserve(expected_nodes.min(64));
+        builder.stack.reserve(expected_nodes.min(16));
         builder.doc.index = index;
         builder.doc.span = span;
         builder
