@@ -167,6 +167,7 @@ pub struct Document {
 
 impl Document {
     /// The decoded text of a scalar node.
+    #[inline]
     pub(crate) fn scalar_str<'a>(&'a self, src: &'a str, node: &Node) -> Option<&'a str> {
         match node.kind {
             NodeKind::Scalar { text, .. } => Some(match text.0 {
