@@ -6,7 +6,7 @@
 
 use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map, KeyTable};
 use crate::model::*;
-use crate::yaml::{NodeRef, Span};
+use crate::yaml::{KeyIndex, NodeRef, Span};
 
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`: the pattern the KFP
 /// backend requires of `pipelineInfo.name`.
@@ -135,6 +135,10 @@ pub fn adapt(
         pl.path(&["platforms", "kubernetes", "deploymentSpec", "executors"])
             .filter(|e| e.is_mapping())
     });
+    // Looked up once per task: sorted once, not searched entry by entry.
+    let components = components.map(KeyIndex::new);
+    let executors = executors.map(KeyIndex::new);
+    let platform_executors = platform_executors.map(KeyIndex::new);
     let Some(root) = mapping_at(spec, "root", &mut p) else {
         if spec.get("root").is_none() {
             p.problem(
@@ -166,6 +170,8 @@ pub fn adapt(
         };
         let dag_name = ancestry.last().map_or("root", String::as_str).to_string();
         let first_visit = dags_seen.insert(dag_name.clone());
+        // Producers of inputs are looked up among the tasks (for the first visit only).
+        let siblings = first_visit.then(|| KeyIndex::new(tasks));
         // Pushed in reverse so that steps come out in file order.
         let mut nested = Vec::new();
         for (task_key, task) in tasks.entries() {
@@ -202,12 +208,19 @@ pub fn adapt(
                     references: Vec::new(),
                 });
             }
-            if first_visit {
+            if let Some(siblings) = &siblings {
                 let parent = match ancestry.last() {
-                    Some(name) => components.and_then(|c| c.get(name)),
+                    Some(name) => components.as_ref().and_then(|c| c.get(name)),
                     None => Some(root),
                 };
-                check_bindings(task_name, task, parent, tasks, components, &mut p);
+                check_bindings(
+                    task_name,
+                    task,
+                    parent,
+                    siblings,
+                    components.as_ref(),
+                    &mut p,
+                );
             }
             let mut task_path = path.clone();
             task_path.push(task_name.to_string());
@@ -218,7 +231,9 @@ pub fn adapt(
                 );
                 continue;
             };
-            let component = components.and_then(|c| c.get(&component_ref.value));
+            let component = components
+                .as_ref()
+                .and_then(|c| c.get(&component_ref.value));
             let Some(component) = component.filter(|c| c.is_mapping()) else {
                 p.problem(
                     component_ref.span,
@@ -252,7 +267,8 @@ pub fn adapt(
                 );
                 continue;
             };
-            let Some((executor_key, executor)) = executors.and_then(|e| e.entry(&label.value))
+            let Some((executor_key, executor)) =
+                executors.as_ref().and_then(|e| e.entry(&label.value))
             else {
                 p.problem(
                     label.span,
@@ -263,7 +279,9 @@ pub fn adapt(
                 );
                 continue;
             };
-            let platform_config = platform_executors.and_then(|e| e.get(&label.value));
+            let platform_config = platform_executors
+                .as_ref()
+                .and_then(|e| e.get(&label.value));
             let mut step = build_step(
                 task_name,
                 task_key.span(),
@@ -314,8 +332,8 @@ fn check_bindings(
     task_name: &str,
     task: NodeRef<'_>,
     parent: Option<NodeRef<'_>>,
-    siblings: NodeRef<'_>,
-    components: Option<NodeRef<'_>>,
+    siblings: &KeyIndex<'_>,
+    components: Option<&KeyIndex<'_>>,
     p: &mut Pipeline,
 ) {
     for (section, input_key, output_key, output_field) in [
@@ -361,7 +379,8 @@ fn check_bindings(
                 continue;
             };
             let Some(component) = siblings
-                .path(&[&producer.value, "componentRef", "name"])
+                .get(&producer.value)
+                .and_then(|t| t.path(&["componentRef", "name"]))
                 .and_then(|n| n.scalar_text())
                 .and_then(|name| components?.get(name))
             else {

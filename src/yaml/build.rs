@@ -96,6 +96,17 @@ impl DocBuilder {
         let mut builder = DocBuilder::default();
         builder.doc.nodes.reserve(expected_nodes);
         builder.sizes.reserve(expected_nodes);
+        // Most nodes are a key or a value; few are items. A collection's open children and
+        // the open collections rarely pass a few dozen.
+        builder.doc.entries.reserve(expected_nodes / 2);
+        builder.doc.items.reserve(expected_nodes / 8);
+        builder.pending.reserve(expected_nodes.min(64));
+        builder.stack.reserve(expected_nodes.min(16));
+        // Block scalars (scripts) are most of a pipeline's text that differs from its source.
+        builder
+            .doc
+            .texts
+            .reserve(expected_nodes * BYTES_PER_NODE / 4);
         builder.doc.index = index;
         builder.doc.span = span;
         builder
@@ -137,11 +148,19 @@ impl DocBuilder {
         tag: Option<&str>,
         span: Span,
     ) {
-        // A borrowed value at the span's own bytes is the source without comparing them.
-        let same_as_source = src.get(span.range()).is_some_and(|raw| {
-            matches!(&value, Cow::Borrowed(v) if std::ptr::eq(v.as_ptr(), raw.as_ptr()) && v.len() == raw.len())
-                || raw == value.as_ref()
-        });
+        // A borrowed value at the span's own bytes is the source without comparing them (its
+        // address says where it starts); an owned one is compared byte by byte (equal bytes
+        // of UTF-8 text start and end at character boundaries).
+        let same_as_source = match &value {
+            Cow::Borrowed(v)
+                if (v.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize)
+                    == span.start as usize
+                    && v.len() == span.len() as usize =>
+            {
+                true
+            }
+            _ => src.as_bytes().get(span.range()) == Some(value.as_bytes()),
+        };
         let empty = value.is_empty();
         // Only a plain scalar that starts like a number can resolve to a float (a `!!str` tag
         // makes any scalar a string).
@@ -347,7 +366,7 @@ fn bom_before_document_start(src: &str) -> std::borrow::Cow<'_, str> {
     const BOM_MARKER: &str = "\u{FEFF}---";
     // A BOM starts with 0xEF, which few texts hold: one byte search rules most out, where a
     // search for the marker read every file at several instructions a byte.
-    if !src.as_bytes().contains(&BOM_MARKER.as_bytes()[0]) {
+    if !holds_byte(src.as_bytes(), BOM_MARKER.as_bytes()[0]) {
         return std::borrow::Cow::Borrowed(src);
     }
     let at_document_start = |i: usize| {
@@ -375,6 +394,19 @@ fn bom_before_document_start(src: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(&src[copied..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// Whether `bytes` holds `byte`: 32 bytes at a time without an early exit, which the compiler
+/// turns into vector compares (`<[u8]>::contains` read a word at a time, at most of an
+/// instruction a byte of every file).
+fn holds_byte(bytes: &[u8], byte: u8) -> bool {
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |seen, &b| seen | (b == byte)) {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&byte)
 }
 
 pub fn parse(src: &str, limits: &ParseLimits) -> YamlFile {
@@ -520,7 +552,7 @@ fn handle_event(
         }
         Event::SequenceEnd | Event::MappingEnd => {
             if let Some(b) = builder {
-                let flow = src.get(sp.range()).is_some_and(|s| s == "]" || s == "}");
+                let flow = matches!(src.as_bytes().get(sp.range()), Some(b"]" | b"}"));
                 b.end_collection(src, sp, flow);
             }
         }

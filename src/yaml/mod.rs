@@ -19,7 +19,7 @@ pub use lines::{line_start_before, LineCol, LineIndex};
 pub use resolve::Resolved;
 pub(crate) use tree::leading_breaks;
 pub use tree::{
-    Comment, Document, DuplicateKey, Node, NodeId, NodeKind, NodeRef, ScalarStyle, Span,
+    Comment, Document, DuplicateKey, KeyIndex, Node, NodeId, NodeKind, NodeRef, ScalarStyle, Span,
     SyntaxError, YamlFile,
 };
 

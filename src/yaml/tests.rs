@@ -370,3 +370,64 @@ fn a_document_knows_whether_an_alias_is_written_in_it() {
     let has: Vec<bool> = file.documents.iter().map(|d| d.has_alias()).collect();
     assert_eq!(has, [true, true, false]);
 }
+
+#[test]
+fn a_key_index_answers_as_entry_does() {
+    // Large mappings (sorted) and a small one (searched directly), with repeated keys, keys
+    // written differently from their text, a quoted `<<` (an ordinary key), a plain `<<`
+    // (keys missed are inherited), a collection key and an empty key.
+    let mut src = String::from("base: &b {inherited: 1, k03: 2}\nlarge:\n");
+    for i in 0..24 {
+        src.push_str(&format!("  k{i:02}: {i}\n"));
+    }
+    src.push_str("  k05: again\n  \"k\\x30\\x37\": escaped\n  '<<': quoted\n  ? [a]\n  : list\n  \"\": empty\n");
+    src.push_str("merged:\n  <<: *b\n");
+    for i in 0..20 {
+        src.push_str(&format!("  m{i:02}: {i}\n"));
+    }
+    src.push_str("  k03: own\nsmall: {a: 1, b: 2, a: 3}\n");
+    let file = parse_ok(&src);
+    let root = file.documents[0].root(&src).unwrap();
+    let probes = [
+        "k00",
+        "k05",
+        "k07",
+        "k23",
+        "k24",
+        "k0",
+        "<<",
+        "",
+        "[a]",
+        "inherited",
+        "k03",
+        "m19",
+        "m20",
+        "a",
+        "b",
+        "c",
+        "zz",
+    ];
+    let spans = |e: Option<(NodeRef<'_>, NodeRef<'_>)>| e.map(|(k, v)| (k.span(), v.span()));
+    for name in ["large", "merged", "small", "base"] {
+        let mapping = root.get(name).unwrap();
+        let index = KeyIndex::new(mapping);
+        for key in probes {
+            assert_eq!(
+                spans(index.entry(key)),
+                spans(mapping.entry(key)),
+                "{name}: {key:?}"
+            );
+        }
+    }
+    let large = KeyIndex::new(root.get("large").unwrap());
+    assert_eq!(large.get("k05").and_then(|v| v.str()), Some("again"));
+    assert_eq!(large.get("k07").and_then(|v| v.str()), Some("escaped"));
+    assert_eq!(large.get("<<").and_then(|v| v.str()), Some("quoted"));
+    assert!(large.get("inherited").is_none());
+    let merged = KeyIndex::new(root.get("merged").unwrap());
+    assert_eq!(merged.get("inherited").and_then(|v| v.str()), Some("1"));
+    assert_eq!(merged.get("k03").and_then(|v| v.str()), Some("own"));
+    // Not a mapping: nothing to find.
+    let scalar = KeyIndex::new(root.path(&["small", "a"]).unwrap());
+    assert!(scalar.get("a").is_none());
+}

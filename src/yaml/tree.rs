@@ -167,6 +167,7 @@ pub struct Document {
 
 impl Document {
     /// The decoded text of a scalar node.
+    #[inline]
     pub(crate) fn scalar_str<'a>(&'a self, src: &'a str, node: &Node) -> Option<&'a str> {
         match node.kind {
             NodeKind::Scalar { text, .. } => Some(match text.0 {
@@ -661,5 +662,86 @@ impl<'a> NodeRef<'a> {
         let start = self.source_offset(decoded.start)?;
         let end = self.source_offset(decoded.end)?;
         Some(Span::new(start, end.max(start)))
+    }
+}
+
+/// A mapping's keys sorted once, for a caller that looks up many keys in one large mapping
+/// (KFP's `components`, `executors`, a DAG's `tasks`: one lookup per task made the adapter
+/// quadratic in the number of tasks). Answers exactly as [`NodeRef::entry`] does.
+pub struct KeyIndex<'a> {
+    mapping: NodeRef<'a>,
+    /// The scalar keys' text with the entry's position, sorted by text then position; empty
+    /// for a mapping small enough to search directly.
+    sorted: Vec<(&'a str, u32)>,
+    /// Whether a plain `<<` key is among the entries: a key that is not found may be
+    /// inherited through it.
+    has_merge: bool,
+}
+
+/// Mappings up to this many entries are searched directly: sorting them costs more than
+/// the lookups it saves.
+const KEY_INDEX_MIN: usize = 16;
+
+impl<'a> KeyIndex<'a> {
+    pub fn new(mapping: NodeRef<'a>) -> Self {
+        let mut index = KeyIndex {
+            mapping,
+            sorted: Vec::new(),
+            has_merge: false,
+        };
+        if !mapping.is_mapping() || mapping.len() <= KEY_INDEX_MIN {
+            return index;
+        }
+        let doc = mapping.doc;
+        let entries = doc.entries_of(mapping.node());
+        index.sorted.reserve_exact(entries.len());
+        for (at, &(k, _)) in entries.iter().enumerate() {
+            let node = &doc.nodes[k as usize];
+            let Some(text) = doc.scalar_str(mapping.src, node) else {
+                continue;
+            };
+            if text == "<<"
+                && matches!(
+                    node.kind,
+                    NodeKind::Scalar {
+                        style: ScalarStyle::Plain,
+                        ..
+                    }
+                )
+            {
+                index.has_merge = true;
+            }
+            index.sorted.push((text, at as u32));
+        }
+        index.sorted.sort_unstable();
+        index
+    }
+
+    /// The mapping the index was built for.
+    pub fn mapping(&self) -> NodeRef<'a> {
+        self.mapping
+    }
+
+    /// [`NodeRef::entry`] of the mapping.
+    pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        if self.sorted.is_empty() {
+            return self.mapping.entry(key);
+        }
+        // The last entry of the key is the last of its run in (text, position) order.
+        let end = self.sorted.partition_point(|&(text, _)| text <= key);
+        match end.checked_sub(1).map(|i| self.sorted[i]) {
+            Some((text, at)) if text == key => {
+                let (k, v) = self.mapping.doc.entries_of(self.mapping.node())[at as usize];
+                Some((self.mapping.at(k), self.mapping.at(v)))
+            }
+            // Not a key of its own: perhaps one inherited through `<<`.
+            _ if self.has_merge => self.mapping.entry(key),
+            _ => None,
+        }
+    }
+
+    /// [`NodeRef::get`] of the mapping.
+    pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
+        self.entry(key).map(|(_, v)| v)
     }
 }
