@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod bytes;
 pub mod classify;
 pub mod cli;
 pub mod config;

@@ -226,9 +226,9 @@ fn string_end(b: &[u8], start: usize) -> usize {
     while i < b.len() {
         // Only a backslash, the quote and (for one quote) a line break need a look.
         i = if triple {
-            first_of(b, i, [b'\\', q])
+            crate::bytes::first_of(b, i, [b'\\', q])
         } else {
-            first_of(b, i, [b'\\', q, b'\n'])
+            crate::bytes::first_of(b, i, [b'\\', q, b'\n'])
         };
         let Some(&c) = b.get(i) else {
             break;
@@ -249,30 +249,6 @@ fn string_end(b: &[u8], start: usize) -> usize {
         }
     }
     b.len()
-}
-
-/// The first byte at or after `from` that is one of `stops`, or the end of `b`: eight bytes
-/// a step while none of them is one (the bodies of literals are most of their bytes).
-fn first_of<const N: usize>(b: &[u8], mut from: usize, stops: [u8; N]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each zero byte of `word`, and maybe of bytes above the first one (a
-    // borrow only starts at a zero byte): the lowest bit set is exact.
-    let zeros = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    while let Some(chunk) = b.get(from..from + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let flags = stops.iter().fold(0, |flags, &stop| {
-            flags | zeros(word ^ ONES.wrapping_mul(u64::from(stop)))
-        });
-        if flags != 0 {
-            return from + (flags.trailing_zeros() / 8) as usize;
-        }
-        from += 8;
-    }
-    while from < b.len() && !stops.contains(&b[from]) {
-        from += 1;
-    }
-    from.min(b.len())
 }
 
 /// The text inside a string token's quotes.

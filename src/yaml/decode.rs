@@ -167,10 +167,12 @@ impl Decoder {
     fn quoted(&mut self, body: &str, offset: usize, escapes: bool) {
         let bytes = body.as_bytes();
         let single_quoted = !escapes && offset == 1;
-        let (special, stops) = match (escapes, single_quoted) {
-            (true, _) => (&SPECIAL_DOUBLE_QUOTED, b"\\\r\n"),
-            (false, true) => (&SPECIAL_SINGLE_QUOTED, b"'\r\n"),
-            (false, false) => (&SPECIAL_PLAIN, b"\r\r\n"),
+        // The bytes that end a run of copied bytes: line breaks, and the backslash of an
+        // escape or the quote of a `''`.
+        let stops = match (escapes, single_quoted) {
+            (true, _) => *b"\\\r\n",
+            (false, true) => *b"'\r\n",
+            (false, false) => *b"\r\r\n",
         };
         let mut i = 0;
         while i < bytes.len() {
@@ -229,7 +231,7 @@ impl Decoder {
             // emitted at once (the same map as one character at a time, without the cost).
             // Spaces and tabs are copied too, unless a line break follows them: the break
             // folds and they are dropped.
-            let end = run_end(bytes, i + utf8_len(c), special, stops);
+            let end = crate::bytes::first_of(bytes, i + utf8_len(c), stops);
             let mut kept = end;
             if end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
                 while kept > i && matches!(bytes[kept - 1], b' ' | b'\t') {
@@ -304,7 +306,7 @@ fn lines_with_breaks(
         if start >= bytes.len() {
             return None;
         }
-        let end = run_end(bytes, start, &SPECIAL_PLAIN, b"\r\r\n");
+        let end = crate::bytes::first_of(bytes, start, *b"\r\n");
         let after = if end < bytes.len() {
             skip_break(bytes, end)
         } else {
@@ -314,49 +316,6 @@ fn lines_with_breaks(
         start = after;
         Some(line)
     })
-}
-
-/// The bytes that end a run of copied bytes in a flow scalar, per style: line breaks, and the
-/// backslash of an escape or the quote of a `''`.
-static SPECIAL_PLAIN: [bool; 256] = special_bytes(b"");
-static SPECIAL_DOUBLE_QUOTED: [bool; 256] = special_bytes(b"\\");
-static SPECIAL_SINGLE_QUOTED: [bool; 256] = special_bytes(b"'");
-
-const fn special_bytes(more: &[u8]) -> [bool; 256] {
-    let mut table = [false; 256];
-    table[b'\r' as usize] = true;
-    table[b'\n' as usize] = true;
-    let mut i = 0;
-    while i < more.len() {
-        table[more[i] as usize] = true;
-        i += 1;
-    }
-    table
-}
-
-/// The end of the run of copied bytes that goes on at `end`: the first byte at or after it
-/// that `special` marks (`stops` are those bytes), or the end of `bytes`. Eight bytes are
-/// looked at together while none of them stops the run (most of an embedded program).
-fn run_end(bytes: &[u8], mut end: usize, special: &[bool; 256], stops: &[u8; 3]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // The lowest byte flagged is exact (a borrow only starts at a zero byte, and only flags
-    // bytes above it): with several stops, the lowest flag of any of them is the first stop.
-    let zeros = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    while let Some(chunk) = bytes.get(end..end + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let flags = stops.iter().fold(0, |flags, &stop| {
-            flags | zeros(word ^ ONES.wrapping_mul(u64::from(stop)))
-        });
-        if flags != 0 {
-            return end + (flags.trailing_zeros() / 8) as usize;
-        }
-        end += 8;
-    }
-    while end < bytes.len() && !special[bytes[end] as usize] {
-        end += 1;
-    }
-    end.min(bytes.len())
 }
 
 fn skip_break(bytes: &[u8], i: usize) -> usize {
@@ -461,6 +420,19 @@ pub(crate) fn decode_for_test(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Line breaks and `more`: the bytes the reference decoder below stops a run at.
+    const fn special_bytes(more: &[u8]) -> [bool; 256] {
+        let mut table = [false; 256];
+        table[b'\r' as usize] = true;
+        table[b'\n' as usize] = true;
+        let mut i = 0;
+        while i < more.len() {
+            table[more[i] as usize] = true;
+            i += 1;
+        }
+        table
+    }
 
     #[test]
     fn double_quoted_escapes_and_continuations() {
