@@ -426,10 +426,9 @@ impl Step {
     /// The name to show: the task name, prefixed by the sub-pipelines or DAG groups it sits
     /// in (`nested-eval/evaluate`), so that two tasks of the same name stay apart.
     pub fn qualified_name(&self) -> String {
-        match self.path.len() {
-            0..=2 => self.name.clone(),
-            _ => self.path[1..].join("/"),
-        }
+        let mut name = String::new();
+        self.push_qualified_name(&mut name);
+        name
     }
 
     /// [`Step::qualified_name`] written at the end of `out`, for a message built in one
