@@ -295,6 +295,7 @@ impl Emit for Dfa {
                 ends,
                 words,
                 lens,
+                longest,
             }
         );
     }

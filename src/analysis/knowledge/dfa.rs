@@ -30,6 +30,8 @@ pub struct Dfa {
     pub words: Cow<'static, [u32]>,
     /// Each word's length in bytes.
     pub lens: Cow<'static, [u32]>,
+    /// The longest word's length: how far back from where a word ends it can start.
+    pub longest: u32,
 }
 
 impl Dfa {
@@ -176,24 +178,99 @@ impl Dfa {
             ends: Cow::Owned(ends),
             words: Cow::Owned(found),
             lens: Cow::Owned(words.iter().map(|w| w.len() as u32).collect()),
+            longest: words.iter().map(|w| w.len() as u32).max().unwrap_or(0),
         })
     }
 
     /// Calls `found(start, end, word)` for every occurrence of a word in `text`, by end.
+    ///
+    /// A step waits for the one before it (its state picks the table entry), so one pass
+    /// goes at the speed of a load from the table, not of the processor. A long text is
+    /// read as two halves at once: two independent chains of loads in flight. The second
+    /// half starts `longest - 1` bytes early, in the start state, so that every word that
+    /// ends in it is seen whole; what it finds is reported after the first half's, so the
+    /// occurrences still come by end, exactly as one pass gives them.
     #[inline]
     pub fn for_each(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) {
         let Ok(classes) = <&[u32; 256]>::try_from(&*self.classes) else {
             return; // not built by `Dfa::new`
         };
+        let overlap = (self.longest as usize).saturating_sub(1);
+        // Below this the halves are too short to pay for the second one's start.
+        if text.len() < Self::HALVES_FROM.max(4 * overlap) {
+            return self.for_each_in_one_pass(classes, text, found);
+        }
         let next = &*self.next;
         let step = |state: u16, b: u8| next[classes[b as usize] as usize + state as usize];
         let first_match = self.first_match;
-        let mut report = |state: u16, end: usize| {
-            let k = (state - first_match) as usize;
-            for &w in &self.words[self.ends[k] as usize..self.ends[k + 1] as usize] {
-                found(end - self.lens[w as usize] as usize, end, w as usize);
+        // The first half reports the words that end up to `mid`, the second those after.
+        let mid = text.len() / 2;
+        let second_from = mid - overlap;
+        let (first, second) = (&text[..mid], &text[second_from..]);
+        // The second half's matches, in order; rare, so the vector seldom allocates.
+        let mut later: Vec<(u16, usize)> = Vec::new();
+        let (mut a, mut b) = (0u16, 0u16);
+        let mut at = 0;
+        for (x, y) in first.chunks_exact(4).zip(second.chunks_exact(4)) {
+            let a1 = step(a, x[0]);
+            let b1 = step(b, y[0]);
+            let a2 = step(a1, x[1]);
+            let b2 = step(b1, y[1]);
+            let a3 = step(a2, x[2]);
+            let b3 = step(b2, y[2]);
+            let a4 = step(a3, x[3]);
+            let b4 = step(b3, y[3]);
+            if a1.max(a2).max(a3.max(a4)).max(b1.max(b2).max(b3.max(b4))) >= first_match {
+                for (k, (s, t)) in [(a1, b1), (a2, b2), (a3, b3), (a4, b4)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if s >= first_match {
+                        self.report(s, at + k + 1, &mut found);
+                    }
+                    let end = second_from + at + k + 1;
+                    if t >= first_match && end > mid {
+                        later.push((t, end));
+                    }
+                }
             }
-        };
+            (a, b) = (a4, b4);
+            at += 4;
+        }
+        for (k, &x) in first[at..].iter().enumerate() {
+            a = step(a, x);
+            if a >= first_match {
+                self.report(a, at + k + 1, &mut found);
+            }
+        }
+        for &(state, end) in &later {
+            self.report(state, end, &mut found);
+        }
+        for (k, &y) in second[at..].iter().enumerate() {
+            b = step(b, y);
+            let end = second_from + at + k + 1;
+            if b >= first_match && end > mid {
+                self.report(b, end, &mut found);
+            }
+        }
+    }
+
+    /// Texts of at least this many bytes are read as two halves at once (see
+    /// [`Dfa::for_each`]).
+    pub const HALVES_FROM: usize = 256;
+
+    /// [`Dfa::for_each`] in one pass from the first byte to the last: how short texts are
+    /// read, and the reference that the halves are tested against.
+    #[inline]
+    pub fn for_each_in_one_pass(
+        &self,
+        classes: &[u32; 256],
+        text: &[u8],
+        mut found: impl FnMut(usize, usize, usize),
+    ) {
+        let next = &*self.next;
+        let step = |state: u16, b: u8| next[classes[b as usize] as usize + state as usize];
+        let first_match = self.first_match;
         // Four bytes a round, one test for a match among them: most rounds have none.
         let mut state = 0u16;
         let mut chunks = text.chunks_exact(4);
@@ -206,7 +283,7 @@ impl Dfa {
             if s1.max(s2).max(s3.max(s4)) >= first_match {
                 for (k, s) in [s1, s2, s3, s4].into_iter().enumerate() {
                     if s >= first_match {
-                        report(s, at + k + 1);
+                        self.report(s, at + k + 1, &mut found);
                     }
                 }
             }
@@ -217,8 +294,17 @@ impl Dfa {
             state = step(state, b);
             at += 1;
             if state >= first_match {
-                report(state, at);
+                self.report(state, at, &mut found);
             }
+        }
+    }
+
+    /// The words that end `end` bytes in, where the match state `state` was reached.
+    #[inline]
+    fn report(&self, state: u16, end: usize, found: &mut impl FnMut(usize, usize, usize)) {
+        let k = (state - self.first_match) as usize;
+        for &w in &self.words[self.ends[k] as usize..self.ends[k + 1] as usize] {
+            found(end - self.lens[w as usize] as usize, end, w as usize);
         }
     }
 }

@@ -1087,6 +1087,66 @@ mod tests {
         assert!(ours.is_empty() && theirs.is_empty());
     }
 
+    /// A long text is read as two halves at once: that gives what one pass from the first
+    /// byte gives, in the same order, for words that end anywhere near the middle (where
+    /// the second half starts early) and for texts of every length around the threshold.
+    #[test]
+    fn the_halves_find_what_one_pass_finds_in_its_order() {
+        fn both(dfa: &Dfa, text: &[u8]) -> [Vec<(usize, usize, usize)>; 2] {
+            let classes = <&[u32; 256]>::try_from(&*dfa.classes).unwrap();
+            let (mut halves, mut one) = (Vec::new(), Vec::new());
+            dfa.for_each(text, |s, e, w| halves.push((s, e, w)));
+            dfa.for_each_in_one_pass(classes, text, |s, e, w| one.push((s, e, w)));
+            [halves, one]
+        }
+        let small = Dfa::new(&["he", "she", "his", "hers", "s3://", "a", "aa"], false);
+        let filler = "ushers ahishers aaaa s3:// s3:/s3://x ".repeat(40);
+        let mut checked = 0;
+        for len in (Dfa::HALVES_FROM - 8..Dfa::HALVES_FROM + 64).chain([filler.len()]) {
+            let [halves, one] = both(&small, &filler.as_bytes()[..len]);
+            assert_eq!(halves, one, "length {len}");
+            checked += one.len();
+        }
+        assert!(checked > 1000, "{checked}");
+        for (dfa, folded) in [(&BUILTIN_EXACT_DFA, false), (&BUILTIN_FOLDED_DFA, true)] {
+            // The knowledge files have every word, many times.
+            let mut found = 0;
+            for (name, text) in BUILTIN {
+                let [halves, one] = both(dfa, text.as_bytes());
+                assert_eq!(halves, one, "{name}, folded: {folded}");
+                found += one.len();
+            }
+            assert!(found > 10, "folded: {folded}: {found}");
+            // The longest word, and a short one, ending at every byte around the middle of a
+            // text without other words: before, at and after where the second half starts.
+            let words: Vec<&str> = BUILTIN_TRIGGERS
+                .iter()
+                .filter(|t| t.folded == folded)
+                .map(|t| &*t.word)
+                .collect();
+            let longest = *words.iter().max_by_key(|w| w.len()).unwrap();
+            assert_eq!(dfa.longest as usize, longest.len());
+            assert!(longest.len() > 4, "{longest}");
+            let shortest = *words.iter().min_by_key(|w| w.len()).unwrap();
+            let text_len = 4 * Dfa::HALVES_FROM;
+            let mid = text_len / 2;
+            for word in [longest, shortest] {
+                let reach = dfa.longest as usize + word.len() + 4;
+                for end in mid - reach..mid + reach {
+                    let mut text = vec![b'~'; text_len];
+                    text[end - word.len()..end].copy_from_slice(word.as_bytes());
+                    let [halves, one] = both(dfa, &text);
+                    assert!(
+                        one.iter()
+                            .any(|&(s, e, _)| (s, e) == (end - word.len(), end)),
+                        "{word} ending at {end}"
+                    );
+                    assert_eq!(halves, one, "{word} ending at {end}");
+                }
+            }
+        }
+    }
+
     /// A string literal's command rows, read from the whole program's pass, are those a
     /// pass over the literal alone finds: words inside it count, words that cross its ends
     /// or lie outside do not.
