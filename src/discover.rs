@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::config::Config;
 use crate::engine::Input;
@@ -14,6 +14,45 @@ fn has_pipeline_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// Whether git's global excludes file (`core.excludesFile`, else
+/// `$XDG_CONFIG_HOME/git/ignore`) can hold rules for a walk.
+///
+/// The walker finds that file by searching git's config files with a regex, compiled once
+/// a run: ~1.3 M instructions, a third of a one-file run, before any file is linted. When
+/// none of those files names `excludesfile` (in any case) and the default file does not
+/// exist, the walker would find no rules: it is told not to look. The config files are the
+/// ones the `ignore` crate reads (0.4.34, `gitconfig_excludes_path`): `$GIT_CONFIG_GLOBAL`,
+/// `~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`, `$GIT_CONFIG_SYSTEM` or `/etc/gitconfig`.
+pub(crate) fn global_gitignore_may_apply() -> bool {
+    static MAY_APPLY: OnceLock<bool> = OnceLock::new();
+    *MAY_APPLY.get_or_init(|| {
+        let env_path = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|p| !p.as_os_str().is_empty())
+        };
+        // The home directory as the `ignore` crate finds it.
+        #[allow(deprecated)]
+        let home = std::env::home_dir();
+        let config_home =
+            env_path("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
+        let configs = [
+            env_path("GIT_CONFIG_GLOBAL"),
+            home.as_ref().map(|h| h.join(".gitconfig")),
+            config_home.as_ref().map(|c| c.join("git/config")),
+            Some(env_path("GIT_CONFIG_SYSTEM").unwrap_or_else(|| PathBuf::from("/etc/gitconfig"))),
+        ];
+        let names_excludes_file = |path: &Path| {
+            std::fs::read(path).is_ok_and(|text| {
+                text.windows(b"excludesfile".len())
+                    .any(|w| w.eq_ignore_ascii_case(b"excludesfile"))
+            })
+        };
+        configs.iter().flatten().any(|c| names_excludes_file(c))
+            || config_home.is_some_and(|c| c.join("git/ignore").is_file())
+    })
 }
 
 /// A path named on the command line that does not exist.
@@ -34,6 +73,7 @@ pub fn discover_packed(paths: &[PathBuf]) -> Result<Inputs, MissingPath> {
             let walker = ignore::WalkBuilder::new(path)
                 .hidden(false)
                 .require_git(false)
+                .git_global(global_gitignore_may_apply())
                 .filter_entry(|e| e.file_name() != ".git")
                 .build();
             for entry in walker.flatten() {

@@ -222,6 +222,51 @@ fn gitignored_files_are_not_walked_but_explicit_ones_are_linted() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// git's global excludes file is honoured in a walk where git finds it: named by
+/// `core.excludesFile` in `$GIT_CONFIG_GLOBAL` or `~/.gitconfig`, else the default
+/// `$XDG_CONFIG_HOME/git/ignore`. With none of them, or a config that names no excludes
+/// file, nothing more is ignored.
+#[test]
+fn the_global_gitignore_is_honoured_where_git_finds_it() {
+    let dir = temp_dir("global-ignore");
+    let (home, xdg, tree) = (dir.join("home"), dir.join("xdg"), dir.join("tree"));
+    for d in [&home, &xdg.join("git"), &tree.join("generated")] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let src = repo_root().join("testdata/rules/unpinned-image/fail-argo-workflow.yaml");
+    std::fs::copy(&src, tree.join("generated/wf.yaml")).unwrap();
+    let rules = dir.join("global-ignore");
+    std::fs::write(&rules, "generated/\n").unwrap();
+    let findings = |global_config: Option<&Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pipelint"));
+        command
+            .args(["check", "--format", "compact", tree.to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", &xdg)
+            .env("GIT_CONFIG_SYSTEM", dir.join("no-system-config"))
+            .env_remove("GIT_CONFIG_GLOBAL");
+        if let Some(config) = global_config {
+            command.env("GIT_CONFIG_GLOBAL", config);
+        }
+        let out = command.output().expect("the binary runs");
+        count(&stdout(&out), "unpinned-image")
+    };
+    assert_eq!(findings(None), 5, "no global excludes file");
+    std::fs::write(home.join(".gitconfig"), "[user]\n\tname = someone\n").unwrap();
+    assert_eq!(findings(None), 5, "a config without excludesFile");
+    let names_rules = format!("[core]\n\tExcludesFile = {}\n", rules.display());
+    std::fs::write(home.join(".gitconfig"), &names_rules).unwrap();
+    assert_eq!(findings(None), 0, "core.excludesFile in ~/.gitconfig");
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
+    let global = dir.join("global-config");
+    std::fs::write(&global, &names_rules).unwrap();
+    assert_eq!(findings(Some(&global)), 0, "core.excludesFile in $GIT_CONFIG_GLOBAL");
+    std::fs::write(xdg.join("git/ignore"), "generated/\n").unwrap();
+    assert_eq!(findings(None), 0, "$XDG_CONFIG_HOME/git/ignore");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn bad_bytes_get_a_message_and_the_other_files_are_still_linted() {
     let dir = temp_dir("bytes");

@@ -116,6 +116,7 @@ impl SourceIndex {
         let cwd = std::env::current_dir().ok();
         let walker = ignore::WalkBuilder::new(root)
             .require_git(false)
+            .git_global(crate::discover::global_gitignore_may_apply())
             .follow_links(false)
             .filter_entry(|e| e.file_name() != ".git")
             .build();
