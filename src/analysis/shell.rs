@@ -7,33 +7,388 @@ use std::sync::{LazyLock, OnceLock};
 use regex::Regex;
 use regex_automata::meta;
 
-use super::knowledge::{Candidates, Knowledge, Row};
+use super::knowledge::{Candidates, Knowledge};
 
 /// The shell rows of a [`Knowledge`], ready to search: each pattern compiled on first use
 /// (most runs need only a few). Which patterns run on a text is the knowledge's prefilter's
 /// answer: those with one of their needles in it.
 #[derive(Debug)]
 pub struct ShellTable {
-    /// Row index and its pattern, anchored where a command word starts.
-    patterns: Vec<(usize, String, OnceLock<meta::Regex>)>,
+    patterns: Vec<Pattern>,
+}
+
+#[derive(Debug)]
+struct Pattern {
+    /// Index into [`Knowledge::rows`].
+    row: usize,
+    /// The row's pattern, anchored where a command word starts.
+    source: String,
+    regex: OnceLock<meta::Regex>,
+    /// Where a match can start, read from where the prefilter found the row's words: a word
+    /// at `start` puts the start of the row's own pattern at `start - offset`. `None` when
+    /// the pattern's leading literals do not say (then the whole text is searched).
+    starts: Option<Vec<WordStart>>,
+}
+
+impl Pattern {
+    /// Where in the text `candidates` were found in the pattern's matches can start, into
+    /// `starts` (ascending, each once); `false` when that is not known.
+    fn match_starts(&self, candidates: &Candidates, starts: &mut Vec<usize>) -> bool {
+        let (Some(words), Some(found)) = (&self.starts, candidates.command_word_starts()) else {
+            return false;
+        };
+        starts.clear();
+        for (which, word, at) in found {
+            for w in words {
+                if w.which == which && w.word == word && at >= w.offset {
+                    // The separator before the command word, or the text's start.
+                    starts.push((at - w.offset).saturating_sub(1));
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        true
+    }
+}
+
+/// A word of a row's prefilter, at `offset` in one of the literals every match of the
+/// row's pattern starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WordStart {
+    which: u8,
+    word: u32,
+    offset: usize,
 }
 
 impl ShellTable {
-    pub fn new(rows: &[Row], commands: &[usize]) -> ShellTable {
+    pub fn new(knowledge: &Knowledge) -> ShellTable {
         let mut patterns = Vec::new();
-        for &i in commands {
-            let Some(re) = &rows[i].command else { continue };
+        for &i in &knowledge.commands {
+            let Some(re) = &knowledge.rows[i].command else {
+                continue;
+            };
             // A command word starts the text or follows a separator.
             let source = format!(r"(?:^|[\s;&|(`'\x22=]){re}");
-            patterns.push((i, source, OnceLock::new()));
+            patterns.push(Pattern {
+                row: i,
+                source,
+                regex: OnceLock::new(),
+                starts: word_starts(re, &knowledge.row_words(i)),
+            });
         }
         ShellTable { patterns }
     }
 
     fn regex(&self, k: usize) -> &meta::Regex {
-        let (_, source, regex) = &self.patterns[k];
-        regex.get_or_init(|| command_regex(source).expect("checked when loaded"))
+        let pattern = &self.patterns[k];
+        pattern
+            .regex
+            .get_or_init(|| command_regex(&pattern.source).expect("checked when loaded"))
     }
+}
+
+/// For a row's pattern `re` and the words that trigger the row: for each literal that every
+/// match of `re` starts with (one of them), the first of the words in it. Every match of
+/// the row then starts one byte (its separator) before, or at the start of the text at, a
+/// word found at that offset. `None` when some literal holds none of the words (or the
+/// pattern is beyond what [`leading_literals`] reads).
+fn word_starts(re: &str, words: &[super::knowledge::RowWord]) -> Option<Vec<WordStart>> {
+    let literals = leading_literals(re)?;
+    let mut starts: Vec<WordStart> = Vec::new();
+    for literal in &literals {
+        let found = (0..literal.len()).find_map(|offset| {
+            words
+                .iter()
+                .find(|w| word_at(literal, offset, w.text.as_bytes(), w.folded))
+                .map(|w| WordStart {
+                    which: w.which,
+                    word: w.word,
+                    offset,
+                })
+        })?;
+        if !starts.contains(&found) {
+            starts.push(found);
+        }
+    }
+    Some(starts)
+}
+
+/// Does the automaton find `word` (in any case if `folded`) at `offset` of every text that
+/// `literal` stands for?
+fn word_at(literal: &[LiteralByte], offset: usize, word: &[u8], folded: bool) -> bool {
+    let Some(part) = literal.get(offset..offset + word.len()) else {
+        return false;
+    };
+    part.iter().zip(word).all(|(l, &w)| {
+        if folded {
+            l.byte.eq_ignore_ascii_case(&w)
+        } else {
+            // A letter that matches in any case is not this word's letter in every text.
+            !l.any_case && l.byte == w
+        }
+    })
+}
+
+/// A byte of a leading literal: `any_case` for a letter under `(?i:...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LiteralByte {
+    byte: u8,
+    any_case: bool,
+}
+
+/// A leading literal: `open` while the pattern's text after it may still extend it.
+#[derive(Debug, Clone)]
+struct Literal {
+    bytes: Vec<LiteralByte>,
+    open: bool,
+}
+
+/// More literals than this: not worth reading (no built-in row comes near).
+const MAX_LITERALS: usize = 64;
+
+/// Literals such that every match of the regular expression `re` starts with one of them,
+/// read from its text: literal characters (escaped punctuation too), groups, alternations,
+/// `?`, `(?i:...)`, assertions (`\b`, `^`: no text); anything else ends a literal there (a
+/// class, `\s`, `.`, `*`...).
+/// `None` when one of them is empty, `re` is an alternation at its top (the separator before
+/// it belongs to the first branch only), or it uses syntax not read here (flags other than
+/// `(?i:`, non-ASCII literals end a literal).
+fn leading_literals(re: &str) -> Option<Vec<Vec<LiteralByte>>> {
+    let mut reader = Reader {
+        re: re.as_bytes(),
+        at: 0,
+    };
+    let branches = reader.alternation(false)?;
+    if reader.at != reader.re.len() || branches.len() != 1 {
+        return None;
+    }
+    let mut literals: Vec<Vec<LiteralByte>> =
+        branches.into_iter().flatten().map(|l| l.bytes).collect();
+    // `a(?:\s+b)?`: `a` with the group (which ends it) and without.
+    literals.sort_by(|a, b| {
+        a.iter()
+            .map(|l| (l.byte, l.any_case))
+            .cmp(b.iter().map(|l| (l.byte, l.any_case)))
+    });
+    literals.dedup();
+    if literals.iter().any(|l| l.is_empty()) {
+        return None;
+    }
+    Some(literals)
+}
+
+/// Reads the leading literals of a pattern (see [`leading_literals`]).
+struct Reader<'r> {
+    re: &'r [u8],
+    at: usize,
+}
+
+/// What one item of a pattern contributes to the literals before it.
+enum Item {
+    /// One byte.
+    Byte(LiteralByte),
+    /// A group: the literals its matches start with.
+    Group(Vec<Literal>),
+    /// Matches no text (`\b`, `^`): the literals go on after it.
+    Assertion,
+    /// Anything else: the literals end before it.
+    Other,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.re.get(self.at).copied()
+    }
+
+    /// Branches up to a `)` or the end, each with its literals.
+    fn alternation(&mut self, any_case: bool) -> Option<Vec<Vec<Literal>>> {
+        let mut branches = vec![self.branch(any_case)?];
+        while self.peek() == Some(b'|') {
+            self.at += 1;
+            branches.push(self.branch(any_case)?);
+        }
+        Some(branches)
+    }
+
+    /// A branch up to `|`, `)` or the end.
+    fn branch(&mut self, any_case: bool) -> Option<Vec<Literal>> {
+        let mut literals = vec![Literal {
+            bytes: Vec::new(),
+            open: true,
+        }];
+        while let Some(c) = self.peek() {
+            if c == b'|' || c == b')' {
+                break;
+            }
+            let item = self.item(any_case)?;
+            if matches!(item, Item::Assertion) {
+                // Repeated or not, it matches no text.
+                self.repetition();
+                continue;
+            }
+            let following = match item {
+                Item::Byte(b) => Some(vec![Literal {
+                    bytes: vec![b],
+                    open: true,
+                }]),
+                Item::Group(group) => Some(group),
+                Item::Assertion | Item::Other => None,
+            };
+            let extended = |literals: &[Literal], following: &[Literal]| -> Vec<Literal> {
+                let mut out = Vec::new();
+                for l in literals {
+                    if !l.open {
+                        out.push(l.clone());
+                        continue;
+                    }
+                    for f in following {
+                        let mut bytes = l.bytes.clone();
+                        bytes.extend_from_slice(&f.bytes);
+                        out.push(Literal {
+                            bytes,
+                            open: f.open,
+                        });
+                    }
+                }
+                out
+            };
+            literals = match (self.repetition(), following) {
+                (Repetition::Once, Some(f)) => extended(&literals, &f),
+                // Present or not: the literals with it, and those without (which the next
+                // item goes on).
+                (Repetition::Optional, Some(f)) => {
+                    let mut with = extended(&literals, &f);
+                    with.extend(literals);
+                    with
+                }
+                // Once, then maybe again.
+                (Repetition::AtLeastOnce, Some(f)) => extended(&literals, &f)
+                    .into_iter()
+                    .map(|l| Literal { open: false, ..l })
+                    .collect(),
+                (_, _) => literals
+                    .into_iter()
+                    .map(|l| Literal { open: false, ..l })
+                    .collect(),
+            };
+            if literals.len() > MAX_LITERALS {
+                return None;
+            }
+        }
+        Some(literals)
+    }
+
+    /// One item (a byte, an escape, a class, a group), without its repetition.
+    fn item(&mut self, any_case: bool) -> Option<Item> {
+        let c = self.peek()?;
+        self.at += 1;
+        Some(match c {
+            b'\\' => {
+                let escaped = self.peek()?;
+                self.at += 1;
+                if escaped.is_ascii_punctuation() {
+                    Item::Byte(LiteralByte {
+                        byte: escaped,
+                        any_case: false,
+                    })
+                } else if matches!(escaped, b'b' | b'B' | b'A' | b'z') && self.peek() != Some(b'{')
+                {
+                    Item::Assertion
+                } else {
+                    // A class, an assertion, a code (`\x22`: its digits end no literal that
+                    // has not ended here).
+                    Item::Other
+                }
+            }
+            b'[' => {
+                self.skip_class()?;
+                Item::Other
+            }
+            b'(' => {
+                let mut any_case = any_case;
+                if self.peek() == Some(b'?') {
+                    self.at += 1;
+                    if self.re[self.at..].starts_with(b"i:") {
+                        any_case = true;
+                        self.at += 2;
+                    } else if self.peek() == Some(b':') {
+                        self.at += 1;
+                    } else if self.re[self.at..].starts_with(b"P<") || self.peek() == Some(b'<') {
+                        // A named group.
+                        let close = self.re[self.at..].iter().position(|&b| b == b'>')?;
+                        self.at += close + 1;
+                    } else {
+                        return None;
+                    }
+                }
+                let branches = self.alternation(any_case)?;
+                if self.peek() != Some(b')') {
+                    return None;
+                }
+                self.at += 1;
+                Item::Group(branches.into_iter().flatten().collect())
+            }
+            b'^' | b'$' => Item::Assertion,
+            b'.' => Item::Other,
+            b'*' | b'+' | b'?' | b'{' => return None, // a repetition of nothing
+            c if c.is_ascii() => Item::Byte(LiteralByte {
+                byte: c,
+                any_case: any_case && c.is_ascii_alphabetic(),
+            }),
+            _ => Item::Other,
+        })
+    }
+
+    /// Past a class `[...]` (its `[` read), nested classes too.
+    fn skip_class(&mut self) -> Option<()> {
+        let mut depth = 1;
+        // `[]...]` and `[^]...]`: a leading `]` is a literal.
+        if self.peek() == Some(b'^') {
+            self.at += 1;
+        }
+        if self.peek() == Some(b']') {
+            self.at += 1;
+        }
+        while depth > 0 {
+            match self.peek()? {
+                b'\\' => self.at += 1,
+                b'[' => depth += 1,
+                b']' => depth -= 1,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        Some(())
+    }
+
+    /// The repetition after an item (read past it, with its lazy `?`).
+    fn repetition(&mut self) -> Repetition {
+        let repetition = match self.peek() {
+            Some(b'?') => Repetition::Optional,
+            Some(b'+') => Repetition::AtLeastOnce,
+            Some(b'*') => Repetition::Other,
+            Some(b'{') => {
+                let close = self.re[self.at..].iter().position(|&b| b == b'}');
+                self.at += close.unwrap_or(self.re.len() - self.at - 1);
+                Repetition::Other
+            }
+            _ => return Repetition::Once,
+        };
+        self.at += 1;
+        if self.peek() == Some(b'?') {
+            self.at += 1;
+        }
+        repetition
+    }
+}
+
+enum Repetition {
+    Once,
+    Optional,
+    AtLeastOnce,
+    /// `*`, `{n,m}`: whether it is there at all is not read.
+    Other,
 }
 
 /// Compiles a shell row's pattern as [`super::ascii_regex`] does (the same syntax, limits and
@@ -131,19 +486,19 @@ pub fn scan_candidates(
 ) -> Vec<ShellHit> {
     let table = knowledge.shell();
     let mut hits = Vec::new();
-    for (k, (index, _, _)) in table.patterns.iter().enumerate() {
-        if !candidates.row(*index) {
+    let mut starts = Vec::new();
+    for (k, pattern) in table.patterns.iter().enumerate() {
+        if !candidates.row(pattern.row) {
             continue;
         }
-        let row = &knowledge.rows[*index];
+        let row = &knowledge.rows[pattern.row];
         let upserts = std::cell::OnceCell::new();
-        for caps in table.regex(k).captures_iter(text) {
-            let Some(m) = caps.get_group(1) else { continue };
+        let mut found = |m: regex_automata::Span| {
             // The idempotent forms: `--replace`, `--skip-existing`, a local destination.
             if !row.unless_in_command.is_empty() {
                 let command = command_around(text, m.start, m.end);
                 if row.unless_in_command.iter().any(|w| command.contains(&**w)) {
-                    continue;
+                    return;
                 }
             }
             // An upsert or a MERGE is idempotent.
@@ -152,16 +507,61 @@ pub fn scan_candidates(
                     .get_or_init(|| Upserts::of(text, &row.unless_in_statement))
                     .in_statement(m.start, m.end)
             {
-                continue;
+                return;
             }
             hits.push(ShellHit {
-                row: *index,
+                row: pattern.row,
                 range: m.range(),
             });
+        };
+        let regex = table.regex(k);
+        if pattern.match_starts(candidates, &mut starts) {
+            search_at(regex, text, &starts, &mut found);
+        } else {
+            for caps in regex.captures_iter(text) {
+                if let Some(m) = caps.get_group(1) {
+                    found(m);
+                }
+            }
         }
     }
     hits.sort_by_key(|h| (h.range.start, h.row));
     hits
+}
+
+/// The matches of `regex` (its first group) that the whole text's search would find, when
+/// every one of them starts at one of `starts` (ascending): each start is tried as it is
+/// reached, from where the last match ended, as the whole text's search goes on. A match
+/// is never empty (a command word is there), so no start is tried twice.
+fn search_at(
+    regex: &meta::Regex,
+    text: &str,
+    starts: &[usize],
+    found: &mut impl FnMut(regex_automata::Span),
+) {
+    let Some(&first) = starts.first() else {
+        return;
+    };
+    let mut caps = regex.create_captures();
+    let mut from = 0;
+    let input = regex_automata::Input::new(text)
+        .anchored(regex_automata::Anchored::Yes)
+        .range(first..);
+    let mut input = input;
+    for &start in starts {
+        if start < from {
+            continue;
+        }
+        input.set_start(start);
+        regex.search_captures(&input, &mut caps);
+        let Some(m) = caps.get_match() else {
+            continue;
+        };
+        from = m.end();
+        if let Some(group) = caps.get_group(1) {
+            found(group);
+        }
+    }
 }
 
 /// The command a match is part of: from the separator before it to the one after it
@@ -220,7 +620,7 @@ impl Upserts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::knowledge::{RowQuestion, BUILTIN_KNOWLEDGE};
+    use crate::analysis::knowledge::{Row, RowQuestion, BUILTIN_KNOWLEDGE};
 
     fn questions(text: &str) -> Vec<(RowQuestion, String)> {
         scan(&BUILTIN_KNOWLEDGE, text)
@@ -289,33 +689,36 @@ mod tests {
         assert!(python_snippets("echo -c 'import os'").is_empty());
     }
 
+    /// A text for each built-in shell pattern to match.
+    const SAMPLES: [&str; 12] = [
+    "aws s3 cp a b; aws s3api put-object x; aws sns publish --x; aws sagemaker create-model",
+    "gsutil -m cp a b; gcloud storage cp a b; gcloud pubsub topics publish t; gcloud ai models upload",
+    "az storage blob upload; azcopy copy a b; curl -d x http://a; wget http://x ",
+    "rclone sync a b; hdfs dfs -put a; hadoop fs -get b; mc cp a b ; git clone x ",
+    "bq query x ; psql -c x ; mysql -e y ; dvc pull; huggingface-cli download m",
+    "docker push x ; /kaniko/executor --context . --destination x; crane push a b ",
+    "skopeo copy a b ; kubectl -n x create job y ; helm install a b ",
+    "sendmail x ; mail -s hi ; mlflow models register-x; INSERT INTO t VALUES (1) ",
+    "echo $RANDOM ${RANDOM} $(date +%s) `date` date -u ; uuidgen; shuf -n1",
+    "hf download a/b; ilab model download --repository x; oras pull x; crane digest x ",
+    "skopeo copy docker://a docker://b; buildah push x ; twine upload dist/* ; gh release create v1 ; npm publish",
+    "bq load t gs://x ; git lfs pull --include x ",
+];
+
     /// A pattern is searched only in texts that have one of its needles: each text that a
     /// pattern matches must have one. The texts are the rows' examples.
     #[test]
     fn every_match_has_a_needle_of_its_pattern() {
         let k = &*BUILTIN_KNOWLEDGE;
         let table = k.shell();
-        let texts = [
-            "aws s3 cp a b; aws s3api put-object x; aws sns publish --x; aws sagemaker create-model",
-            "gsutil -m cp a b; gcloud storage cp a b; gcloud pubsub topics publish t; gcloud ai models upload",
-            "az storage blob upload; azcopy copy a b; curl -d x http://a; wget http://x ",
-            "rclone sync a b; hdfs dfs -put a; hadoop fs -get b; mc cp a b ; git clone x ",
-            "bq query x ; psql -c x ; mysql -e y ; dvc pull; huggingface-cli download m",
-            "docker push x ; /kaniko/executor --context . --destination x; crane push a b ",
-            "skopeo copy a b ; kubectl -n x create job y ; helm install a b ",
-            "sendmail x ; mail -s hi ; mlflow models register-x; INSERT INTO t VALUES (1) ",
-            "echo $RANDOM ${RANDOM} $(date +%s) `date` date -u ; uuidgen; shuf -n1",
-            "hf download a/b; ilab model download --repository x; oras pull x; crane digest x ",
-            "skopeo copy docker://a docker://b; buildah push x ; twine upload dist/* ; gh release create v1 ; npm publish",
-            "bq load t gs://x ; git lfs pull --include x ",
-        ];
+        let texts = SAMPLES;
         for text in texts {
-            for (k_, (row, _, _)) in table.patterns.iter().enumerate() {
-                let row = &k.rows[*row];
+            for (k_, pattern) in table.patterns.iter().enumerate() {
+                let row = &k.rows[pattern.row];
                 if row.needles.is_empty() || !table.regex(k_).is_match(text) {
                     continue;
                 }
-                let ignore_case = table.patterns[k_].1.contains("(?i:");
+                let ignore_case = table.patterns[k_].source.contains("(?i:");
                 let has = |n: &str| {
                     text.contains(n)
                         || ignore_case && text.to_lowercase().contains(&n.to_lowercase())
@@ -328,11 +731,11 @@ mod tests {
             }
         }
         // And every pattern matched one of the texts above.
-        for (k_, (row, _, _)) in table.patterns.iter().enumerate() {
+        for (k_, pattern) in table.patterns.iter().enumerate() {
             assert!(
                 texts.iter().any(|t| table.regex(k_).is_match(t)),
                 "no sample for {}",
-                k.rows[*row].id
+                k.rows[pattern.row].id
             );
         }
     }
@@ -373,5 +776,140 @@ mod tests {
         assert!(scan(&many).is_empty());
         let many = "INSERT INTO t VALUES (1); ".repeat(5_000);
         assert_eq!(scan(&many).len(), 5_000);
+    }
+
+    fn literal_texts(re: &str) -> Option<Vec<String>> {
+        leading_literals(re).map(|ls| {
+            ls.iter()
+                .map(|l| {
+                    l.iter()
+                        .map(|b| {
+                            if b.any_case {
+                                b.byte.to_ascii_uppercase() as char
+                            } else {
+                                b.byte as char
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
+    /// What every match of a pattern starts with, read from its text; `None` where that
+    /// cannot be said (the whole text is then searched).
+    #[test]
+    fn leading_literals_of_patterns() {
+        let lits = |re: &str| literal_texts(re);
+        let some = |ls: &[&str]| Some(ls.iter().map(|l| l.to_string()).collect::<Vec<_>>());
+        assert_eq!(lits(r"(twine\s+upload)\s"), some(&["twine"]));
+        assert_eq!(
+            lits(r"((?:/kaniko/)?executor\b[^\n]*--destination)"),
+            some(&["/kaniko/executor", "executor"])
+        );
+        assert_eq!(
+            lits(r"(\$RANDOM|\$\{RANDOM\})"),
+            some(&["$RANDOM", "${RANDOM}"])
+        );
+        assert_eq!(lits(r"(psql|mysql)\s"), some(&["mysql", "psql"]));
+        assert_eq!(lits(r"((?i:insert\s+into))\s"), some(&["INSERT"]));
+        assert_eq!(lits(r"(?P<tool>ab+c)"), some(&["ab"]));
+        assert_eq!(lits(r"(gsutil(?:\s+-m)?\s+\w+)"), some(&["gsutil"]));
+        assert_eq!(lits(r"(a(?:b|c)?d)"), some(&["abd", "acd", "ad"]));
+        assert_eq!(lits(r"(x[]|)]y)"), some(&["x"]));
+        // Matches that start with anything: a class, `.`, an optional first item.
+        assert_eq!(lits(r"([a-z]+ cp)"), None);
+        assert_eq!(lits(r"(.*curl)"), None);
+        assert_eq!(lits(r"(a*b)"), None);
+        assert_eq!(lits(r"(a?b)"), some(&["ab", "b"]));
+        assert_eq!(
+            lits(r"(\$\(date\b|\bdate\s+[-+])"),
+            some(&["$(date", "date"])
+        );
+        // An alternation at the top: the separator before it is the first branch's only.
+        assert_eq!(lits(r"(curl)|(wget)"), None);
+        // Flags other than `(?i:`.
+        assert_eq!(lits(r"(?i)(curl)"), None);
+        assert_eq!(lits(r"((?s:curl))"), None);
+    }
+
+    /// Every built-in shell pattern is searched only where its words are, and that finds
+    /// what the whole text's search finds: on the samples, at the start of a text, next
+    /// to other matches, in any case where the pattern ignores it.
+    #[test]
+    fn searching_where_the_words_are_finds_what_the_whole_text_search_finds() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let table = k.shell();
+        for pattern in &table.patterns {
+            assert!(
+                pattern.starts.is_some(),
+                "{}: its matches' start is not read from its words",
+                k.rows[pattern.row].id
+            );
+        }
+        let mut texts: Vec<String> = SAMPLES.iter().map(|t| t.to_string()).collect();
+        texts.extend(SAMPLES.iter().map(|t| t.trim_start().replace("; ", ";")));
+        texts.extend(SAMPLES.iter().map(|t| t.replace(' ', "\n  ")));
+        texts.extend(
+            [
+                "$RANDOM${RANDOM}$RANDOM",
+                "insert into t values (1) ;Insert  Into t;INSERT INTO u VALUES (2) ",
+                "/kaniko/executor --destination x; executor --destination y",
+                "curl curl -d x http://a",
+                "date -u; date +%s; `date`; $(date)",
+                "psql mysql psql -c x",
+                "aws aws s3 cp a b",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            let candidates = k.candidates(text);
+            for (i, pattern) in table.patterns.iter().enumerate() {
+                let regex = table.regex(i);
+                let whole: Vec<_> = regex
+                    .captures_iter(text)
+                    .map(|c| (c.get_match().map(|m| m.range()), c.get_group(1)))
+                    .collect();
+                let mut starts = Vec::new();
+                assert!(pattern.match_starts(&candidates, &mut starts));
+                let mut at_words = Vec::new();
+                search_at(regex, text, &starts, &mut |m| at_words.push(m));
+                let groups: Vec<_> = whole.iter().filter_map(|(_, g)| *g).collect();
+                assert_eq!(at_words, groups, "{} in {text:?}", k.rows[pattern.row].id);
+                if !whole.is_empty() {
+                    assert!(candidates.row(pattern.row));
+                }
+            }
+        }
+    }
+
+    /// A user's row: its words are found in its literals at any offset, in either automaton;
+    /// a pattern whose start is not read is searched in the whole text, with the same result.
+    #[test]
+    fn user_rows_are_searched_where_their_words_are_or_everywhere() {
+        let row = |yaml: &str| -> Row { crate::analysis::knowledge::parse_yaml(yaml).unwrap() };
+        let k = Knowledge::with_user_rows(&[
+            row(r"{id: acme-pip, question: io, phrase: p, command: '(pip\s+install)', needles: [ip]}"),
+            row(r"{id: acme-any, question: io, phrase: p, command: '(\w+\s+--upload)', needles: [upload]}"),
+        ])
+        .unwrap();
+        let table = k.shell();
+        let of = |id: &str| {
+            table
+                .patterns
+                .iter()
+                .find(|p| k.rows[p.row].id == id)
+                .unwrap()
+        };
+        let pip = of("acme-pip").starts.clone().unwrap();
+        assert!(pip.iter().all(|w| w.offset == 1), "{pip:?}");
+        assert!(of("acme-any").starts.is_none());
+        let text = "pip install x; tool --upload y;pip  install z";
+        let found: Vec<&str> = scan(&k, text)
+            .iter()
+            .filter(|h| k.rows[h.row].id.starts_with("acme-"))
+            .map(|h| &text[h.range.clone()])
+            .collect();
+        assert_eq!(found, ["pip install", "tool --upload", "pip  install"]);
     }
 }
