@@ -573,31 +573,31 @@ fn command_around(text: &str, start: usize, end: usize) -> &str {
     &text[from..to]
 }
 
-/// Where SQL statements end (`;`) and where an upsert clause starts, found once per text:
-/// a text with many `INSERT INTO` asks about each without reading the rest of the text again.
-struct Upserts {
+/// Where SQL statements end (`;`), found once per text, and where an upsert clause is in a
+/// statement that has a match, found once per statement: a text with many `INSERT INTO`
+/// asks about each without reading the rest of the text again, and the parts of a text with
+/// no match (most of a script) are not read for clauses.
+struct Upserts<'t> {
+    text: &'t str,
+    words: Vec<String>,
     semicolons: Vec<usize>,
-    /// Start and end of each clause (`ON CONFLICT`, `MERGE`...), in any case.
-    clauses: Vec<(usize, usize)>,
+    /// Every clause of the text (`ON CONFLICT`, `MERGE`...), when a word holds a `;` or is
+    /// empty: its occurrences are not within one statement.
+    clauses: Option<Vec<(usize, usize)>>,
+    /// The last statement asked about (its start) and its first clause.
+    last: std::cell::Cell<Option<(usize, Option<(usize, usize)>)>>,
 }
 
-impl Upserts {
-    fn of(text: &str, words: &[super::knowledge::Text]) -> Upserts {
-        let upper = text.to_ascii_uppercase();
-        let mut clauses: Vec<(usize, usize)> = words
-            .iter()
-            .flat_map(|w| {
-                let w = w.to_ascii_uppercase();
-                upper
-                    .match_indices(w.as_str())
-                    .map(|(at, w)| (at, at + w.len()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        clauses.sort_unstable();
+impl<'t> Upserts<'t> {
+    fn of(text: &'t str, words: &[super::knowledge::Text]) -> Upserts<'t> {
+        let words: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let within_statements = words.iter().all(|w| !w.is_empty() && !w.contains(';'));
         Upserts {
+            text,
+            clauses: (!within_statements).then(|| clauses(text, 0, &words)),
+            words,
             semicolons: text.match_indices(';').map(|(at, _)| at).collect(),
-            clauses,
+            last: std::cell::Cell::new(None),
         }
     }
 
@@ -609,12 +609,45 @@ impl Upserts {
             .checked_sub(1)
             .and_then(|i| self.semicolons.get(i))
             .map_or(0, |s| s + 1);
-        let j = self.clauses.partition_point(|&(s, _)| s < statement_start);
-        // Clauses hold no `;`: the first one at or after the statement's start decides.
-        self.clauses
-            .get(j)
-            .is_some_and(|&(s, e)| e <= statement_end && (s >= end || e <= start))
+        // The first clause at or after the statement's start decides.
+        let first = match &self.clauses {
+            Some(clauses) => {
+                let j = clauses.partition_point(|&(s, _)| s < statement_start);
+                clauses.get(j).copied()
+            }
+            None => match self.last.get() {
+                Some((at, first)) if at == statement_start => first,
+                _ => {
+                    // No clause crosses a `;`: those of the statement are those of the text
+                    // that start in it.
+                    let statement = &self.text[statement_start..statement_end.min(self.text.len())];
+                    let first = clauses(statement, statement_start, &self.words)
+                        .into_iter()
+                        .next();
+                    self.last.set(Some((statement_start, first)));
+                    first
+                }
+            },
+        };
+        first.is_some_and(|(s, e)| e <= statement_end && (s >= end || e <= start))
     }
+}
+
+/// Start and end of each occurrence of `words` (upper case) in `text` in any case, by start,
+/// `base` added.
+fn clauses(text: &str, base: usize, words: &[String]) -> Vec<(usize, usize)> {
+    let upper = text.to_ascii_uppercase();
+    let mut clauses: Vec<(usize, usize)> = words
+        .iter()
+        .flat_map(|w| {
+            upper
+                .match_indices(w.as_str())
+                .map(|(at, w)| (base + at, base + at + w.len()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    clauses.sort_unstable();
+    clauses
 }
 
 #[cfg(test)]
@@ -911,5 +944,37 @@ mod tests {
             .map(|h| &text[h.range.clone()])
             .collect();
         assert_eq!(found, ["pip install", "tool --upload", "pip  install"]);
+    }
+
+    /// Clauses looked for per statement give the answers of clauses looked for in the whole
+    /// text (which words with a `;` still get), for every match position.
+    #[test]
+    fn upserts_per_statement_agree_with_the_whole_text() {
+        let words: Vec<crate::analysis::knowledge::Text> =
+            ["ON CONFLICT", "merge ", "aa"].map(Into::into).to_vec();
+        let texts = [
+            "INSERT INTO a VALUES (1) ON CONFLICT DO NOTHING; INSERT INTO b VALUES (2);",
+            "merge into t; insert into t values (1) on conflict;insert into u; aaa;;Merge x",
+            "insert aa into aaaa; on conflict insert; x",
+            "no statement end insert into on conflict",
+        ];
+        for text in texts {
+            let per_statement = Upserts::of(text, &words);
+            assert!(per_statement.clauses.is_none());
+            let mut whole = Upserts::of(text, &words);
+            whole.clauses = Some(clauses(text, 0, &whole.words));
+            for start in 0..text.len() {
+                for end in start + 1..=text.len().min(start + 12) {
+                    assert_eq!(
+                        per_statement.in_statement(start, end),
+                        whole.in_statement(start, end),
+                        "{start}..{end} in {text:?}"
+                    );
+                }
+            }
+        }
+        let with_semicolon: Vec<crate::analysis::knowledge::Text> = vec!["x; y".into()];
+        let upserts = Upserts::of("a; x; y", &with_semicolon);
+        assert_eq!(upserts.clauses, Some(vec![(3, 7)]));
     }
 }
