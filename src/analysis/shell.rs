@@ -227,6 +227,14 @@ impl Reader<'_> {
                 self.repetition();
                 continue;
             }
+            let repetition = self.repetition();
+            if let (Item::Byte(b), Repetition::Once) = (&item, &repetition) {
+                // The usual case, in place.
+                for l in literals.iter_mut().filter(|l| l.open) {
+                    l.bytes.push(*b);
+                }
+                continue;
+            }
             let following = match item {
                 Item::Byte(b) => Some(vec![Literal {
                     bytes: vec![b],
@@ -253,7 +261,7 @@ impl Reader<'_> {
                 }
                 out
             };
-            literals = match (self.repetition(), following) {
+            literals = match (repetition, following) {
                 (Repetition::Once, Some(f)) => extended(&literals, &f),
                 // Present or not: the literals with it, and those without (which the next
                 // item goes on).
@@ -442,38 +450,63 @@ pub fn scan(knowledge: &Knowledge, text: &str) -> Vec<ShellHit> {
     scan_asked(knowledge, text, super::Asked::ALL)
 }
 
-/// The last shell text scanned on this thread, with what was asked and found.
-struct LastScan {
+/// A shell text scanned on this thread, with what was asked and found.
+struct Scanned {
     knowledge: u64,
     asked: super::Asked,
     text: String,
     hits: Vec<ShellHit>,
 }
 
+/// Texts kept: Argo files alternate between a few templates' scripts and commands, and the
+/// steps of a KFP file repeat the launcher's preamble between their own commands.
+const SCANNED_KEPT: usize = 8;
+
 thread_local! {
-    /// The tasks of a pipeline repeat one command line (the KFP launcher's preamble, a
-    /// shared template's script) step after step: it is scanned once, not once per step.
-    static LAST_SCAN: std::cell::RefCell<Option<LastScan>> = const { std::cell::RefCell::new(None) };
+    /// The last texts scanned, the most recent last: the tasks of a pipeline repeat a
+    /// command line (the KFP launcher's preamble, a shared template's script) step after
+    /// step, a few others between: each is scanned once, not once per step.
+    static SCANNED: std::cell::RefCell<Vec<Scanned>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The matches of the rows `asked` about in a shell text.
 pub fn scan_asked(knowledge: &Knowledge, text: &str, asked: super::Asked) -> Vec<ShellHit> {
-    let same = |last: &LastScan| {
-        last.knowledge == knowledge.id && last.asked == asked && last.text == text
+    let same = |s: &Scanned| {
+        s.text.len() == text.len()
+            && s.knowledge == knowledge.id
+            && s.asked == asked
+            && s.text == text
     };
-    if let Some(hits) =
-        LAST_SCAN.with_borrow(|last| last.as_ref().filter(|l| same(l)).map(|l| l.hits.clone()))
-    {
+    let kept = SCANNED.with_borrow_mut(|scanned| {
+        let at = scanned.iter().rposition(same)?;
+        // The most recent last: the one kept longest is replaced first.
+        let found = scanned.remove(at);
+        let hits = found.hits.clone();
+        scanned.push(found);
+        Some(hits)
+    });
+    if let Some(hits) = kept {
         return hits;
     }
     let hits = scan_candidates(knowledge, text, &knowledge.candidates_asked(text, asked));
-    LAST_SCAN.with_borrow_mut(|last| {
-        *last = Some(LastScan {
-            knowledge: knowledge.id,
-            asked,
-            text: text.to_string(),
-            hits: hits.clone(),
-        })
+    SCANNED.with_borrow_mut(|scanned| {
+        // The oldest one's buffers are reused.
+        let mut entry = if scanned.len() == SCANNED_KEPT {
+            scanned.remove(0)
+        } else {
+            Scanned {
+                knowledge: 0,
+                asked,
+                text: String::new(),
+                hits: Vec::new(),
+            }
+        };
+        entry.knowledge = knowledge.id;
+        entry.asked = asked;
+        entry.text.clear();
+        entry.text.push_str(text);
+        entry.hits.clone_from(&hits);
+        scanned.push(entry);
     });
     hits
 }
@@ -579,7 +612,7 @@ fn command_around(text: &str, start: usize, end: usize) -> &str {
 /// no match (most of a script) are not read for clauses.
 struct Upserts<'t> {
     text: &'t str,
-    words: Vec<String>,
+    words: &'t [super::knowledge::Text],
     semicolons: Vec<usize>,
     /// Every clause of the text (`ON CONFLICT`, `MERGE`...), when a word holds a `;` or is
     /// empty: its occurrences are not within one statement.
@@ -589,12 +622,11 @@ struct Upserts<'t> {
 }
 
 impl<'t> Upserts<'t> {
-    fn of(text: &'t str, words: &[super::knowledge::Text]) -> Upserts<'t> {
-        let words: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    fn of(text: &'t str, words: &'t [super::knowledge::Text]) -> Upserts<'t> {
         let within_statements = words.iter().all(|w| !w.is_empty() && !w.contains(';'));
         Upserts {
             text,
-            clauses: (!within_statements).then(|| clauses(text, 0, &words)),
+            clauses: (!within_statements).then(|| clauses(text, words)),
             words,
             semicolons: text.match_indices(';').map(|(at, _)| at).collect(),
             last: std::cell::Cell::new(None),
@@ -619,11 +651,18 @@ impl<'t> Upserts<'t> {
                 Some((at, first)) if at == statement_start => first,
                 _ => {
                     // No clause crosses a `;`: those of the statement are those of the text
-                    // that start in it.
-                    let statement = &self.text[statement_start..statement_end.min(self.text.len())];
-                    let first = clauses(statement, statement_start, &self.words)
-                        .into_iter()
-                        .next();
+                    // that start in it, and the first of a word is where the text's
+                    // (non-overlapping) ones of it start from.
+                    let statement =
+                        &self.text.as_bytes()[statement_start..statement_end.min(self.text.len())];
+                    let first = self
+                        .words
+                        .iter()
+                        .filter_map(|w| {
+                            let at = first_in_any_case(statement, w.as_bytes())?;
+                            Some((statement_start + at, statement_start + at + w.len()))
+                        })
+                        .min();
                     self.last.set(Some((statement_start, first)));
                     first
                 }
@@ -633,21 +672,29 @@ impl<'t> Upserts<'t> {
     }
 }
 
-/// Start and end of each occurrence of `words` (upper case) in `text` in any case, by start,
-/// `base` added.
-fn clauses(text: &str, base: usize, words: &[String]) -> Vec<(usize, usize)> {
+/// Start and end of each occurrence of `words` in `text` in any case, by start.
+fn clauses(text: &str, words: &[super::knowledge::Text]) -> Vec<(usize, usize)> {
     let upper = text.to_ascii_uppercase();
     let mut clauses: Vec<(usize, usize)> = words
         .iter()
         .flat_map(|w| {
+            let w = w.to_ascii_uppercase();
             upper
                 .match_indices(w.as_str())
-                .map(|(at, w)| (base + at, base + at + w.len()))
+                .map(|(at, w)| (at, at + w.len()))
                 .collect::<Vec<_>>()
         })
         .collect();
     clauses.sort_unstable();
     clauses
+}
+
+/// Where `word` (not empty) first is in `text`, in any (ASCII) case.
+fn first_in_any_case(text: &[u8], word: &[u8]) -> Option<usize> {
+    let (&first, _) = word.split_first()?;
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    text.windows(word.len())
+        .position(|at| (at[0] == lower || at[0] == upper) && at.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
@@ -962,7 +1009,7 @@ mod tests {
             let per_statement = Upserts::of(text, &words);
             assert!(per_statement.clauses.is_none());
             let mut whole = Upserts::of(text, &words);
-            whole.clauses = Some(clauses(text, 0, &whole.words));
+            whole.clauses = Some(clauses(text, &words));
             for start in 0..text.len() {
                 for end in start + 1..=text.len().min(start + 12) {
                     assert_eq!(
@@ -976,5 +1023,31 @@ mod tests {
         let with_semicolon: Vec<crate::analysis::knowledge::Text> = vec!["x; y".into()];
         let upserts = Upserts::of("a; x; y", &with_semicolon);
         assert_eq!(upserts.clauses, Some(vec![(3, 7)]));
+    }
+
+    /// Texts that come back a few others later are found among the kept ones (and moved
+    /// last); past [`SCANNED_KEPT`] texts, the oldest is dropped.
+    #[test]
+    fn the_last_texts_are_kept() {
+        let k = &*BUILTIN_KNOWLEDGE;
+        let kept = || SCANNED.with_borrow(|s| s.iter().map(|s| s.text.clone()).collect::<Vec<_>>());
+        let texts: Vec<String> = (0..=SCANNED_KEPT)
+            .map(|i| format!("aws s3 cp a{i} b"))
+            .collect();
+        for t in &texts[..3] {
+            scan(k, t);
+        }
+        let first = scan(k, &texts[0]);
+        assert_eq!(first.len(), 1);
+        assert_eq!(kept()[kept().len() - 1], texts[0], "found and moved last");
+        assert_eq!(kept().iter().filter(|t| **t == texts[0]).count(), 1);
+        for t in &texts[3..] {
+            scan(k, t);
+        }
+        let kept = kept();
+        assert_eq!(kept.len(), SCANNED_KEPT);
+        assert!(!kept.contains(&texts[1]), "the oldest is dropped");
+        assert!(kept.contains(&texts[0]));
+        assert_eq!(scan(k, &texts[1]).len(), 1);
     }
 }
