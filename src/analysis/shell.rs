@@ -618,7 +618,7 @@ struct Upserts<'t> {
     /// empty: its occurrences are not within one statement.
     clauses: Option<Vec<(usize, usize)>>,
     /// The last statement asked about (its start) and its first clause.
-    last: std::cell::Cell<Option<(usize, Option<(usize, usize)>)>>,
+    last: std::cell::Cell<Option<(usize, Option<Clause>)>>,
 }
 
 impl<'t> Upserts<'t> {
@@ -672,8 +672,11 @@ impl<'t> Upserts<'t> {
     }
 }
 
+/// Start and end of an upsert clause.
+type Clause = (usize, usize);
+
 /// Start and end of each occurrence of `words` in `text` in any case, by start.
-fn clauses(text: &str, words: &[super::knowledge::Text]) -> Vec<(usize, usize)> {
+fn clauses(text: &str, words: &[super::knowledge::Text]) -> Vec<Clause> {
     let upper = text.to_ascii_uppercase();
     let mut clauses: Vec<(usize, usize)> = words
         .iter()
