@@ -309,6 +309,9 @@ pub struct Candidates {
     command_hits: Vec<CommandHit>,
     /// The case-insensitive words were not looked for (see [`Knowledge::program_candidates`]).
     folded_deferred: bool,
+    /// `command_hits` holds every occurrence of every command word in the text (both
+    /// automata ran over all of it): a row's matches can be looked for where its words are.
+    hits_complete: bool,
 }
 
 impl Candidates {
@@ -331,6 +334,25 @@ impl Candidates {
     pub fn any_command(&self, commands: &[usize]) -> bool {
         self.folded_deferred || self.any_of(commands)
     }
+
+    /// Every occurrence of a command row's word in the text, by end: the automaton it is a
+    /// word of (0: exact, 1: folded), the word (see [`Knowledge::row_words`]) and its start.
+    /// `None` when they were not all looked for.
+    pub fn command_word_starts(&self) -> Option<impl Iterator<Item = (u8, u32, usize)> + '_> {
+        self.hits_complete
+            .then(|| self.command_hits.iter().map(|h| (h.which, h.word, h.start)))
+    }
+}
+
+/// A word of the prefilter that triggers a given row (see [`Knowledge::row_words`]).
+#[derive(Clone, Debug)]
+pub struct RowWord<'k> {
+    /// 0: the exact automaton's word, 1: the folded one's.
+    pub which: u8,
+    pub word: u32,
+    pub text: &'k str,
+    /// Found in any case.
+    pub folded: bool,
 }
 
 impl Knowledge {
@@ -481,6 +503,7 @@ impl Knowledge {
                 remote_path: true,
                 command_hits: Vec::new(),
                 folded_deferred: false,
+                hits_complete: false,
             };
         }
         let mut found = self.untriggered();
@@ -488,7 +511,33 @@ impl Knowledge {
         self.prefilter.folded.mark(text, 1, &mut found);
         // By end, whichever automaton found them.
         found.command_hits.sort_by_key(|h| (h.end, h.which, h.word));
+        found.hits_complete = true;
         found
+    }
+
+    /// The prefilter's words that trigger row `row` (a text where the row matches has one of
+    /// them), in both automata; none when the prefilter is off.
+    pub fn row_words(&self, row: usize) -> Vec<RowWord<'_>> {
+        if !self.prefilter.enabled {
+            return Vec::new();
+        }
+        let automata = [(0u8, &self.prefilter.exact), (1, &self.prefilter.folded)];
+        automata
+            .into_iter()
+            .flat_map(|(which, triggers)| {
+                triggers
+                    .words
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.rows.contains(&(row as u32)))
+                    .map(move |(i, w)| RowWord {
+                        which,
+                        word: i as u32,
+                        text: &w.word,
+                        folded: w.folded,
+                    })
+            })
+            .collect()
     }
 
     /// No word found yet: only the rows without words are candidates.
@@ -499,6 +548,7 @@ impl Knowledge {
             remote_path: false,
             command_hits: Vec::new(),
             folded_deferred: false,
+            hits_complete: false,
         };
         for &row in &self.prefilter.untriggered {
             found.rows[row] = true;
@@ -662,7 +712,7 @@ impl Knowledge {
     /// The shell rows, compiled on first use.
     pub fn shell(&self) -> &super::shell::ShellTable {
         self.shell
-            .get_or_init(|| super::shell::ShellTable::new(&self.rows, &self.commands))
+            .get_or_init(|| super::shell::ShellTable::new(self))
     }
 
     /// A path or URI in remote storage (`s3://...`).
