@@ -1271,23 +1271,26 @@ fn binds_to_literal(source: &str, name: &str) -> bool {
     }
     let bytes = source.as_bytes();
     let mut line_start = 0;
-    loop {
-        let line_end = source[line_start..]
-            .find('\n')
-            .map_or(source.len(), |n| line_start + n);
-        let line = &source[line_start..line_end];
-        let at = line_start + (line.len() - line.trim_start().len());
+    while line_start <= bytes.len() {
+        let line_end = crate::bytes::first_of(bytes, line_start, [b'\n']);
+        // The indentation: ASCII white space byte by byte, any other as characters.
+        let mut at = line_start;
+        while at < line_end && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') {
+            at += 1;
+        }
+        if at < line_end && bytes[at] >= 0x80 {
+            let rest = &source[at..line_end];
+            at += rest.len() - rest.trim_start().len();
+        }
         if source[at..line_end].starts_with(name) {
             let end = at + name.len();
             if !source[end..].chars().next().is_some_and(is_word) && binds_a_literal(bytes, end) {
                 return true;
             }
         }
-        if line_end == source.len() {
-            return false;
-        }
         line_start = line_end + 1;
     }
+    false
 }
 
 /// Where the words of `text` that are keys of `vars` are (as [`words`] finds them), in
@@ -1478,6 +1481,8 @@ mod tests {
             "\n\n",
             "rows_x = []\nrows = x\nxrows = []\n\x1crows = []\n(rows) = []\n",
             "\u{e9}rows = []\nrows\u{e9} = []\nv = 1\nv\n",
+            // ASCII and other white space mixed in an indentation.
+            " \u{a0}\tmixed = [1]\n\u{2003} \u{3000}deep = {}\n\x0b\u{85} w = 'x'\n\x0bmixed\u{a0}= 2",
         ];
         for source in PROGRAMS.iter().chain(&more) {
             let bytes = source.as_bytes();
