@@ -669,6 +669,31 @@ fn unquoted(v: &str) -> &str {
     v.trim_matches(['"', '\''])
 }
 
+/// A set of names as 256 bits, one per name by its length and first and last bytes: a
+/// name whose bit is clear is not in the set, told without hashing it.
+#[derive(Default)]
+struct NameBits([u64; 4]);
+
+impl NameBits {
+    fn bit(name: &str) -> usize {
+        let b = name.as_bytes();
+        let first = b.first().map_or(0, |&c| usize::from(c));
+        let last = b.last().map_or(0, |&c| usize::from(c));
+        (first.wrapping_mul(31) ^ last.wrapping_mul(7) ^ b.len().wrapping_mul(13)) % 256
+    }
+
+    fn insert(&mut self, name: &str) {
+        let bit = NameBits::bit(name);
+        self.0[bit / 64] |= 1 << (bit % 64);
+    }
+
+    /// Is `name` possibly in the set (`false`: certainly not)?
+    fn may_hold(&self, name: &str) -> bool {
+        let bit = NameBits::bit(name);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
 /// Interprets the knowledge rows over one Python program.
 struct PythonProgram<'s, 'a> {
     scan: &'s python::Scan<'a>,
@@ -703,6 +728,13 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
         (rows_of_calls, rows_of_calls_end): (Vec<usize>, Vec<usize>),
     ) -> Self {
         let mut receivers: HashMap<&'a str, usize> = HashMap::new();
+        // Only a variable that heads a call (`s3` of `s3.upload_file(...)`) is ever looked
+        // up: most variables a program assigns head none, and are left out without hashing.
+        let mut heads = NameBits::default();
+        for call in &scan.calls {
+            heads.insert(python::head(&call.written));
+        }
+        let mut bound = NameBits::default();
         // The outermost call of an assignment makes the value: `x = a(b())` is `a`'s.
         let mut last: Option<(&str, usize)> = None;
         for (i, call) in scan.calls.iter().enumerate() {
@@ -714,11 +746,15 @@ impl<'s, 'a> PythonProgram<'s, 'a> {
                 continue;
             }
             last = Some((var, call.args.end));
+            if !heads.may_hold(var) {
+                continue;
+            }
             let head = python::head(&call.written);
-            let made_by = match receivers.get(head) {
+            let made_by = match bound.may_hold(head).then(|| receivers.get(head)).flatten() {
                 Some(&from) if head != var || head.len() < call.written.len() => from,
                 _ => i,
             };
+            bound.insert(var);
             receivers.insert(var, made_by);
         }
         let mut program = PythonProgram {
@@ -1224,8 +1260,9 @@ fn binds_a_literal(bytes: &[u8], mut i: usize) -> bool {
 
 /// Does a line of `source` start with the word `name` bound to a literal (`name = [`, `{`,
 /// `(`, a string, a number)? The first word of a line comes after its indentation only (not
-/// a keyword argument inside a call), white space beyond ASCII included. Only the places
-/// where `name` is written are looked at.
+/// a keyword argument inside a call), white space beyond ASCII included. Only the first
+/// word of each line is looked at: the lines are found by a search for their breaks, not
+/// `name` searched for in the whole text.
 fn binds_to_literal(source: &str, name: &str) -> bool {
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     // Words are made of word characters only: any other name is never one.
@@ -1233,19 +1270,27 @@ fn binds_to_literal(source: &str, name: &str) -> bool {
         return false;
     }
     let bytes = source.as_bytes();
-    source.match_indices(name).any(|(at, _)| {
-        let end = at + name.len();
-        // Only white space back to the line start: a walk that stops at the first other
-        // character (so each byte is walked over for one occurrence at most).
-        let first_on_line = source[..at]
-            .chars()
-            .rev()
-            .find(|&c| c == '\n' || !c.is_whitespace())
-            .is_none_or(|c| c == '\n');
-        first_on_line
-            && !source[end..].chars().next().is_some_and(is_word)
-            && binds_a_literal(bytes, end)
-    })
+    let mut line_start = 0;
+    while line_start <= bytes.len() {
+        let line_end = crate::bytes::first_of(bytes, line_start, [b'\n']);
+        // The indentation: ASCII white space byte by byte, any other as characters.
+        let mut at = line_start;
+        while at < line_end && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c') {
+            at += 1;
+        }
+        if at < line_end && bytes[at] >= 0x80 {
+            let rest = &source[at..line_end];
+            at += rest.len() - rest.trim_start().len();
+        }
+        if source[at..line_end].starts_with(name) {
+            let end = at + name.len();
+            if !source[end..].chars().next().is_some_and(is_word) && binds_a_literal(bytes, end) {
+                return true;
+            }
+        }
+        line_start = line_end + 1;
+    }
+    false
 }
 
 /// Where the words of `text` that are keys of `vars` are (as [`words`] finds them), in
@@ -1436,6 +1481,8 @@ mod tests {
             "\n\n",
             "rows_x = []\nrows = x\nxrows = []\n\x1crows = []\n(rows) = []\n",
             "\u{e9}rows = []\nrows\u{e9} = []\nv = 1\nv\n",
+            // ASCII and other white space mixed in an indentation.
+            " \u{a0}\tmixed = [1]\n\u{2003} \u{3000}deep = {}\n\x0b\u{85} w = 'x'\n\x0bmixed\u{a0}= 2",
         ];
         for source in PROGRAMS.iter().chain(&more) {
             let bytes = source.as_bytes();

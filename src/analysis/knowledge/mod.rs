@@ -897,6 +897,18 @@ pub static BUILTIN_KNOWLEDGE: LazyLock<Arc<Knowledge>> = LazyLock::new(|| {
 /// `*` matches any run of characters; everything else is literal.
 pub fn wildcard(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    // A pattern's first and last bytes, unless `*`, are the text's: most patterns tried on
+    // a name fail there, without the walk.
+    match (p.first(), p.last()) {
+        (Some(&first), Some(&last)) => {
+            if (first != b'*' && t.first() != Some(&first))
+                || (last != b'*' && t.last() != Some(&last))
+            {
+                return false;
+            }
+        }
+        _ => return t.is_empty(),
+    }
     let (mut i, mut j) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while j < t.len() {
@@ -923,6 +935,57 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`wildcard`] without its look at the first and last bytes: the reference.
+    fn wildcard_walk(pattern: &str, text: &str) -> bool {
+        let (p, t) = (pattern.as_bytes(), text.as_bytes());
+        let (mut i, mut j) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while j < t.len() {
+            if i < p.len() && p[i] == b'*' {
+                star = Some((i, j));
+                i += 1;
+            } else if i < p.len() && p[i] == t[j] {
+                i += 1;
+                j += 1;
+            } else if let Some((si, sj)) = star {
+                i = si + 1;
+                j = sj + 1;
+                star = Some((si, sj + 1));
+            } else {
+                return false;
+            }
+        }
+        while i < p.len() && p[i] == b'*' {
+            i += 1;
+        }
+        i == p.len()
+    }
+
+    /// Every pattern and text of up to four pieces (`*`, letters, a dot, a non-ASCII
+    /// character; a `*` in a text is a byte like any other) matches as the plain walk says.
+    #[test]
+    fn wildcards_match_as_the_walk() {
+        const PIECES: [&str; 6] = ["*", "a", "b", ".", "\u{e9}", "ab"];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| PIECES.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        for pattern in &all {
+            for text in &all {
+                assert_eq!(
+                    wildcard(pattern, text),
+                    wildcard_walk(pattern, text),
+                    "{pattern:?} {text:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn wildcards() {
