@@ -124,11 +124,17 @@ impl Finding {
             Ok(fix) if !fix.edits.is_empty() => self.fix = Some(fix),
             Ok(_) => {}
             Err(NoFix(reason)) => {
-                let help = self.help.to_mut();
+                // Written once at its final size (a borrowed help made owned, then grown,
+                // was two allocations).
+                const WHY: &str = "no automatic fix here: ";
+                let mut help = String::with_capacity(self.help.len() + 2 + WHY.len() + reason.len());
+                help.push_str(&self.help);
                 if !help.is_empty() {
                     help.push_str("; ");
                 }
-                help.push_str(&format!("no automatic fix here: {reason}"));
+                help.push_str(WHY);
+                help.push_str(&reason);
+                self.help = help.into();
             }
         }
         self

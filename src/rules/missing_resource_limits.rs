@@ -301,23 +301,36 @@ impl MissingResourceLimits {
                 label.push_str(" request");
                 label.into()
             };
-            // The limits the container lacks: the help proposes them, and a fix copies them
-            // where the container requests an amount. The accelerators' list, no longer
-            // needed, is their start.
-            let mut wanted = unlimited_accelerators;
-            let accelerators = wanted.len();
-            for name in &missing_limits {
-                if !wanted.contains(name) {
-                    wanted.push(*name);
-                }
-            }
             let help = fix_help(
                 pipeline.format,
                 options,
                 r,
                 &missing_limits,
-                &wanted[..accelerators],
+                &unlimited_accelerators,
             );
+            // The limits the container lacks, where it requests an amount to copy: made
+            // from the lists above, which are not needed any more (no third list).
+            let wanted = if unlimited_accelerators.is_empty() {
+                let mut wanted = missing_limits;
+                let mut kept = 0;
+                for i in 0..wanted.len() {
+                    let name = wanted[i];
+                    if !wanted[..kept].contains(&name) {
+                        wanted[kept] = name;
+                        kept += 1;
+                    }
+                }
+                wanted.truncate(kept);
+                wanted
+            } else {
+                let mut wanted = unlimited_accelerators;
+                for name in &missing_limits {
+                    if !wanted.contains(name) {
+                        wanted.push(*name);
+                    }
+                }
+                wanted
+            };
             let finding = Finding::new(META.id, severity, span, message)
                 .label(label)
                 .help(help);
