@@ -29,7 +29,8 @@ impl Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
     pub span: Span,
-    pub message: String,
+    /// Most are the rule's own words (not copied per finding).
+    pub message: Cow<'static, str>,
 }
 
 /// A place in another file than the finding's: the Python line a KFP IR finding maps to
@@ -146,7 +147,7 @@ impl Finding {
             if !self.related.iter().any(|l| l.span == e.span) && e.span != self.span {
                 self.related.push(Label {
                     span: e.span,
-                    message: e.description.clone(),
+                    message: e.description.clone().into(),
                 });
             }
             self.confidence = Some(
@@ -168,7 +169,7 @@ impl Finding {
         self
     }
 
-    pub fn related(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn related(mut self, span: Span, message: impl Into<Cow<'static, str>>) -> Self {
         self.related.push(Label {
             span,
             message: message.into(),

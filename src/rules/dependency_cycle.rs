@@ -215,3 +215,81 @@ impl Rule for DependencyCycle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArgoFlavor, ArgoKind, Format, Spanned};
+
+    /// A DAG task named at `at`; each dependency is written at `at + 1 + its index`.
+    fn task(parent: &str, name: &str, at: u32, depends: &[&str]) -> Task {
+        Task {
+            name: Spanned::new(name.to_string(), Span::new(at, at + 1)),
+            parent: parent.to_string(),
+            template: None,
+            depends: depends
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let at = at + 1 + i as u32;
+                    Spanned::new(d.to_string(), Span::new(at, at + 1))
+                })
+                .collect(),
+            in_steps: false,
+            template_ref: None,
+            hooks: Vec::new(),
+            arguments: Vec::new(),
+            looped: false,
+            item_keys: None,
+            inline: false,
+            references: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dags_come_in_name_order_and_a_repeated_name_is_its_first_task() {
+        let mut p = Pipeline::new(
+            Format::Argo(ArgoKind::Workflow, ArgoFlavor::Plain),
+            Span::new(0, 100),
+            0,
+        );
+        p.tasks = vec![
+            task("z-dag", "x", 0, &["y"]),
+            task("a-dag", "a", 10, &["b", "missing"]),
+            task("z-dag", "y", 20, &["x"]),
+            task("a-dag", "b", 30, &["a", "a"]),
+            task("a-dag", "a", 40, &[]),
+        ];
+        let mut steps_entry = task("a-dag", "s", 50, &["a"]);
+        steps_entry.in_steps = true;
+        p.tasks.push(steps_entry);
+        let tasks = by_dag(&p);
+        // DAGs by name, each in file order; `steps` entries left out.
+        let dags: Vec<Vec<u32>> = tasks
+            .chunk_by(|a, b| a.parent == b.parent)
+            .map(|dag| dag.iter().map(|t| t.name.span.start).collect())
+            .collect();
+        assert_eq!(dags, [vec![10, 30, 40], vec![0, 20]]);
+
+        let mut index = Vec::new();
+        let a_dag = graph(&tasks[..3], &mut index);
+        // `b` waits for the first `a` (once: the repeated dependency is one edge); the
+        // unknown name is no edge; the second `a` waits for nothing.
+        assert_eq!(a_dag.edges_of(0), [(1, Span::new(11, 12))]);
+        assert_eq!(a_dag.edges_of(1), [(0, Span::new(31, 32))]);
+        assert!(a_dag.edges_of(2).is_empty());
+        // The dependency written last closes the cycle.
+        assert_eq!(
+            cycles(&a_dag),
+            [vec![(1, Span::new(31, 32)), (0, Span::new(11, 12))]]
+        );
+
+        // The index is scratch: the next DAG's graph does not see the first one's names.
+        let z_dag = graph(&tasks[3..], &mut index);
+        assert_eq!(z_dag.edges_of(0), [(1, Span::new(1, 2))]);
+        assert_eq!(
+            cycles(&z_dag),
+            [vec![(1, Span::new(21, 22)), (0, Span::new(1, 2))]]
+        );
+    }
+}
