@@ -128,7 +128,8 @@ impl Finding {
                 // Written once at its final size (a borrowed help made owned, then grown,
                 // was two allocations).
                 const WHY: &str = "no automatic fix here: ";
-                let mut help = String::with_capacity(self.help.len() + 2 + WHY.len() + reason.len());
+                let mut help =
+                    String::with_capacity(self.help.len() + 2 + WHY.len() + reason.len());
                 help.push_str(&self.help);
                 if !help.is_empty() {
                     help.push_str("; ");

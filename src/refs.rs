@@ -104,8 +104,10 @@ impl KnownTemplates {
                 _ if step.timeout.is_some() || !step.holds_a_pod() => TemplateDeadline::Bounded,
                 _ => TemplateDeadline::Unbounded,
             };
-            self.deadlines
-                .insert((cluster, name.value.clone(), step.name.to_string()), deadline);
+            self.deadlines.insert(
+                (cluster, name.value.clone(), step.name.to_string()),
+                deadline,
+            );
         }
     }
 

@@ -125,7 +125,11 @@ fn step_and_pipeline_views() {
         view.value["resources"]["limits"]["memory_bytes"],
         103_079_215_104u64
     );
-    let prepare = pipeline.steps.iter().find(|s| &*s.name == "prepare").unwrap();
+    let prepare = pipeline
+        .steps
+        .iter()
+        .find(|s| &*s.name == "prepare")
+        .unwrap();
     let prepare_view = pipelint::policy::step_view(pipeline, prepare, &src);
     assert_eq!(prepare_view.value["image"]["registry"], "docker.io");
     assert_eq!(prepare_view.value["image"]["repository"], "library/python");

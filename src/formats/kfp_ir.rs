@@ -244,9 +244,7 @@ pub fn adapt(
                 );
                 continue;
             };
-            let component = components
-                .as_ref()
-                .and_then(|c| c.get(component_ref.value));
+            let component = components.as_ref().and_then(|c| c.get(component_ref.value));
             let Some(component) = component.filter(|c| c.is_mapping()) else {
                 p.problem(
                     component_ref.span,
@@ -293,9 +291,7 @@ pub fn adapt(
                 );
                 continue;
             };
-            let platform_config = platform_executors
-                .as_ref()
-                .and_then(|e| e.get(label.value));
+            let platform_config = platform_executors.as_ref().and_then(|e| e.get(label.value));
             let mut step = build_step(
                 task_name,
                 task_key.span(),

@@ -71,10 +71,10 @@ impl Rule for CacheOnRandomStep {
         message.push_str(what);
         message.push(')');
         let finding = Finding::new(META.id, META.default_severity, caching.span, message)
-        .label(label)
-        .help(help)
-        .with_evidence(evidence)
-        .with_fix(caching_fix(cx, pipeline.format, step, caching));
+            .label(label)
+            .help(help)
+            .with_evidence(evidence)
+            .with_fix(caching_fix(cx, pipeline.format, step, caching));
         out.push(at_step(finding, pipeline, step));
     }
 }

@@ -43,7 +43,12 @@ fn by_dag(pipeline: &Pipeline) -> Vec<&Task> {
 /// name), kept between DAGs so that its buffer is reused.
 fn graph<'a>(tasks: &'a [&'a Task], index: &mut Vec<(&'a str, usize)>) -> Graph<'a> {
     index.clear();
-    index.extend(tasks.iter().enumerate().map(|(i, t)| (t.name.value.as_str(), i)));
+    index.extend(
+        tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.value.as_str(), i)),
+    );
     // Stable: of a repeated name, the first task stays first and is the one found.
     index.sort_by(|a, b| a.0.cmp(b.0));
     index.dedup_by(|later, first| later.0 == first.0);

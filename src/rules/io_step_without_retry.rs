@@ -98,9 +98,11 @@ impl Rule for IoStepWithoutRetry {
             return;
         }
         let evidence: Vec<_> = facts.strong(Question::Io).take(3).collect();
-        let what = evidence.first().map_or("is declared to do IO (`pipelint.dev/io`)", |e| {
-            e.description.as_str()
-        });
+        let what = evidence
+            .first()
+            .map_or("is declared to do IO (`pipelint.dev/io`)", |e| {
+                e.description.as_str()
+            });
         // The message is written into one string, the step's name in place.
         let mut message = String::with_capacity(128 + what.len());
         message.push_str("step \"");

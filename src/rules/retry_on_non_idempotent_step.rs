@@ -79,9 +79,9 @@ impl Rule for RetryOnNonIdempotentStep {
             "\" is retried {times}{inherited}, but a retry repeats its effect ({what})"
         );
         let finding = Finding::new(META.id, META.default_severity, retry.span, message)
-        .label("a second attempt repeats the effect")
-        .help(help)
-        .with_evidence(evidence);
+            .label("a second attempt repeats the effect")
+            .help(help)
+            .with_evidence(evidence);
         out.push(at_step(finding, pipeline, step));
     }
 }
