@@ -179,6 +179,11 @@ pub fn adapt(
         };
         let dag_name = ancestry.last().copied().unwrap_or("root");
         let first_visit = dags_seen.insert(dag_name);
+        // Most of a pipeline's tasks are in its root DAG: its steps and tasks grow once.
+        steps.reserve(tasks.len());
+        if first_visit {
+            p.tasks.reserve(tasks.len());
+        }
         // Producers of inputs are looked up among the tasks (for the first visit only).
         let siblings = first_visit.then(|| KeyIndex::new(tasks));
         // Pushed in reverse so that steps come out in file order.

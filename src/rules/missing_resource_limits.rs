@@ -106,7 +106,8 @@ fn fix_help(
             .chain(missing.iter().filter(|m| !accelerators.contains(m)))
     };
     let why = "without limits the step can starve its node or be OOM-killed hours in";
-    let mut help = String::with_capacity(192);
+    // Room for the common help (some 200 bytes) without growing.
+    let mut help = String::with_capacity(256);
     if wanted().next().is_none() {
         match format {
             Format::KfpIr(_) => help.push_str("set requests on the task (`task.set_cpu_request(...)`, `task.set_memory_request(...)`) and recompile"),
