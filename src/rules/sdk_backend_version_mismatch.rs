@@ -324,7 +324,7 @@ impl SdkBackendVersionMismatch {
             if let Some((target, v)) = cx
                 .config
                 .kfp_backend_version
-                .and_then(|target| Some((target, Version::parse(&runtime)?)))
+                .and_then(|target| Some((target, Version::parse(runtime)?)))
             {
                 if (v == Version(2, 15, 0) || v == Version(2, 15, 1)) && target < Version(2, 15, 0)
                 {
