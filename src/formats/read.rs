@@ -28,14 +28,14 @@ impl<'a> Fields<'a> for &KeyTable<'a> {
 
 /// The keys of a mapping read once, for a reader that asks it for many fields (a template
 /// is asked for some twenty, most of them absent): each [`NodeRef::entry`] went through
-/// every node of the mapping again. Only which keys may be present is kept (a table of the
-/// keys themselves was an allocation per mapping read): a key that may be is looked up by
-/// [`NodeRef::entry`], which rules out other keys by their length before their text.
+/// every node of the mapping again.
 pub struct KeyTable<'a> {
     pub node: NodeRef<'a>,
-    /// [`key_bit`] of every scalar key of the mapping (all bits when it has a `<<` merge key,
-    /// whose resolution is left to [`NodeRef::entry`]): most fields asked for are absent, and
-    /// a key whose bit is not set is known absent without a look at the keys.
+    /// The scalar keys in source order with their entries; `None` when the mapping has a
+    /// `<<` merge key, whose resolution is left to [`NodeRef::entry`].
+    keys: Option<Vec<(&'a str, NodeRef<'a>, NodeRef<'a>)>>,
+    /// [`key_bit`] of every key in `keys`: most fields asked for are absent, and a key whose
+    /// bit is not set is known absent without a look at the keys.
     present: u64,
 }
 
@@ -53,27 +53,39 @@ fn key_bit(key: &str) -> u64 {
 
 impl<'a> KeyTable<'a> {
     pub fn new(node: NodeRef<'a>) -> Self {
+        let mut keys = Vec::with_capacity(node.len());
         let mut present = 0;
-        for (k, _) in node.entries() {
+        for (k, v) in node.entries() {
             // Keys that are collections are never found by `entry` either.
             let Some(text) = k.str() else { continue };
             if text == "<<" && k.style() == Some(ScalarStyle::Plain) {
                 return Self {
                     node,
+                    keys: None,
                     present: u64::MAX,
                 };
             }
             present |= key_bit(text);
+            keys.push((text, k, v));
         }
-        Self { node, present }
+        Self {
+            node,
+            keys: Some(keys),
+            present,
+        }
     }
 
     /// As [`NodeRef::entry`]: the last entry when the key is repeated.
     pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        if self.present & key_bit(key) == 0 {
-            return None;
+        match &self.keys {
+            Some(_) if self.present & key_bit(key) == 0 => None,
+            Some(keys) => keys
+                .iter()
+                .rev()
+                .find(|(text, _, _)| *text == key)
+                .map(|&(_, k, v)| (k, v)),
+            None => self.node.entry(key),
         }
-        self.node.entry(key)
     }
 
     pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
