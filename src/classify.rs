@@ -112,7 +112,7 @@ pub fn classify_text(
         for s in &pipeline.steps {
             if s.system
                 || s.kind == crate::model::StepKind::Group
-                || step.is_some_and(|n| n != s.name)
+                || step.is_some_and(|n| n != &*s.name)
             {
                 continue;
             }
@@ -186,7 +186,7 @@ fn shown(
     .collect();
     ClassifiedStep {
         pipeline: pipeline.name.as_ref().map(|n| n.value.clone()),
-        step: step.name.clone(),
+        step: step.name.to_string(),
         line: lines.line_col(step.span.start).line,
         questions,
         checkpoint: facts.checkpoint.as_ref().map(|c| CheckpointShown {

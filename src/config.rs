@@ -481,19 +481,26 @@ impl Config {
     /// The URL of a built-in rule's documentation: `docs-url`, else the rule's page in the
     /// project's repository when `Cargo.toml` names one; `None` for policies.
     pub fn rule_url(&self, id: &str) -> Option<String> {
+        self.shared_rule_url(id).map(|url| url.to_string())
+    }
+
+    /// [`Config::rule_url`] as findings carry it: without `docs-url`, one string per rule
+    /// for the whole run, counted into each finding, not copied.
+    pub fn shared_rule_url(&self, id: &str) -> Option<std::sync::Arc<str>> {
         let index = registry::all().iter().position(|r| r.meta().id == id)?;
         if let Some(template) = &self.docs_url {
-            return Some(template.replace("{rule}", id));
+            return Some(template.replace("{rule}", id).into());
         }
         // The same for every config: written once per run, not once per file and rule.
-        static REPOSITORY_URLS: std::sync::LazyLock<Vec<Option<String>>> =
+        static REPOSITORY_URLS: std::sync::LazyLock<Vec<Option<std::sync::Arc<str>>>> =
             std::sync::LazyLock::new(|| {
                 let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
                 registry::all()
                     .iter()
                     .map(|rule| {
-                        (!repository.is_empty())
-                            .then(|| format!("{repository}/blob/main/rules/{}.md", rule.meta().id))
+                        (!repository.is_empty()).then(|| {
+                            format!("{repository}/blob/main/rules/{}.md", rule.meta().id).into()
+                        })
                     })
                     .collect()
             });

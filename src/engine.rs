@@ -583,7 +583,7 @@ fn gated(config: &Config, mut findings: Vec<Finding>) -> Vec<Finding> {
         None => true,
     });
     for finding in &mut findings {
-        finding.url = config.rule_url(finding.rule).map(Arc::from);
+        finding.url = config.shared_rule_url(finding.rule);
     }
     findings
 }
@@ -651,7 +651,7 @@ fn run_rules(
         let url = match urls.iter().find(|(rule, _)| *rule == finding.rule) {
             Some((_, url)) => url.clone(),
             None => {
-                let url = config.rule_url(finding.rule).map(Arc::from);
+                let url = config.shared_rule_url(finding.rule);
                 urls.push((finding.rule, url.clone()));
                 url
             }

@@ -29,7 +29,8 @@ impl Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
     pub span: Span,
-    pub message: String,
+    /// Most are the rule's own words (not copied per finding).
+    pub message: Cow<'static, str>,
 }
 
 /// A place in another file than the finding's: the Python line a KFP IR finding maps to
@@ -124,11 +125,18 @@ impl Finding {
             Ok(fix) if !fix.edits.is_empty() => self.fix = Some(fix),
             Ok(_) => {}
             Err(NoFix(reason)) => {
-                let help = self.help.to_mut();
+                // Written once at its final size (a borrowed help made owned, then grown,
+                // was two allocations).
+                const WHY: &str = "no automatic fix here: ";
+                let mut help =
+                    String::with_capacity(self.help.len() + 2 + WHY.len() + reason.len());
+                help.push_str(&self.help);
                 if !help.is_empty() {
                     help.push_str("; ");
                 }
-                help.push_str(&format!("no automatic fix here: {reason}"));
+                help.push_str(WHY);
+                help.push_str(&reason);
+                self.help = help.into();
             }
         }
         self
@@ -140,7 +148,7 @@ impl Finding {
             if !self.related.iter().any(|l| l.span == e.span) && e.span != self.span {
                 self.related.push(Label {
                     span: e.span,
-                    message: e.description.clone(),
+                    message: e.description.clone().into(),
                 });
             }
             self.confidence = Some(
@@ -162,7 +170,7 @@ impl Finding {
         self
     }
 
-    pub fn related(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn related(mut self, span: Span, message: impl Into<Cow<'static, str>>) -> Self {
         self.related.push(Label {
             span,
             message: message.into(),

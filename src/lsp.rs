@@ -71,7 +71,7 @@ fn to_lsp(f: &Finding) -> LspFinding {
             .iter()
             .map(|l| Related {
                 span: range(l.span),
-                message: l.message.clone(),
+                message: l.message.to_string(),
             })
             .collect(),
         doc_url: None,

@@ -298,8 +298,9 @@ pub enum StepKind {
 
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// The task or template name a person knows the step by.
-    pub name: String,
+    /// The task or template name a person knows the step by. Shared with the step's findings
+    /// (`Finding::step`).
+    pub name: Arc<str>,
     /// From the pipeline down to the step: `["my-pipeline", "for-loop-2", "train"]`. Shared
     /// with the step's findings (`Finding::step_path`).
     pub path: Arc<[String]>,
@@ -326,7 +327,7 @@ pub struct Step {
     pub depends: Vec<Spanned<String>>,
     /// Lines that open the step, where a `# pipelint: ignore[...]` comment applies to the
     /// whole step: the KFP task key and its executor key; the Argo template's first line.
-    pub anchors: Vec<Span>,
+    pub anchors: Anchors,
     /// Argo input and output artifacts with an explicit remote location.
     pub artifacts: Vec<Artifact>,
     /// An Argo `resource` template: what it does to which object.
@@ -335,6 +336,37 @@ pub struct Step {
     pub daemon: bool,
     /// Its names as its findings carry them: made by the first finding, shared by the rest.
     names: OnceLock<StepNames>,
+}
+
+/// [`Step::anchors`]: one or two spans, kept in the step (a vector of them was an allocation
+/// per step).
+#[derive(Debug, Clone, Copy)]
+pub struct Anchors {
+    spans: [Span; 2],
+    len: u8,
+}
+
+impl Anchors {
+    pub fn new(first: Span) -> Self {
+        Anchors {
+            spans: [first; 2],
+            len: 1,
+        }
+    }
+
+    /// Adds the second anchor (a KFP task's executor key); a step has no third.
+    pub fn set_second(&mut self, span: Span) {
+        self.spans[1] = span;
+        self.len = 2;
+    }
+
+    pub fn as_slice(&self) -> &[Span] {
+        &self.spans[..self.len as usize]
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Span> {
+        self.as_slice().iter()
+    }
 }
 
 /// A step's names as a finding carries them (`Finding::pipeline`, `step`, `step_path`).
@@ -363,10 +395,17 @@ pub struct ResourceAction {
 }
 
 impl Step {
-    pub fn new(name: impl Into<String>, path: Vec<String>, span: Span, kind: StepKind) -> Self {
+    /// `path` is collected into the shared slice at once: from an array or a chain of exact
+    /// length, without a vector first.
+    pub fn new(
+        name: impl Into<Arc<str>>,
+        path: impl IntoIterator<Item = String>,
+        span: Span,
+        kind: StepKind,
+    ) -> Self {
         Step {
             name: name.into(),
-            path: path.into(),
+            path: path.into_iter().collect(),
             span,
             kind,
             system: false,
@@ -386,7 +425,7 @@ impl Step {
             annotations: Vec::new(),
             labels: Vec::new(),
             depends: Vec::new(),
-            anchors: vec![span],
+            anchors: Anchors::new(span),
             artifacts: Vec::new(),
             resource: None,
             daemon: false,
@@ -399,7 +438,7 @@ impl Step {
     pub fn names(&self, pipeline: &Pipeline) -> &StepNames {
         self.names.get_or_init(|| StepNames {
             pipeline: pipeline.shared_display_name().clone(),
-            step: self.name.as_str().into(),
+            step: self.name.clone(),
             path: self.path.clone(),
         })
     }

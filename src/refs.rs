@@ -71,7 +71,7 @@ impl KnownTemplates {
         self.templates
             .entry((cluster, name.value.clone()))
             .or_default()
-            .extend(pipeline.steps.iter().map(|s| s.name.clone()));
+            .extend(pipeline.steps.iter().map(|s| s.name.to_string()));
         let interfaces = self
             .interfaces
             .entry((cluster, name.value.clone()))
@@ -89,7 +89,7 @@ impl KnownTemplates {
                     pipeline
                         .tasks
                         .iter()
-                        .filter(|t| t.parent == step.name)
+                        .filter(|t| *t.parent == *step.name)
                         .filter_map(|t| match (&t.template_ref, &t.template) {
                             (Some(r), _) => Some(TemplateCall::Ref {
                                 cluster_scope: r.cluster_scope,
@@ -104,8 +104,10 @@ impl KnownTemplates {
                 _ if step.timeout.is_some() || !step.holds_a_pod() => TemplateDeadline::Bounded,
                 _ => TemplateDeadline::Unbounded,
             };
-            self.deadlines
-                .insert((cluster, name.value.clone(), step.name.clone()), deadline);
+            self.deadlines.insert(
+                (cluster, name.value.clone(), step.name.to_string()),
+                deadline,
+            );
         }
     }
 

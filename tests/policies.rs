@@ -115,7 +115,7 @@ fn step_and_pipeline_views() {
     let yaml = pipelint::yaml::parse(&src, &pipelint::yaml::ParseLimits::default());
     let (pipelines, _) = pipelint::formats::adapt_file(&yaml, &src);
     let pipeline = &pipelines[0];
-    let train = pipeline.steps.iter().find(|s| s.name == "train").unwrap();
+    let train = pipeline.steps.iter().find(|s| &*s.name == "train").unwrap();
     let view = pipelint::policy::step_view(pipeline, train, &src);
     let limits = &view.value["containers"][1]["resources"]["limits"];
     assert_eq!(limits["memory"], "137438953472");
@@ -125,7 +125,11 @@ fn step_and_pipeline_views() {
         view.value["resources"]["limits"]["memory_bytes"],
         103_079_215_104u64
     );
-    let prepare = pipeline.steps.iter().find(|s| s.name == "prepare").unwrap();
+    let prepare = pipeline
+        .steps
+        .iter()
+        .find(|s| &*s.name == "prepare")
+        .unwrap();
     let prepare_view = pipelint::policy::step_view(pipeline, prepare, &src);
     assert_eq!(prepare_view.value["image"]["registry"], "docker.io");
     assert_eq!(prepare_view.value["image"]["repository"], "library/python");

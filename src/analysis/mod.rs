@@ -427,7 +427,7 @@ fn parse_bool(value: &str) -> Option<bool> {
 /// `classify:` globs match the step name or any image it runs.
 fn classified(step: &Step, globs: &[(String, globset::GlobMatcher)]) -> bool {
     globs.iter().any(|(_, m)| {
-        m.is_match(&step.name)
+        m.is_match(&*step.name)
             || step
                 .containers
                 .iter()

@@ -333,7 +333,9 @@ impl<'a> Source<'a> {
         if !contains(node.span(), at) {
             return Vec::new();
         }
-        let mut out = vec![node];
+        // Sized for the depth of most pipelines: grown from one, it was three allocations.
+        let mut out = Vec::with_capacity(16);
+        out.push(node);
         while out.len() < MAX_DEPTH {
             let parent = node.span();
             let next = if node.is_mapping() {

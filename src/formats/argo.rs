@@ -528,7 +528,7 @@ fn build_step(
     }
     let mut step = Step::new(
         name,
-        vec![pipeline_name.to_string(), name.to_string()],
+        [pipeline_name.to_string(), name.to_string()],
         opening_span(tpl.node),
         kind,
     );

@@ -4,7 +4,9 @@
 //! conditions, loops, exit handlers) are walked with an explicit stack. Field paths:
 //! `shared/docs/field-reference.md` in the project's working notes, and the KFP protos.
 
-use super::read::{key_span, list_at, mapping_at, text, text_at, text_list, text_map, KeyTable};
+use super::read::{
+    key_span, list_at, mapping_at, str_at, text, text_at, text_list, text_map, KeyTable,
+};
 use crate::model::*;
 use crate::yaml::{KeyIndex, NodeRef, Span};
 
@@ -92,27 +94,34 @@ pub fn adapt(
     p.schema_version = text_at(spec, "schemaVersion", &mut p);
     // Facts from the backend's IR checks (`v2_template.go`): a DNS-style name, and a schema
     // version it knows. Which backend accepts which version is `sdk-backend-version-mismatch`.
-    if let Some(name) = p.name.clone() {
-        if !is_dns_subdomain(&name.value) {
-            p.problem(
-                name.span,
-                format!(
-                    "`pipelineInfo.name` `{}` must be lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit; the KFP backend rejects it",
-                    name.value
-                ),
-            );
-        }
+    // Each message is made while the field is borrowed, then reported.
+    let bad_name = p.name.as_ref().filter(|n| !is_dns_subdomain(&n.value)).map(|name| {
+        (
+            name.span,
+            format!(
+                "`pipelineInfo.name` `{}` must be lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit; the KFP backend rejects it",
+                name.value
+            ),
+        )
+    });
+    if let Some((span, message)) = bad_name {
+        p.problem(span, message);
     }
-    if let Some(schema) = p.schema_version.clone() {
-        if !matches!(schema.value.as_str(), "2.0.0" | "2.1.0") {
-            p.problem(
+    let bad_schema = p
+        .schema_version
+        .as_ref()
+        .filter(|s| !matches!(s.value.as_str(), "2.0.0" | "2.1.0"))
+        .map(|schema| {
+            (
                 schema.span,
                 format!(
                     "`schemaVersion` {} is not a KFP IR schema version (2.0.0 or 2.1.0)",
                     schema.value
                 ),
-            );
-        }
+            )
+        });
+    if let Some((span, message)) = bad_schema {
+        p.problem(span, message);
     }
 
     report_unreadable_numbers(spec, platform, &mut p);
@@ -151,14 +160,14 @@ pub fn adapt(
 
     let pipeline_name = p.display_name().to_string();
     // (dag node, path to it, component names on the way there: a component that contains
-    // itself would loop forever)
-    let mut stack: Vec<(NodeRef<'_>, Vec<String>, Vec<String>)> = Vec::new();
+    // itself would loop forever). Component names are read in place, not copied.
+    let mut stack: Vec<(NodeRef<'_>, Vec<String>, Vec<&str>)> = Vec::new();
     if let Some(dag) = mapping_at(root, "dag", &mut p) {
         stack.push((dag, vec![pipeline_name], Vec::new()));
     }
     let mut steps = Vec::new();
     // DAG components whose tasks are in `p.tasks` (a sub-pipeline used twice is one DAG).
-    let mut dags_seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut dags_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     while let Some((dag, path, ancestry)) = stack.pop() {
         // A component used by several parents is expanded once per path: bounded by the
         // file's work budget (`input-too-complex`), since paths can double at every level.
@@ -168,8 +177,13 @@ pub fn adapt(
         let Some(tasks) = mapping_at(dag, "tasks", &mut p) else {
             continue;
         };
-        let dag_name = ancestry.last().map_or("root", String::as_str).to_string();
-        let first_visit = dags_seen.insert(dag_name.clone());
+        let dag_name = ancestry.last().copied().unwrap_or("root");
+        let first_visit = dags_seen.insert(dag_name);
+        // Most of a pipeline's tasks are in its root DAG: its steps and tasks grow once.
+        steps.reserve(tasks.len());
+        if first_visit {
+            p.tasks.reserve(tasks.len());
+        }
         // Producers of inputs are looked up among the tasks (for the first visit only).
         let siblings = first_visit.then(|| KeyIndex::new(tasks));
         // Pushed in reverse so that steps come out in file order.
@@ -195,7 +209,7 @@ pub fn adapt(
             if first_visit {
                 p.tasks.push(Task {
                     name: Spanned::new(task_name.to_string(), task_key.span()),
-                    parent: dag_name.clone(),
+                    parent: dag_name.to_string(),
                     template: task.path(&["componentRef", "name"]).and_then(text),
                     depends: task_depends(task),
                     in_steps: false,
@@ -222,18 +236,20 @@ pub fn adapt(
                     &mut p,
                 );
             }
-            let mut task_path = path.clone();
-            task_path.push(task_name.to_string());
-            let Some(component_ref) = task.path(&["componentRef", "name"]).and_then(text) else {
+            // The path to the task: made for a sub-DAG, or collected into the step.
+            let task_path = || path.iter().cloned().chain([task_name.to_string()]);
+            // Read in place: the name is only looked up (and quoted in a problem).
+            let Some(component_ref) = task
+                .path(&["componentRef", "name"])
+                .and_then(|n| Some(Spanned::new(n.scalar_text()?, n.span())))
+            else {
                 p.problem(
                     task_key.span(),
                     format!("task `{task_name}` has no `componentRef.name`"),
                 );
                 continue;
             };
-            let component = components
-                .as_ref()
-                .and_then(|c| c.get(&component_ref.value));
+            let component = components.as_ref().and_then(|c| c.get(component_ref.value));
             let Some(component) = component.filter(|c| c.is_mapping()) else {
                 p.problem(
                     component_ref.span,
@@ -252,12 +268,13 @@ pub fn adapt(
                     );
                     continue;
                 }
-                let mut sub_ancestry = ancestry.clone();
-                sub_ancestry.push(component_ref.value.clone());
-                nested.push((sub_dag, task_path, sub_ancestry));
+                let mut sub_ancestry = Vec::with_capacity(ancestry.len() + 1);
+                sub_ancestry.extend_from_slice(&ancestry);
+                sub_ancestry.push(component_ref.value);
+                nested.push((sub_dag, task_path().collect(), sub_ancestry));
                 continue;
             }
-            let Some(label) = text_at(component, "executorLabel", &mut p) else {
+            let Some(label) = str_at(component, "executorLabel", &mut p) else {
                 p.problem(
                     component_ref.span,
                     format!(
@@ -268,7 +285,7 @@ pub fn adapt(
                 continue;
             };
             let Some((executor_key, executor)) =
-                executors.as_ref().and_then(|e| e.entry(&label.value))
+                executors.as_ref().and_then(|e| e.entry(label.value))
             else {
                 p.problem(
                     label.span,
@@ -279,19 +296,17 @@ pub fn adapt(
                 );
                 continue;
             };
-            let platform_config = platform_executors
-                .as_ref()
-                .and_then(|e| e.get(&label.value));
+            let platform_config = platform_executors.as_ref().and_then(|e| e.get(label.value));
             let mut step = build_step(
                 task_name,
                 task_key.span(),
-                task_path,
+                task_path(),
                 task,
                 executor,
                 platform_config,
                 &mut p,
             );
-            step.anchors.push(executor_key.span());
+            step.anchors.set_second(executor_key.span());
             steps.push(step);
         }
         stack.extend(nested.into_iter().rev());
@@ -438,7 +453,7 @@ fn task_depends(task: NodeRef<'_>) -> Vec<Spanned<String>> {
 fn build_step(
     name: &str,
     span: Span,
-    path: Vec<String>,
+    path: impl IntoIterator<Item = String>,
     task: NodeRef<'_>,
     executor: NodeRef<'_>,
     platform: Option<NodeRef<'_>>,

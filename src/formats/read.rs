@@ -111,6 +111,15 @@ pub fn text_at<'a>(
     key: &str,
     pipeline: &mut Pipeline,
 ) -> Option<Spanned<String>> {
+    str_at(parent, key, pipeline).map(|s| Spanned::new(s.value.to_string(), s.span))
+}
+
+/// [`text_at`] read in place, for a value that is only looked up or compared.
+pub fn str_at<'a>(
+    parent: impl Fields<'a>,
+    key: &str,
+    pipeline: &mut Pipeline,
+) -> Option<Spanned<&'a str>> {
     let node = parent.value_of(key)?;
     if node.is_null() {
         return None;
@@ -122,7 +131,7 @@ pub fn text_at<'a>(
         );
         return None;
     }
-    text(node)
+    node.scalar_text().map(|s| Spanned::new(s, node.span()))
 }
 
 /// The mapping at `key`; a present value of another type is reported and ignored.

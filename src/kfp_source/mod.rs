@@ -653,7 +653,7 @@ pub fn attach(
             .and_then(|p| p.name.as_ref())
             .map(|n| n.value.as_str().into());
         finding.document = pipelines.first().map(|p| p.document);
-        finding.url = config.rule_url(STALE).map(std::sync::Arc::from);
+        finding.url = config.shared_rule_url(STALE);
         if let Some(crate::config::RuleSeverity::Set(level)) =
             config.rule(STALE).and_then(|r| r.severity)
         {

@@ -261,7 +261,7 @@ pub fn symbols(pipelines: &[Pipeline]) -> Vec<Symbol> {
                     .iter()
                     .filter(|s| !s.system)
                     .map(|s| Symbol {
-                        name: s.name.clone(),
+                        name: s.name.to_string(),
                         detail: s
                             .containers
                             .iter()

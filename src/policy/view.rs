@@ -333,7 +333,7 @@ fn number_or_text(text: &str) -> Value {
 
 fn step_fields(b: &mut Builder<'_>, pipeline: &Pipeline, step: &Step, src: &str) {
     let kfp = pipeline.format.is_kfp_ir();
-    b.set("name", Value::String(step.name.clone()), step.span);
+    b.set("name", Value::String(step.name.to_string()), step.span);
     b.set(
         "qualified_name",
         Value::String(step.qualified_name()),

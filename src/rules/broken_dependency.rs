@@ -153,7 +153,7 @@ fn resolve<'a>(
         return Ok(Some(
             local
                 .iter()
-                .flat_map(|p| p.steps.iter().map(|s| s.name.as_str()))
+                .flat_map(|p| p.steps.iter().map(|s| &*s.name))
                 .collect(),
         ));
     }
@@ -246,7 +246,7 @@ fn check_argo(cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>)
         }
         None => None,
     };
-    let mut own: BTreeSet<&str> = pipeline.steps.iter().map(|s| s.name.as_str()).collect();
+    let mut own: BTreeSet<&str> = pipeline.steps.iter().map(|s| &*s.name).collect();
     if let Some(templates) = &inherited {
         own.extend(templates.iter().copied());
     }

@@ -45,12 +45,9 @@ impl Rule for CacheOnRandomStep {
             return;
         }
         let evidence: Vec<_> = facts.strong(Question::Random).take(3).collect();
-        let what = evidence.first().map_or_else(
-            || {
-                "is declared non-deterministic (`pipelint.dev/deterministic: \"false\"`)"
-                    .to_string()
-            },
-            |e| e.description.clone(),
+        let what = evidence.first().map_or(
+            "is declared non-deterministic (`pipelint.dev/deterministic: \"false\"`)",
+            |e| e.description.as_str(),
         );
         let (label, help) = match pipeline.format {
             Format::KfpIr(_) => (
@@ -66,19 +63,18 @@ impl Rule for CacheOnRandomStep {
                 "remove `memoize` from this template, or make the step deterministic (seed it from an input parameter that is part of the memoize key)",
             ),
         };
-        let finding = Finding::new(
-            META.id,
-            META.default_severity,
-            caching.span,
-            format!(
-                "step \"{}\" caches a result that changes from run to run ({what})",
-                step.qualified_name()
-            ),
-        )
-        .label(label)
-        .help(help)
-        .with_evidence(evidence)
-        .with_fix(caching_fix(cx, pipeline.format, step, caching));
+        // The message is written into one string, the step's name in place.
+        let mut message = String::with_capacity(96 + what.len());
+        message.push_str("step \"");
+        step.push_qualified_name(&mut message);
+        message.push_str("\" caches a result that changes from run to run (");
+        message.push_str(what);
+        message.push(')');
+        let finding = Finding::new(META.id, META.default_severity, caching.span, message)
+            .label(label)
+            .help(help)
+            .with_evidence(evidence)
+            .with_fix(caching_fix(cx, pipeline.format, step, caching));
         out.push(at_step(finding, pipeline, step));
     }
 }

@@ -1,10 +1,11 @@
+use std::fmt::Write as _;
+
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
 use crate::finding::{Finding, Severity};
 use crate::fix::edit::Value;
 use crate::fix::{Fix, NoFix};
 use crate::model::{ArgoFlavor, Format, Pipeline, Step, StepKind};
-
 /// A step that does network or storage IO with no retry to absorb a transient failure.
 pub struct IoStepWithoutRetry;
 
@@ -97,19 +98,33 @@ impl Rule for IoStepWithoutRetry {
             return;
         }
         let evidence: Vec<_> = facts.strong(Question::Io).take(3).collect();
-        let what = evidence.first().map_or_else(
-            || "is declared to do IO (`pipelint.dev/io`)".to_string(),
-            |e| e.description.clone(),
-        );
-        let (message, label) = match &ignored {
-            Some(reason) => (
-                format!("step \"{}\" does network or storage IO, and its retries will not run: {reason}", step.qualified_name()),
-                "retries here are ignored by the backend".to_string(),
-            ),
-            None => (
-                format!("step \"{}\" does network or storage IO but has no retries ({what})", step.qualified_name()),
-                if is_kfp { "no `retryPolicy` on this task" } else { "no `retryStrategy` for this template" }.to_string(),
-            ),
+        let what = evidence
+            .first()
+            .map_or("is declared to do IO (`pipelint.dev/io`)", |e| {
+                e.description.as_str()
+            });
+        // The message is written into one string, the step's name in place.
+        let mut message = String::with_capacity(128 + what.len());
+        message.push_str("step \"");
+        step.push_qualified_name(&mut message);
+        let label = match &ignored {
+            Some(reason) => {
+                let _ = write!(
+                    message,
+                    "\" does network or storage IO, and its retries will not run: {reason}"
+                );
+                "retries here are ignored by the backend"
+            }
+            None => {
+                message.push_str("\" does network or storage IO but has no retries (");
+                message.push_str(what);
+                message.push(')');
+                if is_kfp {
+                    "no `retryPolicy` on this task"
+                } else {
+                    "no `retryStrategy` for this template"
+                }
+            }
         };
         let help = match pipeline.format {
             Format::KfpIr(_) => "a timeout or a throttled API fails the whole run; make a second attempt safe (run-scoped output paths), then let the backend retry the task: `task.set_retry(num_retries=3, backoff_duration=\"30s\", backoff_max_duration=\"10m\")`, and recompile. If the step already retries well on its own (a retry loop in its code) or only talks to a sidecar, declare it: `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/io\", \"false\")`; if it must never run twice: `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/idempotent\", \"false\")`",

@@ -89,7 +89,8 @@ fn proposed_limit<'a>(resources: &'a Resources, name: &str, kfp: bool) -> Cow<'a
 }
 
 /// The fix, written with the step's own values: only the missing limits are proposed, each
-/// at least the container's request; limits it already has are kept as they are.
+/// at least the container's request; limits it already has are kept as they are. Written
+/// into one string: this help goes with most findings of the rule.
 fn fix_help(
     format: Format,
     options: &Options<'_>,
@@ -98,69 +99,70 @@ fn fix_help(
     accelerators: &[&str],
 ) -> String {
     let kfp = format.is_kfp_ir();
-    let mut wanted: Vec<&str> = accelerators.to_vec();
-    wanted.extend(
-        missing
+    // The limits to propose: the unlimited accelerators, then the other missing limits.
+    let wanted = || {
+        accelerators
             .iter()
-            .copied()
-            .filter(|m| !accelerators.contains(m)),
-    );
+            .chain(missing.iter().filter(|m| !accelerators.contains(m)))
+    };
     let why = "without limits the step can starve its node or be OOM-killed hours in";
-    let mut help = if wanted.is_empty() {
-        let requests: Vec<String> = options
-            .resources
-            .iter()
-            .filter(|n| r.request(n).is_none())
-            .map(|n| match r.limit(n) {
-                Some(limit) => [n, ": ", &limit.value.value].concat(),
-                None => [n, ": ", &proposed_limit(r, n, kfp)].concat(),
-            })
-            .collect();
+    // Room for the common help (some 200 bytes) without growing.
+    let mut help = String::with_capacity(256);
+    if wanted().next().is_none() {
         match format {
-            Format::KfpIr(_) => "set requests on the task (`task.set_cpu_request(...)`, `task.set_memory_request(...)`) and recompile".to_string(),
-            Format::Argo(..) => ["add `requests: {", &requests.join(", "), "}` under the container's `resources`"].concat(),
+            Format::KfpIr(_) => help.push_str("set requests on the task (`task.set_cpu_request(...)`, `task.set_memory_request(...)`) and recompile"),
+            Format::Argo(..) => {
+                help.push_str("add `requests: {");
+                let unrequested = options.resources.iter().filter(|n| r.request(n).is_none());
+                for (i, n) in unrequested.enumerate() {
+                    if i > 0 {
+                        help.push_str(", ");
+                    }
+                    help.push_str(n);
+                    help.push_str(": ");
+                    match r.limit(n) {
+                        Some(limit) => help.push_str(&limit.value.value),
+                        None => help.push_str(&proposed_limit(r, n, kfp)),
+                    }
+                }
+                help.push_str("}` under the container's `resources`");
+            }
         }
     } else if kfp {
-        let calls: Vec<String> = wanted
-            .iter()
-            .map(|&n| match n {
-                "cpu" => [
-                    "`task.set_cpu_limit(\"",
-                    &proposed_limit(r, n, true),
-                    "\")`",
-                ]
-                .concat(),
-                "memory" => [
-                    "`task.set_memory_limit(\"",
-                    &proposed_limit(r, n, true),
-                    "\")`",
-                ]
-                .concat(),
-                other => [
-                    "`task.set_accelerator_type(\"",
-                    other,
-                    "\").set_accelerator_limit(",
-                    &proposed_limit(r, other, true),
-                    ")`",
-                ]
-                .concat(),
-            })
-            .collect();
-        [
-            "set the missing limits on the task, ",
-            &calls.join(" and "),
-            ", and recompile; ",
-            why,
-        ]
-        .concat()
+        help.push_str("set the missing limits on the task, ");
+        for (i, &n) in wanted().enumerate() {
+            if i > 0 {
+                help.push_str(" and ");
+            }
+            let limit = proposed_limit(r, n, true);
+            match n {
+                "cpu" => {
+                    help.push_str("`task.set_cpu_limit(\"");
+                    help.push_str(&limit);
+                    help.push_str("\")`");
+                }
+                "memory" => {
+                    help.push_str("`task.set_memory_limit(\"");
+                    help.push_str(&limit);
+                    help.push_str("\")`");
+                }
+                other => {
+                    help.push_str("`task.set_accelerator_type(\"");
+                    help.push_str(other);
+                    help.push_str("\").set_accelerator_limit(");
+                    help.push_str(&limit);
+                    help.push_str(")`");
+                }
+            }
+        }
+        help.push_str(", and recompile; ");
+        help.push_str(why);
     } else {
-        // Written into one string: this help goes with most findings of Argo files.
-        let mut help = String::with_capacity(192);
         help.push_str("set the container's `resources.limits` to `{");
         let kept = r
             .limits
             .iter()
-            .filter(|q| !wanted.contains(&q.name.as_str()))
+            .filter(|q| !wanted().any(|w| *w == q.name))
             .map(|q| (q.name.as_str(), q.value.value.as_str()));
         let mut first = true;
         for (name, value) in kept {
@@ -172,7 +174,7 @@ fn fix_help(
             help.push_str(": ");
             help.push_str(value);
         }
-        for name in &wanted {
+        for name in wanted() {
             if !first {
                 help.push_str(", ");
             }
@@ -183,8 +185,7 @@ fn fix_help(
         }
         help.push_str("}` (or once for every template under `spec.templateDefaults`); ");
         help.push_str(why);
-        help
-    };
+    }
     let only_cpu = missing.len() == 1 && missing[0] == "cpu" && accelerators.is_empty();
     if only_cpu && r.limit("memory").is_some() {
         help.push_str(". If CPU limits are left off on purpose (they throttle a busy step), require memory limits only: `rules: {missing-resource-limits: {resources: [memory]}}` in `.pipelint.yaml`");
@@ -308,16 +309,32 @@ impl MissingResourceLimits {
                 &missing_limits,
                 &unlimited_accelerators,
             );
+            // The limits the container lacks, where it requests an amount to copy: made
+            // from the lists above, which are not needed any more (no third list).
+            let wanted = if unlimited_accelerators.is_empty() {
+                let mut wanted = missing_limits;
+                let mut kept = 0;
+                for i in 0..wanted.len() {
+                    let name = wanted[i];
+                    if !wanted[..kept].contains(&name) {
+                        wanted[kept] = name;
+                        kept += 1;
+                    }
+                }
+                wanted.truncate(kept);
+                wanted
+            } else {
+                let mut wanted = unlimited_accelerators;
+                for name in &missing_limits {
+                    if !wanted.contains(name) {
+                        wanted.push(*name);
+                    }
+                }
+                wanted
+            };
             let finding = Finding::new(META.id, severity, span, message)
                 .label(label)
                 .help(help);
-            // The limits the container lacks, where it requests an amount to copy.
-            let mut wanted = unlimited_accelerators.clone();
-            for name in &missing_limits {
-                if !wanted.contains(name) {
-                    wanted.push(*name);
-                }
-            }
             // A container with nothing to copy gets no fix and no word about one: there
             // is nothing to place, only sizes to choose, which the help already asks for.
             let copyable = wanted.iter().all(|name| {

@@ -109,29 +109,39 @@ static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@[^\s/]").expect("compiles")
 });
 
-/// The words of a variable name, upper-cased: `dbPassword`, `DB_PASSWORD`, `db-password`
-/// all give `[DB, PASSWORD]`.
-fn words(name: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut current = String::new();
+/// The words of a variable name as pieces of it: `dbPassword`, `DB_PASSWORD`, `db-password`
+/// all give `db`/`DB` and `Password`/`PASSWORD` (compared without regard to case). Every
+/// character of a word is ASCII, so each is a slice of the name: no word is copied.
+fn each_word<'a>(name: &'a str, mut word: impl FnMut(&'a str)) {
+    let mut start = None::<usize>;
     let mut prev_lower = false;
-    for ch in name.chars() {
+    for (at, ch) in name.char_indices() {
         if !ch.is_ascii_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
+            if let Some(s) = start.take() {
+                word(&name[s..at]);
             }
             prev_lower = false;
             continue;
         }
-        if ch.is_ascii_uppercase() && prev_lower && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
+        if ch.is_ascii_uppercase() && prev_lower {
+            if let Some(s) = start.replace(at) {
+                word(&name[s..at]);
+            }
         }
+        start.get_or_insert(at);
         prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
-        current.push(ch.to_ascii_uppercase());
     }
-    if !current.is_empty() {
-        out.push(current);
+    if let Some(s) = start {
+        word(&name[s..]);
     }
+}
+
+/// The words of a variable name, upper-cased: `dbPassword`, `DB_PASSWORD`, `db-password`
+/// all give `[DB, PASSWORD]`.
+#[cfg(test)]
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    each_word(name, |w| out.push(w.to_ascii_uppercase()));
     out
 }
 
@@ -157,16 +167,22 @@ const KEY_QUALIFIERS: &[&str] = &[
 
 /// What a name says its value is, when it names a credential: `password`, `token`...
 fn secret_name(name: &str) -> Option<String> {
-    let w = words(name);
-    let last = w.last()?.as_str();
-    let before = w.len().checked_sub(2).map(|i| w[i].as_str());
-    let what = match last {
-        "PASSWORD" | "PASSWD" => "a password".to_string(),
-        "PASS" | "PWD" if before.is_some() => "a password".to_string(),
-        "APIKEY" => "an API key".to_string(),
-        "TOKEN" if before.is_none_or(|b| !TOKENIZER_WORDS.contains(&b)) => "a token".to_string(),
-        "SECRET" => "a secret".to_string(),
-        "KEY" => match before.filter(|b| KEY_QUALIFIERS.contains(b))? {
+    // The last two words, read in place (most names name no credential).
+    let (mut before, mut last) = (None::<&str>, None::<&str>);
+    each_word(name, |w| before = last.replace(w));
+    let last = last?;
+    let is = |word: &str| last.eq_ignore_ascii_case(word);
+    // A word of `list` (as the list spells it) that `before` is.
+    let before_in = |list: &[&'static str]| {
+        before.and_then(|b| list.iter().copied().find(|w| b.eq_ignore_ascii_case(w)))
+    };
+    let what = match () {
+        _ if is("PASSWORD") || is("PASSWD") => "a password".to_string(),
+        _ if (is("PASS") || is("PWD")) && before.is_some() => "a password".to_string(),
+        _ if is("APIKEY") => "an API key".to_string(),
+        _ if is("TOKEN") && before_in(TOKENIZER_WORDS).is_none() => "a token".to_string(),
+        _ if is("SECRET") => "a secret".to_string(),
+        _ if is("KEY") => match before_in(KEY_QUALIFIERS)? {
             "API" => "an API key".to_string(),
             "ACCESS" | "AUTH" | "ENCRYPTION" => {
                 format!("an {} key", before?.to_ascii_lowercase())

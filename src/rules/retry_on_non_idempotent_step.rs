@@ -1,3 +1,5 @@
+use std::fmt::Write as _;
+
 use super::io_step_without_retry::{retry_count, RetryCount};
 use super::{at_step, FileContext, Rule, RuleMeta};
 use crate::analysis::Question;
@@ -48,11 +50,11 @@ impl Rule for RetryOnNonIdempotentStep {
         if !facts.is_non_idempotent() {
             return;
         }
-        let times = match count {
-            RetryCount::Some(1) => "once".to_string(),
-            RetryCount::Some(n) => format!("up to {n} times"),
-            RetryCount::Unbounded => "without a limit".to_string(),
-            _ => "a templated number of times".to_string(),
+        let times: std::borrow::Cow<'static, str> = match count {
+            RetryCount::Some(1) => "once".into(),
+            RetryCount::Some(n) => format!("up to {n} times").into(),
+            RetryCount::Unbounded => "without a limit".into(),
+            _ => "a templated number of times".into(),
         };
         let inherited = match retry.origin {
             Origin::TemplateDefaults => " (from `spec.templateDefaults`)",
@@ -60,26 +62,26 @@ impl Rule for RetryOnNonIdempotentStep {
             _ => "",
         };
         let evidence: Vec<_> = facts.strong(Question::NonIdempotent).take(3).collect();
-        let what = evidence.first().map_or_else(
-            || "is declared non-idempotent (`pipelint.dev/idempotent: \"false\"`)".to_string(),
-            |e| e.description.clone(),
+        let what = evidence.first().map_or(
+            "is declared non-idempotent (`pipelint.dev/idempotent: \"false\"`)",
+            |e| e.description.as_str(),
         );
         let help = match pipeline.format {
             Format::KfpIr(_) => "make the step idempotent first (run-scoped output paths, write then atomically promote, check an \"already done\" marker), then keep the retry; or drop it: remove `.set_retry(...)` from the task. If it is idempotent, say so: `kfp.kubernetes.add_pod_annotation(task, \"pipelint.dev/idempotent\", \"true\")`",
             Format::Argo(..) => "make the step idempotent first (run-scoped output paths, upserts, an \"already done\" check), or take the retry off this template (`retryStrategy: {limit: 0}` overrides an inherited one). If the step is idempotent, annotate the template with `pipelint.dev/idempotent: \"true\"` under `metadata.annotations`",
         };
-        let finding = Finding::new(
-            META.id,
-            META.default_severity,
-            retry.span,
-            format!(
-                "step \"{}\" is retried {times}{inherited}, but a retry repeats its effect ({what})",
-                step.qualified_name()
-            ),
-        )
-        .label("a second attempt repeats the effect")
-        .help(help)
-        .with_evidence(evidence);
+        // The message is written into one string, the step's name in place.
+        let mut message = String::with_capacity(128 + what.len());
+        message.push_str("step \"");
+        step.push_qualified_name(&mut message);
+        let _ = write!(
+            message,
+            "\" is retried {times}{inherited}, but a retry repeats its effect ({what})"
+        );
+        let finding = Finding::new(META.id, META.default_severity, retry.span, message)
+            .label("a second attempt repeats the effect")
+            .help(help)
+            .with_evidence(evidence);
         out.push(at_step(finding, pipeline, step));
     }
 }

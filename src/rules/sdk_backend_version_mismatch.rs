@@ -207,7 +207,7 @@ fn find_keys(root: NodeRef<'_>, path: &[String]) -> Vec<Span> {
 /// `kfp==2.14.3` pins in executor commands: the KFP runtime inside the pod, with their spans.
 /// Tasks share executors: each command item is read once (by span), and its offset map is
 /// built once for all its pins.
-fn runtime_pins(src: &str, pipeline: &Pipeline) -> Vec<(Span, String)> {
+fn runtime_pins<'a>(src: &str, pipeline: &'a Pipeline) -> Vec<(Span, &'a str)> {
     let mut out = Vec::new();
     let mut items_read = HashSet::new();
     let mut pins_seen = HashSet::new();
@@ -229,7 +229,7 @@ fn runtime_pins(src: &str, pipeline: &Pipeline) -> Vec<(Span, String)> {
             let end = rest
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
                 .unwrap_or(rest.len());
-            let version = rest[..end].to_string();
+            let version = &rest[..end];
             if version.is_empty() {
                 continue;
             }
@@ -248,14 +248,26 @@ fn same_release(a: &str, b: &str) -> bool {
     release_key(a) == release_key(b)
 }
 
+#[cfg(test)]
+fn release_key(s: &str) -> String {
+    let mut key = String::new();
+    release_key_into(s, &mut String::new(), &mut key);
+    key
+}
+
 /// A release name normalised for comparison: `kfp-2.0.0-beta.16` and `2.0.0b16` are both
 /// `2.0.0b16` (numbers and pre-release tags).
 ///
 /// One pass: every pattern starts with the only `-` it holds, so no two matches overlap and
 /// no replacement makes a new one; the result is that of replacing each in turn.
-fn release_key(s: &str) -> String {
-    let lower = s.trim_start_matches("kfp-").to_ascii_lowercase();
-    let mut out = String::with_capacity(lower.len());
+///
+/// Written into `out` (emptied first), through `lower`: buffers a caller keeps for many
+/// names.
+fn release_key_into(s: &str, lower: &mut String, out: &mut String) {
+    lower.clear();
+    lower.push_str(s.trim_start_matches("kfp-"));
+    lower.make_ascii_lowercase();
+    out.clear();
     let mut parts = lower.split('-');
     out.push_str(parts.next().unwrap_or_default());
     for part in parts {
@@ -272,18 +284,25 @@ fn release_key(s: &str) -> String {
         out.push_str(tag);
         out.push_str(rest);
     }
-    out
 }
 
 impl SdkBackendVersionMismatch {
     fn check_kfp(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
         let sdk = pipeline.sdk_version.as_ref();
         // The SDK's name normalised once, not once per pin.
-        let sdk_release = sdk.map(|sdk| release_key(&sdk.value));
+        let mut lower = String::new();
+        let sdk_release = sdk.map(|sdk| {
+            let mut key = String::new();
+            release_key_into(&sdk.value, &mut lower, &mut key);
+            key
+        });
+        // Each pin's key, written in one buffer.
+        let mut runtime_release = String::new();
         // Skew inside the file: the runtime pinned in the executors vs the compiling SDK.
         for (span, runtime) in runtime_pins(cx.src, pipeline) {
             if let (Some(sdk), Some(sdk_release)) = (sdk, &sdk_release) {
-                if *sdk_release != release_key(&runtime) {
+                release_key_into(runtime, &mut lower, &mut runtime_release);
+                if *sdk_release != runtime_release {
                     out.push(
                         self.finding(
                             pipeline,
@@ -305,7 +324,7 @@ impl SdkBackendVersionMismatch {
             if let Some((target, v)) = cx
                 .config
                 .kfp_backend_version
-                .and_then(|target| Some((target, Version::parse(&runtime)?)))
+                .and_then(|target| Some((target, Version::parse(runtime)?)))
             {
                 if (v == Version(2, 15, 0) || v == Version(2, 15, 1)) && target < Version(2, 15, 0)
                 {
@@ -389,7 +408,7 @@ impl SdkBackendVersionMismatch {
                         span,
                         format!("`{field}` needs KFP backend {added} or later; the target is {target}"),
                         "unknown to the target backend",
-                        &format!(
+                        format!(
                             "the backend rejects IR with fields it does not know; upgrade the backend to {added}, or drop the setting from the pipeline source and recompile{}{} (source: {})",
                             row.sdk.as_ref().map(|s| format!(" (it is written by SDK {s} and later)")).unwrap_or_default(),
                             shipped_sdk.as_ref().map(|s| format!("; backend {}.{} shipped with SDK {s}", target.0, target.1)).unwrap_or_default(),
@@ -484,7 +503,7 @@ impl SdkBackendVersionMismatch {
                             span,
                             format!("`{field}` was removed in Argo Workflows {removed}; the target is {target}"),
                             "removed in the target release",
-                            &format!("use {} instead (source: {})", row.replacement.as_deref().unwrap_or("the replacement field"), row.source),
+                            format!("use {} instead (source: {})", row.replacement.as_deref().unwrap_or("the replacement field"), row.source),
                         ));
                     } else if let Some(added) = row.added.filter(|a| target < *a) {
                         out.push(self.finding(
@@ -493,7 +512,7 @@ impl SdkBackendVersionMismatch {
                             span,
                             format!("`{field}` needs Argo Workflows {added} or later; the target is {target}"),
                             "unknown to the target release",
-                            &format!("upgrade Argo Workflows to {added} or drop the field (source: {})", row.source),
+                            format!("upgrade Argo Workflows to {added} or drop the field (source: {})", row.source),
                         ));
                     }
                 }
@@ -533,7 +552,7 @@ impl SdkBackendVersionMismatch {
                 nearest.join(" and ")
             ),
             "checked against an unreleased version",
-            &format!(
+            format!(
                 "set `{}` (or `--{}`) to the release the cluster runs: {} (sources: {})",
                 if what == "Argo Workflows" { "argo-version" } else { "kfp-backend-version" },
                 if what == "Argo Workflows" { "argo-version" } else { "kfp-backend-version" },
@@ -576,13 +595,13 @@ impl SdkBackendVersionMismatch {
         severity: Severity,
         span: Span,
         message: String,
-        label: &str,
-        help: &str,
+        label: &'static str,
+        help: impl Into<std::borrow::Cow<'static, str>>,
     ) -> Finding {
         let mut f = Finding::new(META.id, severity, span, message)
-            .label(label.to_string())
-            .help(help.to_string());
-        f.pipeline = Some(pipeline.display_name().into());
+            .label(label)
+            .help(help);
+        f.pipeline = Some(pipeline.shared_display_name().clone());
         f.document = Some(pipeline.document);
         f
     }

@@ -1,6 +1,7 @@
 //! `undefined-reference`: a `{{...}}` variable that Argo cannot resolve in its scope.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::callee::{callee, did_you_mean};
 use super::{FileContext, Rule, RuleMeta};
@@ -69,23 +70,48 @@ struct Site<'a> {
     tasks: &'a [&'a Task],
     /// What `task` waits for, directly or not: computed on first use.
     ancestors: std::cell::OnceCell<BTreeSet<&'a str>>,
+    /// The step and step path its findings carry: made by the first, shared by the rest.
+    names: std::cell::OnceCell<(Arc<str>, Arc<[String]>)>,
+}
+
+impl<'a> Site<'a> {
+    fn new(template: &'a TemplateInterface, task: Option<&'a Task>, tasks: &'a [&'a Task]) -> Self {
+        Site {
+            template,
+            task,
+            tasks,
+            ancestors: std::cell::OnceCell::new(),
+            names: std::cell::OnceCell::new(),
+        }
+    }
 }
 
 fn finding(pipeline: &Pipeline, site: &Site<'_>, r: &Reference, message: String) -> Finding {
     let mut f = Finding::new(META.id, META.default_severity, r.span, message);
-    f.pipeline = Some(pipeline.display_name().into());
-    let mut path = vec![
-        pipeline.display_name().to_string(),
-        site.template.name.clone(),
-    ];
-    match site.task {
-        Some(task) => {
-            f.step = Some(task.name.value.as_str().into());
-            path.push(task.name.value.clone());
+    f.pipeline = Some(pipeline.shared_display_name().clone());
+    let (step, path) = site.names.get_or_init(|| {
+        let pipeline_name = pipeline.display_name().to_string();
+        match site.task {
+            Some(task) => (
+                task.name.value.as_str().into(),
+                [
+                    pipeline_name,
+                    site.template.name.clone(),
+                    task.name.value.clone(),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+            None => (
+                site.template.name.as_str().into(),
+                [pipeline_name, site.template.name.clone()]
+                    .into_iter()
+                    .collect(),
+            ),
         }
-        None => f.step = Some(site.template.name.as_str().into()),
-    }
-    f.step_path = path.into();
+    });
+    f.step = Some(step.clone());
+    f.step_path = path.clone();
     f.document = Some(pipeline.document);
     f
 }
@@ -216,7 +242,7 @@ fn check_input(
         return;
     };
     let declared = names_of(&site.template.inputs, artifact);
-    if declared.contains(&name) {
+    if declared.clone().any(|d| d == name) {
         return;
     }
     let kind = kind_of(artifact);
@@ -233,7 +259,7 @@ fn check_input(
         .label(format!(
             "not an input {kind} of `{}`{}",
             site.template.name,
-            did_you_mean(name, declared.iter().copied())
+            did_you_mean(name, declared)
         ))
         .help(format!(
             "declare it under `inputs.{kind}s` of the template, or fix the name; Argo rejects the workflow with `failed to resolve {shown}`"
@@ -256,13 +282,12 @@ fn check_workflow(
             pipeline.format,
             Format::Argo(ArgoKind::Workflow | ArgoKind::CronWorkflow, _)
         ) && pipeline.workflow_template_ref.is_none();
-        let declared: Vec<&str> = pipeline
+        let declared = pipeline
             .workflow_parameters
             .iter()
             .flatten()
-            .map(String::as_str)
-            .collect();
-        if !own_spec || name == "json" || declared.contains(&name) {
+            .map(String::as_str);
+        if !own_spec || name == "json" || declared.clone().any(|d| d == name) {
             return;
         }
         out.push(
@@ -274,7 +299,7 @@ fn check_workflow(
             )
             .label(format!(
                 "not in `spec.arguments.parameters`{}",
-                did_you_mean(name, declared.iter().copied())
+                did_you_mean(name, declared)
             ))
             .help("declare it under `spec.arguments.parameters`, or fix the name; Argo rejects the workflow at submission"),
         );
@@ -312,20 +337,15 @@ fn check_node(
         ("task", "dag.tasks")
     };
     let (name, attr) = rest.split_once('.').unwrap_or((rest, ""));
-    let siblings: Vec<&Task> = site
-        .tasks
-        .iter()
-        .copied()
-        .filter(|t| t.in_steps == steps)
-        .collect();
-    let Some(target) = siblings.iter().find(|t| t.name.value == name) else {
-        let label = if siblings.is_empty() {
+    let siblings = site.tasks.iter().copied().filter(|t| t.in_steps == steps);
+    let Some(target) = siblings.clone().find(|t| t.name.value == name) else {
+        let label = if siblings.clone().next().is_none() {
             format!("template `{}` has no `{list}`", site.template.name)
         } else {
             format!(
                 "not a {noun} of `{}`{}",
                 site.template.name,
-                did_you_mean(name, siblings.iter().map(|t| t.name.value.as_str()))
+                did_you_mean(name, siblings.map(|t| t.name.value.as_str()))
             )
         };
         out.push(
@@ -386,7 +406,7 @@ fn check_node(
         return;
     };
     let declared = names_of(&called.outputs, artifact);
-    if declared.contains(&output) {
+    if declared.clone().any(|d| d == output) {
         return;
     }
     let kind = kind_of(artifact);
@@ -403,7 +423,7 @@ fn check_node(
         .label(format!(
             "not an output {kind} of `{}`{}",
             called.name,
-            did_you_mean(output, declared.iter().copied())
+            did_you_mean(output, declared)
         ))
         .help(format!(
             "declare it under `outputs.{kind}s` of template `{}`, or fix the name",
@@ -418,23 +438,16 @@ impl Rule for UndefinedReference {
     }
 
     fn check_pipeline(&self, cx: &FileContext<'_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
-        let mut by_template: BTreeMap<&str, Vec<&Task>> = BTreeMap::new();
-        for task in &pipeline.tasks {
-            by_template
-                .entry(task.parent.as_str())
-                .or_default()
-                .push(task);
-        }
+        // The tasks grouped by their template, in file order within each (a stable sort):
+        // one vector, not one per template.
+        let mut by_template: Vec<&Task> = pipeline.tasks.iter().collect();
+        by_template.sort_by(|a, b| a.parent.cmp(&b.parent));
         for template in &pipeline.templates {
-            let tasks: &[&Task] = by_template
-                .get(template.name.as_str())
-                .map_or(&[], Vec::as_slice);
-            let site = Site {
-                template,
-                task: None,
-                tasks,
-                ancestors: std::cell::OnceCell::new(),
-            };
+            let name = template.name.as_str();
+            let first = by_template.partition_point(|t| t.parent.as_str() < name);
+            let end = first + by_template[first..].partition_point(|t| t.parent == name);
+            let tasks: &[&Task] = &by_template[first..end];
+            let site = Site::new(template, None, tasks);
             for r in &template.references {
                 check(cx, pipeline, &site, r, out);
             }
@@ -442,12 +455,7 @@ impl Rule for UndefinedReference {
                 continue;
             }
             for task in tasks {
-                let site = Site {
-                    template,
-                    task: Some(task),
-                    tasks,
-                    ancestors: std::cell::OnceCell::new(),
-                };
+                let site = Site::new(template, Some(task), tasks);
                 for r in &task.references {
                     check(cx, pipeline, &site, r, out);
                 }
@@ -456,13 +464,16 @@ impl Rule for UndefinedReference {
     }
 }
 
-/// The names of the declared parameters (or artifacts) of one list.
-fn names_of(declared: &[crate::model::Declared], artifact: bool) -> Vec<&str> {
+/// The names of the declared parameters (or artifacts) of one list, read in place (most
+/// references are declared: a list collected for each was an allocation).
+fn names_of(
+    declared: &[crate::model::Declared],
+    artifact: bool,
+) -> impl Iterator<Item = &str> + Clone {
     declared
         .iter()
-        .filter(|d| d.artifact == artifact)
+        .filter(move |d| d.artifact == artifact)
         .map(|d| d.name.as_str())
-        .collect()
 }
 
 fn kind_of(artifact: bool) -> &'static str {

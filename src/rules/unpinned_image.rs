@@ -123,7 +123,8 @@ impl UnpinnedImage {
             };
             // The message is written into one string: this rule fires on most steps of most
             // files, and each piece made on its own was an allocation.
-            let mut message = String::with_capacity(96);
+            // Room for nearly every message (most are under 120 bytes) without growing.
+            let mut message = String::with_capacity(128);
             message.push_str("step \"");
             step.push_qualified_name(&mut message);
             message.push_str("\" runs image \"");
