@@ -332,38 +332,18 @@ fn declarations(tpl: &KeyTable<'_>) -> (Vec<Declared>, Vec<Declared>) {
 /// and tasks share one stack (made for each, it was an allocation per template and task).
 struct ReferenceFinder<'a> {
     stack: Vec<NodeRef<'a>>,
-    /// The scalars whose text holds a `{{`, a bit per node id: found in the one pass over
-    /// the document's scalars that tells whether it has any, so that the walks of its
-    /// templates and tasks read the text of those scalars only.
-    tagged: Vec<u64>,
 }
 
 impl<'a> ReferenceFinder<'a> {
     /// `None` when no string of the document holds a `{{`: then no template or task has a
     /// reference, and their fields need not be walked for them.
     fn new(root: NodeRef<'a>) -> Option<Self> {
-        let mut tagged: Vec<u64> = Vec::new();
-        for (node, _, text) in root.document_scalars() {
-            if find_doubled(text, 0, b'{').is_some() {
-                if tagged.is_empty() {
-                    tagged = vec![0; root.document_len().div_ceil(64)];
-                }
-                let id = node.id() as usize;
-                tagged[id / 64] |= 1 << (id % 64);
-            }
-        }
-        (!tagged.is_empty()).then(|| ReferenceFinder {
-            // Room for a template's usual breadth up front.
-            stack: Vec::with_capacity(64),
-            tagged,
-        })
-    }
-
-    fn is_tagged(&self, node: NodeRef<'_>) -> bool {
-        let id = node.id() as usize;
-        self.tagged
-            .get(id / 64)
-            .is_some_and(|word| word & (1 << (id % 64)) != 0)
+        root.document_scalars()
+            .any(|(_, _, text)| find_doubled(text, 0, b'{').is_some())
+            .then(|| ReferenceFinder {
+                // Room for a template's usual breadth up front.
+                stack: Vec::with_capacity(64),
+            })
     }
 
     /// Every `{{...}}` in the scalars under `node` (keys in `skip` left out at the top
@@ -387,12 +367,9 @@ impl<'a> ReferenceFinder<'a> {
             if !crate::limits::charge(1, node.span()) {
                 break;
             }
-            // Most nodes are scalars: asked first, they are told apart in one look; most
-            // scalars hold no `{{`, and their text is not read.
-            if node.is_scalar() {
-                if self.is_tagged(node) {
-                    tags_in(node.str().unwrap_or(""), node, &mut out);
-                }
+            // Most nodes are scalars: asked first, they are told apart in one look.
+            if let Some(text) = node.str() {
+                tags_in(text, node, &mut out);
             } else if node.is_mapping() {
                 stack.extend(node.entries().map(|(_, v)| v));
             } else {
