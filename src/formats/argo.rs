@@ -339,7 +339,7 @@ impl<'a> ReferenceFinder<'a> {
     /// reference, and their fields need not be walked for them.
     fn new(root: NodeRef<'a>) -> Option<Self> {
         root.document_scalars()
-            .any(|(_, _, text)| find_open(text, 0).is_some())
+            .any(|(_, _, text)| find_doubled(text, 0, b'{').is_some())
             .then(|| ReferenceFinder {
                 // Room for a template's usual breadth up front.
                 stack: Vec::with_capacity(64),
@@ -386,8 +386,8 @@ fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
     // Where decoded offsets land in the file: worked out once per scalar, at its first tag.
     let mut offsets = None;
     let mut from = 0;
-    while let Some(open) = find_open(text, from) {
-        let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
+    while let Some(open) = find_doubled(text, from, b'{') {
+        let Some(close) = find_doubled(text, open + 2, b'}') else {
             break;
         };
         let span = offsets
@@ -402,12 +402,14 @@ fn tags_in(text: &str, node: NodeRef<'_>, out: &mut Vec<Reference>) {
     }
 }
 
-/// The first `{{` at or after `from`: a search for one byte (memchr), not for a pattern.
-fn find_open(text: &str, mut from: usize) -> Option<usize> {
+/// The first `{{` (or `}}`) at or after `from`: a search for one byte (memchr), not for a
+/// pattern (a pattern search sets up a searcher each time, many times the cost on short
+/// scalars).
+fn find_doubled(text: &str, mut from: usize, brace: u8) -> Option<usize> {
     let bytes = text.as_bytes();
-    while let Some(i) = text[from..].find('{') {
+    while let Some(i) = text.get(from..)?.find(brace as char) {
         let at = from + i;
-        if bytes.get(at + 1) == Some(&b'{') {
+        if bytes.get(at + 1) == Some(&brace) {
             return Some(at);
         }
         from = at + 1;
@@ -1355,10 +1357,22 @@ spec:
 
     #[test]
     fn the_first_double_brace() {
-        assert_eq!(find_open("a{b{{c", 0), Some(3));
-        assert_eq!(find_open("{{{", 1), Some(1));
-        assert_eq!(find_open("{ {", 0), None);
-        assert_eq!(find_open("é{{", 0), Some(2));
-        assert_eq!(find_open("{", 0), None);
+        assert_eq!(find_doubled("a{b{{c", 0, b'{'), Some(3));
+        assert_eq!(find_doubled("{{{", 1, b'{'), Some(1));
+        assert_eq!(find_doubled("{ {", 0, b'{'), None);
+        assert_eq!(find_doubled("é{{", 0, b'{'), Some(2));
+        assert_eq!(find_doubled("{", 0, b'{'), None);
+        assert_eq!(find_doubled("{{a}b}}", 2, b'}'), Some(5));
+        assert_eq!(find_doubled("{{a} }", 2, b'}'), None);
+        assert_eq!(find_doubled("}}", 2, b'}'), None);
+        // Every start, against the pattern search it replaces.
+        let text = "x{{a}}é}}{{b}}}";
+        for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            assert_eq!(
+                find_doubled(text, from, b'}'),
+                text[from..].find("}}").map(|i| from + i),
+                "from {from}"
+            );
+        }
     }
 }

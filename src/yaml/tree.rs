@@ -465,6 +465,10 @@ impl<'a> NodeRef<'a> {
     }
 
     /// The decoded text of a scalar (escapes processed, folding applied); `None` for collections.
+    ///
+    /// Inlined: every adapter and check asks it of node after node, and a call cost as much
+    /// as the look itself.
+    #[inline]
     pub fn str(&self) -> Option<&'a str> {
         let doc: &'a Document = self.doc;
         doc.scalar_str(self.src, self.node())

@@ -145,25 +145,23 @@ fn json_of(node: NodeRef<'_>) -> Json {
         };
     };
     // Quoted and block scalars are strings, whatever their tag; so is a plain one that
-    // starts with a letter no null, boolean or number starts with (most names, images and
-    // commands): its text is typed once, here, and only when it may be something else.
+    // neither null, a boolean nor a number can be, told by its first byte and length (most
+    // names, images, paths and commands): its text is typed once, here, and only when it
+    // may be something else.
     if style != ScalarStyle::Plain {
         return Json::Str;
     }
     let text = node.str().unwrap_or("");
-    let word = text.as_bytes().first().is_some_and(|b| {
-        b.is_ascii_alphabetic()
-            && !matches!(
-                b,
-                b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
-            )
-    });
-    if word
+    if plain_is_string_at_a_glance(text)
         || node
             .tag()
             .is_some_and(|tag| tag.ends_with(":str") || tag == "!!str")
     {
         return Json::Str;
+    }
+    // A decimal integer (counts, ports, retries) without the full typing.
+    if plain_is_short_decimal(text) {
+        return Json::Int;
     }
     match resolve_plain(text) {
         Resolved::Null => Json::Null,
@@ -174,6 +172,46 @@ fn json_of(node: NodeRef<'_>) -> Json {
         Resolved::Float(f) => Json::Float(f),
         Resolved::Str(_) => Json::Str,
     }
+}
+
+/// Whether a plain scalar reading `text` is a string at a glance, as [`resolve_plain`]
+/// types it: nulls are empty, `~` or words of `n`; booleans are words of at most five
+/// letters starting with one of `yYnNtTfFoO`; numbers (`.inf` and `.nan` too) start with a
+/// digit, a sign or a dot, and end with a digit, a dot, `_` or a hexadecimal digit. So a
+/// flag (`-c`, `--name=x`) and a quantity (`100m`, `64Mi`) are strings, as are names,
+/// images, paths and commands.
+#[inline]
+fn plain_is_string_at_a_glance(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    match first {
+        b'.' | b'~' => false,
+        b'0'..=b'9' | b'+' | b'-' => {
+            let flag = matches!(first, b'+' | b'-')
+                && match bytes.get(1) {
+                    None => true,
+                    Some(b'-') => bytes.get(2).is_some_and(u8::is_ascii_alphabetic),
+                    Some(b) => b.is_ascii_alphabetic(),
+                };
+            let last = bytes[bytes.len() - 1];
+            flag || (last.is_ascii_alphabetic() && !last.is_ascii_hexdigit())
+        }
+        b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' => text.len() > 5,
+        _ => true,
+    }
+}
+
+/// Whether a plain scalar reading `text` is a decimal integer that fits 64 bits: digits
+/// only, at most 18 of them, without a leading zero (which would make it octal).
+#[inline]
+fn plain_is_short_decimal(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 18
+        && (bytes[0] != b'0' || bytes.len() == 1)
+        && bytes.iter().all(u8::is_ascii_digit)
 }
 
 /// Whether a value is neither a mapping nor a list: only `type` can judge it.
@@ -419,7 +457,196 @@ impl<'a> Walk<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::key_order;
+    use super::{key_order, plain_is_short_decimal, plain_is_string_at_a_glance};
+    use crate::yaml::json::resolve_plain;
+    use crate::yaml::Resolved;
+
+    /// Plain scalars of every kind the typing knows, and look-alikes of each.
+    const PLAIN_TEXTS: &[&str] = &[
+        "",
+        "~",
+        "~x",
+        "null",
+        "Null",
+        "NULL",
+        "nul",
+        "nulls",
+        "none",
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "yess",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "nope",
+        "true",
+        "True",
+        "TRUE",
+        "tRUE",
+        "false",
+        "False",
+        "FALSE",
+        "falsey",
+        "on",
+        "On",
+        "ON",
+        "one",
+        "off",
+        "Off",
+        "OFF",
+        "offset",
+        "o",
+        "t",
+        "f",
+        ".inf",
+        ".Inf",
+        ".INF",
+        "+.inf",
+        "-.inf",
+        "-.Inf",
+        ".nan",
+        ".NaN",
+        ".NAN",
+        ".nanx",
+        "0",
+        "00",
+        "007",
+        "08",
+        "0x1f",
+        "0b101",
+        "0o17",
+        "1",
+        "12",
+        "123456789012345678",
+        "1234567890123456789",
+        "99999999999999999999",
+        "1_000",
+        "+1",
+        "-1",
+        "-",
+        "+",
+        ".",
+        "1.5",
+        "1e3",
+        "1e309",
+        "-0.0",
+        "100m",
+        "1Gi",
+        "1.2.3",
+        "3h",
+        "name",
+        "nginx:1.25",
+        "python",
+        "tensorflow/serving",
+        "/bin/sh",
+        "{{inputs.x}}",
+        "$(cat x)",
+        "*",
+        "é",
+        "échec",
+        "Ñ",
+        "_x",
+        "@x",
+        "a b",
+        "trueish",
+        "Offline",
+        "-c",
+        "--flag",
+        "--flag=false",
+        "--",
+        "--5",
+        "-5",
+        "-5m",
+        "+x",
+        "-e5",
+        "-y",
+        "-.nan",
+        "+.nan",
+        "-.5",
+        "100m",
+        "64Mi",
+        "1Gi",
+        "30s",
+        "2h",
+        "0x",
+        "0o",
+        "0b",
+        "0x1F",
+        "0xfe",
+        "1E",
+        "1e",
+        "1e-3",
+        "1_",
+        "9.",
+        "-_",
+        "-é",
+        "2024-01-01",
+        "10.0.0.1",
+    ];
+
+    #[test]
+    fn a_plain_string_at_a_glance_is_one_the_full_typing_calls_a_string() {
+        for text in PLAIN_TEXTS {
+            if plain_is_string_at_a_glance(text) {
+                assert!(
+                    matches!(resolve_plain(text), Resolved::Str(_)),
+                    "{text:?} is not a string"
+                );
+            }
+        }
+        // The shortcut takes the usual strings, not only some.
+        for text in [
+            "image",
+            "nginx:1.25",
+            "/bin/sh",
+            "{{inputs.x}}",
+            "trueish",
+            "é",
+            "-c",
+            "--flag=false",
+            "100m",
+            "64Mi",
+        ] {
+            assert!(plain_is_string_at_a_glance(text), "{text:?}");
+        }
+        for text in ["", "~", "no", "FALSE", "off", ".inf", "-1", "1e3"] {
+            assert!(!plain_is_string_at_a_glance(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_short_decimal_is_an_integer_as_the_full_typing_reads_it() {
+        for text in PLAIN_TEXTS {
+            if plain_is_short_decimal(text) {
+                assert_eq!(
+                    resolve_plain(text),
+                    Resolved::Int(text.parse().unwrap()),
+                    "{text:?}"
+                );
+            }
+        }
+        for text in ["0", "1", "12", "123456789012345678"] {
+            assert!(plain_is_short_decimal(text), "{text:?}");
+        }
+        for text in [
+            "",
+            "00",
+            "007",
+            "08",
+            "1_000",
+            "+1",
+            "-1",
+            "1.5",
+            "1234567890123456789",
+        ] {
+            assert!(!plain_is_short_decimal(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn keys_are_ordered_as_strings_are() {
