@@ -261,7 +261,11 @@ fn the_global_gitignore_is_honoured_where_git_finds_it() {
     std::fs::remove_file(home.join(".gitconfig")).unwrap();
     let global = dir.join("global-config");
     std::fs::write(&global, &names_rules).unwrap();
-    assert_eq!(findings(Some(&global)), 0, "core.excludesFile in $GIT_CONFIG_GLOBAL");
+    assert_eq!(
+        findings(Some(&global)),
+        0,
+        "core.excludesFile in $GIT_CONFIG_GLOBAL"
+    );
     std::fs::write(xdg.join("git/ignore"), "generated/\n").unwrap();
     assert_eq!(findings(None), 0, "$XDG_CONFIG_HOME/git/ignore");
     std::fs::remove_dir_all(dir).unwrap();
