@@ -223,6 +223,32 @@ pub struct Task {
     pub references: Vec<Reference>,
 }
 
+impl Task {
+    /// A task of a DAG that says only its name, template and dependencies (a KFP task):
+    /// no steps group, template reference, hooks, arguments, loop or references.
+    pub fn in_dag(
+        name: Spanned<String>,
+        parent: String,
+        template: Option<Spanned<String>>,
+        depends: Vec<Spanned<String>>,
+    ) -> Task {
+        Task {
+            name,
+            parent,
+            template,
+            depends,
+            in_steps: false,
+            template_ref: None,
+            hooks: Vec::new(),
+            arguments: Vec::new(),
+            looped: false,
+            item_keys: None,
+            inline: false,
+            references: Vec::new(),
+        }
+    }
+}
+
 /// Argo `templateRef` / `workflowTemplateRef`: a (Cluster)WorkflowTemplate by name.
 #[derive(Debug, Clone)]
 pub struct TemplateRef {

@@ -207,20 +207,12 @@ pub fn adapt(
                 continue;
             }
             if first_visit {
-                p.tasks.push(Task {
-                    name: Spanned::new(task_name.to_string(), task_key.span()),
-                    parent: dag_name.to_string(),
-                    template: task.path(&["componentRef", "name"]).and_then(text),
-                    depends: task_depends(task),
-                    in_steps: false,
-                    template_ref: None,
-                    hooks: Vec::new(),
-                    arguments: Vec::new(),
-                    looped: false,
-                    item_keys: None,
-                    inline: false,
-                    references: Vec::new(),
-                });
+                p.tasks.push(Task::in_dag(
+                    Spanned::new(task_name.to_string(), task_key.span()),
+                    dag_name.to_string(),
+                    task.path(&["componentRef", "name"]).and_then(text),
+                    task_depends(task),
+                ));
             }
             if let Some(siblings) = &siblings {
                 let parent = match ancestry.last() {

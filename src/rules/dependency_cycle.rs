@@ -228,11 +228,11 @@ mod tests {
 
     /// A DAG task named at `at`; each dependency is written at `at + 1 + its index`.
     fn task(parent: &str, name: &str, at: u32, depends: &[&str]) -> Task {
-        Task {
-            name: Spanned::new(name.to_string(), Span::new(at, at + 1)),
-            parent: parent.to_string(),
-            template: None,
-            depends: depends
+        Task::in_dag(
+            Spanned::new(name.to_string(), Span::new(at, at + 1)),
+            parent.to_string(),
+            None,
+            depends
                 .iter()
                 .enumerate()
                 .map(|(i, d)| {
@@ -240,15 +240,7 @@ mod tests {
                     Spanned::new(d.to_string(), Span::new(at, at + 1))
                 })
                 .collect(),
-            in_steps: false,
-            template_ref: None,
-            hooks: Vec::new(),
-            arguments: Vec::new(),
-            looped: false,
-            item_keys: None,
-            inline: false,
-            references: Vec::new(),
-        }
+        )
     }
 
     #[test]
